@@ -1,0 +1,217 @@
+//! `netplay`: the command-line front end over netplay-core. It reads files, calls core
+//! and prints; every analysis is core's.
+
+mod input;
+mod render;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use netplay_core::output::{self, Format};
+use netplay_core::{diagnostics, load, parse_probe, Diagnostic, Scenario, Severity};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "netplay",
+    version,
+    about = "Kubernetes networking playground: who can reach whom, and why"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Txt,
+    Json,
+    Csv,
+    Md,
+    Dot,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Txt,
+    Json,
+}
+
+impl From<ListFormat> for Format {
+    fn from(f: ListFormat) -> Self {
+        match f {
+            ListFormat::Txt => Format::Txt,
+            ListFormat::Json => Format::Json,
+            ListFormat::Csv => Format::Csv,
+            ListFormat::Md => Format::Md,
+            ListFormat::Dot => Format::Dot,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the allowed connections between workloads and external addresses.
+    Connlist {
+        /// Files or directories (read recursively: .yaml, .yml, .json); `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        format: ListFormat,
+        /// Only connections from or to this workload (`ns/name[Kind]`, `ns/name` or `name`).
+        #[arg(long)]
+        focus_workload: Option<String>,
+    },
+    /// Explain why a connection is allowed or denied: which policies, rules and peers.
+    Explain {
+        /// Source: a workload (`ns/name[Kind]`, `ns/name`, `name`) or an IP address.
+        #[arg(long)]
+        src: String,
+        /// Destination: a workload or an IP address.
+        #[arg(long)]
+        dst: String,
+        /// One port to decide, e.g. `8080/TCP`, `UDP 53`, `443`.
+        #[arg(long)]
+        port: Option<String>,
+        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        format: ReportFormat,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Compare the connections of two inputs; exit 1 when they differ.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        format: ListFormat,
+    },
+    /// Check manifests for mistakes; exit 1 when an error is found.
+    Analyze {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        format: ReportFormat,
+    },
+}
+
+/// Exit code when no input could be read.
+const NO_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("netplay: {msg}");
+            ExitCode::from(NO_INPUT)
+        }
+    }
+}
+
+/// Reads paths into a scenario; `Err` when nothing could be read.
+fn load_paths(paths: &[PathBuf]) -> Result<(Vec<netplay_core::SourceFile>, Scenario), String> {
+    let input = input::read_paths(paths);
+    for p in &input.problems {
+        eprintln!("netplay: {p}");
+    }
+    if input.files.is_empty() {
+        return Err("no input could be read".to_string());
+    }
+    let scenario = load(&input.files);
+    Ok((input.files, scenario))
+}
+
+/// Diagnostics of reading go to stderr as one line each, so that results on stdout stay
+/// machine-readable; `netplay analyze` shows them in full.
+fn report_load_diagnostics(diags: &[Diagnostic]) {
+    let shown: Vec<&Diagnostic> = diags.iter().filter(|d| d.severity != Severity::Info).collect();
+    let mut err = std::io::stderr().lock();
+    for d in &shown {
+        let _ = writeln!(err, "{d}");
+    }
+}
+
+fn print(out: &str) {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+}
+
+fn run(cli: Cli) -> Result<u8, String> {
+    match cli.command {
+        Command::Connlist {
+            paths,
+            format,
+            focus_workload,
+        } => {
+            let (_, scenario) = load_paths(&paths)?;
+            report_load_diagnostics(&scenario.diagnostics);
+            let mut lines = scenario.connlist();
+            if let Some(focus) = focus_workload {
+                let w = scenario.cluster.find_workload(&focus)?;
+                let name = w.endpoint_name();
+                lines.retain(|l| l.src == name || l.dst == name);
+            }
+            print(&output::render_connlist(&lines, format.into()));
+            Ok(0)
+        }
+        Command::Explain {
+            src,
+            dst,
+            port,
+            format,
+            paths,
+        } => {
+            let probe = port.as_deref().map(parse_probe).transpose()?;
+            let (_, scenario) = load_paths(&paths)?;
+            report_load_diagnostics(&scenario.diagnostics);
+            let src = scenario.target(&src)?;
+            let dst = scenario.target(&dst)?;
+            let explanation = scenario.explain(src, dst, probe);
+            match format {
+                ReportFormat::Txt => print(&explanation.to_text()),
+                ReportFormat::Json => print(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&explanation).unwrap_or_default()
+                )),
+            }
+            Ok(0)
+        }
+        Command::Diff { old, new, format } => {
+            let (_, a) = load_paths(std::slice::from_ref(&old))?;
+            report_load_diagnostics(&a.diagnostics);
+            let (_, b) = load_paths(std::slice::from_ref(&new))?;
+            report_load_diagnostics(&b.diagnostics);
+            let entries = output::diff(&a.connlist(), &b.connlist());
+            print(&output::render_diff(&entries, format.into()));
+            Ok(u8::from(!entries.is_empty()))
+        }
+        Command::Analyze { paths, format } => {
+            let (files, scenario) = load_paths(&paths)?;
+            let diags = scenario.analyze();
+            match format {
+                ReportFormat::Json => {
+                    #[derive(serde::Serialize)]
+                    struct Doc<'a> {
+                        diagnostics: &'a [Diagnostic],
+                    }
+                    print(&format!(
+                        "{}\n",
+                        serde_json::to_string_pretty(&Doc { diagnostics: &diags }).unwrap_or_default()
+                    ));
+                }
+                ReportFormat::Txt => {
+                    let renderer = render::Renderer::new(&files);
+                    let mut out = String::new();
+                    for d in &diags {
+                        out.push_str(&renderer.render(d));
+                    }
+                    out.push_str(&format!("{}\n", render::summary(&diags)));
+                    print(&out);
+                }
+            }
+            Ok(u8::from(diagnostics::has_errors(&diags)))
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Diagnostics: what core found wrong or noteworthy in the input.
+//!
+//! Every finding has a stable code. `NPxxxx` codes are netplay's own (listed in
+//! docs/diagnostics.md); where a check is the same condition `istioctl analyze` reports,
+//! it uses istioctl's `ISTxxxx` code.
+
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A place in the input: file name and 1-based line and column.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl Location {
+    pub fn new(file: &str, line: u32, column: u32) -> Self {
+        Location {
+            file: file.to_string(),
+            line,
+            column,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// A finding about the input.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Diagnostic {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// `Kind namespace/name` (or `Kind name` for cluster-scoped objects).
+    pub resource: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    /// What to do about it, when there is a clear fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            severity: code_severity(code),
+            message: message.into(),
+            resource: None,
+            file: None,
+            line: None,
+            column: None,
+            help: None,
+        }
+    }
+
+    pub fn at(mut self, loc: &Location) -> Self {
+        self.file = Some(loc.file.clone());
+        self.line = Some(loc.line);
+        self.column = Some(loc.column);
+        self
+    }
+
+    pub fn resource(mut self, resource: impl Into<String>) -> Self {
+        self.resource = Some(resource.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Sort key: file, line, column, code — the order diagnostics are shown in.
+    pub fn sort_key(&self) -> (Option<&str>, Option<u32>, Option<u32>, &str, &str) {
+        (self.file.as_deref(), self.line, self.column, self.code, &self.message)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}:{}:{}: ", self.line.unwrap_or(1), self.column.unwrap_or(1))?;
+        }
+        write!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
+        if let Some(r) = &self.resource {
+            write!(f, " ({r})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every code netplay emits, with its severity and a one-line summary. docs/diagnostics.md
+/// describes each at length; a test checks the two lists agree.
+pub const CODES: &[(&str, Severity, &str)] = &[
+    (
+        "NP0001",
+        Severity::Error,
+        "YAML or JSON syntax error; the document is skipped",
+    ),
+    (
+        "NP0002",
+        Severity::Error,
+        "a field has the wrong type for its kind; the object is skipped",
+    ),
+    (
+        "NP0003",
+        Severity::Info,
+        "a kind netplay does not model; kept, not evaluated",
+    ),
+    (
+        "NP0004",
+        Severity::Error,
+        "a document is not a Kubernetes object (apiVersion, kind or metadata.name missing)",
+    ),
+    (
+        "NP0005",
+        Severity::Warning,
+        "the same object is defined twice; the later definition wins",
+    ),
+    (
+        "NP0006",
+        Severity::Warning,
+        "an old apiVersion of a known kind; read as the current version",
+    ),
+    (
+        "NP0007",
+        Severity::Info,
+        "a file was read but held no Kubernetes object",
+    ),
+    (
+        "NP0010",
+        Severity::Error,
+        "invalid CIDR in an ipBlock; the policy is ignored",
+    ),
+    (
+        "NP0011",
+        Severity::Error,
+        "invalid port or endPort; the policy is ignored",
+    ),
+    ("NP0012", Severity::Error, "invalid protocol; the policy is ignored"),
+    (
+        "NP0013",
+        Severity::Error,
+        "invalid peer (empty, or ipBlock together with a selector); the policy is ignored",
+    ),
+    (
+        "NP0014",
+        Severity::Error,
+        "invalid label selector; the policy is ignored",
+    ),
+    (
+        "NP0015",
+        Severity::Error,
+        "an ipBlock except is not strictly inside its cidr; the policy is ignored",
+    ),
+    ("NP0016", Severity::Error, "invalid policyTypes; the policy is ignored"),
+    ("NP1001", Severity::Warning, "the policy selects no pod of the input"),
+    (
+        "NP1002",
+        Severity::Warning,
+        "a namespaceSelector matches no namespace of the input",
+    ),
+    (
+        "NP1003",
+        Severity::Warning,
+        "a named port resolves on no pod the rule applies to",
+    ),
+    (
+        "NP1004",
+        Severity::Warning,
+        "an egress-isolated workload cannot reach DNS",
+    ),
+    (
+        "NP1005",
+        Severity::Info,
+        "the policy adds nothing: an allow-all policy already admits everything it admits",
+    ),
+    (
+        "NP1006",
+        Severity::Info,
+        "policyTypes says Egress but there are no egress rules: all egress is denied",
+    ),
+    ("NP1007", Severity::Warning, "an ipBlock CIDR has host bits set"),
+    (
+        "NP1008",
+        Severity::Warning,
+        "a podSelector in a peer matches no pod of the input",
+    ),
+    (
+        "NP1009",
+        Severity::Info,
+        "a hostNetwork workload: NetworkPolicy does not reliably apply to it",
+    ),
+];
+
+fn code_severity(code: &str) -> Severity {
+    CODES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, s, _)| *s)
+        .unwrap_or(Severity::Warning)
+}
+
+/// Whether any diagnostic is an error.
+pub fn has_errors(diags: &[Diagnostic]) -> bool {
+    diags.iter().any(|d| d.severity == Severity::Error)
+}

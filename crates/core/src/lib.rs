@@ -1,0 +1,125 @@
+//! netplay-core: the Kubernetes networking model, parsing, NetworkPolicy evaluation,
+//! explanations and diagnostics. No I/O: callers hand in file contents and get values
+//! plus diagnostics back. Never panics on input.
+//!
+//! The entry point is [`load`]: files → [`Scenario`] (cluster model + diagnostics). Every
+//! analysis the CLI and the web app show is a method of `Scenario` or a function in this
+//! crate, so both front ends print the same answers.
+
+pub mod bitset;
+pub mod conn;
+pub mod diagnostics;
+pub mod endpoint;
+pub mod intervals;
+pub mod model;
+pub mod netpol;
+pub mod output;
+pub mod parse;
+
+pub use conn::{ConnSet, Protocol};
+pub use diagnostics::{Diagnostic, Location, Severity};
+pub use model::Cluster;
+pub use parse::SourceFile;
+
+use endpoint::Endpoint;
+use netpol::engine::Engine;
+use netpol::explain::{Explanation, Target};
+use output::ConnLine;
+use std::net::IpAddr;
+
+/// A loaded scenario: the cluster model and what was found while reading it.
+#[derive(Clone, Debug, Default)]
+pub struct Scenario {
+    pub cluster: Cluster,
+    /// Diagnostics from reading and understanding the input (syntax, types, validation).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads files into a scenario. Never fails: broken input becomes diagnostics.
+pub fn load(files: &[SourceFile]) -> Scenario {
+    let (raw, mut diagnostics) = parse::parse_files(files);
+    let (cluster, mut more) = model::build(raw);
+    diagnostics.append(&mut more);
+    Scenario { cluster, diagnostics }
+}
+
+impl Scenario {
+    /// Every allowed connection, as the lines of `netplay connlist`, sorted.
+    pub fn connlist(&self) -> Vec<ConnLine> {
+        let engine = Engine::new(&self.cluster);
+        let name = |e: &Endpoint| match e {
+            Endpoint::Workload(i) => self.cluster.workloads[*i].endpoint_name(),
+            Endpoint::External(r) => r.to_string(),
+        };
+        let mut lines: Vec<ConnLine> = engine
+            .connections()
+            .into_iter()
+            .map(|c| ConnLine {
+                src: name(&c.src),
+                dst: name(&c.dst),
+                conn: c.conn.to_string(),
+            })
+            .collect();
+        lines.sort_by_cached_key(|l| l.to_string());
+        lines.dedup();
+        lines
+    }
+
+    /// All diagnostics: those from reading plus the NetworkPolicy checks, in file order.
+    pub fn analyze(&self) -> Vec<Diagnostic> {
+        let mut all = self.diagnostics.clone();
+        all.extend(netpol::checks::check(&self.cluster));
+        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        all
+    }
+
+    /// Resolves a user's name for an endpoint: a workload (`ns/name[Kind]`, `ns/name`, or
+    /// a unique name) or an IP address.
+    pub fn target(&self, query: &str) -> Result<Target, String> {
+        let q = query.trim().trim_end_matches("[External]");
+        if let Ok(ip) = q.parse::<IpAddr>() {
+            return Ok(Target::Ip(ip));
+        }
+        // An external range as printed (`a-b[External]`): explain its first address.
+        if let Some((first, _)) = q.split_once('-') {
+            if let Ok(ip) = first.parse::<IpAddr>() {
+                if query.trim().ends_with("[External]") {
+                    return Ok(Target::Ip(ip));
+                }
+            }
+        }
+        let w = self.cluster.find_workload(query.trim())?;
+        let idx = self
+            .cluster
+            .workloads
+            .iter()
+            .position(|x| std::ptr::eq(x, w))
+            .ok_or_else(|| format!("no workload named {query:?}"))?;
+        Ok(Target::Workload(idx))
+    }
+
+    /// Explains the connection between two endpoints, optionally for one port.
+    pub fn explain(&self, src: Target, dst: Target, probe: Option<(Protocol, u16)>) -> Explanation {
+        netpol::explain::explain(&self.cluster, src, dst, probe)
+    }
+}
+
+/// Parses a probe like `8080`, `8080/TCP`, `TCP 8080`, `udp/53`.
+pub fn parse_probe(s: &str) -> Result<(Protocol, u16), String> {
+    let s = s.trim();
+    let parts: Vec<&str> = s.split(['/', ' ', ':']).filter(|p| !p.is_empty()).collect();
+    let (proto, port) = match parts.as_slice() {
+        [p] => ("TCP", *p),
+        [a, b] if a.parse::<u32>().is_ok() => (*b, *a),
+        [a, b] => (*a, *b),
+        _ => return Err(format!("cannot read port {s:?}: write e.g. 8080/TCP")),
+    };
+    let protocol = Protocol::parse(&proto.to_ascii_uppercase())
+        .ok_or_else(|| format!("unknown protocol {proto:?}: use TCP, UDP or SCTP"))?;
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|&p| p > 0)
+        .ok_or_else(|| format!("invalid port {port:?}: a port is a number from 1 to 65535"))?;
+    Ok((protocol, port))
+}

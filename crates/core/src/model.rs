@@ -1,0 +1,556 @@
+//! The cluster model: namespaces, workloads, services and policies, built from raw
+//! objects. Building never fails; what cannot be understood becomes a diagnostic.
+
+use crate::conn::Protocol;
+use crate::diagnostics::{Diagnostic, Location};
+use crate::netpol::compile::compile;
+use crate::netpol::policy::NetworkPolicy;
+use crate::parse::locate::{DisplayPath, PathSeg};
+use crate::parse::RawObject;
+use k8s_openapi::api::core::v1::{PodSpec, ServiceSpec};
+use k8s_openapi::api::networking::v1::NetworkPolicySpec;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+
+pub type Labels = BTreeMap<String, String>;
+
+/// The label every namespace carries with its own name (set by the API server).
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Namespace {
+    pub name: String,
+    pub labels: Labels,
+    /// Where the Namespace object is; `None` for a namespace that objects use but the
+    /// input does not define.
+    pub loc: Option<Location>,
+}
+
+/// A container port: what a named port in a policy resolves to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+/// A set of identical pods: a workload's pod template, or a bare Pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workload {
+    pub namespace: String,
+    pub name: String,
+    pub kind: String,
+    /// The pods' labels.
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub ports: Vec<ContainerPort>,
+    pub host_network: bool,
+    pub service_account: Option<String>,
+    pub loc: Location,
+}
+
+impl Workload {
+    /// `namespace/name[Kind]`, the name used everywhere.
+    pub fn endpoint_name(&self) -> String {
+        format!("{}/{}[{}]", self.namespace, self.name, self.kind)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetPort {
+    Number(u16),
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub target_port: TargetPort,
+    pub protocol: Protocol,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    pub namespace: String,
+    pub name: String,
+    /// `None`: a Service without selector (endpoints managed elsewhere).
+    pub selector: Option<Labels>,
+    pub ports: Vec<ServicePort>,
+    pub service_type: String,
+    pub loc: Location,
+}
+
+/// Every object of the input, modelled or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectSummary {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub loc: Location,
+    /// Whether netplay understands this kind (false: kept, reported as info).
+    pub modelled: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Cluster {
+    /// Sorted by name.
+    pub namespaces: Vec<Namespace>,
+    /// Sorted by endpoint name.
+    pub workloads: Vec<Workload>,
+    pub services: Vec<Service>,
+    /// The valid NetworkPolicies; invalid ones are reported and left out.
+    pub policies: Vec<NetworkPolicy>,
+    /// Every object read, in input order.
+    pub objects: Vec<ObjectSummary>,
+}
+
+static EMPTY_LABELS: Labels = Labels::new();
+
+impl Cluster {
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces
+            .binary_search_by(|n| n.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.namespaces[i])
+    }
+
+    /// The labels of a namespace (empty for an unknown one).
+    pub fn namespace_labels(&self, name: &str) -> &Labels {
+        self.namespace(name).map_or(&EMPTY_LABELS, |n| &n.labels)
+    }
+
+    /// Finds a workload by `ns/name[Kind]`, `ns/name`, or a bare name when it is unique.
+    pub fn find_workload(&self, query: &str) -> Result<&Workload, String> {
+        let matches: Vec<&Workload> = if query.ends_with(']') {
+            self.workloads.iter().filter(|w| w.endpoint_name() == query).collect()
+        } else if let Some((ns, name)) = query.split_once('/') {
+            self.workloads
+                .iter()
+                .filter(|w| w.namespace == ns && w.name == name)
+                .collect()
+        } else {
+            self.workloads.iter().filter(|w| w.name == query).collect()
+        };
+        match matches.as_slice() {
+            [w] => Ok(w),
+            [] => Err(format!("no workload named {query:?} in the input")),
+            many => Err(format!(
+                "{query:?} is ambiguous: {}",
+                many.iter().map(|w| w.endpoint_name()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Known {
+    Namespace,
+    Workload,
+    Pod,
+    Service,
+    NetworkPolicy,
+}
+
+/// What netplay knows of `(group, kind)`: the role and the current apiVersion.
+fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
+    Some(match (group, kind) {
+        ("", "Namespace") => (Known::Namespace, "v1"),
+        ("", "Pod") => (Known::Pod, "v1"),
+        ("", "Service") => (Known::Service, "v1"),
+        ("", "ReplicationController") => (Known::Workload, "v1"),
+        ("apps" | "extensions", "Deployment" | "ReplicaSet" | "DaemonSet") => (Known::Workload, "apps/v1"),
+        ("apps", "StatefulSet") => (Known::Workload, "apps/v1"),
+        ("batch", "Job" | "CronJob") => (Known::Workload, "batch/v1"),
+        ("networking.k8s.io" | "extensions", "NetworkPolicy") => (Known::NetworkPolicy, "networking.k8s.io/v1"),
+        _ => return None,
+    })
+}
+
+/// Where a workload kind keeps its pod template.
+fn template_path(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "CronJob" => &["spec", "jobTemplate", "spec", "template"],
+        "Pod" => &[],
+        _ => &["spec", "template"],
+    }
+}
+
+fn to_path(keys: &[&str]) -> Vec<PathSeg> {
+    keys.iter().map(|k| PathSeg::key(k)).collect()
+}
+
+/// Deserializes the value at `path` of `obj` as `T`; `Ok(None)` when it is absent or null.
+/// A wrong type is an NP0002 diagnostic at the offending field.
+fn field<T: DeserializeOwned>(obj: &RawObject, path: &[&str]) -> Result<Option<T>, Diagnostic> {
+    let mut value = &obj.value;
+    for key in path {
+        match value.get(key) {
+            Some(v) => value = v,
+            None => return Ok(None),
+        }
+    }
+    if value.is_null() {
+        return Ok(None);
+    }
+    serde_path_to_error::deserialize(value).map(Some).map_err(|e| {
+        let mut full = to_path(path);
+        for seg in e.path().iter() {
+            match seg {
+                serde_path_to_error::Segment::Seq { index } => full.push(PathSeg::Index(*index)),
+                serde_path_to_error::Segment::Map { key } => full.push(PathSeg::Key(key.clone())),
+                _ => {}
+            }
+        }
+        Diagnostic::new(
+            "NP0002",
+            format!("{}: {}; the {} is skipped", DisplayPath(&full), e.inner(), obj.kind),
+        )
+        .at(&obj.locate(&full))
+        .resource(obj.resource())
+    })
+}
+
+struct PodInfo {
+    labels: Labels,
+    annotations: Labels,
+    ports: Vec<ContainerPort>,
+    host_network: bool,
+    service_account: Option<String>,
+}
+
+fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodInfo>, Diagnostic> {
+    let base = template_path(&obj.kind);
+    let at = |rest: &[&'static str]| -> Vec<&'static str> { base.iter().chain(rest).copied().collect() };
+    if obj.kind != "Pod" && field::<Value>(obj, base)?.is_none() {
+        // A ReplicationController may omit its template; it then runs no pods.
+        return Ok(None);
+    }
+    let labels = field::<Labels>(obj, &at(&["metadata", "labels"]))?.unwrap_or_default();
+    let annotations = field::<Labels>(obj, &at(&["metadata", "annotations"]))?.unwrap_or_default();
+    let spec_path = at(&["spec"]);
+    let Some(spec) = field::<PodSpec>(obj, &spec_path)? else {
+        return Err(Diagnostic::new(
+            "NP0002",
+            format!("{}: missing; the {} is skipped", spec_path.join("."), obj.kind),
+        )
+        .at(&obj.loc)
+        .resource(obj.resource()));
+    };
+    let mut ports = Vec::new();
+    for (ci, c) in spec.containers.iter().enumerate() {
+        for (pi, p) in c.ports.iter().flatten().enumerate() {
+            let protocol = p.protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse);
+            let port = u16::try_from(p.container_port).ok().filter(|&n| n > 0);
+            match (protocol, port) {
+                (Some(protocol), Some(port)) => ports.push(ContainerPort {
+                    name: p.name.clone(),
+                    port,
+                    protocol,
+                }),
+                _ => {
+                    let mut path = to_path(&spec_path);
+                    path.extend([
+                        PathSeg::key("containers"),
+                        PathSeg::Index(ci),
+                        PathSeg::key("ports"),
+                        PathSeg::Index(pi),
+                    ]);
+                    diags.push(
+                        Diagnostic::new(
+                            "NP0002",
+                            format!(
+                                "{}: invalid container port {} {}; the port is ignored",
+                                DisplayPath(&path),
+                                p.container_port,
+                                p.protocol.as_deref().unwrap_or("TCP")
+                            ),
+                        )
+                        .at(&obj.locate(&path))
+                        .resource(obj.resource()),
+                    );
+                }
+            }
+        }
+    }
+    ports.sort();
+    ports.dedup();
+    Ok(Some(PodInfo {
+        labels,
+        annotations,
+        ports,
+        host_network: spec.host_network.unwrap_or(false),
+        service_account: spec.service_account_name.clone(),
+    }))
+}
+
+/// The controller owner (`kind`, `name`) from `metadata.ownerReferences`, read leniently.
+fn controller_owner(obj: &RawObject) -> Option<(String, String)> {
+    let refs = obj.value.get("metadata")?.get("ownerReferences")?.as_array()?;
+    refs.iter().find_map(|r| {
+        if r.get("controller").and_then(Value::as_bool) != Some(true) {
+            return None;
+        }
+        let kind = r.get("kind")?.as_str()?;
+        let name = r.get("name")?.as_str()?;
+        Some((kind.to_string(), name.to_string()))
+    })
+}
+
+struct Candidate {
+    kind: String,
+    namespace: String,
+    name: String,
+    owner: Option<(String, String)>,
+    info: PodInfo,
+    loc: Location,
+}
+
+/// Builds the model from raw objects. Returns the cluster and what was found wrong.
+pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let raw = dedupe(raw, &mut diags);
+    let mut cluster = Cluster::default();
+    let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut used_namespaces: Vec<String> = Vec::new();
+
+    for obj in &raw {
+        let known = classify(obj.group(), &obj.kind);
+        cluster.objects.push(ObjectSummary {
+            api_version: obj.api_version.clone(),
+            kind: obj.kind.clone(),
+            namespace: obj.namespace.clone(),
+            name: obj.name.clone(),
+            loc: obj.loc.clone(),
+            modelled: known.is_some(),
+        });
+        let Some((role, current)) = known else {
+            diags.push(
+                Diagnostic::new(
+                    "NP0003",
+                    format!(
+                        "{} ({}) is not modelled by netplay; it is kept but not evaluated",
+                        obj.kind, obj.api_version
+                    ),
+                )
+                .at(&obj.loc)
+                .resource(obj.resource()),
+            );
+            continue;
+        };
+        if obj.api_version != current {
+            diags.push(
+                Diagnostic::new(
+                    "NP0006",
+                    format!(
+                        "{} {} is an old apiVersion; read as {current}",
+                        obj.kind, obj.api_version
+                    ),
+                )
+                .at(&obj.locate(&[PathSeg::key("apiVersion")]))
+                .resource(obj.resource())
+                .help(format!("write `apiVersion: {current}`")),
+            );
+        }
+        let namespace = obj.namespace.clone().unwrap_or_else(|| "default".to_string());
+        match role {
+            Known::Namespace => match field::<Labels>(obj, &["metadata", "labels"]) {
+                Ok(labels) => {
+                    let mut labels = labels.unwrap_or_default();
+                    labels.insert(NAMESPACE_NAME_LABEL.to_string(), obj.name.clone());
+                    namespaces.insert(
+                        obj.name.clone(),
+                        Namespace {
+                            name: obj.name.clone(),
+                            labels,
+                            loc: Some(obj.loc.clone()),
+                        },
+                    );
+                }
+                Err(d) => diags.push(d),
+            },
+            Known::Pod | Known::Workload => match pod_info(obj, &mut diags) {
+                Ok(Some(info)) => {
+                    if info.host_network {
+                        diags.push(
+                            Diagnostic::new(
+                                "NP1009",
+                                format!("{} {} uses hostNetwork: NetworkPolicy behaviour for host-network pods is undefined and most CNIs do not enforce it", obj.kind, obj.name),
+                            )
+                            .at(&obj.loc)
+                            .resource(obj.resource()),
+                        );
+                    }
+                    used_namespaces.push(namespace.clone());
+                    candidates.push(Candidate {
+                        kind: obj.kind.clone(),
+                        namespace,
+                        name: obj.name.clone(),
+                        owner: controller_owner(obj),
+                        info,
+                        loc: obj.loc.clone(),
+                    });
+                }
+                Ok(None) => {}
+                Err(d) => diags.push(d),
+            },
+            Known::Service => match field::<ServiceSpec>(obj, &["spec"]) {
+                Ok(spec) => {
+                    used_namespaces.push(namespace.clone());
+                    cluster.services.push(service(obj, namespace, spec.unwrap_or_default()));
+                }
+                Err(d) => diags.push(d),
+            },
+            Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"]) {
+                Ok(spec) => {
+                    used_namespaces.push(namespace.clone());
+                    let (policy, mut ds) = compile(obj, &namespace, spec.unwrap_or_default());
+                    diags.append(&mut ds);
+                    cluster.policies.extend(policy);
+                }
+                Err(d) => diags.push(d),
+            },
+        }
+    }
+
+    for ns in used_namespaces {
+        namespaces.entry(ns.clone()).or_insert_with(|| Namespace {
+            labels: Labels::from([(NAMESPACE_NAME_LABEL.to_string(), ns.clone())]),
+            name: ns,
+            loc: None,
+        });
+    }
+    cluster.namespaces = namespaces.into_values().collect();
+    cluster.workloads = fold_workloads(candidates);
+    (cluster, diags)
+}
+
+/// The same object twice: the later definition wins, as with `kubectl apply`.
+fn dedupe(raw: Vec<RawObject>, diags: &mut Vec<Diagnostic>) -> Vec<RawObject> {
+    let key = |o: &RawObject| {
+        let ns = match classify(o.group(), &o.kind) {
+            Some((Known::Namespace, _)) => String::new(),
+            Some(_) => o.namespace.clone().unwrap_or_else(|| "default".into()),
+            None => o.namespace.clone().unwrap_or_default(),
+        };
+        (o.group().to_string(), o.kind.clone(), ns, o.name.clone())
+    };
+    let mut last: HashMap<(String, String, String, String), usize> = HashMap::new();
+    for (i, o) in raw.iter().enumerate() {
+        if let Some(prev) = last.insert(key(o), i) {
+            let p = &raw[prev];
+            diags.push(
+                Diagnostic::new(
+                    "NP0005",
+                    format!(
+                        "{} is defined twice (first at {}:{}); the later definition wins",
+                        o.resource(),
+                        p.loc.file,
+                        p.loc.line
+                    ),
+                )
+                .at(&o.loc)
+                .resource(o.resource()),
+            );
+        }
+    }
+    raw.into_iter()
+        .enumerate()
+        .filter(|(i, o)| last.get(&key(o)) == Some(i))
+        .map(|(_, o)| o)
+        .collect()
+}
+
+fn service(obj: &RawObject, namespace: String, spec: ServiceSpec) -> Service {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let ports = spec
+        .ports
+        .iter()
+        .flatten()
+        .filter_map(|p| {
+            let port = u16::try_from(p.port).ok()?;
+            let protocol = p.protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse)?;
+            let target_port = match &p.target_port {
+                None => TargetPort::Number(port),
+                Some(IntOrString::Int(n)) => TargetPort::Number(u16::try_from(*n).ok()?),
+                Some(IntOrString::String(s)) => TargetPort::Name(s.clone()),
+            };
+            Some(ServicePort {
+                name: p.name.clone(),
+                port,
+                target_port,
+                protocol,
+            })
+        })
+        .collect();
+    Service {
+        namespace,
+        name: obj.name.clone(),
+        selector: spec.selector.map(|s| s.into_iter().collect()),
+        ports,
+        service_type: spec.type_.unwrap_or_else(|| "ClusterIP".into()),
+        loc: obj.loc.clone(),
+    }
+}
+
+/// Folds objects into the endpoints users see: a Pod (or a ReplicaSet, a Job…) with a
+/// controller owner is shown as that owner; when the owner is in the input its pod
+/// template describes the pods, otherwise the first owned object does.
+fn fold_workloads(candidates: Vec<Candidate>) -> Vec<Workload> {
+    let index: HashMap<(&str, &str, &str), usize> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ((c.namespace.as_str(), c.kind.as_str(), c.name.as_str()), i))
+        .collect();
+    // endpoint (kind, name, namespace) -> index of the candidate that describes it
+    let mut endpoints: BTreeMap<(String, String, String), (usize, bool)> = BTreeMap::new();
+    for (i, c) in candidates.iter().enumerate() {
+        let mut cur = i;
+        let mut endpoint = None;
+        for _ in 0..16 {
+            let cc = &candidates[cur];
+            match &cc.owner {
+                Some((kind, name)) => match index.get(&(cc.namespace.as_str(), kind.as_str(), name.as_str())) {
+                    Some(&owner) if owner != cur => cur = owner,
+                    _ => {
+                        endpoint = Some(((kind.clone(), name.clone()), cur, false));
+                        break;
+                    }
+                },
+                None => {
+                    endpoint = Some(((cc.kind.clone(), cc.name.clone()), cur, true));
+                    break;
+                }
+            }
+        }
+        // An ownership cycle: show the object as itself.
+        let ((kind, name), describer, is_self) = endpoint.unwrap_or(((c.kind.clone(), c.name.clone()), i, true));
+        let key = (c.namespace.clone(), name, kind);
+        let entry = endpoints.entry(key).or_insert((describer, is_self));
+        if is_self && !entry.1 {
+            *entry = (describer, true);
+        }
+    }
+    let mut out: Vec<Workload> = endpoints
+        .into_iter()
+        .map(|((namespace, name, kind), (i, _))| {
+            let c = &candidates[i];
+            Workload {
+                namespace,
+                name,
+                kind,
+                labels: c.info.labels.clone(),
+                annotations: c.info.annotations.clone(),
+                ports: c.info.ports.clone(),
+                host_network: c.info.host_network,
+                service_account: c.info.service_account.clone(),
+                loc: c.loc.clone(),
+            }
+        })
+        .collect();
+    out.sort_by_key(|w| w.endpoint_name());
+    out
+}

@@ -1,0 +1,311 @@
+//! NetworkPolicy checks for the mistakes people make (NP1xxx).
+
+use super::policy::{Direction, NetworkPolicy, PeerKind, PortRef, Rule};
+use crate::conn::Protocol;
+use crate::diagnostics::Diagnostic;
+use crate::model::{Cluster, ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
+
+/// Runs every check on a cluster.
+pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let has_workloads = !cluster.workloads.is_empty();
+    let has_namespace_objects = cluster.namespaces.iter().any(|n| n.loc.is_some());
+    for policy in &cluster.policies {
+        let resource = format!("NetworkPolicy {}", policy.id());
+        let selected: Vec<&Workload> = selected_pods(cluster, policy).collect();
+        if has_workloads && selected.is_empty() {
+            out.push(
+                Diagnostic::new(
+                    "NP1001",
+                    format!(
+                        "policy {} selects no pod: no workload in namespace {} matches podSelector {}",
+                        policy.id(),
+                        policy.namespace,
+                        policy.pod_selector
+                    ),
+                )
+                .at(&policy.pod_selector_loc)
+                .resource(&resource),
+            );
+        }
+        if let (Some(loc), Some(rules)) = (&policy.policy_types_loc, &policy.egress) {
+            if rules.is_empty() {
+                out.push(
+                    Diagnostic::new(
+                        "NP1006",
+                        format!("policyTypes includes Egress but the policy has no egress rules: it denies all egress of the pods it selects ({})", selected.len()),
+                    )
+                    .at(loc)
+                    .resource(&resource)
+                    .help("if that is not intended, add egress rules (at least DNS) or remove Egress from policyTypes"),
+                );
+            }
+        }
+        for dir in [Direction::Ingress, Direction::Egress] {
+            for rule in policy.rules(dir).unwrap_or(&[]) {
+                check_rule(
+                    cluster,
+                    policy,
+                    dir,
+                    rule,
+                    &selected,
+                    has_workloads,
+                    has_namespace_objects,
+                    &resource,
+                    &mut out,
+                );
+            }
+        }
+        if !selected.is_empty() && is_shadowed(cluster, policy, &selected) {
+            out.push(
+                Diagnostic::new(
+                    "NP1005",
+                    format!(
+                        "policy {} adds nothing: another policy already allows all traffic for every pod it selects",
+                        policy.id()
+                    ),
+                )
+                .at(&policy.loc)
+                .resource(&resource),
+            );
+        }
+    }
+    for w in &cluster.workloads {
+        let egress_isolated = cluster
+            .policies
+            .iter()
+            .any(|p| p.egress.is_some() && p.namespace == w.namespace && p.pod_selector.matches(&w.labels));
+        if egress_isolated && !allows_dns(cluster, w) {
+            out.push(
+                Diagnostic::new(
+                    "NP1004",
+                    format!("{} is egress-isolated and no egress rule allows DNS (UDP 53 to kube-dns): name lookups will time out", w.endpoint_name()),
+                )
+                .at(&w.loc)
+                .resource(format!("{} {}/{}", w.kind, w.namespace, w.name))
+                .help("add an egress rule to namespace kube-system, pods k8s-app=kube-dns, ports UDP 53 and TCP 53"),
+            );
+        }
+    }
+    out
+}
+
+fn selected_pods<'c>(cluster: &'c Cluster, policy: &'c NetworkPolicy) -> impl Iterator<Item = &'c Workload> {
+    cluster
+        .workloads
+        .iter()
+        .filter(move |w| w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels))
+}
+
+/// Pods a peer list can reach; `None` peers = every pod.
+fn peer_pods<'c>(cluster: &'c Cluster, policy: &NetworkPolicy, rule: &Rule) -> Vec<&'c Workload> {
+    cluster
+        .workloads
+        .iter()
+        .filter(|w| match &rule.peers {
+            None => true,
+            Some(peers) => peers.iter().any(|p| match &p.kind {
+                PeerKind::Pods { pods, namespaces } => {
+                    let ns_ok = match namespaces {
+                        None => w.namespace == policy.namespace,
+                        Some(sel) => sel.matches(cluster.namespace_labels(&w.namespace)),
+                    };
+                    ns_ok && pods.as_ref().is_none_or(|s| s.matches(&w.labels))
+                }
+                PeerKind::IpBlock { .. } => false,
+            }),
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_rule(
+    cluster: &Cluster,
+    policy: &NetworkPolicy,
+    dir: Direction,
+    rule: &Rule,
+    selected: &[&Workload],
+    has_workloads: bool,
+    has_namespace_objects: bool,
+    resource: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    for peer in rule.peers.iter().flatten() {
+        let PeerKind::Pods { pods, namespaces } = &peer.kind else {
+            continue;
+        };
+        let ns_matches: Vec<&str> = match namespaces {
+            None => vec![policy.namespace.as_str()],
+            Some(sel) => cluster
+                .namespaces
+                .iter()
+                .filter(|n| sel.matches(&n.labels))
+                .map(|n| n.name.as_str())
+                .collect(),
+        };
+        if let Some(sel) = namespaces {
+            if has_namespace_objects && ns_matches.is_empty() {
+                out.push(
+                    Diagnostic::new(
+                        "NP1002",
+                        format!("namespaceSelector {sel} matches no namespace of the input: this peer admits nothing"),
+                    )
+                    .at(&peer.loc)
+                    .resource(resource)
+                    .help(format!(
+                        "every namespace has the label {NAMESPACE_NAME_LABEL}=<name>; select by it to name a namespace"
+                    )),
+                );
+                continue;
+            }
+        }
+        if let Some(sel) = pods {
+            let any = cluster
+                .workloads
+                .iter()
+                .any(|w| ns_matches.contains(&w.namespace.as_str()) && sel.matches(&w.labels));
+            if has_workloads && !ns_matches.is_empty() && !any {
+                out.push(
+                    Diagnostic::new(
+                        "NP1008",
+                        format!("podSelector {sel} in this peer matches no pod of the input"),
+                    )
+                    .at(&peer.loc)
+                    .resource(resource),
+                );
+            }
+        }
+    }
+    // Named ports resolve on the destination: the selected pods for ingress, the peers
+    // for egress.
+    let destinations: Vec<&Workload> = match dir {
+        Direction::Ingress => selected.to_vec(),
+        Direction::Egress => peer_pods(cluster, policy, rule),
+    };
+    if destinations.is_empty() {
+        return;
+    }
+    for port in rule.ports.iter().flatten() {
+        let PortRef::Named(name) = &port.port else { continue };
+        let resolves = destinations.iter().any(|w| {
+            w.ports
+                .iter()
+                .any(|cp| cp.name.as_deref() == Some(name.as_str()) && cp.protocol == port.protocol)
+        });
+        if !resolves {
+            let other_protocol = destinations
+                .iter()
+                .flat_map(|w| &w.ports)
+                .find(|cp| cp.name.as_deref() == Some(name.as_str()))
+                .map(|cp| cp.protocol);
+            let mut d = Diagnostic::new(
+                "NP1003",
+                format!(
+                    "named port {name:?} ({}) resolves on none of the {} pod(s) this {} rule reaches: it allows nothing",
+                    port.protocol,
+                    destinations.len(),
+                    dir.as_str()
+                ),
+            )
+            .at(&port.loc)
+            .resource(resource);
+            if let Some(p) = other_protocol {
+                d = d.help(format!(
+                    "the container port {name:?} is {p}; set `protocol: {p}` on this port"
+                ));
+            }
+            out.push(d);
+        }
+    }
+}
+
+/// Whether some other policy selecting every pod `policy` selects allows all traffic in
+/// each direction `policy` affects.
+fn is_shadowed(cluster: &Cluster, policy: &NetworkPolicy, selected: &[&Workload]) -> bool {
+    let covered = |dir: Direction| {
+        cluster.policies.iter().any(|other| {
+            !std::ptr::eq(other, policy)
+                && other.namespace == policy.namespace
+                && other
+                    .rules(dir)
+                    .is_some_and(|rules| rules.iter().any(|r| r.peers.is_none() && r.ports.is_none()))
+                && selected.iter().all(|w| other.pod_selector.matches(&w.labels))
+        })
+    };
+    let dirs: Vec<Direction> = [Direction::Ingress, Direction::Egress]
+        .into_iter()
+        .filter(|&d| policy.rules(d).is_some())
+        .collect();
+    // A policy that only isolates (no rules) is not "shadowed": its rules add nothing,
+    // but the allow-all elsewhere is usually the mistake; report only policies with rules.
+    let has_rules = dirs.iter().any(|&d| policy.rules(d).is_some_and(|r| !r.is_empty()));
+    has_rules && dirs.into_iter().all(covered)
+}
+
+/// Whether an egress rule of the workload's policies admits UDP 53 towards kube-dns (the
+/// one in the input, or where a cluster has it), or towards some ipBlock (the DNS
+/// service address is commonly allowed that way).
+fn allows_dns(cluster: &Cluster, w: &Workload) -> bool {
+    let dns_ports = [
+        ContainerPort {
+            name: Some("dns".into()),
+            port: 53,
+            protocol: Protocol::Udp,
+        },
+        ContainerPort {
+            name: Some("dns-tcp".into()),
+            port: 53,
+            protocol: Protocol::Tcp,
+        },
+    ];
+    let kube_system_labels: Labels = cluster
+        .namespace("kube-system")
+        .map(|n| n.labels.clone())
+        .unwrap_or_else(|| Labels::from([(NAMESPACE_NAME_LABEL.to_string(), "kube-system".to_string())]));
+    let dns_pods: Vec<(Labels, Labels, Vec<ContainerPort>)> = {
+        let in_input: Vec<_> = cluster
+            .workloads
+            .iter()
+            .filter(|d| d.labels.get("k8s-app").is_some_and(|v| v == "kube-dns"))
+            .map(|d| {
+                (
+                    cluster.namespace_labels(&d.namespace).clone(),
+                    d.labels.clone(),
+                    d.ports.clone(),
+                )
+            })
+            .collect();
+        if in_input.is_empty() {
+            vec![(
+                kube_system_labels,
+                Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+                dns_ports.to_vec(),
+            )]
+        } else {
+            in_input
+        }
+    };
+    cluster
+        .policies
+        .iter()
+        .filter(|p| p.namespace == w.namespace && p.pod_selector.matches(&w.labels))
+        .flat_map(|p| p.egress.iter().flatten().map(move |r| (p, r)))
+        .any(|(p, rule)| {
+            dns_pods.iter().any(|(ns_labels, labels, ports)| {
+                let peer_ok = match &rule.peers {
+                    None => true,
+                    Some(peers) => peers.iter().any(|peer| match &peer.kind {
+                        PeerKind::IpBlock { .. } => true,
+                        PeerKind::Pods { pods, namespaces } => {
+                            let ns_ok = match namespaces {
+                                None => ns_labels.get(NAMESPACE_NAME_LABEL) == Some(&p.namespace),
+                                Some(sel) => sel.matches(ns_labels),
+                            };
+                            ns_ok && pods.as_ref().is_none_or(|s| s.matches(labels))
+                        }
+                    }),
+                };
+                peer_ok && rule.conn_for(Some(ports)).contains(Protocol::Udp, 53)
+            })
+        })
+}

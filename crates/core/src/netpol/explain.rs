@@ -1,0 +1,287 @@
+//! Explanations: for one pair (and optionally one port), which policies isolate each side
+//! and which rules and peers admit the traffic.
+
+use super::policy::{Direction, NetworkPolicy, PeerKind, Rule};
+use crate::conn::{ConnSet, Protocol};
+use crate::diagnostics::Location;
+use crate::model::{Cluster, Workload};
+use serde::Serialize;
+use std::fmt::{self, Write};
+use std::net::IpAddr;
+
+/// One end of the pair being explained.
+#[derive(Clone, Copy, Debug)]
+pub enum Target {
+    /// Index into `Cluster::workloads`.
+    Workload(usize),
+    Ip(IpAddr),
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PolicyRef {
+    pub policy: String,
+    #[serde(flatten)]
+    pub loc: Location,
+}
+
+/// A rule that admits (part of) the traffic.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct RuleMatch {
+    pub policy: String,
+    pub direction: &'static str,
+    /// 0-based index of the rule in the policy's ingress/egress list.
+    pub rule: usize,
+    /// 0-based index of the matching peer; `None` when the rule has no peers (all match).
+    pub peer: Option<usize>,
+    /// The peer in words, e.g. `pods [app=web] in namespaces [team=a]`.
+    pub peer_text: String,
+    /// What the rule allows for this pair.
+    pub conn: String,
+    /// The rule's location, and the matching peer's.
+    pub rule_loc: Location,
+    pub peer_loc: Option<Location>,
+}
+
+/// One side of a connection: the source's egress or the destination's ingress.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct SideExplanation {
+    pub direction: &'static str,
+    /// The workload whose policies are consulted; `None` for an external address (no
+    /// policy applies to it).
+    pub workload: Option<String>,
+    /// Policies that select the workload for this direction. Empty: not isolated.
+    pub isolated_by: Vec<PolicyRef>,
+    /// Rules that admit some of the traffic.
+    pub admitted_by: Vec<RuleMatch>,
+    #[serde(skip)]
+    pub allowed: ConnSet,
+    /// What this side allows, printed.
+    pub allowed_text: String,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Explanation {
+    pub src: String,
+    pub dst: String,
+    pub egress: SideExplanation,
+    pub ingress: SideExplanation,
+    #[serde(skip)]
+    pub allowed: ConnSet,
+    /// The connection allowed, printed as in connlist.
+    pub conn: String,
+    /// The port asked about, e.g. `TCP 8080`.
+    pub probe: Option<String>,
+    /// For a probe: whether it is allowed.
+    pub probe_allowed: Option<bool>,
+}
+
+fn target_name(cluster: &Cluster, t: Target) -> String {
+    match t {
+        Target::Workload(i) => cluster.workloads[i].endpoint_name(),
+        Target::Ip(ip) => format!("{ip}[External]"),
+    }
+}
+
+fn peer_admits(cluster: &Cluster, policy: &NetworkPolicy, kind: &PeerKind, peer: Target) -> bool {
+    match (kind, peer) {
+        (PeerKind::IpBlock { cidr, except }, Target::Ip(ip)) => {
+            cidr.contains(&ip) && !except.iter().any(|e| e.contains(&ip))
+        }
+        (PeerKind::Pods { pods, namespaces }, Target::Workload(i)) => {
+            let w = &cluster.workloads[i];
+            let ns_ok = match namespaces {
+                None => w.namespace == policy.namespace,
+                Some(sel) => sel.matches(cluster.namespace_labels(&w.namespace)),
+            };
+            ns_ok && pods.as_ref().is_none_or(|s| s.matches(&w.labels))
+        }
+        _ => false,
+    }
+}
+
+fn explain_side(cluster: &Cluster, dir: Direction, subject: Target, peer: Target, dst: Target) -> SideExplanation {
+    let Target::Workload(wi) = subject else {
+        return SideExplanation {
+            direction: dir.as_str(),
+            workload: None,
+            isolated_by: Vec::new(),
+            admitted_by: Vec::new(),
+            allowed: ConnSet::all(),
+            allowed_text: ConnSet::all().to_string(),
+        };
+    };
+    let w: &Workload = &cluster.workloads[wi];
+    let dst_ports = match dst {
+        Target::Workload(d) => Some(cluster.workloads[d].ports.as_slice()),
+        Target::Ip(_) => None,
+    };
+    let mut isolated_by = Vec::new();
+    let mut admitted_by = Vec::new();
+    let mut allowed = ConnSet::none();
+    for policy in &cluster.policies {
+        if policy.namespace != w.namespace || !policy.pod_selector.matches(&w.labels) {
+            continue;
+        }
+        let Some(rules) = policy.rules(dir) else { continue };
+        isolated_by.push(PolicyRef {
+            policy: policy.id(),
+            loc: policy.loc.clone(),
+        });
+        for rule in rules {
+            let Some((peer_index, peer_text, peer_loc)) = matching_peer(cluster, policy, rule, peer) else {
+                continue;
+            };
+            let conn = rule.conn_for(dst_ports);
+            if conn.is_empty() {
+                continue;
+            }
+            allowed.union_with(&conn);
+            admitted_by.push(RuleMatch {
+                policy: policy.id(),
+                direction: dir.as_str(),
+                rule: rule.index,
+                peer: peer_index,
+                peer_text,
+                conn: conn.to_string(),
+                rule_loc: rule.loc.clone(),
+                peer_loc,
+            });
+        }
+    }
+    if isolated_by.is_empty() {
+        allowed = ConnSet::all();
+    }
+    SideExplanation {
+        direction: dir.as_str(),
+        workload: Some(w.endpoint_name()),
+        isolated_by,
+        admitted_by,
+        allowed_text: allowed.to_string(),
+        allowed,
+    }
+}
+
+type PeerHit = (Option<usize>, String, Option<Location>);
+
+fn matching_peer(cluster: &Cluster, policy: &NetworkPolicy, rule: &Rule, peer: Target) -> Option<PeerHit> {
+    match &rule.peers {
+        None => Some((None, "every peer (the rule lists none)".to_string(), None)),
+        Some(peers) => peers
+            .iter()
+            .enumerate()
+            .find(|(_, p)| peer_admits(cluster, policy, &p.kind, peer))
+            .map(|(i, p)| (Some(i), p.kind.to_string(), Some(p.loc.clone()))),
+    }
+}
+
+/// Explains the connection from `src` to `dst`, optionally for one protocol and port.
+pub fn explain(cluster: &Cluster, src: Target, dst: Target, probe: Option<(Protocol, u16)>) -> Explanation {
+    let egress = explain_side(cluster, Direction::Egress, src, dst, dst);
+    let ingress = explain_side(cluster, Direction::Ingress, dst, src, dst);
+    let allowed = egress.allowed.intersect(&ingress.allowed);
+    Explanation {
+        src: target_name(cluster, src),
+        dst: target_name(cluster, dst),
+        conn: allowed.to_string(),
+        probe: probe.map(|(p, n)| format!("{p} {n}")),
+        probe_allowed: probe.map(|(p, n)| allowed.contains(p, n)),
+        egress,
+        ingress,
+        allowed,
+    }
+}
+
+fn write_side(out: &mut String, side: &SideExplanation, probe: Option<(Protocol, u16)>) -> fmt::Result {
+    let what = if side.direction == "egress" {
+        "Egress from"
+    } else {
+        "Ingress to"
+    };
+    let Some(w) = &side.workload else {
+        return writeln!(
+            out,
+            "{what} an address outside the cluster: no NetworkPolicy applies; everything allowed"
+        );
+    };
+    if side.isolated_by.is_empty() {
+        let ns = w.split('/').next().unwrap_or_default();
+        return writeln!(
+            out,
+            "{what} {w}: not isolated (no NetworkPolicy in namespace {ns} selects it for {}); everything allowed",
+            side.direction
+        );
+    }
+    let list: Vec<String> = side
+        .isolated_by
+        .iter()
+        .map(|p| format!("{} ({}:{})", p.policy, p.loc.file, p.loc.line))
+        .collect();
+    writeln!(out, "{what} {w}: isolated by {}", list.join(", "))?;
+    if side.admitted_by.is_empty() {
+        return writeln!(
+            out,
+            "  no {} rule of these policies admits this peer: nothing allowed",
+            side.direction
+        );
+    }
+    for m in &side.admitted_by {
+        let relevant = probe.is_none_or(|(p, n)| ConnSet::parse(&m.conn).is_some_and(|c| c.contains(p, n)));
+        let mark = if probe.is_some() && relevant { "*" } else { "-" };
+        let peer = match m.peer {
+            None => m.peer_text.clone(),
+            Some(i) => format!("peer {} ({})", i + 1, m.peer_text),
+        };
+        let loc = m.peer_loc.as_ref().unwrap_or(&m.rule_loc);
+        writeln!(
+            out,
+            "  {mark} {} {} rule {} ({}:{}), {peer}: {}",
+            m.policy,
+            m.direction,
+            m.rule + 1,
+            loc.file,
+            loc.line,
+            m.conn
+        )?;
+    }
+    writeln!(out, "  {} allows: {}", side.direction, side.allowed_text)
+}
+
+impl Explanation {
+    /// The explanation as text, the same in the CLI and the web app.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let probe = self.probe.as_deref().and_then(|p| {
+            let (proto, port) = p.split_once(' ')?;
+            Some((Protocol::parse(proto)?, port.parse().ok()?))
+        });
+        let _ = writeln!(out, "{} => {} : {}", self.src, self.dst, self.conn);
+        let _ = writeln!(out);
+        let _ = write_side(&mut out, &self.egress, probe);
+        let _ = write_side(&mut out, &self.ingress, probe);
+        let _ = writeln!(out);
+        match (&self.probe, self.probe_allowed) {
+            (Some(p), Some(true)) => {
+                let _ = writeln!(out, "Verdict: {p} is ALLOWED (both the source's egress and the destination's ingress admit it; rules marked * decide).");
+            }
+            (Some(p), _) => {
+                let why = if !self
+                    .egress
+                    .allowed
+                    .contains(probe.map_or(Protocol::Tcp, |x| x.0), probe.map_or(0, |x| x.1))
+                {
+                    "the source's egress does not admit it"
+                } else {
+                    "the destination's ingress does not admit it"
+                };
+                let _ = writeln!(out, "Verdict: {p} is DENIED ({why}).");
+            }
+            _ if self.allowed.is_empty() => {
+                let _ = writeln!(out, "Verdict: no connection is allowed.");
+            }
+            _ => {
+                let _ = writeln!(out, "Verdict: allowed {} (egress ∩ ingress).", self.conn);
+            }
+        }
+        out
+    }
+}

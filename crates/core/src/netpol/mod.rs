@@ -1,0 +1,10 @@
+//! Kubernetes NetworkPolicy (networking.k8s.io/v1): validation, the fast engine that
+//! computes whole connection sets, the reference evaluator it is checked against,
+//! explanations and the analyzer checks.
+
+pub mod checks;
+pub mod compile;
+pub mod engine;
+pub mod explain;
+pub mod policy;
+pub mod reference;

@@ -1,0 +1,245 @@
+//! Finds the line of a field inside a YAML or JSON document, given its path.
+//!
+//! serde_yaml does not expose positions, so this works on the text: block YAML by
+//! indentation (keys at a column, sequence items at a dash column), flow YAML and JSON by
+//! searching the keys in order. It never fails: a path it cannot follow resolves to the
+//! deepest part it found, at worst the document's first line.
+
+use std::fmt;
+
+/// One step of a path into a document.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+impl PathSeg {
+    pub fn key(k: &str) -> PathSeg {
+        PathSeg::Key(k.to_string())
+    }
+}
+
+/// Formats a path the way users read it: `spec.ingress[0].ports[1].port`.
+pub struct DisplayPath<'a>(pub &'a [PathSeg]);
+
+impl fmt::Display for DisplayPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, seg) in self.0.iter().enumerate() {
+            match seg {
+                PathSeg::Key(k) if i == 0 => write!(f, "{k}")?,
+                PathSeg::Key(k) => write!(f, ".{k}")?,
+                PathSeg::Index(n) => write!(f, "[{n}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Line<'a> {
+    /// 0-based line number within the document.
+    no: usize,
+    indent: usize,
+    /// Column of the first dash of a sequence item on this line, if any.
+    first_dash: Option<usize>,
+    /// Column where the content after any `- ` prefixes starts.
+    key_col: usize,
+    rest: &'a str,
+}
+
+fn content_lines(text: &str) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    for (no, raw) in text.lines().enumerate() {
+        let indent = raw.len() - raw.trim_start_matches(' ').len();
+        let mut rest = &raw[indent..];
+        if rest.trim().is_empty() || rest.starts_with('#') {
+            continue;
+        }
+        let mut col = indent;
+        let mut first_dash = None;
+        while rest.starts_with('-') && (rest.len() == 1 || rest[1..].starts_with([' ', '\t'])) {
+            first_dash.get_or_insert(col);
+            let after = &rest[1..];
+            let trimmed = after.trim_start();
+            col += 1 + (after.len() - trimmed.len());
+            rest = trimmed;
+        }
+        out.push(Line {
+            no,
+            indent,
+            first_dash,
+            key_col: col,
+            rest,
+        });
+    }
+    out
+}
+
+fn key_matches(rest: &str, key: &str) -> bool {
+    let after = if let Some(r) = rest.strip_prefix(key) {
+        r
+    } else if let Some(r) = rest
+        .strip_prefix('"')
+        .and_then(|r| r.strip_prefix(key))
+        .and_then(|r| r.strip_prefix('"'))
+    {
+        r
+    } else if let Some(r) = rest
+        .strip_prefix('\'')
+        .and_then(|r| r.strip_prefix(key))
+        .and_then(|r| r.strip_prefix('\''))
+    {
+        r
+    } else {
+        return false;
+    };
+    let after = after.trim_start_matches([' ', '\t']);
+    after.starts_with(':') && (after.len() == 1 || after[1..].starts_with([' ', '\t']))
+}
+
+/// The 0-based line (within `text`) of the value at `path`, or of the deepest part of the
+/// path that could be followed.
+pub fn locate_line(text: &str, path: &[PathSeg]) -> usize {
+    let lines = content_lines(text);
+    let Some(first) = lines.first() else { return 0 };
+    if first.rest.starts_with('{') || first.rest.starts_with('[') {
+        return locate_flow(text, path);
+    }
+    let mut found = first.no;
+    let mut scope: &[Line] = &lines;
+    for seg in path {
+        let Some(head) = scope.first() else { break };
+        match seg {
+            PathSeg::Key(key) => {
+                let col = head.key_col;
+                let Some(idx) = scope.iter().position(|l| l.key_col == col && key_matches(l.rest, key)) else {
+                    // Maybe the rest of the path is in flow style on one line.
+                    break;
+                };
+                found = scope[idx].no;
+                let mut end = idx + 1;
+                while end < scope.len() {
+                    let l = &scope[end];
+                    if l.indent > col || (l.indent == col && l.first_dash == Some(col)) {
+                        end += 1;
+                    } else {
+                        break;
+                    }
+                }
+                scope = &scope[idx + 1..end];
+            }
+            PathSeg::Index(i) => {
+                let Some(dash) = head.first_dash else { break };
+                let items: Vec<usize> = scope
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.indent == dash && l.first_dash == Some(dash))
+                    .map(|(k, _)| k)
+                    .collect();
+                let Some(&start) = items.get(*i) else { break };
+                let end = items.get(i + 1).copied().unwrap_or(scope.len());
+                found = scope[start].no;
+                // The item's own line keeps its key at `key_col`; later lines are indented
+                // to that column, so the item scope reads like a mapping at `key_col`.
+                scope = &scope[start..end];
+            }
+        }
+    }
+    found
+}
+
+/// Flow style (JSON or `{...}` YAML): find each key in order after the previous one.
+fn locate_flow(text: &str, path: &[PathSeg]) -> usize {
+    let mut pos = 0;
+    for seg in path {
+        if let PathSeg::Key(k) = seg {
+            let quoted = format!("\"{k}\"");
+            match text[pos..].find(&quoted) {
+                Some(off) => pos += off,
+                None => break,
+            }
+        }
+    }
+    text[..pos].matches('\n').count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(path: &str) -> Vec<PathSeg> {
+        path.split('.')
+            .flat_map(|part| {
+                let mut segs = Vec::new();
+                let (key, idx) = match part.split_once('[') {
+                    Some((k, rest)) => (k, Some(rest.trim_end_matches(']').parse().unwrap())),
+                    None => (part, None),
+                };
+                if !key.is_empty() {
+                    segs.push(PathSeg::key(key));
+                }
+                if let Some(i) = idx {
+                    segs.push(PathSeg::Index(i));
+                }
+                segs
+            })
+            .collect()
+    }
+
+    const DOC: &str = "\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+spec:
+  podSelector: {}
+  ingress:
+  - from:
+    - podSelector:
+        matchLabels: {app: a}
+    - namespaceSelector: {}
+    ports:
+    - port: 80
+  - ports:
+      - protocol: UDP
+        port: dns
+  egress: []
+";
+
+    #[test]
+    fn block_yaml_paths() {
+        assert_eq!(locate_line(DOC, &p("spec.podSelector")), 5);
+        assert_eq!(locate_line(DOC, &p("spec.ingress[0]")), 7);
+        assert_eq!(locate_line(DOC, &p("spec.ingress[0].from[1].namespaceSelector")), 10);
+        assert_eq!(locate_line(DOC, &p("spec.ingress[0].ports[0].port")), 12);
+        assert_eq!(locate_line(DOC, &p("spec.ingress[1].ports[0].port")), 15);
+        assert_eq!(locate_line(DOC, &p("spec.ingress[1].ports[0].protocol")), 14);
+        assert_eq!(locate_line(DOC, &p("spec.egress")), 16);
+        // Missing parts resolve to the deepest part found.
+        assert_eq!(locate_line(DOC, &p("spec.ingress[5].from")), 6);
+        assert_eq!(locate_line(DOC, &p("metadata.namespace")), 2);
+    }
+
+    #[test]
+    fn json_paths() {
+        let doc = "{\n  \"kind\": \"NetworkPolicy\",\n  \"spec\": {\n    \"podSelector\": {}\n  }\n}\n";
+        assert_eq!(locate_line(doc, &p("spec.podSelector")), 3);
+    }
+
+    #[test]
+    fn never_panics_on_odd_text() {
+        for doc in [
+            "",
+            "-",
+            "- - -",
+            "a:\n- b:\n  - c",
+            "\t\tx: y",
+            "'a': 1\n\"b\" : 2",
+            "é: -\n  ü:",
+        ] {
+            let _ = locate_line(doc, &p("a[0].b[3].c"));
+            let _ = locate_line(doc, &p("b"));
+        }
+        assert_eq!(locate_line("'a': 1\n\"b\" : 2", &p("b")), 1);
+    }
+}

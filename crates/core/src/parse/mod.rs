@@ -1,0 +1,399 @@
+//! Parsing: files → documents → raw Kubernetes objects, each with its file and line.
+//!
+//! Parsing never fails as a whole. A broken document becomes a diagnostic and the other
+//! documents of the file are still read.
+
+pub mod locate;
+
+use crate::diagnostics::{Diagnostic, Location};
+use locate::{locate_line, PathSeg};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// One input file: its name as the user knows it (a path, or a tab name in the web app)
+/// and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFile {
+    pub name: String,
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile {
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// The text of one document and where it starts in its file, so that fields inside the
+/// document can be located after parsing.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub file: Arc<str>,
+    /// 0-based line of the file where `text` starts.
+    pub start_line: usize,
+    pub text: Arc<str>,
+}
+
+impl Document {
+    /// The location of the field at `path` (1-based line, column 1).
+    pub fn locate(&self, path: &[PathSeg]) -> Location {
+        let line = self.start_line + locate_line(&self.text, path) + 1;
+        Location {
+            file: self.file.to_string(),
+            line: line as u32,
+            column: 1,
+        }
+    }
+}
+
+/// One Kubernetes object as read, before it is understood.
+#[derive(Clone, Debug)]
+pub struct RawObject {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+    pub value: Value,
+    pub doc: Document,
+    /// Path of this object inside its document: empty, or `items[i]` for `kind: List`.
+    pub prefix: Vec<PathSeg>,
+    /// Where the object starts.
+    pub loc: Location,
+}
+
+impl RawObject {
+    /// The location of a field of this object.
+    pub fn locate(&self, path: &[PathSeg]) -> Location {
+        if self.prefix.is_empty() {
+            return self.doc.locate(path);
+        }
+        let mut full = self.prefix.clone();
+        full.extend_from_slice(path);
+        self.doc.locate(&full)
+    }
+
+    /// `Kind namespace/name`, or `Kind name` when the object has no namespace.
+    pub fn resource(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{} {}/{}", self.kind, ns, self.name),
+            None => format!("{} {}", self.kind, self.name),
+        }
+    }
+
+    /// The API group of `apiVersion` (`""` for the core group).
+    pub fn group(&self) -> &str {
+        match self.api_version.rsplit_once('/') {
+            Some((g, _)) => g,
+            None => "",
+        }
+    }
+}
+
+/// Reads every document of every file.
+pub fn parse_files(files: &[SourceFile]) -> (Vec<RawObject>, Vec<Diagnostic>) {
+    let mut objects = Vec::new();
+    let mut diags = Vec::new();
+    for file in files {
+        let name: Arc<str> = Arc::from(file.name.as_str());
+        let before = objects.len();
+        let diags_before = diags.len();
+        for (start_line, text) in split_documents(&file.name, &file.text) {
+            let doc = Document {
+                file: name.clone(),
+                start_line,
+                text: Arc::from(text),
+            };
+            parse_document(doc, &mut objects, &mut diags);
+        }
+        if objects.len() == before && diags.len() == diags_before && !file.text.trim().is_empty() {
+            let only_comments = file.text.lines().all(|l| {
+                let t = l.trim();
+                t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+            });
+            if !only_comments {
+                diags.push(
+                    Diagnostic::new("NP0007", "the file holds no Kubernetes object")
+                        .at(&Location::new(&file.name, 1, 1)),
+                );
+            }
+        }
+    }
+    (objects, diags)
+}
+
+fn is_json_name(name: &str) -> bool {
+    name.to_ascii_lowercase().ends_with(".json")
+}
+
+/// Splits a file into documents: `(first line, text)`. YAML documents are separated by
+/// `---` lines; the separator line is kept blank in the next document so that line
+/// numbers inside a document stay aligned with the file. A JSON file is one document.
+fn split_documents(name: &str, text: &str) -> Vec<(usize, String)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if is_json_name(name) {
+        return vec![(0, text.to_string())];
+    }
+    let mut docs = Vec::new();
+    let mut current = String::new();
+    let mut start = 0;
+    for (no, line) in text.split_inclusive('\n').enumerate() {
+        let is_separator = line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        let is_end = line.trim_end() == "...";
+        if is_separator || is_end {
+            docs.push((start, std::mem::take(&mut current)));
+            start = no;
+            // Keep what follows `---` on the same line (`--- {a: 1}`), at its column.
+            if is_separator {
+                current.push_str("   ");
+                current.push_str(&line[3..]);
+            } else {
+                current.push('\n');
+            }
+        } else {
+            current.push_str(line);
+        }
+    }
+    docs.push((start, current));
+    docs.retain(|(_, t)| {
+        t.lines().any(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with('#') && !l.starts_with('%')
+        })
+    });
+    docs
+}
+
+fn parse_document(doc: Document, objects: &mut Vec<RawObject>, diags: &mut Vec<Diagnostic>) {
+    let (values, error) = if is_json_name(&doc.file) {
+        parse_json_stream(&doc)
+    } else {
+        match serde_yaml::from_str::<Value>(&doc.text) {
+            Ok(v) => (vec![v], None),
+            Err(e) => {
+                let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+                let msg = strip_location_suffix(&e.to_string());
+                let loc = Location::new(&doc.file, (doc.start_line + line) as u32, column as u32);
+                (
+                    Vec::new(),
+                    Some(Diagnostic::new("NP0001", format!("YAML syntax error: {msg}")).at(&loc)),
+                )
+            }
+        }
+    };
+    for value in values {
+        collect_objects(&doc, value, Vec::new(), objects, diags);
+    }
+    diags.extend(error);
+}
+
+/// A JSON file may hold several values one after another; the values read before a
+/// syntax error are kept.
+fn parse_json_stream(doc: &Document) -> (Vec<Value>, Option<Diagnostic>) {
+    let mut values = Vec::new();
+    for item in serde_json::Deserializer::from_str(&doc.text).into_iter::<Value>() {
+        match item {
+            Ok(v) => values.push(v),
+            Err(e) => {
+                let msg = strip_location_suffix(&e.to_string());
+                let loc = Location::new(&doc.file, (doc.start_line + e.line()) as u32, e.column() as u32);
+                return (
+                    values,
+                    Some(Diagnostic::new("NP0001", format!("JSON syntax error: {msg}")).at(&loc)),
+                );
+            }
+        }
+    }
+    (values, None)
+}
+
+/// serde errors end in "at line X column Y"; the location is shown separately.
+fn strip_location_suffix(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn describe(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn collect_objects(
+    doc: &Document,
+    value: Value,
+    prefix: Vec<PathSeg>,
+    objects: &mut Vec<RawObject>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let loc = if prefix.is_empty() {
+        doc.locate(&[])
+    } else {
+        doc.locate(&prefix)
+    };
+    if value.is_null() {
+        return;
+    }
+    let Value::Object(map) = &value else {
+        diags.push(
+            Diagnostic::new(
+                "NP0004",
+                format!(
+                    "not a Kubernetes object: expected a mapping with apiVersion and kind, found {}",
+                    describe(&value)
+                ),
+            )
+            .at(&loc),
+        );
+        return;
+    };
+    let str_field = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_string);
+    let kind = str_field("kind");
+    let api_version = str_field("apiVersion");
+    let (Some(kind), Some(api_version)) = (kind, api_version) else {
+        let missing: Vec<&str> = ["apiVersion", "kind"]
+            .into_iter()
+            .filter(|k| map.get(*k).and_then(Value::as_str).is_none())
+            .collect();
+        diags.push(
+            Diagnostic::new(
+                "NP0004",
+                format!("not a Kubernetes object: {} missing", missing.join(" and ")),
+            )
+            .at(&loc)
+            .help("every object needs `apiVersion` and `kind`, e.g. `apiVersion: v1` and `kind: Pod`"),
+        );
+        return;
+    };
+    if kind.ends_with("List") {
+        if let Some(Value::Array(items)) = map.get("items") {
+            let items = items.clone();
+            for (i, item) in items.into_iter().enumerate() {
+                let mut p = prefix.clone();
+                p.push(PathSeg::key("items"));
+                p.push(PathSeg::Index(i));
+                collect_objects(doc, item, p, objects, diags);
+            }
+            return;
+        }
+    }
+    let metadata = map.get("metadata");
+    let name = metadata.and_then(|m| m.get("name")).and_then(Value::as_str);
+    let namespace = metadata
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let Some(name) = name.filter(|n| !n.is_empty()).map(str::to_string) else {
+        let resource = format!("{kind} <unnamed>");
+        diags.push(
+            Diagnostic::new("NP0004", format!("{kind} has no metadata.name"))
+                .at(&loc)
+                .resource(resource)
+                .help("give the object a name under `metadata.name`"),
+        );
+        return;
+    };
+    objects.push(RawObject {
+        api_version,
+        kind,
+        name,
+        namespace,
+        value,
+        doc: doc.clone(),
+        prefix,
+        loc,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(name: &str, text: &str) -> (Vec<RawObject>, Vec<Diagnostic>) {
+        parse_files(&[SourceFile::new(name, text)])
+    }
+
+    #[test]
+    fn multi_document_lines_and_broken_documents() {
+        let text = "\
+# leading comment
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: a
+  labels: [unclosed
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: q
+";
+        let (objs, diags) = parse("f.yaml", text);
+        assert_eq!(objs.len(), 2, "{diags:?}");
+        assert_eq!(objs[0].loc.line, 2);
+        assert_eq!(objs[1].name, "q");
+        assert_eq!(objs[1].loc.line, 13);
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, "NP0001");
+        assert_eq!(diags[0].file.as_deref(), Some("f.yaml"));
+        let line = diags[0].line.unwrap();
+        assert!((11..=13).contains(&line), "line {line}");
+    }
+
+    #[test]
+    fn lists_and_json() {
+        let json = r#"{"apiVersion":"v1","kind":"List","items":[
+  {"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"x"}},
+  {"apiVersion":"v1","kind":"Pod","metadata":{"name":"b"}}
+]}"#;
+        let (objs, diags) = parse("pods.json", json);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(objs.len(), 2);
+        assert_eq!(objs[0].namespace.as_deref(), Some("x"));
+        assert_eq!(objs[1].namespace, None);
+    }
+
+    #[test]
+    fn not_objects() {
+        let (objs, diags) = parse(
+            "f.yaml",
+            "just a string\n---\n- 1\n- 2\n---\nkind: Pod\n---\napiVersion: v1\nkind: Pod\nmetadata: {}\n",
+        );
+        assert!(objs.is_empty());
+        let codes: Vec<_> = diags.iter().map(|d| (d.code, d.line)).collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("NP0004", Some(1)),
+                ("NP0004", Some(3)),
+                ("NP0004", Some(6)),
+                ("NP0004", Some(8))
+            ]
+        );
+    }
+
+    #[test]
+    fn junk_never_panics() {
+        let junk: Vec<u8> = (0..2000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let text = String::from_utf8_lossy(&junk).to_string();
+        let _ = parse("junk.yaml", &text);
+        let _ = parse("junk.json", &text);
+        let _ = parse("deep.yaml", &"[".repeat(10_000));
+        let _ = parse("anchors.yaml", "a: &a [1,2,3]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n");
+    }
+}
