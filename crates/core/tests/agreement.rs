@@ -1,0 +1,384 @@
+//! The fast engine, the reference evaluator, explanations and the printed connlist must
+//! agree on every random cluster. Clusters are generated as YAML and go through the whole
+//! pipeline (parse → model → engines). A disagreement is a bug in one of them.
+
+use netplay_core::endpoint::AddrSet;
+use netplay_core::netpol::engine::Engine;
+use netplay_core::netpol::explain::Target;
+use netplay_core::netpol::policy::PeerKind;
+use netplay_core::netpol::reference::{allowed, Party};
+use netplay_core::{load, ConnSet, Protocol, SourceFile};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+const NAMESPACES: [&str; 3] = ["x", "y", "z"];
+const POD_KEYS: [(&str, &[&str]); 2] = [("app", &["web", "db", "api"]), ("tier", &["front", "back"])];
+const NS_KEYS: [(&str, &[&str]); 2] = [("team", &["a", "b"]), ("env", &["prod", "dev"])];
+const NAMED_PORTS: [(&str, u16, &str); 6] = [
+    ("http", 80, "TCP"),
+    ("http", 8080, "TCP"),
+    ("dns", 53, "UDP"),
+    ("metrics", 9090, "TCP"),
+    ("sctp-x", 132, "SCTP"),
+    ("dns", 5353, "TCP"),
+];
+const CIDRS: [(&str, &[&str]); 6] = [
+    ("10.0.0.0/8", &["10.1.0.0/16", "10.2.3.0/24", "10.255.255.255/32"]),
+    ("10.1.0.0/16", &["10.1.2.0/24"]),
+    ("0.0.0.0/0", &["10.0.0.0/8", "192.168.0.0/16"]),
+    ("192.168.1.0/24", &["192.168.1.128/25"]),
+    ("fd00::/8", &["fd00:1::/32"]),
+    ("255.255.255.255/32", &[]),
+];
+const PORT_NUMBERS: [u16; 8] = [1, 53, 80, 132, 443, 8080, 9090, 65535];
+const PORT_NAMES: [&str; 5] = ["http", "dns", "metrics", "sctp-x", "nope"];
+
+fn labels_from(keys: &[(&str, &[&str])], picks: &[Option<usize>]) -> Value {
+    let mut m = serde_json::Map::new();
+    for ((k, vals), pick) in keys.iter().zip(picks) {
+        if let Some(i) = pick {
+            m.insert(k.to_string(), json!(vals[i % vals.len()]));
+        }
+    }
+    Value::Object(m)
+}
+
+fn arb_selector(namespace: bool) -> impl Strategy<Value = Value> {
+    let keys: &'static [(&'static str, &'static [&'static str])] = if namespace { &NS_KEYS } else { &POD_KEYS };
+    let expr_keys: Vec<&'static str> = keys
+        .iter()
+        .map(|(k, _)| *k)
+        .chain(namespace.then_some("kubernetes.io/metadata.name"))
+        .collect();
+    let all_values: Vec<&'static str> = keys
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .chain(NAMESPACES)
+        .collect();
+    (
+        proptest::collection::vec(proptest::option::of(0usize..3), keys.len()),
+        proptest::option::weighted(
+            0.4,
+            (
+                0..expr_keys.len(),
+                0usize..4,
+                proptest::sample::subsequence(all_values, 1..=2),
+            ),
+        ),
+    )
+        .prop_map(move |(picks, expr)| {
+            let mut sel = serde_json::Map::new();
+            let labels = labels_from(keys, &picks);
+            if labels.as_object().is_some_and(|m| !m.is_empty()) {
+                sel.insert("matchLabels".into(), labels);
+            }
+            if let Some((k, op, values)) = expr {
+                let op = ["In", "NotIn", "Exists", "DoesNotExist"][op];
+                let mut e = json!({"key": expr_keys[k], "operator": op});
+                if op == "In" || op == "NotIn" {
+                    e["values"] = json!(values);
+                }
+                sel.insert("matchExpressions".into(), json!([e]));
+            }
+            Value::Object(sel)
+        })
+}
+
+fn arb_peer() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        arb_selector(false).prop_map(|s| json!({"podSelector": s})),
+        arb_selector(true).prop_map(|s| json!({"namespaceSelector": s})),
+        (arb_selector(false), arb_selector(true)).prop_map(|(p, n)| json!({"podSelector": p, "namespaceSelector": n})),
+        (0..CIDRS.len(), proptest::collection::vec(any::<bool>(), 3)).prop_map(|(c, take)| {
+            let (cidr, excepts) = CIDRS[c];
+            let except: Vec<&str> = excepts.iter().zip(take).filter(|(_, t)| *t).map(|(e, _)| *e).collect();
+            if except.is_empty() {
+                json!({"ipBlock": {"cidr": cidr}})
+            } else {
+                json!({"ipBlock": {"cidr": cidr, "except": except}})
+            }
+        }),
+    ]
+}
+
+fn arb_port() -> impl Strategy<Value = Value> {
+    (
+        0usize..4,
+        0usize..3,
+        0..PORT_NUMBERS.len(),
+        0..PORT_NAMES.len(),
+        proptest::option::of(0u16..3),
+    )
+        .prop_map(|(proto, kind, num, name, end)| {
+            let mut p = serde_json::Map::new();
+            if proto > 0 {
+                p.insert("protocol".into(), json!(["TCP", "UDP", "SCTP"][proto - 1]));
+            }
+            match kind {
+                0 => {}
+                1 => {
+                    let n = PORT_NUMBERS[num];
+                    p.insert("port".into(), json!(n));
+                    if let Some(e) = end {
+                        let end = n.saturating_add([0, 10, 1000][e as usize]);
+                        p.insert("endPort".into(), json!(end));
+                    }
+                }
+                _ => {
+                    p.insert("port".into(), json!(PORT_NAMES[name]));
+                }
+            }
+            Value::Object(p)
+        })
+}
+
+fn arb_rules(peer_key: &'static str) -> impl Strategy<Value = Option<Vec<Value>>> {
+    proptest::option::of(proptest::collection::vec(
+        (
+            proptest::option::of(proptest::collection::vec(arb_peer(), 0..3)),
+            proptest::option::of(proptest::collection::vec(arb_port(), 0..3)),
+        )
+            .prop_map(move |(peers, ports)| {
+                let mut r = serde_json::Map::new();
+                if let Some(p) = peers {
+                    r.insert(peer_key.into(), json!(p));
+                }
+                if let Some(p) = ports {
+                    r.insert("ports".into(), json!(p));
+                }
+                Value::Object(r)
+            }),
+        0..3,
+    ))
+}
+
+fn arb_policy() -> impl Strategy<Value = Value> {
+    (
+        0..NAMESPACES.len(),
+        arb_selector(false),
+        0usize..4,
+        arb_rules("from"),
+        arb_rules("to"),
+    )
+        .prop_map(|(ns, sel, types, ingress, egress)| {
+            let mut spec = json!({"podSelector": sel});
+            if types > 0 {
+                let types: &[&str] = [&["Ingress"][..], &["Egress"], &["Ingress", "Egress"]][types - 1];
+                spec["policyTypes"] = json!(types);
+            }
+            if let Some(i) = ingress {
+                spec["ingress"] = json!(i);
+            }
+            if let Some(e) = egress {
+                spec["egress"] = json!(e);
+            }
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                   "metadata": {"name": "p", "namespace": NAMESPACES[ns]}, "spec": spec})
+        })
+}
+
+fn arb_cluster() -> impl Strategy<Value = String> {
+    (
+        proptest::collection::vec(proptest::collection::vec(proptest::option::of(0usize..2), 2), 3),
+        proptest::collection::vec(
+            (
+                0..NAMESPACES.len(),
+                proptest::collection::vec(proptest::option::of(0usize..3), 2),
+                proptest::sample::subsequence(NAMED_PORTS.to_vec(), 0..=3),
+            ),
+            1..6,
+        ),
+        proptest::collection::vec(arb_policy(), 0..5),
+    )
+        .prop_map(|(ns_labels, workloads, policies)| {
+            let mut docs = Vec::new();
+            for (i, picks) in ns_labels.iter().enumerate() {
+                docs.push(json!({"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": NAMESPACES[i], "labels": labels_from(&NS_KEYS, picks)}}));
+            }
+            for (i, (ns, picks, ports)) in workloads.iter().enumerate() {
+                let ports: Vec<Value> = ports
+                    .iter()
+                    .map(|(n, p, proto)| json!({"name": n, "containerPort": p, "protocol": proto}))
+                    .collect();
+                docs.push(json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": format!("w{i}"), "namespace": NAMESPACES[*ns], "labels": labels_from(&POD_KEYS, picks)},
+                    "spec": {"containers": [{"name": "c", "image": "nginx", "ports": ports}]}}));
+            }
+            for (i, mut p) in policies.into_iter().enumerate() {
+                p["metadata"]["name"] = json!(format!("p{i}"));
+                docs.push(p);
+            }
+            docs.iter()
+                .map(|d| serde_yaml::to_string(d).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("---\n")
+        })
+}
+
+/// Ports where any allowed set can change: every number in the input, ±1, and the ends.
+fn probe_ports(yaml: &str) -> BTreeSet<u16> {
+    let mut ports = BTreeSet::from([1, 2, 65534, 65535]);
+    let nums: Vec<u16> = PORT_NUMBERS
+        .iter()
+        .copied()
+        .chain(NAMED_PORTS.iter().map(|p| p.1))
+        .collect();
+    for n in nums.iter().chain(&[10, 11, 90, 91, 1000, 1001]) {
+        for extra in [0u16, 10, 1000] {
+            let base = n.saturating_add(extra);
+            ports.extend([base.saturating_sub(1).max(1), base, base.saturating_add(1)]);
+        }
+    }
+    let _ = yaml;
+    ports
+}
+
+fn probe_ips(scenario: &netplay_core::Scenario) -> Vec<IpAddr> {
+    let mut ips: Vec<IpAddr> = ["0.0.0.0", "255.255.255.255", "8.8.8.8", "::", "2001:db8::1", "ffff::1"]
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    for p in &scenario.cluster.policies {
+        for rule in p.ingress.iter().chain(&p.egress).flatten() {
+            for peer in rule.peers.iter().flatten() {
+                if let PeerKind::IpBlock { cidr, except } = &peer.kind {
+                    for net in std::iter::once(cidr).chain(except) {
+                        let set = AddrSet::from_net(net);
+                        for &(lo, hi) in set.v4.ranges() {
+                            for v in [lo.saturating_sub(1), lo, hi, hi.saturating_add(1)] {
+                                ips.push(IpAddr::V4(v.into()));
+                            }
+                        }
+                        for &(lo, hi) in set.v6.ranges() {
+                            for v in [lo.saturating_sub(1), lo, hi, hi.saturating_add(1)] {
+                                ips.push(IpAddr::V6(v.into()));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    ips
+}
+
+fn check_cluster(yaml: &str) -> Result<(), TestCaseError> {
+    let scenario = load(&[SourceFile::new("random.yaml", yaml)]);
+    let errors: Vec<_> = scenario
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == netplay_core::Severity::Error)
+        .collect();
+    prop_assert!(errors.is_empty(), "generator made invalid input: {errors:?}\n{yaml}");
+    let cluster = &scenario.cluster;
+    let engine = Engine::new(cluster);
+    let ports = probe_ports(yaml);
+    let n = cluster.workloads.len();
+    for s in 0..n {
+        for d in 0..n {
+            let fast = engine.workload_conn(s, d);
+            let (ws, wd) = (&cluster.workloads[s], &cluster.workloads[d]);
+            for proto in Protocol::ALL {
+                for &port in &ports {
+                    let reference = allowed(cluster, Party::Pod(ws), Party::Pod(wd), proto.as_str(), port);
+                    prop_assert_eq!(
+                        fast.contains(proto, port),
+                        reference,
+                        "{} => {} {} {}: fast {} \n{}",
+                        ws.endpoint_name(),
+                        wd.endpoint_name(),
+                        proto,
+                        port,
+                        fast,
+                        yaml
+                    );
+                }
+            }
+            let explained = scenario.explain(Target::Workload(s), Target::Workload(d), None);
+            prop_assert_eq!(&explained.allowed, &fast, "explain disagrees\n{}", yaml);
+        }
+    }
+    let ips = probe_ips(&scenario);
+    for w in 0..n {
+        let wl = &cluster.workloads[w];
+        for &ip in &ips {
+            let out = engine.conn_to_ip(w, ip);
+            let inn = engine.conn_from_ip(ip, w);
+            for proto in Protocol::ALL {
+                for &port in &ports {
+                    let r_out = allowed(cluster, Party::Pod(wl), Party::Ip(ip), proto.as_str(), port);
+                    let r_in = allowed(cluster, Party::Ip(ip), Party::Pod(wl), proto.as_str(), port);
+                    prop_assert_eq!(
+                        out.contains(proto, port),
+                        r_out,
+                        "{} => {} {} {}\n{}",
+                        wl.endpoint_name(),
+                        ip,
+                        proto,
+                        port,
+                        yaml
+                    );
+                    prop_assert_eq!(
+                        inn.contains(proto, port),
+                        r_in,
+                        "{} => {} {} {}\n{}",
+                        ip,
+                        wl.endpoint_name(),
+                        proto,
+                        port,
+                        yaml
+                    );
+                }
+            }
+            let explained = scenario.explain(Target::Workload(w), Target::Ip(ip), None);
+            prop_assert_eq!(&explained.allowed, &out, "explain to {} disagrees\n{}", ip, yaml);
+        }
+    }
+    // The printed list says exactly what the engine computes.
+    let lines = scenario.connlist();
+    let mut pairs_seen = 0;
+    for line in &lines {
+        let conn = ConnSet::parse(&line.conn).expect("printed connection parses");
+        prop_assert!(!conn.is_empty());
+        let src = scenario.target(&line.src).map_err(TestCaseError::fail)?;
+        let dst = scenario.target(&line.dst).map_err(TestCaseError::fail)?;
+        match (src, dst) {
+            (Target::Workload(s), Target::Workload(d)) => {
+                prop_assert!(s != d, "self-connection printed");
+                prop_assert_eq!(&engine.workload_conn(s, d), &conn);
+                pairs_seen += 1;
+            }
+            (Target::Workload(s), Target::Ip(_)) => {
+                let range = line.dst.trim_end_matches("[External]");
+                for ip in range.split('-').filter_map(|a| a.parse::<IpAddr>().ok()) {
+                    prop_assert_eq!(&engine.conn_to_ip(s, ip), &conn, "{}", line);
+                }
+            }
+            (Target::Ip(_), Target::Workload(d)) => {
+                let range = line.src.trim_end_matches("[External]");
+                for ip in range.split('-').filter_map(|a| a.parse::<IpAddr>().ok()) {
+                    prop_assert_eq!(&engine.conn_from_ip(ip, d), &conn, "{}", line);
+                }
+            }
+            _ => prop_assert!(false, "external to external printed: {}", line),
+        }
+    }
+    let expected_pairs = (0..n)
+        .flat_map(|s| (0..n).map(move |d| (s, d)))
+        .filter(|&(s, d)| s != d && !engine.workload_conn(s, d).is_empty())
+        .count();
+    prop_assert_eq!(pairs_seen, expected_pairs);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_engine_reference_and_explanations_agree(yaml in arb_cluster()) {
+        check_cluster(&yaml)?;
+    }
+}
