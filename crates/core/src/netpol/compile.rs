@@ -287,7 +287,12 @@ fn parse_cidr(cx: &mut Ctx, text: &str, path: &[PathSeg]) -> Option<IpNet> {
 }
 
 fn compile_port(cx: &mut Ctx, port: &NetworkPolicyPort, path: &[PathSeg]) -> Option<PortSpec> {
-    let loc = cx.loc(path);
+    // Point at the `port:` line when there is one: that is what a reader looks for.
+    let loc = if port.port.is_some() {
+        cx.loc(&with(path, "port"))
+    } else {
+        cx.loc(path)
+    };
     let protocol = match port.protocol.as_deref() {
         None => Protocol::Tcp,
         Some(p) => match Protocol::parse(p) {

@@ -1,0 +1,111 @@
+//! Runs every scenario under `tests/scenarios/<name>/`: `netplay connlist <dir>` must
+//! print exactly `connlist.txt`, and when `diagnostics.txt` exists, `netplay analyze`
+//! must report exactly those diagnostics (`severity CODE file:line`, sorted, file
+//! relative to the scenario). Each scenario's README says what it demonstrates.
+//!
+//! `NETPLAY_BLESS=1` rewrites the expected files from the current output — only after
+//! checking by hand that the new output is right.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn scenarios_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios")
+}
+
+fn netplay(args: &[&str]) -> (String, String, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
+        .args(args)
+        .output()
+        .expect("run netplay");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn diagnostics_lines(dir: &Path) -> String {
+    let dir_str = dir.to_str().expect("utf-8 path");
+    let (stdout, stderr, code) = netplay(&["analyze", "--format", "json", dir_str]);
+    assert!(code == 0 || code == 1, "analyze exited {code}: {stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("analyze --format json prints JSON");
+    let prefix = format!("{dir_str}/");
+    let mut lines: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics array")
+        .iter()
+        .map(|d| {
+            let file = d["file"].as_str().unwrap_or("-");
+            format!(
+                "{} {} {}:{}",
+                d["severity"].as_str().unwrap_or("?"),
+                d["code"].as_str().unwrap_or("?"),
+                file.strip_prefix(&prefix).unwrap_or(file),
+                d["line"].as_u64().unwrap_or(0)
+            )
+        })
+        .collect();
+    lines.sort();
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
+fn compare(name: &str, what: &str, expected_path: &Path, actual: &str, failures: &mut Vec<String>) {
+    let expected = std::fs::read_to_string(expected_path).unwrap_or_default();
+    if expected == actual {
+        return;
+    }
+    if std::env::var_os("NETPLAY_BLESS").is_some() {
+        std::fs::write(expected_path, actual).expect("write expected file");
+        return;
+    }
+    let exp: Vec<&str> = expected.lines().collect();
+    let act: Vec<&str> = actual.lines().collect();
+    let mut report = format!("scenario {name}: {what} differs\n");
+    for l in &exp {
+        if !act.contains(l) {
+            report.push_str(&format!("  - {l}\n"));
+        }
+    }
+    for l in &act {
+        if !exp.contains(l) {
+            report.push_str(&format!("  + {l}\n"));
+        }
+    }
+    failures.push(report);
+}
+
+#[test]
+fn every_scenario_prints_its_expected_output() {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
+        .expect("tests/scenarios exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(
+        dirs.len() >= 30,
+        "expected the scenario library, found {} scenarios",
+        dirs.len()
+    );
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let expected = dir.join("connlist.txt");
+        assert!(expected.exists(), "scenario {name} has no connlist.txt");
+        assert!(dir.join("README.md").exists(), "scenario {name} has no README.md");
+        let (stdout, stderr, code) = netplay(&["connlist", dir.to_str().expect("utf-8 path")]);
+        assert_eq!(code, 0, "connlist on {name} exited {code}: {stderr}");
+        compare(&name, "connlist", &expected, &stdout, &mut failures);
+        let diags = dir.join("diagnostics.txt");
+        if diags.exists() {
+            compare(&name, "diagnostics", &diags, &diagnostics_lines(dir), &mut failures);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} scenario(s) differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
