@@ -87,15 +87,34 @@ impl<'c> Engine<'c> {
         }
 
         let n = classes.len();
+        // Classes per namespace (indices into `cluster.namespaces`), so that selectors only
+        // look at the namespaces they can match.
+        let mut classes_by_ns: Vec<Vec<usize>> = vec![Vec::new(); cluster.namespaces.len()];
+        for (c, class) in classes.iter().enumerate() {
+            if let Ok(i) = cluster
+                .namespaces
+                .binary_search_by(|ns| ns.name.as_str().cmp(&class.namespace))
+            {
+                classes_by_ns[i].push(c);
+            }
+        }
+        let ns_index = |name: &str| {
+            cluster
+                .namespaces
+                .binary_search_by(|ns| ns.name.as_str().cmp(name))
+                .ok()
+        };
         let mut rules = Vec::new();
         let mut ingress_of: Vec<Option<Vec<usize>>> = vec![None; n];
         let mut egress_of: Vec<Option<Vec<usize>>> = vec![None; n];
-        let mut ns_selection_cache: HashMap<String, Vec<bool>> = HashMap::new();
+        let mut ns_selection_cache: HashMap<String, Vec<usize>> = HashMap::new();
         for policy in &cluster.policies {
-            let selected: Vec<usize> = (0..n)
-                .filter(|&c| {
-                    classes[c].namespace == policy.namespace && policy.pod_selector.matches(&classes[c].labels)
-                })
+            let selected: Vec<usize> = ns_index(&policy.namespace)
+                .map(|i| classes_by_ns[i].as_slice())
+                .unwrap_or_default()
+                .iter()
+                .copied()
+                .filter(|&c| policy.pod_selector.matches(&classes[c].labels))
                 .collect();
             for (dir_rules, of) in [(&policy.ingress, &mut ingress_of), (&policy.egress, &mut egress_of)] {
                 let Some(dir_rules) = dir_rules else { continue };
@@ -106,6 +125,7 @@ impl<'c> Engine<'c> {
                         &policy.namespace,
                         cluster,
                         &classes,
+                        &classes_by_ns,
                         &mut ns_selection_cache,
                     ));
                 }
@@ -347,7 +367,8 @@ fn prepare<'c>(
     policy_ns: &str,
     cluster: &Cluster,
     classes: &[Class],
-    ns_cache: &mut HashMap<String, Vec<bool>>,
+    classes_by_ns: &[Vec<usize>],
+    ns_cache: &mut HashMap<String, Vec<usize>>,
 ) -> PreparedRule<'c> {
     let n = classes.len();
     let fixed = if rule.has_named_ports() {
@@ -375,24 +396,34 @@ fn prepare<'c>(
                 addrs.union_with(&block);
             }
             PeerKind::Pods { pods, namespaces } => {
-                // Which namespaces the peer covers, evaluated once per namespace.
-                let ns_ok: Vec<bool> = match namespaces {
-                    None => cluster.namespaces.iter().map(|ns| ns.name == policy_ns).collect(),
-                    Some(sel) => {
-                        let key = format!("{sel:?}");
-                        ns_cache
-                            .entry(key)
-                            .or_insert_with(|| cluster.namespaces.iter().map(|ns| sel.matches(&ns.labels)).collect())
-                            .clone()
+                // The namespaces the peer covers; each distinct namespace selector is
+                // evaluated once.
+                let own: Vec<usize>;
+                let in_namespaces: &[usize] = match namespaces {
+                    None => {
+                        own = cluster
+                            .namespaces
+                            .binary_search_by(|ns| ns.name.as_str().cmp(policy_ns))
+                            .ok()
+                            .into_iter()
+                            .collect();
+                        &own
                     }
+                    Some(sel) => ns_cache.entry(format!("{sel:?}")).or_insert_with(|| {
+                        cluster
+                            .namespaces
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, ns)| sel.matches(&ns.labels))
+                            .map(|(i, _)| i)
+                            .collect()
+                    }),
                 };
-                for (c, class) in classes.iter().enumerate() {
-                    let in_ns = cluster
-                        .namespaces
-                        .binary_search_by(|ns| ns.name.as_str().cmp(&class.namespace))
-                        .is_ok_and(|i| ns_ok[i]);
-                    if in_ns && pods.as_ref().is_none_or(|sel| sel.matches(&class.labels)) {
-                        set.insert(c);
+                for &ns in in_namespaces {
+                    for &c in &classes_by_ns[ns] {
+                        if pods.as_ref().is_none_or(|sel| sel.matches(&classes[c].labels)) {
+                            set.insert(c);
+                        }
                     }
                 }
             }
