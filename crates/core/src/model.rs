@@ -184,7 +184,7 @@ fn to_path(keys: &[&str]) -> Vec<PathSeg> {
 
 /// Deserializes the value at `path` of `obj` as `T`; `Ok(None)` when it is absent or null.
 /// A wrong type is an NP0002 diagnostic at the offending field.
-fn field<T: DeserializeOwned>(obj: &RawObject, path: &[&str]) -> Result<Option<T>, Diagnostic> {
+fn field<T: DeserializeOwned>(obj: &RawObject, path: &[&str]) -> Result<Option<T>, Box<Diagnostic>> {
     let mut value = &obj.value;
     for key in path {
         match value.get(key) {
@@ -204,12 +204,14 @@ fn field<T: DeserializeOwned>(obj: &RawObject, path: &[&str]) -> Result<Option<T
                 _ => {}
             }
         }
-        Diagnostic::new(
-            "NP0002",
-            format!("{}: {}; the {} is skipped", DisplayPath(&full), e.inner(), obj.kind),
+        Box::new(
+            Diagnostic::new(
+                "NP0002",
+                format!("{}: {}; the {} is skipped", DisplayPath(&full), e.inner(), obj.kind),
+            )
+            .at(&obj.locate(&full))
+            .resource(obj.resource()),
         )
-        .at(&obj.locate(&full))
-        .resource(obj.resource())
     })
 }
 
@@ -221,7 +223,7 @@ struct PodInfo {
     service_account: Option<String>,
 }
 
-fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodInfo>, Diagnostic> {
+fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodInfo>, Box<Diagnostic>> {
     let base = template_path(&obj.kind);
     let at = |rest: &[&'static str]| -> Vec<&'static str> { base.iter().chain(rest).copied().collect() };
     if obj.kind != "Pod" && field::<Value>(obj, base)?.is_none() {
@@ -232,12 +234,10 @@ fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodIn
     let annotations = field::<Labels>(obj, &at(&["metadata", "annotations"]))?.unwrap_or_default();
     let spec_path = at(&["spec"]);
     let Some(spec) = field::<PodSpec>(obj, &spec_path)? else {
-        return Err(Diagnostic::new(
-            "NP0002",
-            format!("{}: missing; the {} is skipped", spec_path.join("."), obj.kind),
-        )
-        .at(&obj.loc)
-        .resource(obj.resource()));
+        let missing = format!("{}: missing; the {} is skipped", spec_path.join("."), obj.kind);
+        return Err(Box::new(
+            Diagnostic::new("NP0002", missing).at(&obj.loc).resource(obj.resource()),
+        ));
     };
     let mut ports = Vec::new();
     for (ci, c) in spec.containers.iter().enumerate() {
@@ -370,7 +370,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                         },
                     );
                 }
-                Err(d) => diags.push(d),
+                Err(d) => diags.push(*d),
             },
             Known::Pod | Known::Workload => match pod_info(obj, &mut diags) {
                 Ok(Some(info)) => {
@@ -395,14 +395,14 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                     });
                 }
                 Ok(None) => {}
-                Err(d) => diags.push(d),
+                Err(d) => diags.push(*d),
             },
             Known::Service => match field::<ServiceSpec>(obj, &["spec"]) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());
                     cluster.services.push(service(obj, namespace, spec.unwrap_or_default()));
                 }
-                Err(d) => diags.push(d),
+                Err(d) => diags.push(*d),
             },
             Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"]) {
                 Ok(spec) => {
@@ -411,7 +411,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                     diags.append(&mut ds);
                     cluster.policies.extend(policy);
                 }
-                Err(d) => diags.push(d),
+                Err(d) => diags.push(*d),
             },
         }
     }

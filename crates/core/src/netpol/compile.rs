@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// Builds a path from literal keys and indices.
 macro_rules! path {
-    ($($seg:expr),* $(,)?) => { vec![$(PathSeg::from($seg)),*] };
+    ($($seg:expr),* $(,)?) => { [$(PathSeg::from($seg)),*] };
 }
 
 impl From<&str> for PathSeg {

@@ -37,6 +37,9 @@ pub fn allowed(cluster: &Cluster, src: Party, dst: Party, protocol: &str, port: 
     egress_ok && ingress_ok
 }
 
+/// A rule's peers (`from` or `to`) and ports.
+type RuleParts<'a> = (Option<&'a Vec<NetworkPolicyPeer>>, Option<&'a Vec<NetworkPolicyPort>>);
+
 #[derive(Clone, Copy, PartialEq)]
 enum Dir {
     Ingress,
@@ -92,7 +95,7 @@ fn direction_allows(
         isolated = true;
         // "The traffic is allowed if it matches at least one rule across all of the
         // policies that select the pod."
-        let rules: Vec<(Option<&Vec<NetworkPolicyPeer>>, Option<&Vec<NetworkPolicyPort>>)> = match dir {
+        let rules: Vec<RuleParts> = match dir {
             Dir::Ingress => spec
                 .ingress
                 .iter()
