@@ -147,12 +147,10 @@ fn run(cli: Cli) -> Result<u8, String> {
         } => {
             let (_, scenario) = load_paths(&paths)?;
             report_load_diagnostics(&scenario.diagnostics);
-            let mut lines = scenario.connlist();
-            if let Some(focus) = focus_workload {
-                let w = scenario.cluster.find_workload(&focus)?;
-                let name = w.endpoint_name();
-                lines.retain(|l| l.src == name || l.dst == name);
-            }
+            let lines = match focus_workload {
+                Some(focus) => scenario.connlist_focused(&focus)?,
+                None => scenario.connlist(),
+            };
             print(&output::render_connlist(&lines, format.into()));
             Ok(0)
         }

@@ -123,106 +123,34 @@ impl fmt::Display for Diagnostic {
 
 /// Every code netplay emits, with its severity and a one-line summary. docs/diagnostics.md
 /// describes each at length; a test checks the two lists agree.
+#[rustfmt::skip]
 pub const CODES: &[(&str, Severity, &str)] = &[
-    (
-        "NP0001",
-        Severity::Error,
-        "YAML or JSON syntax error; the document is skipped",
-    ),
-    (
-        "NP0002",
-        Severity::Error,
-        "a field has the wrong type for its kind; the object is skipped",
-    ),
-    (
-        "NP0003",
-        Severity::Info,
-        "a kind netplay does not model; kept, not evaluated",
-    ),
-    (
-        "NP0004",
-        Severity::Error,
-        "a document is not a Kubernetes object (apiVersion, kind or metadata.name missing)",
-    ),
-    (
-        "NP0005",
-        Severity::Warning,
-        "the same object is defined twice; the later definition wins",
-    ),
-    (
-        "NP0006",
-        Severity::Warning,
-        "an old apiVersion of a known kind; read as the current version",
-    ),
-    (
-        "NP0007",
-        Severity::Info,
-        "a file was read but held no Kubernetes object",
-    ),
-    (
-        "NP0010",
-        Severity::Error,
-        "invalid CIDR in an ipBlock; the policy is ignored",
-    ),
-    (
-        "NP0011",
-        Severity::Error,
-        "invalid port or endPort; the policy is ignored",
-    ),
+    ("NP0001", Severity::Error, "YAML or JSON syntax error; the document is skipped"),
+    ("NP0002", Severity::Error, "a field has the wrong type or is missing; the object (for a container port: the port) is skipped"),
+    ("NP0003", Severity::Info, "a kind netplay does not model; kept, not evaluated"),
+    ("NP0004", Severity::Error, "a document is not a Kubernetes object (apiVersion, kind or metadata.name missing)"),
+    ("NP0005", Severity::Warning, "the same object is defined twice; the later definition wins"),
+    ("NP0006", Severity::Warning, "an old apiVersion of a known kind; read as the current version"),
+    ("NP0007", Severity::Info, "a file was read but held no Kubernetes object"),
+    ("NP0008", Severity::Error, "a known kind under an apiVersion that does not serve it; the object is skipped"),
+    ("NP0009", Severity::Warning, "an unknown field (often a typo); it is ignored"),
+    ("NP0010", Severity::Error, "invalid CIDR in an ipBlock; the policy is ignored"),
+    ("NP0011", Severity::Error, "invalid port or endPort; the policy is ignored"),
     ("NP0012", Severity::Error, "invalid protocol; the policy is ignored"),
-    (
-        "NP0013",
-        Severity::Error,
-        "invalid peer (empty, or ipBlock together with a selector); the policy is ignored",
-    ),
-    (
-        "NP0014",
-        Severity::Error,
-        "invalid label selector; the policy is ignored",
-    ),
-    (
-        "NP0015",
-        Severity::Error,
-        "an ipBlock except is not strictly inside its cidr; the policy is ignored",
-    ),
+    ("NP0013", Severity::Error, "invalid peer (empty, or ipBlock together with a selector); the policy is ignored"),
+    ("NP0014", Severity::Error, "invalid label selector; the policy is ignored"),
+    ("NP0015", Severity::Error, "an ipBlock except is not strictly inside its cidr; the policy is ignored"),
     ("NP0016", Severity::Error, "invalid policyTypes; the policy is ignored"),
     ("NP1001", Severity::Warning, "the policy selects no pod of the input"),
-    (
-        "NP1002",
-        Severity::Warning,
-        "a namespaceSelector matches no namespace of the input",
-    ),
-    (
-        "NP1003",
-        Severity::Warning,
-        "a named port resolves on no pod the rule applies to",
-    ),
-    (
-        "NP1004",
-        Severity::Warning,
-        "an egress-isolated workload cannot reach DNS",
-    ),
-    (
-        "NP1005",
-        Severity::Info,
-        "the policy adds nothing: an allow-all policy already admits everything it admits",
-    ),
-    (
-        "NP1006",
-        Severity::Info,
-        "policyTypes says Egress but there are no egress rules: all egress is denied",
-    ),
+    ("NP1002", Severity::Warning, "a namespaceSelector matches no namespace of the input"),
+    ("NP1003", Severity::Warning, "a named port resolves on no pod the rule applies to"),
+    ("NP1004", Severity::Warning, "an egress-isolated workload cannot reach DNS"),
+    ("NP1005", Severity::Info, "the policy adds nothing: an allow-all policy already admits everything it admits"),
+    ("NP1006", Severity::Info, "policyTypes says Egress but there are no egress rules: all egress is denied"),
     ("NP1007", Severity::Warning, "an ipBlock CIDR has host bits set"),
-    (
-        "NP1008",
-        Severity::Warning,
-        "a podSelector in a peer matches no pod of the input",
-    ),
-    (
-        "NP1009",
-        Severity::Info,
-        "a hostNetwork workload: NetworkPolicy does not reliably apply to it",
-    ),
+    ("NP1008", Severity::Warning, "a podSelector in a peer matches no pod of the input"),
+    ("NP1009", Severity::Info, "a hostNetwork workload: NetworkPolicy does not reliably apply to it"),
+    ("NP1010", Severity::Warning, "an Ingress backend names a Service or Service port that is not in the input"),
 ];
 
 fn code_severity(code: &str) -> Severity {

@@ -60,15 +60,32 @@ impl Scenario {
                 conn: c.conn.to_string(),
             })
             .collect();
+        for (w, conn) in netpol::ingress_controller::connections(&engine) {
+            lines.push(ConnLine {
+                src: netpol::ingress_controller::INGRESS_CONTROLLER.to_string(),
+                dst: self.cluster.workloads[w].endpoint_name(),
+                conn: conn.to_string(),
+            });
+        }
         lines.sort_by_cached_key(|l| l.to_string());
         lines.dedup();
         lines
+    }
+
+    /// The connections from or to one workload (`ns/name[Kind]`, `ns/name` or a unique
+    /// name), as `connlist --focus-workload` prints them.
+    pub fn connlist_focused(&self, workload: &str) -> Result<Vec<ConnLine>, String> {
+        let name = self.cluster.find_workload(workload)?.endpoint_name();
+        let mut lines = self.connlist();
+        lines.retain(|l| l.src == name || l.dst == name);
+        Ok(lines)
     }
 
     /// All diagnostics: those from reading plus the NetworkPolicy checks, in file order.
     pub fn analyze(&self) -> Vec<Diagnostic> {
         let mut all = self.diagnostics.clone();
         all.extend(netpol::checks::check(&self.cluster));
+        all.extend(netpol::ingress_controller::check(&self.cluster));
         all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         all
     }

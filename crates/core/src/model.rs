@@ -8,7 +8,7 @@ use crate::netpol::policy::NetworkPolicy;
 use crate::parse::locate::{DisplayPath, PathSeg};
 use crate::parse::RawObject;
 use k8s_openapi::api::core::v1::{PodSpec, ServiceSpec};
-use k8s_openapi::api::networking::v1::NetworkPolicySpec;
+use k8s_openapi::api::networking::v1::{IngressBackend as K8sBackend, IngressSpec, NetworkPolicySpec};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
@@ -82,6 +82,30 @@ pub struct Service {
     pub loc: Location,
 }
 
+/// How an Ingress names a Service port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackendPort {
+    Number(u16),
+    Name(String),
+}
+
+/// One Service backend of an Ingress (a rule path or the default backend).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngressBackend {
+    pub service: String,
+    pub port: BackendPort,
+    pub loc: Location,
+}
+
+/// An Ingress: HTTP routed by an ingress controller to Services.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingress {
+    pub namespace: String,
+    pub name: String,
+    pub backends: Vec<IngressBackend>,
+    pub loc: Location,
+}
+
 /// Every object of the input, modelled or not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectSummary {
@@ -101,6 +125,7 @@ pub struct Cluster {
     /// Sorted by endpoint name.
     pub workloads: Vec<Workload>,
     pub services: Vec<Service>,
+    pub ingresses: Vec<Ingress>,
     /// The valid NetworkPolicies; invalid ones are reported and left out.
     pub policies: Vec<NetworkPolicy>,
     /// Every object read, in input order.
@@ -151,6 +176,7 @@ enum Known {
     Workload,
     Pod,
     Service,
+    Ingress,
     NetworkPolicy,
 }
 
@@ -165,8 +191,21 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
         ("apps", "StatefulSet") => (Known::Workload, "apps/v1"),
         ("batch", "Job" | "CronJob") => (Known::Workload, "batch/v1"),
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => (Known::NetworkPolicy, "networking.k8s.io/v1"),
+        ("networking.k8s.io", "Ingress") => (Known::Ingress, "networking.k8s.io/v1"),
         _ => return None,
     })
+}
+
+/// Built-in API groups: a kind netplay knows under one of these, but in the wrong one, is
+/// a mistake rather than a custom resource. Returns the apiVersion that serves the kind.
+fn misplaced_builtin(group: &str, kind: &str) -> Option<&'static str> {
+    const BUILTIN: [&str; 5] = ["", "apps", "batch", "networking.k8s.io", "extensions"];
+    if !BUILTIN.contains(&group) {
+        return None;
+    }
+    ["", "apps", "batch", "networking.k8s.io"]
+        .into_iter()
+        .find_map(|g| classify(g, kind).map(|(_, current)| current))
 }
 
 /// Where a workload kind keeps its pod template.
@@ -183,8 +222,13 @@ fn to_path(keys: &[&str]) -> Vec<PathSeg> {
 }
 
 /// Deserializes the value at `path` of `obj` as `T`; `Ok(None)` when it is absent or null.
-/// A wrong type is an NP0002 diagnostic at the offending field.
-fn field<T: DeserializeOwned>(obj: &RawObject, path: &[&str]) -> Result<Option<T>, Box<Diagnostic>> {
+/// A wrong type is an NP0002 diagnostic at the offending field; a field the type does not
+/// have (a typo such as `podselector`) is an NP0009 warning, and the field is ignored.
+fn field<T: DeserializeOwned>(
+    obj: &RawObject,
+    path: &[&str],
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Option<T>, Box<Diagnostic>> {
     let mut value = &obj.value;
     for key in path {
         match value.get(key) {
@@ -195,24 +239,159 @@ fn field<T: DeserializeOwned>(obj: &RawObject, path: &[&str]) -> Result<Option<T
     if value.is_null() {
         return Ok(None);
     }
-    serde_path_to_error::deserialize(value).map(Some).map_err(|e| {
-        let mut full = to_path(path);
-        for seg in e.path().iter() {
-            match seg {
-                serde_path_to_error::Segment::Seq { index } => full.push(PathSeg::Index(*index)),
-                serde_path_to_error::Segment::Map { key } => full.push(PathSeg::Key(key.clone())),
-                _ => {}
+    let mut track = serde_path_to_error::Track::new();
+    let mut unknown: Vec<Vec<PathSeg>> = Vec::new();
+    let result: Result<T, serde_json::Error> = {
+        let de = serde_path_to_error::Deserializer::new(value, &mut track);
+        serde_ignored::deserialize(de, |p| unknown.push(ignored_path(&p)))
+    };
+    match result {
+        Ok(v) => {
+            for rel in unknown {
+                let mut full = to_path(path);
+                full.extend(rel);
+                let Some(PathSeg::Key(name)) = full.last() else {
+                    continue;
+                };
+                let suggestion = suggest_field(name)
+                    .map(|s| format!(" (did you mean `{s}`?)"))
+                    .unwrap_or_default();
+                diags.push(
+                    Diagnostic::new(
+                        "NP0009",
+                        format!(
+                            "unknown field `{}`{suggestion}: netplay ignores it, and kubectl's strict field validation rejects it",
+                            DisplayPath(&full)
+                        ),
+                    )
+                    .at(&obj.locate(&full))
+                    .resource(obj.resource()),
+                );
+            }
+            Ok(Some(v))
+        }
+        Err(e) => {
+            let mut full = to_path(path);
+            for seg in track.path().iter() {
+                match seg {
+                    serde_path_to_error::Segment::Seq { index } => full.push(PathSeg::Index(*index)),
+                    serde_path_to_error::Segment::Map { key } => full.push(PathSeg::Key(key.clone())),
+                    _ => {}
+                }
+            }
+            Err(Box::new(
+                Diagnostic::new(
+                    "NP0002",
+                    format!("{}: {e}; the {} is skipped", DisplayPath(&full), obj.kind),
+                )
+                .at(&obj.locate(&full))
+                .resource(obj.resource()),
+            ))
+        }
+    }
+}
+
+fn ignored_path(p: &serde_ignored::Path) -> Vec<PathSeg> {
+    match p {
+        serde_ignored::Path::Root => Vec::new(),
+        serde_ignored::Path::Seq { parent, index } => {
+            let mut v = ignored_path(parent);
+            v.push(PathSeg::Index(*index));
+            v
+        }
+        serde_ignored::Path::Map { parent, key } => {
+            let mut v = ignored_path(parent);
+            v.push(PathSeg::Key(key.clone()));
+            v
+        }
+        serde_ignored::Path::Some { parent }
+        | serde_ignored::Path::NewtypeStruct { parent }
+        | serde_ignored::Path::NewtypeVariant { parent } => ignored_path(parent),
+    }
+}
+
+/// Field names people mistype, for "did you mean" hints.
+const KNOWN_FIELDS: &[&str] = &[
+    "podSelector",
+    "namespaceSelector",
+    "policyTypes",
+    "ingress",
+    "egress",
+    "from",
+    "to",
+    "ports",
+    "port",
+    "endPort",
+    "protocol",
+    "ipBlock",
+    "cidr",
+    "except",
+    "matchLabels",
+    "matchExpressions",
+    "key",
+    "operator",
+    "values",
+    "containers",
+    "initContainers",
+    "containerPort",
+    "name",
+    "image",
+    "hostNetwork",
+    "serviceAccountName",
+    "selector",
+    "targetPort",
+    "type",
+    "template",
+    "metadata",
+    "labels",
+    "annotations",
+    "spec",
+    "rules",
+    "http",
+    "paths",
+    "path",
+    "pathType",
+    "backend",
+    "service",
+    "number",
+    "defaultBackend",
+    "restartPolicy",
+    "clusterIP",
+    "ipFamilies",
+];
+
+fn suggest_field(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    KNOWN_FIELDS
+        .iter()
+        .copied()
+        .filter(|k| *k != name)
+        .map(|k| (edit_distance(&lower, &k.to_ascii_lowercase()), k))
+        .filter(|(d, k)| *d <= (k.len() / 3).clamp(1, 2))
+        .min()
+        .map(|(_, k)| k)
+}
+
+/// Optimal string alignment distance: edits, with a swap of neighbours counting as one.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }
         }
-        Box::new(
-            Diagnostic::new(
-                "NP0002",
-                format!("{}: {}; the {} is skipped", DisplayPath(&full), e.inner(), obj.kind),
-            )
-            .at(&obj.locate(&full))
-            .resource(obj.resource()),
-        )
-    })
+    }
+    d[a.len()][b.len()]
 }
 
 struct PodInfo {
@@ -226,21 +405,41 @@ struct PodInfo {
 fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodInfo>, Box<Diagnostic>> {
     let base = template_path(&obj.kind);
     let at = |rest: &[&'static str]| -> Vec<&'static str> { base.iter().chain(rest).copied().collect() };
-    if obj.kind != "Pod" && field::<Value>(obj, base)?.is_none() {
-        // A ReplicationController may omit its template; it then runs no pods.
-        return Ok(None);
+    if obj.kind != "Pod" && field::<Value>(obj, base, diags)?.is_none() {
+        if obj.kind == "ReplicationController" {
+            // A ReplicationController may omit its template; it then runs no pods.
+            return Ok(None);
+        }
+        let missing = format!("{}: missing; the {} is skipped", base.join("."), obj.kind);
+        return Err(Box::new(
+            Diagnostic::new("NP0002", missing).at(&obj.loc).resource(obj.resource()),
+        ));
     }
-    let labels = field::<Labels>(obj, &at(&["metadata", "labels"]))?.unwrap_or_default();
-    let annotations = field::<Labels>(obj, &at(&["metadata", "annotations"]))?.unwrap_or_default();
+    let labels = field::<Labels>(obj, &at(&["metadata", "labels"]), diags)?.unwrap_or_default();
+    let annotations = field::<Labels>(obj, &at(&["metadata", "annotations"]), diags)?.unwrap_or_default();
     let spec_path = at(&["spec"]);
-    let Some(spec) = field::<PodSpec>(obj, &spec_path)? else {
+    let Some(spec) = field::<PodSpec>(obj, &spec_path, diags)? else {
         let missing = format!("{}: missing; the {} is skipped", spec_path.join("."), obj.kind);
         return Err(Box::new(
             Diagnostic::new("NP0002", missing).at(&obj.loc).resource(obj.resource()),
         ));
     };
     let mut ports = Vec::new();
-    for (ci, c) in spec.containers.iter().enumerate() {
+    // Containers, and init containers that keep running beside them (native sidecars,
+    // `restartPolicy: Always`): both serve ports that named ports can resolve to.
+    let sidecars = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, c)| c.restart_policy.as_deref() == Some("Always"));
+    let serving = spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ("containers", i, c))
+        .chain(sidecars.map(|(i, c)| ("initContainers", i, c)));
+    for (list, ci, c) in serving {
         for (pi, p) in c.ports.iter().flatten().enumerate() {
             let protocol = p.protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse);
             let port = u16::try_from(p.container_port).ok().filter(|&n| n > 0);
@@ -253,7 +452,7 @@ fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodIn
                 _ => {
                     let mut path = to_path(&spec_path);
                     path.extend([
-                        PathSeg::key("containers"),
+                        PathSeg::key(list),
                         PathSeg::Index(ci),
                         PathSeg::key("ports"),
                         PathSeg::Index(pi),
@@ -327,6 +526,23 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             loc: obj.loc.clone(),
             modelled: known.is_some(),
         });
+        if known.is_none() {
+            if let Some(served_by) = misplaced_builtin(obj.group(), &obj.kind) {
+                diags.push(
+                    Diagnostic::new(
+                        "NP0008",
+                        format!(
+                            "{} is not served by apiVersion {}; the API server rejects it",
+                            obj.kind, obj.api_version
+                        ),
+                    )
+                    .at(&obj.locate(&[PathSeg::key("apiVersion")]))
+                    .resource(obj.resource())
+                    .help(format!("write `apiVersion: {served_by}`")),
+                );
+                continue;
+            }
+        }
         let Some((role, current)) = known else {
             diags.push(
                 Diagnostic::new(
@@ -357,7 +573,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
         }
         let namespace = obj.namespace.clone().unwrap_or_else(|| "default".to_string());
         match role {
-            Known::Namespace => match field::<Labels>(obj, &["metadata", "labels"]) {
+            Known::Namespace => match field::<Labels>(obj, &["metadata", "labels"], &mut diags) {
                 Ok(labels) => {
                     let mut labels = labels.unwrap_or_default();
                     labels.insert(NAMESPACE_NAME_LABEL.to_string(), obj.name.clone());
@@ -397,14 +613,23 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 Ok(None) => {}
                 Err(d) => diags.push(*d),
             },
-            Known::Service => match field::<ServiceSpec>(obj, &["spec"]) {
+            Known::Service => match field::<ServiceSpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());
                     cluster.services.push(service(obj, namespace, spec.unwrap_or_default()));
                 }
                 Err(d) => diags.push(*d),
             },
-            Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"]) {
+            Known::Ingress => match field::<IngressSpec>(obj, &["spec"], &mut diags) {
+                Ok(spec) => {
+                    used_namespaces.push(namespace.clone());
+                    cluster
+                        .ingresses
+                        .push(ingress(obj, namespace, spec.unwrap_or_default()));
+                }
+                Err(d) => diags.push(*d),
+            },
+            Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());
                     let (policy, mut ds) = compile(obj, &namespace, spec.unwrap_or_default());
@@ -436,7 +661,12 @@ fn dedupe(raw: Vec<RawObject>, diags: &mut Vec<Diagnostic>) -> Vec<RawObject> {
             Some(_) => o.namespace.clone().unwrap_or_else(|| "default".into()),
             None => o.namespace.clone().unwrap_or_default(),
         };
-        (o.group().to_string(), o.kind.clone(), ns, o.name.clone())
+        // The same kind in another group version (extensions/v1beta1 vs apps/v1) is the
+        // same object.
+        let group = classify(o.group(), &o.kind).map_or(o.group(), |(_, current)| {
+            current.rsplit_once('/').map_or("", |(g, _)| g)
+        });
+        (group.to_string(), o.kind.clone(), ns, o.name.clone())
     };
     let mut last: HashMap<(String, String, String, String), usize> = HashMap::new();
     for (i, o) in raw.iter().enumerate() {
@@ -492,6 +722,51 @@ fn service(obj: &RawObject, namespace: String, spec: ServiceSpec) -> Service {
         selector: spec.selector.map(|s| s.into_iter().collect()),
         ports,
         service_type: spec.type_.unwrap_or_else(|| "ClusterIP".into()),
+        loc: obj.loc.clone(),
+    }
+}
+
+fn ingress(obj: &RawObject, namespace: String, spec: IngressSpec) -> Ingress {
+    let mut backends = Vec::new();
+    let mut add = |b: &K8sBackend, path: Vec<PathSeg>| {
+        let Some(svc) = &b.service else { return };
+        let port = match &svc.port {
+            Some(p) => match (&p.number, &p.name) {
+                (Some(n), _) => match u16::try_from(*n) {
+                    Ok(n) => BackendPort::Number(n),
+                    Err(_) => return,
+                },
+                (None, Some(name)) => BackendPort::Name(name.clone()),
+                (None, None) => return,
+            },
+            None => return,
+        };
+        backends.push(IngressBackend {
+            service: svc.name.clone(),
+            port,
+            loc: obj.locate(&path),
+        });
+    };
+    if let Some(b) = &spec.default_backend {
+        add(b, to_path(&["spec", "defaultBackend"]));
+    }
+    for (ri, rule) in spec.rules.iter().flatten().enumerate() {
+        for (pi, path) in rule.http.iter().flat_map(|h| h.paths.iter()).enumerate() {
+            let mut p = to_path(&["spec", "rules"]);
+            p.extend([
+                PathSeg::Index(ri),
+                PathSeg::key("http"),
+                PathSeg::key("paths"),
+                PathSeg::Index(pi),
+                PathSeg::key("backend"),
+            ]);
+            add(&path.backend, p);
+        }
+    }
+    Ingress {
+        namespace,
+        name: obj.name.clone(),
+        backends,
         loc: obj.loc.clone(),
     }
 }

@@ -335,6 +335,8 @@ fn check_cluster(yaml: &str) -> Result<(), TestCaseError> {
             }
             let explained = scenario.explain(Target::Workload(w), Target::Ip(ip), None);
             prop_assert_eq!(&explained.allowed, &out, "explain to {} disagrees\n{}", ip, yaml);
+            let explained = scenario.explain(Target::Ip(ip), Target::Workload(w), None);
+            prop_assert_eq!(&explained.allowed, &inn, "explain from {} disagrees\n{}", ip, yaml);
         }
     }
     // The printed list says exactly what the engine computes.

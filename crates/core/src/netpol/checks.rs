@@ -33,7 +33,7 @@ pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
                 out.push(
                     Diagnostic::new(
                         "NP1006",
-                        format!("policyTypes includes Egress but the policy has no egress rules: it denies all egress of the pods it selects ({})", selected.len()),
+                        format!("policyTypes includes Egress but the policy has no egress rules: it denies all egress of the {} pod(s) it selects", selected.len()),
                     )
                     .at(loc)
                     .resource(&resource)
@@ -136,12 +136,20 @@ fn check_rule(
         };
         let ns_matches: Vec<&str> = match namespaces {
             None => vec![policy.namespace.as_str()],
-            Some(sel) => cluster
-                .namespaces
-                .iter()
-                .filter(|n| sel.matches(&n.labels))
-                .map(|n| n.name.as_str())
-                .collect(),
+            Some(sel) => {
+                let mut m: Vec<&str> = cluster
+                    .namespaces
+                    .iter()
+                    .filter(|n| sel.matches(&n.labels))
+                    .map(|n| n.name.as_str())
+                    .collect();
+                // kube-system exists in every cluster even when the input leaves it out
+                // (DNS egress rules select it).
+                if m.is_empty() && cluster.namespace("kube-system").is_none() && sel.matches(&kube_system_labels()) {
+                    m.push("kube-system");
+                }
+                m
+            }
         };
         if let Some(sel) = namespaces {
             if has_namespace_objects && ns_matches.is_empty() {
@@ -182,6 +190,27 @@ fn check_rule(
         Direction::Ingress => selected.to_vec(),
         Direction::Egress => peer_pods(cluster, policy, rule),
     };
+    let only_addresses = dir == Direction::Egress
+        && rule
+            .peers
+            .as_ref()
+            .is_some_and(|peers| peers.iter().all(|p| matches!(p.kind, PeerKind::IpBlock { .. })));
+    if only_addresses {
+        for port in rule.ports.iter().flatten() {
+            if let PortRef::Named(name) = &port.port {
+                out.push(
+                    Diagnostic::new(
+                        "NP1003",
+                        format!("named port {name:?} in an egress rule to ipBlocks only: a name resolves on pods, never on an address outside the cluster, so it allows nothing"),
+                    )
+                    .at(&port.loc)
+                    .resource(resource)
+                    .help("write the port number"),
+                );
+            }
+        }
+        return;
+    }
     if destinations.is_empty() {
         return;
     }
@@ -222,9 +251,17 @@ fn check_rule(
 /// Whether some other policy selecting every pod `policy` selects allows all traffic in
 /// each direction `policy` affects.
 fn is_shadowed(cluster: &Cluster, policy: &NetworkPolicy, selected: &[&Workload]) -> bool {
+    let index_of = |p: &NetworkPolicy| cluster.policies.iter().position(|q| std::ptr::eq(q, p));
+    let allows_all = |p: &NetworkPolicy, dir: Direction| {
+        p.rules(dir)
+            .is_some_and(|rules| rules.iter().any(|r| r.peers.is_none() && r.ports.is_none()))
+    };
     let covered = |dir: Direction| {
         cluster.policies.iter().any(|other| {
+            // Two allow-all policies cover each other; only the later one is redundant.
+            let mutual = allows_all(policy, dir) && index_of(other) > index_of(policy);
             !std::ptr::eq(other, policy)
+                && !mutual
                 && other.namespace == policy.namespace
                 && other
                     .rules(dir)
@@ -240,6 +277,10 @@ fn is_shadowed(cluster: &Cluster, policy: &NetworkPolicy, selected: &[&Workload]
     // but the allow-all elsewhere is usually the mistake; report only policies with rules.
     let has_rules = dirs.iter().any(|&d| policy.rules(d).is_some_and(|r| !r.is_empty()));
     has_rules && dirs.into_iter().all(covered)
+}
+
+fn kube_system_labels() -> Labels {
+    Labels::from([(NAMESPACE_NAME_LABEL.to_string(), "kube-system".to_string())])
 }
 
 /// Whether an egress rule of the workload's policies admits UDP 53 towards kube-dns (the
@@ -261,7 +302,7 @@ fn allows_dns(cluster: &Cluster, w: &Workload) -> bool {
     let kube_system_labels: Labels = cluster
         .namespace("kube-system")
         .map(|n| n.labels.clone())
-        .unwrap_or_else(|| Labels::from([(NAMESPACE_NAME_LABEL.to_string(), "kube-system".to_string())]));
+        .unwrap_or_else(kube_system_labels);
     let dns_pods: Vec<(Labels, Labels, Vec<ContainerPort>)> = {
         let in_input: Vec<_> = cluster
             .workloads

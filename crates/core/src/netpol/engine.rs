@@ -356,6 +356,32 @@ impl<'c> Engine<'c> {
         out
     }
 
+    /// Connections into a workload from a pod the input does not describe, in a namespace
+    /// it does not describe either (an ingress controller): only rules that admit every
+    /// source, or every pod of every namespace, can let it in.
+    pub fn conn_from_unknown_pod(&self, workload: usize) -> ConnSet {
+        let d = self.class_of(workload);
+        let Some(rules) = &self.ingress_of[d] else {
+            return ConnSet::all();
+        };
+        let dst_ports = Some(self.classes[d].ports.as_slice());
+        let mut c = ConnSet::none();
+        for &r in rules {
+            let r = &self.rules[r];
+            let admits_anyone = match &r.rule.peers {
+                None => true,
+                Some(peers) => peers.iter().any(|p| {
+                    matches!(&p.kind, PeerKind::Pods { pods, namespaces: Some(ns) }
+                        if ns.is_empty() && pods.as_ref().is_none_or(|s| s.is_empty()))
+                }),
+            };
+            if admits_anyone {
+                c.union_with(&r.conn_for(dst_ports));
+            }
+        }
+        c
+    }
+
     /// The allowed connection between two workloads.
     pub fn workload_conn(&self, src: usize, dst: usize) -> ConnSet {
         self.class_conn(self.class_of(src), self.class_of(dst))

@@ -78,7 +78,8 @@ pub struct Explanation {
 fn target_name(cluster: &Cluster, t: Target) -> String {
     match t {
         Target::Workload(i) => cluster.workloads[i].endpoint_name(),
-        Target::Ip(ip) => format!("{ip}[External]"),
+        // A single address is the range `a-a`, as everywhere else.
+        Target::Ip(ip) => format!("{ip}-{ip}[External]"),
     }
 }
 

@@ -6,5 +6,6 @@ pub mod checks;
 pub mod compile;
 pub mod engine;
 pub mod explain;
+pub mod ingress_controller;
 pub mod policy;
 pub mod reference;

@@ -148,19 +148,160 @@ pub fn locate_line(text: &str, path: &[PathSeg]) -> usize {
     found
 }
 
-/// Flow style (JSON or `{...}` YAML): find each key in order after the previous one.
+/// Flow style (JSON, or `{...}` YAML): walk the structure, following keys and indices.
+/// Where the walk cannot go on (unquoted YAML keys, a missing key), the deepest position
+/// reached counts.
 fn locate_flow(text: &str, path: &[PathSeg]) -> usize {
-    let mut pos = 0;
+    let mut walker = FlowWalker {
+        b: text.as_bytes(),
+        i: 0,
+    };
+    walker.ws();
+    let mut found = walker.i;
     for seg in path {
-        if let PathSeg::Key(k) = seg {
-            let quoted = format!("\"{k}\"");
-            match text[pos..].find(&quoted) {
-                Some(off) => pos += off,
-                None => break,
+        match walker.enter(seg) {
+            Some(pos) => found = pos,
+            None => break,
+        }
+    }
+    text[..found.min(text.len())].matches('\n').count()
+}
+
+struct FlowWalker<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl FlowWalker<'_> {
+    fn ws(&mut self) {
+        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        (self.peek()? == c).then(|| self.i += 1)
+    }
+
+    /// A string starting at the current position; returns its raw contents.
+    fn string(&mut self) -> Option<&[u8]> {
+        self.ws();
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let start = self.i + 1;
+        let mut j = start;
+        while j < self.b.len() {
+            match self.b[j] {
+                b'\\' => j += 2,
+                b'"' => {
+                    self.i = j + 1;
+                    return Some(&self.b[start..j]);
+                }
+                _ => j += 1,
+            }
+        }
+        None
+    }
+
+    fn skip_value(&mut self, depth: usize) -> Option<()> {
+        if depth > 256 {
+            return None;
+        }
+        self.ws();
+        match self.peek()? {
+            b'"' => self.string().map(|_| ()),
+            b'{' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b'}' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.string()?;
+                    self.eat(b':')?;
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.skip_value(depth + 1)?;
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            _ => {
+                while self.i < self.b.len() && !matches!(self.b[self.i], b',' | b'}' | b']' | b'\n') {
+                    self.i += 1;
+                }
+                Some(())
             }
         }
     }
-    text[..pos].matches('\n').count()
+
+    /// Moves to the value at `seg` of the current value; returns the position of the key
+    /// (or of the item).
+    fn enter(&mut self, seg: &PathSeg) -> Option<usize> {
+        match seg {
+            PathSeg::Key(key) => {
+                self.eat(b'{')?;
+                loop {
+                    self.ws();
+                    let at = self.i;
+                    let k = self.string()?;
+                    let hit = k == key.as_bytes();
+                    self.eat(b':')?;
+                    if hit {
+                        self.ws();
+                        return Some(at);
+                    }
+                    self.skip_value(0)?;
+                    self.ws();
+                    if self.peek()? != b',' {
+                        return None;
+                    }
+                    self.i += 1;
+                }
+            }
+            PathSeg::Index(n) => {
+                self.eat(b'[')?;
+                for _ in 0..*n {
+                    self.skip_value(0)?;
+                    self.eat(b',')?;
+                }
+                self.ws();
+                (self.peek()? != b']').then_some(self.i)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -224,6 +365,17 @@ spec:
     fn json_paths() {
         let doc = "{\n  \"kind\": \"NetworkPolicy\",\n  \"spec\": {\n    \"podSelector\": {}\n  }\n}\n";
         assert_eq!(locate_line(doc, &p("spec.podSelector")), 3);
+        let list = r#"{"kind": "List", "items": [
+  {"kind": "Pod", "spec": {"ports": [{"port": 1}]}},
+  {"kind": "Pod",
+   "spec": {"ports": [{"port": 1}, {"name": "x\"y", "port": 2}]}}
+]}"#;
+        assert_eq!(locate_line(list, &p("items[0]")), 1);
+        assert_eq!(locate_line(list, &p("items[1]")), 2);
+        assert_eq!(locate_line(list, &p("items[1].spec.ports[1].port")), 3);
+        // A path past the end stops at the deepest part found.
+        assert_eq!(locate_line(list, &p("items[1].spec.ports[7].port")), 3);
+        assert_eq!(locate_line(list, &p("items[9]")), 0);
     }
 
     #[test]

@@ -75,12 +75,18 @@ impl RawObject {
         self.doc.locate(&full)
     }
 
-    /// `Kind namespace/name`, or `Kind name` when the object has no namespace.
+    /// `Kind namespace/name` (a namespaced object without a namespace is in `default`), or
+    /// `Kind name` for cluster-scoped kinds.
     pub fn resource(&self) -> String {
-        match &self.namespace {
-            Some(ns) => format!("{} {}/{}", self.kind, ns, self.name),
-            None => format!("{} {}", self.kind, self.name),
+        if is_cluster_scoped(&self.kind) {
+            return format!("{} {}", self.kind, self.name);
         }
+        format!(
+            "{} {}/{}",
+            self.kind,
+            self.namespace.as_deref().unwrap_or("default"),
+            self.name
+        )
     }
 
     /// The API group of `apiVersion` (`""` for the core group).
@@ -90,6 +96,38 @@ impl RawObject {
             None => "",
         }
     }
+}
+
+/// Kinds that live outside namespaces. Everything else (including unknown custom
+/// resources, which are namespaced far more often than not) is namespaced.
+pub fn is_cluster_scoped(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Namespace"
+            | "Node"
+            | "PersistentVolume"
+            | "StorageClass"
+            | "PriorityClass"
+            | "RuntimeClass"
+            | "IngressClass"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "CustomResourceDefinition"
+            | "APIService"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingWebhookConfiguration"
+            | "ValidatingAdmissionPolicy"
+            | "ValidatingAdmissionPolicyBinding"
+            | "CSIDriver"
+            | "CSINode"
+            | "VolumeAttachment"
+            | "CertificateSigningRequest"
+            | "AdminNetworkPolicy"
+            | "BaselineAdminNetworkPolicy"
+            | "ClusterNetworkPolicy"
+            | "GatewayClass"
+            | "ClusterIssuer"
+    )
 }
 
 /// Reads every document of every file.
@@ -108,17 +146,22 @@ pub fn parse_files(files: &[SourceFile]) -> (Vec<RawObject>, Vec<Diagnostic>) {
             };
             parse_document(doc, &mut objects, &mut diags);
         }
-        if objects.len() == before && diags.len() == diags_before && !file.text.trim().is_empty() {
+        if objects.len() == before && diags.len() == diags_before {
+            let what = if file.text.trim().is_empty() {
+                "the file is empty"
+            } else {
+                "the file holds only comments"
+            };
             let only_comments = file.text.lines().all(|l| {
                 let t = l.trim();
                 t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
             });
-            if !only_comments {
-                diags.push(
-                    Diagnostic::new("NP0007", "the file holds no Kubernetes object")
-                        .at(&Location::new(&file.name, 1, 1)),
-                );
-            }
+            let msg = if only_comments {
+                format!("{what}: no Kubernetes object in it")
+            } else {
+                "the file holds no Kubernetes object".to_string()
+            };
+            diags.push(Diagnostic::new("NP0007", msg).at(&Location::new(&file.name, 1, 1)));
         }
     }
     (objects, diags)
@@ -170,11 +213,29 @@ fn parse_document(doc: Document, objects: &mut Vec<RawObject>, diags: &mut Vec<D
     let (values, error) = if is_json_name(&doc.file) {
         parse_json_stream(&doc)
     } else {
-        match serde_yaml::from_str::<Value>(&doc.text) {
-            Ok(v) => (vec![v], None),
+        match serde_yaml::from_str::<StrictValue>(&doc.text) {
+            Ok(v) => (vec![v.0], None),
             Err(e) => {
-                let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-                let msg = strip_location_suffix(&e.to_string());
+                let text = e.to_string();
+                // Scanner errors give a byte offset in the message and no useful location.
+                let (line, column, text) = match byte_position(&text) {
+                    Some((pos, cut)) => {
+                        let (l, c) = line_col(&doc.text, pos);
+                        (l, c, text[..cut].to_string())
+                    }
+                    None => {
+                        let (l, c) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+                        (l, c, text)
+                    }
+                };
+                let msg = relocate_message(&text, line, doc.start_line);
+                // libyaml reports the end of input on the line after the last one.
+                let last_line = doc.text.lines().count().max(1);
+                let (line, column) = if line > last_line {
+                    (last_line, 1)
+                } else {
+                    (line, column)
+                };
                 let loc = Location::new(&doc.file, (doc.start_line + line) as u32, column as u32);
                 (
                     Vec::new(),
@@ -207,6 +268,131 @@ fn parse_json_stream(doc: &Document) -> (Vec<Value>, Option<Diagnostic>) {
         }
     }
     (values, None)
+}
+
+/// A value read from YAML that refuses duplicate mapping keys, as kubectl does: with
+/// plain deserialisation the last one would silently win.
+struct StrictValue(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(i64::try_from(v)
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(v as f64)))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(u64::try_from(v)
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(v as f64)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate key {key:?}: kubectl rejects this; keep one"
+                )));
+            }
+            let StrictValue(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// serde_yaml speaks of lines within the document. The position of the problem itself is
+/// dropped (the diagnostic carries it); other positions (`while parsing a mapping at line
+/// N`) are said as lines of the file.
+fn relocate_message(msg: &str, own_line: usize, line_offset: usize) -> String {
+    const AT: &str = " at line ";
+    let mut out = String::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find(AT) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + AT.len()..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let line = after[..digits].parse::<usize>().ok();
+        let tail = &after[digits..];
+        let col_digits = tail
+            .strip_prefix(" column ")
+            .map(|t| t.bytes().take_while(u8::is_ascii_digit).count() + " column ".len())
+            .unwrap_or(0);
+        match line {
+            Some(n) if n == own_line => {}
+            Some(n) => {
+                out.push_str(AT);
+                out.push_str(&(n + line_offset).to_string());
+                out.push_str(&tail[..col_digits]);
+            }
+            None => out.push_str(AT),
+        }
+        rest = &tail[col_digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `... at position N` (a byte offset), as serde_yaml says for some scanner errors: the
+/// offset, and where the message ends without it.
+fn byte_position(msg: &str) -> Option<(usize, usize)> {
+    let i = msg.rfind(" at position ")?;
+    let digits: String = msg[i + 13..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().map(|pos| (pos, i))
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let before = text.as_bytes().get(..pos.min(text.len())).unwrap_or_default();
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, column)
 }
 
 /// serde errors end in "at line X column Y"; the location is shown separately.

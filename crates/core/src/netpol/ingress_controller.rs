@@ -1,0 +1,111 @@
+//! Traffic admitted by Ingress objects: the ingress controller reaches the pods behind
+//! each backend Service on the Service's target port, as far as the pods' ingress
+//! policies let a pod from an unknown namespace in.
+
+use super::engine::Engine;
+use crate::conn::ConnSet;
+use crate::diagnostics::Diagnostic;
+use crate::model::{BackendPort, Cluster, TargetPort};
+
+/// The source name used for ingress-controller traffic.
+pub const INGRESS_CONTROLLER: &str = "{ingress-controller}";
+
+/// Per workload, what the ingress controller may open to it (non-empty only).
+pub fn connections(engine: &Engine) -> Vec<(usize, ConnSet)> {
+    let cluster = engine.cluster();
+    let mut per_workload: Vec<ConnSet> = vec![ConnSet::none(); cluster.workloads.len()];
+    for ingress in &cluster.ingresses {
+        for backend in &ingress.backends {
+            let Some(svc) = cluster
+                .services
+                .iter()
+                .find(|s| s.namespace == ingress.namespace && s.name == backend.service)
+            else {
+                continue;
+            };
+            let Some(sp) = svc.ports.iter().find(|p| match &backend.port {
+                BackendPort::Number(n) => p.port == *n,
+                BackendPort::Name(name) => p.name.as_deref() == Some(name.as_str()),
+            }) else {
+                continue;
+            };
+            let Some(selector) = svc.selector.as_ref().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            for (i, w) in cluster.workloads.iter().enumerate() {
+                if w.namespace != svc.namespace || !selector.iter().all(|(k, v)| w.labels.get(k) == Some(v)) {
+                    continue;
+                }
+                let port = match &sp.target_port {
+                    TargetPort::Number(n) => Some(*n),
+                    TargetPort::Name(name) => w
+                        .ports
+                        .iter()
+                        .find(|cp| cp.name.as_deref() == Some(name.as_str()) && cp.protocol == sp.protocol)
+                        .map(|cp| cp.port),
+                };
+                if let Some(port) = port {
+                    per_workload[i].union_with(&ConnSet::port_range(sp.protocol, port, port));
+                }
+            }
+        }
+    }
+    per_workload
+        .into_iter()
+        .enumerate()
+        .filter(|(_, c)| !c.is_empty())
+        .map(|(i, c)| (i, c.intersect(&engine.conn_from_unknown_pod(i))))
+        .filter(|(_, c)| !c.is_empty())
+        .collect()
+}
+
+/// Backends that lead nowhere: a Service missing from the input, or a port it lacks.
+pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for ingress in &cluster.ingresses {
+        let resource = format!("Ingress {}/{}", ingress.namespace, ingress.name);
+        for backend in &ingress.backends {
+            let port = match &backend.port {
+                BackendPort::Number(n) => n.to_string(),
+                BackendPort::Name(n) => format!("{n:?}"),
+            };
+            match cluster
+                .services
+                .iter()
+                .find(|s| s.namespace == ingress.namespace && s.name == backend.service)
+            {
+                None => out.push(
+                    Diagnostic::new(
+                        "NP1010",
+                        format!(
+                            "backend Service {}/{} is not in the input: this path leads nowhere netplay can see",
+                            ingress.namespace, backend.service
+                        ),
+                    )
+                    .at(&backend.loc)
+                    .resource(&resource),
+                ),
+                Some(svc)
+                    if !svc.ports.iter().any(|p| match &backend.port {
+                        BackendPort::Number(n) => p.port == *n,
+                        BackendPort::Name(name) => p.name.as_deref() == Some(name.as_str()),
+                    }) =>
+                {
+                    out.push(
+                        Diagnostic::new(
+                            "NP1010",
+                            format!(
+                                "Service {}/{} has no port {port}: this backend receives nothing",
+                                svc.namespace, svc.name
+                            ),
+                        )
+                        .at(&backend.loc)
+                        .resource(&resource),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    out
+}
