@@ -92,6 +92,20 @@ enum Command {
         #[arg(long, short = 'o', value_enum, default_value = "txt")]
         format: ReportFormat,
     },
+    /// Write the files as a bundle: a zip with `bundle.json` (a sha256 for each file) that
+    /// unpacks for `kubectl apply -R -f`.
+    Bundle {
+        /// Files or directories; inside the bundle, a directory's files keep their path
+        /// below it, a file given by name keeps its name.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// The zip to write.
+        #[arg(long, short = 'o')]
+        output: PathBuf,
+        /// The scenario's name in bundle.json (default: the last component of the first path).
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 /// Exit code when no input could be read.
@@ -211,5 +225,72 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(u8::from(diagnostics::has_errors(&diags)))
         }
+        Command::Bundle { paths, output, name } => write_bundle(&paths, &output, name),
     }
+}
+
+/// `netplay bundle`: reads the paths one by one so that each file can be named relative
+/// to the path it was found under, then writes the zip core makes.
+fn write_bundle(paths: &[PathBuf], output: &std::path::Path, name: Option<String>) -> Result<u8, String> {
+    let mut read = Vec::new();
+    let mut named = Vec::new();
+    for path in paths {
+        let input = input::read_paths(std::slice::from_ref(path));
+        for p in &input.problems {
+            eprintln!("netplay: {p}");
+        }
+        for file in input.files {
+            named.push(netplay_core::SourceFile::new(
+                bundle_path(path, &file.name),
+                file.text.clone(),
+            ));
+            read.push(file);
+        }
+    }
+    if read.is_empty() {
+        return Err("no input could be read".to_string());
+    }
+    // Problems in the manifests do not stop the bundle, but the user hears of them.
+    report_load_diagnostics(&load(&read).diagnostics);
+    let name = name.unwrap_or_else(|| default_scenario_name(&paths[0]));
+    let zip = netplay_core::export::bundle(&name, &named).map_err(|e| format!("cannot write a bundle: {e}"))?;
+    std::fs::write(output, zip).map_err(|e| format!("{}: cannot write: {e}", output.display()))?;
+    let plural = if named.len() == 1 { "" } else { "s" };
+    eprintln!("netplay: wrote {} file{plural} to {}", named.len(), output.display());
+    Ok(0)
+}
+
+/// A file's path inside a bundle: relative to the directory argument it was found under,
+/// or its file name when it was named itself; `/`-separated on every platform.
+fn bundle_path(arg: &std::path::Path, file: &str) -> String {
+    use std::path::{Component, Path};
+    if arg.as_os_str() == "-" {
+        return "stdin.yaml".to_string();
+    }
+    let file = Path::new(file);
+    let relative = if arg.is_dir() {
+        file.strip_prefix(arg).unwrap_or(file)
+    } else {
+        file.file_name().map_or(file, Path::new)
+    };
+    let parts: Vec<String> = relative
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    parts.join("/")
+}
+
+/// The last component of a path (`manifests/basic/` → `basic`; `.` → the current
+/// directory's name).
+fn default_scenario_name(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" {
+        return "stdin".to_string();
+    }
+    let last = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    last(path)
+        .or_else(|| std::fs::canonicalize(path).ok().as_deref().and_then(last))
+        .unwrap_or_else(|| "scenario".to_string())
 }

@@ -10,6 +10,8 @@ pub mod bitset;
 pub mod conn;
 pub mod diagnostics;
 pub mod endpoint;
+pub mod export;
+pub mod glossary;
 pub mod intervals;
 pub mod model;
 pub mod netpol;
