@@ -3,6 +3,7 @@
 
 mod input;
 mod render;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netplay_core::output::{self, Format};
@@ -84,6 +85,16 @@ enum Command {
         new: PathBuf,
         #[arg(long, short = 'o', value_enum, default_value = "txt")]
         format: ListFormat,
+    },
+    /// Serve the playground (the web app) on this machine, e.g. for a workshop offline.
+    Serve {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        address: String,
+        /// Serve this directory (a Trunk build) instead of the app embedded at build time.
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// Check manifests for mistakes; exit 1 when an error is found.
     Analyze {
@@ -198,6 +209,11 @@ fn run(cli: Cli) -> Result<u8, String> {
             let entries = output::diff(&a.connlist(), &b.connlist());
             print(&output::render_diff(&entries, format.into()));
             Ok(u8::from(!entries.is_empty()))
+        }
+        Command::Serve { port, address, dir } => {
+            let source = serve::source(dir)?;
+            serve::serve(&address, port, source)?;
+            Ok(0)
         }
         Command::Analyze { paths, format } => {
             let (files, scenario) = load_paths(&paths)?;

@@ -1,0 +1,315 @@
+//! The browser: storage, downloads, the URL fragment, timing and the panic banner. Every
+//! function fails softly (returns None / does nothing) instead of panicking, and the
+//! non-wasm builds (native unit tests) get inert versions.
+
+use crate::state::{Saved, Theme};
+
+const STORAGE_KEY: &str = "netplay.scenario.v1";
+const THEME_KEY: &str = "netplay.theme";
+/// The fragment prefix of share links: `#s=v1.…`.
+pub const SHARE_PREFIX: &str = "#s=";
+
+/// Milliseconds from a monotonic clock (0 outside a browser).
+pub fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// The scenario saved by the last session, if any.
+pub fn load_saved() -> Option<Saved> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let text = storage()?.get_item(STORAGE_KEY).ok()??;
+        serde_json::from_str(&text).ok()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = STORAGE_KEY;
+        None
+    }
+}
+
+/// Saves the scenario; returns false when the browser refused (quota, private mode).
+pub fn save(saved: &Saved) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let Ok(text) = serde_json::to_string(saved) else {
+            return false;
+        };
+        storage().is_some_and(|s| s.set_item(STORAGE_KEY, &text).is_ok())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = saved;
+        true
+    }
+}
+
+pub fn load_theme() -> Theme {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let stored = storage().and_then(|s| s.get_item(THEME_KEY).ok().flatten());
+        match stored.as_deref() {
+            Some("dark") => return Theme::Dark,
+            Some("light") => return Theme::Light,
+            _ => {}
+        }
+        let dark = web_sys::window()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+            .is_some_and(|m| m.matches());
+        if dark {
+            Theme::Dark
+        } else {
+            Theme::Light
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = THEME_KEY;
+        Theme::Light
+    }
+}
+
+/// Applies the theme to the page and remembers it.
+pub fn apply_theme(theme: Theme) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let name = if theme == Theme::Dark { "dark" } else { "light" };
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("data-theme", name);
+        }
+        if let Some(s) = storage() {
+            let _ = s.set_item(THEME_KEY, name);
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = theme;
+}
+
+/// The URL fragment (`#...`), if any.
+pub fn fragment() -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()?.location().hash().ok().filter(|h| !h.is_empty())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    None
+}
+
+/// Puts a share code in the URL fragment (without reloading) and returns the full link.
+pub fn set_share_fragment(code: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let window = web_sys::window()?;
+        let hash = format!("{SHARE_PREFIX}{code}");
+        let location = window.location();
+        let base = location.href().ok()?;
+        let base = base.split('#').next().unwrap_or_default().to_string();
+        if let Ok(history) = window.history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&hash));
+        }
+        Some(format!("{base}{hash}"))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Some(format!("{SHARE_PREFIX}{code}"))
+    }
+}
+
+/// Removes the fragment once a share link has been read, so a reload shows the autosave.
+pub fn clear_fragment() {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(window) = web_sys::window() {
+        if let (Ok(history), Ok(path)) = (window.history(), window.location().pathname()) {
+            let search = window.location().search().unwrap_or_default();
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&format!("{path}{search}")));
+        }
+    }
+}
+
+/// Copies text to the clipboard when the browser allows it.
+pub fn copy_to_clipboard(text: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = text;
+}
+
+/// Offers bytes as a file download.
+pub fn download(name: &str, mime: &str, bytes: &[u8]) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        let array = js_sys::Uint8Array::from(bytes);
+        let parts = js_sys::Array::of1(&array);
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        let Ok(blob) = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options) else {
+            return;
+        };
+        let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+            return;
+        };
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if let Some(a) = document
+            .create_element("a")
+            .ok()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+        {
+            a.set_href(&url);
+            a.set_download(name);
+            if let Some(body) = document.body() {
+                let _ = body.append_child(&a);
+                a.click();
+                let _ = body.remove_child(&a);
+            }
+        }
+        // Revoke later: some browsers start the download asynchronously.
+        gloo::timers::callback::Timeout::new(10_000, move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        })
+        .forget();
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (name, mime, bytes);
+}
+
+/// Renders an SVG document to PNG in the browser and downloads it.
+pub fn download_svg_as_png(name: &str, svg: &str) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Ok(img) = web_sys::HtmlImageElement::new() else {
+            return;
+        };
+        let encoded = js_sys::encode_uri_component(svg);
+        let name = name.to_string();
+        let img2 = img.clone();
+        let onload = Closure::once(move || {
+            let (w, h) = (img2.natural_width().max(1), img2.natural_height().max(1));
+            let scale = if w.max(h) > 4000 { 1.0 } else { 2.0 };
+            let Some(canvas) = document
+                .create_element("canvas")
+                .ok()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+            else {
+                return;
+            };
+            canvas.set_width((w as f64 * scale) as u32);
+            canvas.set_height((h as f64 * scale) as u32);
+            let Some(ctx) = canvas
+                .get_context("2d")
+                .ok()
+                .flatten()
+                .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+            else {
+                return;
+            };
+            let _ = ctx.scale(scale, scale);
+            let _ = ctx.draw_image_with_html_image_element(&img2, 0.0, 0.0);
+            if let Ok(data_url) = canvas.to_data_url_with_type("image/png") {
+                if let Some(b64) = data_url.split(',').nth(1) {
+                    if let Ok(bytes) = base64_decode(b64) {
+                        download(&name, "image/png", &bytes);
+                    }
+                }
+            }
+        });
+        img.set_onload(Some(onload.as_ref().unchecked_ref()));
+        onload.forget();
+        img.set_src(&format!("data:image/svg+xml;charset=utf-8,{}", String::from(encoded)));
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (name, svg);
+}
+
+#[cfg(target_arch = "wasm32")]
+fn base64_decode(s: &str) -> Result<Vec<u8>, ()> {
+    let text = web_sys::window().ok_or(())?.atob(s).map_err(|_| ())?;
+    Ok(text.chars().map(|c| c as u32 as u8).collect())
+}
+
+/// Shows a banner when Rust panics: the app keeps the user's text (it is autosaved on
+/// every change) and says how to continue.
+pub fn install_panic_hook() {
+    #[cfg(target_arch = "wasm32")]
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&format!("netplay: internal error: {info}").into());
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        if document.get_element_by_id("panic-banner").is_some() {
+            return;
+        }
+        if let Ok(banner) = document.create_element("div") {
+            banner.set_id("panic-banner");
+            let _ = banner.set_attribute("role", "alert");
+            banner.set_text_content(Some(
+                "netplay hit an internal error and stopped updating. Your text is saved in this browser: reload the page to continue. (Details are in the browser console; please report them.)",
+            ));
+            if let Some(body) = document.body() {
+                let _ = body.prepend_with_node_1(&banner);
+            }
+        }
+    }));
+}
+
+/// A file the user dropped or picked.
+pub enum Picked {
+    Text(crate::state::File),
+    /// A bundle (`.zip`): its bytes.
+    Zip(String, Vec<u8>),
+}
+
+/// Reads dropped or picked files, then calls `done` once with all of them (text files as
+/// text, zips as bytes). Unreadable files are skipped with a console note.
+pub fn read_files(list: Option<web_sys::FileList>, done: yew::Callback<Vec<Picked>>) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let Some(list) = list else { return };
+        let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+        yew::platform::spawn_local(async move {
+            let mut out = Vec::new();
+            for f in files {
+                let name = f.name();
+                if name.to_ascii_lowercase().ends_with(".zip") {
+                    if let Ok(buf) = wasm_bindgen_futures::JsFuture::from(f.array_buffer()).await {
+                        out.push(Picked::Zip(name, js_sys::Uint8Array::new(&buf).to_vec()));
+                    }
+                } else if let Ok(text) = wasm_bindgen_futures::JsFuture::from(f.text()).await {
+                    out.push(Picked::Text(crate::state::File::new(
+                        name,
+                        text.as_string().unwrap_or_default(),
+                    )));
+                } else {
+                    web_sys::console::warn_1(&format!("netplay: could not read {name}").into());
+                }
+            }
+            done.emit(out);
+        });
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (list, done);
+}

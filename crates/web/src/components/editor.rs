@@ -1,0 +1,320 @@
+//! The editor: file tabs, the text with line numbers and diagnostic markers, the problems
+//! list, and a hint that explains the field under the cursor.
+
+use crate::browser::{read_files, Picked};
+use crate::state::{File, Jump};
+use netplay_core::{glossary, Diagnostic, Severity};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use web_sys::{DragEvent, HtmlInputElement, HtmlTextAreaElement, KeyboardEvent};
+use yew::prelude::*;
+
+/// Height of one editor line in pixels (must match `--line-height` in style.css).
+pub const LINE_HEIGHT: f64 = 20.0;
+
+#[derive(Properties, PartialEq)]
+pub struct EditorProps {
+    pub files: Vec<File>,
+    pub active: usize,
+    pub diagnostics: Rc<Vec<Diagnostic>>,
+    pub jump: Option<Jump>,
+    pub on_edit: Callback<String>,
+    pub on_select: Callback<usize>,
+    pub on_add: Callback<()>,
+    pub on_rename: Callback<(usize, String)>,
+    pub on_delete: Callback<usize>,
+    pub on_jump: Callback<(String, u32)>,
+    pub on_picked: Callback<Vec<Picked>>,
+}
+
+fn severity_class(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+fn severity_mark(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "✖",
+        Severity::Warning => "▲",
+        Severity::Info => "ℹ",
+    }
+}
+
+/// Byte offset of the start of a 1-based line, counted in UTF-16 units for the DOM.
+fn utf16_offset_of_line(text: &str, line: u32) -> u32 {
+    let mut units = 0u32;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 >= line as usize {
+            break;
+        }
+        units += l.encode_utf16().count() as u32;
+    }
+    units
+}
+
+#[function_component]
+pub fn Editor(props: &EditorProps) -> Html {
+    let textarea = use_node_ref();
+    let scroller = use_node_ref();
+    let hint = use_state(|| None::<(String, &'static str)>);
+    let renaming = use_state(|| None::<usize>);
+    let dragging = use_state(|| false);
+
+    let file = props.files.get(props.active);
+    let text = file.map(|f| f.text.clone()).unwrap_or_default();
+    let name = file.map(|f| f.name.clone()).unwrap_or_default();
+    let line_count = text.lines().count().max(1) + usize::from(text.ends_with('\n'));
+
+    // Markers for this file: the most severe diagnostic of each line.
+    let mut markers: BTreeMap<u32, &Diagnostic> = BTreeMap::new();
+    for d in props
+        .diagnostics
+        .iter()
+        .filter(|d| d.file.as_deref() == Some(name.as_str()))
+    {
+        let line = d.line.unwrap_or(1);
+        let keep = markers.get(&line).is_some_and(|m| m.severity <= d.severity);
+        if !keep {
+            markers.insert(line, d);
+        }
+    }
+
+    // Jumps: select the line and scroll it into view.
+    {
+        let textarea = textarea.clone();
+        let scroller = scroller.clone();
+        let text = text.clone();
+        let active = props.active;
+        use_effect_with(props.jump, move |jump| {
+            if let Some(j) = jump.filter(|j| j.file == active) {
+                let start = utf16_offset_of_line(&text, j.line);
+                let end = utf16_offset_of_line(&text, j.line + 1).saturating_sub(1).max(start);
+                if let Some(t) = textarea.cast::<HtmlTextAreaElement>() {
+                    let _ = t.focus();
+                    let _ = t.set_selection_range(start, end);
+                }
+                if let Some(s) = scroller.cast::<web_sys::Element>() {
+                    s.set_scroll_top(((j.line as f64 - 4.0) * LINE_HEIGHT).max(0.0) as i32);
+                }
+            }
+        });
+    }
+
+    let on_input = {
+        let cb = props.on_edit.clone();
+        Callback::from(move |e: InputEvent| cb.emit(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
+    };
+    // The hint follows the cursor.
+    let update_hint = {
+        let hint = hint.clone();
+        move |t: &HtmlTextAreaElement| {
+            let value = t.value();
+            let caret = t.selection_start().ok().flatten().unwrap_or(0) as usize;
+            let mut units = 0usize;
+            let mut current = "";
+            for l in value.split_inclusive('\n') {
+                let n = l.encode_utf16().count();
+                current = l;
+                if units + n > caret {
+                    break;
+                }
+                units += n;
+            }
+            let found = glossary::field_on_line(current).and_then(|f| glossary::meaning(f).map(|m| (f.to_string(), m)));
+            if *hint != found {
+                hint.set(found);
+            }
+        }
+    };
+    let on_keyup = {
+        let update_hint = update_hint.clone();
+        Callback::from(move |e: KeyboardEvent| update_hint(&e.target_unchecked_into::<HtmlTextAreaElement>()))
+    };
+    let on_click = Callback::from(move |e: MouseEvent| update_hint(&e.target_unchecked_into::<HtmlTextAreaElement>()));
+    // Tab indents with two spaces instead of leaving the editor.
+    let on_keydown = {
+        let cb = props.on_edit.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Tab" && !e.shift_key() && !e.ctrl_key() && !e.meta_key() {
+                e.prevent_default();
+                let t = e.target_unchecked_into::<HtmlTextAreaElement>();
+                let value: Vec<u16> = t.value().encode_utf16().collect();
+                let start = t.selection_start().ok().flatten().unwrap_or(0) as usize;
+                let end = t.selection_end().ok().flatten().unwrap_or(0) as usize;
+                let (start, end) = (start.min(value.len()), end.min(value.len()).max(start.min(value.len())));
+                let mut next = value[..start].to_vec();
+                next.extend("  ".encode_utf16());
+                next.extend_from_slice(&value[end..]);
+                let next = String::from_utf16_lossy(&next);
+                t.set_value(&next);
+                let caret = (start + 2) as u32;
+                let _ = t.set_selection_range(caret, caret);
+                cb.emit(next);
+            }
+        })
+    };
+
+    let on_dragover = {
+        let dragging = dragging.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            if !*dragging {
+                dragging.set(true);
+            }
+        })
+    };
+    let on_dragleave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: DragEvent| dragging.set(false))
+    };
+    let on_drop = {
+        let dragging = dragging.clone();
+        let cb = props.on_picked.clone();
+        Callback::from(move |e: DragEvent| {
+            e.prevent_default();
+            dragging.set(false);
+            read_files(e.data_transfer().and_then(|d| d.files()), cb.clone());
+        })
+    };
+
+    let tabs = props.files.iter().enumerate().map(|(i, f)| {
+        let selected = i == props.active;
+        let on_select = {
+            let cb = props.on_select.clone();
+            Callback::from(move |_: MouseEvent| cb.emit(i))
+        };
+        let on_dblclick = {
+            let renaming = renaming.clone();
+            Callback::from(move |_: MouseEvent| renaming.set(Some(i)))
+        };
+        let on_delete = {
+            let cb = props.on_delete.clone();
+            let name = f.name.clone();
+            Callback::from(move |e: MouseEvent| {
+                e.stop_propagation();
+                let ok = web_sys::window()
+                    .and_then(|w| w.confirm_with_message(&format!("Delete {name}? (Undo brings it back.)")).ok())
+                    .unwrap_or(true);
+                if ok {
+                    cb.emit(i);
+                }
+            })
+        };
+        let problems = props
+            .diagnostics
+            .iter()
+            .filter(|d| d.file.as_deref() == Some(f.name.as_str()) && d.severity != Severity::Info)
+            .count();
+        if *renaming == Some(i) {
+            let commit = {
+                let renaming = renaming.clone();
+                let cb = props.on_rename.clone();
+                move |value: String| {
+                    renaming.set(None);
+                    cb.emit((i, value));
+                }
+            };
+            let on_key = {
+                let commit = commit.clone();
+                let renaming = renaming.clone();
+                Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
+                    "Enter" => commit(e.target_unchecked_into::<HtmlInputElement>().value()),
+                    "Escape" => renaming.set(None),
+                    _ => {}
+                })
+            };
+            let on_blur = Callback::from(move |e: FocusEvent| commit(e.target_unchecked_into::<HtmlInputElement>().value()));
+            html! {
+                <input class="tab-rename" data-testid="tab-rename" value={f.name.clone()} onkeydown={on_key}
+                    onblur={on_blur} aria-label="File name" autofocus=true />
+            }
+        } else {
+            html! {
+                <div role="tab" aria-selected={selected.to_string()} class={classes!("tab", selected.then_some("active"))}
+                    data-testid="tab" data-name={f.name.clone()} onclick={on_select} ondblclick={on_dblclick}
+                    title="Double-click to rename">
+                    <span class="tab-name">{ &f.name }</span>
+                    if problems > 0 { <span class="tab-problems" title={format!("{problems} problem(s)")}>{ problems }</span> }
+                    <button class="tab-close" title={format!("Delete {}", f.name)} aria-label={format!("Delete {}", f.name)}
+                        onclick={on_delete}>{ "×" }</button>
+                </div>
+            }
+        }
+    });
+
+    let gutter = (1..=line_count as u32).map(|n| match markers.get(&n) {
+        Some(d) => {
+            let class = severity_class(d.severity);
+            html! {
+                <div class={classes!("gutter-line", class)} title={format!("{} {}: {}", d.severity, d.code, d.message)}
+                    data-testid="gutter-marker" data-line={n.to_string()}>
+                    <span class="mark" aria-label={class}>{ severity_mark(d.severity) }</span>{ n }
+                </div>
+            }
+        }
+        None => html! { <div class="gutter-line">{ n }</div> },
+    });
+
+    let problems: Vec<&Diagnostic> = props.diagnostics.iter().collect();
+    let problem_rows = problems.iter().map(|d| {
+        let file = d.file.clone().unwrap_or_default();
+        let line = d.line.unwrap_or(1);
+        let on_click = {
+            let cb = props.on_jump.clone();
+            let file = file.clone();
+            Callback::from(move |_: MouseEvent| cb.emit((file.clone(), line)))
+        };
+        html! {
+            <li class={classes!("problem", severity_class(d.severity))} data-testid="problem" onclick={on_click}
+                tabindex="0" title={d.help.clone().unwrap_or_default()}>
+                <span class="mark">{ severity_mark(d.severity) }</span>
+                <span class="code">{ d.code }</span>
+                <span class="where">{ format!("{file}:{line}") }</span>
+                <span class="msg">{ &d.message }</span>
+            </li>
+        }
+    });
+    let counts = |s: Severity| problems.iter().filter(|d| d.severity == s).count();
+
+    html! {
+        <section class="editor-pane" aria-label="Manifests">
+            <div class="tabs" role="tablist">
+                { for tabs }
+                <button class="tab-add" data-testid="tab-add" title="New file" aria-label="New file"
+                    onclick={props.on_add.reform(|_| ())}>{ "+" }</button>
+            </div>
+            <div class={classes!("editor-scroll", dragging.then_some("dragging"))} ref={scroller}
+                ondragover={on_dragover} ondragleave={on_dragleave} ondrop={on_drop}>
+                <div class="gutter" aria-hidden="true">{ for gutter }</div>
+                <textarea ref={textarea} data-testid="editor" class="code" spellcheck="false" wrap="off"
+                    autocapitalize="off" autocomplete="off" aria-label={format!("Contents of {name}")}
+                    rows={(line_count + 1).to_string()} value={text.clone()} oninput={on_input}
+                    onkeydown={on_keydown} onkeyup={on_keyup} onclick={on_click} />
+                if text.trim().is_empty() {
+                    <div class="empty-editor" aria-hidden="true">
+                        <p>{ "Paste Kubernetes manifests here (Pods, Deployments, Services, NetworkPolicies…)," }</p>
+                        <p>{ "drop YAML/JSON files or a netplay bundle (.zip) onto this editor," }</p>
+                        <p>{ "or pick a built-in example in the toolbar." }</p>
+                    </div>
+                }
+            </div>
+            <div class="hint" data-testid="hint" aria-live="polite">
+                {
+                    match &*hint {
+                        Some((field, meaning)) => html! { <><code>{ field.clone() }</code>{ ": " }{ *meaning }</> },
+                        None => html! { <span class="muted">{ "Put the cursor on a field (podSelector, ipBlock, ports…) to see what it means." }</span> },
+                    }
+                }
+            </div>
+            <details class="problems" open={!problems.is_empty()}>
+                <summary data-testid="problems-summary">
+                    { format!("Problems: {} errors, {} warnings, {} notes", counts(Severity::Error), counts(Severity::Warning), counts(Severity::Info)) }
+                </summary>
+                <ul data-testid="problems">{ for problem_rows }</ul>
+            </details>
+        </section>
+    }
+}

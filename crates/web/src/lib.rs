@@ -1,0 +1,16 @@
+//! netplay-web: the playground. A thin Yew shell over netplay-core: the state module
+//! calls core, the components render what it computed.
+
+pub mod app;
+pub mod browser;
+pub mod builtin;
+pub mod components;
+pub mod layout;
+pub mod state;
+pub mod view_model;
+
+/// Starts the app in the page.
+pub fn run() {
+    browser::install_panic_hook();
+    yew::Renderer::<app::App>::new().render();
+}

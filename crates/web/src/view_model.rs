@@ -1,0 +1,248 @@
+//! What the views show, computed from core's results: the endpoints of the matrix, the
+//! graph's nodes and edges, and what changed since the checkpoint. Pure functions, so
+//! they are tested natively; no policy semantics here (those are core's).
+
+use netplay_core::output::{diff, ConnLine, DiffEntry};
+use netplay_core::{Diagnostic, Scenario};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Everything core computed for the current text.
+#[derive(Clone, Debug, Default)]
+pub struct Analysis {
+    pub scenario: Scenario,
+    pub lines: Vec<ConnLine>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// How long the evaluation took, in milliseconds (0 when not measured).
+    pub eval_ms: f64,
+}
+
+impl PartialEq for Analysis {
+    fn eq(&self, other: &Self) -> bool {
+        self.lines == other.lines && self.diagnostics == other.diagnostics
+    }
+}
+
+impl Analysis {
+    pub fn new(files: &[netplay_core::SourceFile]) -> Self {
+        let scenario = netplay_core::load(files);
+        let lines = scenario.connlist();
+        let diagnostics = scenario.analyze();
+        Analysis {
+            scenario,
+            lines,
+            diagnostics,
+            eval_ms: 0.0,
+        }
+    }
+}
+
+/// How a pair's connection differs from the checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    Same,
+    Added,
+    Removed,
+    Changed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeKind {
+    Workload {
+        namespace: String,
+        name: String,
+        kind: String,
+    },
+    External,
+    IngressController,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// The endpoint name, as in connlist (`ns/name[Kind]`, `a-b[External]`, ...).
+    pub id: String,
+    pub kind: NodeKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edge {
+    pub src: String,
+    pub dst: String,
+    /// The connection now (`None` for a pair removed since the checkpoint).
+    pub conn: Option<String>,
+    /// The connection at the checkpoint, when it differs.
+    pub old: Option<String>,
+    pub change: Change,
+}
+
+/// Nodes (workloads sorted by namespace and name, then external ranges, then the
+/// ingress controller) and edges (current connections plus removed ones).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct GraphModel {
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+}
+
+/// Every endpoint to show: all workloads (also those with no connection), then the
+/// external ranges and the ingress controller that appear in the lines (now or at the
+/// checkpoint).
+pub fn endpoints(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> Vec<Node> {
+    let mut nodes: Vec<Node> = analysis
+        .scenario
+        .cluster
+        .workloads
+        .iter()
+        .map(|w| Node {
+            id: w.endpoint_name(),
+            kind: NodeKind::Workload {
+                namespace: w.namespace.clone(),
+                name: w.name.clone(),
+                kind: w.kind.clone(),
+            },
+        })
+        .collect();
+    let known: BTreeSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
+    let mut others = BTreeSet::new();
+    for l in analysis.lines.iter().chain(checkpoint.unwrap_or_default()) {
+        for e in [&l.src, &l.dst] {
+            if !known.contains(e) {
+                others.insert(e.clone());
+            }
+        }
+    }
+    let (ingress, external): (Vec<String>, Vec<String>) = others.into_iter().partition(|e| e.starts_with('{'));
+    nodes.extend(
+        external
+            .into_iter()
+            .filter(|e| e.ends_with("[External]"))
+            .map(|id| Node {
+                id,
+                kind: NodeKind::External,
+            }),
+    );
+    nodes.extend(ingress.into_iter().map(|id| Node {
+        id,
+        kind: NodeKind::IngressController,
+    }));
+    nodes
+}
+
+/// The changes since the checkpoint, by pair.
+pub fn changes(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> BTreeMap<(String, String), DiffEntry> {
+    let Some(old) = checkpoint else { return BTreeMap::new() };
+    diff(old, &analysis.lines)
+        .into_iter()
+        .map(|d| ((d.src.clone(), d.dst.clone()), d))
+        .collect()
+}
+
+pub fn graph(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> GraphModel {
+    let nodes = endpoints(analysis, checkpoint);
+    let changes = changes(analysis, checkpoint);
+    let mut edges: Vec<Edge> = analysis
+        .lines
+        .iter()
+        .map(|l| {
+            let key = (l.src.clone(), l.dst.clone());
+            let (change, old) = match changes.get(&key) {
+                Some(d) if d.change == "added" => (Change::Added, None),
+                Some(d) => (Change::Changed, d.old.clone()),
+                None => (Change::Same, None),
+            };
+            Edge {
+                src: l.src.clone(),
+                dst: l.dst.clone(),
+                conn: Some(l.conn.clone()),
+                old,
+                change,
+            }
+        })
+        .collect();
+    edges.extend(changes.values().filter(|d| d.change == "removed").map(|d| Edge {
+        src: d.src.clone(),
+        dst: d.dst.clone(),
+        conn: None,
+        old: d.old.clone(),
+        change: Change::Removed,
+    }));
+    GraphModel { nodes, edges }
+}
+
+/// A cell of the matrix: the connection, and how it changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cell {
+    pub conn: Option<String>,
+    pub old: Option<String>,
+    pub change: Change,
+}
+
+/// The matrix as a map from (src, dst) to cell; absent pairs have no connection and no
+/// change.
+pub fn matrix(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> BTreeMap<(String, String), Cell> {
+    graph(analysis, checkpoint)
+        .edges
+        .into_iter()
+        .map(|e| {
+            (
+                (e.src, e.dst),
+                Cell {
+                    conn: e.conn,
+                    old: e.old,
+                    change: e.change,
+                },
+            )
+        })
+        .collect()
+}
+
+/// A short form of a connection for a matrix cell: `All`, or the printed set.
+pub fn short_conn(conn: &str) -> String {
+    if conn == "All Connections" {
+        "All".to_string()
+    } else {
+        conn.to_string()
+    }
+}
+
+/// Whether a printed connection allows the probed protocol and port.
+pub fn probe_allows(conn: Option<&str>, probe: (netplay_core::Protocol, u16)) -> bool {
+    conn.and_then(netplay_core::ConnSet::parse)
+        .is_some_and(|c| c.contains(probe.0, probe.1))
+}
+
+/// Counts of (added, removed, changed) pairs since the checkpoint.
+pub fn change_counts(model: &GraphModel) -> (usize, usize, usize) {
+    let count = |c: Change| model.edges.iter().filter(|e| e.change == c).count();
+    (count(Change::Added), count(Change::Removed), count(Change::Changed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netplay_core::SourceFile;
+
+    const TWO_PODS: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, labels: {app: a}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: x, labels: {app: b}}\nspec: {containers: [{name: c, image: i}]}\n";
+    const DENY_B: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {matchLabels: {app: b}}}\n";
+
+    #[test]
+    fn graph_marks_removed_and_added_pairs() {
+        let before = Analysis::new(&[SourceFile::new("a.yaml", TWO_PODS)]);
+        let after = Analysis::new(&[SourceFile::new("a.yaml", TWO_PODS), SourceFile::new("p.yaml", DENY_B)]);
+        let g = graph(&after, Some(&before.lines));
+        let removed: Vec<_> = g
+            .edges
+            .iter()
+            .filter(|e| e.change == Change::Removed)
+            .map(|e| (&e.src[..], &e.dst[..]))
+            .collect();
+        assert!(removed.contains(&("x/a[Pod]", "x/b[Pod]")), "{removed:?}");
+        assert!(g.edges.iter().all(|e| e.change != Change::Added));
+        assert_eq!(g.nodes.len(), 3, "two pods and the external range: {:?}", g.nodes);
+        let m = matrix(&after, Some(&before.lines));
+        assert_eq!(
+            m[&("x/b[Pod]".to_string(), "x/a[Pod]".to_string())].change,
+            Change::Same
+        );
+        // Without a checkpoint nothing is marked.
+        assert!(graph(&after, None).edges.iter().all(|e| e.change == Change::Same));
+    }
+}
