@@ -882,3 +882,119 @@ fn analyze_resource_of_an_object_without_namespace_names_default() {
     let doc = run.json();
     assert_eq!(doc["diagnostics"][0]["resource"], "Pod default/web", "{doc}");
 }
+
+// ---------------------------------------------------------------------------------------
+// bundle and serve
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn bundle_writes_a_deterministic_zip_that_core_reads_back() {
+    let dir = TempDir::new("bundle");
+    let out = dir.0.join("out.zip");
+    let out_str = out.to_str().expect("utf-8 temp path");
+    let run = netplay(&["bundle", "tests/scenarios/e2e-named-port", "-o", out_str]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("wrote 2 files"), "{}", run.stderr);
+    let first = std::fs::read(&out).expect("bundle written");
+    let bundle = netplay_core::export::read_bundle(&first).expect("a valid bundle");
+    assert_eq!(bundle.scenario, "e2e-named-port");
+    let names: Vec<&str> = bundle.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["cluster.yaml", "policy.yaml"]);
+    // The same input gives the same bytes, so bundles can be compared and checked in.
+    assert_eq!(
+        netplay(&["bundle", "tests/scenarios/e2e-named-port", "-o", out_str]).code,
+        0
+    );
+    assert_eq!(std::fs::read(&out).expect("bundle written"), first);
+}
+
+#[test]
+fn bundle_of_nothing_exits_2() {
+    let run = netplay(&[
+        "bundle",
+        "crates/cli/tests/inputs/empty-dir",
+        "-o",
+        "/nonexistent/out.zip",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+/// Starts `netplay serve` on a free port and returns the child and its base URL.
+fn start_server(dir: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netplay"))
+        .args(["serve", "--port", "0", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start netplay serve");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut line = String::new();
+    std::io::BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the server says where it listens");
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    (child, url)
+}
+
+/// A minimal HTTP/1.1 GET: (status line, content type, body).
+fn get(base: &str, path: &str) -> (String, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a header end");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = head.lines().next().unwrap_or_default().to_string();
+    let ctype = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Type: "))
+        .unwrap_or_default()
+        .to_string();
+    (status, ctype, raw[split + 4..].to_vec())
+}
+
+#[test]
+fn serve_serves_the_app_with_wasm_mime_type_and_stays_inside_its_directory() {
+    let dir = TempDir::new("serve");
+    dir.write("index.html", b"<!doctype html><title>netplay</title>");
+    dir.write("app_bg.wasm", b"\0asm\x01\0\0\0");
+    let (mut child, base) = start_server(&dir.0);
+    let (status, ctype, body) = get(&base, "/");
+    assert!(status.contains("200"), "{status}");
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    assert!(String::from_utf8_lossy(&body).contains("netplay"));
+    let (status, ctype, _) = get(&base, "/app_bg.wasm?v=1");
+    assert!(
+        status.contains("200") && ctype == "application/wasm",
+        "{status} {ctype}"
+    );
+    let (status, _, _) = get(&base, "/../Cargo.toml");
+    assert!(status.contains("404"), "{status}");
+    let (status, _, _) = get(&base, "/%2e%2e/%2e%2e/etc/passwd");
+    assert!(status.contains("404"), "{status}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn serve_without_a_built_app_says_how_to_build_one() {
+    let dir = TempDir::new("serve-empty");
+    let run = netplay(&[
+        "serve",
+        "--port",
+        "0",
+        "--dir",
+        dir.0.to_str().expect("utf-8 temp path"),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("trunk build"), "{}", run.stderr);
+}
