@@ -18,6 +18,15 @@ fn manifest_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The subdirectories of `dir`, sorted.
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
 struct Scenario {
     group: &'static str,
     name: String,
@@ -51,7 +60,7 @@ fn main() {
             .filter(|p| p.parent() == Some(manifests.as_path()))
             .cloned()
             .collect();
-        for dir in dirs {
+        for dir in subdirs(&manifests) {
             let mut files = top_level.clone();
             manifest_files(&dir, &mut files);
             let readme = dir.join("README.md");
