@@ -21,7 +21,11 @@ fn manifest_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// The subdirectories of `dir`, sorted.
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_dir()).collect())
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_dir())
+                .collect()
+        })
         .unwrap_or_default();
     dirs.sort();
     dirs
@@ -47,14 +51,6 @@ fn main() {
     let mut all = Vec::new();
     manifest_files(&manifests, &mut all);
     if !all.is_empty() {
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(&manifests)
-            .map(|d| {
-                d.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
-        dirs.sort();
         let top_level: Vec<PathBuf> = all
             .iter()
             .filter(|p| p.parent() == Some(manifests.as_path()))
@@ -79,15 +75,7 @@ fn main() {
             files: all.iter().map(|p| (relative(&manifests, p), p.clone())).collect(),
         });
     }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&scenarios_dir)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_dir())
-                .collect()
-        })
-        .unwrap_or_default();
-    dirs.sort();
-    for dir in dirs {
+    for dir in subdirs(&scenarios_dir) {
         let mut files = Vec::new();
         manifest_files(&dir, &mut files);
         let readme = dir.join("README.md");
