@@ -188,8 +188,11 @@ pub struct EdgePath {
     pub end: Point,
     /// The point halfway along the curve (for badges).
     pub mid: Point,
-    /// Where a text label goes: beside `mid`, on the outer side of the bend.
+    /// Where a text label goes (its baseline point): beside `mid`, on the outer side of
+    /// the bend, clear of a badge at `mid`.
     pub label_at: Point,
+    /// The label's `text-anchor`: `start`, `middle` or `end`.
+    pub label_anchor: &'static str,
     /// Whether the opposite edge (dst → src) is drawn too.
     pub has_reverse: bool,
 }
@@ -224,6 +227,12 @@ pub struct Layout {
 impl Layout {
     pub fn is_empty(&self) -> bool {
         self.nodes.is_empty()
+    }
+
+    /// Whether any workload is drawn (without one the graph shows its empty state, even
+    /// when an external range is left over from the checkpoint).
+    pub fn has_workloads(&self) -> bool {
+        !self.groups.is_empty()
     }
 
     /// Index of the node with this id.
@@ -498,6 +507,8 @@ pub fn layout(model: &GraphModel) -> Layout {
         .iter()
         .filter_map(|e| Some((*index.get(e.src.as_str())?, *index.get(e.dst.as_str())?)))
         .collect();
+    let obstacles = (model.edges.len() <= ROUTE_MAX_EDGES).then(|| Obstacles::new(&out.nodes, &out.groups));
+    let mut paths = Vec::new();
     for (i, e) in model.edges.iter().enumerate() {
         let (Some(&s), Some(&d)) = (index.get(e.src.as_str()), index.get(e.dst.as_str())) else {
             continue;
@@ -505,12 +516,17 @@ pub fn layout(model: &GraphModel) -> Layout {
         if s == d {
             continue;
         }
-        let (Some(a), Some(b)) = (out.nodes.get(s), out.nodes.get(d)) else {
-            continue;
-        };
-        out.edges
-            .push(edge_path(i, s, d, a.rect, b.rect, pairs.contains(&(d, s))));
+        paths.extend(edge_path(
+            i,
+            s,
+            d,
+            &out.nodes,
+            obstacles.as_ref(),
+            pairs.contains(&(d, s)),
+        ));
     }
+    drop(obstacles);
+    out.edges = paths;
 
     // Bounds.
     let mut bounds: Option<Rect> = None;
@@ -529,22 +545,148 @@ pub fn layout(model: &GraphModel) -> Layout {
     out
 }
 
-/// The curve from `a` to `b`: it bends to the left of the direction of travel (in screen
-/// coordinates), so an opposite pair bends apart.
-fn edge_path(edge: usize, src: usize, dst: usize, a: Rect, b: Rect, has_reverse: bool) -> EdgePath {
+/// Node rectangles in a coarse grid, to find the nodes an edge would cross.
+/// Node rectangles (index = node index) and the namespace titles after them, in a
+/// coarse grid, to find what an edge would cross.
+struct Obstacles {
+    rects: Vec<Rect>,
+    grid: HashMap<(i64, i64), Vec<usize>>,
+}
+
+const OBSTACLE_CELL: f64 = 128.0;
+/// Above this many edges, edges are not routed around nodes (it would not help a
+/// picture that dense, and it costs time).
+const ROUTE_MAX_EDGES: usize = 1500;
+
+impl Obstacles {
+    fn new(nodes: &[NodeBox], groups: &[GroupBox]) -> Self {
+        let mut rects: Vec<Rect> = nodes.iter().map(|n| n.rect.expand(3.0)).collect();
+        rects.extend(groups.iter().map(|g| {
+            let w = g.label.chars().count() as f64 * GROUP_CHAR_W + 10.0;
+            Rect::new(g.rect.x + 6.0, g.rect.y + 3.0, w.min(g.rect.w - 12.0), 22.0)
+        }));
+        let mut grid: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+        for (i, &r) in rects.iter().enumerate() {
+            let (x0, y0) = Self::cell(Point::new(r.x, r.y));
+            let (x1, y1) = Self::cell(Point::new(r.right(), r.bottom()));
+            for cx in x0..=x1 {
+                for cy in y0..=y1 {
+                    grid.entry((cx, cy)).or_default().push(i);
+                }
+            }
+        }
+        Obstacles { rects, grid }
+    }
+
+    fn cell(p: Point) -> (i64, i64) {
+        (
+            (p.x / OBSTACLE_CELL).floor() as i64,
+            (p.y / OBSTACLE_CELL).floor() as i64,
+        )
+    }
+
+    /// How many nodes other than `src` and `dst`, and namespace titles, the curve passes
+    /// through (counting stops at `limit`).
+    fn crossings(&self, c: &Curve, src: usize, dst: usize, limit: usize) -> usize {
+        let len = c.start.dist(c.control) + c.control.dist(c.end);
+        let samples = ((len / 20.0).ceil() as usize).clamp(8, 100);
+        let mut hit: Vec<usize> = Vec::new();
+        for k in 1..samples {
+            let p = quad(c.start, c.control, c.end, k as f64 / samples as f64);
+            for &i in self.grid.get(&Self::cell(p)).map(Vec::as_slice).unwrap_or(&[]) {
+                if i != src && i != dst && !hit.contains(&i) {
+                    if let Some(r) = self.rects.get(i) {
+                        if r.contains_point(p) {
+                            hit.push(i);
+                            if hit.len() >= limit {
+                                return limit;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        hit.len()
+    }
+}
+
+struct Curve {
+    start: Point,
+    control: Point,
+    end: Point,
+}
+
+/// The curve from `a` to `b` whose control point is `bend` away from the middle along
+/// the unit normal (`nx`, `ny`); it starts and ends on the borders.
+fn curve(a: Rect, b: Rect, nx: f64, ny: f64, bend: f64) -> Curve {
+    let (ca, cb) = (a.center(), b.center());
+    let mid = Point::new((ca.x + cb.x) / 2.0, (ca.y + cb.y) / 2.0);
+    let control = Point::new(mid.x + nx * bend, mid.y + ny * bend);
+    Curve {
+        start: a.border_toward(control),
+        control,
+        end: b.border_toward(control),
+    }
+}
+
+/// The curve from node `src` to node `dst`. It bends to the left of the direction of
+/// travel (in screen coordinates), so the two edges of an opposite pair bend apart. When
+/// the gentle curve would pass through other nodes, a stronger bend is tried, and (when
+/// there is no opposite edge to keep apart from) the other side too.
+fn edge_path(
+    edge: usize,
+    src: usize,
+    dst: usize,
+    nodes: &[NodeBox],
+    obstacles: Option<&Obstacles>,
+    has_reverse: bool,
+) -> Option<EdgePath> {
+    let (a, b) = (nodes.get(src)?.rect, nodes.get(dst)?.rect);
     let (ca, cb) = (a.center(), b.center());
     let (dx, dy) = (cb.x - ca.x, cb.y - ca.y);
     let len = (dx * dx + dy * dy).sqrt();
     // Unit normal (left of travel); any fixed direction when the centres coincide.
-    let (nx, ny) = if len < 1e-9 { (0.0, -1.0) } else { (dy / len, -dx / len) };
-    let bend = (len * 0.2).clamp(if has_reverse { 24.0 } else { 16.0 }, 90.0);
-    let mid = Point::new((ca.x + cb.x) / 2.0, (ca.y + cb.y) / 2.0);
-    let control = Point::new(mid.x + nx * bend, mid.y + ny * bend);
-    let start = a.border_toward(control);
-    let end = b.border_toward(control);
+    let (lx, ly) = if len < 1e-9 { (0.0, -1.0) } else { (dy / len, -dx / len) };
+    let gentle = (len * 0.2).clamp(if has_reverse { 24.0 } else { 16.0 }, 90.0);
+
+    let mut side = 1.0;
+    let mut chosen = curve(a, b, lx, ly, gentle);
+    if let Some(obs) = obstacles {
+        let mut best = obs.crossings(&chosen, src, dst, usize::MAX);
+        if best > 0 {
+            let sides: &[f64] = if has_reverse { &[1.0] } else { &[1.0, -1.0] };
+            'search: for factor in [0.35, 0.5, 0.7] {
+                let b2 = (len * factor).max(gentle);
+                for &sd in sides {
+                    let c = curve(a, b, lx * sd, ly * sd, b2);
+                    let n = obs.crossings(&c, src, dst, best);
+                    if n < best {
+                        (best, side, chosen) = (n, sd, c);
+                        if n == 0 {
+                            break 'search;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let (nx, ny) = (lx * side, ly * side);
+    let Curve { start, control, end } = chosen;
     let curve_mid = quad(start, control, end, 0.5);
-    let label_at = Point::new(curve_mid.x + nx * 14.0, curve_mid.y + ny * 14.0 + 4.0);
-    EdgePath {
+    // The label goes on the outer side of the bend, clear of the badge at `mid`: beside a
+    // mostly vertical edge (anchored at its near end), above or below a mostly horizontal one.
+    const OFF: f64 = 12.0;
+    let (label_at, label_anchor) = if nx.abs() > ny.abs() * 1.5 {
+        let anchor = if nx > 0.0 { "start" } else { "end" };
+        (Point::new(curve_mid.x + nx * OFF, curve_mid.y + ny * OFF + 4.0), anchor)
+    } else {
+        let baseline = if ny > 0.0 { 9.0 } else { -1.0 };
+        (
+            Point::new(curve_mid.x + nx * OFF, curve_mid.y + ny * OFF + baseline),
+            "middle",
+        )
+    };
+    Some(EdgePath {
         edge,
         src,
         dst,
@@ -553,8 +695,9 @@ fn edge_path(edge: usize, src: usize, dst: usize, a: Rect, b: Rect, has_reverse:
         end,
         mid: curve_mid,
         label_at,
+        label_anchor,
         has_reverse,
-    }
+    })
 }
 
 /// The badge of a change, never told by colour alone.

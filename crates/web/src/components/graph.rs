@@ -83,7 +83,7 @@ pub fn edge_label(e: &Edge) -> Option<String> {
 
 /// The summary read by screen readers.
 pub fn aria_label(model: &GraphModel, l: &Layout) -> String {
-    if l.is_empty() {
+    if !l.has_workloads() {
         return "Traffic graph: no workloads".to_string();
     }
     let workloads = l.nodes.iter().filter(|n| n.namespace.is_some()).count();
@@ -315,7 +315,7 @@ pub fn Graph(props: &GraphProps) -> Html {
     let svg_ref = use_node_ref();
     let pointer = use_mut_ref(PointerState::default);
 
-    let empty = scene.layout.is_empty();
+    let empty = !scene.layout.has_workloads();
     let fit = ViewBox::fit(scene.layout.bounds);
     let current = if empty {
         ViewBox {
@@ -458,7 +458,12 @@ pub fn Graph(props: &GraphProps) -> Html {
         })
     };
 
-    let changes = scene.model.edges.iter().any(|e| e.change != Change::Same);
+    let changes = !empty
+        && scene
+            .layout
+            .edges
+            .iter()
+            .any(|p| scene.model.edges.get(p.edge).is_some_and(|e| e.change != Change::Same));
 
     html! {
         <div class="graph-view">
@@ -550,7 +555,7 @@ fn GraphScene(props: &SceneProps) -> Html {
                     </g>
                 }
                 if let Some(t) = label {
-                    <text class="edge-label" x={num(p.label_at.x)} y={num(p.label_at.y)} text-anchor="middle">{t}</text>
+                    <text class="edge-label" x={num(p.label_at.x)} y={num(p.label_at.y)} text-anchor={p.label_anchor}>{t}</text>
                 }
             </g>
         }
@@ -616,18 +621,18 @@ pub fn xml_escape(s: &str) -> String {
     out
 }
 
-/// Colours of the export (the light theme).
+/// Colours of the export: the app's light theme (www/style.css), on white.
 mod palette {
     pub const BG: &str = "#ffffff";
-    pub const FG: &str = "#1f2328";
-    pub const MUTED: &str = "#59636e";
-    pub const BORDER: &str = "#afb8c1";
-    pub const PANEL: &str = "#f6f8fa";
+    pub const FG: &str = "#1b1f24";
+    pub const MUTED: &str = "#5d6673";
+    pub const BORDER: &str = "#b4bcc6";
+    pub const PANEL: &str = "#f6f7f9";
     pub const NODE: &str = "#ffffff";
-    pub const OK: &str = "#1a7f37";
-    pub const BAD: &str = "#cf222e";
-    pub const WARN: &str = "#9a6700";
-    pub const EDGE: &str = "#57606a";
+    pub const OK: &str = "#15803d";
+    pub const BAD: &str = "#b91c1c";
+    pub const WARN: &str = "#a16207";
+    pub const EDGE: &str = "#5d6673";
     pub const FONT: &str = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
 }
 
@@ -656,7 +661,7 @@ pub fn standalone_svg(model: &GraphModel) -> String {
     let l = layout(model);
     let mut s = String::new();
     let esc = xml_escape;
-    if l.is_empty() {
+    if !l.has_workloads() {
         let _ = write!(
             s,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"300\" viewBox=\"0 0 800 300\" \
@@ -750,10 +755,11 @@ pub fn standalone_svg(model: &GraphModel) -> String {
         if let Some(label) = edge_label(e).filter(|_| few) {
             let _ = write!(
                 s,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" fill=\"{}\" stroke=\"{}\" \
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"{}\" font-size=\"11\" fill=\"{}\" stroke=\"{}\" \
                  stroke-width=\"3\" paint-order=\"stroke\" stroke-linejoin=\"round\">{}</text>",
                 num(p.label_at.x),
                 num(p.label_at.y),
+                p.label_anchor,
                 if e.change == Change::Same { palette::FG } else { colour },
                 palette::BG,
                 esc(&label)
@@ -935,6 +941,12 @@ mod tests {
         assert!(svg.starts_with("<svg"));
         assert_well_formed(&svg);
         assert!(svg.contains("No workloads yet"));
+        // An external range left over from the checkpoint is not a graph yet.
+        let mut m = model();
+        m.nodes.retain(|n| n.kind == NodeKind::External);
+        let svg = standalone_svg(&m);
+        assert!(svg.contains("No workloads yet") && !svg.contains("[External]"));
+        assert_eq!(aria_label(&m, &layout(&m)), "Traffic graph: no workloads");
     }
 
     #[test]
