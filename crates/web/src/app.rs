@@ -203,6 +203,10 @@ pub fn App() -> Html {
         view_model::graph(a, Some(c))
     });
     let nodes = use_memo(graph_model.clone(), |g| g.nodes.clone());
+    let drawn = use_memo((graph_model.clone(), state.selected.clone()), |(g, sel)| {
+        let (model, hidden) = view_model::drawable(g, sel.as_deref());
+        (Rc::new(model), hidden)
+    });
     let cells = use_memo((analysis.clone(), checkpoint.clone()), |(a, c)| {
         view_model::matrix(a, Some(c))
     });
@@ -488,9 +492,16 @@ pub fn App() -> Html {
                             {
                                 match state.view {
                                     View::Graph => html! {
-                                        <Graph model={graph_model.clone()} selected={state.selected.clone()}
+                                        <>
+                                        if drawn.1 > 0 {
+                                            <div class="graph-note" data-testid="graph-note">
+                                                { format!("{} connections are too many to draw at once: select a workload to see its own (the matrix shows them all).", drawn.1) }
+                                            </div>
+                                        }
+                                        <Graph model={drawn.0.clone()} selected={state.selected.clone()}
                                             on_select={{ let d = state.dispatcher(); Callback::from(move |s| d.dispatch(Action::Select(s))) }}
                                             on_edge={{ let d = state.dispatcher(); Callback::from(move |p| d.dispatch(Action::Pair(Some(p)))) }} />
+                                        </>
                                     },
                                     View::Matrix => html! {
                                         <Matrix nodes={nodes.clone()} cells={cells.clone()} probe={probe} pair={state.pair.clone()}

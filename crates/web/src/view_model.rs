@@ -203,6 +203,32 @@ pub fn short_conn(conn: &str) -> String {
     }
 }
 
+/// Above this many edges the graph only draws the selected workload's connections: tens
+/// of thousands of SVG paths make the page crawl and say nothing a person can read.
+pub const EDGE_CAP: usize = 2000;
+
+/// The model the graph draws: all of it, or when it has more than `EDGE_CAP` edges only
+/// the edges touching the selection (none without one). Returns the hidden edge count.
+pub fn drawable(model: &GraphModel, selected: Option<&str>) -> (GraphModel, usize) {
+    if model.edges.len() <= EDGE_CAP {
+        return (model.clone(), 0);
+    }
+    let edges: Vec<Edge> = model
+        .edges
+        .iter()
+        .filter(|e| selected.is_some_and(|s| e.src == s || e.dst == s))
+        .cloned()
+        .collect();
+    let hidden = model.edges.len() - edges.len();
+    (
+        GraphModel {
+            nodes: model.nodes.clone(),
+            edges,
+        },
+        hidden,
+    )
+}
+
 /// Whether a printed connection allows the probed protocol and port.
 pub fn probe_allows(conn: Option<&str>, probe: (netplay_core::Protocol, u16)) -> bool {
     conn.and_then(netplay_core::ConnSet::parse)
@@ -222,6 +248,33 @@ mod tests {
 
     const TWO_PODS: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, labels: {app: a}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: x, labels: {app: b}}\nspec: {containers: [{name: c, image: i}]}\n";
     const DENY_B: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {matchLabels: {app: b}}}\n";
+
+    #[test]
+    fn dense_graphs_draw_only_the_selection() {
+        let nodes: Vec<Node> = (0..70)
+            .map(|i| Node {
+                id: format!("n{i}"),
+                kind: NodeKind::External,
+            })
+            .collect();
+        let edges: Vec<Edge> = (0..70)
+            .flat_map(|a| (0..70).filter(move |b| *b != a).map(move |b| (a, b)))
+            .map(|(a, b)| Edge {
+                src: format!("n{a}"),
+                dst: format!("n{b}"),
+                conn: None,
+                old: None,
+                change: Change::Same,
+            })
+            .collect();
+        let model = GraphModel { nodes, edges };
+        assert!(model.edges.len() > EDGE_CAP);
+        let (shown, hidden) = drawable(&model, None);
+        assert_eq!((shown.edges.len(), hidden), (0, model.edges.len()));
+        let (shown, _) = drawable(&model, Some("n3"));
+        assert_eq!(shown.edges.len(), 2 * 69);
+        assert_eq!(shown.nodes.len(), 70);
+    }
 
     #[test]
     fn graph_marks_removed_and_added_pairs() {
