@@ -56,8 +56,14 @@ fn main() {
             .filter(|p| p.parent() == Some(manifests.as_path()))
             .cloned()
             .collect();
+        // A folder of policies or mesh config means little without the demo app: every
+        // library scenario is namespaces.yaml + applications/ + the folder.
+        let applications = manifests.join("applications");
         for dir in subdirs(&manifests) {
             let mut files = top_level.clone();
+            if dir != applications {
+                manifest_files(&applications, &mut files);
+            }
             manifest_files(&dir, &mut files);
             let readme = dir.join("README.md");
             scenarios.push(Scenario {
