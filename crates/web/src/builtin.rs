@@ -11,7 +11,7 @@ pub struct Builtin {
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
 
 /// The scenario a newcomer sees first.
-pub const DEFAULT: &str = "network-policies";
+pub const DEFAULT: &str = "e2e-multiple-policies-union";
 
 pub fn find(name: &str) -> Option<&'static Builtin> {
     BUILTIN.iter().find(|b| b.name == name)
