@@ -665,7 +665,9 @@ fn explain_frontend_to_database_is_denied_by_both_ends() {
     args.extend(step_paths(ALL_POLICIES));
     let text = netplay(&args).stdout;
     assert!(
-        text.contains("Verdict: TCP 5432 is DENIED (the source's egress does not admit it)"),
+        text.contains(
+            "Verdict: TCP 5432 is DENIED (neither the source's egress nor the destination's ingress admits it)"
+        ),
         "{text}"
     );
     assert!(text.contains("database/postgres-ingress"), "{text}");

@@ -33,7 +33,7 @@ pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
                 out.push(
                     Diagnostic::new(
                         "NP1006",
-                        format!("policyTypes includes Egress but the policy has no egress rules: it denies all egress of the {} pod(s) it selects", selected.len()),
+                        format!("policyTypes includes Egress but the policy has no egress rules: by itself it denies all egress of the {} workload(s) it selects; only other policies can allow some", selected.len()),
                     )
                     .at(loc)
                     .resource(&resource)

@@ -40,6 +40,9 @@ pub struct RuleMatch {
     /// The rule's location, and the matching peer's.
     pub rule_loc: Location,
     pub peer_loc: Option<Location>,
+    /// With a probe: whether this rule admits the probed port (it decides the verdict).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decides: Option<bool>,
 }
 
 /// One side of a connection: the source's egress or the destination's ingress.
@@ -100,7 +103,14 @@ fn peer_admits(cluster: &Cluster, policy: &NetworkPolicy, kind: &PeerKind, peer:
     }
 }
 
-fn explain_side(cluster: &Cluster, dir: Direction, subject: Target, peer: Target, dst: Target) -> SideExplanation {
+fn explain_side(
+    cluster: &Cluster,
+    dir: Direction,
+    subject: Target,
+    peer: Target,
+    dst: Target,
+    probe: Option<(Protocol, u16)>,
+) -> SideExplanation {
     let Target::Workload(wi) = subject else {
         return SideExplanation {
             direction: dir.as_str(),
@@ -146,6 +156,7 @@ fn explain_side(cluster: &Cluster, dir: Direction, subject: Target, peer: Target
                 conn: conn.to_string(),
                 rule_loc: rule.loc.clone(),
                 peer_loc,
+                decides: probe.map(|(p, n)| conn.contains(p, n)),
             });
         }
     }
@@ -177,8 +188,8 @@ fn matching_peer(cluster: &Cluster, policy: &NetworkPolicy, rule: &Rule, peer: T
 
 /// Explains the connection from `src` to `dst`, optionally for one protocol and port.
 pub fn explain(cluster: &Cluster, src: Target, dst: Target, probe: Option<(Protocol, u16)>) -> Explanation {
-    let egress = explain_side(cluster, Direction::Egress, src, dst, dst);
-    let ingress = explain_side(cluster, Direction::Ingress, dst, src, dst);
+    let egress = explain_side(cluster, Direction::Egress, src, dst, dst, probe);
+    let ingress = explain_side(cluster, Direction::Ingress, dst, src, dst, probe);
     let allowed = egress.allowed.intersect(&ingress.allowed);
     Explanation {
         src: target_name(cluster, src),
@@ -226,8 +237,11 @@ fn write_side(out: &mut String, side: &SideExplanation, probe: Option<(Protocol,
         );
     }
     for m in &side.admitted_by {
-        let relevant = probe.is_none_or(|(p, n)| ConnSet::parse(&m.conn).is_some_and(|c| c.contains(p, n)));
-        let mark = if probe.is_some() && relevant { "*" } else { "-" };
+        let mark = if probe.is_some() && m.decides == Some(true) {
+            "*"
+        } else {
+            "-"
+        };
         let peer = match m.peer {
             None => m.peer_text.clone(),
             Some(i) => format!("peer {} ({})", i + 1, m.peer_text),
@@ -248,6 +262,23 @@ fn write_side(out: &mut String, side: &SideExplanation, probe: Option<(Protocol,
 }
 
 impl Explanation {
+    /// For a denied probe: which side refuses it — the source's egress, the
+    /// destination's ingress, or both.
+    pub fn denial_reason(&self) -> Option<&'static str> {
+        let (p, n) = self.probe_port()?;
+        match (self.egress.allowed.contains(p, n), self.ingress.allowed.contains(p, n)) {
+            (true, true) => None,
+            (false, true) => Some("the source's egress does not admit it"),
+            (true, false) => Some("the destination's ingress does not admit it"),
+            (false, false) => Some("neither the source's egress nor the destination's ingress admits it"),
+        }
+    }
+
+    fn probe_port(&self) -> Option<(Protocol, u16)> {
+        let (proto, port) = self.probe.as_deref()?.split_once(' ')?;
+        Some((Protocol::parse(proto)?, port.parse().ok()?))
+    }
+
     /// The explanation as text, the same in the CLI and the web app.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
@@ -265,15 +296,7 @@ impl Explanation {
                 let _ = writeln!(out, "Verdict: {p} is ALLOWED (both the source's egress and the destination's ingress admit it; rules marked * decide).");
             }
             (Some(p), _) => {
-                let why = if !self
-                    .egress
-                    .allowed
-                    .contains(probe.map_or(Protocol::Tcp, |x| x.0), probe.map_or(0, |x| x.1))
-                {
-                    "the source's egress does not admit it"
-                } else {
-                    "the destination's ingress does not admit it"
-                };
+                let why = self.denial_reason().unwrap_or_default();
                 let _ = writeln!(out, "Verdict: {p} is DENIED ({why}).");
             }
             _ if self.allowed.is_empty() => {

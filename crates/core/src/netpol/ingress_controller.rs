@@ -1,6 +1,8 @@
 //! Traffic admitted by Ingress objects: the ingress controller reaches the pods behind
-//! each backend Service on the Service's target port, as far as the pods' ingress
-//! policies let a pod from an unknown namespace in.
+//! each backend Service on the Service's target port, as far as NetworkPolicy lets it:
+//! when the input holds the controller (ingress-nginx, Traefik, …) its real connection to
+//! each backend decides; otherwise it is a pod of an unknown namespace, admitted only by
+//! rules that admit every pod of every namespace.
 
 use super::engine::Engine;
 use crate::conn::ConnSet;
@@ -50,13 +52,51 @@ pub fn connections(engine: &Engine) -> Vec<(usize, ConnSet)> {
             }
         }
     }
+    // When the input holds the controller itself, its own policies and the backends'
+    // policies towards it decide; otherwise it is a pod of an unknown namespace.
+    let controllers: Vec<usize> = (0..cluster.workloads.len())
+        .filter(|&i| is_ingress_controller(cluster, i))
+        .collect();
     per_workload
         .into_iter()
         .enumerate()
         .filter(|(_, c)| !c.is_empty())
-        .map(|(i, c)| (i, c.intersect(&engine.conn_from_unknown_pod(i))))
+        .map(|(i, c)| {
+            let admitted = if controllers.is_empty() {
+                engine.conn_from_unknown_pod(i)
+            } else {
+                let mut any = ConnSet::none();
+                for &ctrl in controllers.iter().filter(|&&ctrl| ctrl != i) {
+                    any.union_with(&engine.workload_conn(ctrl, i));
+                }
+                any
+            };
+            (i, c.intersect(&admitted))
+        })
         .filter(|(_, c)| !c.is_empty())
         .collect()
+}
+
+/// Ingress controller pods as the common installations label them (ingress-nginx,
+/// Traefik, HAProxy, Contour, Kong, NGINX Inc.).
+pub fn is_ingress_controller(cluster: &Cluster, workload: usize) -> bool {
+    const NAMES: [&str; 7] = [
+        "ingress-nginx",
+        "nginx-ingress",
+        "traefik",
+        "haproxy-ingress",
+        "contour",
+        "kong",
+        "envoy-gateway",
+    ];
+    let Some(w) = cluster.workloads.get(workload) else {
+        return false;
+    };
+    let label = |k: &str| w.labels.get(k).map(String::as_str).unwrap_or_default();
+    let name = label("app.kubernetes.io/name");
+    NAMES.contains(&name)
+        || (label("app.kubernetes.io/component") == "controller" && name.contains("ingress"))
+        || (w.name.contains("ingress") && w.name.contains("controller"))
 }
 
 /// Backends that lead nowhere: a Service missing from the input, or a port it lacks.

@@ -27,7 +27,7 @@ fn link(on_jump: &Callback<(String, u32)>, file: &str, line: u32, text: String) 
 }
 
 fn rule_row(m: &RuleMatch, on_jump: &Callback<(String, u32)>, probe: Option<(Protocol, u16)>) -> Html {
-    let decides = probe.is_some_and(|(p, n)| netplay_core::ConnSet::parse(&m.conn).is_some_and(|c| c.contains(p, n)));
+    let decides = probe.is_some() && m.decides == Some(true);
     let loc = m.peer_loc.as_ref().unwrap_or(&m.rule_loc);
     let peer = match m.peer {
         None => m.peer_text.clone(),
@@ -96,14 +96,7 @@ pub fn Explain(props: &ExplainProps) -> Html {
                     html! { <p class="verdict ok">{ format!("✓ Verdict: {p} is allowed — both sides admit it.") }</p> }
                 }
                 (Some(p), _) => {
-                    let why = if e.egress.allowed.contains(
-                        props.probe.map_or(Protocol::Tcp, |x| x.0),
-                        props.probe.map_or(0, |x| x.1),
-                    ) {
-                        "the destination's ingress does not admit it"
-                    } else {
-                        "the source's egress does not admit it"
-                    };
+                    let why = e.denial_reason().unwrap_or_default();
                     html! { <p class="verdict bad">{ format!("✗ Verdict: {p} is denied — {why}.") }</p> }
                 }
                 _ if e.allowed.is_empty() => {
