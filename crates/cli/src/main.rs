@@ -117,6 +117,50 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Simulate requests through the service mesh (Istio, Gateway API).
+    Mesh {
+        #[command(subcommand)]
+        command: MeshCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MeshCommand {
+    /// Simulate one request step by step: routing, DestinationRules, mTLS,
+    /// AuthorizationPolicies and NetworkPolicies. Exits 0 whatever the status.
+    Request {
+        /// Who sends it: a workload (`ns/name[Kind]`, `ns/name` or `name`), `external`
+        /// (entering through a gateway) or `mesh:NAMESPACE` (any sidecar of a namespace).
+        #[arg(long)]
+        from: String,
+        /// `http://host[:port]/path?query`, `https://...` (gateway ingress) or `tcp://host:port`.
+        url: String,
+        /// The HTTP method.
+        #[arg(short = 'X', long = "request", default_value = "GET")]
+        method: String,
+        /// A request header, `'name: value'`; repeatable. `Host` overrides the URL's host.
+        #[arg(short = 'H', long = "header")]
+        headers: Vec<String>,
+        /// Files or directories (read recursively: .yaml, .yml, .json); `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        format: ReportFormat,
+    },
+    /// How the requests for a host are split among workloads and subsets, for sample
+    /// requests derived from its VirtualService matches.
+    Split {
+        /// An FQDN (`reviews.bookinfo.svc.cluster.local`), `name.namespace`, a unique
+        /// Service name, or a ServiceEntry host.
+        host: String,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Who sends the samples (default: any sidecar of the host's namespace).
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        format: ReportFormat,
+    },
 }
 
 /// Exit code when no input could be read.
@@ -242,7 +286,58 @@ fn run(cli: Cli) -> Result<u8, String> {
             Ok(u8::from(diagnostics::has_errors(&diags)))
         }
         Command::Bundle { paths, output, name } => write_bundle(&paths, &output, name),
+        Command::Mesh { command } => run_mesh(command),
     }
+}
+
+/// `netplay mesh ...`: exit 0 when the request could be simulated, whatever its status;
+/// 2 for unreadable input, an unknown source or an unreadable request.
+fn run_mesh(command: MeshCommand) -> Result<u8, String> {
+    use netplay_core::mesh;
+    match command {
+        MeshCommand::Request {
+            from,
+            url,
+            method,
+            headers,
+            paths,
+            format,
+        } => {
+            let mut request = mesh::Request::new(&from, &url).with_method(&method);
+            for h in &headers {
+                let (k, v) = mesh::Request::parse_header(h)?;
+                request = request.with_header(&k, &v);
+            }
+            let (_, scenario) = load_paths(&paths)?;
+            report_load_diagnostics(&scenario.diagnostics);
+            let outcome = scenario.mesh_request(&request)?;
+            match format {
+                ReportFormat::Txt => print(&outcome.to_text()),
+                ReportFormat::Json => print(&pretty_json(&outcome)),
+            }
+            Ok(0)
+        }
+        MeshCommand::Split {
+            host,
+            paths,
+            from,
+            format,
+        } => {
+            let (_, scenario) = load_paths(&paths)?;
+            report_load_diagnostics(&scenario.diagnostics);
+            let split = scenario.mesh_split(&host, from.as_deref())?;
+            match format {
+                ReportFormat::Txt => print(&split.to_text()),
+                ReportFormat::Json => print(&pretty_json(&split)),
+            }
+            Ok(0)
+        }
+    }
+}
+
+/// Pretty JSON with a final newline.
+fn pretty_json<T: serde::Serialize>(v: &T) -> String {
+    format!("{}\n", serde_json::to_string_pretty(v).unwrap_or_default())
 }
 
 /// `netplay bundle`: reads the paths one by one so that each file can be named relative

@@ -4,7 +4,8 @@
 //!
 //! The entry point is [`load`]: files → [`Scenario`] (cluster model + diagnostics). Every
 //! analysis the CLI and the web app show is a method of `Scenario` or a function in this
-//! crate, so both front ends print the same answers.
+//! crate, so both front ends print the same answers. Service-mesh requests (Istio, Gateway
+//! API) are simulated by [`mesh::simulate`] and [`mesh::split`] (docs/mesh.md).
 
 pub mod bitset;
 pub mod conn;
@@ -13,6 +14,7 @@ pub mod endpoint;
 pub mod export;
 pub mod glossary;
 pub mod intervals;
+pub mod mesh;
 pub mod model;
 pub mod netpol;
 pub mod output;
@@ -115,6 +117,19 @@ impl Scenario {
             .position(|x| std::ptr::eq(x, w))
             .ok_or_else(|| format!("no workload named {query:?}"))?;
         Ok(Target::Workload(idx))
+    }
+
+    /// Simulates one request through the service mesh (`netplay mesh request`). `Err` for
+    /// an unreadable URL or a source that is not a workload of the input.
+    pub fn mesh_request(&self, request: &mesh::Request) -> Result<mesh::Outcome, String> {
+        mesh::simulate(&self.cluster, request)
+    }
+
+    /// The traffic split of a host for sample requests derived from its VirtualServices
+    /// (`netplay mesh split`), sent by `from` (default: any sidecar of the host's namespace).
+    pub fn mesh_split(&self, host: &str, from: Option<&str>) -> Result<mesh::Split, String> {
+        let samples = mesh::sample_requests(&self.cluster, host, from)?;
+        mesh::split(&self.cluster, host, Some(&samples))
     }
 
     /// Explains the connection between two endpoints, optionally for one port.

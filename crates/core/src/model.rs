@@ -69,6 +69,8 @@ pub struct ServicePort {
     pub port: u16,
     pub target_port: TargetPort,
     pub protocol: Protocol,
+    /// `appProtocol`: with the port name, how Istio tells the application protocol.
+    pub app_protocol: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +130,8 @@ pub struct Cluster {
     pub ingresses: Vec<Ingress>,
     /// The valid NetworkPolicies; invalid ones are reported and left out.
     pub policies: Vec<NetworkPolicy>,
+    /// Istio and Gateway API objects.
+    pub mesh: crate::mesh::Mesh,
     /// Every object read, in input order.
     pub objects: Vec<ObjectSummary>,
 }
@@ -178,6 +182,7 @@ enum Known {
     Service,
     Ingress,
     NetworkPolicy,
+    Mesh(crate::mesh::MeshKind),
 }
 
 /// What netplay knows of `(group, kind)`: the role and the current apiVersion.
@@ -192,7 +197,10 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
         ("batch", "Job" | "CronJob") => (Known::Workload, "batch/v1"),
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => (Known::NetworkPolicy, "networking.k8s.io/v1"),
         ("networking.k8s.io", "Ingress") => (Known::Ingress, "networking.k8s.io/v1"),
-        _ => return None,
+        _ => {
+            let (mesh, current) = crate::mesh::classify(group, kind)?;
+            (Known::Mesh(mesh), current)
+        }
     })
 }
 
@@ -224,7 +232,7 @@ fn to_path(keys: &[&str]) -> Vec<PathSeg> {
 /// Deserializes the value at `path` of `obj` as `T`; `Ok(None)` when it is absent or null.
 /// A wrong type is an NP0002 diagnostic at the offending field; a field the type does not
 /// have (a typo such as `podselector`) is an NP0009 warning, and the field is ignored.
-fn field<T: DeserializeOwned>(
+pub(crate) fn field<T: DeserializeOwned>(
     obj: &RawObject,
     path: &[&str],
     diags: &mut Vec<Diagnostic>,
@@ -358,6 +366,71 @@ const KNOWN_FIELDS: &[&str] = &[
     "restartPolicy",
     "clusterIP",
     "ipFamilies",
+    "appProtocol",
+    // Istio and Gateway API
+    "hosts",
+    "gateways",
+    "match",
+    "route",
+    "destination",
+    "subset",
+    "subsets",
+    "weight",
+    "uri",
+    "exact",
+    "prefix",
+    "regex",
+    "headers",
+    "queryParams",
+    "sourceLabels",
+    "sourceNamespace",
+    "withoutHeaders",
+    "ignoreUriCase",
+    "redirect",
+    "rewrite",
+    "fault",
+    "abort",
+    "delay",
+    "fixedDelay",
+    "httpStatus",
+    "percentage",
+    "mirror",
+    "retries",
+    "attempts",
+    "perTryTimeout",
+    "timeout",
+    "directResponse",
+    "exportTo",
+    "trafficPolicy",
+    "portLevelSettings",
+    "loadBalancer",
+    "connectionPool",
+    "outlierDetection",
+    "tls",
+    "mode",
+    "servers",
+    "matchLabels",
+    "workloadSelector",
+    "action",
+    "from",
+    "to",
+    "when",
+    "source",
+    "operation",
+    "principals",
+    "notPrincipals",
+    "namespaces",
+    "notNamespaces",
+    "methods",
+    "paths",
+    "mtls",
+    "portLevelMtls",
+    "parentRefs",
+    "hostnames",
+    "backendRefs",
+    "matches",
+    "filters",
+    "listeners",
 ];
 
 fn suggest_field(name: &str) -> Option<&'static str> {
@@ -557,7 +630,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             );
             continue;
         };
-        if obj.api_version != current {
+        if obj.api_version != current && !crate::mesh::still_served(&obj.api_version) {
             diags.push(
                 Diagnostic::new(
                     "NP0006",
@@ -629,6 +702,11 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 }
                 Err(d) => diags.push(*d),
             },
+            Known::Mesh(kind) => {
+                used_namespaces.push(namespace.clone());
+                let order = cluster.objects.len() - 1;
+                crate::mesh::read(&mut cluster.mesh, kind, obj, &namespace, order, &mut diags);
+            }
             Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());
@@ -713,6 +791,7 @@ fn service(obj: &RawObject, namespace: String, spec: ServiceSpec) -> Service {
                 port,
                 target_port,
                 protocol,
+                app_protocol: p.app_protocol.clone(),
             })
         })
         .collect();
