@@ -154,7 +154,9 @@ pub fn App() -> Html {
         let show_help = show_help.clone();
         use_effect_with((), move |_| {
             let listener = web_sys::window().map(|w| {
-                gloo::events::EventListener::new(&w, "keydown", move |e| {
+                // Not passive: the shortcuts replace the browser's own (Ctrl+S, Ctrl+Z).
+                let options = gloo::events::EventListenerOptions::enable_prevent_default();
+                gloo::events::EventListener::new_with_options(&w, "keydown", options, move |e| {
                     let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
                         return;
                     };
@@ -365,6 +367,23 @@ pub fn App() -> Html {
         }
     });
 
+    // `selected` on an option is only the initial choice; the select's own value must
+    // follow the state after the user has used it.
+    let select_ref = use_node_ref();
+    {
+        let select_ref = select_ref.clone();
+        let name = state.scenario_name.clone();
+        use_effect_with(name, move |name| {
+            if let Some(select) = select_ref.cast::<web_sys::HtmlSelectElement>() {
+                let value = if builtin::find(name).is_some() {
+                    name.as_str()
+                } else {
+                    ""
+                };
+                select.set_value(value);
+            }
+        });
+    }
     let groups: Vec<&str> = {
         let mut g: Vec<&str> = BUILTIN.iter().map(|b| b.group).collect();
         g.dedup();
@@ -391,7 +410,7 @@ pub fn App() -> Html {
                 </div>
                 <label class="field">
                     <span class="sr-only">{ "Example scenario" }</span>
-                    <select data-testid="scenario-select" onchange={on_scenario} title="Load a built-in scenario">
+                    <select ref={select_ref} data-testid="scenario-select" onchange={on_scenario} title="Load a built-in scenario">
                         if builtin::find(&state.scenario_name).is_none() {
                             <option value="" selected=true>{ format!("{} (your work)", state.scenario_name) }</option>
                         }

@@ -75,6 +75,14 @@ pub struct Jump {
 
 const HISTORY_LIMIT: usize = 200;
 
+/// What undo and redo restore.
+#[derive(Clone, Debug, PartialEq)]
+struct Snapshot {
+    name: String,
+    files: Vec<File>,
+    active: usize,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     pub scenario_name: String,
@@ -86,8 +94,8 @@ pub struct State {
     /// The connections at the last checkpoint; changes since are highlighted.
     pub checkpoint: Rc<Vec<ConnLine>>,
     /// Snapshots for undo/redo: one per pause in typing, not per keystroke.
-    undo: Vec<(Vec<File>, usize)>,
-    redo: Vec<(Vec<File>, usize)>,
+    undo: Vec<Snapshot>,
+    redo: Vec<Snapshot>,
     committed: Vec<File>,
     pub selected: Option<String>,
     pub pair: Option<(String, String)>,
@@ -180,10 +188,18 @@ impl State {
         self.files != self.committed
     }
 
+    fn snapshot(&self, files: Vec<File>) -> Snapshot {
+        Snapshot {
+            name: self.scenario_name.clone(),
+            files,
+            active: self.active,
+        }
+    }
+
     fn record(&mut self) {
         if self.files != self.committed {
-            self.undo
-                .push((std::mem::replace(&mut self.committed, self.files.clone()), self.active));
+            let previous = std::mem::replace(&mut self.committed, self.files.clone());
+            self.undo.push(self.snapshot(previous));
             if self.undo.len() > HISTORY_LIMIT {
                 self.undo.remove(0);
             }
@@ -212,11 +228,19 @@ impl State {
         }
     }
 
-    fn restore(&mut self, files: Vec<File>, active: usize) {
-        self.files = files;
+    fn restore(&mut self, snapshot: Snapshot) {
+        let other_scenario = snapshot.name != self.scenario_name;
+        self.scenario_name = snapshot.name;
+        self.files = snapshot.files;
         self.committed = self.files.clone();
-        self.active = active.min(self.files.len().saturating_sub(1));
+        self.active = snapshot.active.min(self.files.len().saturating_sub(1));
         self.analysis = Rc::new(evaluate(&self.files));
+        // Back in another scenario, changes are counted from what it shows now.
+        if other_scenario {
+            self.checkpoint = Rc::new(self.analysis.lines.clone());
+            self.selected = None;
+            self.pair = None;
+        }
     }
 }
 
@@ -285,18 +309,22 @@ impl Reducible for State {
             Action::DeleteFile(_) => return self,
             Action::Load(saved) => {
                 s.record();
-                s.undo.push((s.files.clone(), s.active));
+                s.undo.push(s.snapshot(s.files.clone()));
                 let files = if saved.files.is_empty() {
                     vec![File::new("manifests.yaml", "")]
                 } else {
                     saved.files
                 };
-                s.scenario_name = saved.name;
-                s.restore(files, saved.active);
+                s.restore(Snapshot {
+                    name: saved.name,
+                    files,
+                    active: saved.active,
+                });
                 s.redo.clear();
                 s.checkpoint = Rc::new(s.analysis.lines.clone());
                 s.selected = None;
                 s.pair = None;
+                s.message = None;
             }
             Action::AddFiles(files) => {
                 for f in files {
@@ -319,18 +347,14 @@ impl Reducible for State {
             Action::Checkpoint => s.checkpoint = Rc::new(s.analysis.lines.clone()),
             Action::Undo => {
                 s.record();
-                let Some((files, active)) = s.undo.pop() else {
-                    return self;
-                };
-                s.redo.push((s.files.clone(), s.active));
-                s.restore(files, active);
+                let Some(snapshot) = s.undo.pop() else { return self };
+                s.redo.push(s.snapshot(s.files.clone()));
+                s.restore(snapshot);
             }
             Action::Redo => {
-                let Some((files, active)) = s.redo.pop() else {
-                    return self;
-                };
-                s.undo.push((s.files.clone(), s.active));
-                s.restore(files, active);
+                let Some(snapshot) = s.redo.pop() else { return self };
+                s.undo.push(s.snapshot(s.files.clone()));
+                s.restore(snapshot);
             }
             Action::Select(sel) => s.selected = sel,
             Action::Pair(pair) => s.pair = pair,
@@ -416,5 +440,7 @@ mod tests {
         assert_eq!(s.checkpoint.as_slice(), s.analysis.lines.as_slice());
         let s = s.reduce(Action::Undo);
         assert_eq!(s.files, before);
+        assert_eq!(s.scenario_name, "t", "undo brings the scenario's name back too");
+        assert_eq!(s.checkpoint.as_slice(), s.analysis.lines.as_slice());
     }
 }

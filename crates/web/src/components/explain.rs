@@ -108,7 +108,10 @@ pub fn Explain(props: &ExplainProps) -> Html {
             };
             html! {
                 <>
-                    <p class="pair"><code>{ format!("{} => {} : {}", e.src, e.dst, e.conn) }</code></p>
+                    <p class="pair"><code>{ format!("{src} => {dst} : {}", e.conn) }</code></p>
+                    if src.ends_with("[External]") || dst.ends_with("[External]") {
+                        <p class="muted small">{ "Explained for the first address of the range: every address of a range shown in the matrix gets the same verdict." }</p>
+                    }
                     { verdict }
                     { side(&e.egress, &props.on_jump, props.probe) }
                     { side(&e.ingress, &props.on_jump, props.probe) }
