@@ -35,6 +35,8 @@ struct Scenario {
     group: &'static str,
     name: String,
     description: Option<PathBuf>,
+    /// Example requests for the Mesh view (`requests.txt` of a mesh scenario).
+    requests: Option<PathBuf>,
     files: Vec<(String, PathBuf)>,
 }
 
@@ -70,6 +72,7 @@ fn main() {
                 group: "Example library",
                 name: relative(&manifests, &dir),
                 description: readme.exists().then_some(readme),
+                requests: None,
                 files: files.iter().map(|p| (relative(&manifests, p), p.clone())).collect(),
             });
         }
@@ -78,6 +81,7 @@ fn main() {
             group: "Example library",
             name: "everything".into(),
             description: readme.exists().then_some(readme),
+            requests: None,
             files: all.iter().map(|p| (relative(&manifests, p), p.clone())).collect(),
         });
     }
@@ -89,7 +93,24 @@ fn main() {
             group: "Semantics, one rule at a time",
             name: relative(&scenarios_dir, &dir),
             description: readme.exists().then_some(readme),
+            requests: None,
             files: files.iter().map(|p| (relative(&dir, p), p.clone())).collect(),
+        });
+    }
+    let mesh_dir = root.join("tests/mesh-scenarios");
+    println!("cargo:rerun-if-changed={}", mesh_dir.display());
+    for dir in subdirs(&mesh_dir) {
+        let manifests_dir = dir.join("manifests");
+        let mut files = Vec::new();
+        manifest_files(&manifests_dir, &mut files);
+        let readme = dir.join("README.md");
+        let requests = dir.join("requests.txt");
+        scenarios.push(Scenario {
+            group: "Service mesh (Istio)",
+            name: format!("mesh/{}", relative(&mesh_dir, &dir)),
+            description: readme.exists().then_some(readme),
+            requests: requests.exists().then_some(requests),
+            files: files.iter().map(|p| (relative(&manifests_dir, p), p.clone())).collect(),
         });
     }
 
@@ -101,9 +122,13 @@ fn main() {
             Some(p) => format!("Some(include_str!({:?}))", p.canonicalize().unwrap_or(p.clone())),
             None => "None".to_string(),
         };
+        let requests = match &s.requests {
+            Some(p) => format!("Some(include_str!({:?}))", p.canonicalize().unwrap_or(p.clone())),
+            None => "None".to_string(),
+        };
         let _ = writeln!(
             code,
-            "    Builtin {{ group: {:?}, name: {:?}, description: {desc}, files: &[",
+            "    Builtin {{ group: {:?}, name: {:?}, description: {desc}, requests: {requests}, files: &[",
             s.group, s.name
         );
         for (path, file) in &s.files {

@@ -7,6 +7,7 @@ use crate::components::editor::Editor;
 use crate::components::explain::Explain;
 use crate::components::graph::{standalone_svg, Graph};
 use crate::components::matrix::Matrix;
+use crate::components::mesh::Mesh;
 use crate::state::{source_files, Action, File, Message, MessageKind, Saved, State, Theme, View};
 use crate::view_model;
 use netplay_core::export;
@@ -191,6 +192,7 @@ pub fn App() -> Html {
                         (false, _, "?") if !typing => show_help.set(!*show_help),
                         (false, false, "g") if !typing => dispatcher.dispatch(Action::SetView(View::Graph)),
                         (false, false, "m") if !typing => dispatcher.dispatch(Action::SetView(View::Matrix)),
+                        (false, false, "i") if !typing => dispatcher.dispatch(Action::SetView(View::Mesh)),
                         _ => {}
                     }
                 })
@@ -436,6 +438,8 @@ pub fn App() -> Html {
                         onclick={dispatch(|| Action::SetView(View::Graph))} title="Traffic graph (g)">{ "Graph" }</button>
                     <button data-testid="view-matrix" aria-pressed={(state.view == View::Matrix).to_string()}
                         onclick={dispatch(|| Action::SetView(View::Matrix))} title="Connection matrix (m)">{ "Matrix" }</button>
+                    <button data-testid="view-mesh" aria-pressed={(state.view == View::Mesh).to_string()}
+                        onclick={dispatch(|| Action::SetView(View::Mesh))} title="Simulate a request through the service mesh (i)">{ "Mesh" }</button>
                 </div>
                 <label class="field probe" title="Probe one port: the matrix shows ✓/✗ for it and explanations mark the deciding rule">
                     <span>{ "Probe" }</span>
@@ -480,7 +484,7 @@ pub fn App() -> Html {
                         <dt>{ "Ctrl+Z / Ctrl+Shift+Z" }</dt><dd>{ "undo / redo (one step per pause in typing)" }</dd>
                         <dt>{ "Ctrl+S" }</dt><dd>{ "export the bundle" }</dd>
                         <dt>{ "Ctrl+Enter" }</dt><dd>{ "accept the changes (new checkpoint)" }</dd>
-                        <dt>{ "g / m" }</dt><dd>{ "graph / matrix" }</dd>
+                        <dt>{ "g / m / i" }</dt><dd>{ "graph / matrix / mesh request" }</dd>
                         <dt>{ "Esc" }</dt><dd>{ "clear the selection, close panels" }</dd>
                         <dt>{ "Tab (in the editor)" }</dt><dd>{ "indent two spaces" }</dd>
                     </dl>
@@ -521,6 +525,11 @@ pub fn App() -> Html {
                                             on_select={{ let d = state.dispatcher(); Callback::from(move |s| d.dispatch(Action::Select(s))) }}
                                             on_edge={{ let d = state.dispatcher(); Callback::from(move |p| d.dispatch(Action::Pair(Some(p)))) }} />
                                         </>
+                                    },
+                                    View::Mesh => html! {
+                                        <Mesh analysis={analysis.clone()} selected={state.selected.clone()}
+                                            examples={builtin::find(&state.scenario_name).and_then(|b| b.requests)}
+                                            on_jump={{ let d = state.dispatcher(); Callback::from(move |(f, l)| d.dispatch(Action::JumpTo(f, l))) }} />
                                     },
                                     View::Matrix => html! {
                                         <Matrix nodes={nodes.clone()} cells={cells.clone()} probe={probe} pair={state.pair.clone()}

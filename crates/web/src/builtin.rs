@@ -5,6 +5,8 @@ pub struct Builtin {
     pub group: &'static str,
     pub name: &'static str,
     pub description: Option<&'static str>,
+    /// Example requests for the Mesh view, one `netplay mesh request` line each.
+    pub requests: Option<&'static str>,
     pub files: &'static [(&'static str, &'static str)],
 }
 

@@ -44,6 +44,7 @@ pub struct Saved {
 pub enum View {
     Graph,
     Matrix,
+    Mesh,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

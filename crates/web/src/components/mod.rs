@@ -4,3 +4,4 @@ pub mod editor;
 pub mod explain;
 pub mod graph;
 pub mod matrix;
+pub mod mesh;

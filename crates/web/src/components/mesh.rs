@@ -1,0 +1,302 @@
+//! The Mesh view: send a simulated request through the Istio configuration and read the
+//! trace — route, subset, endpoints, mTLS, authorization, NetworkPolicy — step by step.
+//! Everything is computed by core (`Scenario::mesh_request`, `mesh_split`).
+
+use crate::view_model::Analysis;
+use netplay_core::mesh::{Outcome, Request};
+use std::rc::Rc;
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct MeshProps {
+    pub analysis: Rc<Analysis>,
+    /// Example requests (`requests.txt` lines of a built-in mesh scenario).
+    pub examples: Option<&'static str>,
+    /// The workload selected elsewhere: the default source.
+    pub selected: Option<String>,
+    pub on_jump: Callback<(String, u32)>,
+}
+
+/// The form's fields.
+#[derive(Clone, PartialEq, Default)]
+struct Form {
+    from: String,
+    url: String,
+    method: String,
+    headers: String,
+}
+
+impl Form {
+    fn request(&self) -> Result<Request, String> {
+        let mut req = Request::new(&self.from, self.url.trim()).with_method(&self.method);
+        for line in self.headers.lines().filter(|l| !l.trim().is_empty()) {
+            let (k, v) = Request::parse_header(line)?;
+            req = req.with_header(&k, &v);
+        }
+        Ok(req)
+    }
+
+    fn from_request(r: &Request) -> Form {
+        let from = match &r.source {
+            netplay_core::mesh::Source::Workload(w) => w.clone(),
+            netplay_core::mesh::Source::External => "external".into(),
+            netplay_core::mesh::Source::MeshClient(ns) => format!("mesh:{ns}"),
+        };
+        let headers = r
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        Form {
+            from,
+            url: r.url.clone(),
+            method: r.method.clone(),
+            headers,
+        }
+    }
+}
+
+fn status_text(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        301 | 302 | 307 | 308 => "redirect",
+        400 => "Bad Request",
+        403 => "Forbidden (authorization policy)",
+        404 => "Not Found (no route)",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable (no connection)",
+        504 => "Gateway Timeout",
+        _ => "",
+    }
+}
+
+fn outcome_view(o: &Outcome, on_jump: &Callback<(String, u32)>) -> Html {
+    let ok = (200..400).contains(&o.status);
+    let mark = if ok { "✓" } else { "✗" };
+    html! {
+        <div class="mesh-outcome" data-testid="mesh-outcome" data-status={o.status.to_string()}>
+            <p class={classes!("verdict", if ok { "ok" } else { "bad" })}>
+                { format!("{mark} {} {}", o.status, status_text(o.status)) }
+            </p>
+            if !o.destinations.is_empty() {
+                <h4>{ "Delivered to" }</h4>
+                <ul class="shares">
+                    { for o.destinations.iter().map(|d| {
+                        let pct = d.share * 100.0;
+                        html! {
+                            <li data-testid="mesh-destination" data-workload={d.workload.clone()} data-share={format!("{:.4}", d.share)}>
+                                <span class="share-label">{ format!("{pct:.0}%") }</span>
+                                <span class="share-bar"><span style={format!("width: {pct:.1}%")} /></span>
+                                <span>
+                                    { &d.workload }
+                                    if let Some(s) = &d.subset { <small class="muted">{ format!(" subset {s}") }</small> }
+                                </span>
+                            </li>
+                        }
+                    }) }
+                </ul>
+            }
+            <h4>{ "Trace" }</h4>
+            <ol class="trace" data-testid="mesh-trace">
+                { for o.trace.iter().map(|t| {
+                    let link = t.loc.as_ref().map(|loc| {
+                        let cb = on_jump.clone();
+                        let (file, line) = (loc.file.clone(), loc.line);
+                        let onclick = Callback::from(move |e: MouseEvent| { e.prevent_default(); cb.emit((file.clone(), line)); });
+                        html! { <a href="#" class="loc" data-testid="mesh-link" {onclick}>{ format!("{}:{}", loc.file, loc.line) }</a> }
+                    });
+                    html! {
+                        <li>
+                            <span class="step">{ &t.step }</span>
+                            <span class="detail">{ &t.detail }</span>
+                            { for link }
+                        </li>
+                    }
+                }) }
+            </ol>
+        </div>
+    }
+}
+
+#[function_component]
+pub fn Mesh(props: &MeshProps) -> Html {
+    let scenario = &props.analysis.scenario;
+    let default_from = props
+        .selected
+        .clone()
+        .filter(|s| !s.ends_with("[External]"))
+        .or_else(|| scenario.cluster.workloads.first().map(|w| w.endpoint_name()))
+        .unwrap_or_else(|| "external".into());
+    let form = use_state(|| Form {
+        from: default_from,
+        method: "GET".into(),
+        ..Form::default()
+    });
+    let sent = use_state(|| None::<Result<Request, String>>);
+    let split_host = use_state(String::new);
+    // Selects keep the user's choice over `selected`; set their value from the form.
+    let from_ref = use_node_ref();
+    let method_ref = use_node_ref();
+    {
+        let (from_ref, method_ref) = (from_ref.clone(), method_ref.clone());
+        use_effect_with((form.from.clone(), form.method.clone()), move |(from, method)| {
+            if let Some(s) = from_ref.cast::<HtmlSelectElement>() {
+                s.set_value(from);
+            }
+            if let Some(s) = method_ref.cast::<HtmlSelectElement>() {
+                s.set_value(method);
+            }
+        });
+    }
+    let split_shown = use_state(|| None::<String>);
+
+    // Re-simulated on every change of the text: the trace follows the edits.
+    let outcome = {
+        let sent = (*sent).clone();
+        use_memo((props.analysis.clone(), sent), |(analysis, sent)| {
+            sent.as_ref()
+                .map(|r| r.clone().and_then(|r| analysis.scenario.mesh_request(&r)))
+        })
+    };
+    let split = {
+        let shown = (*split_shown).clone();
+        use_memo((props.analysis.clone(), shown), |(analysis, host)| {
+            host.as_ref()
+                .map(|h| analysis.scenario.mesh_split(h, None).map(|s| s.to_text()))
+        })
+    };
+
+    let set = |f: fn(&mut Form, String)| {
+        let form = form.clone();
+        move |value: String| {
+            let mut next = (*form).clone();
+            f(&mut next, value);
+            form.set(next);
+        }
+    };
+    let on_from = {
+        let set = set(|f, v| f.from = v);
+        Callback::from(move |e: Event| set(e.target_unchecked_into::<HtmlSelectElement>().value()))
+    };
+    let on_url = {
+        let set = set(|f, v| f.url = v);
+        Callback::from(move |e: InputEvent| set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let on_method = {
+        let set = set(|f, v| f.method = v);
+        Callback::from(move |e: Event| set(e.target_unchecked_into::<HtmlSelectElement>().value()))
+    };
+    let on_headers = {
+        let set = set(|f, v| f.headers = v);
+        Callback::from(move |e: InputEvent| set(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
+    };
+    let on_send = {
+        let form = form.clone();
+        let sent = sent.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            sent.set(Some(form.request()));
+        })
+    };
+    let examples: Vec<Request> = props
+        .examples
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| Request::parse_line(l).ok())
+        .collect();
+    let hosts: Vec<String> = {
+        let mut h: Vec<String> = scenario
+            .cluster
+            .services
+            .iter()
+            .map(|s| format!("{}.{}", s.name, s.namespace))
+            .collect();
+        h.sort();
+        h.dedup();
+        h
+    };
+    let workloads: Vec<String> = scenario.cluster.workloads.iter().map(|w| w.endpoint_name()).collect();
+    let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+    html! {
+        <div class="mesh-view" data-testid="mesh-view">
+            <form class="mesh-form" onsubmit={on_send}>
+                <label>{ "From" }
+                    <select ref={from_ref} data-testid="mesh-from" onchange={on_from}>
+                        <option value="external" selected={form.from == "external"}>{ "external (through a gateway)" }</option>
+                        { for workloads.iter().map(|w| html! { <option value={w.clone()} selected={&form.from == w}>{ w }</option> }) }
+                    </select>
+                </label>
+                <label class="grow">{ "URL" }
+                    <input data-testid="mesh-url" list="mesh-hosts" placeholder="http://reviews:9080/reviews/0 or tcp://db:5432"
+                        value={form.url.clone()} oninput={on_url} />
+                    <datalist id="mesh-hosts">
+                        { for hosts.iter().map(|h| html! { <option value={format!("http://{h}/")} /> }) }
+                    </datalist>
+                </label>
+                <label>{ "Method" }
+                    <select ref={method_ref} data-testid="mesh-method" onchange={on_method}>
+                        { for methods.iter().map(|m| html! { <option value={*m} selected={form.method == *m}>{ *m }</option> }) }
+                    </select>
+                </label>
+                <label class="headers">{ "Headers" }
+                    <textarea data-testid="mesh-headers" rows="2" placeholder="end-user: jason" value={form.headers.clone()} oninput={on_headers} />
+                </label>
+                <button type="submit" data-testid="mesh-send" class="primary">{ "Send request" }</button>
+            </form>
+            if !examples.is_empty() {
+                <div class="mesh-examples">
+                    <span class="muted">{ "Try: " }</span>
+                    { for examples.iter().map(|r| {
+                        let form = form.clone();
+                        let sent = sent.clone();
+                        let req = r.clone();
+                        // Show the source as the select names it: the full endpoint name.
+                        let mut filled = Form::from_request(r);
+                        if let Ok(w) = scenario.cluster.find_workload(&filled.from) {
+                            filled.from = w.endpoint_name();
+                        }
+                        let onclick = Callback::from(move |_: MouseEvent| {
+                            form.set(filled.clone());
+                            sent.set(Some(Ok(req.clone())));
+                        });
+                        html! { <button class="chip" data-testid="mesh-example" {onclick}>{ r.to_string() }</button> }
+                    }) }
+                </div>
+            }
+            {
+                match outcome.as_ref() {
+                    None => html! {
+                        <p class="muted empty-view">{ "Simulate a request through the mesh: pick the client, type a URL (a Service name, e.g. http://reviews:9080/), and send. The trace shows which VirtualService route, DestinationRule subset, endpoints, mTLS mode, AuthorizationPolicy and NetworkPolicy decided it." }</p>
+                    },
+                    Some(Err(e)) => html! { <p class="verdict bad" data-testid="mesh-error">{ e.clone() }</p> },
+                    Some(Ok(o)) => outcome_view(o, &props.on_jump),
+                }
+            }
+            <details class="mesh-split">
+                <summary>{ "Traffic split of a host" }</summary>
+                <form onsubmit={{
+                    let split_host = split_host.clone();
+                    let split_shown = split_shown.clone();
+                    Callback::from(move |e: SubmitEvent| { e.prevent_default(); split_shown.set(Some((*split_host).clone())); })
+                }}>
+                    <input data-testid="mesh-split-host" placeholder="reviews.bookinfo" list="mesh-hosts-bare" value={(*split_host).clone()}
+                        oninput={{ let h = split_host.clone(); Callback::from(move |e: InputEvent| h.set(e.target_unchecked_into::<HtmlInputElement>().value())) }} />
+                    <datalist id="mesh-hosts-bare">{ for hosts.iter().map(|h| html! { <option value={h.clone()} /> }) }</datalist>
+                    <button type="submit">{ "Show split" }</button>
+                </form>
+                {
+                    match split.as_ref() {
+                        Some(Ok(text)) => html! { <pre data-testid="mesh-split">{ text.clone() }</pre> },
+                        Some(Err(e)) => html! { <p class="bad">{ e.clone() }</p> },
+                        None => html! {},
+                    }
+                }
+            </details>
+        </div>
+    }
+}
