@@ -533,3 +533,54 @@ test('the theme button switches between light and dark', async () => {
     await finish(page);
   }
 });
+
+test('the mesh view simulates a request: shares, status and a trace that follows edits', async () => {
+  const page = await openApp(browser, server.url);
+  try {
+    await chooseScenario(page, 'mesh/bookinfo-weighted-90-10');
+    await page.locator('[data-testid=view-mesh]').click();
+    await page.locator('[data-testid=mesh-from]').selectOption('bookinfo/productpage-v1[Deployment]');
+    await page.locator('[data-testid=mesh-url]').fill('http://reviews:9080/reviews/0');
+    await page.locator('[data-testid=mesh-send]').click();
+    const outcome = page.locator('[data-testid=mesh-outcome]');
+    await outcome.waitFor();
+    assert.equal(await outcome.getAttribute('data-status'), '200');
+    const shares = await page
+      .locator('[data-testid=mesh-destination]')
+      .evaluateAll((els) => els.map((e) => [e.dataset.workload, Number(e.dataset.share)]));
+    assert.deepEqual(shares, [
+      ['bookinfo/reviews-v1[Deployment]', 0.9],
+      ['bookinfo/reviews-v2[Deployment]', 0.1],
+    ]);
+    const steps = await page.locator('[data-testid=mesh-trace] .step').allTextContents();
+    for (const step of ['virtual-service', 'route', 'destination-rule', 'tls', 'authorization', 'network-policy']) {
+      assert.ok(steps.some((s) => s.startsWith(step)), `no ${step} step in ${steps}`);
+    }
+    // Edit the split in the editor: the trace follows the text.
+    await openTab(page, 'virtual-services.yaml');
+    const text = await editorText(page);
+    assert.ok(text.includes('weight: 90') && text.includes('weight: 10'), 'the scenario splits 90/10');
+    await setEditorText(page, text.replace('weight: 90', 'weight: 50').replace('weight: 10', 'weight: 50'));
+    await settle(page, 700);
+    const after = await page
+      .locator('[data-testid=mesh-destination]')
+      .evaluateAll((els) => els.map((e) => Number(e.dataset.share)));
+    assert.deepEqual(after, [0.5, 0.5]);
+    // A weight slider rewrites the YAML (the other destination takes the rest of 100).
+    await page.locator('[data-testid=mesh-weights][data-vs="bookinfo/reviews"] [data-testid=mesh-weight]').first().fill('70');
+    await settle(page, 700);
+    const edited = await editorText(page);
+    assert.ok(edited.includes('weight: 70') && edited.includes('weight: 30'), 'the slider did not edit the YAML');
+    const slid = await page
+      .locator('[data-testid=mesh-destination]')
+      .evaluateAll((els) => els.map((e) => Number(e.dataset.share)));
+    assert.deepEqual(slid, [0.7, 0.3]);
+    // A trace link selects the deciding line in the editor.
+    await page.locator('[data-testid=mesh-link]').first().click();
+    await settle(page, 200);
+    const selection = await editor(page).evaluate((t) => t.value.slice(t.selectionStart, t.selectionEnd));
+    assert.ok(selection.trim().length > 0, 'the link selected nothing');
+  } finally {
+    await finish(page);
+  }
+});

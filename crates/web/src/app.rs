@@ -529,7 +529,9 @@ pub fn App() -> Html {
                                     View::Mesh => html! {
                                         <Mesh analysis={analysis.clone()} selected={state.selected.clone()}
                                             examples={builtin::find(&state.scenario_name).and_then(|b| b.requests)}
-                                            on_jump={{ let d = state.dispatcher(); Callback::from(move |(f, l)| d.dispatch(Action::JumpTo(f, l))) }} />
+                                            on_jump={{ let d = state.dispatcher(); Callback::from(move |(f, l)| d.dispatch(Action::JumpTo(f, l))) }}
+                                            files={state.files.clone()}
+                                            on_edit_file={{ let d = state.dispatcher(); Callback::from(move |(f, t)| d.dispatch(Action::EditFile(f, t))) }} />
                                     },
                                     View::Matrix => html! {
                                         <Matrix nodes={nodes.clone()} cells={cells.clone()} probe={probe} pair={state.pair.clone()}

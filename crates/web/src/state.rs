@@ -110,6 +110,8 @@ pub struct State {
 pub enum Action {
     /// The active file's text changed.
     Edit(String),
+    /// A file's text changed from outside the editor (e.g. a weight slider).
+    EditFile(String, String),
     SelectFile(usize),
     AddFile,
     RenameFile(usize, String),
@@ -278,6 +280,16 @@ impl Reducible for State {
                     f.text = text;
                     s.edit_seq += 1;
                 }
+            }
+            Action::EditFile(name, text) => {
+                let Some(f) = s.files.iter_mut().find(|f| f.name == name) else {
+                    return self;
+                };
+                if f.text == text {
+                    return self;
+                }
+                f.text = text;
+                s.edit_seq += 1;
             }
             Action::SelectFile(i) if i < s.files.len() => s.active = i,
             Action::SelectFile(_) => return self,

@@ -11,6 +11,7 @@
 //! docs/mesh.md describes the semantics step by step, with the scenarios that pin them
 //! down (tests/mesh-scenarios/).
 
+pub mod edit;
 mod gateway_api;
 mod host;
 mod inject;

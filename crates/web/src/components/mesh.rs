@@ -2,7 +2,9 @@
 //! trace — route, subset, endpoints, mTLS, authorization, NetworkPolicy — step by step.
 //! Everything is computed by core (`Scenario::mesh_request`, `mesh_split`).
 
+use crate::state::File;
 use crate::view_model::Analysis;
+use netplay_core::mesh::edit::{rebalance, set_weight, weighted_routes, WeightedRoute};
 use netplay_core::mesh::{Outcome, Request};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -16,6 +18,9 @@ pub struct MeshProps {
     /// The workload selected elsewhere: the default source.
     pub selected: Option<String>,
     pub on_jump: Callback<(String, u32)>,
+    /// The editor's files, which weight sliders rewrite.
+    pub files: Vec<File>,
+    pub on_edit_file: Callback<(String, String)>,
 }
 
 /// The form's fields.
@@ -69,6 +74,61 @@ fn status_text(status: u16) -> &'static str {
         503 => "Service Unavailable (no connection)",
         504 => "Gateway Timeout",
         _ => "",
+    }
+}
+
+/// Sliders for the weights of one route; moving one rewrites the `weight:` lines in the
+/// editor's text (the others rebalance to a total of 100).
+fn weights_view(route: &WeightedRoute, files: &[File], on_edit_file: &Callback<(String, String)>) -> Html {
+    let weights: Vec<u32> = route.destinations.iter().map(|d| d.weight).collect();
+    html! {
+        <div class="weights" data-testid="mesh-weights" data-vs={route.virtual_service.clone()}>
+            <div class="muted small">{ format!("VirtualService {} · http route {}", route.virtual_service, route.route + 1) }</div>
+            { for route.destinations.iter().enumerate().map(|(j, d)| {
+                let oninput = {
+                    let route = route.clone();
+                    let files = files.to_vec();
+                    let weights = weights.clone();
+                    let cb = on_edit_file.clone();
+                    Callback::from(move |e: InputEvent| {
+                        let value: u32 = e.target_unchecked_into::<HtmlInputElement>().value().parse().unwrap_or(0);
+                        let next = rebalance(&weights, j, value);
+                        // Rewrite every changed weight, file by file.
+                        let mut texts: Vec<(String, String)> = Vec::new();
+                        for (k, dest) in route.destinations.iter().enumerate() {
+                            if next.get(k) == weights.get(k) {
+                                continue;
+                            }
+                            let pos = texts.iter().position(|(n, _)| *n == dest.loc.file);
+                            let current = match pos {
+                                Some(p) => texts[p].1.clone(),
+                                None => match files.iter().find(|f| f.name == dest.loc.file) {
+                                    Some(f) => f.text.clone(),
+                                    None => continue,
+                                },
+                            };
+                            if let Some(updated) = set_weight(&current, dest.loc.line, next[k]) {
+                                match pos {
+                                    Some(p) => texts[p].1 = updated,
+                                    None => texts.push((dest.loc.file.clone(), updated)),
+                                }
+                            }
+                        }
+                        for t in texts {
+                            cb.emit(t);
+                        }
+                    })
+                };
+                html! {
+                    <label class="weight">
+                        <span class="weight-label">{ &d.label }</span>
+                        <input type="range" min="0" max="100" step="5" value={d.weight.to_string()} {oninput}
+                            data-testid="mesh-weight" aria-label={format!("weight of {}", d.label)} />
+                        <span class="weight-value">{ format!("{}%", d.weight) }</span>
+                    </label>
+                }
+            }) }
+        </div>
     }
 }
 
@@ -275,6 +335,21 @@ pub fn Mesh(props: &MeshProps) -> Html {
                     },
                     Some(Err(e)) => html! { <p class="verdict bad" data-testid="mesh-error">{ e.clone() }</p> },
                     Some(Ok(o)) => outcome_view(o, &props.on_jump),
+                }
+            }
+            {
+                {
+                    let routes = weighted_routes(&scenario.cluster.mesh);
+                    if routes.is_empty() {
+                        html! {}
+                    } else {
+                        html! {
+                            <details class="mesh-weights" open=true>
+                                <summary>{ "Traffic weights (edit the YAML by dragging)" }</summary>
+                                { for routes.iter().map(|r| weights_view(r, &props.files, &props.on_edit_file)) }
+                            </details>
+                        }
+                    }
                 }
             }
             <details class="mesh-split">
