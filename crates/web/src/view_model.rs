@@ -14,24 +14,32 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// How long the evaluation took, in milliseconds (0 when not measured).
     pub eval_ms: f64,
+    /// Distinct for every evaluation: views that read more than the connections (the
+    /// mesh view reads VirtualService weights) must refresh even when they are equal.
+    pub generation: u64,
 }
 
+/// Two analyses are the same when they come from the same evaluation.
 impl PartialEq for Analysis {
     fn eq(&self, other: &Self) -> bool {
-        self.lines == other.lines && self.diagnostics == other.diagnostics
+        self.generation == other.generation
     }
 }
+
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Analysis {
     pub fn new(files: &[netplay_core::SourceFile]) -> Self {
         let scenario = netplay_core::load(files);
         let lines = scenario.connlist();
         let diagnostics = scenario.analyze();
+        let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Analysis {
             scenario,
             lines,
             diagnostics,
             eval_ms: 0.0,
+            generation,
         }
     }
 }
