@@ -85,11 +85,13 @@ impl Scenario {
         Ok(lines)
     }
 
-    /// All diagnostics: those from reading plus the NetworkPolicy checks, in file order.
+    /// All diagnostics: those from reading plus the NetworkPolicy and mesh checks, in file
+    /// order.
     pub fn analyze(&self) -> Vec<Diagnostic> {
         let mut all = self.diagnostics.clone();
         all.extend(netpol::checks::check(&self.cluster));
         all.extend(netpol::ingress_controller::check(&self.cluster));
+        all.extend(mesh::analyze(&self.cluster));
         all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         all
     }

@@ -7,10 +7,13 @@
 //! - [`split`]: the traffic split of a host for sample requests derived from its
 //!   VirtualServices (`netplay mesh split`);
 //! - [`Outcome::to_text`] and [`Split::to_text`]: the text both front ends print.
+//! - [`analyze`]: the offline checks of the mesh configuration (ISTxxxx where the
+//!   condition is istioctl's, NP2xxx otherwise), run by `Scenario::analyze`.
 //!
 //! docs/mesh.md describes the semantics step by step, with the scenarios that pin them
 //! down (tests/mesh-scenarios/).
 
+mod analyze;
 pub mod edit;
 mod gateway_api;
 mod host;
@@ -22,6 +25,7 @@ mod simulate;
 mod split;
 pub mod types;
 
+pub use analyze::check as analyze;
 pub use inject::{sidecar_injected, Injection};
 pub use request::{Request, Source};
 pub use simulate::{simulate, Delivery, Outcome, TraceStep};
