@@ -1086,28 +1086,7 @@ impl<'c> Sim<'c> {
             format!("{} applies", vs.meta.describe()),
             Some(vs.meta.loc.clone()),
         );
-        let req = Req {
-            ctx: &client.ctx,
-            source_labels: &cw.labels,
-            source_ns: &cw.namespace,
-            method: "",
-            path: "",
-            query: &[],
-            headers: &[],
-            authority: "",
-            port: view.port,
-            scheme: "tcp",
-        };
-        let mut misses = Vec::new();
-        let found = routing::find_tcp_route(&c.mesh, v, &req, &mut misses);
-        for m in misses {
-            self.step(
-                "route",
-                format!("{} ({}) does not match: {}", m.label, at(&m.loc), m.why),
-                Some(m.loc),
-            );
-        }
-        match found {
+        match self.match_tcp_route(client, client.w, v, view) {
             None => {
                 self.step(
                     "route",
@@ -1136,6 +1115,35 @@ impl<'c> Sim<'c> {
                 self.weighted(client, &ns, &dests, 1.0, view);
             }
         }
+    }
+
+    /// The tcp route of VirtualService `v` for a connection from workload `wi`, recording
+    /// why each earlier route did not match.
+    fn match_tcp_route(&mut self, client: &Client, wi: usize, v: usize, view: &View) -> Option<usize> {
+        let c = self.cluster;
+        let cw = &c.workloads[wi];
+        let req = Req {
+            ctx: &client.ctx,
+            source_labels: &cw.labels,
+            source_ns: &cw.namespace,
+            method: "",
+            path: "",
+            query: &[],
+            headers: &[],
+            authority: "",
+            port: view.port,
+            scheme: "tcp",
+        };
+        let mut misses = Vec::new();
+        let found = routing::find_tcp_route(&c.mesh, v, &req, &mut misses);
+        for m in misses {
+            self.step(
+                "route",
+                format!("{} ({}) does not match: {}", m.label, at(&m.loc), m.why),
+                Some(m.loc),
+            );
+        }
+        found
     }
 
     /// Gateway API mesh routes (GAMMA) attached to the Service. Returns whether they
@@ -2452,29 +2460,7 @@ fn istio_gateway(cluster: &Cluster, g: usize, si: usize, url: &Url, req: &Reques
         sim.http_routes(&client, &order, &view);
     } else {
         let v = vss[0];
-        let cw = &c.workloads[wi];
-        let rq = Req {
-            ctx: &client.ctx,
-            source_labels: &cw.labels,
-            source_ns: &cw.namespace,
-            method: "",
-            path: "",
-            query: &[],
-            headers: &[],
-            authority: "",
-            port: view.port,
-            scheme: "tcp",
-        };
-        let mut misses = Vec::new();
-        let found = routing::find_tcp_route(&c.mesh, v, &rq, &mut misses);
-        for m in misses {
-            sim.step(
-                "route",
-                format!("{} ({}) does not match: {}", m.label, at(&m.loc), m.why),
-                Some(m.loc),
-            );
-        }
-        match found {
+        match sim.match_tcp_route(&client, wi, v, &view) {
             None => {
                 sim.step(
                     "route",
