@@ -169,6 +169,27 @@ fn every_mesh_scenario_gives_its_expected_outcomes() {
     );
 }
 
+/// The whole text trace of every request of every scenario, as `netplay mesh request`
+/// prints it: a change in any step shows up in review (`cargo insta review`), not only
+/// in the fragments `expected.json` names.
+#[test]
+fn every_trace_matches_its_snapshot() {
+    for dir in scenario_dirs() {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let scenario = load_dir(&dir);
+        let mut text = String::new();
+        for line in requests(&dir) {
+            text.push_str(&format!("$ netplay mesh request {line}\n"));
+            match Request::parse_line(&line).and_then(|r| scenario.mesh_request(&r)) {
+                Ok(o) => text.push_str(&o.to_text()),
+                Err(e) => text.push_str(&format!("error: {e}\n")),
+            }
+            text.push('\n');
+        }
+        insta::assert_snapshot!(format!("trace_{name}"), text);
+    }
+}
+
 #[test]
 fn the_outcome_serializes_in_the_contract_shape() {
     let scenario = load_dir(&scenarios_dir().join("bookinfo-weighted-50-50"));
