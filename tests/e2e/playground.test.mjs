@@ -575,6 +575,15 @@ test('the mesh view simulates a request: shares, status and a trace that follows
       .locator('[data-testid=mesh-destination]')
       .evaluateAll((els) => els.map((e) => Number(e.dataset.share)));
     assert.deepEqual(slid, [0.7, 0.3]);
+    // The path is drawn over the graph with the shares and the padlock of mutual TLS.
+    await page.locator('[data-testid=mesh-show-graph]').click();
+    const hops = await page
+      .locator('[data-testid=graph] [data-testid=mesh-hop]')
+      .evaluateAll((els) => els.map((e) => [e.dataset.dst, e.textContent, e.dataset.secure]));
+    assert.equal(hops.length, 2, JSON.stringify(hops));
+    assert.ok(hops.every(([, text, secure]) => text.includes('mTLS') && secure === 'true'), JSON.stringify(hops));
+    assert.ok(hops.some(([dst, text]) => dst === 'bookinfo/reviews-v1[Deployment]' && text.includes('70%')), JSON.stringify(hops));
+    await page.locator('[data-testid=view-mesh]').click();
     // A trace link selects the deciding line in the editor.
     await page.locator('[data-testid=mesh-link]').first().click();
     await settle(page, 200);

@@ -521,18 +521,12 @@ pub fn App() -> Html {
                                                 { format!("{} connections are too many to draw at once: select a workload to see its own (the matrix shows them all).", drawn.1) }
                                             </div>
                                         }
-                                        <Graph model={drawn.0.clone()} selected={state.selected.clone()}
+                                        <Graph model={drawn.0.clone()} selected={state.selected.clone()} overlay={state.mesh_path.clone()}
                                             on_select={{ let d = state.dispatcher(); Callback::from(move |s| d.dispatch(Action::Select(s))) }}
                                             on_edge={{ let d = state.dispatcher(); Callback::from(move |p| d.dispatch(Action::Pair(Some(p)))) }} />
                                         </>
                                     },
-                                    View::Mesh => html! {
-                                        <Mesh analysis={analysis.clone()} selected={state.selected.clone()}
-                                            examples={builtin::find(&state.scenario_name).and_then(|b| b.requests)}
-                                            on_jump={{ let d = state.dispatcher(); Callback::from(move |(f, l)| d.dispatch(Action::JumpTo(f, l))) }}
-                                            files={state.files.clone()}
-                                            on_edit_file={{ let d = state.dispatcher(); Callback::from(move |(f, t)| d.dispatch(Action::EditFile(f, t))) }} />
-                                    },
+                                    View::Mesh => html! {},
                                     View::Matrix => html! {
                                         <Matrix nodes={nodes.clone()} cells={cells.clone()} probe={probe} pair={state.pair.clone()}
                                             selected={state.selected.clone()}
@@ -541,6 +535,17 @@ pub fn App() -> Html {
                                     },
                                 }
                             }
+                            // Kept mounted while hidden: its form, result and path survive a
+                            // trip to the graph.
+                            <div class="mesh-holder" hidden={state.view != View::Mesh}>
+                                        <Mesh analysis={analysis.clone()} selected={state.selected.clone()}
+                                            examples={builtin::find(&state.scenario_name).and_then(|b| b.requests)}
+                                            on_jump={{ let d = state.dispatcher(); Callback::from(move |(f, l)| d.dispatch(Action::JumpTo(f, l))) }}
+                                            files={state.files.clone()}
+                                            on_edit_file={{ let d = state.dispatcher(); Callback::from(move |(f, t)| d.dispatch(Action::EditFile(f, t))) }}
+                                            on_path={{ let d = state.dispatcher(); Callback::from(move |p| d.dispatch(Action::MeshPath(p))) }}
+                                            on_show_graph={{ let d = state.dispatcher(); Callback::from(move |_| d.dispatch(Action::SetView(View::Graph))) }} />
+                            </div>
                         </div>
                         if let Some(pair) = &state.pair {
                             <Explain analysis={analysis.clone()} pair={pair.clone()} probe={probe}

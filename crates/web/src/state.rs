@@ -105,6 +105,8 @@ pub struct State {
     pub jump: Option<Jump>,
     pub message: Option<Message>,
     pub theme: Theme,
+    /// The last simulated mesh request's path, drawn over the graph.
+    pub mesh_path: Rc<Vec<crate::view_model::PathHop>>,
 }
 
 pub enum Action {
@@ -134,6 +136,8 @@ pub enum Action {
     JumpTo(String, u32),
     Message(Option<Message>),
     SetTheme(Theme),
+    /// The Mesh view simulated a request: its path, to draw over the graph.
+    MeshPath(Vec<crate::view_model::PathHop>),
 }
 
 impl State {
@@ -161,6 +165,7 @@ impl State {
             jump: None,
             message,
             theme,
+            mesh_path: Rc::new(Vec::new()),
         }
     }
 
@@ -338,6 +343,7 @@ impl Reducible for State {
                 s.selected = None;
                 s.pair = None;
                 s.message = None;
+                s.mesh_path = Rc::new(Vec::new());
             }
             Action::AddFiles(files) => {
                 for f in files {
@@ -383,6 +389,12 @@ impl Reducible for State {
             }
             Action::Message(m) => s.message = m,
             Action::SetTheme(t) => s.theme = t,
+            Action::MeshPath(path) => {
+                if *s.mesh_path == path {
+                    return self;
+                }
+                s.mesh_path = Rc::new(path);
+            }
         }
         Rc::new(s)
     }

@@ -237,6 +237,48 @@ pub fn drawable(model: &GraphModel, selected: Option<&str>) -> (GraphModel, usiz
     )
 }
 
+/// One hop of a simulated mesh request, drawn over the graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathHop {
+    pub src: String,
+    pub dst: String,
+    /// e.g. `90% mTLS` or `100% plaintext`.
+    pub label: String,
+    /// The hop is encrypted (mutual TLS, or TLS from a DestinationRule): a padlock.
+    pub secure: bool,
+}
+
+/// The hops of a simulated request: from the source workload to every workload that
+/// receives it, with its share and what the connection carries.
+pub fn mesh_path(source: &str, outcome: &netplay_core::mesh::Outcome) -> Vec<PathHop> {
+    outcome
+        .destinations
+        .iter()
+        .filter(|d| d.workload != source)
+        .map(|d| {
+            let share = d.share * 100.0;
+            let share = if (share - share.round()).abs() < 0.05 {
+                format!("{share:.0}%")
+            } else {
+                format!("{share:.1}%")
+            };
+            let tls = match d.tls.as_deref() {
+                Some("mTLS") => " mTLS",
+                Some("TLS") => " TLS",
+                Some(_) => " plaintext",
+                None => "",
+            };
+            let secure = matches!(d.tls.as_deref(), Some("mTLS" | "TLS"));
+            PathHop {
+                src: source.to_string(),
+                dst: d.workload.clone(),
+                label: format!("{share}{tls}"),
+                secure,
+            }
+        })
+        .collect()
+}
+
 /// Whether a printed connection allows the probed protocol and port.
 pub fn probe_allows(conn: Option<&str>, probe: (netplay_core::Protocol, u16)) -> bool {
     conn.and_then(netplay_core::ConnSet::parse)
@@ -256,6 +298,30 @@ mod tests {
 
     const TWO_PODS: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, labels: {app: a}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: x, labels: {app: b}}\nspec: {containers: [{name: c, image: i}]}\n";
     const DENY_B: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {matchLabels: {app: b}}}\n";
+
+    #[test]
+    fn mesh_path_labels_shares_and_tls() {
+        use netplay_core::mesh::{Delivery, Outcome};
+        let d = |w: &str, share: f64, tls: Option<&str>| Delivery {
+            workload: w.into(),
+            subset: None,
+            share,
+            tls: tls.map(str::to_string),
+        };
+        let o = Outcome {
+            status: 200,
+            destinations: vec![
+                d("a/v1[Deployment]", 0.9, Some("mTLS")),
+                d("a/v2[Deployment]", 0.1, Some("plaintext")),
+            ],
+            trace: Vec::new(),
+        };
+        let hops = mesh_path("a/client[Pod]", &o);
+        let labels: Vec<&str> = hops.iter().map(|h| h.label.as_str()).collect();
+        assert_eq!(labels, ["90% mTLS", "10% plaintext"]);
+        assert_eq!(hops.iter().map(|h| h.secure).collect::<Vec<_>>(), [true, false]);
+        assert!(hops.iter().all(|h| h.src == "a/client[Pod]"));
+    }
 
     #[test]
     fn dense_graphs_draw_only_the_selection() {

@@ -48,6 +48,11 @@ pub struct Delivery {
     pub workload: String,
     pub subset: Option<String>,
     pub share: f64,
+    /// What the connection to this workload carries: `mTLS`, `TLS` (DestinationRule
+    /// SIMPLE/MUTUAL) or `plaintext`. Not part of the JSON contract; the playground draws
+    /// it as a padlock.
+    #[serde(skip)]
+    pub tls: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -312,6 +317,8 @@ struct Sim<'c> {
     cluster: &'c Cluster,
     trace: Vec<TraceStep>,
     leaves: Vec<Leaf>,
+    /// What the client sends to each server workload reached (endpoint name → kind).
+    tls: BTreeMap<String, &'static str>,
     /// Label of the branch being followed, prefixed to the details of its steps.
     prefix: String,
     http: bool,
@@ -348,6 +355,7 @@ impl<'c> Sim<'c> {
             cluster,
             trace: Vec::new(),
             leaves: Vec::new(),
+            tls: BTreeMap::new(),
             prefix: String::new(),
             http,
         }
@@ -1833,6 +1841,14 @@ impl<'c> Sim<'c> {
             Sends::Tls(m) => format!("TLS originated by the sidecar ({})", m.as_str()),
         };
         self.step("tls", format!("the client sends {sends_text}: {why}"), None);
+        if let Ep::Workload { w, .. } = ep {
+            let kind = match sends {
+                Sends::Plaintext => "plaintext",
+                Sends::Mtls => "mTLS",
+                Sends::Tls(_) => "TLS",
+            };
+            self.tls.insert(c.workloads[*w].endpoint_name(), kind);
+        }
         let (port, server) = match ep {
             Ep::External { name, ip, port } => {
                 // Outside the mesh: only the client's egress NetworkPolicy can stop it.
@@ -2038,6 +2054,7 @@ impl<'c> Sim<'c> {
         let destinations: Vec<Delivery> = delivered
             .into_iter()
             .map(|((workload, subset), f)| Delivery {
+                tls: self.tls.get(&workload).map(|t| t.to_string()),
                 workload,
                 subset,
                 share: ((f / delivered_total) * 1e6).round() / 1e6,

@@ -38,6 +38,9 @@ pub struct GraphProps {
     pub on_select: Callback<Option<String>>,
     /// An edge was clicked: `(src, dst)`.
     pub on_edge: Callback<(String, String)>,
+    /// A simulated mesh request's path, drawn on top (empty: none).
+    #[prop_or_default]
+    pub overlay: Rc<Vec<crate::view_model::PathHop>>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -493,9 +496,50 @@ pub fn Graph(props: &GraphProps) -> Html {
                     </text>
                 } else {
                     <GraphScene scene={scene.clone()} selected={props.selected.clone()} />
+                    { overlay_view(&scene.layout, &props.overlay) }
                 }
             </svg>
         </div>
+    }
+}
+
+/// The path of a simulated mesh request over the scene: a thick arrow per hop with its
+/// share and a padlock when the hop is mutual TLS.
+fn overlay_view(l: &Layout, hops: &[crate::view_model::PathHop]) -> Html {
+    let center = |id: &str| l.nodes.iter().find(|n| n.id == id).map(|n| n.rect.center());
+    let drawn = hops.iter().filter_map(|h| {
+        let (a, b) = (center(&h.src)?, center(&h.dst)?);
+        let (mx, my) = ((a.x + b.x) / 2.0, (a.y + b.y) / 2.0);
+        let lock = if h.secure { 18.0 } else { 0.0 };
+        let w = 14.0 + lock + 7.6 * h.label.chars().count() as f64;
+        let left = mx - w / 2.0;
+        Some(html! {
+            <g class="mesh-hop" data-src={h.src.clone()} data-dst={h.dst.clone()} data-secure={h.secure.to_string()}
+                data-testid="mesh-hop">
+                <title>{ format!("mesh request {} → {}: {}", h.src, h.dst, h.label) }</title>
+                <path d={format!("M{} {} L{} {}", num(a.x), num(a.y), num(b.x), num(b.y))} marker-end="url(#np-arrow-mesh)" />
+                <rect x={num(left)} y={num(my - 11.0)} width={num(w)} height="22" rx="11" />
+                if h.secure {
+                    // A padlock: shackle and body (drawn, so no emoji font is needed).
+                    <g class="padlock" aria-label="encrypted">
+                        <path class="shackle" d={format!("M{} {} v-3 a3 3 0 0 1 6 0 v3", num(left + 9.0), num(my - 1.0))} />
+                        <rect class="body" x={num(left + 7.0)} y={num(my - 1.5)} width="10" height="7" rx="1.5" />
+                    </g>
+                }
+                <text x={num(left + lock + (w - lock) / 2.0)} y={num(my)} text-anchor="middle" dominant-baseline="central">{ &h.label }</text>
+            </g>
+        })
+    });
+    html! {
+        <g class="mesh-path" aria-label="simulated mesh request">
+            <defs>
+                <marker id="np-arrow-mesh" class="arrow arrow-mesh" viewBox="0 0 10 10" refX="9" refY="5"
+                    markerWidth="14" markerHeight="14" markerUnits="userSpaceOnUse" orient="auto">
+                    <path d="M0 0L10 5L0 10z" />
+                </marker>
+            </defs>
+            { for drawn }
+        </g>
     }
 }
 

@@ -21,6 +21,10 @@ pub struct MeshProps {
     /// The editor's files, which weight sliders rewrite.
     pub files: Vec<File>,
     pub on_edit_file: Callback<(String, String)>,
+    /// The simulated request's path, for the graph.
+    pub on_path: Callback<Vec<crate::view_model::PathHop>>,
+    /// Switch to the graph to see the path.
+    pub on_show_graph: Callback<()>,
 }
 
 /// The form's fields.
@@ -220,6 +224,18 @@ pub fn Mesh(props: &MeshProps) -> Html {
                 .map(|r| r.clone().and_then(|r| analysis.scenario.mesh_request(&r)))
         })
     };
+    // The path goes to the graph whenever the outcome changes.
+    {
+        let on_path = props.on_path.clone();
+        let from = form.from.clone();
+        use_effect_with((outcome.clone(), from), move |(outcome, from)| {
+            let path = match outcome.as_ref() {
+                Some(Ok(o)) => crate::view_model::mesh_path(from, o),
+                _ => Vec::new(),
+            };
+            on_path.emit(path);
+        });
+    }
     let split = {
         let shown = (*split_shown).clone();
         use_memo((props.analysis.clone(), shown), |(analysis, host)| {
@@ -334,7 +350,13 @@ pub fn Mesh(props: &MeshProps) -> Html {
                         <p class="muted empty-view">{ "Simulate a request through the mesh: pick the client, type a URL (a Service name, e.g. http://reviews:9080/), and send. The trace shows which VirtualService route, DestinationRule subset, endpoints, mTLS mode, AuthorizationPolicy and NetworkPolicy decided it." }</p>
                     },
                     Some(Err(e)) => html! { <p class="verdict bad" data-testid="mesh-error">{ e.clone() }</p> },
-                    Some(Ok(o)) => outcome_view(o, &props.on_jump),
+                    Some(Ok(o)) => html! {
+                        <>
+                            { outcome_view(o, &props.on_jump) }
+                            <button class="chip" data-testid="mesh-show-graph"
+                                onclick={props.on_show_graph.reform(|_: MouseEvent| ())}>{ "Show the path on the graph →" }</button>
+                        </>
+                    },
                 }
             }
             {
