@@ -405,11 +405,7 @@ fn workload_selector(ctx: &Ctx, dr: &MeshObject<DestinationRuleSpec>, out: &mut 
         return;
     }
     let ns = &dr.meta.namespace;
-    let any = ctx
-        .cluster
-        .workloads
-        .iter()
-        .any(|w| w.namespace == *ns && labels_match(&sel.labels, &w.labels));
+    let any = ctx.selects_any(ns, &sel.labels);
     if !any {
         out.push(
             Diagnostic::new(

@@ -62,6 +62,14 @@ pub(super) struct Ctx<'c> {
 }
 
 impl<'c> Ctx<'c> {
+    /// Whether some workload of namespace `ns` carries all of `labels`.
+    pub fn selects_any(&self, ns: &str, labels: &crate::mesh::types::StrMap) -> bool {
+        self.cluster
+            .workloads
+            .iter()
+            .any(|w| w.namespace == ns && crate::mesh::labels_match(labels, &w.labels))
+    }
+
     fn new(cluster: &'c Cluster) -> Self {
         let sidecar = cluster
             .workloads

@@ -320,11 +320,7 @@ fn sidecar_selectors(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let ns = &sc.meta.namespace;
-        let any = ctx
-            .cluster
-            .workloads
-            .iter()
-            .any(|w| w.namespace == *ns && labels_match(&sel.labels, &w.labels));
+        let any = ctx.selects_any(ns, &sel.labels);
         if !any {
             out.push(
                 Diagnostic::new(
