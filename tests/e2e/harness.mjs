@@ -11,7 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DIST = path.join(ROOT, 'dist');
+/** The Trunk build under test; NETPLAY_DIST points elsewhere (e.g. a build of one's own). */
+export const DIST = process.env.NETPLAY_DIST ? path.resolve(process.env.NETPLAY_DIST) : path.join(ROOT, 'dist');
 export const DEFAULT_SCENARIO = 'e2e-multiple-policies-union';
 /** The app is served here, not at `/`, to prove the build works from any sub-path. */
 export const BASE_PATH = '/netplay/';
