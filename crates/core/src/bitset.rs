@@ -13,11 +13,17 @@ impl BitSet {
     }
 
     pub fn full(len: usize) -> Self {
-        let mut s = Self::new(len);
-        for i in 0..len {
-            s.insert(i);
+        let mut words = vec![u64::MAX; len / 64];
+        if len % 64 != 0 {
+            words.push((1 << (len % 64)) - 1);
         }
-        s
+        BitSet { words }
+    }
+
+    pub fn remove(&mut self, i: usize) {
+        if let Some(w) = self.words.get_mut(i / 64) {
+            *w &= !(1 << (i % 64));
+        }
     }
 
     pub fn insert(&mut self, i: usize) {
@@ -52,18 +58,29 @@ impl BitSet {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
-        self.words.iter().enumerate().flat_map(|(wi, &w)| {
-            let mut bits = w;
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let tz = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                Some(wi * 64 + tz)
-            })
-        })
+        ones(self.words.iter().copied())
     }
+
+    /// The elements of `self ∩ (a ∪ b)`, without building the set: one word at a time.
+    pub fn iter_and_or<'a>(&'a self, a: &'a BitSet, b: &'a BitSet) -> impl Iterator<Item = usize> + 'a {
+        let word = |s: &BitSet, i: usize| s.words.get(i).copied().unwrap_or(0);
+        ones((0..self.words.len()).map(move |i| self.words[i] & (word(a, i) | word(b, i))))
+    }
+}
+
+/// The positions of the set bits of a sequence of words.
+fn ones(words: impl Iterator<Item = u64>) -> impl Iterator<Item = usize> {
+    words.enumerate().flat_map(|(wi, w)| {
+        let mut bits = w;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let tz = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            Some(wi * 64 + tz)
+        })
+    })
 }
 
 #[cfg(test)]
@@ -82,5 +99,22 @@ mod tests {
         assert!(a.contains(70) && !a.contains(71));
         a.intersect_with(&b);
         assert_eq!(a.iter().collect::<Vec<_>>(), vec![199]);
+    }
+
+    #[test]
+    fn full_remove_and_masked_iteration() {
+        let full = BitSet::full(130);
+        assert_eq!(full.iter().count(), 130);
+        assert!(full.contains(129) && !full.contains(130));
+        let mut a = full.clone();
+        a.remove(64);
+        a.remove(500);
+        let mut b = BitSet::new(130);
+        b.insert(64);
+        b.insert(65);
+        let mut c = BitSet::new(10);
+        c.insert(2);
+        assert_eq!(a.iter_and_or(&b, &c).collect::<Vec<_>>(), vec![2, 65]);
+        assert_eq!(BitSet::full(64).iter().count(), 64);
     }
 }

@@ -8,6 +8,7 @@
 //! API) are simulated by [`mesh::simulate`] and [`mesh::split`] (docs/mesh.md).
 
 pub mod bitset;
+pub mod cni;
 pub mod conn;
 pub mod diagnostics;
 pub mod endpoint;
@@ -92,8 +93,16 @@ impl Scenario {
         all.extend(netpol::checks::check(&self.cluster));
         all.extend(netpol::ingress_controller::check(&self.cluster));
         all.extend(mesh::analyze(&self.cluster));
+        all.extend(cni::plan_scenario(&self.cluster).diagnostics);
         all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         all
+    }
+
+    /// Every AddressPlan of the input computed (pods per node, maximum nodes, addresses
+    /// wasted, pod MTU), with the checks of the plans, across plans and of the CNI
+    /// configuration objects against them (`netplay plan`, the Plan view; docs/cni.md).
+    pub fn plan(&self) -> cni::PlanOutcome {
+        cni::plan_scenario(&self.cluster)
     }
 
     /// Resolves a user's name for an endpoint: a workload (`ns/name[Kind]`, `ns/name`, or

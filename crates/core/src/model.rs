@@ -132,6 +132,8 @@ pub struct Cluster {
     pub policies: Vec<NetworkPolicy>,
     /// Istio and Gateway API objects.
     pub mesh: crate::mesh::Mesh,
+    /// Address plans, CNI configuration objects and the Services' IP families.
+    pub cni: crate::cni::CniObjects,
     /// Every object read, in input order.
     pub objects: Vec<ObjectSummary>,
 }
@@ -183,6 +185,7 @@ enum Known {
     Ingress,
     NetworkPolicy,
     Mesh(crate::mesh::MeshKind),
+    Cni(crate::cni::CniKind),
 }
 
 /// What netplay knows of `(group, kind)`: the role and the current apiVersion.
@@ -198,6 +201,9 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => (Known::NetworkPolicy, "networking.k8s.io/v1"),
         ("networking.k8s.io", "Ingress") => (Known::Ingress, "networking.k8s.io/v1"),
         _ => {
+            if let Some((cni, current)) = crate::cni::classify(group, kind) {
+                return Some((Known::Cni(cni), current));
+            }
             let (mesh, current) = crate::mesh::classify(group, kind)?;
             (Known::Mesh(mesh), current)
         }
@@ -590,7 +596,8 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
     let mut used_namespaces: Vec<String> = Vec::new();
 
     for obj in &raw {
-        let known = classify(obj.group(), &obj.kind);
+        let known =
+            classify(obj.group(), &obj.kind).or_else(|| crate::cni::classify_named(obj).map(|k| (Known::Cni(k), "v1")));
         cluster.objects.push(ObjectSummary {
             api_version: obj.api_version.clone(),
             kind: obj.kind.clone(),
@@ -630,7 +637,10 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             );
             continue;
         };
-        if obj.api_version != current && !crate::mesh::still_served(&obj.api_version) {
+        if obj.api_version != current
+            && !crate::mesh::still_served(&obj.api_version)
+            && !crate::cni::still_served(&obj.api_version)
+        {
             diags.push(
                 Diagnostic::new(
                     "NP0006",
@@ -689,6 +699,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             Known::Service => match field::<ServiceSpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());
+                    crate::cni::note_service(&mut cluster.cni, obj, &namespace, spec.as_ref());
                     cluster.services.push(service(obj, namespace, spec.unwrap_or_default()));
                 }
                 Err(d) => diags.push(*d),
@@ -707,6 +718,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 let order = cluster.objects.len() - 1;
                 crate::mesh::read(&mut cluster.mesh, kind, obj, &namespace, order, &mut diags);
             }
+            Known::Cni(kind) => crate::cni::read(&mut cluster.cni, kind, obj, &mut diags),
             Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());

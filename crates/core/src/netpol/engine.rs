@@ -5,34 +5,172 @@
 //! rule's peers are a bitset of classes plus interval sets of external addresses. The
 //! connection between two classes is `egress(src → dst) ∩ ingress(dst ← src)`, each the
 //! union of the matching rules' port sets (or everything when not isolated).
-//! External addresses are split into segments at every ipBlock boundary, so that each
-//! segment is either wholly inside or wholly outside every ipBlock.
+//!
+//! Why it is fast (docs/performance.md):
+//! - Candidates first: a pair can only be allowed when the destination is in the
+//!   source's egress reach (the union of its egress rules' peer bitsets, or everything)
+//!   and the source is in the destination's ingress reach. Both are bitsets, so a whole
+//!   row of candidates is one word-wise AND; the rest of the class × class square is
+//!   never looked at.
+//! - Port sets are interned: every distinct connection set gets a number, and unions and
+//!   intersections of numbers are memoised, so a pair costs a few bit tests and table
+//!   lookups, never an allocation.
+//! - Results are kept per class pair, so editing one policy recomputes only the rows of
+//!   the classes it selects for egress and the columns of those it selects for ingress
+//!   ([`Engine::update_policy`]).
+//!
+//! External addresses: each class's own ipBlock boundaries split the address space into
+//! segments that are wholly inside or outside each of its rules; adjacent segments with
+//! the same connection merge into maximal ranges.
 
-use super::policy::{PeerKind, Rule};
+use super::policy::{NetworkPolicy, PeerKind, Rule};
 use crate::bitset::BitSet;
 use crate::conn::ConnSet;
 use crate::endpoint::{AddrRange, AddrSet, Endpoint};
 use crate::model::{Cluster, ContainerPort, Labels};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
+use std::ops::Range;
+
+/// FxHash: the keys are small integers and interned sets, so SipHash's DoS resistance only
+/// costs time here.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Interned connection sets, with memoised union and intersection.
+#[derive(Clone, Default)]
+struct ConnTable {
+    sets: Vec<ConnSet>,
+    ids: FxMap<ConnSet, u32>,
+    unions: FxMap<u64, u32>,
+    intersections: FxMap<u64, u32>,
+}
+
+const NONE: u32 = 0;
+const ALL: u32 = 1;
+
+impl ConnTable {
+    fn new() -> Self {
+        let mut t = ConnTable::default();
+        t.intern(ConnSet::none());
+        t.intern(ConnSet::all());
+        t
+    }
+
+    fn intern(&mut self, c: ConnSet) -> u32 {
+        if let Some(&id) = self.ids.get(&c) {
+            return id;
+        }
+        let id = self.sets.len() as u32;
+        self.sets.push(c.clone());
+        self.ids.insert(c, id);
+        id
+    }
+
+    fn get(&self, id: u32) -> &ConnSet {
+        &self.sets[id as usize]
+    }
+
+    fn key(a: u32, b: u32) -> u64 {
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        (u64::from(lo) << 32) | u64::from(hi)
+    }
+
+    fn union(&mut self, a: u32, b: u32) -> u32 {
+        if a == b || b == NONE || a == ALL {
+            return a;
+        }
+        if a == NONE || b == ALL {
+            return b;
+        }
+        let key = Self::key(a, b);
+        if let Some(&id) = self.unions.get(&key) {
+            return id;
+        }
+        let id = self.intern(self.get(a).union(self.get(b)));
+        self.unions.insert(key, id);
+        id
+    }
+
+    fn intersect(&mut self, a: u32, b: u32) -> u32 {
+        if a == b || b == ALL || a == NONE {
+            return a;
+        }
+        if a == ALL || b == NONE {
+            return b;
+        }
+        let key = Self::key(a, b);
+        if let Some(&id) = self.intersections.get(&key) {
+            return id;
+        }
+        let id = self.intern(self.get(a).intersect(self.get(b)));
+        self.intersections.insert(key, id);
+        id
+    }
+}
+
+/// A rule's connection to a destination: fixed, or (named ports) per destination port list.
+enum RuleConn {
+    Fixed(u32),
+    /// Sorted by port-list id.
+    Named(Vec<(u32, u32)>),
+}
 
 /// A rule prepared for evaluation.
-struct PreparedRule<'c> {
-    rule: &'c Rule,
+struct PreparedRule {
     /// Classes of pods the rule's peers match.
     classes: BitSet,
     /// External addresses the rule's peers match.
     addrs: AddrSet,
-    /// Connections to any destination from port entries that are not named.
-    fixed: ConnSet,
+    /// Whether any peer is an ipBlock (only those split the address space).
+    has_ip_block: bool,
+    /// Connections to a destination pod, by its port list.
+    conn: RuleConn,
+    /// Connections to an external address (no container ports to resolve names against).
+    external_conn: u32,
+    /// Whether a pod of a namespace the input does not describe matches the peers.
+    admits_anyone: bool,
 }
 
-impl PreparedRule<'_> {
-    fn conn_for(&self, dst_ports: Option<&[ContainerPort]>) -> ConnSet {
-        if self.rule.has_named_ports() {
-            self.rule.conn_for(dst_ports)
-        } else {
-            self.fixed.clone()
+impl PreparedRule {
+    fn conn_to(&self, port_list: u32) -> u32 {
+        match &self.conn {
+            RuleConn::Fixed(id) => *id,
+            RuleConn::Named(table) => table
+                .binary_search_by_key(&port_list, |&(p, _)| p)
+                .map_or(NONE, |i| table[i].1),
         }
     }
 }
@@ -46,16 +184,46 @@ pub struct Class {
     pub members: Vec<usize>,
 }
 
+/// What one policy contributes: the classes it selects and its rules per direction.
+#[derive(Clone, Default)]
+struct PolicyRules {
+    selected: Vec<usize>,
+    ingress: Option<Range<usize>>,
+    egress: Option<Range<usize>>,
+}
+
 pub struct Engine<'c> {
     cluster: &'c Cluster,
     pub classes: Vec<Class>,
     workload_class: Vec<usize>,
-    rules: Vec<PreparedRule<'c>>,
+    /// Per class, its container-port list as an index into `port_lists`.
+    class_ports: Vec<u32>,
+    port_lists: Vec<Vec<ContainerPort>>,
+    /// Per namespace (index into `cluster.namespaces`), its classes.
+    classes_by_ns: Vec<Vec<usize>>,
+    rules: Vec<PreparedRule>,
+    /// Per policy (index into `cluster.policies`).
+    policies: Vec<PolicyRules>,
+    /// Per class: how many policies isolate it per direction.
+    ingress_isolating: Vec<u32>,
+    egress_isolating: Vec<u32>,
     /// Per class: `None` when not isolated for ingress, else the rules that apply.
     ingress_of: Vec<Option<Vec<usize>>>,
     egress_of: Vec<Option<Vec<usize>>>,
-    /// External segments: every ipBlock boundary splits the address space.
-    segments: Vec<AddrRange>,
+    /// Per class: the destinations its egress can reach at all.
+    egress_reach: Vec<BitSet>,
+    /// Classes not isolated for ingress.
+    ingress_open: BitSet,
+    /// Per class `s`: the ingress-isolated destinations whose ingress rules name `s`.
+    ingress_from: Vec<BitSet>,
+    /// Whether any ipBlock is IPv6 (the IPv6 space takes part in the output only then).
+    v6: bool,
+    table: ConnTable,
+    /// Per source class: allowed destinations with their connection, sorted by class.
+    pairs: Vec<Vec<(u32, u32)>>,
+    /// Per class: external ranges it may reach, and that may reach it.
+    to_external: Vec<Vec<(AddrRange, u32)>>,
+    from_external: Vec<Vec<(AddrRange, u32)>>,
 }
 
 /// An allowed connection between two endpoints.
@@ -67,9 +235,13 @@ pub struct Connection {
 }
 
 impl<'c> Engine<'c> {
+    /// Indexes the cluster and evaluates every class pair.
     pub fn new(cluster: &'c Cluster) -> Self {
         let mut class_index: HashMap<(&str, &Labels, &[ContainerPort]), usize> = HashMap::new();
+        let mut port_index: HashMap<&[ContainerPort], u32> = HashMap::new();
+        let mut port_lists: Vec<Vec<ContainerPort>> = Vec::new();
         let mut classes: Vec<Class> = Vec::new();
+        let mut class_ports = Vec::new();
         let mut workload_class = Vec::with_capacity(cluster.workloads.len());
         for (i, w) in cluster.workloads.iter().enumerate() {
             let key = (w.namespace.as_str(), &w.labels, w.ports.as_slice());
@@ -80,6 +252,11 @@ impl<'c> Engine<'c> {
                     ports: w.ports.clone(),
                     members: Vec::new(),
                 });
+                let p = *port_index.entry(w.ports.as_slice()).or_insert_with(|| {
+                    port_lists.push(w.ports.clone());
+                    port_lists.len() as u32 - 1
+                });
+                class_ports.push(p);
                 classes.len() - 1
             });
             classes[c].members.push(i);
@@ -91,206 +268,377 @@ impl<'c> Engine<'c> {
         // look at the namespaces they can match.
         let mut classes_by_ns: Vec<Vec<usize>> = vec![Vec::new(); cluster.namespaces.len()];
         for (c, class) in classes.iter().enumerate() {
-            if let Ok(i) = cluster
-                .namespaces
-                .binary_search_by(|ns| ns.name.as_str().cmp(&class.namespace))
-            {
+            if let Some(i) = ns_index(cluster, &class.namespace) {
                 classes_by_ns[i].push(c);
             }
         }
-        let ns_index = |name: &str| {
-            cluster
-                .namespaces
-                .binary_search_by(|ns| ns.name.as_str().cmp(name))
-                .ok()
-        };
-        let mut rules = Vec::new();
-        let mut ingress_of: Vec<Option<Vec<usize>>> = vec![None; n];
-        let mut egress_of: Vec<Option<Vec<usize>>> = vec![None; n];
-        let mut ns_selection_cache: HashMap<String, Vec<usize>> = HashMap::new();
-        for policy in &cluster.policies {
-            let selected: Vec<usize> = ns_index(&policy.namespace)
-                .map(|i| classes_by_ns[i].as_slice())
-                .unwrap_or_default()
-                .iter()
-                .copied()
-                .filter(|&c| policy.pod_selector.matches(&classes[c].labels))
-                .collect();
-            for (dir_rules, of) in [(&policy.ingress, &mut ingress_of), (&policy.egress, &mut egress_of)] {
-                let Some(dir_rules) = dir_rules else { continue };
-                let first = rules.len();
-                for rule in dir_rules {
-                    rules.push(prepare(
-                        rule,
-                        &policy.namespace,
-                        cluster,
-                        &classes,
-                        &classes_by_ns,
-                        &mut ns_selection_cache,
-                    ));
-                }
-                for &c in &selected {
-                    of[c].get_or_insert_with(Vec::new).extend(first..rules.len());
-                }
-            }
-        }
-
-        let mut v4 = vec![0u32];
-        let mut v6 = Vec::new();
-        for r in &rules {
-            if let Some(peers) = &r.rule.peers {
-                for p in peers {
-                    if let PeerKind::IpBlock { cidr, except } = &p.kind {
-                        for net in std::iter::once(cidr).chain(except) {
-                            let set = AddrSet::from_net(net);
-                            v4.extend(set.v4.boundaries());
-                            v6.extend(set.v6.boundaries());
-                        }
-                    }
-                }
-            }
-        }
-        let mut segments = Vec::new();
-        v4.sort_unstable();
-        v4.dedup();
-        for (i, &lo) in v4.iter().enumerate() {
-            let hi = v4.get(i + 1).map_or(u32::MAX, |&next| next - 1);
-            segments.push(AddrRange::V4(lo, hi));
-        }
-        // The IPv6 space only takes part when the input speaks of IPv6 at all.
-        if !v6.is_empty() {
-            v6.push(0);
-            v6.sort_unstable();
-            v6.dedup();
-            for (i, &lo) in v6.iter().enumerate() {
-                let hi = v6.get(i + 1).map_or(u128::MAX, |&next| next - 1);
-                segments.push(AddrRange::V6(lo, hi));
-            }
-        }
-
-        Engine {
+        let mut engine = Engine {
             cluster,
             classes,
             workload_class,
+            class_ports,
+            port_lists,
+            classes_by_ns,
+            rules: Vec::new(),
+            policies: Vec::with_capacity(cluster.policies.len()),
+            ingress_isolating: vec![0; n],
+            egress_isolating: vec![0; n],
+            ingress_of: vec![None; n],
+            egress_of: vec![None; n],
+            egress_reach: Vec::new(),
+            ingress_open: BitSet::new(n),
+            ingress_from: vec![BitSet::new(n); n],
+            v6: false,
+            table: ConnTable::new(),
+            pairs: vec![Vec::new(); n],
+            to_external: vec![Vec::new(); n],
+            from_external: vec![Vec::new(); n],
+        };
+        let mut ns_cache = FxMap::default();
+        for policy in &cluster.policies {
+            let prepared = engine.prepare_policy(policy, &mut ns_cache);
+            engine.policies.push(prepared);
+        }
+        for p in 0..engine.policies.len() {
+            engine.attach(p);
+        }
+        engine.v6 = engine.mentions_v6();
+        engine.egress_reach = (0..n).map(|c| engine.compute_egress_reach(c)).collect();
+        for d in 0..n {
+            engine.set_ingress_column(d);
+        }
+        for s in 0..n {
+            engine.pairs[s] = engine.row(s);
+            engine.to_external[s] = engine.external_runs(s, Side::Egress);
+            engine.from_external[s] = engine.external_runs(s, Side::Ingress);
+        }
+        engine
+    }
+
+    /// The engine for `cluster`, which must equal this engine's cluster except for the
+    /// policy at `policy` (edited, in place). Only the classes that policy selects, before
+    /// or after the edit, are re-evaluated: their rows for egress and their columns for
+    /// ingress. Falls back to a full evaluation when the input differs in anything else
+    /// this can see (workloads, namespaces, number of policies, IPv6 taking part).
+    pub fn update_policy<'n>(self, cluster: &'n Cluster, policy: usize) -> Engine<'n> {
+        let same_shape = cluster.policies.len() == self.policies.len()
+            && policy < cluster.policies.len()
+            && cluster.namespaces == self.cluster.namespaces
+            && cluster.workloads == self.cluster.workloads;
+        if !same_shape {
+            return Engine::new(cluster);
+        }
+        let Engine {
+            cluster: _,
+            classes,
+            workload_class,
+            class_ports,
+            port_lists,
+            classes_by_ns,
             rules,
+            policies,
+            ingress_isolating,
+            egress_isolating,
             ingress_of,
             egress_of,
-            segments,
+            egress_reach,
+            ingress_open,
+            ingress_from,
+            v6,
+            table,
+            pairs,
+            to_external,
+            from_external,
+        } = self;
+        let mut engine = Engine {
+            cluster,
+            classes,
+            workload_class,
+            class_ports,
+            port_lists,
+            classes_by_ns,
+            rules,
+            policies,
+            ingress_isolating,
+            egress_isolating,
+            ingress_of,
+            egress_of,
+            egress_reach,
+            ingress_open,
+            ingress_from,
+            v6,
+            table,
+            pairs,
+            to_external,
+            from_external,
+        };
+        let old = engine.policies[policy].clone();
+        engine.detach(policy);
+        let new = engine.prepare_policy(&cluster.policies[policy], &mut FxMap::default());
+        engine.policies[policy] = new.clone();
+        engine.attach(policy);
+        if engine.mentions_v6() != engine.v6 {
+            return Engine::new(cluster);
+        }
+        // Rules of the old version stay in `rules` but nothing refers to them any more.
+        let n = engine.classes.len();
+        let mut sources = BitSet::new(n);
+        let mut destinations = BitSet::new(n);
+        for p in [&old, &new] {
+            for &c in &p.selected {
+                if p.egress.is_some() {
+                    sources.insert(c);
+                }
+                if p.ingress.is_some() {
+                    destinations.insert(c);
+                }
+            }
+        }
+        for s in sources.iter() {
+            engine.egress_reach[s] = engine.compute_egress_reach(s);
+            engine.to_external[s] = engine.external_runs(s, Side::Egress);
+        }
+        for d in destinations.iter() {
+            for row in &mut engine.ingress_from {
+                row.remove(d);
+            }
+            engine.set_ingress_column(d);
+            engine.from_external[d] = engine.external_runs(d, Side::Ingress);
+        }
+        for s in 0..n {
+            if sources.contains(s) {
+                engine.pairs[s] = engine.row(s);
+            } else if !destinations.is_empty() {
+                let mut row = std::mem::take(&mut engine.pairs[s]);
+                row.retain(|&(d, _)| !destinations.contains(d as usize));
+                for d in destinations.iter() {
+                    let conn = engine.pair(s, d);
+                    if conn != NONE {
+                        row.push((d as u32, conn));
+                    }
+                }
+                row.sort_unstable_by_key(|&(d, _)| d);
+                engine.pairs[s] = row;
+            }
+        }
+        engine
+    }
+
+    /// Whether an ipBlock of a current policy is IPv6.
+    fn mentions_v6(&self) -> bool {
+        self.policies
+            .iter()
+            .flat_map(|p| p.ingress.iter().chain(&p.egress).cloned().flatten())
+            .any(|r| self.rules[r].has_ip_block && !self.rules[r].addrs.v6.is_empty())
+    }
+
+    fn prepare_policy(&mut self, policy: &NetworkPolicy, ns_cache: &mut FxMap<String, Vec<usize>>) -> PolicyRules {
+        let selected: Vec<usize> = ns_index(self.cluster, &policy.namespace)
+            .map(|i| self.classes_by_ns[i].as_slice())
+            .unwrap_or_default()
+            .iter()
+            .copied()
+            .filter(|&c| policy.pod_selector.matches(&self.classes[c].labels))
+            .collect();
+        let mut out = PolicyRules {
+            selected,
+            ..PolicyRules::default()
+        };
+        for (ingress, dir_rules) in [(true, &policy.ingress), (false, &policy.egress)] {
+            let Some(dir_rules) = dir_rules else { continue };
+            let first = self.rules.len();
+            for rule in dir_rules {
+                let prepared = self.prepare_rule(rule, &policy.namespace, ingress, &out.selected, ns_cache);
+                self.rules.push(prepared);
+            }
+            let range = Some(first..self.rules.len());
+            if ingress {
+                out.ingress = range;
+            } else {
+                out.egress = range;
+            }
+        }
+        out
+    }
+
+    /// Adds a policy's rules to the classes it selects.
+    fn attach(&mut self, p: usize) {
+        let policy = &self.policies[p];
+        for &c in &policy.selected {
+            if let Some(r) = &policy.ingress {
+                self.ingress_isolating[c] += 1;
+                self.ingress_of[c].get_or_insert_with(Vec::new).extend(r.clone());
+            }
+            if let Some(r) = &policy.egress {
+                self.egress_isolating[c] += 1;
+                self.egress_of[c].get_or_insert_with(Vec::new).extend(r.clone());
+            }
         }
     }
 
-    pub fn cluster(&self) -> &'c Cluster {
-        self.cluster
+    /// Takes a policy's rules away from the classes it selects.
+    fn detach(&mut self, p: usize) {
+        let policy = &self.policies[p];
+        for &c in &policy.selected {
+            for (range, isolating, of) in [
+                (&policy.ingress, &mut self.ingress_isolating, &mut self.ingress_of),
+                (&policy.egress, &mut self.egress_isolating, &mut self.egress_of),
+            ] {
+                let Some(range) = range else { continue };
+                isolating[c] -= 1;
+                if isolating[c] == 0 {
+                    of[c] = None;
+                } else if let Some(rules) = &mut of[c] {
+                    rules.retain(|r| !range.contains(r));
+                }
+            }
+        }
     }
 
-    /// The class of a workload.
-    pub fn class_of(&self, workload: usize) -> usize {
-        self.workload_class[workload]
-    }
-
-    /// Connections allowed from pods of class `s` to pods of class `d`.
-    pub fn class_conn(&self, s: usize, d: usize) -> ConnSet {
-        let dst_ports = Some(self.classes[d].ports.as_slice());
-        let egress = match &self.egress_of[s] {
-            None => ConnSet::all(),
+    fn compute_egress_reach(&self, s: usize) -> BitSet {
+        let n = self.classes.len();
+        match &self.egress_of[s] {
+            None => BitSet::full(n),
             Some(rules) => {
-                let mut c = ConnSet::none();
+                let mut reach = BitSet::new(n);
+                for &r in rules {
+                    reach.union_with(&self.rules[r].classes);
+                }
+                reach
+            }
+        }
+    }
+
+    /// Records in `ingress_open` / `ingress_from` which sources destination `d` admits at all.
+    fn set_ingress_column(&mut self, d: usize) {
+        match &self.ingress_of[d] {
+            None => self.ingress_open.insert(d),
+            Some(rules) => {
+                self.ingress_open.remove(d);
+                let mut reach = BitSet::new(self.classes.len());
+                for &r in rules {
+                    reach.union_with(&self.rules[r].classes);
+                }
+                for s in reach.iter() {
+                    self.ingress_from[s].insert(d);
+                }
+            }
+        }
+    }
+
+    /// The allowed destinations of class `s`, sorted.
+    fn row(&mut self, s: usize) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        let candidates: Vec<usize> = self.egress_reach[s]
+            .iter_and_or(&self.ingress_open, &self.ingress_from[s])
+            .collect();
+        for d in candidates {
+            let conn = self.pair(s, d);
+            if conn != NONE {
+                out.push((d as u32, conn));
+            }
+        }
+        out
+    }
+
+    /// The interned connection from class `s` to class `d`.
+    fn pair(&mut self, s: usize, d: usize) -> u32 {
+        let ports = self.class_ports[d];
+        let egress = match &self.egress_of[s] {
+            None => ALL,
+            Some(rules) => {
+                let mut acc = NONE;
                 for &r in rules {
                     let r = &self.rules[r];
                     if r.classes.contains(d) {
-                        c.union_with(&r.conn_for(dst_ports));
+                        acc = self.table.union(acc, r.conn_to(ports));
                     }
                 }
-                c
+                acc
             }
         };
-        if egress.is_empty() {
-            return egress;
+        if egress == NONE {
+            return NONE;
         }
-        match &self.ingress_of[d] {
-            None => egress,
+        let ingress = match &self.ingress_of[d] {
+            None => ALL,
             Some(rules) => {
-                let mut c = ConnSet::none();
+                let mut acc = NONE;
                 for &r in rules {
                     let r = &self.rules[r];
                     if r.classes.contains(s) {
-                        c.union_with(&r.conn_for(dst_ports));
+                        acc = self.table.union(acc, r.conn_to(ports));
                     }
                 }
-                egress.intersect(&c)
+                acc
             }
-        }
+        };
+        self.table.intersect(egress, ingress)
     }
 
-    /// Connections from class `s` to the external segment `seg` (wholly inside or outside
-    /// every ipBlock).
-    fn egress_to_segment(&self, s: usize, seg: &AddrRange) -> ConnSet {
-        match &self.egress_of[s] {
-            None => ConnSet::all(),
-            Some(rules) => {
-                let mut c = ConnSet::none();
-                for &r in rules {
-                    let r = &self.rules[r];
-                    if r.addrs.contains_range(seg) {
-                        c.union_with(&r.conn_for(None));
-                    }
+    /// Maximal ranges of external addresses with the same non-empty connection, from
+    /// (egress) or to (ingress) class `c`.
+    fn external_runs(&mut self, c: usize, side: Side) -> Vec<(AddrRange, u32)> {
+        let of = match side {
+            Side::Egress => &self.egress_of[c],
+            Side::Ingress => &self.ingress_of[c],
+        };
+        let Some(rules) = of else {
+            let mut all = vec![(AddrRange::ALL_V4, ALL)];
+            if self.v6 {
+                all.push((AddrRange::ALL_V6, ALL));
+            }
+            return all;
+        };
+        let rules: Vec<usize> = rules
+            .iter()
+            .copied()
+            .filter(|&r| !self.rules[r].addrs.v4.is_empty() || !self.rules[r].addrs.v6.is_empty())
+            .collect();
+        if rules.is_empty() {
+            return Vec::new();
+        }
+        let ports = self.class_ports[c];
+        let conn_of = |r: &PreparedRule| match side {
+            Side::Egress => r.external_conn,
+            Side::Ingress => r.conn_to(ports),
+        };
+        let mut v4 = vec![0u32];
+        let mut v6 = vec![0u128];
+        for &r in &rules {
+            v4.extend(self.rules[r].addrs.v4.boundaries());
+            v6.extend(self.rules[r].addrs.v6.boundaries());
+        }
+        v4.sort_unstable();
+        v4.dedup();
+        v6.sort_unstable();
+        v6.dedup();
+        let mut segments: Vec<AddrRange> = v4
+            .iter()
+            .enumerate()
+            .map(|(i, &lo)| AddrRange::V4(lo, v4.get(i + 1).map_or(u32::MAX, |&next| next - 1)))
+            .collect();
+        if self.v6 {
+            segments.extend(
+                v6.iter()
+                    .enumerate()
+                    .map(|(i, &lo)| AddrRange::V6(lo, v6.get(i + 1).map_or(u128::MAX, |&next| next - 1))),
+            );
+        }
+        let mut out: Vec<(AddrRange, u32)> = Vec::new();
+        for seg in segments {
+            let mut conn = NONE;
+            for &r in &rules {
+                let r = &self.rules[r];
+                if r.addrs.contains_range(&seg) {
+                    conn = self.table.union(conn, conn_of(r));
                 }
-                c
             }
-        }
-    }
-
-    fn ingress_from_segment(&self, d: usize, seg: &AddrRange) -> ConnSet {
-        match &self.ingress_of[d] {
-            None => ConnSet::all(),
-            Some(rules) => {
-                let dst_ports = Some(self.classes[d].ports.as_slice());
-                let mut c = ConnSet::none();
-                for &r in rules {
-                    let r = &self.rules[r];
-                    if r.addrs.contains_range(seg) {
-                        c.union_with(&r.conn_for(dst_ports));
-                    }
-                }
-                c
-            }
-        }
-    }
-
-    fn segment_of(&self, ip: IpAddr) -> Option<&AddrRange> {
-        self.segments.iter().find(|s| s.contains(ip))
-    }
-
-    /// Connections from a workload to one external address.
-    pub fn conn_to_ip(&self, workload: usize, ip: IpAddr) -> ConnSet {
-        let c = self.class_of(workload);
-        match self.segment_of(ip) {
-            Some(seg) => self.egress_to_segment(c, seg),
-            // An IPv6 address when no policy mentions IPv6: nothing restricts it beyond
-            // isolation itself.
-            None => self.egress_to_segment(c, &AddrRange::V6(0, u128::MAX)),
-        }
-    }
-
-    /// Connections from one external address to a workload.
-    pub fn conn_from_ip(&self, ip: IpAddr, workload: usize) -> ConnSet {
-        let c = self.class_of(workload);
-        match self.segment_of(ip) {
-            Some(seg) => self.ingress_from_segment(c, seg),
-            None => self.ingress_from_segment(c, &AddrRange::V6(0, u128::MAX)),
-        }
-    }
-
-    /// Maximal runs of segments with the same non-empty connection.
-    fn merged_runs(&self, conn_of: impl Fn(&AddrRange) -> ConnSet) -> Vec<(AddrRange, ConnSet)> {
-        let mut out: Vec<(AddrRange, ConnSet)> = Vec::new();
-        for seg in &self.segments {
-            let conn = conn_of(seg);
-            if conn.is_empty() {
+            if conn == NONE {
                 continue;
             }
             if let Some((last, last_conn)) = out.last_mut() {
-                let merged = match (*last, *seg) {
+                let merged = match (*last, seg) {
                     (AddrRange::V4(lo, hi), AddrRange::V4(slo, shi)) if hi.checked_add(1) == Some(slo) => {
                         Some(AddrRange::V4(lo, shi))
                     }
@@ -304,24 +652,88 @@ impl<'c> Engine<'c> {
                     continue;
                 }
             }
-            out.push((*seg, conn));
+            out.push((seg, conn));
         }
         out
+    }
+
+    pub fn cluster(&self) -> &'c Cluster {
+        self.cluster
+    }
+
+    /// The class of a workload.
+    pub fn class_of(&self, workload: usize) -> usize {
+        self.workload_class[workload]
+    }
+
+    /// Connections allowed from pods of class `s` to pods of class `d`.
+    pub fn class_conn(&self, s: usize, d: usize) -> ConnSet {
+        let Some(row) = self.pairs.get(s) else {
+            return ConnSet::none();
+        };
+        match row.binary_search_by_key(&(d as u32), |&(d, _)| d) {
+            Ok(i) => self.table.get(row[i].1).clone(),
+            Err(_) => ConnSet::none(),
+        }
+    }
+
+    /// The union of the connections of the rules in `rules` that cover address `ip`.
+    fn conn_with_ip(&self, rules: Option<&Vec<usize>>, ip: IpAddr, conn_of: impl Fn(&PreparedRule) -> u32) -> ConnSet {
+        let Some(rules) = rules else {
+            return ConnSet::all();
+        };
+        let range = match ip {
+            IpAddr::V4(a) => AddrRange::V4(u32::from(a), u32::from(a)),
+            IpAddr::V6(a) => AddrRange::V6(u128::from(a), u128::from(a)),
+        };
+        let mut c = ConnSet::none();
+        for &r in rules {
+            let r = &self.rules[r];
+            if r.addrs.contains_range(&range) {
+                c.union_with(self.table.get(conn_of(r)));
+            }
+        }
+        c
+    }
+
+    /// Connections from a workload to one external address.
+    pub fn conn_to_ip(&self, workload: usize, ip: IpAddr) -> ConnSet {
+        let c = self.class_of(workload);
+        self.conn_with_ip(self.egress_of[c].as_ref(), ip, |r| r.external_conn)
+    }
+
+    /// Connections from one external address to a workload.
+    pub fn conn_from_ip(&self, ip: IpAddr, workload: usize) -> ConnSet {
+        let c = self.class_of(workload);
+        let ports = self.class_ports[c];
+        self.conn_with_ip(self.ingress_of[c].as_ref(), ip, |r| r.conn_to(ports))
+    }
+
+    /// Number of workload-level connections [`Engine::connections`] returns, without
+    /// building them.
+    pub fn connection_count(&self) -> usize {
+        let mut count = 0;
+        for (s, row) in self.pairs.iter().enumerate() {
+            let ns = self.classes[s].members.len();
+            for &(d, _) in row {
+                let nd = self.classes[d as usize].members.len();
+                // Pods of one class never connect to themselves.
+                count += if d as usize == s { ns * nd - ns } else { ns * nd };
+            }
+            count += ns * (self.to_external[s].len() + self.from_external[s].len());
+        }
+        count
     }
 
     /// Every allowed connection: workload pairs (no self-connections), workloads to
     /// external ranges and external ranges to workloads. Unordered.
     pub fn connections(&self) -> Vec<Connection> {
-        let mut out = Vec::new();
-        let n = self.classes.len();
-        for s in 0..n {
-            for d in 0..n {
-                let conn = self.class_conn(s, d);
-                if conn.is_empty() {
-                    continue;
-                }
+        let mut out = Vec::with_capacity(self.connection_count());
+        for (s, row) in self.pairs.iter().enumerate() {
+            for &(d, conn) in row {
+                let conn = self.table.get(conn);
                 for &ws in &self.classes[s].members {
-                    for &wd in &self.classes[d].members {
+                    for &wd in &self.classes[d as usize].members {
                         if ws != wd {
                             out.push(Connection {
                                 src: Endpoint::Workload(ws),
@@ -333,22 +745,22 @@ impl<'c> Engine<'c> {
                 }
             }
         }
-        for c in 0..n {
-            for (range, conn) in self.merged_runs(|seg| self.egress_to_segment(c, seg)) {
+        for c in 0..self.classes.len() {
+            for &(range, conn) in &self.to_external[c] {
                 for &w in &self.classes[c].members {
                     out.push(Connection {
                         src: Endpoint::Workload(w),
                         dst: Endpoint::External(range),
-                        conn: conn.clone(),
+                        conn: self.table.get(conn).clone(),
                     });
                 }
             }
-            for (range, conn) in self.merged_runs(|seg| self.ingress_from_segment(c, seg)) {
+            for &(range, conn) in &self.from_external[c] {
                 for &w in &self.classes[c].members {
                     out.push(Connection {
                         src: Endpoint::External(range),
                         dst: Endpoint::Workload(w),
-                        conn: conn.clone(),
+                        conn: self.table.get(conn).clone(),
                     });
                 }
             }
@@ -364,19 +776,12 @@ impl<'c> Engine<'c> {
         let Some(rules) = &self.ingress_of[d] else {
             return ConnSet::all();
         };
-        let dst_ports = Some(self.classes[d].ports.as_slice());
+        let ports = self.class_ports[d];
         let mut c = ConnSet::none();
         for &r in rules {
             let r = &self.rules[r];
-            let admits_anyone = match &r.rule.peers {
-                None => true,
-                Some(peers) => peers.iter().any(|p| {
-                    matches!(&p.kind, PeerKind::Pods { pods, namespaces: Some(ns) }
-                        if ns.is_empty() && pods.as_ref().is_none_or(|s| s.is_empty()))
-                }),
-            };
-            if admits_anyone {
-                c.union_with(&r.conn_for(dst_ports));
+            if r.admits_anyone {
+                c.union_with(self.table.get(r.conn_to(ports)));
             }
         }
         c
@@ -386,79 +791,114 @@ impl<'c> Engine<'c> {
     pub fn workload_conn(&self, src: usize, dst: usize) -> ConnSet {
         self.class_conn(self.class_of(src), self.class_of(dst))
     }
-}
 
-fn prepare<'c>(
-    rule: &'c Rule,
-    policy_ns: &str,
-    cluster: &Cluster,
-    classes: &[Class],
-    classes_by_ns: &[Vec<usize>],
-    ns_cache: &mut HashMap<String, Vec<usize>>,
-) -> PreparedRule<'c> {
-    let n = classes.len();
-    let fixed = if rule.has_named_ports() {
-        ConnSet::none()
-    } else {
-        rule.conn_for(None)
-    };
-    let Some(peers) = &rule.peers else {
-        return PreparedRule {
-            rule,
-            classes: BitSet::full(n),
-            addrs: AddrSet::all(),
-            fixed,
+    fn prepare_rule(
+        &mut self,
+        rule: &Rule,
+        policy_ns: &str,
+        ingress: bool,
+        selected: &[usize],
+        ns_cache: &mut FxMap<String, Vec<usize>>,
+    ) -> PreparedRule {
+        let n = self.classes.len();
+        let admits_anyone = match &rule.peers {
+            None => true,
+            Some(peers) => peers.iter().any(|p| {
+                matches!(&p.kind, PeerKind::Pods { pods, namespaces: Some(ns) }
+                    if ns.is_empty() && pods.as_ref().is_none_or(|s| s.is_empty()))
+            }),
         };
-    };
-    let mut set = BitSet::new(n);
-    let mut addrs = AddrSet::default();
-    for peer in peers {
-        match &peer.kind {
-            PeerKind::IpBlock { cidr, except } => {
-                let mut block = AddrSet::from_net(cidr);
-                for e in except {
-                    block = block.difference(&AddrSet::from_net(e));
-                }
-                addrs.union_with(&block);
-            }
-            PeerKind::Pods { pods, namespaces } => {
-                // The namespaces the peer covers; each distinct namespace selector is
-                // evaluated once.
-                let own: Vec<usize>;
-                let in_namespaces: &[usize] = match namespaces {
-                    None => {
-                        own = cluster
-                            .namespaces
-                            .binary_search_by(|ns| ns.name.as_str().cmp(policy_ns))
-                            .ok()
-                            .into_iter()
-                            .collect();
-                        &own
-                    }
-                    Some(sel) => ns_cache.entry(format!("{sel:?}")).or_insert_with(|| {
-                        cluster
-                            .namespaces
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, ns)| sel.matches(&ns.labels))
-                            .map(|(i, _)| i)
-                            .collect()
-                    }),
-                };
-                for &ns in in_namespaces {
-                    for &c in &classes_by_ns[ns] {
-                        if pods.as_ref().is_none_or(|sel| sel.matches(&classes[c].labels)) {
-                            set.insert(c);
+        let (classes, addrs, has_ip_block) = match &rule.peers {
+            None => (BitSet::full(n), AddrSet::all(), false),
+            Some(peers) => {
+                let mut set = BitSet::new(n);
+                let mut addrs = AddrSet::default();
+                let mut has_ip_block = false;
+                for peer in peers {
+                    match &peer.kind {
+                        PeerKind::IpBlock { cidr, except } => {
+                            has_ip_block = true;
+                            let mut block = AddrSet::from_net(cidr);
+                            for e in except {
+                                block = block.difference(&AddrSet::from_net(e));
+                            }
+                            addrs.union_with(&block);
+                        }
+                        PeerKind::Pods { pods, namespaces } => {
+                            // The namespaces the peer covers; each distinct namespace
+                            // selector is evaluated once.
+                            let own: Vec<usize>;
+                            let in_namespaces: &[usize] = match namespaces {
+                                None => {
+                                    own = ns_index(self.cluster, policy_ns).into_iter().collect();
+                                    &own
+                                }
+                                Some(sel) => ns_cache.entry(format!("{sel:?}")).or_insert_with(|| {
+                                    self.cluster
+                                        .namespaces
+                                        .iter()
+                                        .enumerate()
+                                        .filter(|(_, ns)| sel.matches(&ns.labels))
+                                        .map(|(i, _)| i)
+                                        .collect()
+                                }),
+                            };
+                            for &ns in in_namespaces {
+                                for &c in &self.classes_by_ns[ns] {
+                                    if pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c].labels)) {
+                                        set.insert(c);
+                                    }
+                                }
+                            }
                         }
                     }
                 }
+                (set, addrs, has_ip_block)
             }
+        };
+        let external_conn = self.table.intern(rule.conn_for(None));
+        let conn = if rule.has_named_ports() {
+            // Named ports resolve against the destination's port list: the selected
+            // classes for ingress, the peers for egress.
+            let mut lists: Vec<u32> = if ingress {
+                selected.iter().map(|&c| self.class_ports[c]).collect()
+            } else {
+                classes.iter().map(|c| self.class_ports[c]).collect()
+            };
+            lists.sort_unstable();
+            lists.dedup();
+            RuleConn::Named(
+                lists
+                    .into_iter()
+                    .map(|p| {
+                        let conn = rule.conn_for(Some(&self.port_lists[p as usize]));
+                        (p, self.table.intern(conn))
+                    })
+                    .collect(),
+            )
+        } else {
+            RuleConn::Fixed(external_conn)
+        };
+        PreparedRule {
+            classes,
+            addrs,
+            has_ip_block,
+            conn,
+            external_conn,
+            admits_anyone,
         }
     }
-    PreparedRule {
-        rule,
-        classes: set,
-        addrs,
-        fixed,
-    }
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Egress,
+    Ingress,
+}
+
+fn ns_index(cluster: &Cluster, name: &str) -> Option<usize> {
+    cluster
+        .namespaces
+        .binary_search_by(|ns| ns.name.as_str().cmp(name))
+        .ok()
 }
