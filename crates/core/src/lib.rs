@@ -17,6 +17,7 @@ pub mod glossary;
 pub mod intervals;
 pub mod mesh;
 pub mod model;
+pub mod multicluster;
 pub mod netpol;
 pub mod output;
 pub mod parse;
@@ -38,14 +39,26 @@ pub struct Scenario {
     pub cluster: Cluster,
     /// Diagnostics from reading and understanding the input (syntax, types, validation).
     pub diagnostics: Vec<Diagnostic>,
+    /// The member clusters, when the input describes several (docs/multi-cluster-setup.md).
+    pub multicluster: Option<Box<multicluster::MultiScenario>>,
 }
 
 /// Reads files into a scenario. Never fails: broken input becomes diagnostics.
 pub fn load(files: &[SourceFile]) -> Scenario {
     let (raw, mut diagnostics) = parse::parse_files(files);
+    let multi = multicluster::is_multicluster(&raw).then(|| Box::new(multicluster::build(raw.clone())));
     let (cluster, mut more) = model::build(raw);
-    diagnostics.append(&mut more);
-    Scenario { cluster, diagnostics }
+    match &multi {
+        // Reading diagnostics come from each member: the merged model's would report the
+        // same Service of two clusters as a duplicate.
+        Some(m) => diagnostics.extend(m.diagnostics.iter().cloned()),
+        None => diagnostics.append(&mut more),
+    }
+    Scenario {
+        cluster,
+        diagnostics,
+        multicluster: multi,
+    }
 }
 
 impl Scenario {
@@ -94,7 +107,14 @@ impl Scenario {
         all.extend(netpol::ingress_controller::check(&self.cluster));
         all.extend(mesh::analyze(&self.cluster));
         all.extend(cni::plan_scenario(&self.cluster).diagnostics);
+        all.extend(multicluster::kubefed_objects(&self.cluster.objects));
+        if let Some(multi) = &self.multicluster {
+            // Each cluster on its own, plus the checks across them.
+            all = self.diagnostics.clone();
+            all.extend(multi.analyze());
+        }
         all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        all.dedup();
         all
     }
 

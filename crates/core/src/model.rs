@@ -186,6 +186,8 @@ enum Known {
     NetworkPolicy,
     Mesh(crate::mesh::MeshKind),
     Cni(crate::cni::CniKind),
+    /// Read by `multicluster` (Cluster, ServiceExport, KubeFed), not by the model.
+    MultiCluster,
 }
 
 /// What netplay knows of `(group, kind)`: the role and the current apiVersion.
@@ -201,6 +203,9 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => (Known::NetworkPolicy, "networking.k8s.io/v1"),
         ("networking.k8s.io", "Ingress") => (Known::Ingress, "networking.k8s.io/v1"),
         _ => {
+            if let Some(current) = crate::multicluster::classify(group, kind) {
+                return Some((Known::MultiCluster, current));
+            }
             if let Some((cni, current)) = crate::cni::classify(group, kind) {
                 return Some((Known::Cni(cni), current));
             }
@@ -638,6 +643,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             continue;
         };
         if obj.api_version != current
+            && role != Known::MultiCluster
             && !crate::mesh::still_served(&obj.api_version)
             && !crate::cni::still_served(&obj.api_version)
         {
@@ -718,6 +724,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 let order = cluster.objects.len() - 1;
                 crate::mesh::read(&mut cluster.mesh, kind, obj, &namespace, order, &mut diags);
             }
+            Known::MultiCluster => {}
             Known::Cni(kind) => crate::cni::read(&mut cluster.cni, kind, obj, &mut diags),
             Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
