@@ -1,7 +1,10 @@
 //! `netplay`: the command-line front end over netplay-core. It reads files, calls core
 //! and prints; every analysis is core's.
 
+mod cluster;
+mod cluster_diff;
 mod input;
+mod kube_apply;
 mod render;
 mod serve;
 
@@ -79,12 +82,48 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Compare the connections of two inputs; exit 1 when they differ.
+    /// Compare the connections of two inputs (`diff OLD NEW`), or a bundle with the cluster
+    /// (`diff BUNDLE`: server-side dry run against the live objects, as a unified diff with
+    /// managedFields left out and Secret data masked); exit 1 when they differ.
     Diff {
         old: PathBuf,
-        new: PathBuf,
+        new: Option<PathBuf>,
         #[arg(long, short = 'o', value_enum, default_value = "txt")]
         format: ListFormat,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+    },
+    /// Apply a bundle or directory to a cluster as `kubectl apply --server-side` does, in
+    /// install order (namespaces and CRDs, network policies, the rest, custom resources);
+    /// exit 1 when any object failed (after trying every one).
+    Apply {
+        /// A bundle (`netplay bundle`, the web export) or files and directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// The namespace of objects that name none (and of the ApplySet parent).
+        #[arg(long, short = 'n')]
+        namespace: Option<String>,
+        /// `server`: the server checks and merges everything but changes nothing.
+        #[arg(long, value_enum)]
+        dry_run: Option<DryRun>,
+        /// Take over fields that another field manager owns (a 409 conflict otherwise).
+        #[arg(long)]
+        force_conflicts: bool,
+        /// Delete the objects of the ApplySet that the input no longer has (never
+        /// Namespaces or CRDs); needs --applyset.
+        #[arg(long, requires = "applyset")]
+        prune: bool,
+        /// The ApplySet's parent Secret (in -n's namespace), as kubectl's `--applyset=NAME`.
+        #[arg(long)]
+        applyset: Option<String>,
+        /// Apply even to a context whose name contains `prod`.
+        #[arg(long)]
+        yes: bool,
+        /// How long to wait for the bundle's CRDs to become Established, e.g. `30s`, `500ms`.
+        #[arg(long, default_value = "60s", value_parser = parse_duration)]
+        crd_timeout: std::time::Duration,
     },
     /// Serve the playground (the web app) on this machine, e.g. for a workshop offline.
     Serve {
@@ -161,6 +200,40 @@ enum MeshCommand {
         #[arg(long, short = 'o', value_enum, default_value = "txt")]
         format: ReportFormat,
     },
+}
+
+/// Which cluster: kubectl's flags.
+#[derive(clap::Args)]
+struct ClusterArgs {
+    /// The kubeconfig file (default: `KUBECONFIG`, else `~/.kube/config`).
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context (default: the current context).
+    #[arg(long)]
+    context: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DryRun {
+    Server,
+}
+
+/// `500ms`, `30s`, `2m` or a number of seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map_or((s, "s"), |i| s.split_at(i));
+    let n: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 500ms, 30s or 2m"))?;
+    let seconds = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return Err(format!("{s:?}: the unit is ms, s or m")),
+    };
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{s:?}: {e}"))
 }
 
 /// Exit code when no input could be read.
@@ -245,7 +318,18 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(0)
         }
-        Command::Diff { old, new, format } => {
+        Command::Diff {
+            old,
+            new: None,
+            cluster,
+            ..
+        } => cluster_diff::run(&old, cluster.kubeconfig.as_deref(), cluster.context.as_deref()),
+        Command::Diff {
+            old,
+            new: Some(new),
+            format,
+            ..
+        } => {
             let (_, a) = load_paths(std::slice::from_ref(&old))?;
             report_load_diagnostics(&a.diagnostics);
             let (_, b) = load_paths(std::slice::from_ref(&new))?;
@@ -286,6 +370,28 @@ fn run(cli: Cli) -> Result<u8, String> {
             Ok(u8::from(diagnostics::has_errors(&diags)))
         }
         Command::Bundle { paths, output, name } => write_bundle(&paths, &output, name),
+        Command::Apply {
+            paths,
+            cluster,
+            namespace,
+            dry_run,
+            force_conflicts,
+            prune,
+            applyset,
+            yes,
+            crd_timeout,
+        } => kube_apply::run(kube_apply::ApplyArgs {
+            paths,
+            kubeconfig: cluster.kubeconfig,
+            context: cluster.context,
+            namespace,
+            dry_run: dry_run.is_some(),
+            force_conflicts,
+            prune,
+            applyset,
+            yes,
+            crd_timeout,
+        }),
         Command::Mesh { command } => run_mesh(command),
     }
 }

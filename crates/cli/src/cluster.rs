@@ -1,0 +1,322 @@
+//! What `netplay apply`, `diff BUNDLE` and `probe` share: reading a bundle or directory
+//! into Kubernetes objects in install order, choosing the kubeconfig context as kubectl
+//! does, and discovery.
+//!
+//! Secrets never reach the terminal from here: errors name files, kinds and objects, never
+//! kubeconfig credentials.
+
+use crate::input;
+use kube::api::{ApiResource, DynamicObject};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::GroupVersionKind;
+use kube::discovery::{ApiCapabilities, Discovery, Scope};
+use kube::{Api, Client, Config};
+use netplay_core::SourceFile;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The field manager of every apply.
+pub const FIELD_MANAGER: &str = "netplay";
+
+/// One object to put on the cluster.
+#[derive(Clone, Debug)]
+pub struct Object {
+    pub value: Value,
+    pub gvk: GroupVersionKind,
+    pub name: String,
+    /// As written in the file; the target namespace is decided when applying.
+    pub namespace: Option<String>,
+}
+
+impl Object {
+    pub fn api_version(&self) -> &str {
+        self.value["apiVersion"].as_str().unwrap_or_default()
+    }
+
+    /// `Kind.group` as ApplySets write group-kinds (`Deployment.apps`, `ConfigMap`).
+    pub fn group_kind(&self) -> String {
+        group_kind(&self.gvk.group, &self.gvk.kind)
+    }
+}
+
+pub fn group_kind(group: &str, kind: &str) -> String {
+    if group.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}.{group}")
+    }
+}
+
+/// Install phases, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Namespaces and CustomResourceDefinitions, before everything that lives in them.
+    Foundations,
+    /// NetworkPolicies before the workloads they protect, so no pod starts unprotected.
+    NetworkPolicies,
+    /// Everything else in the usual install order (accounts, config, services, workloads).
+    Rest,
+    /// Objects of CRD-defined kinds, once their definitions are Established.
+    CustomResources,
+}
+
+impl Phase {
+    pub fn title(self) -> &'static str {
+        match self {
+            Phase::Foundations => "namespaces and CRDs",
+            Phase::NetworkPolicies => "network policies",
+            Phase::Rest => "other objects",
+            Phase::CustomResources => "custom resources",
+        }
+    }
+}
+
+/// Groups whose kinds Kubernetes itself serves; any other group is a custom resource.
+fn is_builtin_group(group: &str) -> bool {
+    group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
+}
+
+/// The phase of an object and its rank inside the phase (the order Helm and kubectl
+/// users expect: what others refer to first).
+pub fn install_order(o: &Object) -> (Phase, u8) {
+    const REST: &[&str] = &[
+        "ResourceQuota",
+        "LimitRange",
+        "PriorityClass",
+        "ServiceAccount",
+        "Secret",
+        "ConfigMap",
+        "StorageClass",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
+        "Service",
+        "DaemonSet",
+        "Pod",
+        "ReplicaSet",
+        "Deployment",
+        "StatefulSet",
+        "Job",
+        "CronJob",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "IngressClass",
+        "Ingress",
+    ];
+    match o.gvk.kind.as_str() {
+        "Namespace" if o.gvk.group.is_empty() => (Phase::Foundations, 0),
+        "CustomResourceDefinition" => (Phase::Foundations, 1),
+        "NetworkPolicy" => (Phase::NetworkPolicies, 0),
+        kind if is_builtin_group(&o.gvk.group) => {
+            let rank = REST.iter().position(|k| *k == kind).unwrap_or(REST.len());
+            (Phase::Rest, u8::try_from(rank).unwrap_or(u8::MAX))
+        }
+        _ => (Phase::CustomResources, 0),
+    }
+}
+
+/// Reads a bundle (a zip, its checksums verified) or files and directories.
+pub fn read_input(paths: &[PathBuf]) -> Result<Vec<SourceFile>, String> {
+    if let [path] = paths {
+        if is_zip(path) {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+            let bundle =
+                netplay_core::export::read_bundle(&bytes).map_err(|e| format!("refusing {}: {e}", path.display()))?;
+            return Ok(bundle.files);
+        }
+    }
+    let input = input::read_paths(paths);
+    if let Some(p) = input.problems.first() {
+        return Err(p.clone());
+    }
+    if input.files.is_empty() {
+        return Err("no input could be read".to_string());
+    }
+    Ok(input.files)
+}
+
+fn is_zip(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    path.is_file()
+        && std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .is_ok()
+        && magic == *b"PK\x03\x04"
+}
+
+/// Every object of the files, in install order (stable: file order within a rank).
+pub fn objects(files: &[SourceFile]) -> Result<Vec<Object>, String> {
+    use serde::Deserialize;
+    let mut out = Vec::new();
+    for file in files {
+        for (i, doc) in serde_yaml::Deserializer::from_str(&file.text).enumerate() {
+            let source = if i == 0 {
+                file.name.clone()
+            } else {
+                format!("{}#{}", file.name, i + 1)
+            };
+            let yaml = serde_yaml::Value::deserialize(doc).map_err(|e| format!("{source}: not valid YAML: {e}"))?;
+            if yaml.is_null() {
+                continue;
+            }
+            let value = serde_json::to_value(&yaml).map_err(|e| format!("{source}: {e}"))?;
+            let field = |v: &Value, what: &str| {
+                v.as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("{source}: the object has no {what}"))
+            };
+            let api_version = field(&value["apiVersion"], "apiVersion")?;
+            let kind = field(&value["kind"], "kind")?;
+            let name = field(&value["metadata"]["name"], "metadata.name")?;
+            let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
+            out.push(Object {
+                gvk: GroupVersionKind::gvk(group, version, &kind),
+                namespace: value["metadata"]["namespace"].as_str().map(str::to_string),
+                name,
+                value,
+            });
+        }
+    }
+    out.sort_by_key(install_order);
+    Ok(out)
+}
+
+/// A connection to the cluster of one kubeconfig context.
+pub struct Cluster {
+    pub client: Client,
+    pub context: String,
+    pub default_namespace: String,
+}
+
+/// Chooses the context as kubectl does: `--kubeconfig`, else `KUBECONFIG` (a list of
+/// files, merged), else `~/.kube/config`; `--context`, else the current context.
+pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<Cluster, String> {
+    let config = match kubeconfig {
+        Some(path) => Kubeconfig::read_from(path).map_err(|e| format!("{}: {e}", path.display()))?,
+        None => Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig: {e}"))?,
+    };
+    let context = match context {
+        Some(c) => c.to_string(),
+        None => config
+            .current_context
+            .clone()
+            .ok_or("the kubeconfig has no current context: pass --context")?,
+    };
+    if !config.contexts.iter().any(|c| c.name == context) {
+        return Err(format!("the kubeconfig has no context {context:?}"));
+    }
+    let options = KubeConfigOptions {
+        context: Some(context.clone()),
+        ..KubeConfigOptions::default()
+    };
+    let config = Config::from_custom_kubeconfig(config, &options)
+        .await
+        .map_err(|e| format!("context {context:?}: {e}"))?;
+    let default_namespace = config.default_namespace.clone();
+    let client = Client::try_from(config).map_err(|e| format!("context {context:?}: {e}"))?;
+    Ok(Cluster {
+        client,
+        context,
+        default_namespace,
+    })
+}
+
+/// Refuses a context that looks like production unless the user said `--yes`.
+pub fn guard_production(context: &str, yes: bool) -> Result<(), String> {
+    if !yes && context.to_ascii_lowercase().contains("prod") {
+        return Err(format!(
+            "refusing to change context {context:?}: its name says production; pass --yes if you mean it"
+        ));
+    }
+    Ok(())
+}
+
+/// Aggregated discovery, falling back to the legacy endpoints when it fails or finds
+/// nothing (an API server without aggregated discovery answers with no groups).
+pub async fn discover(client: &Client) -> Result<Discovery, String> {
+    match Discovery::new(client.clone()).run_aggregated().await {
+        Ok(d) if d.groups().next().is_some() => Ok(d),
+        _ => Discovery::new(client.clone())
+            .run()
+            .await
+            .map_err(|e| format!("discovery failed: {}", error_text(&e))),
+    }
+}
+
+/// The API of an object's kind, in its namespace; `Err` says why it cannot be had.
+pub fn api_for(
+    cluster: &Cluster,
+    discovery: &Discovery,
+    o: &Object,
+    namespace: Option<&str>,
+) -> Result<(Api<DynamicObject>, ApiResource, Option<String>), String> {
+    let Some((resource, caps)) = discovery.resolve_gvk(&o.gvk) else {
+        return Err(format!(
+            "the server does not serve {} {} (is its CRD installed?)",
+            o.api_version(),
+            o.gvk.kind
+        ));
+    };
+    let ns = target_namespace(cluster, &caps, o, namespace)?;
+    let api = match &ns {
+        Some(ns) => Api::namespaced_with(cluster.client.clone(), ns, &resource),
+        None => Api::all_with(cluster.client.clone(), &resource),
+    };
+    Ok((api, resource, ns))
+}
+
+/// The namespace an object goes to: its own, else `-n`, else the context's. (kubectl
+/// refuses an object whose namespace differs from `-n`; a bundle spans namespaces, so
+/// netplay keeps the object's own.)
+fn target_namespace(
+    cluster: &Cluster,
+    caps: &ApiCapabilities,
+    o: &Object,
+    namespace: Option<&str>,
+) -> Result<Option<String>, String> {
+    if caps.scope == Scope::Cluster {
+        return Ok(None);
+    }
+    match (&o.namespace, namespace) {
+        (Some(own), _) => Ok(Some(own.clone())),
+        (None, Some(flag)) => Ok(Some(flag.to_string())),
+        (None, None) => Ok(Some(cluster.default_namespace.clone())),
+    }
+}
+
+/// An API error as the server worded it; other errors as kube-rs does.
+pub fn error_text(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The status code of an API error.
+pub fn error_code(e: &kube::Error) -> Option<u16> {
+    match e {
+        kube::Error::Api(status) => Some(status.code),
+        _ => None,
+    }
+}
+
+/// `Kind ns/name` or `Kind name`.
+pub fn display_name(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    }
+}
+
+/// A current-thread runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}

@@ -1,0 +1,125 @@
+//! `netplay diff BUNDLE`: what applying would change, as `kubectl diff --server-side`
+//! shows it: each object is applied with a server-side dry run (force, field manager
+//! `netplay`) and compared with the live object. managedFields, resourceVersion and
+//! generation are left out (they change on every write); Secret values are masked.
+
+use crate::cluster::{self, display_name, error_code, error_text, Object, FIELD_MANAGER};
+use kube::api::{Patch, PatchParams};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// Exit 0 without differences, 1 with some; `Err` (exit 2) when the comparison could not
+/// be made at all.
+pub fn run(path: &Path, kubeconfig: Option<&Path>, context: Option<&str>) -> Result<u8, String> {
+    let files = cluster::read_input(&[path.to_path_buf()])?;
+    let objects = cluster::objects(&files)?;
+    let rt = cluster::runtime()?;
+    rt.block_on(async move {
+        let cluster = cluster::connect(kubeconfig, context).await?;
+        let discovery = cluster::discover(&cluster.client).await?;
+        let mut out = String::new();
+        let mut differ = false;
+        let mut failed = false;
+        for o in &objects {
+            match diff_one(&cluster, &discovery, o).await {
+                Ok(Some(text)) => {
+                    differ = true;
+                    out.push_str(&text);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    failed = true;
+                    eprintln!(
+                        "netplay: {}: {e}",
+                        display_name(&o.gvk.kind, o.namespace.as_deref(), &o.name)
+                    );
+                }
+            }
+        }
+        crate::print(&out);
+        if failed {
+            return Err("some objects could not be compared".to_string());
+        }
+        Ok(u8::from(differ))
+    })
+}
+
+async fn diff_one(
+    cluster: &cluster::Cluster,
+    discovery: &kube::discovery::Discovery,
+    o: &Object,
+) -> Result<Option<String>, String> {
+    let (api, _, ns) = cluster::api_for(cluster, discovery, o, None)?;
+    let live = api.get_opt(&o.name).await.map_err(|e| error_text(&e))?;
+    let mut value = o.value.clone();
+    if let Some(ns) = &ns {
+        value["metadata"]["namespace"] = json!(ns);
+    }
+    let params = PatchParams {
+        dry_run: true,
+        force: true,
+        field_manager: Some(FIELD_MANAGER.to_string()),
+        ..PatchParams::default()
+    };
+    let merged = api
+        .patch(&o.name, &params, &Patch::Apply(&value))
+        .await
+        .map_err(|e| match error_code(&e) {
+            Some(code) => format!("the server refused the dry run ({code}): {}", error_text(&e)),
+            None => error_text(&e),
+        })?;
+    let mut before = live.as_ref().map(crate::kube_apply::comparable).unwrap_or(Value::Null);
+    let mut after = crate::kube_apply::comparable(&merged);
+    if o.gvk.kind == "Secret" && o.gvk.group.is_empty() {
+        mask_secret(&mut before, &mut after);
+    }
+    let text = |v: &Value| {
+        if v.is_null() {
+            String::new()
+        } else {
+            serde_yaml::to_string(v).unwrap_or_default()
+        }
+    };
+    let (old, new) = (text(&before), text(&after));
+    if old == new {
+        return Ok(None);
+    }
+    let name = match &ns {
+        Some(ns) => format!("{}.{}.{}.{}", o.gvk.group, o.gvk.kind, ns, o.name),
+        None => format!("{}.{}.{}", o.gvk.group, o.gvk.kind, o.name),
+    };
+    let name = name.trim_start_matches('.');
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    Ok(Some(
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("live/{name}"), &format!("merged/{name}"))
+            .to_string(),
+    ))
+}
+
+/// Replaces Secret values as kubectl diff does: `***` when both sides agree, and
+/// `*** (before)` / `*** (after)` when the value changes, so a diff shows that a key
+/// changed without showing it.
+fn mask_secret(before: &mut Value, after: &mut Value) {
+    for field in ["data", "stringData"] {
+        let old = before
+            .get(field)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let new = after.get(field).and_then(Value::as_object).cloned().unwrap_or_default();
+        if let Some(map) = before.get_mut(field).and_then(Value::as_object_mut) {
+            for (k, v) in map.iter_mut() {
+                let changed = new.get(k) != Some(v);
+                *v = json!(if changed { "*** (before)" } else { "***" });
+            }
+        }
+        if let Some(map) = after.get_mut(field).and_then(Value::as_object_mut) {
+            for (k, v) in map.iter_mut() {
+                let changed = old.get(k) != Some(v);
+                *v = json!(if changed { "*** (after)" } else { "***" });
+            }
+        }
+    }
+}

@@ -1,0 +1,556 @@
+//! `netplay apply`, `netplay diff BUNDLE` and `--prune`, driven as a user would: the real
+//! binary, a generated kubeconfig, and the loopback API server of netplay-testkube
+//! (which implements server-side apply with field managers, CRDs that become Established
+//! after a delay, label-selected lists and deletes, and records every request).
+//!
+//! The input is `inputs/apply/shop`: a Namespace, a CRD and one of its Widgets, a
+//! NetworkPolicy, a Deployment, a Service and a ConfigMap, deliberately in files whose
+//! order is not the install order.
+//!
+//! Every run checks that the kubeconfig's token appears neither on stdout nor on stderr.
+
+use insta::assert_snapshot;
+use netplay_testkube::{Options, TestKube};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const SHOP: &str = "crates/cli/tests/inputs/apply/shop";
+/// The bearer token of every generated kubeconfig; it must never be printed.
+const TOKEN: &str = "s3cr3t-token-never-printed";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "netplay-apply-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A loopback server and a kubeconfig for it (context `test`, or the given name).
+struct Env {
+    kube: TestKube,
+    dir: TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env::with(Options::default(), "test")
+    }
+
+    fn with(options: Options, context: &str) -> Env {
+        let kube = TestKube::start_with(options);
+        let dir = TempDir::new("env");
+        std::fs::write(dir.0.join("kubeconfig"), kube.kubeconfig(context, TOKEN)).expect("kubeconfig");
+        Env { kube, dir }
+    }
+
+    fn kubeconfig(&self) -> String {
+        self.dir.0.join("kubeconfig").display().to_string()
+    }
+
+    /// Runs `netplay ARGS --kubeconfig ...` (no kubeconfig for `bundle`) in the workspace root.
+    fn netplay(&self, args: &[&str]) -> Run {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        if args.first() != Some(&"bundle") {
+            all.push("--kubeconfig".into());
+            all.push(self.kubeconfig());
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
+            .args(&all)
+            .current_dir(workspace_root())
+            .env_remove("KUBECONFIG")
+            .env("HOME", &self.dir.0)
+            .output()
+            .expect("run netplay");
+        let run = Run {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        assert!(
+            !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+            "the token was printed:\n{}",
+            run.transcript()
+        );
+        run
+    }
+
+    /// `PATCH`es the server received: `path?query` of each, in order.
+    fn patches(&self) -> Vec<String> {
+        self.kube
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .map(|r| {
+                let q: Vec<String> = r.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("{}?{}", r.path, q.join("&"))
+            })
+            .collect()
+    }
+}
+
+struct Run {
+    args: Vec<String>,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// `$ netplay ARGS`, the exit code, then stdout and stderr when not empty.
+    fn transcript(&self) -> String {
+        let mut out = format!("$ netplay {}\nexit: {}\n", self.args.join(" "), self.code);
+        for (name, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            if !text.is_empty() {
+                out.push_str(&format!("--- {name}\n{text}"));
+            }
+        }
+        out
+    }
+}
+
+#[test]
+fn apply_creates_in_install_order_waits_for_the_crd_and_a_rerun_changes_nothing() {
+    let env = Env::new();
+    let first = env.netplay(&["apply", SHOP]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    let second = env.netplay(&["apply", SHOP]);
+    assert_eq!(second.code, 0, "{}", second.transcript());
+    assert_snapshot!(format!("{}\n{}", first.transcript(), second.transcript()));
+
+    // Namespaces and CRDs, network policies, the rest in install order, custom resources.
+    let first_patches: Vec<String> = env.patches().into_iter().take(7).collect();
+    assert_eq!(
+        first_patches,
+        [
+            "/api/v1/namespaces/shop?fieldManager=netplay",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com?fieldManager=netplay",
+            "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/web-ingress?fieldManager=netplay",
+            "/api/v1/namespaces/shop/configmaps/web-config?fieldManager=netplay",
+            "/api/v1/namespaces/shop/services/web?fieldManager=netplay",
+            "/apis/apps/v1/namespaces/shop/deployments/web?fieldManager=netplay",
+            "/apis/example.com/v1/namespaces/shop/widgets/gadget?fieldManager=netplay",
+        ]
+    );
+    // Every apply is a server-side apply patch as field manager netplay, without force.
+    for r in env.kube.requests().iter().filter(|r| r.method == "PATCH") {
+        assert_eq!(r.content_type.as_deref(), Some("application/apply-patch+yaml"), "{r:?}");
+        assert_eq!(r.param("force"), None, "{r:?}");
+    }
+    // The token went to the server (so the test above that it is never printed means something).
+    assert!(env
+        .kube
+        .requests()
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some(&format!("Bearer {TOKEN}"))));
+    let widget = env
+        .kube
+        .object("example.com/v1", "Widget", "shop", "gadget")
+        .expect("applied");
+    assert_eq!(widget["spec"]["size"], 3);
+    assert_eq!(widget["metadata"]["managedFields"][0]["manager"], "netplay");
+}
+
+#[test]
+fn a_crd_that_is_not_established_in_time_fails_with_its_custom_resources() {
+    let env = Env::with(
+        Options {
+            crd_established_after: Duration::from_secs(30),
+            ..Options::default()
+        },
+        "test",
+    );
+    let run = env.netplay(&["apply", SHOP, "--crd-timeout", "300ms"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stdout.contains(
+            "failed: CustomResourceDefinition widgets.example.com: not Established after 0.3s (--crd-timeout)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "failed: Widget shop/gadget: the server does not serve example.com/v1 Widget (is its CRD installed?)"
+        ),
+        "{}",
+        run.stdout
+    );
+    // Everything else was applied all the same.
+    assert!(
+        run.stdout
+            .ends_with("5 created, 0 configured, 0 unchanged, 0 pruned, 2 failed\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_failed_object_does_not_stop_the_others_and_a_rerun_converges() {
+    let env = Env::new();
+    env.kube.reject_apply("services", "web", 500);
+    let failed = env.netplay(&["apply", SHOP]);
+    assert_eq!(failed.code, 1, "{}", failed.transcript());
+    assert!(env.kube.object("apps/v1", "Deployment", "shop", "web").is_some());
+    assert!(env.kube.object("v1", "Service", "shop", "web").is_none());
+
+    env.kube.clear_rejects();
+    let rerun = env.netplay(&["apply", SHOP]);
+    assert_eq!(rerun.code, 0, "{}", rerun.transcript());
+    assert!(env.kube.object("v1", "Service", "shop", "web").is_some());
+    assert_snapshot!(format!("{}\n{}", failed.transcript(), rerun.transcript()));
+}
+
+#[test]
+fn a_field_owned_by_another_manager_is_a_conflict_until_forced() {
+    let env = Env::new();
+    env.kube.apply_as(
+        "kubectl-edit",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+    );
+    env.kube.apply_as(
+        "kubectl-edit",
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "web-config", "namespace": "shop"}, "data": {"greeting": "hi"}}),
+    );
+    let refused = env.netplay(&["apply", SHOP]);
+    assert_eq!(refused.code, 1, "{}", refused.transcript());
+    let cm = env
+        .kube
+        .object("v1", "ConfigMap", "shop", "web-config")
+        .expect("exists");
+    assert_eq!(cm["data"]["greeting"], "hi", "a conflict changes nothing");
+
+    let forced = env.netplay(&["apply", SHOP, "--force-conflicts"]);
+    assert_eq!(forced.code, 0, "{}", forced.transcript());
+    let cm = env
+        .kube
+        .object("v1", "ConfigMap", "shop", "web-config")
+        .expect("exists");
+    assert_eq!(cm["data"]["greeting"], "hello");
+    assert_eq!(cm["metadata"]["managedFields"][0]["manager"], "netplay", "{cm}");
+    assert_eq!(
+        env.patches().last().map(|p| p.contains("force=true")),
+        Some(true),
+        "--force-conflicts sends force=true"
+    );
+    assert_snapshot!(format!("{}\n{}", refused.transcript(), forced.transcript()));
+}
+
+#[test]
+fn a_server_dry_run_reports_what_would_happen_and_changes_nothing() {
+    let env = Env::new();
+    let run = env.netplay(&["apply", SHOP, "--dry-run", "server"]);
+    // The objects in the new namespace and the Widget of the new CRD cannot be checked by
+    // the server (neither exists during a dry run): they are reported, not failed.
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert_eq!(env.kube.names(), Vec::<String>::new());
+    assert!(
+        env.patches().iter().all(|p| p.contains("dryRun=All")),
+        "{:?}",
+        env.patches()
+    );
+    assert_snapshot!(run.transcript());
+}
+
+#[test]
+fn a_context_named_like_production_is_refused_without_yes() {
+    let env = Env::with(Options::default(), "prod-eu");
+    let refused = env.netplay(&["apply", SHOP]);
+    assert_eq!(refused.code, 2, "{}", refused.transcript());
+    assert!(env.kube.requests().iter().all(|r| r.method != "PATCH"));
+    let allowed = env.netplay(&["apply", SHOP, "--yes"]);
+    assert_eq!(allowed.code, 0, "{}", allowed.transcript());
+    assert_snapshot!(refused.transcript());
+}
+
+#[test]
+fn aggregated_discovery_is_used_when_served_and_legacy_discovery_otherwise() {
+    for aggregated in [true, false] {
+        let env = Env::with(
+            Options {
+                aggregated_discovery: aggregated,
+                ..Options::default()
+            },
+            "test",
+        );
+        let run = env.netplay(&["apply", SHOP]);
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        let legacy_group_reads = env
+            .kube
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path == "/apis/apps/v1")
+            .count();
+        assert_eq!(legacy_group_reads > 0, !aggregated, "aggregated: {aggregated}");
+    }
+}
+
+/// Writes a bundle of `inputs/apply/shop` into `dir`.
+fn shop_bundle(env: &Env) -> String {
+    let zip = env.dir.0.join("shop.zip").display().to_string();
+    let run = env.netplay(&["bundle", SHOP, "-o", &zip]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    zip
+}
+
+#[test]
+fn a_bundle_applies_like_its_directory_and_is_the_web_export_byte_for_byte() {
+    let env = Env::new();
+    let zip = shop_bundle(&env);
+    // The web app exports `export::bundle(name, files)` with the files named as in the
+    // editor: the paths below the scenario's directory.
+    let mut files = Vec::new();
+    for name in [
+        "00-namespace.yaml",
+        "app.yaml",
+        "crd.yaml",
+        "policy.yaml",
+        "widget.yaml",
+    ] {
+        let text = std::fs::read_to_string(workspace_root().join(SHOP).join(name)).expect("input");
+        files.push(netplay_core::SourceFile::new(name, text));
+    }
+    let web = netplay_core::export::bundle("shop", &files).expect("bundle");
+    assert_eq!(std::fs::read(&zip).expect("zip"), web);
+
+    let run = env.netplay(&["apply", &zip]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(run
+        .stdout
+        .ends_with("7 created, 0 configured, 0 unchanged, 0 pruned, 0 failed\n"));
+}
+
+/// A zip of stored entries, written here so that a test can put anything in it.
+fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for (name, data) in entries {
+        let crc = crc32(data);
+        let offset = out.len() as u32;
+        let header = |sig: u32, central: bool| {
+            let mut h = Vec::new();
+            h.extend(sig.to_le_bytes());
+            if central {
+                h.extend(20u16.to_le_bytes());
+            }
+            h.extend(20u16.to_le_bytes()); // version needed
+            h.extend([0u8; 4]); // flags, method: stored
+            h.extend([0u8; 4]); // time, date
+            h.extend(crc.to_le_bytes());
+            h.extend((data.len() as u32).to_le_bytes());
+            h.extend((data.len() as u32).to_le_bytes());
+            h.extend((name.len() as u16).to_le_bytes());
+            h.extend(0u16.to_le_bytes());
+            if central {
+                h.extend([0u8; 6]); // comment length, disk, internal attributes
+                h.extend(0u32.to_le_bytes());
+                h.extend(offset.to_le_bytes());
+            }
+            h.extend(name.as_bytes());
+            h
+        };
+        out.extend(header(0x0403_4b50, false));
+        out.extend(*data);
+        central.extend(header(0x0201_4b50, true));
+    }
+    let at = out.len() as u32;
+    let size = central.len() as u32;
+    out.extend(central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]);
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend(size.to_le_bytes());
+    out.extend(at.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for b in data {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[test]
+fn a_bundle_whose_checksums_do_not_match_is_refused_before_anything_is_sent() {
+    let env = Env::new();
+    let policy = b"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: evil\n";
+    let manifest = format!(
+        r#"{{"formatVersion":1,"generator":"netplay 0.1.0","scenario":"x","files":[{{"path":"ns.yaml","sha256":"{}","size":{}}}]}}"#,
+        "0".repeat(64),
+        policy.len()
+    );
+    let zip = env.dir.0.join("tampered.zip");
+    std::fs::write(
+        &zip,
+        stored_zip(&[("bundle.json", manifest.as_bytes()), ("ns.yaml", policy)]),
+    )
+    .expect("zip");
+    let run = env.netplay(&["apply", &zip.display().to_string()]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("does not match bundle.json: its sha256 is"),
+        "{}",
+        run.stderr
+    );
+    assert!(env.kube.requests().is_empty());
+}
+
+#[test]
+fn diff_shows_what_apply_would_change_masks_secrets_and_exits_1() {
+    let env = Env::new();
+    let dir = TempDir::new("diff");
+    std::fs::write(
+        dir.0.join("objects.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: default\ndata:\n  greeting: hello\n\
+         ---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: default\nstringData:\n  password: hunter2\n",
+    )
+    .expect("write");
+    let input = dir.0.join("objects.yaml").display().to_string();
+    env.kube.apply_as(
+        "kubectl",
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "web-config", "namespace": "default"}, "data": {"greeting": "hi", "extra": "1"}}),
+    );
+    env.kube.apply_as(
+        "kubectl",
+        json!({"apiVersion": "v1", "kind": "Secret",
+               "metadata": {"name": "db", "namespace": "default"}, "stringData": {"password": "old-password"}}),
+    );
+    let before = env.kube.names();
+    let run = env.netplay(&["diff", &input]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        !run.stdout.contains("hunter2") && !run.stdout.contains("old-password"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("managedFields"), "{}", run.stdout);
+    assert_eq!(env.kube.names(), before, "a diff changes nothing");
+    assert!(env
+        .patches()
+        .iter()
+        .all(|p| p.contains("dryRun=All") && p.contains("force=true")));
+    assert_snapshot!(run.transcript().replace(&input, "objects.yaml"));
+
+    assert_eq!(env.netplay(&["apply", &input, "--force-conflicts"]).code, 0);
+    let same = env.netplay(&["diff", &input]);
+    assert_eq!((same.code, same.stdout.as_str()), (0, ""), "{}", same.transcript());
+}
+
+#[test]
+fn diff_of_two_paths_still_compares_connections() {
+    let env = Env::new();
+    let run = env.netplay(&["diff", SHOP, SHOP]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(env.kube.requests().is_empty());
+}
+
+#[test]
+fn prune_deletes_what_left_the_set_but_never_namespaces_and_dry_run_only_reports() {
+    let env = Env::new();
+    let dir = TempDir::new("prune");
+    let write = |name: &str, text: &str| std::fs::write(dir.0.join(name), text).expect("write");
+    write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n");
+    write(
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: shop\ndata:\n  a: b\n",
+    );
+    write(
+        "np.yaml",
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: shop\nspec:\n  podSelector: {}\n",
+    );
+    let path = dir.0.display().to_string();
+    let prune = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            path.as_str(),
+            "--prune",
+            "--applyset",
+            "shop-set",
+            "-n",
+            "shop",
+        ];
+        args.extend(extra);
+        env.netplay(&args)
+    };
+    let first = prune(&[]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    let parent = env
+        .kube
+        .object("v1", "Secret", "shop", "shop-set")
+        .expect("the ApplySet parent");
+    let id = parent["metadata"]["labels"]["applyset.kubernetes.io/id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    assert_eq!(id, "applyset-eCbpJu342DTReriK-mK0uVKQKWA9wT4R3Kx5t1e6pws-v1");
+    assert_eq!(
+        parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "ConfigMap,Namespace,NetworkPolicy.networking.k8s.io"
+    );
+    let cm = env
+        .kube
+        .object("v1", "ConfigMap", "shop", "web-config")
+        .expect("applied");
+    assert_eq!(cm["metadata"]["labels"]["applyset.kubernetes.io/part-of"], id.as_str());
+
+    // Namespace and ConfigMap leave the input.
+    std::fs::remove_file(dir.0.join("ns.yaml")).expect("rm");
+    std::fs::remove_file(dir.0.join("cm.yaml")).expect("rm");
+    let dry = prune(&["--dry-run", "server"]);
+    assert_eq!(dry.code, 0, "{}", dry.transcript());
+    assert!(
+        env.kube.object("v1", "ConfigMap", "shop", "web-config").is_some(),
+        "a dry run prunes nothing"
+    );
+    let real = prune(&[]);
+    assert_eq!(real.code, 0, "{}", real.transcript());
+    assert!(env.kube.object("v1", "ConfigMap", "shop", "web-config").is_none());
+    assert!(
+        env.kube.object("v1", "Namespace", "", "shop").is_some(),
+        "namespaces are never pruned"
+    );
+    let parent = env.kube.object("v1", "Secret", "shop", "shop-set").expect("parent");
+    assert_eq!(
+        parent["metadata"]["annotations"]["applyset.kubernetes.io/contains-group-kinds"],
+        "NetworkPolicy.networking.k8s.io",
+        "after pruning, the parent lists the kinds of this run"
+    );
+    assert_snapshot!(
+        format!("{}\n{}\n{}", first.transcript(), dry.transcript(), real.transcript()).replace(&path, "DIR")
+    );
+}
