@@ -212,12 +212,16 @@ pub(crate) fn read(kind: CniKind, obj: &RawObject, diags: &mut Vec<Diagnostic>) 
                 ("wireguardMTUV6", Datapath::Wireguard, Family::V6),
             ];
             for (field, datapath, _) in fields {
-                if let Some(m) = number(get(v, &["spec", field])).filter(|&m| m > 0) {
-                    config.mtus.push(MtuSetting {
+                let Some(raw) = get(v, &["spec", field]) else { continue };
+                match number(Some(raw)) {
+                    // 0: Felix detects the MTU itself.
+                    Some(0) => {}
+                    Some(m) => config.mtus.push(MtuSetting {
                         value: m.min(u64::from(u32::MAX)) as u32,
                         datapath: Some(datapath),
                         path: to_path(&["spec", field]),
-                    });
+                    }),
+                    None => problems.push((to_path(&["spec", field]), "not a number".into())),
                 }
             }
             if truthy(get(v, &["spec", "wireguardEnabled"])) {
@@ -235,7 +239,7 @@ pub(crate) fn read(kind: CniKind, obj: &RawObject, diags: &mut Vec<Diagnostic>) 
                 ),
             )
             .at(&obj.locate(&path))
-            .resource(obj.resource()),
+            .resource(config.source.resource()),
         );
     }
     Some(config)

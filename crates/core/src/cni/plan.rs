@@ -145,8 +145,15 @@ pub fn count(n: u128) -> String {
     if n == u128::MAX {
         return "2^128".into();
     }
-    if n > (1 << 32) && n.is_power_of_two() {
-        return format!("2^{}", n.trailing_zeros());
+    if n > (1 << 32) {
+        // IPv6 counts: exact powers of two, or a power of two less the reserved addresses.
+        for less in 0..=3u128 {
+            if let Some(p) = n.checked_add(less).filter(|p| p.is_power_of_two()) {
+                let power = format!("2^{}", p.trailing_zeros());
+                return if less == 0 { power } else { format!("{power} - {less}") };
+            }
+        }
+        return format!("≈2^{}", 127 - n.leading_zeros());
     }
     let digits = n.to_string();
     let mut out = String::new();
@@ -487,7 +494,9 @@ pub fn compute(plan: &AddressPlan, services: &[ServiceFamilies]) -> PlanReport {
         });
         let max_nodes = node_subnet_hosts.map_or(nodes_by_ranges, |h| h.min(nodes_by_ranges));
         if let (Some(hosts), Some(first)) = (node_subnet_hosts, node_subnets.first()) {
-            if hosts > nodes_by_ranges && pods_per_node > 0 {
+            // IPv6 node subnets are /64s with more addresses than any cluster has nodes:
+            // comparing them says nothing.
+            if family == Family::V4 && hosts > nodes_by_ranges && pods_per_node > 0 {
                 diags.push(
                     Diagnostic::new(
                         "NP3011",
@@ -583,12 +592,17 @@ pub fn compute(plan: &AddressPlan, services: &[ServiceFamilies]) -> PlanReport {
             } else {
                 &[]
             };
-            let policy = svc.ip_family_policy.as_deref().unwrap_or("not set (SingleStack)");
+            let policy = svc
+                .ip_family_policy
+                .as_deref()
+                .map_or("no ipFamilyPolicy, so SingleStack".to_string(), |p| {
+                    format!("ipFamilyPolicy {p}")
+                });
             diags.push(
                 Diagnostic::new(
                     "NP3005",
                     format!(
-                        "Service {}/{} is single-stack (ipFamilyPolicy {policy}) in the dual-stack plan {}: it gets only {family}, clients of the other family cannot reach it",
+                        "Service {}/{} is single-stack ({policy}) in the dual-stack plan {}: it gets only {family}, clients of the other family cannot reach it",
                         svc.namespace, svc.name, plan.name
                     ),
                 )

@@ -1,0 +1,208 @@
+//! Address planning, documented by example: tests/plans/<name>/ (see its README.md).
+//!
+//! Every scenario's computed table and diagnostics are compared with `expected.txt`; a
+//! directory named after a code must report it, `guard-*` and `mtu-*` directories must
+//! report no error or warning. The numbers the READMEs work out by hand are asserted
+//! again below, computed from the plan fields rather than read from the output.
+
+use netplay_core::cni::plan::{compute, FamilyReport};
+use netplay_core::cni::{AddressPlan, AddressPlanSpec, Family, MaskSizes};
+use netplay_core::{load, Scenario, Severity, SourceFile};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/plans")
+}
+
+fn scenario_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root())
+        .expect("tests/plans exists")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 20, "tests/plans lost scenarios: {}", dirs.len());
+    dirs
+}
+
+fn load_dir(dir: &Path) -> Scenario {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("readable directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    let sources: Vec<SourceFile> = files
+        .iter()
+        .map(|p| {
+            let name = p.file_name().expect("file name").to_string_lossy();
+            SourceFile::new(name, std::fs::read_to_string(p).expect("readable file"))
+        })
+        .collect();
+    load(&sources)
+}
+
+/// The plan output plus every diagnostic (reading and planning) of a scenario.
+fn render(scenario: &Scenario) -> String {
+    let outcome = scenario.plan();
+    let mut out = outcome.to_text();
+    out.push_str("\ndiagnostics:\n");
+    let mut diags = scenario.diagnostics.clone();
+    diags.extend(outcome.diagnostics);
+    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    for d in &diags {
+        out.push_str(&format!("  {d}\n"));
+    }
+    out
+}
+
+#[test]
+fn every_scenario_matches_its_expected_output() {
+    let bless = std::env::var_os("NETPLAY_BLESS").is_some();
+    let mut failures = Vec::new();
+    for dir in scenario_dirs() {
+        let name = dir.file_name().expect("name").to_string_lossy().into_owned();
+        let scenario = load_dir(&dir);
+        let got = render(&scenario);
+        let expected_path = dir.join("expected.txt");
+        if bless {
+            std::fs::write(&expected_path, &got).expect("writable expected.txt");
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if got != expected {
+            failures.push(format!(
+                "{name}: output differs\n--- expected\n{expected}--- got\n{got}"
+            ));
+        }
+        let outcome = scenario.plan();
+        let mut all = scenario.diagnostics.clone();
+        all.extend(outcome.diagnostics.iter().cloned());
+        if let Some(code) = name.split('-').next().filter(|c| c.starts_with("np")) {
+            let code = code.to_ascii_uppercase();
+            if !all.iter().any(|d| d.code == code) {
+                failures.push(format!("{name}: {code} not reported"));
+            }
+        } else {
+            for d in all.iter().filter(|d| d.severity != Severity::Info) {
+                failures.push(format!("{name}: a valid plan reports {d}"));
+            }
+        }
+        assert!(!outcome.plans.is_empty(), "{name}: no AddressPlan read");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn family(report: &netplay_core::cni::PlanReport, f: Family) -> &FamilyReport {
+    report
+        .families
+        .iter()
+        .find(|r| r.family == f)
+        .unwrap_or_else(|| panic!("no {f} in {}", report.name))
+}
+
+fn plan_of(dir: &str) -> netplay_core::cni::PlanReport {
+    let outcome = load_dir(&root().join(dir)).plan();
+    outcome.plans.into_iter().next().expect("one plan")
+}
+
+#[test]
+fn flannel_numbers_worked_by_hand() {
+    let r = plan_of("guard-ipv4-flannel");
+    let v4 = family(&r, Family::V4);
+    // A /24 has 256 addresses; host-local loses 3; max-pods 110 is smaller.
+    assert_eq!(v4.node_range_addresses, 1 << (32 - 24));
+    assert_eq!(v4.pods_per_node, 110);
+    // 2^(24-16) ranges, but a /24 node subnet has 256 - 2 hosts.
+    assert_eq!(v4.node_ranges, 1 << (24 - 16));
+    assert_eq!(v4.max_nodes, 256 - 2);
+    assert_eq!(v4.wasted, (1 << 16) - 254 * 110);
+    assert_eq!(r.mtu.pod_mtu, 1500 - (20 + 8 + 8 + 14));
+}
+
+#[test]
+fn calico_nodes_borrow_blocks() {
+    let r = plan_of("guard-calico-blocks");
+    let v4 = family(&r, Family::V4);
+    let blocks = 1u128 << (26 - 16);
+    let blocks_per_node = 110u128.div_ceil(64);
+    assert_eq!(v4.node_ranges, blocks);
+    assert_eq!(v4.max_nodes, blocks / blocks_per_node);
+    assert_eq!(v4.wasted, (1 << 16) - (blocks / blocks_per_node) * 110);
+}
+
+#[test]
+fn ipv6_ranges_at_the_node_ipam_limit() {
+    let r = plan_of("guard-dual-stack-cilium");
+    assert!(r.dual_stack);
+    let v6 = family(&r, Family::V6);
+    assert_eq!(v6.node_ranges, 1 << 16);
+    assert_eq!(v6.node_range_addresses, 1 << (128 - 120));
+    let v4 = family(&r, Family::V4);
+    // 256 ranges, but the /24 node subnet has only 254 hosts.
+    assert_eq!(v4.node_subnet_hosts, Some(256 - 2));
+    assert_eq!(v4.max_nodes, 254);
+}
+
+#[test]
+fn mtu_per_datapath_and_underlay() {
+    for (dir, expected) in [
+        ("mtu-direct", 1500),
+        ("mtu-vxlan-ipv6-underlay", 1500 - 70),
+        ("mtu-geneve", 1500 - 50),
+        ("mtu-ipip", 1480 - 20),
+        ("mtu-wireguard-dual-stack", 1500 - 80),
+        ("mtu-ipsec", 9001 - 57),
+    ] {
+        assert_eq!(plan_of(dir).mtu.pod_mtu, expected, "{dir}");
+    }
+}
+
+/// A plan built in code, as the web form and the multi-cluster module do.
+fn spec(pods: &[&str], mask_v4: u8) -> AddressPlanSpec {
+    AddressPlanSpec {
+        pod_cidrs: pods.iter().map(|s| s.to_string()).collect(),
+        node_pod_mask_size: MaskSizes {
+            ipv4: Some(mask_v4),
+            ipv6: None,
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn plans_of_two_clusters_are_checked_against_each_other() {
+    let east = AddressPlan::from_spec("east", spec(&["10.244.0.0/16"], 24));
+    let west = AddressPlan::from_spec("west", spec(&["10.244.128.0/17"], 24));
+    let apart = AddressPlan::from_spec("apart", spec(&["10.245.0.0/16"], 24));
+    let diags = netplay_core::cni::check_plans(&[&east, &west, &apart]);
+    let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["NP3008"], "{diags:?}");
+    assert!(diags[0].message.contains("west") && diags[0].message.contains("east"));
+    // The same cluster twice is not an overlap between clusters.
+    let again = AddressPlan::from_spec("east", spec(&["10.244.0.0/16"], 24));
+    assert!(netplay_core::cni::check_plans(&[&east, &again]).is_empty());
+}
+
+#[test]
+fn never_panics_on_extreme_plans() {
+    for pods in [
+        ["::/0"].as_slice(),
+        &["0.0.0.0/0"],
+        &["10.0.0.0/32"],
+        &["fd00::/128", "10.0.0.0/8"],
+    ] {
+        for mask in [0u8, 8, 32, 64, 128, 255] {
+            let mut s = spec(pods, mask);
+            s.node_pod_mask_size.ipv6 = Some(mask);
+            s.underlay_mtu = Some(0);
+            s.pod_mtu = Some(u32::MAX);
+            s.max_pods_per_node = Some(u32::MAX);
+            for cni in ["cilium", "calico", "flannel", "other", "?"] {
+                s.cni = Some(cni.into());
+                let r = compute(&AddressPlan::from_spec("x", s.clone()), &[]);
+                let _ = r.rows();
+                let _ = r.to_string();
+            }
+        }
+    }
+}
