@@ -112,6 +112,8 @@ pub fn run(args: ApplyArgs) -> Result<u8, String> {
         let mut applied_keys = BTreeSet::new();
         let mut notes = Vec::new();
         let mut parent_written = applyset.is_none();
+        // What the parent listed before this run: the kinds and namespaces to prune in.
+        let mut previous = Previous::default();
         let crd_names: Vec<String> = objects
             .iter()
             .filter(|o| o.gvk.kind == "CustomResourceDefinition")
@@ -132,7 +134,7 @@ pub fn run(args: ApplyArgs) -> Result<u8, String> {
             }
             if phase > Phase::Foundations && !parent_written {
                 parent_written = true;
-                write_parent(&cluster, applyset.as_ref(), &objects, &args, &mut notes).await?;
+                previous = write_parent(&cluster, applyset.as_ref(), &objects, &args, &mut notes).await?;
             }
             if phase == Phase::CustomResources && !crd_names.is_empty() && !args.dry_run {
                 discovery = cluster::discover(&cluster.client).await?;
@@ -159,7 +161,7 @@ pub fn run(args: ApplyArgs) -> Result<u8, String> {
             }
         }
         if !parent_written {
-            write_parent(&cluster, applyset.as_ref(), &objects, &args, &mut notes).await?;
+            previous = write_parent(&cluster, applyset.as_ref(), &objects, &args, &mut notes).await?;
         }
         let failed = rows.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
         if let Some(set) = &applyset {
@@ -167,8 +169,16 @@ pub fn run(args: ApplyArgs) -> Result<u8, String> {
                 notes.push("nothing was pruned: some objects failed to apply".to_string());
             } else {
                 let discovery = cluster::discover(&cluster.client).await?;
-                set.prune(&cluster, &discovery, &applied_keys, args.dry_run, &mut rows)
-                    .await;
+                set.prune(
+                    &cluster,
+                    &discovery,
+                    &previous,
+                    &objects,
+                    &applied_keys,
+                    args.dry_run,
+                    &mut rows,
+                )
+                .await;
                 set.update_parent(&cluster, &objects, args.namespace.as_deref(), false, args.dry_run)
                     .await?;
             }
@@ -188,18 +198,27 @@ async fn write_parent(
     objects: &[Object],
     args: &ApplyArgs,
     notes: &mut Vec<String>,
-) -> Result<(), String> {
-    let Some(set) = applyset else { return Ok(()) };
+) -> Result<Previous, String> {
+    let Some(set) = applyset else {
+        return Ok(Previous::default());
+    };
     match set
         .update_parent(cluster, objects, args.namespace.as_deref(), true, args.dry_run)
         .await
     {
         Err(e) if args.dry_run => {
             notes.push(e);
-            Ok(())
+            Ok(Previous::default())
         }
         other => other,
     }
+}
+
+/// The group-kinds and additional namespaces an ApplySet parent listed before this run.
+#[derive(Default)]
+struct Previous {
+    kinds: BTreeSet<String>,
+    namespaces: BTreeSet<String>,
 }
 
 /// In a dry run, an object whose namespace or CRD the same run would create cannot be
@@ -476,7 +495,7 @@ impl ApplySet {
         namespace_flag: Option<&str>,
         superset: bool,
         dry_run: bool,
-    ) -> Result<(), String> {
+    ) -> Result<Previous, String> {
         let api = self.parent_api(cluster);
         let live = api.get_opt(&self.name).await.map_err(|e| {
             format!(
@@ -509,6 +528,17 @@ impl ApplySet {
                 ));
             }
         }
+        // A set kubectl made keeps kubectl's tooling, so that kubectl goes on managing it
+        // (kubectl refuses a parent whose tooling names another tool).
+        let tooling = annotation(TOOLING)
+            .into_iter()
+            .next()
+            .filter(|t| t.starts_with("kubectl/"))
+            .unwrap_or_else(|| format!("netplay/{}", env!("CARGO_PKG_VERSION")));
+        let previous = Previous {
+            kinds: annotation(CONTAINS_GROUP_KINDS),
+            namespaces: annotation(ADDITIONAL_NAMESPACES),
+        };
         let mut kinds: BTreeSet<String> = objects.iter().map(Object::group_kind).collect();
         let mut namespaces: BTreeSet<String> = objects
             .iter()
@@ -516,8 +546,8 @@ impl ApplySet {
             .filter(|ns| *ns != self.namespace)
             .collect();
         if superset {
-            kinds.extend(annotation(CONTAINS_GROUP_KINDS));
-            namespaces.extend(annotation(ADDITIONAL_NAMESPACES));
+            kinds.extend(previous.kinds.iter().cloned());
+            namespaces.extend(previous.namespaces.iter().cloned());
         }
         let join = |s: BTreeSet<String>| s.into_iter().collect::<Vec<_>>().join(",");
         let parent = json!({
@@ -528,7 +558,7 @@ impl ApplySet {
                 "namespace": self.namespace,
                 "labels": { ID_LABEL: self.id },
                 "annotations": {
-                    TOOLING: format!("netplay/{}", env!("CARGO_PKG_VERSION")),
+                    TOOLING: tooling,
                     CONTAINS_GROUP_KINDS: join(kinds),
                     ADDITIONAL_NAMESPACES: join(namespaces),
                 }
@@ -550,35 +580,30 @@ impl ApplySet {
                     error_text(&e)
                 )
             })?;
-        Ok(())
+        Ok(previous)
     }
 
-    /// Deletes the members of the set that this run did not apply, in every group-kind
-    /// and namespace the parent lists. Namespaces and CRDs are never pruned.
+    /// Deletes the members of the set that this run did not apply. As kubectl does, it
+    /// looks in the group-kinds the parent listed before this run (a kind new in this run
+    /// has no members left from before) and in the parent's namespace, the namespaces
+    /// listed before and this run's. Namespaces and CRDs are never pruned.
+    #[allow(clippy::too_many_arguments)]
     async fn prune(
         &self,
         cluster: &Cluster,
         discovery: &Discovery,
+        previous: &Previous,
+        objects: &[Object],
         applied: &BTreeSet<Key>,
         dry_run: bool,
         rows: &mut Vec<Row>,
     ) {
-        let api = self.parent_api(cluster);
-        let Ok(Some(parent)) = api.get_opt(&self.name).await else {
-            return;
-        };
-        let annotations = parent.metadata.annotations.unwrap_or_default();
-        let list = |key: &str| -> Vec<String> {
-            annotations
-                .get(key)
-                .map(|v| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect())
-                .unwrap_or_default()
-        };
-        let mut namespaces = vec![self.namespace.clone()];
-        namespaces.extend(list(ADDITIONAL_NAMESPACES));
+        let mut namespaces: BTreeSet<String> = previous.namespaces.clone();
+        namespaces.insert(self.namespace.clone());
+        namespaces.extend(objects.iter().filter_map(|o| o.namespace.clone()));
         let selector = ListParams::default().labels(&format!("{PART_OF}={}", self.id));
-        for group_kind in list(CONTAINS_GROUP_KINDS) {
-            let (kind, group) = group_kind.split_once('.').unwrap_or((&group_kind, ""));
+        for group_kind in &previous.kinds {
+            let (kind, group) = group_kind.split_once('.').unwrap_or((group_kind, ""));
             if (kind == "Namespace" && group.is_empty()) || kind == "CustomResourceDefinition" {
                 continue;
             }

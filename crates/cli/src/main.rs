@@ -5,6 +5,7 @@ mod cluster;
 mod cluster_diff;
 mod input;
 mod kube_apply;
+mod multicluster;
 mod render;
 mod serve;
 
@@ -155,6 +156,11 @@ enum Command {
         /// The scenario's name in bundle.json (default: the last component of the first path).
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Multi-cluster service discovery (MCS API, Istio multi-primary, Cilium ClusterMesh).
+    Multicluster {
+        #[command(subcommand)]
+        command: multicluster::MulticlusterCommand,
     },
     /// Simulate requests through the service mesh (Istio, Gateway API).
     Mesh {
@@ -393,6 +399,15 @@ fn run(cli: Cli) -> Result<u8, String> {
             crd_timeout,
         }),
         Command::Mesh { command } => run_mesh(command),
+        Command::Multicluster { command } => {
+            let (out, code) = multicluster::run(command, |paths| {
+                let (_, scenario) = load_paths(paths)?;
+                report_load_diagnostics(&scenario.diagnostics);
+                Ok(scenario)
+            })?;
+            print(&out);
+            Ok(code)
+        }
     }
 }
 

@@ -1,0 +1,360 @@
+//! `netplay apply --prune` and `kubectl apply --server-side --prune --applyset` (v1.32,
+//! `KUBECTL_APPLYSET=true`, `--validate=false`) run against two fresh loopback API servers
+//! (netplay-testkube) with the same objects; their request logs must agree where the
+//! protocol says they should.
+//!
+//! What is compared, after normalising (see `normalise`):
+//! - every server-side apply PATCH: path, query, content type and body (as JSON);
+//! - the ApplySet parent's labels and annotations, before and after pruning;
+//! - the label-selected LISTs of pruning and the DELETEs they lead to.
+//!
+//! Deliberate differences, normalised away or left out:
+//! - the field manager is `netplay`, not `kubectl` (each tool owns what it applied; equal
+//!   values are shared, not conflicting);
+//! - kubectl sends `force=false` and `fieldValidation=Ignore` (`--validate=false`);
+//!   netplay leaves both out, which the server reads as no force and its default
+//!   validation;
+//! - the tooling annotation is `netplay/VERSION` on a set netplay makes (kubectl refuses
+//!   to manage such a set; netplay keeps `kubectl/VERSION` on a set kubectl made, so the
+//!   two take turns on it: see the second test);
+//! - netplay writes the parent with `force=true` (kubectl without): the parent's
+//!   annotations must follow the set whoever last changed it, and kubectl's field
+//!   manager owns them after a kubectl run;
+//! - netplay GETs each object before applying it (to report created / configured /
+//!   unchanged) and uses its own discovery requests; GETs are not compared;
+//! - the order of the PATCHes: kubectl applies in file order, netplay in install order;
+//! - kubectl deletes with a DeleteOptions body of its own; the DELETE paths are compared.
+//!
+//! Skipped (with a message) when `kubectl` is not installed.
+
+use netplay_testkube::TestKube;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TOKEN: &str = "compare-token";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn kubectl() -> Option<PathBuf> {
+    let path = std::env::var_os("KUBECTL").map_or_else(|| PathBuf::from("/usr/bin/kubectl"), PathBuf::from);
+    path.exists().then_some(path)
+}
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("netplay-kubectl-compare-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A server with namespace `shop` already there (an ApplySet parent needs its namespace).
+fn server() -> TestKube {
+    let kube = TestKube::start();
+    kube.apply_as(
+        "setup",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+    );
+    kube
+}
+
+fn write_objects(dir: &Path, with_configmap: bool) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("objects dir");
+    let files: &[(&str, &str)] = &[
+        (
+            "policy.yaml",
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: web-ingress\n  namespace: shop\n\
+             spec:\n  podSelector:\n    matchLabels:\n      app: web\n  ingress:\n  - ports:\n    - port: 80\n",
+        ),
+        (
+            "web.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  replicas: 2\n\
+             \x20 selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n\
+             \x20   spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n---\n\
+             apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  selector:\n    app: web\n\
+             \x20 ports:\n  - port: 80\n",
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).expect("write");
+    }
+    if with_configmap {
+        std::fs::write(
+            dir.join("config.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: shop\ndata:\n  greeting: hello\n",
+        )
+        .expect("write");
+    }
+}
+
+fn run(program: &Path, args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(program)
+        .args(args)
+        .envs(envs.iter().copied())
+        .env_remove("KUBECONFIG")
+        .current_dir(workspace_root())
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The requests that the protocol fixes, each as one comparable JSON value.
+fn normalise(kube: &TestKube) -> Vec<Value> {
+    let mut out = Vec::new();
+    for r in kube.requests() {
+        let query: Vec<(String, String)> = {
+            let mut q: Vec<(String, String)> = r
+                .query
+                .iter()
+                .filter(|(k, v)| {
+                    let parent = r.path.contains("/secrets/");
+                    !(k == "force" && (v == "false" || parent)) && k != "fieldValidation"
+                })
+                .map(|(k, v)| match k.as_str() {
+                    "fieldManager" => (k.clone(), "MANAGER".to_string()),
+                    _ => (k.clone(), v.clone()),
+                })
+                .collect();
+            q.sort();
+            q
+        };
+        match r.method.as_str() {
+            "PATCH" => {
+                let mut body: Value = serde_json::from_str(&r.body).unwrap_or(Value::String(r.body.clone()));
+                // Go writes an unset creationTimestamp as null; the server ignores it.
+                if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+                    if meta.get("creationTimestamp") == Some(&Value::Null) {
+                        meta.remove("creationTimestamp");
+                    }
+                }
+                if let Some(tooling) = body
+                    .pointer_mut("/metadata/annotations")
+                    .and_then(Value::as_object_mut)
+                    .and_then(|a| a.get_mut("applyset.kubernetes.io/tooling"))
+                {
+                    *tooling = json!(tooling
+                        .as_str()
+                        .and_then(|t| t.split('/').next())
+                        .map(|_| "TOOL/VERSION"));
+                }
+                out.push(json!({"method": "PATCH", "path": r.path, "query": query,
+                                "contentType": r.content_type, "body": body}));
+            }
+            "GET" if r.param("labelSelector").is_some() => {
+                out.push(json!({"method": "LIST", "path": r.path, "query": query}));
+            }
+            "DELETE" => out.push(json!({"method": "DELETE", "path": r.path})),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// PATCHes of members sorted (the tools apply in different orders), everything else in
+/// the order sent.
+fn canonical(log: Vec<Value>) -> Vec<Value> {
+    let is_parent = |v: &Value| v["path"].as_str().is_some_and(|p| p.contains("/secrets/"));
+    let mut members: Vec<Value> = log
+        .iter()
+        .filter(|v| v["method"] == "PATCH" && !is_parent(v))
+        .cloned()
+        .collect();
+    members.sort_by_key(|v| v.to_string());
+    let mut rest: Vec<Value> = log
+        .into_iter()
+        .filter(|v| !(v["method"] == "PATCH" && !is_parent(v)))
+        .collect();
+    // LISTs of pruning in a canonical order too (kubectl walks a map).
+    rest.sort_by_key(|v| {
+        (
+            match v["method"].as_str() {
+                Some("PATCH") => 0,
+                Some("LIST") => 1,
+                _ => 2,
+            },
+            v.to_string(),
+        )
+    });
+    let mut out = members;
+    out.extend(rest);
+    out
+}
+
+#[test]
+fn netplay_and_kubectl_send_the_same_applyset_requests() {
+    let Some(kubectl) = kubectl() else {
+        eprintln!("skipped: kubectl is not installed (set KUBECTL to its path)");
+        return;
+    };
+    let dir = TempDir::new("run");
+    let objects = dir.0.join("objects");
+    let objects_arg = objects.display().to_string();
+    let cache = dir.0.join("cache").display().to_string();
+    let (k_server, n_server) = (server(), server());
+    let k_config = dir.0.join("kubectl.kubeconfig");
+    let n_config = dir.0.join("netplay.kubeconfig");
+    std::fs::write(&k_config, k_server.kubeconfig("compare", TOKEN)).expect("kubeconfig");
+    std::fs::write(&n_config, n_server.kubeconfig("compare", TOKEN)).expect("kubeconfig");
+    let (k_config, n_config) = (k_config.display().to_string(), n_config.display().to_string());
+    let mut logs = Vec::new();
+    // First with the ConfigMap, then without it: the second run prunes it.
+    for with_configmap in [true, false] {
+        write_objects(&objects, with_configmap);
+        k_server.clear_requests();
+        n_server.clear_requests();
+        let (code, out, err) = run(
+            &kubectl,
+            &[
+                "apply",
+                "--server-side",
+                "--validate=false",
+                "--prune",
+                "--applyset=shop-set",
+                "-n",
+                "shop",
+                "-R",
+                "-f",
+                &objects_arg,
+                "--kubeconfig",
+                &k_config,
+                "--cache-dir",
+                &cache,
+            ],
+            &[("KUBECTL_APPLYSET", "true"), ("HOME", dir.0.to_str().unwrap_or("/tmp"))],
+        );
+        assert_eq!(code, 0, "kubectl:\n{out}\n{err}");
+        let (code, out, err) = run(
+            Path::new(env!("CARGO_BIN_EXE_netplay")),
+            &[
+                "apply",
+                &objects_arg,
+                "--prune",
+                "--applyset",
+                "shop-set",
+                "-n",
+                "shop",
+                "--kubeconfig",
+                &n_config,
+            ],
+            &[],
+        );
+        assert_eq!(code, 0, "netplay:\n{out}\n{err}");
+        logs.push((canonical(normalise(&k_server)), canonical(normalise(&n_server))));
+    }
+    for (run, (k, n)) in logs.iter().enumerate() {
+        let pretty = |v: &Vec<Value>| serde_json::to_string_pretty(v).unwrap_or_default();
+        assert_eq!(
+            pretty(n),
+            pretty(k),
+            "run {}: netplay (left) and kubectl (right) differ",
+            run + 1
+        );
+    }
+    // The comparison covers pruning: the second run lists the set's members and deletes
+    // the ConfigMap.
+    let (kubectl_second, _) = &logs[1];
+    assert!(
+        kubectl_second.iter().any(|v| v["method"] == "LIST"),
+        "{kubectl_second:?}"
+    );
+    assert!(
+        kubectl_second
+            .iter()
+            .any(|v| v["method"] == "DELETE" && v["path"] == "/api/v1/namespaces/shop/configmaps/web-config"),
+        "{kubectl_second:?}"
+    );
+    // And both servers hold the same set in the end.
+    assert_eq!(n_server.names(), k_server.names());
+    assert!(n_server.object("v1", "ConfigMap", "shop", "web-config").is_none());
+}
+
+#[test]
+fn netplay_and_kubectl_take_turns_managing_one_applyset() {
+    let Some(kubectl) = kubectl() else {
+        eprintln!("skipped: kubectl is not installed (set KUBECTL to its path)");
+        return;
+    };
+    let dir = TempDir::new("turns");
+    let objects = dir.0.join("objects");
+    let objects_arg = objects.display().to_string();
+    let cache = dir.0.join("cache").display().to_string();
+    let kube = server();
+    let config = dir.0.join("kubeconfig");
+    std::fs::write(&config, kube.kubeconfig("compare", TOKEN)).expect("kubeconfig");
+    let config = config.display().to_string();
+    let home = dir.0.display().to_string();
+    let kubectl_apply = || {
+        run(
+            &kubectl,
+            &[
+                "apply",
+                "--server-side",
+                "--validate=false",
+                "--prune",
+                "--applyset=shop-set",
+                "-n",
+                "shop",
+                "-R",
+                "-f",
+                &objects_arg,
+                "--kubeconfig",
+                &config,
+                "--cache-dir",
+                &cache,
+            ],
+            &[("KUBECTL_APPLYSET", "true"), ("HOME", &home)],
+        )
+    };
+    let netplay_apply = || {
+        run(
+            Path::new(env!("CARGO_BIN_EXE_netplay")),
+            &[
+                "apply",
+                &objects_arg,
+                "--prune",
+                "--applyset",
+                "shop-set",
+                "-n",
+                "shop",
+                "--kubeconfig",
+                &config,
+            ],
+            &[],
+        )
+    };
+    let configmap = || kube.object("v1", "ConfigMap", "shop", "web-config").is_some();
+
+    // kubectl makes the set, netplay prunes from it, kubectl prunes what netplay added.
+    write_objects(&objects, true);
+    let (code, out, err) = kubectl_apply();
+    assert_eq!(code, 0, "kubectl:\n{out}\n{err}");
+    write_objects(&objects, false);
+    let (code, out, err) = netplay_apply();
+    assert_eq!(code, 0, "netplay after kubectl:\n{out}\n{err}");
+    assert!(!configmap(), "netplay pruned what kubectl applied");
+    write_objects(&objects, true);
+    let (code, out, err) = netplay_apply();
+    assert_eq!(code, 0, "netplay:\n{out}\n{err}");
+    assert!(configmap());
+    write_objects(&objects, false);
+    let (code, out, err) = kubectl_apply();
+    assert_eq!(code, 0, "kubectl after netplay:\n{out}\n{err}");
+    assert!(!configmap(), "kubectl pruned what netplay applied");
+}
