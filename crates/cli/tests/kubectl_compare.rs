@@ -179,7 +179,7 @@ fn canonical(log: Vec<Value>) -> Vec<Value> {
     members.sort_by_key(|v| v.to_string());
     let mut rest: Vec<Value> = log
         .into_iter()
-        .filter(|v| !(v["method"] == "PATCH" && !is_parent(v)))
+        .filter(|v| v["method"] != "PATCH" || is_parent(v))
         .collect();
     // LISTs of pruning in a canonical order too (kubectl walks a map).
     rest.sort_by_key(|v| {
