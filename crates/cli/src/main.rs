@@ -6,6 +6,7 @@ mod cluster_diff;
 mod input;
 mod kube_apply;
 mod multicluster;
+mod plan;
 mod render;
 mod serve;
 
@@ -162,6 +163,10 @@ enum Command {
         #[command(subcommand)]
         command: multicluster::MulticlusterCommand,
     },
+    /// Compute address plans (pods per node, maximum nodes, addresses wasted, pod MTU),
+    /// check them and the CNI configuration against them; `--emit` writes the generated
+    /// CNI configuration. Exits 1 when a diagnostic is an error.
+    Plan(plan::PlanArgs),
     /// Simulate requests through the service mesh (Istio, Gateway API).
     Mesh {
         #[command(subcommand)]
@@ -399,6 +404,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             crd_timeout,
         }),
         Command::Mesh { command } => run_mesh(command),
+        Command::Plan(args) => plan::run(args),
         Command::Multicluster { command } => {
             let (out, code) = multicluster::run(command, |paths| {
                 let (_, scenario) = load_paths(paths)?;

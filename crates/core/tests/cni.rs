@@ -206,3 +206,103 @@ fn never_panics_on_extreme_plans() {
         }
     }
 }
+
+/// Generate → read back → validate: the files say what the plan says, and loading them
+/// beside the plan reports nothing worse than infos.
+#[test]
+fn generated_configs_round_trip() {
+    use netplay_core::cni::generate::{generate, sysctls, FILE_NAMES};
+    for dir in [
+        "guard-ipv4-flannel",
+        "guard-dual-stack-cilium",
+        "guard-calico-blocks",
+        "guard-dual-stack-flannel",
+        "np3005-single-stack-service",
+        "mtu-vxlan-ipv6-underlay",
+        "mtu-wireguard-dual-stack",
+        "mtu-geneve",
+    ] {
+        let plan_file = root().join(dir).join("plan.yaml");
+        let plan_text = std::fs::read_to_string(&plan_file).expect("plan.yaml");
+        let scenario = load(&[SourceFile::new("plan.yaml", plan_text.clone())]);
+        let plan = &scenario.cluster.cni.plans[0];
+        let report = compute(plan, &[]);
+        let files = generate(plan);
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, FILE_NAMES, "{dir}");
+
+        let mut sources = vec![SourceFile::new("plan.yaml", plan_text)];
+        sources.extend(files.iter().map(|f| SourceFile::new(f.name.clone(), f.text.clone())));
+        let back = load(&sources);
+        let outcome = back.plan();
+        let mut all = back.diagnostics.clone();
+        all.extend(outcome.diagnostics.iter().cloned());
+        let bad: Vec<String> = all
+            .iter()
+            .filter(|d| d.severity != Severity::Info)
+            .map(|d| d.to_string())
+            .collect();
+        assert!(bad.is_empty(), "{dir}: generated files report:\n{}", bad.join("\n"));
+        // Only hostNetwork (NP1009, the tuning DaemonSet needs it) may be said at all.
+        for d in &all {
+            assert_eq!(d.code, "NP1009", "{dir}: {d}");
+        }
+
+        // The same facts: every CNI object's pod ranges, masks and MTUs are the plan's.
+        let plan_cidrs: Vec<String> = report.families.iter().map(|f| f.pod_cidr.to_string()).collect();
+        let cilium = outcome
+            .configs
+            .iter()
+            .find(|c| c.resource == "ConfigMap kube-system/cilium-config")
+            .expect("cilium-config read back");
+        assert_eq!(cilium.pod_cidrs, plan_cidrs, "{dir}");
+        let masks: Vec<(Family, u8)> = report.families.iter().map(|f| (f.family, f.node_mask)).collect();
+        assert_eq!(cilium.masks, masks, "{dir}");
+        let pools: Vec<String> = outcome
+            .configs
+            .iter()
+            .filter(|c| c.resource.starts_with("IPPool "))
+            .flat_map(|c| c.pod_cidrs.clone())
+            .collect();
+        assert_eq!(pools, plan_cidrs, "{dir}");
+        let calico_config = outcome
+            .configs
+            .iter()
+            .find(|c| c.resource == "ConfigMap kube-system/calico-config")
+            .expect("calico-config read back");
+        assert_eq!(
+            calico_config.mtus,
+            [("data.veth_mtu".to_string(), report.mtu.pod_mtu)],
+            "{dir}"
+        );
+        if report.cni.datapaths().contains(&report.datapath) && report.cni.as_str() == "cilium" {
+            assert_eq!(cilium.mtus, [("data.mtu".to_string(), report.mtu.pod_mtu)], "{dir}");
+        }
+        // The dual-stack Service asks for exactly the plan's families.
+        let svc = back
+            .cluster
+            .cni
+            .services
+            .iter()
+            .find(|s| s.name == "dual-stack-demo")
+            .expect("the dual-stack Service");
+        let fams: Vec<&str> = report.families.iter().map(|f| f.family.as_str()).collect();
+        assert_eq!(svc.ip_families, fams, "{dir}");
+        // The tuning DaemonSet is a workload of the model, and its script sets every
+        // sysctl once with the explained value.
+        assert!(back
+            .cluster
+            .workloads
+            .iter()
+            .any(|w| w.endpoint_name() == "kube-system/node-network-tuning[DaemonSet]"));
+        let tuning = &files[4].text;
+        let set = sysctls(tuning);
+        assert_eq!(set.len(), 8, "{dir}: {set:?}");
+        for (k, v) in &set {
+            assert!(
+                tuning.contains(&format!("#   {k} = {v}")),
+                "{dir}: {k} is not explained"
+            );
+        }
+    }
+}

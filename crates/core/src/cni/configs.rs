@@ -339,7 +339,9 @@ pub fn check(configs: &[CniConfig], plans: &[AddressPlan], reports: &[PlanReport
                 );
             }
         }
-        for (family, mask, path) in &c.masks {
+        // A Calico block and a Cilium node range are different things: compare a mask only
+        // with a plan for the same CNI.
+        for (family, mask, path) in c.masks.iter().filter(|_| c.cni == report.cni) {
             if let Some(f) = report.families.iter().find(|f| f.family == *family) {
                 if f.node_mask != *mask {
                     push(
@@ -357,7 +359,9 @@ pub fn check(configs: &[CniConfig], plans: &[AddressPlan], reports: &[PlanReport
             }
         }
         if c.cni == report.cni {
-            if let Some(d) = c.datapath.filter(|d| *d != report.datapath) {
+            // WireGuard rides on a pool that routes natively.
+            let wireguard_pool = report.datapath == Datapath::Wireguard && c.datapath == Some(Datapath::Direct);
+            if let Some(d) = c.datapath.filter(|d| *d != report.datapath && !wireguard_pool) {
                 push(
                     Diagnostic::new(
                         "NP3009",

@@ -32,9 +32,11 @@
 //!   [`PlanReport`]: per-family numbers, every range, the MTU, diagnostics;
 //! - [`plan::check_plans`] checks the plans of several clusters against each other
 //!   (overlapping pod CIDRs and node subnets, NP3008);
-//! - [`plan_scenario`] does all of it for a loaded scenario (`Scenario::plan`).
+//! - [`plan_scenario`] does all of it for a loaded scenario (`Scenario::plan`);
+//! - [`generate::generate`] writes the CNI configuration files for a plan.
 
 pub mod configs;
+pub mod generate;
 pub mod mtu;
 pub mod plan;
 
