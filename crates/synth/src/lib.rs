@@ -3,9 +3,12 @@
 //!
 //! The policy mix follows what real clusters hold: a default deny per namespace,
 //! allow-from-namespace rules, pod selectors with expressions, named ports, ipBlocks with
-//! excepts for egress, and DNS egress to kube-system.
+//! excepts for egress, and DNS egress to kube-system (whose first workload is CoreDNS, so
+//! those rules admit something). [`generate_mesh`] makes an Istio mesh of N services, and
+//! [`write_dir`] writes either as files so that the CLI can be timed as a whole process.
 
 use std::fmt::Write;
+use std::path::Path;
 
 /// Size and seed of a synthetic cluster.
 #[derive(Clone, Copy, Debug)]
@@ -64,8 +67,13 @@ fn team(i: usize) -> String {
     format!("team-{}", i % 10)
 }
 
+/// Namespace 0 is kube-system, home of cluster DNS.
 fn ns_name(i: usize) -> String {
-    format!("ns-{i:04}")
+    if i == 0 {
+        "kube-system".to_string()
+    } else {
+        format!("ns-{i:04}")
+    }
 }
 
 /// The cluster as one multi-document YAML text.
@@ -87,13 +95,21 @@ pub fn generate(p: Params) -> String {
 
     for w in 0..p.workloads {
         let ns = ns_name(w % namespaces);
+        if w == 0 {
+            // CoreDNS: the target of every namespace's DNS egress rule.
+            out.push_str("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: coredns\n  namespace: kube-system\nspec:\n  selector:\n    matchLabels:\n      k8s-app: kube-dns\n  template:\n    metadata:\n      labels:\n        k8s-app: kube-dns\n    spec:\n      containers:\n      - name: coredns\n        image: coredns\n        ports:\n        - name: dns\n          containerPort: 53\n          protocol: UDP\n        - name: dns-tcp\n          containerPort: 53\n---\n");
+            continue;
+        }
         let app = format!("app-{}", (w / namespaces) % apps_per_ns.max(1));
         let tier = rng.pick(&TIERS);
         let version = rng.pick(&VERSIONS);
         let kind = if rng.chance(85) { "Deployment" } else { "StatefulSet" };
+        // Labels as Helm charts set them: the recommended app.kubernetes.io set, plus the
+        // team's own.
         let _ = write!(
             out,
-            "apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: wl-{w:05}\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n        tier: {tier}\n        version: {version}\n    spec:\n      containers:\n      - name: main\n        image: nginx\n        ports:\n        - name: http\n          containerPort: {}\n        - name: metrics\n          containerPort: 9090\n",
+            "apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: wl-{w:05}\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n        app.kubernetes.io/name: {app}\n        app.kubernetes.io/part-of: {}\n        app.kubernetes.io/managed-by: helm\n        tier: {tier}\n        version: {version}\n    spec:\n      containers:\n      - name: main\n        image: nginx\n        ports:\n        - name: http\n          containerPort: {}\n        - name: metrics\n          containerPort: 9090\n",
+            team(w % namespaces),
             if tier == "db" { 5432 } else { 8080 }
         );
         if rng.chance(30) {
@@ -167,6 +183,66 @@ pub fn generate(p: Params) -> String {
     out
 }
 
+/// An Istio mesh of `services` services spread over `namespaces` sidecar-injected
+/// namespaces: each service has a Deployment per version (v1, v2), a Service, a
+/// DestinationRule with both subsets and mutual TLS, and a VirtualService that routes a
+/// header match to v2 and splits the rest 90/10; every namespace has a STRICT
+/// PeerAuthentication and an AuthorizationPolicy admitting its own namespace.
+pub fn generate_mesh(namespaces: usize, services: usize, seed: u64) -> String {
+    let mut rng = Rng(seed);
+    let namespaces = namespaces.max(1);
+    let mut out = String::with_capacity(services * 2500);
+    for i in 0..namespaces {
+        let _ = write!(
+            out,
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: mesh-{i:03}\n  labels:\n    istio-injection: enabled\n---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata:\n  name: default\n  namespace: mesh-{i:03}\nspec:\n  mtls:\n    mode: STRICT\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: same-namespace\n  namespace: mesh-{i:03}\nspec:\n  action: ALLOW\n  rules:\n  - from:\n    - source:\n        namespaces: [mesh-{i:03}]\n---\n"
+        );
+    }
+    for k in 0..services {
+        let ns = format!("mesh-{:03}", k % namespaces);
+        let svc = format!("svc-{k:04}");
+        let port = if rng.chance(20) { 9000 } else { 8080 };
+        for version in VERSIONS {
+            let _ = write!(
+                out,
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {svc}-{version}\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: {svc}\n      version: {version}\n  template:\n    metadata:\n      labels:\n        app: {svc}\n        version: {version}\n    spec:\n      containers:\n      - name: main\n        image: app\n        ports:\n        - name: http\n          containerPort: {port}\n---\n"
+            );
+        }
+        let _ = write!(
+            out,
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: {svc}\n  namespace: {ns}\nspec:\n  selector:\n    app: {svc}\n  ports:\n  - name: http\n    port: 80\n    targetPort: http\n---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: {svc}\n  namespace: {ns}\nspec:\n  host: {svc}.{ns}.svc.cluster.local\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n  subsets:\n  - name: v1\n    labels:\n      version: v1\n  - name: v2\n    labels:\n      version: v2\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: {svc}\n  namespace: {ns}\nspec:\n  hosts:\n  - {svc}.{ns}.svc.cluster.local\n  http:\n  - match:\n    - headers:\n        x-canary:\n          exact: \"true\"\n    route:\n    - destination:\n        host: {svc}.{ns}.svc.cluster.local\n        subset: v2\n  - route:\n    - destination:\n        host: {svc}.{ns}.svc.cluster.local\n        subset: v1\n      weight: 90\n    - destination:\n        host: {svc}.{ns}.svc.cluster.local\n        subset: v2\n      weight: 10\n---\n"
+        );
+    }
+    out
+}
+
+/// Splits a multi-document YAML text by kind into `namespaces.yaml`, `workloads.yaml`,
+/// `policies.yaml` and `other.yaml` under `dir` (created if missing).
+pub fn write_dir(yaml: &str, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut files: [(&str, String); 4] = [
+        ("namespaces.yaml", String::new()),
+        ("workloads.yaml", String::new()),
+        ("policies.yaml", String::new()),
+        ("other.yaml", String::new()),
+    ];
+    for doc in yaml.split("---\n").filter(|d| !d.trim().is_empty()) {
+        let kind = doc.lines().find_map(|l| l.strip_prefix("kind: ")).unwrap_or_default();
+        let file = match kind {
+            "Namespace" => 0,
+            "Deployment" | "StatefulSet" => 1,
+            "NetworkPolicy" => 2,
+            _ => 3,
+        };
+        files[file].1.push_str(doc);
+        files[file].1.push_str("---\n");
+    }
+    for (name, text) in files.iter().filter(|(_, t)| !t.is_empty()) {
+        std::fs::write(dir.join(name), text)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,5 +252,20 @@ mod tests {
         let p = Params::new(5, 40, 20);
         assert_eq!(generate(p), generate(p));
         assert_ne!(generate(p), generate(Params { seed: 7, ..p }));
+        assert_eq!(generate_mesh(3, 10, 1), generate_mesh(3, 10, 1));
+    }
+
+    #[test]
+    fn writes_every_document_once() {
+        let yaml = generate(Params::new(5, 40, 20));
+        let dir = std::env::temp_dir().join(format!("netplay-synth-test-{}", std::process::id()));
+        write_dir(&yaml, &dir).unwrap();
+        let mut back = String::new();
+        for f in ["namespaces.yaml", "workloads.yaml", "policies.yaml"] {
+            back.push_str(&std::fs::read_to_string(dir.join(f)).unwrap());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(back.matches("---\n").count(), yaml.matches("---\n").count());
+        assert_eq!(back.len(), yaml.len());
     }
 }

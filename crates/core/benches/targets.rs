@@ -1,0 +1,229 @@
+//! The performance targets of issue 7, each measured on synthetic input and printed as
+//! one JSON object per line (`tests/bench/run.sh` reads them; docs/performance.md).
+//!
+//! `cargo bench -p netplay-core --bench targets`                 every target
+//! `cargo bench -p netplay-core --bench targets -- growth`       the growth curve
+//! `cargo bench -p netplay-core --bench targets -- quick`        small sizes only (smoke)
+//!
+//! Wall-clock medians of several runs in one process (release build). divan's
+//! `benches/engine.rs` measures the same operations for day-to-day comparison.
+
+use netplay_core::endpoint::Endpoint;
+use netplay_core::mesh::Request;
+use netplay_core::netpol::engine::Engine;
+use netplay_core::netpol::explain::Target;
+use netplay_core::netpol::policy::Selector;
+use netplay_core::{load, Scenario, Severity, SourceFile};
+use netplay_synth::{generate, generate_mesh, Params};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    match args.first().map(String::as_str) {
+        Some("growth") => growth(),
+        Some("quick") => targets(true),
+        _ => targets(false),
+    }
+}
+
+fn scenario(n: usize, w: usize, p: usize) -> Scenario {
+    let s = load(&[SourceFile::new("synthetic.yaml", generate(Params::new(n, w, p)))]);
+    let errors = s.diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    assert_eq!(errors, 0, "the synthetic cluster is valid input");
+    s
+}
+
+/// The median of `runs` timings of `f`.
+fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(f());
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn report(name: &str, size: &str, measured: Duration, target_ms: Option<f64>, extra: &str) {
+    let ms = measured.as_secs_f64() * 1e3;
+    let target = target_ms.map_or("null".to_string(), |t| t.to_string());
+    println!("{{\"name\":\"{name}\",\"size\":\"{size}\",\"ms\":{ms:.4},\"target_ms\":{target}{extra}}}");
+}
+
+/// An edit of policy `k`: it now selects every pod of its namespace, which is a large
+/// edit (a whole namespace's rows or columns change), so the measurement is not flattered.
+fn edited(cluster: &netplay_core::Cluster, k: usize) -> netplay_core::Cluster {
+    let mut c = cluster.clone();
+    c.policies[k].pod_selector = Selector::default();
+    c
+}
+
+fn targets(quick: bool) {
+    let (big, huge) = if quick {
+        ((25, 500, 300), None)
+    } else {
+        ((250, 5000, 3000), Some((1000, 20000, 10000)))
+    };
+    let size = |(n, w, p): (usize, usize, usize)| format!("{w} workloads / {n} namespaces / {p} policies");
+
+    let (n, w, p) = big;
+    let text = generate(Params::new(n, w, p));
+    let files = [SourceFile::new("synthetic.yaml", text)];
+    report("parse and model", &size(big), median(3, || load(&files)), None, "");
+    let s = scenario(n, w, p);
+    let engine = Engine::new(&s.cluster);
+    let extra = format!(
+        ",\"classes\":{},\"lines\":{}",
+        engine.classes.len(),
+        engine.connection_count()
+    );
+    drop(engine);
+    report(
+        "engine: classes and every class pair",
+        &size(big),
+        median(5, || Engine::new(&s.cluster).classes.len()),
+        None,
+        &extra,
+    );
+    report(
+        "full connlist",
+        &size(big),
+        median(5, || s.connlist()),
+        Some(1000.0),
+        &extra,
+    );
+    // An allowed pair, so that the explanation has rules to show.
+    let (src, dst) = Engine::new(&s.cluster)
+        .connections()
+        .iter()
+        .find_map(|c| match (c.src, c.dst) {
+            (Endpoint::Workload(a), Endpoint::Workload(b)) => Some((Target::Workload(a), Target::Workload(b))),
+            _ => None,
+        })
+        .expect("some pair is allowed");
+    report(
+        "explain one pair",
+        &size(big),
+        median(101, || s.explain(src, dst, None)),
+        Some(1.0),
+        "",
+    );
+    drop(s);
+
+    if let Some(huge) = huge {
+        let (n, w, p) = huge;
+        let s = scenario(n, w, p);
+        let t = Instant::now();
+        let lines = s.connlist().len();
+        report(
+            "full connlist",
+            &size(huge),
+            t.elapsed(),
+            Some(10000.0),
+            &format!(",\"lines\":{lines}"),
+        );
+    }
+
+    // Incremental: one policy edited in a 1,000-workload cluster.
+    let (n, w, p) = (50, 1000, 600);
+    let s = scenario(n, w, p);
+    let k = p / 2;
+    let other = edited(&s.cluster, k);
+    report(
+        "full re-evaluation (engine from scratch)",
+        &size((n, w, p)),
+        median(21, || Engine::new(&other).classes.len()),
+        None,
+        "",
+    );
+    // Alternate between the two versions so that every step is one real edit.
+    let mut engine = Some(Engine::new(&s.cluster));
+    let mut flip = false;
+    let update = median(51, || {
+        let e = engine.take().expect("engine present");
+        let next = if flip {
+            e.update_policy(&s.cluster, k)
+        } else {
+            e.update_policy(&other, k)
+        };
+        flip = !flip;
+        let count = next.connection_count();
+        engine = Some(next);
+        count
+    });
+    report(
+        "one policy edited: re-evaluation",
+        &size((n, w, p)),
+        update,
+        Some(16.0),
+        "",
+    );
+    let with_list = median(51, || {
+        let e = engine.take().expect("engine present");
+        let next = if flip {
+            e.update_policy(&s.cluster, k)
+        } else {
+            e.update_policy(&other, k)
+        };
+        flip = !flip;
+        let count = next.connections().len();
+        engine = Some(next);
+        count
+    });
+    report(
+        "one policy edited: re-evaluation and connection list",
+        &size((n, w, p)),
+        with_list,
+        Some(16.0),
+        "",
+    );
+
+    // Mesh: one request through a 500-service mesh.
+    let mesh = load(&[SourceFile::new("mesh.yaml", generate_mesh(25, 500, 42))]);
+    let errors = mesh
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    assert_eq!(errors, 0, "the synthetic mesh is valid input");
+    let request = Request::new("mesh-007/svc-0007-v1", "http://svc-0257.mesh-007.svc.cluster.local/")
+        .with_header("x-canary", "true");
+    assert!(mesh.mesh_request(&request).is_ok(), "the mesh request resolves");
+    report(
+        "mesh request",
+        "500 services / 1,000 workloads / 25 namespaces",
+        median(101, || mesh.mesh_request(&request)),
+        Some(1.0),
+        "",
+    );
+}
+
+/// Time of the full connlist against size: distinct label sets (classes) × policies, and
+/// output lines.
+fn growth() {
+    for (n, w, p) in [
+        (10, 250, 150),
+        (25, 500, 300),
+        (50, 1000, 600),
+        (100, 2000, 1200),
+        (150, 3000, 1800),
+        (200, 4000, 2400),
+        (250, 5000, 3000),
+        (500, 10000, 6000),
+    ] {
+        let s = scenario(n, w, p);
+        let engine = Engine::new(&s.cluster);
+        let (classes, lines) = (engine.classes.len(), engine.connection_count());
+        drop(engine);
+        let runs = if w > 5000 { 1 } else { 3 };
+        let engine_time = median(runs, || Engine::new(&s.cluster).classes.len());
+        let connlist_time = median(runs, || s.connlist());
+        println!(
+            "{{\"workloads\":{w},\"namespaces\":{n},\"policies\":{p},\"classes\":{classes},\"lines\":{lines},\"engine_ms\":{:.3},\"connlist_ms\":{:.3}}}",
+            engine_time.as_secs_f64() * 1e3,
+            connlist_time.as_secs_f64() * 1e3
+        );
+    }
+}
