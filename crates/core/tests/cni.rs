@@ -306,3 +306,136 @@ fn generated_configs_round_trip() {
         }
     }
 }
+
+fn custom_cni_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../manifests/custom-cni")
+}
+
+fn custom_cni_sources() -> Vec<SourceFile> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(custom_cni_dir())
+        .expect("manifests/custom-cni exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            SourceFile::new(name, std::fs::read_to_string(p).expect("readable"))
+        })
+        .collect()
+}
+
+/// The five configuration files of manifests/custom-cni are exactly what `netplay plan
+/// --emit` writes from its address-plan.yaml (`NETPLAY_BLESS=1` rewrites them).
+#[test]
+fn custom_cni_files_are_generated_from_the_address_plan() {
+    use netplay_core::cni::generate::generate;
+    let sources = custom_cni_sources();
+    let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "address-plan.yaml",
+            "calico-optimization.yaml",
+            "cilium-custom-config.yaml",
+            "custom-mtu-config.yaml",
+            "ipv6-dual-stack.yaml",
+            "node-network-tuning.yaml"
+        ]
+    );
+    let scenario = load(&sources[..1]);
+    let plan = &scenario.cluster.cni.plans[0];
+    for file in generate(plan) {
+        let path = custom_cni_dir().join(&file.name);
+        if std::env::var_os("NETPLAY_BLESS").is_some() {
+            std::fs::write(&path, &file.text).expect("writable");
+        }
+        let committed = std::fs::read_to_string(&path).expect("committed file");
+        assert_eq!(committed, file.text, "{} is not what --emit writes", file.name);
+    }
+}
+
+/// The library's plan and its configuration, checked together: nothing to report, and
+/// the numbers the address plan's comments promise.
+#[test]
+fn custom_cni_library_is_consistent() {
+    let scenario = load(&custom_cni_sources());
+    let outcome = scenario.plan();
+    let mut all = scenario.diagnostics.clone();
+    all.extend(outcome.diagnostics.iter().cloned());
+    let codes: Vec<&str> = all.iter().map(|d| d.code).collect();
+    // Only the tuning DaemonSet's hostNetwork, which it needs to reach the node's sysctls.
+    assert_eq!(codes, ["NP1009"], "{all:?}");
+    let r = &outcome.plans[0];
+    assert_eq!(r.cluster, "shop-prod");
+    assert_eq!(r.mtu.pod_mtu, 1500 - 50);
+    let v4 = family(r, Family::V4);
+    assert_eq!(v4.node_ranges, 1 << (25 - 16));
+    assert_eq!(v4.max_nodes, 512 - 2);
+    assert_eq!(v4.pods_per_node, 110);
+    // Every CNI object read back says 1450 and the plan's ranges.
+    let mtus: Vec<u32> = outcome
+        .configs
+        .iter()
+        .flat_map(|c| c.mtus.iter().map(|m| m.1))
+        .collect();
+    assert!(mtus.len() >= 3 && mtus.iter().all(|&m| m == 1450), "{mtus:?}");
+    let cilium = outcome
+        .configs
+        .iter()
+        .find(|c| c.resource == "ConfigMap kube-system/cilium-config")
+        .expect("cilium-config");
+    assert_eq!(cilium.pod_cidrs, ["10.244.0.0/16", "fd00:10:244::/104"]);
+}
+
+/// Mistakes planted into the library are caught where they are made.
+#[test]
+fn custom_cni_planted_mistakes_are_caught() {
+    let planted = |file: &str, from: &str, to: &str| -> Vec<(String, &'static str, u32)> {
+        let mut sources = custom_cni_sources();
+        let f = sources.iter_mut().find(|s| s.name == file).expect("file");
+        assert!(f.text.contains(from), "{file} has no {from:?}");
+        f.text = f.text.replacen(from, to, 1);
+        let scenario = load(&sources);
+        let mut all = scenario.diagnostics.clone();
+        all.extend(scenario.plan().diagnostics);
+        all.into_iter()
+            .filter(|d| d.code != "NP1009")
+            .map(|d| (d.file.unwrap_or_default(), d.code, d.line.unwrap_or(0)))
+            .collect()
+    };
+    // A data centre range that swallows the pod CIDR.
+    assert_eq!(
+        planted(
+            "address-plan.yaml",
+            "    - name: office LAN\n",
+            "    - name: datacenter\n      cidr: 10.240.0.0/12\n    - name: office LAN\n"
+        ),
+        [("address-plan.yaml".to_string(), "NP3002", 55)]
+    );
+    // Cilium left at the Ethernet MTU under VXLAN.
+    assert_eq!(
+        planted("cilium-custom-config.yaml", "mtu: \"1450\"", "mtu: \"1500\""),
+        [("cilium-custom-config.yaml".to_string(), "NP3006", 27)]
+    );
+    // A per-node range Cilium's operator would hand out differently from the plan.
+    assert_eq!(
+        planted(
+            "cilium-custom-config.yaml",
+            "cluster-pool-ipv4-mask-size: \"25\"",
+            "cluster-pool-ipv4-mask-size: \"24\""
+        ),
+        [("cilium-custom-config.yaml".to_string(), "NP3009", 18)]
+    );
+    // The demo Service made single-stack in the dual-stack cluster.
+    assert_eq!(
+        planted(
+            "ipv6-dual-stack.yaml",
+            "ipFamilyPolicy: RequireDualStack",
+            "ipFamilyPolicy: SingleStack"
+        ),
+        [("ipv6-dual-stack.yaml".to_string(), "NP3005", 19)]
+    );
+}
