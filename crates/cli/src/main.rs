@@ -7,6 +7,7 @@ mod input;
 mod kube_apply;
 mod multicluster;
 mod plan;
+mod probe;
 mod render;
 mod serve;
 
@@ -157,6 +158,25 @@ enum Command {
         /// The scenario's name in bundle.json (default: the last component of the first path).
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Check that the cluster enforces what netplay predicts: run connection-tester Jobs
+    /// (one per source workload, with its labels) against every Service port and print
+    /// expected vs. actual; exit 1 on a mismatch.
+    Probe {
+        /// A bundle or files and directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Write the Job manifests to this file (`-`: stdout) instead of running them.
+        #[arg(long)]
+        emit: Option<PathBuf>,
+        /// Run even in a context whose name contains `prod`.
+        #[arg(long)]
+        yes: bool,
+        /// How long to wait for the Jobs to finish.
+        #[arg(long, default_value = "120s", value_parser = parse_duration)]
+        timeout: std::time::Duration,
     },
     /// Multi-cluster service discovery (MCS API, Istio multi-primary, Cilium ClusterMesh).
     Multicluster {
@@ -402,6 +422,20 @@ fn run(cli: Cli) -> Result<u8, String> {
             applyset,
             yes,
             crd_timeout,
+        }),
+        Command::Probe {
+            paths,
+            cluster,
+            emit,
+            yes,
+            timeout,
+        } => probe::run(probe::ProbeArgs {
+            paths,
+            kubeconfig: cluster.kubeconfig,
+            context: cluster.context,
+            emit,
+            yes,
+            timeout,
         }),
         Command::Mesh { command } => run_mesh(command),
         Command::Plan(args) => plan::run(args),

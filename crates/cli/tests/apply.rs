@@ -554,3 +554,50 @@ fn prune_deletes_what_left_the_set_but_never_namespaces_and_dry_run_only_reports
         format!("{}\n{}\n{}", first.transcript(), dry.transcript(), real.transcript()).replace(&path, "DIR")
     );
 }
+
+/// web (any client) and db (only from web) in namespace shop, with a Service each.
+const PROBE_INPUT: &str = "crates/cli/tests/inputs/apply/probe";
+
+#[test]
+fn probe_emit_writes_one_connection_tester_job_per_source_with_the_expected_results() {
+    let env = Env::new();
+    let run = env.netplay(&["probe", PROBE_INPUT, "--emit", "-"]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(env.kube.requests().is_empty(), "--emit does not touch the cluster");
+    // The manifests are what `kubectl apply` takes, and netplay reads them as two Jobs
+    // with the sources' labels.
+    let scenario = netplay_core::load(&[netplay_core::SourceFile::new("probe.yaml", run.stdout.clone())]);
+    let jobs: Vec<String> = scenario.cluster.workloads.iter().map(|w| w.endpoint_name()).collect();
+    assert_eq!(
+        jobs,
+        ["shop/connection-tester-db[Job]", "shop/connection-tester-web[Job]"]
+    );
+    assert!(run
+        .stdout
+        .contains("db.shop.svc.cluster.local:5432  # expected fail: shop/db[Deployment]"));
+    assert!(run
+        .stdout
+        .contains("db.shop.svc.cluster.local:5432  # expected ok: shop/db[Deployment]"));
+}
+
+#[test]
+fn probe_reports_a_cni_that_does_not_enforce_a_policy_and_passes_when_it_does() {
+    let env = Env::new();
+    assert_eq!(env.netplay(&["apply", PROBE_INPUT]).code, 0);
+    // A CNI that enforces nothing: db reaches db although db-from-web admits only web.
+    env.kube.set_reachability(|_, _| true);
+    let open = env.netplay(&["probe", PROBE_INPUT]);
+    assert_eq!(open.code, 1, "{}", open.transcript());
+    // A CNI that enforces db-from-web: only the tester of db (wearing db's labels) is
+    // refused by db.
+    env.kube
+        .set_reachability(|src, dst| !(src.starts_with("shop/connection-tester-db-") && dst.starts_with("db.shop.")));
+    let enforced = env.netplay(&["probe", PROBE_INPUT]);
+    assert_eq!(enforced.code, 0, "{}", enforced.transcript());
+    let pod_labels = &env
+        .kube
+        .object("batch/v1", "Job", "shop", "connection-tester-db")
+        .expect("the probe Job")["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(pod_labels["app"], "db", "{pod_labels}");
+    assert_snapshot!(format!("{}\n{}", open.transcript(), enforced.transcript()));
+}

@@ -21,6 +21,7 @@ pub mod multicluster;
 pub mod netpol;
 pub mod output;
 pub mod parse;
+pub mod probe;
 
 pub use conn::{ConnSet, Protocol};
 pub use diagnostics::{Diagnostic, Location, Severity};

@@ -19,6 +19,8 @@
 //! - a Job gets one Pod that has "run" it at once: its log holds one `PROBE` line per
 //!   target of the ConfigMap the Job mounts (the connection-tester format), the result of
 //!   each decided by [`TestKube::set_reachability`] — a stand-in for the cluster's CNI.
+//!   The Pod is named `<job>-<hash>` and labelled `job-name=<job>`, as the Job controller
+//!   does.
 //!
 //! It is not a Kubernetes: no validation beyond the above, no watches, no conversions.
 
@@ -338,7 +340,8 @@ impl TestKube {
         self.lock().rejects.clear();
     }
 
-    /// Decides the result of each probe: `(source namespace, target host:port) → reachable`.
+    /// Decides the result of each probe: `(source pod as namespace/name, target host:port)
+    /// → reachable`. The default reaches everything (a CNI that enforces nothing).
     pub fn set_reachability(&self, f: impl Fn(&str, &str) -> bool + Send + Sync + 'static) {
         self.lock().reachability = Arc::new(f);
     }
@@ -820,7 +823,7 @@ impl State {
             if dst.starts_with('#') {
                 continue;
             }
-            let ok = (self.reachability)(&ns, dst);
+            let ok = (self.reachability)(&format!("{ns}/{pod_name}"), dst);
             let (result, latency) = if ok { ("ok", 10) } else { ("fail", 3010) };
             out.push_str(&format!(
                 "PROBE src={ns}/{pod_name} dst={dst} proto=tcp result={result} latency_ms={latency}\n"
