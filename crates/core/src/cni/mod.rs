@@ -36,6 +36,7 @@
 //! - [`generate::generate`] writes the CNI configuration files for a plan.
 
 pub mod configs;
+pub mod edit;
 pub mod generate;
 pub mod mtu;
 pub mod plan;
