@@ -4,6 +4,7 @@
 //! `cargo bench -p netplay-core --bench targets`                 every target
 //! `cargo bench -p netplay-core --bench targets -- growth`       the growth curve
 //! `cargo bench -p netplay-core --bench targets -- quick`        small sizes only (smoke)
+//! `cargo bench -p netplay-core --bench targets -- phases N W P` where the time goes
 //!
 //! Wall-clock medians of several runs in one process (release build). divan's
 //! `benches/engine.rs` measures the same operations for day-to-day comparison.
@@ -22,6 +23,10 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("growth") => growth(),
         Some("quick") => targets(true),
+        Some("phases") => {
+            let num = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+            phases(num(1, 250), num(2, 5000), num(3, 3000));
+        }
         _ => targets(false),
     }
 }
@@ -226,4 +231,35 @@ fn growth() {
             connlist_time.as_secs_f64() * 1e3
         );
     }
+}
+
+/// One run of each phase of the connlist, for seeing where the time goes.
+fn phases(n: usize, w: usize, p: usize) {
+    let t = Instant::now();
+    let text = generate(Params::new(n, w, p));
+    let generate_time = t.elapsed();
+    let t = Instant::now();
+    let s = load(&[SourceFile::new("synthetic.yaml", text)]);
+    let load_time = t.elapsed();
+    let t = Instant::now();
+    let engine = Engine::new(&s.cluster);
+    let engine_time = t.elapsed();
+    let t = Instant::now();
+    let connections = engine.connections();
+    let expand_time = t.elapsed();
+    let count = connections.len();
+    drop(connections);
+    drop(engine);
+    let t = Instant::now();
+    let lines = s.connlist().len();
+    let connlist_time = t.elapsed();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{{\"workloads\":{w},\"namespaces\":{n},\"policies\":{p},\"generate_ms\":{:.1},\"parse_and_model_ms\":{:.1},\"engine_ms\":{:.1},\"connections_ms\":{:.1},\"connections\":{count},\"connlist_ms\":{:.1},\"lines\":{lines}}}",
+        ms(generate_time),
+        ms(load_time),
+        ms(engine_time),
+        ms(expand_time),
+        ms(connlist_time)
+    );
 }

@@ -28,7 +28,6 @@ pub use diagnostics::{Diagnostic, Location, Severity};
 pub use model::Cluster;
 pub use parse::SourceFile;
 
-use endpoint::Endpoint;
 use netpol::engine::Engine;
 use netpol::explain::{Explanation, Target};
 use output::ConnLine;
@@ -66,19 +65,7 @@ impl Scenario {
     /// Every allowed connection, as the lines of `netplay connlist`, sorted.
     pub fn connlist(&self) -> Vec<ConnLine> {
         let engine = Engine::new(&self.cluster);
-        let name = |e: &Endpoint| match e {
-            Endpoint::Workload(i) => self.cluster.workloads[*i].endpoint_name(),
-            Endpoint::External(r) => r.to_string(),
-        };
-        let mut lines: Vec<ConnLine> = engine
-            .connections()
-            .into_iter()
-            .map(|c| ConnLine {
-                src: name(&c.src),
-                dst: name(&c.dst),
-                conn: c.conn.to_string(),
-            })
-            .collect();
+        let mut lines = engine.lines();
         for (w, conn) in netpol::ingress_controller::connections(&engine) {
             lines.push(ConnLine {
                 src: netpol::ingress_controller::INGRESS_CONTROLLER.to_string(),
@@ -86,7 +73,8 @@ impl Scenario {
                 conn: conn.to_string(),
             });
         }
-        lines.sort_by_cached_key(|l| l.to_string());
+        // Sorting the fields sorts the printed text: no name is a prefix of another.
+        lines.sort_unstable();
         lines.dedup();
         lines
     }

@@ -28,6 +28,7 @@ use crate::bitset::BitSet;
 use crate::conn::ConnSet;
 use crate::endpoint::{AddrRange, AddrSet, Endpoint};
 use crate::model::{Cluster, ContainerPort, Labels};
+use crate::output::ConnLine;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
@@ -294,9 +295,9 @@ impl<'c> Engine<'c> {
             to_external: vec![Vec::new(); n],
             from_external: vec![Vec::new(); n],
         };
-        let mut ns_cache = FxMap::default();
+        let mut caches = SelectorCaches::default();
         for policy in &cluster.policies {
-            let prepared = engine.prepare_policy(policy, &mut ns_cache);
+            let prepared = engine.prepare_policy(policy, &mut caches);
             engine.policies.push(prepared);
         }
         for p in 0..engine.policies.len() {
@@ -374,7 +375,7 @@ impl<'c> Engine<'c> {
         };
         let old = engine.policies[policy].clone();
         engine.detach(policy);
-        let new = engine.prepare_policy(&cluster.policies[policy], &mut FxMap::default());
+        let new = engine.prepare_policy(&cluster.policies[policy], &mut SelectorCaches::default());
         engine.policies[policy] = new.clone();
         engine.attach(policy);
         if engine.mentions_v6() != engine.v6 {
@@ -432,7 +433,7 @@ impl<'c> Engine<'c> {
             .any(|r| self.rules[r].has_ip_block && !self.rules[r].addrs.v6.is_empty())
     }
 
-    fn prepare_policy(&mut self, policy: &NetworkPolicy, ns_cache: &mut FxMap<String, Vec<usize>>) -> PolicyRules {
+    fn prepare_policy(&mut self, policy: &NetworkPolicy, caches: &mut SelectorCaches) -> PolicyRules {
         let selected: Vec<usize> = ns_index(self.cluster, &policy.namespace)
             .map(|i| self.classes_by_ns[i].as_slice())
             .unwrap_or_default()
@@ -448,7 +449,7 @@ impl<'c> Engine<'c> {
             let Some(dir_rules) = dir_rules else { continue };
             let first = self.rules.len();
             for rule in dir_rules {
-                let prepared = self.prepare_rule(rule, &policy.namespace, ingress, &out.selected, ns_cache);
+                let prepared = self.prepare_rule(rule, &policy.namespace, ingress, &out.selected, caches);
                 self.rules.push(prepared);
             }
             let range = Some(first..self.rules.len());
@@ -768,6 +769,54 @@ impl<'c> Engine<'c> {
         out
     }
 
+    /// Every allowed connection as a printed line, unsorted. Each workload's name and
+    /// each distinct connection set are formatted once, however many lines use them.
+    pub fn lines(&self) -> Vec<ConnLine> {
+        let names: Vec<String> = self.cluster.workloads.iter().map(|w| w.endpoint_name()).collect();
+        let mut texts: Vec<Option<String>> = vec![None; self.table.sets.len()];
+        let mut text = |id: u32| -> String {
+            texts[id as usize]
+                .get_or_insert_with(|| self.table.get(id).to_string())
+                .clone()
+        };
+        let mut out = Vec::with_capacity(self.connection_count());
+        for (s, row) in self.pairs.iter().enumerate() {
+            for &(d, conn) in row {
+                for &ws in &self.classes[s].members {
+                    for &wd in &self.classes[d as usize].members {
+                        if ws != wd {
+                            out.push(ConnLine {
+                                src: names[ws].clone(),
+                                dst: names[wd].clone(),
+                                conn: text(conn),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        for c in 0..self.classes.len() {
+            for (external, to) in [(&self.to_external[c], true), (&self.from_external[c], false)] {
+                for &(range, conn) in external {
+                    let range = range.to_string();
+                    for &w in &self.classes[c].members {
+                        let (src, dst) = if to {
+                            (names[w].clone(), range.clone())
+                        } else {
+                            (range.clone(), names[w].clone())
+                        };
+                        out.push(ConnLine {
+                            src,
+                            dst,
+                            conn: text(conn),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Connections into a workload from a pod the input does not describe, in a namespace
     /// it does not describe either (an ingress controller): only rules that admit every
     /// source, or every pod of every namespace, can let it in.
@@ -798,7 +847,7 @@ impl<'c> Engine<'c> {
         policy_ns: &str,
         ingress: bool,
         selected: &[usize],
-        ns_cache: &mut FxMap<String, Vec<usize>>,
+        caches: &mut SelectorCaches,
     ) -> PreparedRule {
         let n = self.classes.len();
         let admits_anyone = match &rule.peers {
@@ -825,6 +874,17 @@ impl<'c> Engine<'c> {
                             addrs.union_with(&block);
                         }
                         PeerKind::Pods { pods, namespaces } => {
+                            // Real clusters repeat peers (DNS, "from namespace X"), so each
+                            // distinct peer is evaluated once and its bitset reused.
+                            let key = match namespaces {
+                                None => format!("own {policy_ns} {pods:?}"),
+                                Some(sel) => format!("ns {sel:?} {pods:?}"),
+                            };
+                            if let Some(classes) = caches.peers.get(&key) {
+                                set.union_with(classes);
+                                continue;
+                            }
+                            let mut peer_set = BitSet::new(n);
                             // The namespaces the peer covers; each distinct namespace
                             // selector is evaluated once.
                             let own: Vec<usize>;
@@ -833,7 +893,7 @@ impl<'c> Engine<'c> {
                                     own = ns_index(self.cluster, policy_ns).into_iter().collect();
                                     &own
                                 }
-                                Some(sel) => ns_cache.entry(format!("{sel:?}")).or_insert_with(|| {
+                                Some(sel) => caches.namespaces.entry(format!("{sel:?}")).or_insert_with(|| {
                                     self.cluster
                                         .namespaces
                                         .iter()
@@ -846,10 +906,12 @@ impl<'c> Engine<'c> {
                             for &ns in in_namespaces {
                                 for &c in &self.classes_by_ns[ns] {
                                     if pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c].labels)) {
-                                        set.insert(c);
+                                        peer_set.insert(c);
                                     }
                                 }
                             }
+                            set.union_with(&peer_set);
+                            caches.peers.insert(key, peer_set);
                         }
                     }
                 }
@@ -888,6 +950,15 @@ impl<'c> Engine<'c> {
             admits_anyone,
         }
     }
+}
+
+/// Selector results while preparing rules, keyed by the selectors' debug text.
+#[derive(Default)]
+struct SelectorCaches {
+    /// Namespace selector → matching namespaces.
+    namespaces: FxMap<String, Vec<usize>>,
+    /// Pod peer (namespaces and pods) → matching classes.
+    peers: FxMap<String, BitSet>,
 }
 
 #[derive(Clone, Copy)]
