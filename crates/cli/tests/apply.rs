@@ -601,3 +601,131 @@ fn probe_reports_a_cni_that_does_not_enforce_a_policy_and_passes_when_it_does() 
     assert_eq!(pod_labels["app"], "db", "{pod_labels}");
     assert_snapshot!(format!("{}\n{}", open.transcript(), enforced.transcript()));
 }
+
+#[test]
+fn the_context_comes_from_kubeconfig_env_and_context_flag_as_with_kubectl() {
+    let (a, b) = (TestKube::start(), TestKube::start());
+    let dir = TempDir::new("contexts");
+    let config = dir.0.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: a\n  cluster:\n    server: {}\n- name: b\n  cluster:\n    server: {}\n\
+             users:\n- name: u\n  user:\n    token: {TOKEN}\ncontexts:\n- name: ctx-a\n  context:\n    cluster: a\n    user: u\n\
+             - name: ctx-b\n  context:\n    cluster: b\n    user: u\n    namespace: shop\ncurrent-context: ctx-a\n",
+            a.url(),
+            b.url()
+        ),
+    )
+    .expect("kubeconfig");
+    let input = dir.0.join("cm.yaml");
+    std::fs::write(
+        &input,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n",
+    )
+    .expect("write");
+    let netplay = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
+            .arg("apply")
+            .arg(&input)
+            .args(extra)
+            .env("KUBECONFIG", &config)
+            .env("HOME", &dir.0)
+            .output()
+            .expect("run");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!text.contains(TOKEN), "{text}");
+        (out.status.code(), text)
+    };
+    // The current context: server a, namespace default.
+    assert_eq!(netplay(&[]).0, Some(0));
+    assert!(a.object("v1", "ConfigMap", "default", "c").is_some());
+    assert!(b.requests().is_empty());
+    // --context picks server b and its namespace (which must exist there).
+    b.apply_as(
+        "setup",
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
+    );
+    assert_eq!(netplay(&["--context", "ctx-b"]).0, Some(0));
+    assert!(b.object("v1", "ConfigMap", "shop", "c").is_some());
+    // An unknown context is an error that names it.
+    let (code, text) = netplay(&["--context", "ctx-c"]);
+    assert_eq!(code, Some(2));
+    assert!(text.contains("the kubeconfig has no context \"ctx-c\""), "{text}");
+}
+
+#[test]
+fn an_unreachable_server_is_reported_without_the_credentials() {
+    let dir = TempDir::new("unreachable");
+    // A port nobody listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let config = dir.0.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\n\
+             users:\n- name: u\n  user:\n    token: {TOKEN}\n    username: admin\n    password: {TOKEN}-password\n\
+             contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n"
+        ),
+    )
+    .expect("kubeconfig");
+    let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
+        .args(["apply", SHOP, "--kubeconfig"])
+        .arg(&config)
+        .current_dir(workspace_root())
+        .env("HOME", &dir.0)
+        .output()
+        .expect("run");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("discovery failed"), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
+}
+
+/// On a machine with a cluster: `NETPLAY_TEST_CONTEXT=kind-netplay cargo test -p netplay
+/// --test apply -- --ignored`. Creates namespace `shop` and the objects of
+/// `inputs/apply/probe` there; the CNI must enforce NetworkPolicies.
+#[test]
+#[ignore = "needs a Kubernetes cluster: set NETPLAY_TEST_CONTEXT to a kubeconfig context that may be changed"]
+fn on_a_real_cluster_apply_converges_diff_is_empty_and_probe_matches() {
+    let context = std::env::var("NETPLAY_TEST_CONTEXT").expect("NETPLAY_TEST_CONTEXT names the context to use");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
+            .args(args)
+            .args(["--context", &context])
+            .current_dir(workspace_root())
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, text) = run(&["apply", PROBE_INPUT]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = run(&["apply", PROBE_INPUT]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("\n0 created, 0 configured"),
+        "a rerun changes nothing:\n{text}"
+    );
+    let (code, text) = run(&["diff", PROBE_INPUT]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = run(&["probe", PROBE_INPUT, "--timeout", "300s"]);
+    assert_eq!(code, Some(0), "{text}");
+}
