@@ -20,7 +20,40 @@ pub fn run(path: &Path, kubeconfig: Option<&Path>, context: Option<&str>) -> Res
         let mut out = String::new();
         let mut differ = false;
         let mut failed = false;
+        // Namespaces and CRDs of the input that the cluster does not have yet: what lives
+        // in them cannot be dry-run, so it is shown as added, from the input.
+        let mut new_namespaces = Vec::new();
+        let mut new_kinds = Vec::new();
         for o in &objects {
+            let Ok((api, _, _)) = cluster::api_for(&cluster, &discovery, o, None) else {
+                continue;
+            };
+            if !matches!(api.get_opt(&o.name).await, Ok(None)) {
+                continue;
+            }
+            match o.gvk.kind.as_str() {
+                "Namespace" => new_namespaces.push(o.name.clone()),
+                "CustomResourceDefinition" => new_kinds.push((
+                    o.value["spec"]["group"].as_str().unwrap_or_default().to_string(),
+                    o.value["spec"]["names"]["kind"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )),
+                _ => {}
+            }
+        }
+        for o in &objects {
+            let in_new_namespace = o.namespace.as_ref().is_some_and(|ns| new_namespaces.contains(ns));
+            let of_new_kind = new_kinds.contains(&(o.gvk.group.clone(), o.gvk.kind.clone()));
+            if in_new_namespace || of_new_kind {
+                differ = true;
+                out.push_str(&added_from_input(
+                    o,
+                    if of_new_kind { "its CRD" } else { "its namespace" },
+                ));
+                continue;
+            }
             match diff_one(&cluster, &discovery, o).await {
                 Ok(Some(text)) => {
                     differ = true;
@@ -96,6 +129,28 @@ async fn diff_one(
             .header(&format!("live/{name}"), &format!("merged/{name}"))
             .to_string(),
     ))
+}
+
+/// An object shown as added, from the input's own text (Secret values masked), when the
+/// server cannot dry-run it because `why` is created by the same input.
+fn added_from_input(o: &Object, why: &str) -> String {
+    let mut value = o.value.clone();
+    if o.gvk.kind == "Secret" && o.gvk.group.is_empty() {
+        mask_secret(&mut Value::Null, &mut value);
+    }
+    let name = match &o.namespace {
+        Some(ns) => format!("{}.{}.{}.{}", o.gvk.group, o.gvk.kind, ns, o.name),
+        None => format!("{}.{}.{}", o.gvk.group, o.gvk.kind, o.name),
+    };
+    let name = name.trim_start_matches('.');
+    let new = serde_yaml::to_string(&value).unwrap_or_default();
+    let diff = similar::TextDiff::from_lines("", new.as_str());
+    format!(
+        "# {name}: {why} is new in this input, so this is the input as written, not a server dry run\n{}",
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("live/{name}"), &format!("merged/{name}"))
+    )
 }
 
 /// Replaces Secret values as kubectl diff does: `***` when both sides agree, and

@@ -729,3 +729,25 @@ fn on_a_real_cluster_apply_converges_diff_is_empty_and_probe_matches() {
     let (code, text) = run(&["probe", PROBE_INPUT, "--timeout", "300s"]);
     assert_eq!(code, Some(0), "{text}");
 }
+
+#[test]
+fn diff_shows_objects_in_a_new_namespace_or_of_a_new_crd_as_added_from_the_input() {
+    let env = Env::new();
+    let run = env.netplay(&["diff", SHOP]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stdout.contains(
+            "# example.com.Widget.shop.gadget: its CRD is new in this input, so this is the input as written, not a \
+             server dry run\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("+++ merged/apps.Deployment.shop.web\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("+++ merged/Namespace.shop\n"), "{}", run.stdout);
+    assert_eq!(env.kube.names(), Vec::<String>::new(), "a diff changes nothing");
+}
