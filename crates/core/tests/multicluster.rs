@@ -175,3 +175,139 @@ fn malformed_cluster_documents_become_diagnostics() {
     );
     assert!(m.resolve("mars/default/x", "a", &[]).is_err());
 }
+
+/// One file of manifests/multi-cluster/, read on its own as the CLI reads it.
+fn load_manifest(file: &str) -> Scenario {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../manifests/multi-cluster")
+        .join(file);
+    let name = format!("manifests/multi-cluster/{file}");
+    load(&[SourceFile::new(
+        name,
+        std::fs::read_to_string(&path).expect("manifest exists"),
+    )])
+}
+
+/// Each query of a manifest with what its header comment promises, in `expected.txt` form.
+fn assert_manifest(file: &str, expectations: &[&str], codes: &[&str]) {
+    let scenario = load_manifest(file);
+    let m = multi(&scenario, file);
+    for want in expectations {
+        let query = want.lines().next().unwrap_or_default().trim_start_matches("> ");
+        assert_eq!(describe(&m, query), format!("{}\n", want.trim_end()), "{file}");
+    }
+    let mut got: Vec<&str> = scenario
+        .analyze()
+        .iter()
+        .filter(|d| d.severity != netplay_core::Severity::Info)
+        .map(|d| d.code)
+        .collect();
+    got.sort();
+    assert_eq!(got, codes, "{file}: diagnostics");
+}
+
+#[test]
+fn manifest_service_discovery_spreads_over_both_clusters_and_fails_over() {
+    assert_manifest(
+        "multi-cluster-service-discovery.yaml",
+        &[
+            "> west/store/storefront catalog.store.svc.clusterset.local\nmechanism mcs\ndns ClusterSetIP\neast/store/catalog[Deployment] 0.667\nwest/store/catalog[Deployment] 0.333",
+            "> west/store/storefront catalog.store.svc.clusterset.local --fail east\nmechanism mcs\ndns ClusterSetIP\nwest/store/catalog[Deployment] 1.000",
+            "> west/store/storefront catalog\nmechanism kubernetes\ndns ClusterIP\nwest/store/catalog[Deployment] 1.000",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn manifest_cross_cluster_dns_answers_per_zone_and_type() {
+    assert_manifest(
+        "cross-cluster-dns.yaml",
+        &[
+            "> blue/finance/dashboard reports\nmechanism kubernetes\ndns NXDOMAIN",
+            "> blue/finance/dashboard reports.finance.svc.clusterset.local\nmechanism mcs\ndns ClusterSetIP\ngreen/finance/reports[Deployment] 1.000",
+            "> blue/finance/dashboard ledger.finance.svc.clusterset.local\nmechanism mcs\ndns Headless\nblue/finance/ledger[StatefulSet] 0.500\ngreen/finance/ledger[StatefulSet] 0.500",
+            "> blue/finance/dashboard ledger\nmechanism kubernetes\ndns Headless\nblue/finance/ledger[StatefulSet] 1.000",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn manifest_global_ingress_fails_over_through_the_other_regions_east_west_gateway() {
+    assert_manifest(
+        "global-ingress.yaml",
+        &[
+            "> us/istio-system/istio-ingressgateway web.shop.svc.cluster.local\nmechanism istio\ndns ClusterIP\nus/shop/web[Deployment] 1.000",
+            "> eu/istio-system/istio-ingressgateway web.shop.svc.cluster.local\nmechanism istio\ndns ClusterIP\nus/shop/web[Deployment] 1.000",
+            "> eu/istio-system/istio-ingressgateway web.shop.svc.cluster.local --fail us\nmechanism istio\ndns ClusterIP",
+        ],
+        &[],
+    );
+    let scenario = load_manifest("global-ingress.yaml");
+    let r = multi(&scenario, "global-ingress")
+        .resolve(
+            "eu/istio-system/istio-ingressgateway",
+            "web.shop.svc.cluster.local",
+            &[],
+        )
+        .expect("resolves");
+    let us = r.endpoints.iter().find(|e| e.cluster == "us").expect("us endpoint");
+    assert_eq!(
+        us.via,
+        "east-west gateway istio-system/cross-network-gateway of cluster us"
+    );
+}
+
+#[test]
+fn manifest_multi_region_routing_shares_per_client_region_and_after_a_region_fails() {
+    // The table in the file's header, row by row.
+    let rows = [
+        ("us-east1", "", "us-east1"),
+        ("us-east1", "us-east1", "us-west1"),
+        ("us-east1", "europe-west1", "us-east1"),
+        ("us-west1", "", "us-west1"),
+        ("us-west1", "us-east1", "us-west1"),
+        ("us-west1", "europe-west1", "us-west1"),
+        ("europe-west1", "", "europe-west1"),
+        ("europe-west1", "us-east1", "europe-west1"),
+        ("europe-west1", "europe-west1", "us-east1"),
+    ];
+    let expectations: Vec<String> = rows
+        .iter()
+        .map(|(client, fail, to)| {
+            let fail = if fail.is_empty() {
+                String::new()
+            } else {
+                format!(" --fail {fail}")
+            };
+            format!("> {client}/shop/web api{fail}\nmechanism istio\ndns ClusterIP\n{to}/shop/api[Deployment] 1.000")
+        })
+        .collect();
+    let mut all: Vec<&str> = expectations.iter().map(String::as_str).collect();
+    all.extend([
+        "> us-west1/shop/web search\nmechanism istio\ndns ClusterIP\nus-east1/shop/search[Deployment] 0.500\nus-west1/shop/search[Deployment] 0.500",
+        "> us-west1/shop/web search --fail us-east1\nmechanism istio\ndns ClusterIP\nus-west1/shop/search[Deployment] 1.000",
+        "> us-east1/shop/web search\nmechanism istio\ndns ClusterIP\neurope-west1/shop/search[Deployment] 0.333\nus-east1/shop/search[Deployment] 0.333\nus-west1/shop/search[Deployment] 0.333",
+    ]);
+    assert_manifest("multi-region-traffic-routing.yaml", &all, &[]);
+}
+
+#[test]
+fn manifest_cluster_federation_reports_kubefed_and_its_mcs_equivalent_works() {
+    assert_manifest(
+        "cluster-federation.yaml",
+        &["> paris/echo/echo-client echo.echo.svc.clusterset.local\nmechanism mcs\ndns ClusterSetIP\nfrankfurt/echo/echo[Deployment] 0.500\nparis/echo/echo[Deployment] 0.500"],
+        &["NP5005", "NP5005", "NP5005"],
+    );
+    let diags = load_manifest("cluster-federation.yaml").analyze();
+    let service = diags
+        .iter()
+        .find(|d| d.message.starts_with("FederatedService"))
+        .expect("reported");
+    assert!(
+        service.help.as_deref().unwrap_or_default().contains("ServiceExport"),
+        "{service:?}"
+    );
+    assert!(service.message.contains("archived"));
+}

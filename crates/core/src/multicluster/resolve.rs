@@ -352,7 +352,15 @@ pub(super) fn resolve(multi: &MultiScenario, from: &str, name: &str, failed: &[S
                 detail: format!("the cluster IP of Service {ns}/{svc} in cluster {}", client_member.name),
             }
         };
-        let injected = crate::mesh::sidecar_injected(&client_member.scenario.cluster, client);
+        let mut injected = crate::mesh::sidecar_injected(&client_member.scenario.cluster, client);
+        // A gateway's pods are Envoy proxies themselves: an ingress gateway routes into the
+        // mesh like a sidecar does.
+        if let Some(g) = client_member.scenario.cluster.mesh.gateways.iter().find(|g| {
+            !g.spec.selector.is_empty() && g.spec.selector.iter().all(|(k, v)| client.labels.get(k) == Some(v))
+        }) {
+            injected.injected = true;
+            injected.reason = format!("it is the proxy of Gateway {}/{}", g.meta.namespace, g.meta.name);
+        }
         let global = client_member.annotation(&ns, &svc, "service.cilium.io/global") == Some("true");
         if let (Some(mesh_id), true) = (client_member.spec.mesh_id.as_deref(), injected.injected) {
             why.push(format!(
@@ -806,6 +814,14 @@ fn apply_istio_locality(
                 .join(", ")
         ));
         return format!("distribute (from {})", rule.from);
+    }
+    if !setting.distribute.is_empty() {
+        // Istio applies either distribute or failover; a client no `from` matches gets
+        // neither.
+        why.push(format!(
+            "{dr_name} distributes by locality, but no `from` matches the client's locality {client_locality}: no locality preference"
+        ));
+        return format!("distribute, no rule for {client_locality}: every endpoint alike");
     }
     if policy.outlier_detection.is_none() {
         if !setting.failover.is_empty() || !setting.failover_priority.is_empty() {
