@@ -164,26 +164,37 @@ pub fn objects(files: &[SourceFile]) -> Result<Vec<Object>, String> {
                 continue;
             }
             let value = serde_json::to_value(&yaml).map_err(|e| format!("{source}: {e}"))?;
-            let field = |v: &Value, what: &str| {
-                v.as_str()
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .ok_or_else(|| format!("{source}: the object has no {what}"))
+            // `kind: List` (what `kubectl get -o yaml` writes) stands for its items.
+            let items = match (value["kind"].as_str(), value["items"].as_array()) {
+                (Some(kind), Some(items)) if kind.ends_with("List") => items.clone(),
+                _ => vec![value],
             };
-            let api_version = field(&value["apiVersion"], "apiVersion")?;
-            let kind = field(&value["kind"], "kind")?;
-            let name = field(&value["metadata"]["name"], "metadata.name")?;
-            let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
-            out.push(Object {
-                gvk: GroupVersionKind::gvk(group, version, &kind),
-                namespace: value["metadata"]["namespace"].as_str().map(str::to_string),
-                name,
-                value,
-            });
+            for value in items {
+                out.push(object(value, &source)?);
+            }
         }
     }
     out.sort_by_key(install_order);
     Ok(out)
+}
+
+fn object(value: Value, source: &str) -> Result<Object, String> {
+    let field = |v: &Value, what: &str| {
+        v.as_str()
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| format!("{source}: the object has no {what}"))
+    };
+    let api_version = field(&value["apiVersion"], "apiVersion")?;
+    let kind = field(&value["kind"], "kind")?;
+    let name = field(&value["metadata"]["name"], "metadata.name")?;
+    let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
+    Ok(Object {
+        gvk: GroupVersionKind::gvk(group, version, &kind),
+        namespace: value["metadata"]["namespace"].as_str().map(str::to_string),
+        name,
+        value,
+    })
 }
 
 /// A connection to the cluster of one kubeconfig context.
@@ -319,4 +330,52 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Result<Vec<String>, String> {
+        Ok(objects(&[SourceFile::new("in.yaml", text.to_string())])?
+            .iter()
+            .map(|o| format!("{} {}", o.gvk.kind, o.name))
+            .collect())
+    }
+
+    #[test]
+    fn objects_come_in_install_order_and_lists_stand_for_their_items() {
+        let text = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\n\
+                    apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n---\n\
+                    apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Service, metadata: {name: s}}\n\
+                    - {apiVersion: v1, kind: Namespace, metadata: {name: n}}\n---\n\
+                    apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p}\n---\n\
+                    apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: c}\n";
+        assert_eq!(
+            names(text).expect("objects"),
+            [
+                "Namespace n",
+                "CustomResourceDefinition c",
+                "NetworkPolicy p",
+                "Service s",
+                "Deployment d",
+                "Widget w"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_object_without_a_name_is_an_error_naming_the_document() {
+        let err = names("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\n")
+            .expect_err("no name");
+        assert_eq!(err, "in.yaml#2: the object has no metadata.name");
+    }
+
+    #[test]
+    fn production_contexts_need_yes() {
+        assert!(guard_production("gke_prod-eu", false).is_err());
+        assert!(guard_production("PROD", false).is_err());
+        assert!(guard_production("gke_prod-eu", true).is_ok());
+        assert!(guard_production("staging", false).is_ok());
+    }
 }
