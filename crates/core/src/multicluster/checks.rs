@@ -66,7 +66,46 @@ pub(super) fn check(multi: &MultiScenario) -> Vec<Diagnostic> {
     global_services(multi, &mut out);
     locality_without_outlier_detection(multi, &mut out);
     networks_without_gateway(multi, &mut out);
+    flat_routing_overlaps(multi, &mut out);
     out
+}
+
+/// NP3008 (the address plans' cross-cluster check) for clusters whose pods reach each
+/// other's addresses directly: every Cilium ClusterMesh member (Cilium requires unique
+/// pod CIDRs across the mesh, whatever the routing mode), and Istio clusters of one
+/// mesh on one network. Clusters on different networks may reuse addresses.
+fn flat_routing_overlaps(multi: &MultiScenario, out: &mut Vec<Diagnostic>) {
+    let mut groups: Vec<Vec<&Member>> = Vec::new();
+    groups.push(
+        multi
+            .clusters
+            .iter()
+            .filter(|m| m.spec.cluster_mesh.is_some())
+            .collect(),
+    );
+    let meshes: BTreeSet<(&str, &str)> = multi
+        .clusters
+        .iter()
+        .filter_map(|m| Some((m.spec.mesh_id.as_deref()?, m.network())))
+        .collect();
+    for (mesh_id, network) in meshes {
+        groups.push(
+            multi
+                .clusters
+                .iter()
+                .filter(|m| m.spec.mesh_id.as_deref() == Some(mesh_id) && m.network() == network)
+                .collect(),
+        );
+    }
+    for group in groups.iter().filter(|g| g.len() > 1) {
+        let plans: Vec<&crate::cni::AddressPlan> =
+            group.iter().flat_map(|m| m.scenario.cluster.cni.plans.iter()).collect();
+        for d in crate::cni::check_plans(&plans) {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+    }
 }
 
 /// NP5002: a ServiceExport with no Service beside it exports nothing.

@@ -257,7 +257,9 @@ pub(crate) fn build(raw: Vec<RawObject>) -> MultiScenario {
         if o.group() == "netplay.dev" && o.kind == "Cluster" {
             continue;
         }
-        let target = annotation_cluster(&o).or_else(|| owner_of_file(&o.loc.file));
+        let target = annotation_cluster(&o)
+            .or_else(|| plan_owner(&o, &specs))
+            .or_else(|| owner_of_file(&o.loc.file));
         match target {
             Some(name) => parts.entry(name).or_default().push(o),
             None => {
@@ -304,6 +306,22 @@ pub(crate) fn build(raw: Vec<RawObject>) -> MultiScenario {
         clusters,
         diagnostics: diags,
     }
+}
+
+/// The cluster an AddressPlan belongs to: the Cluster whose `addressPlan` names it, or
+/// the member its `spec.cluster` names.
+fn plan_owner(o: &RawObject, specs: &BTreeMap<String, (ClusterSpec, Option<Location>, String)>) -> Option<String> {
+    if o.group() != "netplay.dev" || o.kind != "AddressPlan" {
+        return None;
+    }
+    specs
+        .iter()
+        .find(|(_, (spec, _, _))| spec.address_plan.as_deref() == Some(o.name.as_str()))
+        .map(|(name, _)| name.clone())
+        .or_else(|| {
+            let cluster = o.value.pointer("/spec/cluster").and_then(|v| v.as_str())?;
+            specs.contains_key(cluster).then(|| cluster.to_string())
+        })
 }
 
 #[derive(Default)]
