@@ -62,7 +62,14 @@ impl Drop for TempDir {
 
 /// A server with namespace `shop` already there (an ApplySet parent needs its namespace).
 fn server() -> TestKube {
-    let kube = TestKube::start();
+    server_with(false)
+}
+
+fn server_with(aggregated_discovery: bool) -> TestKube {
+    let kube = TestKube::start_with(netplay_testkube::Options {
+        aggregated_discovery,
+        ..netplay_testkube::Options::default()
+    });
     kube.apply_as(
         "setup",
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
@@ -199,15 +206,25 @@ fn canonical(log: Vec<Value>) -> Vec<Value> {
 
 #[test]
 fn netplay_and_kubectl_send_the_same_applyset_requests() {
+    compare(false);
+}
+
+/// With aggregated discovery both tools skip the per-group documents; the rest agrees.
+#[test]
+fn netplay_and_kubectl_agree_with_aggregated_discovery_too() {
+    compare(true);
+}
+
+fn compare(aggregated: bool) {
     let Some(kubectl) = kubectl() else {
         eprintln!("skipped: kubectl is not installed (set KUBECTL to its path)");
         return;
     };
-    let dir = TempDir::new("run");
+    let dir = TempDir::new(if aggregated { "aggregated" } else { "legacy" });
     let objects = dir.0.join("objects");
     let objects_arg = objects.display().to_string();
     let cache = dir.0.join("cache").display().to_string();
-    let (k_server, n_server) = (server(), server());
+    let (k_server, n_server) = (server_with(aggregated), server_with(aggregated));
     let k_config = dir.0.join("kubectl.kubeconfig");
     let n_config = dir.0.join("netplay.kubeconfig");
     std::fs::write(&k_config, k_server.kubeconfig("compare", TOKEN)).expect("kubeconfig");
@@ -256,6 +273,18 @@ fn netplay_and_kubectl_send_the_same_applyset_requests() {
             &[],
         );
         assert_eq!(code, 0, "netplay:\n{out}\n{err}");
+        // (kubectl caches discovery in --cache-dir: only its first run asks.)
+        for (tool, server) in [("kubectl", &k_server), ("netplay", &n_server)] {
+            if tool == "kubectl" && !with_configmap {
+                continue;
+            }
+            let group_documents = server.requests().iter().filter(|r| r.path == "/apis/apps/v1").count();
+            assert_eq!(
+                group_documents == 0,
+                aggregated,
+                "{tool} with aggregated discovery {aggregated}"
+            );
+        }
         logs.push((canonical(normalise(&k_server)), canonical(normalise(&n_server))));
     }
     for (run, (k, n)) in logs.iter().enumerate() {
