@@ -464,6 +464,8 @@ impl State {
     }
 
     fn route(&mut self, method: &Method, req: &Request) -> Response {
+        // CRDs become Established with time, not with requests: check on every request.
+        self.establish_crds();
         let path = req.path.trim_end_matches('/');
         let aggregated = self.options.aggregated_discovery
             && req
