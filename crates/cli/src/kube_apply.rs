@@ -324,9 +324,14 @@ async fn apply_one(cluster: &Cluster, discovery: &Discovery, o: &Object, args: &
     }
 }
 
-/// An object without what changes on every write, to tell "unchanged" from "configured".
+/// An object without what changes on every write, to tell "unchanged" from "configured":
+/// managedFields, resourceVersion, generation, and the status (controllers write it,
+/// apply does not, and it may move between netplay's read and its apply).
 pub fn comparable(o: &DynamicObject) -> Value {
     let mut v = serde_json::to_value(o).unwrap_or_default();
+    if let Some(top) = v.as_object_mut() {
+        top.remove("status");
+    }
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         for volatile in ["managedFields", "resourceVersion", "generation"] {
             meta.remove(volatile);
