@@ -89,7 +89,9 @@ enum Command {
     /// (`diff BUNDLE`: server-side dry run against the live objects, as a unified diff with
     /// managedFields left out and Secret data masked); exit 1 when they differ.
     Diff {
+        /// The old input; alone, the bundle or directory to compare with the cluster.
         old: PathBuf,
+        /// The new input.
         new: Option<PathBuf>,
         #[arg(long, short = 'o', value_enum, default_value = "txt")]
         format: ListFormat,
