@@ -193,6 +193,7 @@ pub fn App() -> Html {
                         (false, false, "g") if !typing => dispatcher.dispatch(Action::SetView(View::Graph)),
                         (false, false, "m") if !typing => dispatcher.dispatch(Action::SetView(View::Matrix)),
                         (false, false, "i") if !typing => dispatcher.dispatch(Action::SetView(View::Mesh)),
+                        (false, false, "c") if !typing => dispatcher.dispatch(Action::SetView(View::Clusters)),
                         _ => {}
                     }
                 })
@@ -440,6 +441,8 @@ pub fn App() -> Html {
                         onclick={dispatch(|| Action::SetView(View::Matrix))} title="Connection matrix (m)">{ "Matrix" }</button>
                     <button data-testid="view-mesh" aria-pressed={(state.view == View::Mesh).to_string()}
                         onclick={dispatch(|| Action::SetView(View::Mesh))} title="Simulate a request through the service mesh (i)">{ "Mesh" }</button>
+                    <button data-testid="view-clusters" aria-pressed={(state.view == View::Clusters).to_string()}
+                        onclick={dispatch(|| Action::SetView(View::Clusters))} title="Clusters side by side, and what a name resolves to across them (c)">{ "Clusters" }</button>
                 </div>
                 <label class="field probe" title="Probe one port: the matrix shows ✓/✗ for it and explanations mark the deciding rule">
                     <span>{ "Probe" }</span>
@@ -527,6 +530,7 @@ pub fn App() -> Html {
                                         </>
                                     },
                                     View::Mesh => html! {},
+                                    View::Clusters => html! { <crate::components::clusters::Clusters analysis={analysis.clone()} /> },
                                     View::Matrix => html! {
                                         <Matrix nodes={nodes.clone()} cells={cells.clone()} probe={probe} pair={state.pair.clone()}
                                             selected={state.selected.clone()}

@@ -45,6 +45,8 @@ pub enum View {
     Graph,
     Matrix,
     Mesh,
+    /// Several clusters side by side, and what a name resolves to across them.
+    Clusters,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

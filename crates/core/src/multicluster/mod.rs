@@ -11,7 +11,7 @@ mod checks;
 mod resolve;
 
 pub use checks::kubefed_objects;
-pub use resolve::{DnsAnswer, EndpointShare, Mechanism, Resolution};
+pub use resolve::{east_west_gateway, DnsAnswer, EndpointShare, Mechanism, Resolution};
 
 use crate::diagnostics::{Diagnostic, Location};
 use crate::model::{self, Labels};

@@ -614,7 +614,8 @@ fn host_matches(host: &str, dr_ns: &str, ns: &str, svc: &str) -> bool {
 }
 
 /// An Istio Gateway of the cluster that passes mTLS through on 15443: an east-west gateway.
-pub(super) fn east_west_gateway(m: &Member) -> Option<String> {
+/// (Also used by the web view to mark the gateway.)
+pub fn east_west_gateway(m: &Member) -> Option<String> {
     m.scenario
         .cluster
         .mesh

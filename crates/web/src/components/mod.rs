@@ -1,5 +1,6 @@
 //! The views. Small components that take data and callbacks.
 
+pub mod clusters;
 pub mod editor;
 pub mod explain;
 pub mod graph;
