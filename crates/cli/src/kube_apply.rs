@@ -179,8 +179,15 @@ pub fn run(args: ApplyArgs) -> Result<u8, String> {
                     &mut rows,
                 )
                 .await;
-                set.update_parent(&cluster, &objects, args.namespace.as_deref(), false, args.dry_run)
-                    .await?;
+                let written = set
+                    .update_parent(&cluster, &objects, args.namespace.as_deref(), false, args.dry_run)
+                    .await;
+                match written {
+                    Err(e) if args.dry_run => notes.push(e),
+                    other => {
+                        other?;
+                    }
+                }
             }
         }
         crate::print(&summary(&rows, args.dry_run, &notes));

@@ -751,3 +751,27 @@ fn diff_shows_objects_in_a_new_namespace_or_of_a_new_crd_as_added_from_the_input
     assert!(run.stdout.contains("+++ merged/Namespace.shop\n"), "{}", run.stdout);
     assert_eq!(env.kube.names(), Vec::<String>::new(), "a diff changes nothing");
 }
+
+#[test]
+fn a_first_prune_dry_run_into_a_new_namespace_notes_that_the_parent_cannot_be_written_yet() {
+    let env = Env::new();
+    let run = env.netplay(&[
+        "apply",
+        SHOP,
+        "--prune",
+        "--applyset",
+        "shop-set",
+        "-n",
+        "shop",
+        "--dry-run",
+        "server",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    assert!(
+        run.stdout
+            .contains("note: cannot write the ApplySet parent Secret shop/shop-set: namespaces \"shop\" not found\n"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(env.kube.names(), Vec::<String>::new());
+}
