@@ -659,38 +659,45 @@ fn the_context_comes_from_kubeconfig_env_and_context_flag_as_with_kubectl() {
 }
 
 #[test]
-fn an_unreachable_server_is_reported_without_the_credentials() {
+fn an_unreachable_server_or_a_broken_client_key_is_reported_without_the_credentials() {
+    // A client key (base64 of KEY_TEXT, not a usable key): neither form may be printed.
+    const KEY_TEXT: &str = "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n";
+    const KEY: &str = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCmMyVmpjbVYwTFd0bGVTMXRZWFJsY21saGJBPT0KLS0tLS1FTkQgUFJJVkFURSBLRVktLS0tLQo=";
     let dir = TempDir::new("unreachable");
     // A port nobody listens on: bind one, then free it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let config = dir.0.join("config");
-    std::fs::write(
-        &config,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\n\
-             users:\n- name: u\n  user:\n    token: {TOKEN}\n    username: admin\n    password: {TOKEN}-password\n\
-             contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n"
-        ),
-    )
-    .expect("kubeconfig");
-    let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-        .args(["apply", SHOP, "--kubeconfig"])
-        .arg(&config)
-        .current_dir(workspace_root())
-        .env("HOME", &dir.0)
-        .output()
-        .expect("run");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains("discovery failed"), "{text}");
-    assert!(!text.contains(TOKEN), "{text}");
+    let key_lines = format!("    client-certificate-data: {KEY}\n    client-key-data: {KEY}\n");
+    for (keys, expected) in [("", "discovery failed"), (key_lines.as_str(), "rustls tls error")] {
+        let config = dir.0.join("config");
+        std::fs::write(
+            &config,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\n\
+                 users:\n- name: u\n  user:\n    token: {TOKEN}\n    username: admin\n    password: {TOKEN}-password\n\
+                 {keys}contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n"
+            ),
+        )
+        .expect("kubeconfig");
+        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
+            .args(["apply", SHOP, "--kubeconfig"])
+            .arg(&config)
+            .current_dir(workspace_root())
+            .env("HOME", &dir.0)
+            .output()
+            .expect("run");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(text.contains(expected), "{text}");
+        assert!(!text.contains(TOKEN), "{text}");
+        assert!(!text.contains(KEY) && !text.contains(KEY_TEXT), "{text}");
+    }
 }
 
 /// On a machine with a cluster: `NETPLAY_TEST_CONTEXT=kind-netplay cargo test -p netplay
