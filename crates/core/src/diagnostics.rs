@@ -167,6 +167,7 @@ pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP3009", Severity::Warning, "a CNI configuration disagrees with the address plan, or cannot be read"),
     ("NP3010", Severity::Error, "the plan's datapath is not offered by its CNI"),
     ("NP3011", Severity::Warning, "the node subnets hold more nodes than the pod CIDR has node ranges for"),
+    ("NP3012", Severity::Info, "a Service without ipFamilyPolicy in a dual-stack plan gets one family only"),
     ("NP5001", Severity::Warning, "a netplay.dev/cluster annotation names a cluster that has no Cluster document"),
     ("NP5002", Severity::Warning, "a ServiceExport has no Service of the same name in its cluster"),
     ("NP5003", Severity::Warning, "an exported Service differs between clusters in type or ports (MCS conflict)"),

@@ -579,8 +579,26 @@ pub fn compute(plan: &AddressPlan, services: &[ServiceFamilies]) -> PlanReport {
                 }
             }
         }
-        let single = matches!(svc.ip_family_policy.as_deref(), None | Some("SingleStack"));
-        if dual_stack && service_families.len() == 2 && single {
+        // Said out loud (SingleStack, or one family listed) it is a choice worth a warning;
+        // left to the default it is how most Services are written: an info.
+        let explicit = svc.ip_family_policy.as_deref() == Some("SingleStack")
+            || (svc.ip_family_policy.is_none() && svc.ip_families.len() == 1);
+        let implicit = svc.ip_family_policy.is_none() && svc.ip_families.is_empty();
+        if dual_stack && service_families.len() == 2 && implicit {
+            diags.push(
+                Diagnostic::new(
+                    "NP3012",
+                    format!(
+                        "Service {}/{} sets no ipFamilyPolicy: in the dual-stack plan {} it gets only IPv4 (the cluster's first family)",
+                        svc.namespace, svc.name, plan.name
+                    ),
+                )
+                .at(&svc.source.locate(&[]))
+                .resource(svc_resource.clone())
+                .help("add `ipFamilyPolicy: PreferDualStack` where clients of the other family need it"),
+            );
+        }
+        if dual_stack && service_families.len() == 2 && explicit {
             let family = svc
                 .ip_families
                 .first()
