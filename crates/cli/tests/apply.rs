@@ -578,6 +578,20 @@ fn probe_emit_writes_one_connection_tester_job_per_source_with_the_expected_resu
     assert!(run
         .stdout
         .contains("db.shop.svc.cluster.local:5432  # expected ok: shop/db[Deployment]"));
+    // The tester of web runs as web's ServiceAccount; db names none.
+    let accounts: Vec<(String, Option<String>)> = scenario
+        .cluster
+        .workloads
+        .iter()
+        .map(|w| (w.name.clone(), w.service_account.clone()))
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            ("connection-tester-db".to_string(), None),
+            ("connection-tester-web".to_string(), Some("web".to_string()))
+        ]
+    );
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! `manifests/troubleshooting/connection-tester.yaml`): one per source workload, in the
 //! source's namespace and with its pod labels, so that the policies that select the source
 //! select the tester too. Each Job dials every TCP port of every Service whose endpoints the
-//! prediction agrees on, and prints one `PROBE ...` line per target. [`parse_log`] reads
+//! prediction agrees on, and prints one `PROBE ...` line per target. It runs as the
+//! source's ServiceAccount when the source names one. [`parse_log`] reads
 //! those lines back and [`compare`] sets them against the prediction.
 //!
 //! Pure: YAML text out, log text in. Never panics on any log.
@@ -39,6 +40,9 @@ pub struct ProbeJob {
     pub source: String,
     /// The pod labels the tester takes over from the source.
     pub labels: Labels,
+    /// The source's ServiceAccount, which the tester runs as too (mesh and CNI
+    /// identities follow it).
+    pub service_account: Option<String>,
     pub targets: Vec<ProbeTarget>,
 }
 
@@ -167,6 +171,7 @@ pub fn plan(scenario: &Scenario) -> ProbePlan {
             name: job_name(&src.name),
             source: src.endpoint_name(),
             labels,
+            service_account: src.service_account.clone(),
             targets,
         });
     }
@@ -221,7 +226,7 @@ pub fn manifests(plan: &ProbePlan) -> String {
             pod_labels.insert(k.clone(), json!(v));
         }
         pod_labels.insert(PROBE_LABEL.to_string(), json!(job.name));
-        let job_doc = json!({
+        let mut job_doc = json!({
             "apiVersion": "batch/v1",
             "kind": "Job",
             "metadata": {
@@ -265,6 +270,9 @@ pub fn manifests(plan: &ProbePlan) -> String {
                 },
             },
         });
+        if let Some(account) = &job.service_account {
+            job_doc["spec"]["template"]["spec"]["serviceAccountName"] = json!(account);
+        }
         for doc in [configmap, job_doc] {
             docs.push(serde_yaml::to_string(&doc).unwrap_or_default());
         }
