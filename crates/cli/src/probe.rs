@@ -51,7 +51,13 @@ pub fn run(args: ProbeArgs) -> Result<u8, String> {
         for job in &plan.jobs {
             let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &job.namespace);
             match jobs.delete(&job.name, &DeleteParams::background()).await {
-                Ok(_) => {}
+                Ok(_) => {
+                    // Applying to a Job that is still being deleted would fail: wait it out.
+                    let deadline = Instant::now() + args.timeout;
+                    while matches!(jobs.get_opt(&job.name).await, Ok(Some(_))) && Instant::now() < deadline {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
                 Err(e) if error_code(&e) == Some(404) => {}
                 Err(e) => {
                     return Err(format!(
@@ -68,11 +74,18 @@ pub fn run(args: ProbeArgs) -> Result<u8, String> {
             field_manager: Some(FIELD_MANAGER.to_string()),
             ..PatchParams::default()
         };
+        // The uid of each Job of this run: its Pods are told from the previous run's (which
+        // a background deletion may leave for a while) by their owner.
+        let mut job_uids = BTreeMap::new();
         for o in &objects {
             let (api, _, _) = cluster::api_for(&cluster, &discovery, o, None)?;
-            api.patch(&o.name, &params, &Patch::Apply(&o.value))
+            let created = api
+                .patch(&o.name, &params, &Patch::Apply(&o.value))
                 .await
                 .map_err(|e| format!("cannot create {} {}: {}", o.gvk.kind, o.name, error_text(&e)))?;
+            if o.gvk.kind == "Job" {
+                job_uids.insert(o.name.clone(), created.metadata.uid.unwrap_or_default());
+            }
         }
         let deadline = Instant::now() + args.timeout;
         let mut logs = BTreeMap::new();
@@ -106,7 +119,16 @@ pub fn run(args: ProbeArgs) -> Result<u8, String> {
                 .await
                 .map_err(|e| error_text(&e))?;
             let mut text = String::new();
+            let uid = job_uids.get(&job.name).cloned().unwrap_or_default();
             for pod in list {
+                let owned = pod
+                    .metadata
+                    .owner_references
+                    .as_ref()
+                    .is_some_and(|refs| refs.iter().any(|r| r.uid == uid));
+                if !owned {
+                    continue;
+                }
                 let name = pod.metadata.name.unwrap_or_default();
                 text.push_str(
                     &pods

@@ -608,6 +608,10 @@ fn probe_reports_a_cni_that_does_not_enforce_a_policy_and_passes_when_it_does() 
         .set_reachability(|src, dst| !(src.starts_with("shop/connection-tester-db-") && dst.starts_with("db.shop.")));
     let enforced = env.netplay(&["probe", PROBE_INPUT]);
     assert_eq!(enforced.code, 0, "{}", enforced.transcript());
+    // The first run's Pods are still there (deleting a Job does not wait for them), with
+    // their `ok` lines: the report reads only the Pods of this run's Jobs.
+    let log_reads = env.kube.requests().iter().filter(|r| r.path.ends_with("/log")).count();
+    assert_eq!(log_reads, 4, "each run reads the logs of its own two Pods only");
     let pod_labels = &env
         .kube
         .object("batch/v1", "Job", "shop", "connection-tester-db")

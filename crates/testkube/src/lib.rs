@@ -19,8 +19,10 @@
 //! - a Job gets one Pod that has "run" it at once: its log holds one `PROBE` line per
 //!   target of the ConfigMap the Job mounts (the connection-tester format), the result of
 //!   each decided by [`TestKube::set_reachability`] — a stand-in for the cluster's CNI.
-//!   The Pod is named `<job>-<hash>` and labelled `job-name=<job>`, as the Job controller
-//!   does.
+//!   The Pod is named `<job>-<hash of the Job's uid>`, labelled `job-name=<job>` and owned
+//!   by the Job, as the Job controller does; its log is written when the Job is created,
+//!   and deleting the Job leaves the Pod behind (as a background deletion does for a
+//!   while), so a client must tell this run's Pod from the last one's.
 //!
 //! It is not a Kubernetes: no validation beyond the above, no watches, no conversions.
 
@@ -150,6 +152,8 @@ struct Stored {
     /// Field manager → (apiVersion it applied with, the leaf fields it owns).
     owners: BTreeMap<String, (String, BTreeSet<FieldPath>)>,
     created: Instant,
+    /// A Pod's log, written when it "ran" (at its creation).
+    log: Option<String>,
 }
 
 type Reachability = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
@@ -341,7 +345,8 @@ impl TestKube {
     }
 
     /// Decides the result of each probe: `(source pod as namespace/name, target host:port)
-    /// → reachable`. The default reaches everything (a CNI that enforces nothing).
+    /// → reachable`, for the Jobs created from now on. The default reaches everything (a
+    /// CNI that enforces nothing).
     pub fn set_reachability(&self, f: impl Fn(&str, &str) -> bool + Send + Sync + 'static) {
         self.lock().reachability = Arc::new(f);
     }
@@ -793,48 +798,10 @@ impl State {
         let Some(pod) = self.objects.get(&Self::key(target, &pod_name)) else {
             return not_found(&target.ty, &pod_name);
         };
-        let job = pod.value["metadata"]["labels"]["job-name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let ns = target.namespace.clone();
-        let job_key = ("batch".to_string(), "jobs".to_string(), ns.clone(), job);
-        let configmap = self
-            .objects
-            .get(&job_key)
-            .and_then(|j| {
-                j.value["spec"]["template"]["spec"]["volumes"]
-                    .as_array()
-                    .and_then(|vs| {
-                        vs.iter()
-                            .find_map(|v| v["configMap"]["name"].as_str().map(str::to_string))
-                    })
-            })
-            .unwrap_or_default();
-        let cm_key = (String::new(), "configmaps".to_string(), ns.clone(), configmap);
-        let targets = self
-            .objects
-            .get(&cm_key)
-            .and_then(|c| c.value["data"]["targets"].as_str().map(str::to_string))
-            .unwrap_or_default();
-        let mut out = String::new();
-        for line in targets.lines() {
-            let Some(dst) = line.split_whitespace().next() else {
-                continue;
-            };
-            if dst.starts_with('#') {
-                continue;
-            }
-            let ok = (self.reachability)(&format!("{ns}/{pod_name}"), dst);
-            let (result, latency) = if ok { ("ok", 10) } else { ("fail", 3010) };
-            out.push_str(&format!(
-                "PROBE src={ns}/{pod_name} dst={dst} proto=tcp result={result} latency_ms={latency}\n"
-            ));
-        }
         hyper::Response::builder()
             .status(StatusCode::OK)
             .header("content-type", "text/plain")
-            .body(Full::new(Bytes::from(out)))
+            .body(Full::new(Bytes::from(pod.log.clone().unwrap_or_default())))
             .unwrap_or_default()
     }
 
@@ -919,6 +886,7 @@ impl State {
             value: json!({"apiVersion": ty.api_version(), "kind": ty.kind, "metadata": {"name": name}}),
             owners: BTreeMap::new(),
             created: Instant::now(),
+            log: None,
         });
         if ty.namespaced {
             stored.value["metadata"]["namespace"] = json!(namespace);
@@ -999,7 +967,8 @@ impl State {
         let rendered = self.render(&stored);
         if !dry_run {
             if created && ty.kind == "Job" {
-                self.start_job_pod(namespace, name);
+                let uid = stored.value["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+                self.start_job_pod(namespace, name, &uid, &stored.value);
             }
             self.objects.insert(key, stored);
             self.establish_crds();
@@ -1007,11 +976,16 @@ impl State {
         Ok((created, rendered))
     }
 
-    /// The Pod a Job runs, already finished.
-    fn start_job_pod(&mut self, namespace: &str, job: &str) {
-        let pod_name = format!("{job}-{}", short_hash(&format!("{namespace}/{job}")));
+    /// The Pod a Job runs, already finished: named `<job>-<hash of the Job's uid>`, owned
+    /// by the Job, labelled `job-name`, its log written now (a later change of the
+    /// reachability does not rewrite what an earlier run printed).
+    fn start_job_pod(&mut self, namespace: &str, job: &str, job_uid: &str, job_value: &Value) {
+        let pod_name = format!("{job}-{}", short_hash(job_uid));
+        let log = self.probe_log(namespace, &pod_name, job_value);
         let value = json!({"apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": pod_name, "namespace": namespace, "labels": {"job-name": job},
+                         "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": job, "uid": job_uid,
+                                              "controller": true}],
                          "uid": format!("pod-{pod_name}"), "resourceVersion": self.resource_version.to_string(),
                          "creationTimestamp": TIMESTAMP}});
         let key = (String::new(), "pods".to_string(), namespace.to_string(), pod_name);
@@ -1021,8 +995,41 @@ impl State {
                 value,
                 owners: BTreeMap::new(),
                 created: Instant::now(),
+                log: Some(log),
             },
         );
+    }
+
+    /// One `PROBE` line per target of the ConfigMap the Job mounts.
+    fn probe_log(&self, ns: &str, pod_name: &str, job: &Value) -> String {
+        let configmap = job["spec"]["template"]["spec"]["volumes"]
+            .as_array()
+            .and_then(|vs| {
+                vs.iter()
+                    .find_map(|v| v["configMap"]["name"].as_str().map(str::to_string))
+            })
+            .unwrap_or_default();
+        let cm_key = (String::new(), "configmaps".to_string(), ns.to_string(), configmap);
+        let targets = self
+            .objects
+            .get(&cm_key)
+            .and_then(|c| c.value["data"]["targets"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        let mut out = String::new();
+        for line in targets.lines() {
+            let Some(dst) = line.split_whitespace().next() else {
+                continue;
+            };
+            if dst.starts_with('#') {
+                continue;
+            }
+            let ok = (self.reachability)(&format!("{ns}/{pod_name}"), dst);
+            let (result, latency) = if ok { ("ok", 10) } else { ("fail", 3010) };
+            out.push_str(&format!(
+                "PROBE src={ns}/{pod_name} dst={dst} proto=tcp result={result} latency_ms={latency}\n"
+            ));
+        }
+        out
     }
 }
 
