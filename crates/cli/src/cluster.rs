@@ -300,11 +300,24 @@ fn target_namespace(
     }
 }
 
-/// An API error as the server worded it; other errors as kube-rs does.
+/// An API error as the server worded it; other errors with their causes (a connection
+/// error says why it failed: refused, a certificate the CA does not vouch for, ...).
 pub fn error_text(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
-        other => other.to_string(),
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                let part = cause.to_string();
+                if !text.contains(&part) {
+                    text.push_str(": ");
+                    text.push_str(&part);
+                }
+                source = cause.source();
+            }
+            text
+        }
     }
 }
 

@@ -800,3 +800,63 @@ fn a_first_prune_dry_run_into_a_new_namespace_notes_that_the_parent_cannot_be_wr
     );
     assert_eq!(env.kube.names(), Vec::<String>::new());
 }
+
+#[test]
+fn https_with_the_clusters_ca_or_insecure_skip_tls_verify_works_and_another_ca_is_refused() {
+    let tls = Options {
+        tls: true,
+        ..Options::default()
+    };
+    let kube = TestKube::start_with(tls.clone());
+    let other = TestKube::start_with(tls);
+    let dir = TempDir::new("https");
+    let input = dir.0.join("cm.yaml");
+    std::fs::write(
+        &input,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n",
+    )
+    .expect("write");
+    let apply = |config: &str| {
+        let path = dir.0.join("config");
+        std::fs::write(&path, config).expect("kubeconfig");
+        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
+            .arg("apply")
+            .arg(&input)
+            .arg("--kubeconfig")
+            .arg(&path)
+            .env("HOME", &dir.0)
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    assert!(kube.url().starts_with("https://127.0.0.1:"));
+    let (code, text) = apply(&kube.kubeconfig("c", TOKEN));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(kube.object("v1", "ConfigMap", "default", "c").is_some());
+
+    // Another server's certificate does not vouch for this one.
+    let other_ca = other.kubeconfig("c", TOKEN);
+    let other_ca_line = other_ca
+        .lines()
+        .find(|l| l.contains("certificate-authority-data"))
+        .expect("CA");
+    let mine = kube.kubeconfig("c", TOKEN);
+    let mine_ca_line = mine
+        .lines()
+        .find(|l| l.contains("certificate-authority-data"))
+        .expect("CA");
+    let (code, text) = apply(&mine.replace(mine_ca_line, other_ca_line));
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("invalid peer certificate"), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
+
+    let (code, text) = apply(&mine.replace(mine_ca_line, "    insecure-skip-tls-verify: true"));
+    assert_eq!(code, Some(0), "{text}");
+}

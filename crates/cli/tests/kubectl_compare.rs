@@ -68,6 +68,8 @@ fn server() -> TestKube {
 fn server_with(aggregated_discovery: bool) -> TestKube {
     let kube = TestKube::start_with(netplay_testkube::Options {
         aggregated_discovery,
+        // The aggregated variant also runs over HTTPS (a self-signed CA in the kubeconfig).
+        tls: aggregated_discovery,
         ..netplay_testkube::Options::default()
     });
     kube.apply_as(
@@ -210,6 +212,7 @@ fn netplay_and_kubectl_send_the_same_applyset_requests() {
 }
 
 /// With aggregated discovery both tools skip the per-group documents; the rest agrees.
+/// This one runs over HTTPS.
 #[test]
 fn netplay_and_kubectl_agree_with_aggregated_discovery_too() {
     compare(true);

@@ -1,5 +1,5 @@
 //! netplay-testkube: a loopback Kubernetes API server for tests, on `127.0.0.1:0` over
-//! plain HTTP, that records every request it receives.
+//! plain HTTP or HTTPS (a self-signed certificate), that records every request it receives.
 //!
 //! It implements the part of the API that `netplay apply`/`diff`/`probe` and
 //! `kubectl apply --server-side --prune --applyset` use, with the real protocol's shapes:
@@ -44,6 +44,9 @@ pub struct Options {
     pub aggregated_discovery: bool,
     /// How long after its creation a CRD becomes Established.
     pub crd_established_after: Duration,
+    /// Serve HTTPS with a self-signed certificate for `127.0.0.1` made at start-up
+    /// ([`TestKube::ca_pem`]); plain HTTP otherwise.
+    pub tls: bool,
 }
 
 impl Default for Options {
@@ -51,6 +54,7 @@ impl Default for Options {
         Options {
             aggregated_discovery: false,
             crd_established_after: Duration::from_millis(200),
+            tls: false,
         }
     }
 }
@@ -173,6 +177,8 @@ struct State {
 /// A running loopback API server; stops when dropped.
 pub struct TestKube {
     addr: SocketAddr,
+    /// The certificate (PEM) when serving HTTPS.
+    ca_pem: Option<String>,
     state: Arc<Mutex<State>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -189,6 +195,7 @@ impl TestKube {
 
     /// Starts a server on a free loopback port, in a thread of its own.
     pub fn start_with(options: Options) -> TestKube {
+        let tls = options.tls.then(self_signed);
         let mut state = State {
             options,
             types: builtin_types(),
@@ -209,6 +216,7 @@ impl TestKube {
         let addr = listener.local_addr().expect("local address");
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let shared = state.clone();
+        let acceptor = tls.as_ref().map(|(_, acceptor)| acceptor.clone());
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -222,15 +230,16 @@ impl TestKube {
                         accepted = listener.accept() => {
                             let Ok((stream, _)) = accepted else { continue };
                             let state = shared.clone();
+                            let acceptor = acceptor.clone();
                             tokio::spawn(async move {
-                                let service = hyper::service::service_fn(move |req| {
-                                    let state = state.clone();
-                                    async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
-                                });
-                                let io = hyper_util::rt::TokioIo::new(stream);
-                                let _ = hyper::server::conn::http1::Builder::new()
-                                    .serve_connection(io, service)
-                                    .await;
+                                match acceptor {
+                                    Some(acceptor) => {
+                                        if let Ok(stream) = acceptor.accept(stream).await {
+                                            serve(stream, state).await;
+                                        }
+                                    }
+                                    None => serve(stream, state).await,
+                                }
                             });
                         }
                     }
@@ -239,22 +248,40 @@ impl TestKube {
         });
         TestKube {
             addr,
+            ca_pem: tls.map(|(pem, _)| pem),
             state,
             shutdown: Some(tx),
             thread: Some(thread),
         }
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://` with [`Options::tls`].
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The server's self-signed certificate (PEM), when it serves HTTPS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// A kubeconfig with one context named `context` for this server, authenticating
-    /// with a bearer `token` (the server accepts any).
+    /// with a bearer `token` (the server accepts any); with HTTPS, the certificate is the
+    /// cluster's `certificate-authority-data`.
     pub fn kubeconfig(&self, context: &str, token: &str) -> String {
+        let ca = self
+            .ca_pem
+            .as_ref()
+            .map(|pem| {
+                format!(
+                    "    certificate-authority-data: {}\n",
+                    base64::engine::general_purpose::STANDARD.encode(pem)
+                )
+            })
+            .unwrap_or_default();
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: testkube\n  cluster:\n    server: {url}\n\
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: testkube\n  cluster:\n    server: {url}\n{ca}\
              users:\n- name: tester\n  user:\n    token: {token}\n\
              contexts:\n- name: {context}\n  context:\n    cluster: testkube\n    user: tester\n\
              current-context: {context}\n",
@@ -361,6 +388,35 @@ impl Drop for TestKube {
             let _ = t.join();
         }
     }
+}
+
+/// A self-signed certificate for `127.0.0.1` and `localhost`: its PEM and a TLS acceptor.
+fn self_signed() -> (String, tokio_rustls::TlsAcceptor) {
+    use tokio_rustls::rustls;
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .expect("a self-signed certificate");
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("a TLS configuration");
+    (certified.cert.pem(), tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Serves one connection (plain or TLS) until the client closes it.
+async fn serve<I>(io: I, state: Arc<Mutex<State>>)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let state = state.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+        .await;
 }
 
 // ---------------------------------------------------------------------------------------
