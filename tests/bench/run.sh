@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One command for every performance number of docs/performance.md:
+#   bash tests/bench/run.sh          all targets, the growth curve, the CLI as a process
+#                                    (time, max RSS) and the comparison with the PyPI peers
+#   BENCH_QUICK=1 bash tests/bench/run.sh   small sizes only (a smoke run, ~1 minute warm)
+# Results go to tests/bench/out/ (git-ignored); the plot to docs/performance-growth.png.
+# Needs release builds: run it when the machine is otherwise idle, numbers are wall clock.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BENCH_DIR=tests/bench
+OUT="$BENCH_DIR/out"
+mkdir -p "$OUT"
+
+# Python side: the peers and matplotlib, in a venv of our own (idempotent).
+VENV="$BENCH_DIR/.venv"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+if ! "$VENV/bin/python" -c 'import kube_netpol, knetvis, matplotlib' 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet -r "$BENCH_DIR/requirements.txt"
+fi
+
+cargo build --release --quiet -p netplay -p netplay-synth
+
+if [ -n "${BENCH_QUICK:-}" ]; then
+  cargo bench --quiet -p netplay-core --bench targets -- quick > "$OUT/targets.jsonl"
+  : > "$OUT/growth.jsonl"
+  SIZES="25:500:300"
+else
+  cargo bench --quiet -p netplay-core --bench targets > "$OUT/targets.jsonl"
+  cargo bench --quiet -p netplay-core --bench targets -- growth > "$OUT/growth.jsonl"
+  SIZES="250:5000:3000 1000:20000:10000"
+fi
+
+# The same inputs as files, so that the CLI and the peers read identical YAML.
+for size in $SIZES; do
+  IFS=: read -r n w p <<< "$size"
+  dir="$OUT/cluster-$w"
+  [ -f "$dir/policies.yaml" ] || target/release/netplay-synth cluster "$n" "$w" "$p" "$dir"
+done
+
+"$VENV/bin/python" "$BENCH_DIR/bench.py" --out "$OUT" --netplay target/release/netplay --sizes "$SIZES" \
+  --plot docs/performance-growth.png
