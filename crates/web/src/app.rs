@@ -8,6 +8,7 @@ use crate::components::explain::Explain;
 use crate::components::graph::{standalone_svg, Graph};
 use crate::components::matrix::Matrix;
 use crate::components::mesh::Mesh;
+use crate::components::plan::Plan;
 use crate::state::{source_files, Action, File, Message, MessageKind, Saved, State, Theme, View};
 use crate::view_model;
 use netplay_core::export;
@@ -194,6 +195,7 @@ pub fn App() -> Html {
                         (false, false, "m") if !typing => dispatcher.dispatch(Action::SetView(View::Matrix)),
                         (false, false, "i") if !typing => dispatcher.dispatch(Action::SetView(View::Mesh)),
                         (false, false, "c") if !typing => dispatcher.dispatch(Action::SetView(View::Clusters)),
+                        (false, false, "p") if !typing => dispatcher.dispatch(Action::SetView(View::Plan)),
                         _ => {}
                     }
                 })
@@ -443,6 +445,8 @@ pub fn App() -> Html {
                         onclick={dispatch(|| Action::SetView(View::Mesh))} title="Simulate a request through the service mesh (i)">{ "Mesh" }</button>
                     <button data-testid="view-clusters" aria-pressed={(state.view == View::Clusters).to_string()}
                         onclick={dispatch(|| Action::SetView(View::Clusters))} title="Clusters side by side, and what a name resolves to across them (c)">{ "Clusters" }</button>
+                    <button data-testid="view-plan" aria-pressed={(state.view == View::Plan).to_string()}
+                        onclick={dispatch(|| Action::SetView(View::Plan))} title="Address plan: ranges, pods per node, MTU (p)">{ "Plan" }</button>
                 </div>
                 <label class="field probe" title="Probe one port: the matrix shows ✓/✗ for it and explanations mark the deciding rule">
                     <span>{ "Probe" }</span>
@@ -488,6 +492,7 @@ pub fn App() -> Html {
                         <dt>{ "Ctrl+S" }</dt><dd>{ "export the bundle" }</dd>
                         <dt>{ "Ctrl+Enter" }</dt><dd>{ "accept the changes (new checkpoint)" }</dd>
                         <dt>{ "g / m / i" }</dt><dd>{ "graph / matrix / mesh request" }</dd>
+                        <dt>{ "p" }</dt><dd>{ "address plan" }</dd>
                         <dt>{ "Esc" }</dt><dd>{ "clear the selection, close panels" }</dd>
                         <dt>{ "Tab (in the editor)" }</dt><dd>{ "indent two spaces" }</dd>
                     </dl>
@@ -531,6 +536,12 @@ pub fn App() -> Html {
                                     },
                                     View::Mesh => html! {},
                                     View::Clusters => html! { <crate::components::clusters::Clusters analysis={analysis.clone()} /> },
+                                    View::Plan => html! {
+                                        <Plan analysis={analysis.clone()} files={state.files.clone()}
+                                            on_edit_file={{ let d = state.dispatcher(); Callback::from(move |(f, t)| d.dispatch(Action::EditFile(f, t))) }}
+                                            on_add_files={{ let d = state.dispatcher(); Callback::from(move |fs| d.dispatch(Action::AddFiles(fs))) }}
+                                            on_jump={{ let d = state.dispatcher(); Callback::from(move |(f, l)| d.dispatch(Action::JumpTo(f, l))) }} />
+                                    },
                                     View::Matrix => html! {
                                         <Matrix nodes={nodes.clone()} cells={cells.clone()} probe={probe} pair={state.pair.clone()}
                                             selected={state.selected.clone()}

@@ -47,6 +47,8 @@ pub enum View {
     Mesh,
     /// Several clusters side by side, and what a name resolves to across them.
     Clusters,
+    /// The address plan (form, table, address-space picture).
+    Plan,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,3 +6,4 @@ pub mod explain;
 pub mod graph;
 pub mod matrix;
 pub mod mesh;
+pub mod plan;
