@@ -238,17 +238,17 @@ fn manifest_global_ingress_fails_over_through_the_other_regions_east_west_gatewa
     assert_manifest(
         "global-ingress.yaml",
         &[
-            "> us/istio-system/istio-ingressgateway web.shop.svc.cluster.local\nmechanism istio\ndns ClusterIP\nus/shop/web[Deployment] 1.000",
-            "> eu/istio-system/istio-ingressgateway web.shop.svc.cluster.local\nmechanism istio\ndns ClusterIP\nus/shop/web[Deployment] 1.000",
-            "> eu/istio-system/istio-ingressgateway web.shop.svc.cluster.local --fail us\nmechanism istio\ndns ClusterIP",
+            "> us/istio-system/global-ingressgateway web.retail.svc.cluster.local\nmechanism istio\ndns ClusterIP\nus/retail/web[Deployment] 1.000",
+            "> eu/istio-system/global-ingressgateway web.retail.svc.cluster.local\nmechanism istio\ndns ClusterIP\nus/retail/web[Deployment] 1.000",
+            "> eu/istio-system/global-ingressgateway web.retail.svc.cluster.local --fail us\nmechanism istio\ndns ClusterIP",
         ],
         &[],
     );
     let scenario = load_manifest("global-ingress.yaml");
     let r = multi(&scenario, "global-ingress")
         .resolve(
-            "eu/istio-system/istio-ingressgateway",
-            "web.shop.svc.cluster.local",
+            "eu/istio-system/global-ingressgateway",
+            "web.retail.svc.cluster.local",
             &[],
         )
         .expect("resolves");
