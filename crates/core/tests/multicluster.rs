@@ -311,3 +311,37 @@ fn manifest_cluster_federation_reports_kubefed_and_its_mcs_equivalent_works() {
     );
     assert!(service.message.contains("archived"));
 }
+
+#[test]
+fn links_join_the_same_service_by_the_mechanism_that_shares_it() {
+    let describe_links = |case: &str| -> Vec<String> {
+        let m = multi(&load_dir(&cases_dir().join(case)), case);
+        m.links()
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {}-{} {}",
+                    l.service,
+                    m.clusters[l.from].name,
+                    m.clusters[l.to].name,
+                    l.mechanism.as_str()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(describe_links("mcs-failover"), ["shop/checkout east-west mcs"]);
+    assert_eq!(describe_links("istio-multi-network"), ["books/ratings east-west istio"]);
+    // cart is global in one, two and three; inventory only in one (three's is not global);
+    // search is global everywhere.
+    assert_eq!(
+        describe_links("clustermesh-affinity"),
+        [
+            "shop/cart one-three clustermesh",
+            "shop/search one-three clustermesh",
+            "shop/cart one-two clustermesh",
+            "shop/search one-two clustermesh",
+            "shop/cart three-two clustermesh",
+            "shop/search three-two clustermesh",
+        ]
+    );
+}

@@ -122,6 +122,17 @@ impl Member {
     }
 }
 
+/// The same Service in two clusters (indexes into `MultiScenario::clusters`), joined by
+/// a discovery mechanism.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    pub from: usize,
+    pub to: usize,
+    /// `namespace/name`.
+    pub service: String,
+    pub mechanism: Mechanism,
+}
+
 /// A scenario with several clusters.
 #[derive(Clone, Debug, Default)]
 pub struct MultiScenario {
@@ -150,6 +161,49 @@ impl MultiScenario {
         all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         all.dedup();
         all
+    }
+
+    /// The same Service in two clusters and the mechanism that joins them (the Clusters
+    /// view draws these edges): both export it to one clusterset (MCS), both are in one
+    /// Istio mesh, or it is global in both ClusterMesh members. One link per pair, the
+    /// first mechanism that applies.
+    pub fn links(&self) -> Vec<Link> {
+        let mut out = Vec::new();
+        for (a, ma) in self.clusters.iter().enumerate() {
+            for (b, mb) in self.clusters.iter().enumerate().skip(a + 1) {
+                for s in &ma.scenario.cluster.services {
+                    if mb.service(&s.namespace, &s.name).is_none() {
+                        continue;
+                    }
+                    let key = (s.namespace.clone(), s.name.clone());
+                    let global =
+                        |m: &Member| m.annotation(&s.namespace, &s.name, "service.cilium.io/global") == Some("true");
+                    let mechanism = if ma.exports.contains_key(&key)
+                        && mb.exports.contains_key(&key)
+                        && ma.cluster_set() == mb.cluster_set()
+                    {
+                        Mechanism::Mcs
+                    } else if ma.spec.mesh_id.is_some() && ma.spec.mesh_id == mb.spec.mesh_id {
+                        Mechanism::Istio
+                    } else if ma.spec.cluster_mesh.is_some()
+                        && mb.spec.cluster_mesh.is_some()
+                        && global(ma)
+                        && global(mb)
+                    {
+                        Mechanism::Clustermesh
+                    } else {
+                        continue;
+                    };
+                    out.push(Link {
+                        from: a,
+                        to: b,
+                        service: format!("{}/{}", s.namespace, s.name),
+                        mechanism,
+                    });
+                }
+            }
+        }
+        out
     }
 
     /// What a client asking for `name` reaches (`netplay multicluster resolve`).

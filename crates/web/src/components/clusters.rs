@@ -5,7 +5,7 @@
 //! function as `netplay multicluster resolve`). Layout only; every answer is core's.
 
 use crate::view_model::Analysis;
-use netplay_core::multicluster::{Member, MultiScenario, Resolution};
+use netplay_core::multicluster::{Mechanism, Member, Resolution};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -60,53 +60,6 @@ fn rows(m: &Member) -> Vec<Row> {
             text: format!("{} ×{pods}", w.endpoint_name()),
             service: false,
         });
-    }
-    out
-}
-
-/// An edge between the same Service in two clusters, and why they are joined.
-struct Edge {
-    from: usize,
-    to: usize,
-    service: String,
-    label: &'static str,
-}
-
-fn edges(multi: &MultiScenario) -> Vec<Edge> {
-    let mut out = Vec::new();
-    let n = multi.clusters.len();
-    for a in 0..n {
-        for b in a + 1..n {
-            let (ma, mb) = (&multi.clusters[a], &multi.clusters[b]);
-            for s in &ma.scenario.cluster.services {
-                let Some(_) = mb.service(&s.namespace, &s.name) else {
-                    continue;
-                };
-                let key = (s.namespace.clone(), s.name.clone());
-                let label = if ma.exports.contains_key(&key)
-                    && mb.exports.contains_key(&key)
-                    && ma.cluster_set() == mb.cluster_set()
-                {
-                    "MCS export"
-                } else if ma.spec.mesh_id.is_some() && ma.spec.mesh_id == mb.spec.mesh_id {
-                    "Istio"
-                } else if ma.spec.cluster_mesh.is_some()
-                    && mb.spec.cluster_mesh.is_some()
-                    && ma.annotation(&s.namespace, &s.name, "service.cilium.io/global") == Some("true")
-                    && mb.annotation(&s.namespace, &s.name, "service.cilium.io/global") == Some("true")
-                {
-                    "ClusterMesh global"
-                } else {
-                    continue;
-                };
-                out.push(Edge {
-                    from: a,
-                    to: b,
-                    service: format!("{}/{}", s.namespace, s.name),
-                    label,
-                });
-            }
-        }
     }
     out
 }
@@ -203,21 +156,21 @@ pub fn clusters(props: &ClustersProps) -> Html {
             </g>
         }
     });
-    let lines = edges(multi).into_iter().filter_map(|e| {
+    let lines = multi.links().into_iter().filter_map(|e| {
         let y1 = y_of(e.from, &e.service)?;
         let y2 = y_of(e.to, &e.service)?;
         let x1 = x_of(e.from) + BOX_WIDTH;
         let x2 = x_of(e.to);
         let mid = (x1 + x2) / 2.0;
         let d = format!("M {x1} {y1} C {mid} {y1}, {mid} {y2}, {x2} {y2}");
-        let class = match e.label {
-            "MCS export" => "edge-mcs",
-            "Istio" => "edge-istio",
-            _ => "edge-clustermesh",
+        let (class, label) = match e.mechanism {
+            Mechanism::Mcs => ("edge-mcs", "MCS export"),
+            Mechanism::Istio => ("edge-istio", "Istio"),
+            _ => ("edge-clustermesh", "ClusterMesh global"),
         };
         Some(html! {
             <g class={classes!("cluster-edge", class)}>
-                <title>{ format!("{} — {}", e.service, e.label) }</title>
+                <title>{ format!("{} — {label}", e.service) }</title>
                 <path d={d} />
             </g>
         })
