@@ -1,6 +1,6 @@
 //! Benchmarks of the NetworkPolicy pipeline on synthetic clusters.
-//! `cargo bench -p netplay-core` — the bar: 500 workloads / 300 policies, full
-//! connlist well under a second in release mode.
+//! `cargo bench -p netplay-core --bench engine` — parse, engine build, full connlist,
+//! explain, incremental edit, mesh request. Targets: benches/targets.rs, docs/performance.md.
 
 use divan::{black_box, Bencher};
 use netplay_core::netpol::engine::Engine;
@@ -45,4 +45,35 @@ fn explain_one_pair(bencher: Bencher, size: (usize, usize, usize)) {
     let src = netplay_core::netpol::explain::Target::Workload(0);
     let dst = netplay_core::netpol::explain::Target::Workload(n / 2);
     bencher.bench(|| scenario.explain(src, dst, None));
+}
+
+/// One policy edited (it now selects its whole namespace), re-evaluated incrementally;
+/// alternating between the two versions so every step is a real edit.
+#[divan::bench(args = [(50, 1000, 600)], sample_count = 20)]
+fn incremental_edit(bencher: Bencher, size: (usize, usize, usize)) {
+    let scenario = load(&input(size));
+    let k = size.2 / 2;
+    let mut edited = scenario.cluster.clone();
+    edited.policies[k].pod_selector = Default::default();
+    let mut engine = Some(Engine::new(&scenario.cluster));
+    let mut flip = false;
+    bencher.bench_local(|| {
+        let e = engine.take().expect("engine present");
+        let next = if flip {
+            e.update_policy(&scenario.cluster, k)
+        } else {
+            e.update_policy(&edited, k)
+        };
+        flip = !flip;
+        engine = Some(next);
+    });
+}
+
+/// One request through a 500-service Istio mesh.
+#[divan::bench(sample_count = 50)]
+fn mesh_request(bencher: Bencher) {
+    let scenario = load(&[SourceFile::new("mesh.yaml", netplay_synth::generate_mesh(25, 500, 42))]);
+    let request =
+        netplay_core::mesh::Request::new("mesh-007/svc-0007-v1", "http://svc-0257.mesh-007.svc.cluster.local/");
+    bencher.bench(|| scenario.mesh_request(black_box(&request)));
 }
