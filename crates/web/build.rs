@@ -61,9 +61,13 @@ fn main() {
         // A folder of policies or mesh config means little without the demo app: every
         // library scenario is namespaces.yaml + applications/ + the folder.
         let applications = manifests.join("applications");
+        // The multi-cluster examples describe their own clusters: the demo app would be
+        // copied into each of them (objects naming no cluster are in every cluster), so
+        // they stand alone, and stay out of "everything".
+        let multi_cluster = manifests.join("multi-cluster");
         for dir in subdirs(&manifests) {
-            let mut files = top_level.clone();
-            if dir != applications {
+            let mut files = if dir == multi_cluster { Vec::new() } else { top_level.clone() };
+            if dir != applications && dir != multi_cluster {
                 manifest_files(&applications, &mut files);
             }
             manifest_files(&dir, &mut files);
@@ -82,7 +86,11 @@ fn main() {
             name: "everything".into(),
             description: readme.exists().then_some(readme),
             requests: None,
-            files: all.iter().map(|p| (relative(&manifests, p), p.clone())).collect(),
+            files: all
+                .iter()
+                .filter(|p| !p.starts_with(&multi_cluster))
+                .map(|p| (relative(&manifests, p), p.clone()))
+                .collect(),
         });
     }
     for dir in subdirs(&scenarios_dir) {
