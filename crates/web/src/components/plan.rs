@@ -76,8 +76,69 @@ fn addr(family: Family, n: u128) -> String {
     }
 }
 
-/// Lays the ranges of each family out on a line from the lowest to the highest address
-/// the plan uses (a linear scale; a bar is at least 2 units wide so small ranges show).
+/// Where addresses go on the picture's axis. Addresses are cut at every range boundary;
+/// each piece that some range covers gets a width growing with the logarithm of its size,
+/// each gap between ranges a small fixed width. Order and nesting are kept, and a /24
+/// stays visible beside a /8 (a linear scale would make it a hair).
+struct Axis {
+    /// Sorted boundaries (first address of each piece, then one past the last).
+    cuts: Vec<u128>,
+    /// x of each cut.
+    xs: Vec<f64>,
+}
+
+impl Axis {
+    fn new(ranges: &[&PlanRange]) -> Axis {
+        let mut cuts: Vec<u128> = ranges
+            .iter()
+            .flat_map(|r| [r.start, r.start.saturating_add(r.size)])
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        let weights: Vec<f64> = cuts
+            .windows(2)
+            .map(|w| {
+                let covered = ranges
+                    .iter()
+                    .any(|r| r.start <= w[0] && w[0] < r.start.saturating_add(r.size));
+                if covered {
+                    ((w[1] - w[0]) as f64).log2() + 2.0
+                } else {
+                    1.5
+                }
+            })
+            .collect();
+        let total: f64 = weights.iter().sum::<f64>().max(1.0);
+        let mut xs = vec![0.0];
+        for w in &weights {
+            let last = *xs.last().unwrap_or(&0.0);
+            xs.push(last + w / total * BAR_WIDTH);
+        }
+        Axis { cuts, xs }
+    }
+
+    fn x(&self, addr: u128) -> f64 {
+        match self.cuts.binary_search(&addr) {
+            Ok(i) => self.xs[i],
+            Err(0) => 0.0,
+            Err(i) if i >= self.cuts.len() => BAR_WIDTH,
+            Err(i) => {
+                let (a, b) = (self.cuts[i - 1], self.cuts[i]);
+                let f = (addr - a) as f64 / (b - a) as f64;
+                self.xs[i - 1] + f * (self.xs[i] - self.xs[i - 1])
+            }
+        }
+    }
+
+    fn place(&self, r: &PlanRange) -> (f64, f64) {
+        let x = self.x(r.start).min(BAR_WIDTH - 2.0);
+        let end = self.x(r.start.saturating_add(r.size));
+        (x, (end - x).max(2.0))
+    }
+}
+
+/// Lays the ranges of each family out on one axis (see [`Axis`]), one lane per range,
+/// and marks the overlaps.
 pub fn pictures(report: &PlanReport) -> Vec<Picture> {
     let mut out = Vec::new();
     for family in [Family::V4, Family::V6] {
@@ -87,23 +148,19 @@ pub fn pictures(report: &PlanReport) -> Vec<Picture> {
         if idx.is_empty() {
             continue;
         }
-        let end = |r: &PlanRange| r.start.saturating_add(r.size.saturating_sub(1));
-        let lo = idx.iter().map(|&i| report.ranges[i].start).min().unwrap_or(0);
-        let hi = idx.iter().map(|&i| end(&report.ranges[i])).max().unwrap_or(0);
-        let span = (hi - lo) as f64 + 1.0;
-        let place = |start: u128, size: u128| {
-            let x = (start - lo) as f64 / span * BAR_WIDTH;
-            let w = (size as f64 / span * BAR_WIDTH)
-                .max(2.0)
-                .min(BAR_WIDTH - x.min(BAR_WIDTH - 2.0));
-            (x.min(BAR_WIDTH - 2.0), w)
-        };
-        let lane_of = |i: usize| idx.iter().position(|&j| j == i);
-        let mut bars: Vec<Bar> = idx
+        let ranges: Vec<&PlanRange> = idx.iter().map(|&i| &report.ranges[i]).collect();
+        let axis = Axis::new(&ranges);
+        let lo = ranges.iter().map(|r| r.start).min().unwrap_or(0);
+        let hi = ranges
             .iter()
-            .map(|&i| {
-                let r = &report.ranges[i];
-                let (x, width) = place(r.start, r.size);
+            .map(|r| r.start.saturating_add(r.size.saturating_sub(1)))
+            .max()
+            .unwrap_or(0);
+        let lane_of = |i: usize| idx.iter().position(|&j| j == i);
+        let mut bars: Vec<Bar> = ranges
+            .iter()
+            .map(|r| {
+                let (x, width) = axis.place(r);
                 Bar {
                     label: r.label.clone(),
                     cidr: r.cidr.to_string(),
@@ -127,7 +184,7 @@ pub fn pictures(report: &PlanReport) -> Vec<Picture> {
             } else {
                 &report.ranges[o.b]
             };
-            let (x, w) = place(inner.start, inner.size);
+            let (x, w) = axis.place(inner);
             overlaps.push((a.min(b), a.max(b), x, w));
         }
         out.push(Picture {
@@ -148,7 +205,7 @@ fn picture_svg(p: &Picture) -> Html {
         <svg class="plan-picture" data-testid={format!("plan-picture-{}", p.family)} width={width.to_string()}
             height={height.to_string()} viewBox={format!("0 0 {width} {height}")} role="img"
             aria-label={format!("{} address space", p.family)}>
-            <text x="0" y="12" class="plan-axis">{ format!("{} {} … {}", p.family, p.from, p.to) }</text>
+            <text x="0" y="12" class="plan-axis">{ format!("{} {} … {}  (width grows with the log of a range's size; gaps shortened)", p.family, p.from, p.to) }</text>
             { for p.bars.iter().enumerate().map(|(i, b)| {
                 let y = 20.0 + LANE * i as f64;
                 let class = format!("plan-bar role-{}{}", b.role.as_str(), if b.overlaps { " overlapping" } else { "" });
@@ -408,23 +465,25 @@ mod tests {
     }
 
     #[test]
-    fn bars_are_placed_on_the_hull_and_overlaps_marked() {
+    fn bars_keep_order_and_nesting_and_overlaps_are_marked() {
         let r = report(
-            "apiVersion: netplay.dev/v1alpha1\nkind: AddressPlan\nmetadata: {name: x}\nspec:\n  podCIDRs: [10.0.0.0/16]\n  serviceCIDRs: [10.0.128.0/17]\n  nodeSubnets: [10.1.0.0/16]\n",
+            "apiVersion: netplay.dev/v1alpha1\nkind: AddressPlan\nmetadata: {name: x}\nspec:\n  podCIDRs: [10.0.0.0/16]\n  serviceCIDRs: [10.0.128.0/17]\n  nodeSubnets: [192.168.1.0/24]\n",
         );
         let pics = pictures(&r);
         assert_eq!(pics.len(), 1);
         let p = &pics[0];
-        assert_eq!((p.from.as_str(), p.to.as_str()), ("10.0.0.0", "10.1.255.255"));
-        // The hull is two /16s: the pod range is the left half, the node range the right.
-        assert!((p.bars[0].x - 0.0).abs() < 1e-9 && (p.bars[0].width - BAR_WIDTH / 2.0).abs() < 1e-9);
-        assert!((p.bars[1].x - BAR_WIDTH / 4.0).abs() < 1e-9);
-        assert!((p.bars[2].x - BAR_WIDTH / 2.0).abs() < 1e-9);
-        assert!(p.bars[0].overlaps && p.bars[1].overlaps && !p.bars[2].overlaps);
+        assert_eq!((p.from.as_str(), p.to.as_str()), ("10.0.0.0", "192.168.1.255"));
+        let [pod, svc, node] = [&p.bars[0], &p.bars[1], &p.bars[2]];
+        // The service range is the pod range's upper half, drawn inside it.
+        assert!(svc.x > pod.x && (svc.x + svc.width - (pod.x + pod.width)).abs() < 1e-6);
+        // The node subnet lies far above, after a shortened gap, and is not a hair.
+        assert!(node.x > pod.x + pod.width && node.width > 20.0);
+        assert!((node.x + node.width - BAR_WIDTH).abs() < 1e-6);
+        assert!(pod.overlaps && svc.overlaps && !node.overlaps);
         assert_eq!(p.overlaps.len(), 1);
         let (a, b, x, w) = p.overlaps[0];
         assert_eq!((a, b), (0, 1));
-        assert!((x - BAR_WIDTH / 4.0).abs() < 1e-9 && (w - BAR_WIDTH / 4.0).abs() < 1e-9);
+        assert!((x - svc.x).abs() < 1e-6 && (w - svc.width).abs() < 1e-6);
     }
 
     #[test]
