@@ -160,6 +160,10 @@ enum Command {
         /// The scenario's name in bundle.json (default: the last component of the first path).
         #[arg(long)]
         name: Option<String>,
+        /// Keep Secrets: by default each Secret document is left out (and named on stderr),
+        /// because bundles get shared.
+        #[arg(long)]
+        include_secrets: bool,
     },
     /// Check that the cluster enforces what netplay predicts: run connection-tester Jobs
     /// (one per source workload, with its labels) against every Service port and print
@@ -402,7 +406,12 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(u8::from(diagnostics::has_errors(&diags)))
         }
-        Command::Bundle { paths, output, name } => write_bundle(&paths, &output, name),
+        Command::Bundle {
+            paths,
+            output,
+            name,
+            include_secrets,
+        } => write_bundle(&paths, &output, name, include_secrets),
         Command::Apply {
             paths,
             cluster,
@@ -505,7 +514,12 @@ fn pretty_json<T: serde::Serialize>(v: &T) -> String {
 
 /// `netplay bundle`: reads the paths one by one so that each file can be named relative
 /// to the path it was found under, then writes the zip core makes.
-fn write_bundle(paths: &[PathBuf], output: &std::path::Path, name: Option<String>) -> Result<u8, String> {
+fn write_bundle(
+    paths: &[PathBuf],
+    output: &std::path::Path,
+    name: Option<String>,
+    include_secrets: bool,
+) -> Result<u8, String> {
     let mut read = Vec::new();
     let mut named = Vec::new();
     for path in paths {
@@ -527,6 +541,19 @@ fn write_bundle(paths: &[PathBuf], output: &std::path::Path, name: Option<String
     // Problems in the manifests do not stop the bundle, but the user hears of them.
     report_load_diagnostics(&load(&read).diagnostics);
     let name = name.unwrap_or_else(|| default_scenario_name(&paths[0]));
+    if !include_secrets {
+        let (kept, withheld) = netplay_core::export::withhold_secrets(&named);
+        for w in &withheld {
+            eprintln!(
+                "netplay: {}:{}: left out Secret {} (--include-secrets keeps Secrets in the bundle)",
+                w.file, w.line, w.name
+            );
+        }
+        named = kept;
+        if named.is_empty() {
+            return Err("nothing left to bundle: the input holds only Secrets (see --include-secrets)".to_string());
+        }
+    }
     let zip = netplay_core::export::bundle(&name, &named).map_err(|e| format!("cannot write a bundle: {e}"))?;
     std::fs::write(output, zip).map_err(|e| format!("{}: cannot write: {e}", output.display()))?;
     let plural = if named.len() == 1 { "" } else { "s" };

@@ -909,6 +909,34 @@ fn bundle_writes_a_deterministic_zip_that_core_reads_back() {
 }
 
 #[test]
+fn bundle_leaves_secrets_out_unless_asked() {
+    let dir = TempDir::new("bundle-secrets");
+    dir.write(
+        "app.yaml",
+        b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\nstringData:\n  password: hunter2\n",
+    );
+    let run = dir.netplay(&["bundle", "app.yaml", "-o", "out.zip"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("app.yaml:6: left out Secret shop/db (--include-secrets keeps Secrets in the bundle)"),
+        "{}",
+        run.stderr
+    );
+    let bundle = netplay_core::export::read_bundle(&std::fs::read(dir.0.join("out.zip")).expect("bundle written"))
+        .expect("a valid bundle");
+    assert!(!bundle.files[0].text.contains("hunter2"), "{}", bundle.files[0].text);
+    assert!(bundle.files[0].text.contains("kind: ConfigMap"));
+
+    let run = dir.netplay(&["bundle", "app.yaml", "-o", "all.zip", "--include-secrets"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains("left out"), "{}", run.stderr);
+    let bundle = netplay_core::export::read_bundle(&std::fs::read(dir.0.join("all.zip")).expect("bundle written"))
+        .expect("a valid bundle");
+    assert!(bundle.files[0].text.contains("hunter2"));
+}
+
+#[test]
 fn bundle_of_nothing_exits_2() {
     let run = netplay(&[
         "bundle",

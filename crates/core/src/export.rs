@@ -795,6 +795,133 @@ pub fn multi_document_yaml(files: &[SourceFile]) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
+// Secrets
+
+/// A Secret that [`withhold_secrets`] took out of a file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WithheldSecret {
+    /// The file it was in.
+    pub file: String,
+    /// The 1-based line where its document starts.
+    pub line: usize,
+    /// `namespace/name` (`default` when the document names no namespace); for a `List`
+    /// that holds Secrets, the list is withheld whole and named `List`.
+    pub name: String,
+}
+
+/// The files without their Secret documents, and what was left out.
+///
+/// Bundles get mailed, shared and committed, so Secrets stay out unless the user asks for
+/// them. Every other document keeps its text byte for byte; a withheld document is
+/// replaced by a comment saying so, and a file that held nothing but Secrets is left out.
+/// A `List` holding a Secret is withheld whole (rewriting its items would re-serialise
+/// the user's text). Documents that do not parse are kept: they are not known Secrets.
+pub fn withhold_secrets(files: &[SourceFile]) -> (Vec<SourceFile>, Vec<WithheldSecret>) {
+    let mut kept = Vec::with_capacity(files.len());
+    let mut withheld = Vec::new();
+    for file in files {
+        let mut out = String::with_capacity(file.text.len());
+        let mut any_kept = false;
+        let mut any_withheld = false;
+        for doc in yaml_documents(&file.text) {
+            match secret_name(doc.body) {
+                Some(name) => {
+                    withheld.push(WithheldSecret {
+                        file: file.name.clone(),
+                        line: doc.first_line,
+                        name: name.clone(),
+                    });
+                    any_withheld = true;
+                    out.push_str(doc.separator);
+                    out.push_str(&format!(
+                        "# netplay: Secret {name} withheld from the bundle (`netplay bundle --include-secrets` keeps it)\n"
+                    ));
+                }
+                None => {
+                    any_kept |= has_content(doc.body);
+                    out.push_str(doc.separator);
+                    out.push_str(doc.body);
+                }
+            }
+        }
+        if !any_withheld {
+            kept.push(file.clone());
+        } else if any_kept {
+            kept.push(SourceFile::new(file.name.clone(), out));
+        }
+    }
+    (kept, withheld)
+}
+
+/// One YAML document of a stream: the `---` line that opened it (empty for the first) and
+/// the lines up to the next one.
+struct YamlDocument<'a> {
+    separator: &'a str,
+    body: &'a str,
+    /// 1-based line of the first line after the separator.
+    first_line: usize,
+}
+
+fn yaml_documents(text: &str) -> Vec<YamlDocument<'_>> {
+    let mut docs = Vec::new();
+    let mut separator = "";
+    let mut body_start = 0;
+    let mut first_line = 1;
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        if is_document_start(line.trim_end_matches(['\r', '\n'])) {
+            docs.push(YamlDocument {
+                separator,
+                body: &text[body_start..offset],
+                first_line,
+            });
+            separator = line;
+            body_start = offset + line.len();
+            first_line = index + 2;
+        }
+        offset += line.len();
+    }
+    docs.push(YamlDocument {
+        separator,
+        body: &text[body_start..],
+        first_line,
+    });
+    docs
+}
+
+fn has_content(body: &str) -> bool {
+    body.lines().any(|l| {
+        let t = l.trim();
+        !t.is_empty() && !t.starts_with('#') && t != "..."
+    })
+}
+
+/// `Some(namespace/name)` when the document is a core/v1 Secret, or a List holding one.
+fn secret_name(body: &str) -> Option<String> {
+    if !body.contains("Secret") {
+        return None;
+    }
+    let value: serde_yaml::Value = serde_yaml::from_str(body).ok()?;
+    let is_secret = |v: &serde_yaml::Value| {
+        v.get("kind").and_then(serde_yaml::Value::as_str) == Some("Secret")
+            && v.get("apiVersion")
+                .and_then(serde_yaml::Value::as_str)
+                .is_none_or(|a| a == "v1")
+    };
+    if is_secret(&value) {
+        let meta = value.get("metadata");
+        let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(serde_yaml::Value::as_str);
+        return Some(format!(
+            "{}/{}",
+            field("namespace").unwrap_or("default"),
+            field("name").unwrap_or("?")
+        ));
+    }
+    let items = value.get("items").and_then(serde_yaml::Value::as_sequence)?;
+    items.iter().any(is_secret).then(|| "List".to_string())
+}
+
+// ---------------------------------------------------------------------------------------
 // Share links
 
 /// URL-safe base64 without padding; padding is accepted when reading.

@@ -1013,3 +1013,66 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Secrets stay out of bundles unless asked for
+
+#[test]
+fn withhold_secrets_takes_out_secret_documents_and_keeps_every_other_byte() {
+    let mixed = "# app config\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db-password\n  namespace: shop\nstringData:\n  password: hunter2\n---\n# the service\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n";
+    let only_secret = "{\"apiVersion\": \"v1\", \"kind\": \"Secret\", \"metadata\": {\"name\": \"tls\"}}\n";
+    let list = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: a}\n";
+    let not_core = "apiVersion: example.com/v1\nkind: Secret\nmetadata: {name: custom}\n";
+    let broken = "kind: Secret\nmetadata: [unclosed\n";
+    let files = vec![
+        file("app.yaml", mixed),
+        file("tls.json", only_secret),
+        file("list.yaml", list),
+        file("crd.yaml", not_core),
+        file("broken.yaml", broken),
+    ];
+    let (kept, withheld) = export::withhold_secrets(&files);
+
+    let names: Vec<(&str, usize, &str)> = withheld
+        .iter()
+        .map(|w| (w.file.as_str(), w.line, w.name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("app.yaml", 7, "shop/db-password"),
+            ("tls.json", 1, "default/tls"),
+            ("list.yaml", 1, "List")
+        ]
+    );
+    // The JSON file and the List held nothing else: they are gone. A Secret of another API
+    // group and a document that does not parse are not known Secrets and stay.
+    let kept_names: Vec<&str> = kept.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(kept_names, ["app.yaml", "crd.yaml", "broken.yaml"]);
+    assert_eq!(kept[1].text, not_core);
+    assert_eq!(kept[2].text, broken);
+
+    let app = &kept[0].text;
+    assert!(!app.contains("hunter2") && !app.contains("kind: Secret"), "{app}");
+    assert!(app.starts_with("# app config\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n---\n# netplay: Secret shop/db-password withheld"));
+    assert!(
+        app.ends_with("---\n# the service\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\n"),
+        "{app}"
+    );
+    // What is left is the same scenario minus the Secret.
+    let scenario = load(&kept[..1]);
+    let errors: Vec<_> = scenario
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == netplay_core::Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
+
+#[test]
+fn withhold_secrets_leaves_files_without_secrets_untouched() {
+    let files = sample();
+    let (kept, withheld) = export::withhold_secrets(&files);
+    assert!(withheld.is_empty());
+    assert_eq!(kept, files);
+}

@@ -139,8 +139,22 @@ pub fn App() -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |_: ()| {
             let s = latest.borrow().clone();
-            match export::bundle(&s.scenario_name, &source_files(&s.files)) {
-                Ok(bytes) => browser::download(&format!("{}.zip", slug(&s.scenario_name)), "application/zip", &bytes),
+            // Bundles carry no Secrets: they get shared (the CLI has --include-secrets).
+            let (files, withheld) = export::withhold_secrets(&source_files(&s.files));
+            match export::bundle(&s.scenario_name, &files) {
+                Ok(bytes) => {
+                    browser::download(&format!("{}.zip", slug(&s.scenario_name)), "application/zip", &bytes);
+                    if !withheld.is_empty() {
+                        let names: Vec<String> = withheld
+                            .iter()
+                            .map(|w| format!("{} ({}:{})", w.name, w.file, w.line))
+                            .collect();
+                        dispatcher.dispatch(Action::Message(Some(Message {
+                            kind: MessageKind::Info,
+                            text: format!("Exported without Secrets: left out {}.", names.join(", ")),
+                        })));
+                    }
+                }
                 Err(e) => dispatcher.dispatch(Action::Message(Some(Message {
                     kind: MessageKind::Error,
                     text: format!("Cannot export the bundle: {e}"),
