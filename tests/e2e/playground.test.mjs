@@ -315,7 +315,9 @@ test('the exported bundle holds the files and a bundle.json with their sha256', 
     execFileSync('unzip', ['-q', zip, '-d', path.join(dir, 'out')]);
     const out = path.join(dir, 'out');
     const manifest = JSON.parse(await readFile(path.join(out, 'bundle.json'), 'utf8'));
-    assert.equal(manifest.formatVersion, 1);
+    assert.equal(manifest.formatVersion, 2);
+    // An empty v1 List to kubectl, so that `kubectl apply -R -f out/` reads no object from it.
+    assert.deepEqual([manifest.apiVersion, manifest.kind, manifest.items], ['v1', 'List', []]);
     assert.equal(manifest.scenario, DEFAULT_SCENARIO);
     assert.match(manifest.generator, /^netplay \d+\.\d+\.\d+/);
     assert.deepEqual(manifest.files.map((f) => f.path), Object.keys(files).sort());

@@ -170,6 +170,17 @@ pub fn objects(files: &[SourceFile]) -> Result<Vec<Object>, String> {
                 _ => vec![value],
             };
             for value in items {
+                // netplay's own documents (AddressPlan, Cluster) describe the design; no
+                // cluster knows their kinds.
+                let own = value["apiVersion"]
+                    .as_str()
+                    .and_then(|a| a.split('/').next())
+                    .is_some_and(|group| group == netplay_core::export::NETPLAY_GROUP);
+                if own {
+                    let kind = value["kind"].as_str().unwrap_or("document");
+                    eprintln!("netplay: {source}: skipping {kind}: netplay's own description, not a Kubernetes object");
+                    continue;
+                }
                 out.push(object(value, &source)?);
             }
         }
@@ -375,6 +386,12 @@ mod tests {
                 "Widget w"
             ]
         );
+    }
+
+    #[test]
+    fn netplays_own_documents_are_not_sent_to_the_cluster() {
+        let text = "apiVersion: netplay.dev/v1alpha1\nkind: AddressPlan\nmetadata:\n  name: plan\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+        assert_eq!(names(text), Ok(vec!["Namespace shop".to_string()]));
     }
 
     #[test]

@@ -541,18 +541,18 @@ fn write_bundle(
     // Problems in the manifests do not stop the bundle, but the user hears of them.
     report_load_diagnostics(&load(&read).diagnostics);
     let name = name.unwrap_or_else(|| default_scenario_name(&paths[0]));
-    if !include_secrets {
-        let (kept, withheld) = netplay_core::export::withhold_secrets(&named);
-        for w in &withheld {
-            eprintln!(
-                "netplay: {}:{}: left out Secret {} (--include-secrets keeps Secrets in the bundle)",
-                w.file, w.line, w.name
-            );
-        }
-        named = kept;
-        if named.is_empty() {
-            return Err("nothing left to bundle: the input holds only Secrets (see --include-secrets)".to_string());
-        }
+    let (kept, withheld) = netplay_core::export::withhold(&named, include_secrets);
+    for w in &withheld {
+        let hint = if w.kind == "Secret" || w.kind == "List" {
+            " (--include-secrets keeps Secrets in the bundle)"
+        } else {
+            ""
+        };
+        eprintln!("netplay: {}:{}: left out {}: {}{hint}", w.file, w.line, w, w.reason());
+    }
+    named = kept;
+    if named.is_empty() {
+        return Err("nothing left to bundle: every document was left out (see above)".to_string());
     }
     let zip = netplay_core::export::bundle(&name, &named).map_err(|e| format!("cannot write a bundle: {e}"))?;
     std::fs::write(output, zip).map_err(|e| format!("{}: cannot write: {e}", output.display()))?;

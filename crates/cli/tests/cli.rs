@@ -919,7 +919,7 @@ fn bundle_leaves_secrets_out_unless_asked() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
-            .contains("app.yaml:6: left out Secret shop/db (--include-secrets keeps Secrets in the bundle)"),
+            .contains("app.yaml:6: left out Secret shop/db: bundles carry no Secrets unless asked (--include-secrets keeps Secrets in the bundle)"),
         "{}",
         run.stderr
     );

@@ -390,3 +390,95 @@ fn netplay_and_kubectl_take_turns_managing_one_applyset() {
     assert_eq!(code, 0, "kubectl after netplay:\n{out}\n{err}");
     assert!(!configmap(), "kubectl pruned what netplay applied");
 }
+
+/// DESIGN: `kubectl apply -R -f` works on the unpacked folder of a bundle. kubectl reads
+/// every `.json` there, `bundle.json` too (an empty `v1 List` to it), and the bundle holds
+/// none of netplay's own documents (the AddressPlan here), which no cluster knows.
+#[test]
+fn kubectl_applies_the_unpacked_bundle_folder() {
+    let Some(kubectl) = kubectl() else {
+        panic!("kubectl is not installed (set KUBECTL to its path)");
+    };
+    let dir = TempDir::new("unpacked");
+    let secret = dir.0.join("secret.yaml");
+    std::fs::write(
+        &secret,
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: database\nstringData:\n  password: hunter2\n",
+    )
+    .expect("write");
+    let zip = dir.0.join("bundle.zip");
+    let (code, _, err) = run(
+        Path::new(env!("CARGO_BIN_EXE_netplay")),
+        &[
+            "bundle",
+            "manifests/namespaces.yaml",
+            "manifests/network-policies",
+            "manifests/custom-cni/address-plan.yaml",
+            "manifests/custom-cni/cilium-custom-config.yaml",
+            secret.to_str().expect("utf-8"),
+            "-o",
+            zip.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("left out AddressPlan") && err.contains("left out Secret database/db"),
+        "{err}"
+    );
+    let unpacked = dir.0.join("unpacked");
+    let (code, _, err) = run(
+        Path::new("python3"),
+        &[
+            "-m",
+            "zipfile",
+            "-e",
+            zip.to_str().expect("utf-8"),
+            unpacked.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "unzip: {err}");
+    assert!(unpacked.join("bundle.json").exists());
+
+    let kube = server();
+    let config = dir.0.join("kubeconfig");
+    std::fs::write(&config, kube.kubeconfig("unpacked", TOKEN)).expect("kubeconfig");
+    let (unpacked_arg, config_arg) = (unpacked.display().to_string(), config.display().to_string());
+    let cache = dir.0.join("cache").display().to_string();
+    let home = dir.0.display().to_string();
+    let apply = || {
+        run(
+            &kubectl,
+            &[
+                "apply",
+                "--server-side",
+                "--validate=false",
+                "-R",
+                "-f",
+                &unpacked_arg,
+                "--kubeconfig",
+                &config_arg,
+                "--cache-dir",
+                &cache,
+            ],
+            &[("HOME", &home)],
+        )
+    };
+    // kubectl applies objects in file order, so a namespace created by a later file may
+    // be missing for an earlier one on the first run; the second run converges.
+    let (mut code, mut out, mut err) = apply();
+    if code != 0 {
+        (code, out, err) = apply();
+    }
+    assert_eq!(code, 0, "kubectl failed on the unpacked bundle:\n{out}\n{err}");
+    assert!(
+        out.contains("networkpolicy.networking.k8s.io/default-deny-all serverside-applied"),
+        "{out}"
+    );
+    assert!(out.contains("configmap/cilium-config serverside-applied"), "{out}");
+    assert!(
+        kube.object("v1", "Secret", "database", "db").is_none(),
+        "the Secret stayed out"
+    );
+}

@@ -9,7 +9,10 @@
 //!
 //! ```json
 //! {
-//!   "formatVersion": 1,
+//!   "apiVersion": "v1",
+//!   "kind": "List",
+//!   "items": [],
+//!   "formatVersion": 2,
 //!   "generator": "netplay 0.1.0",
 //!   "scenario": "default-deny",
 //!   "files": [{ "path": "app/policy.yaml", "sha256": "…", "size": 123 }]
@@ -34,8 +37,12 @@ use std::fmt;
 
 const MIB: u64 = 1024 * 1024;
 
-/// The `formatVersion` this crate writes and reads in `bundle.json`.
-pub const FORMAT_VERSION: u64 = 1;
+/// The `formatVersion` this crate writes in `bundle.json`. Version 2 made `bundle.json` an
+/// empty `v1 List` as well, so that `kubectl apply -R -f` on an unpacked bundle reads it
+/// as no objects instead of failing on it.
+pub const FORMAT_VERSION: u64 = 2;
+/// The oldest `formatVersion` this crate reads (version 1 had no `apiVersion`/`kind`).
+pub const OLDEST_FORMAT_VERSION: u64 = 1;
 /// The name of the manifest inside a bundle; no scenario file may take it.
 pub const MANIFEST_NAME: &str = "bundle.json";
 /// The largest file (uncompressed) a bundle may hold, when writing and when reading.
@@ -276,10 +283,27 @@ fn sorted_entries(files: &[SourceFile]) -> Result<Vec<(String, &SourceFile)>, Ex
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Manifest {
+    /// `v1` and `List` with no `items`: what kubectl sees when it reads the unpacked
+    /// bundle's `bundle.json` (an empty list is no objects; kubectl validates only a
+    /// list's items, so the netplay fields beside them are not a problem).
+    #[serde(default = "list_api_version")]
+    api_version: String,
+    #[serde(default = "list_kind")]
+    kind: String,
+    #[serde(default)]
+    items: Vec<serde_json::Value>,
     format_version: u64,
     generator: String,
     scenario: String,
     files: Vec<ManifestFile>,
+}
+
+fn list_api_version() -> String {
+    "v1".to_string()
+}
+
+fn list_kind() -> String {
+    "List".to_string()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -321,6 +345,9 @@ pub fn bundle(scenario_name: &str, files: &[SourceFile]) -> Result<Vec<u8>, Expo
         });
     }
     let manifest = Manifest {
+        api_version: list_api_version(),
+        kind: list_kind(),
+        items: Vec::new(),
         format_version: FORMAT_VERSION,
         generator: format!("netplay {}", env!("CARGO_PKG_VERSION")),
         scenario: scenario_name.to_string(),
@@ -677,10 +704,10 @@ pub fn read_bundle(bytes: &[u8]) -> Result<Bundle, ExportError> {
     let value: serde_json::Value =
         serde_json::from_slice(&manifest).map_err(|e| ExportError::Manifest(format!("not valid JSON: {e}")))?;
     match value.get("formatVersion").and_then(serde_json::Value::as_u64) {
-        Some(FORMAT_VERSION) => {}
+        Some(OLDEST_FORMAT_VERSION..=FORMAT_VERSION) => {}
         Some(v) => {
             return Err(ExportError::Manifest(format!(
-                "format version {v} is not supported: this netplay reads version {FORMAT_VERSION}"
+                "format version {v} is not supported: this netplay reads versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}"
             )))
         }
         None => return Err(ExportError::Manifest("formatVersion is missing".to_string())),
@@ -797,26 +824,54 @@ pub fn multi_document_yaml(files: &[SourceFile]) -> String {
 // ---------------------------------------------------------------------------------------
 // Secrets
 
-/// A Secret that [`withhold_secrets`] took out of a file.
+/// A document that [`withhold`] took out of a file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct WithheldSecret {
+pub struct Withheld {
     /// The file it was in.
     pub file: String,
     /// The 1-based line where its document starts.
     pub line: usize,
-    /// `namespace/name` (`default` when the document names no namespace); for a `List`
-    /// that holds Secrets, the list is withheld whole and named `List`.
+    /// Its kind (`Secret`, `AddressPlan`, `Cluster`, …; `List` for a list holding a Secret).
+    pub kind: String,
+    /// `namespace/name` for a Secret (`default` when the document names no namespace),
+    /// `name` for a cluster-wide document; empty for a `List`.
     pub name: String,
 }
 
-/// The files without their Secret documents, and what was left out.
+impl Withheld {
+    /// Why it was withheld, as a sentence end: "a Secret", "netplay's own description".
+    pub fn reason(&self) -> &'static str {
+        if self.kind == "Secret" || self.kind == "List" {
+            "bundles carry no Secrets unless asked"
+        } else {
+            "netplay's own description, not a Kubernetes object"
+        }
+    }
+}
+
+impl fmt::Display for Withheld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.name.is_empty() {
+            write!(f, "{}", self.kind)
+        } else {
+            write!(f, "{} {}", self.kind, self.name)
+        }
+    }
+}
+
+/// The API group of netplay's own documents (`AddressPlan`, `Cluster`, …).
+pub const NETPLAY_GROUP: &str = "netplay.dev";
+
+/// The files as they go into a bundle, and what was left out.
 ///
-/// Bundles get mailed, shared and committed, so Secrets stay out unless the user asks for
-/// them. Every other document keeps its text byte for byte; a withheld document is
-/// replaced by a comment saying so, and a file that held nothing but Secrets is left out.
-/// A `List` holding a Secret is withheld whole (rewriting its items would re-serialise
-/// the user's text). Documents that do not parse are kept: they are not known Secrets.
-pub fn withhold_secrets(files: &[SourceFile]) -> (Vec<SourceFile>, Vec<WithheldSecret>) {
+/// A bundle is what goes to a cluster (`kubectl apply -R -f` on the unpacked folder), so
+/// netplay's own documents (`apiVersion: netplay.dev/…`, which no cluster knows) are left
+/// out, and so are Secrets unless `keep_secrets` (bundles get mailed, shared and
+/// committed). Every other document keeps its text byte for byte; a withheld document is
+/// replaced by a comment saying so, and a file that held nothing else is left out. A
+/// `List` holding a Secret is withheld whole (rewriting its items would re-serialise the
+/// user's text). Documents that do not parse are kept: they are not known to be either.
+pub fn withhold(files: &[SourceFile], keep_secrets: bool) -> (Vec<SourceFile>, Vec<Withheld>) {
     let mut kept = Vec::with_capacity(files.len());
     let mut withheld = Vec::new();
     for file in files {
@@ -824,18 +879,23 @@ pub fn withhold_secrets(files: &[SourceFile]) -> (Vec<SourceFile>, Vec<WithheldS
         let mut any_kept = false;
         let mut any_withheld = false;
         for doc in yaml_documents(&file.text) {
-            match secret_name(doc.body) {
-                Some(name) => {
-                    withheld.push(WithheldSecret {
+            match withheld_document(doc.body, keep_secrets) {
+                Some((kind, name)) => {
+                    let item = Withheld {
                         file: file.name.clone(),
                         line: doc.first_line,
-                        name: name.clone(),
-                    });
+                        kind,
+                        name,
+                    };
                     any_withheld = true;
                     out.push_str(doc.separator);
-                    out.push_str(&format!(
-                        "# netplay: Secret {name} withheld from the bundle (`netplay bundle --include-secrets` keeps it)\n"
-                    ));
+                    let hint = if item.reason().contains("Secret") {
+                        " (`netplay bundle --include-secrets` keeps it)"
+                    } else {
+                        " (the scenario keeps it; a cluster would reject it)"
+                    };
+                    out.push_str(&format!("# netplay: {item} withheld from the bundle{hint}\n"));
+                    withheld.push(item);
                 }
                 None => {
                     any_kept |= has_content(doc.body);
@@ -896,29 +956,36 @@ fn has_content(body: &str) -> bool {
     })
 }
 
-/// `Some(namespace/name)` when the document is a core/v1 Secret, or a List holding one.
-fn secret_name(body: &str) -> Option<String> {
-    if !body.contains("Secret") {
+/// `Some((kind, name))` when the document is to be withheld: netplay's own, or (unless
+/// `keep_secrets`) a core/v1 Secret or a List holding one.
+fn withheld_document(body: &str, keep_secrets: bool) -> Option<(String, String)> {
+    if !body.contains(NETPLAY_GROUP) && (keep_secrets || !body.contains("Secret")) {
         return None;
     }
     let value: serde_yaml::Value = serde_yaml::from_str(body).ok()?;
+    let text = |v: &serde_yaml::Value, k: &str| v.get(k).and_then(serde_yaml::Value::as_str).map(str::to_string);
+    let kind = text(&value, "kind").unwrap_or_default();
+    let api_version = text(&value, "apiVersion").unwrap_or_default();
+    let meta = |k: &str| value.get("metadata").and_then(|m| text(m, k));
+    if api_version.split('/').next() == Some(NETPLAY_GROUP) {
+        return Some((kind, meta("name").unwrap_or_default()));
+    }
+    if keep_secrets {
+        return None;
+    }
     let is_secret = |v: &serde_yaml::Value| {
-        v.get("kind").and_then(serde_yaml::Value::as_str) == Some("Secret")
-            && v.get("apiVersion")
-                .and_then(serde_yaml::Value::as_str)
-                .is_none_or(|a| a == "v1")
+        text(v, "kind").as_deref() == Some("Secret") && text(v, "apiVersion").is_none_or(|a| a == "v1")
     };
     if is_secret(&value) {
-        let meta = value.get("metadata");
-        let field = |k: &str| meta.and_then(|m| m.get(k)).and_then(serde_yaml::Value::as_str);
-        return Some(format!(
+        let name = format!(
             "{}/{}",
-            field("namespace").unwrap_or("default"),
-            field("name").unwrap_or("?")
-        ));
+            meta("namespace").unwrap_or_else(|| "default".to_string()),
+            meta("name").unwrap_or_else(|| "?".to_string())
+        );
+        return Some(("Secret".to_string(), name));
     }
     let items = value.get("items").and_then(serde_yaml::Value::as_sequence)?;
-    items.iter().any(is_secret).then(|| "List".to_string())
+    items.iter().any(is_secret).then(|| ("List".to_string(), String::new()))
 }
 
 // ---------------------------------------------------------------------------------------

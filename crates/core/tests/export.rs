@@ -199,7 +199,10 @@ fn bundle_layout_and_manifest() {
     let pods = &files[0].text;
     let expected = format!(
         r#"{{
-  "formatVersion": 1,
+  "apiVersion": "v1",
+  "kind": "List",
+  "items": [],
+  "formatVersion": 2,
   "generator": "netplay {version}",
   "scenario": "default-deny",
   "files": [
@@ -529,9 +532,9 @@ fn an_edited_bundle_json_is_refused() {
 
     // Another format version, no version, not JSON, no bundle.json at all.
     let mut v2 = value.clone();
-    v2["formatVersion"] = 2.into();
+    v2["formatVersion"] = 3.into();
     let err = read_bundle(&crafted(&v2.to_string(), &files)).unwrap_err();
-    assert!(err.to_string().contains("format version 2 is not supported"), "{err}");
+    assert!(err.to_string().contains("format version 3 is not supported"), "{err}");
     let mut none = value.clone();
     none.as_object_mut().unwrap().remove("formatVersion");
     assert!(matches!(
@@ -1031,18 +1034,15 @@ fn withhold_secrets_takes_out_secret_documents_and_keeps_every_other_byte() {
         file("crd.yaml", not_core),
         file("broken.yaml", broken),
     ];
-    let (kept, withheld) = export::withhold_secrets(&files);
+    let (kept, withheld) = export::withhold(&files, false);
 
-    let names: Vec<(&str, usize, &str)> = withheld
-        .iter()
-        .map(|w| (w.file.as_str(), w.line, w.name.as_str()))
-        .collect();
+    let names: Vec<String> = withheld.iter().map(|w| format!("{}:{} {w}", w.file, w.line)).collect();
     assert_eq!(
         names,
         [
-            ("app.yaml", 7, "shop/db-password"),
-            ("tls.json", 1, "default/tls"),
-            ("list.yaml", 1, "List")
+            "app.yaml:7 Secret shop/db-password",
+            "tls.json:1 Secret default/tls",
+            "list.yaml:1 List"
         ]
     );
     // The JSON file and the List held nothing else: they are gone. A Secret of another API
@@ -1072,7 +1072,47 @@ fn withhold_secrets_takes_out_secret_documents_and_keeps_every_other_byte() {
 #[test]
 fn withhold_secrets_leaves_files_without_secrets_untouched() {
     let files = sample();
-    let (kept, withheld) = export::withhold_secrets(&files);
+    let (kept, withheld) = export::withhold(&files, false);
     assert!(withheld.is_empty());
     assert_eq!(kept, files);
+}
+
+#[test]
+fn withhold_takes_out_netplays_own_documents_which_no_cluster_knows() {
+    let text = "apiVersion: netplay.dev/v1alpha1\nkind: AddressPlan\nmetadata:\n  name: prod\nspec: {}\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: token\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n";
+    let files = vec![
+        file("plan.yaml", text),
+        file(
+            "east/cluster.yaml",
+            "apiVersion: netplay.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: east\n",
+        ),
+    ];
+    // Secrets asked for: only netplay's documents go.
+    let (kept, withheld) = export::withhold(&files, true);
+    let names: Vec<String> = withheld
+        .iter()
+        .map(|w| format!("{}:{} {w}: {}", w.file, w.line, w.reason()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "plan.yaml:1 AddressPlan prod: netplay's own description, not a Kubernetes object",
+            "east/cluster.yaml:1 Cluster east: netplay's own description, not a Kubernetes object"
+        ]
+    );
+    assert_eq!(kept.len(), 1, "the file with only a Cluster is left out");
+    assert!(
+        kept[0]
+            .text
+            .starts_with("# netplay: AddressPlan prod withheld from the bundle"),
+        "{}",
+        kept[0].text
+    );
+    assert!(
+        kept[0].text.contains("kind: Secret") && kept[0].text.ends_with("kind: Namespace\nmetadata:\n  name: shop\n")
+    );
+    // By default the Secret goes too.
+    let (kept, withheld) = export::withhold(&files, false);
+    assert_eq!(withheld.len(), 3);
+    assert!(!kept[0].text.contains("kind: Secret"));
 }

@@ -139,19 +139,20 @@ pub fn App() -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |_: ()| {
             let s = latest.borrow().clone();
-            // Bundles carry no Secrets: they get shared (the CLI has --include-secrets).
-            let (files, withheld) = export::withhold_secrets(&source_files(&s.files));
+            // A bundle is what goes to a cluster: no Secrets (bundles get shared; the CLI has
+            // --include-secrets) and none of netplay's own documents.
+            let (files, withheld) = export::withhold(&source_files(&s.files), false);
             match export::bundle(&s.scenario_name, &files) {
                 Ok(bytes) => {
                     browser::download(&format!("{}.zip", slug(&s.scenario_name)), "application/zip", &bytes);
                     if !withheld.is_empty() {
                         let names: Vec<String> = withheld
                             .iter()
-                            .map(|w| format!("{} ({}:{})", w.name, w.file, w.line))
+                            .map(|w| format!("{w} ({}:{})", w.file, w.line))
                             .collect();
                         dispatcher.dispatch(Action::Message(Some(Message {
                             kind: MessageKind::Info,
-                            text: format!("Exported without Secrets: left out {}.", names.join(", ")),
+                            text: format!("Left out of the bundle (Secrets, and netplay's own documents that no cluster knows): {}.", names.join(", ")),
                         })));
                     }
                 }
