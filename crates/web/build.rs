@@ -66,7 +66,11 @@ fn main() {
         // they stand alone, and stay out of "everything".
         let multi_cluster = manifests.join("multi-cluster");
         for dir in subdirs(&manifests) {
-            let mut files = if dir == multi_cluster { Vec::new() } else { top_level.clone() };
+            let mut files = if dir == multi_cluster {
+                Vec::new()
+            } else {
+                top_level.clone()
+            };
             if dir != applications && dir != multi_cluster {
                 manifest_files(&applications, &mut files);
             }
