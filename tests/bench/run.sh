@@ -39,3 +39,6 @@ done
 
 "$VENV/bin/python" "$BENCH_DIR/bench.py" --out "$OUT" --netplay target/release/netplay --sizes "$SIZES" \
   --plot docs/performance-growth.png
+
+# The playground in Chromium (WASM), when a web build exists: prints BENCH lines.
+if [ -f "${NETPLAY_DIST:-dist}/index.html" ]; then NETPLAY_BENCH=1 node --test tests/e2e/bench.test.mjs | tee "$OUT/browser.txt" | grep BENCH; fi

@@ -98,9 +98,10 @@ pub struct State {
     pub analysis: Rc<Analysis>,
     /// The connections at the last checkpoint; changes since are highlighted.
     pub checkpoint: Rc<Vec<ConnLine>>,
-    /// Snapshots for undo/redo: one per pause in typing, not per keystroke.
-    undo: Vec<Snapshot>,
-    redo: Vec<Snapshot>,
+    /// Snapshots for undo/redo: one per pause in typing, not per keystroke. Shared, so the
+    /// state clone every keystroke makes does not copy the whole history's text.
+    undo: Vec<Rc<Snapshot>>,
+    redo: Vec<Rc<Snapshot>>,
     committed: Vec<File>,
     pub selected: Option<String>,
     pub pair: Option<(String, String)>,
@@ -211,7 +212,7 @@ impl State {
     fn record(&mut self) {
         if self.files != self.committed {
             let previous = std::mem::replace(&mut self.committed, self.files.clone());
-            self.undo.push(self.snapshot(previous));
+            self.undo.push(Rc::new(self.snapshot(previous)));
             if self.undo.len() > HISTORY_LIMIT {
                 self.undo.remove(0);
             }
@@ -331,7 +332,7 @@ impl Reducible for State {
             Action::DeleteFile(_) => return self,
             Action::Load(saved) => {
                 s.record();
-                s.undo.push(s.snapshot(s.files.clone()));
+                s.undo.push(Rc::new(s.snapshot(s.files.clone())));
                 let files = if saved.files.is_empty() {
                     vec![File::new("manifests.yaml", "")]
                 } else {
@@ -371,13 +372,13 @@ impl Reducible for State {
             Action::Undo => {
                 s.record();
                 let Some(snapshot) = s.undo.pop() else { return self };
-                s.redo.push(s.snapshot(s.files.clone()));
-                s.restore(snapshot);
+                s.redo.push(Rc::new(s.snapshot(s.files.clone())));
+                s.restore(Rc::unwrap_or_clone(snapshot));
             }
             Action::Redo => {
                 let Some(snapshot) = s.redo.pop() else { return self };
-                s.undo.push(s.snapshot(s.files.clone()));
-                s.restore(snapshot);
+                s.undo.push(Rc::new(s.snapshot(s.files.clone())));
+                s.restore(Rc::unwrap_or_clone(snapshot));
             }
             Action::Select(sel) => s.selected = sel,
             Action::Pair(pair) => s.pair = pair,

@@ -1,0 +1,174 @@
+// Browser benchmark: the playground (release WASM in Chromium) on synthetic clusters from
+// `netplay-synth`, loaded the way a user opens files (the Open… control). It prints
+// `BENCH name value unit` lines; it asserts that each run evaluated something, never a
+// duration (targets are judged in docs/performance.md, not by a timed test).
+//
+//   node --test tests/e2e/bench.test.mjs                  small sizes, a few seconds
+//   NETPLAY_BENCH=1 node --test tests/e2e/bench.test.mjs  the issue's sizes (minutes)
+//
+// The durations are the app's own: `data-eval-ms` on the status bar is what core's
+// evaluation took inside the page (parse, model, engine, connection list, diagnostics).
+// The wall-clock numbers add rendering and the browser's work around it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT, startServer, launchBrowser, openApp, finish, status, editor } from './harness.mjs';
+
+const FULL = process.env.NETPLAY_BENCH === '1';
+// [namespaces, workloads, policies]: the issue's sizes, or small ones that keep CI quick.
+const FIRST = FULL ? [250, 5000, 3000] : [10, 200, 120];
+const EDIT = FULL ? [50, 1000, 600] : [10, 200, 120];
+const EDITS = FULL ? 5 : 3;
+const LONG = FULL ? 900_000 : 60_000;
+
+const SYNTH = path.join(ROOT, 'target/release/netplay-synth');
+let server;
+let browser;
+let work;
+
+before(async () => {
+  if (!existsSync(SYNTH)) {
+    execFileSync('cargo', ['build', '--release', '-p', 'netplay-synth'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  work = mkdtempSync(path.join(tmpdir(), 'netplay-bench-'));
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+function cluster([ns, workloads, policies]) {
+  const dir = path.join(work, `c-${ns}-${workloads}-${policies}`);
+  if (!existsSync(dir)) execFileSync(SYNTH, ['cluster', String(ns), String(workloads), String(policies), dir]);
+  return readdirSync(dir).map((f) => path.join(dir, f));
+}
+
+function bench(name, value, unit) {
+  console.log(`BENCH ${name} ${value} ${unit}`);
+}
+
+/** A page whose autosave holds an empty scenario, so the cluster is all it shows. */
+async function emptyPage() {
+  const page = await openApp(browser, server.url, { waitReady: false });
+  await page.evaluate(() => {
+    localStorage.setItem('netplay.scenario.v1', JSON.stringify({ name: 'bench', files: [], active: 0 }));
+  });
+  await page.reload();
+  await page.locator('[data-testid=status][data-eval-ms]').waitFor({ timeout: 30_000 });
+  return page;
+}
+
+/** Opens the files through the toolbar's Open… control and waits for their evaluation. */
+async function openFiles(page, files) {
+  const start = Date.now();
+  await page.locator('[data-testid=open-files] input[type=file]').setInputFiles(files);
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('[data-testid=tab]').length === n && Number(document.querySelector('[data-testid=status]').dataset.connections) > 0,
+    files.length,
+    { timeout: LONG, polling: 50 },
+  );
+  // The next frame: the views have been drawn.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+  return Date.now() - start;
+}
+
+/** Replaces the active file's text as a paste does (one bubbling input event). */
+async function replaceText(page, text) {
+  await editor(page).evaluate((t, text) => {
+    t.value = text;
+    t.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertFromPaste' }));
+  }, text);
+}
+
+/** Waits for the edit to show as pending ("editing…", for the typing pause) and then evaluated. */
+async function evaluated(page) {
+  const text = () => document.querySelector('[data-testid=status]').innerText;
+  await page.waitForFunction(`(${text})().includes('editing…')`, null, { timeout: LONG, polling: 'raf' });
+  await page.waitForFunction(`!(${text})().includes('editing…')`, null, { timeout: LONG, polling: 20 });
+  return Number(await status(page).getAttribute('data-eval-ms'));
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+test(`first evaluation of ${FIRST[1]} workloads / ${FIRST[0]} namespaces / ${FIRST[2]} policies`, { timeout: LONG }, async () => {
+  const files = cluster(FIRST);
+  const page = await emptyPage();
+  try {
+    const wall = await openFiles(page, files);
+    const evalMs = Number(await status(page).getAttribute('data-eval-ms'));
+    const connections = Number(await status(page).getAttribute('data-connections'));
+    const size = `${FIRST[1]}w_${FIRST[2]}p`;
+    bench(`wasm_first_eval_${size}`, evalMs, 'ms');
+    bench(`wasm_first_eval_wall_${size}`, wall, 'ms');
+    bench(`wasm_first_eval_connections_${size}`, connections, 'lines');
+    assert.ok(Number.isFinite(evalMs) && evalMs > 0, `data-eval-ms is not a duration: ${evalMs}`);
+    assert.ok(connections > FIRST[1], `only ${connections} connections for ${FIRST[1]} workloads`);
+  } finally {
+    await finish(page);
+  }
+});
+
+test(`one policy edited, ${EDIT[1]} workloads / ${EDIT[2]} policies`, { timeout: LONG }, async () => {
+  const files = cluster(EDIT);
+  const page = await emptyPage();
+  try {
+    await openFiles(page, files);
+    await page.locator('[data-testid=tab][data-name="policies.yaml"]').click();
+    const original = await editor(page).inputValue();
+    // One policy's rule changes port (5432 is in the generated mix's pod-selector rules);
+    // the edits alternate so every one changes the connections.
+    const edited = original.replace('- port: 5432', '- port: 5433');
+    assert.notEqual(edited, original, 'the generated policies have no port 5432 rule to edit');
+    const times = [];
+    const walls = [];
+    const before = Number(await status(page).getAttribute('data-connections'));
+    for (let i = 0; i < EDITS; i++) {
+      const start = Date.now();
+      await replaceText(page, i % 2 === 0 ? edited : original);
+      const ms = await evaluated(page);
+      walls.push(Date.now() - start);
+      times.push(ms);
+    }
+    const size = `${EDIT[1]}w_${EDIT[2]}p`;
+    bench(`wasm_policy_edit_eval_${size}`, median(times), 'ms');
+    // The wall clock includes the app's 300 ms pause after typing before it evaluates.
+    bench(`wasm_policy_edit_wall_${size}`, median(walls), 'ms');
+    console.log(`edits: data-eval-ms ${times.join(' / ')}; wall ${walls.join(' / ')} (${before} connections)`);
+    assert.ok(times.every((t) => Number.isFinite(t) && t > 0), `data-eval-ms is not a duration: ${times}`);
+    assert.equal(await editor(page).inputValue(), EDITS % 2 === 0 ? original : edited, 'the editor keeps the text');
+  } finally {
+    await finish(page);
+  }
+});
+
+test(`typing in a ${EDIT[1]}-workload file: one keystroke`, { timeout: LONG }, async () => {
+  const files = cluster(EDIT);
+  const page = await emptyPage();
+  try {
+    await openFiles(page, files);
+    await page.locator('[data-testid=tab][data-name="workloads.yaml"]').click();
+    const lines = (await editor(page).inputValue()).split('\n').length;
+    // The caret at the end of the text (a click would land mid-file, wherever the page scrolled).
+    await editor(page).evaluate((t) => {
+      t.focus();
+      t.setSelectionRange(t.value.length, t.value.length);
+    });
+    const keys = 10;
+    const start = Date.now();
+    for (let i = 0; i < keys; i++) await page.keyboard.press('#');
+    // Every keystroke is handled once the page answers.
+    await page.evaluate(() => 0);
+    const perKey = (Date.now() - start) / keys;
+    bench(`wasm_keystroke_${lines}_lines`, perKey.toFixed(1), 'ms');
+    assert.ok((await editor(page).inputValue()).includes('#'.repeat(keys)), 'the typed text is in the editor');
+  } finally {
+    await finish(page);
+  }
+});
