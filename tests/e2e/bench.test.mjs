@@ -56,7 +56,8 @@ function bench(name, value, unit) {
 
 /** A page whose autosave holds an empty scenario, so the cluster is all it shows. */
 async function emptyPage() {
-  const page = await openApp(browser, server.url, { waitReady: false });
+  // Ready first: the app autosaves what it opened with, which would overwrite ours.
+  const page = await openApp(browser, server.url);
   await page.evaluate(() => {
     localStorage.setItem('netplay.scenario.v1', JSON.stringify({ name: 'bench', files: [], active: 0 }));
   });
@@ -69,13 +70,18 @@ async function emptyPage() {
 async function openFiles(page, files) {
   const start = Date.now();
   await page.locator('[data-testid=open-files] input[type=file]').setInputFiles(files);
-  await page.waitForFunction(
-    (n) => document.querySelectorAll('[data-testid=tab]').length === n && Number(document.querySelector('[data-testid=status]').dataset.connections) > 0,
-    files.length,
-    { timeout: LONG, polling: 50 },
-  );
-  // The next frame: the views have been drawn.
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+  // Polled from here: the page is busy for seconds at the full size.
+  const loaded = () =>
+    page.evaluate(
+      (n) => document.querySelectorAll('[data-testid=tab]').length === n && Number(document.querySelector('[data-testid=status]').dataset.connections) > 0,
+      files.length,
+    );
+  while (!(await loaded())) {
+    assert.ok(Date.now() - start < LONG, `the files were not evaluated within ${LONG} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // The page answers once its main thread is free again: the views have been built.
+  await page.evaluate(() => 0);
   return Date.now() - start;
 }
 
