@@ -45,7 +45,13 @@ pub struct Scenario {
 
 /// Reads files into a scenario. Never fails: broken input becomes diagnostics.
 pub fn load(files: &[SourceFile]) -> Scenario {
-    let (raw, mut diagnostics) = parse::parse_files(files);
+    load_cached(files, &mut parse::ParseCache::default())
+}
+
+/// [`load`] for an editor that re-evaluates after every edit: documents that did not
+/// change since the previous call with the same `cache` are not parsed again.
+pub fn load_cached(files: &[SourceFile], cache: &mut parse::ParseCache) -> Scenario {
+    let (raw, mut diagnostics) = parse::parse_files_cached(files, cache);
     let multi = multicluster::is_multicluster(&raw).then(|| Box::new(multicluster::build(raw.clone())));
     let (cluster, mut more) = model::build(raw);
     match &multi {

@@ -18,3 +18,43 @@ fn synthetic_clusters_are_valid_input() {
     assert_eq!(scenario.cluster.policies.len(), 120);
     assert!(!scenario.connlist().is_empty());
 }
+
+/// `load_cached` (what the playground calls after each edit) gives what `load` gives,
+/// edit after edit: a changed policy, a document added, a broken one, files renamed.
+#[test]
+fn cached_loading_equals_loading_from_scratch_edit_after_edit() {
+    use netplay_core::{load_cached, parse::ParseCache};
+    let text = generate(Params::new(6, 60, 40));
+    let edited = text.replacen("port: 8080", "port: 9090", 1);
+    let broken = format!("{text}---\nkind: NetworkPolicy\nmetadata: [oops\n");
+    let extra = format!("{text}---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: extra\n");
+    let rounds: Vec<Vec<SourceFile>> = vec![
+        vec![SourceFile::new("a.yaml", text.clone())],
+        vec![SourceFile::new("a.yaml", edited.clone())],
+        vec![SourceFile::new("a.yaml", broken.clone())],
+        vec![SourceFile::new("a.yaml", extra.clone())],
+        vec![
+            SourceFile::new("b.yaml", extra.clone()),
+            SourceFile::new("a.yaml", text.clone()),
+        ],
+        vec![
+            SourceFile::new("a.yaml", text.clone()),
+            SourceFile::new("a.yaml", text.clone()),
+        ],
+        vec![SourceFile::new("a.json", "{\"kind\": \"Namespace\"}".to_string())],
+        vec![SourceFile::new("a.yaml", text)],
+    ];
+    assert_ne!(edited, rounds[0][0].text, "the edit must change something");
+    let mut cache = ParseCache::default();
+    for (i, files) in rounds.iter().enumerate() {
+        let fresh = load(files);
+        let cached = load_cached(files, &mut cache);
+        assert_eq!(cached.connlist(), fresh.connlist(), "round {i}");
+        assert_eq!(cached.analyze(), fresh.analyze(), "round {i}");
+        assert_eq!(
+            format!("{:?}", cached.cluster),
+            format!("{:?}", fresh.cluster),
+            "round {i}"
+        );
+    }
+}

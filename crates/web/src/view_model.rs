@@ -30,7 +30,11 @@ static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 
 impl Analysis {
     pub fn new(files: &[netplay_core::SourceFile]) -> Self {
-        let scenario = netplay_core::load(files);
+        // Re-evaluation after an edit parses only the documents that changed.
+        thread_local! {
+            static PARSED: std::cell::RefCell<netplay_core::parse::ParseCache> = Default::default();
+        }
+        let scenario = PARSED.with(|cache| netplay_core::load_cached(files, &mut cache.borrow_mut()));
         let lines = scenario.connlist();
         let diagnostics = scenario.analyze();
         let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

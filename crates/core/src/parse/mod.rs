@@ -8,6 +8,7 @@ pub mod locate;
 use crate::diagnostics::{Diagnostic, Location};
 use locate::{locate_line, PathSeg};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// One input file: its name as the user knows it (a path, or a tab name in the web app)
@@ -132,19 +133,56 @@ pub fn is_cluster_scoped(kind: &str) -> bool {
 
 /// Reads every document of every file.
 pub fn parse_files(files: &[SourceFile]) -> (Vec<RawObject>, Vec<Diagnostic>) {
+    parse_files_cached(files, &mut ParseCache::default())
+}
+
+/// What each document of the previous round parsed to, so that an editor re-evaluating
+/// after every edit parses only the documents that changed. The caller keeps it between
+/// calls of [`parse_files_cached`]; it holds only the documents of the last call.
+#[derive(Default)]
+pub struct ParseCache {
+    documents: HashMap<DocumentKey, (Vec<RawObject>, Vec<Diagnostic>)>,
+}
+
+/// A document is the same when its file, first line and text are.
+#[derive(PartialEq, Eq, Hash)]
+struct DocumentKey {
+    file: Arc<str>,
+    start_line: usize,
+    text: Arc<str>,
+}
+
+/// [`parse_files`], reusing what `cache` holds for documents that did not change. The
+/// result is the same as `parse_files` gives: parsing a document depends on nothing but
+/// its file name, first line and text.
+pub fn parse_files_cached(files: &[SourceFile], cache: &mut ParseCache) -> (Vec<RawObject>, Vec<Diagnostic>) {
     let mut objects = Vec::new();
     let mut diags = Vec::new();
+    let mut next = HashMap::new();
     for file in files {
         let name: Arc<str> = Arc::from(file.name.as_str());
         let before = objects.len();
         let diags_before = diags.len();
         for (start_line, text) in split_documents(&file.name, &file.text) {
-            let doc = Document {
+            let key = DocumentKey {
                 file: name.clone(),
                 start_line,
                 text: Arc::from(text),
             };
-            parse_document(doc, &mut objects, &mut diags);
+            let parsed = cache.documents.remove(&key).unwrap_or_else(|| {
+                let doc = Document {
+                    file: key.file.clone(),
+                    start_line,
+                    text: key.text.clone(),
+                };
+                let (mut o, mut d) = (Vec::new(), Vec::new());
+                parse_document(doc, &mut o, &mut d);
+                (o, d)
+            });
+            objects.extend(parsed.0.iter().cloned());
+            diags.extend(parsed.1.iter().cloned());
+            // The same document twice in one round (copies of a file) is parsed once.
+            next.entry(key).or_insert(parsed);
         }
         if objects.len() == before && diags.len() == diags_before {
             let what = if file.text.trim().is_empty() {
@@ -164,6 +202,7 @@ pub fn parse_files(files: &[SourceFile]) -> (Vec<RawObject>, Vec<Diagnostic>) {
             diags.push(Diagnostic::new("NP0007", msg).at(&Location::new(&file.name, 1, 1)));
         }
     }
+    cache.documents = next;
     (objects, diags)
 }
 
