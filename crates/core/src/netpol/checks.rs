@@ -70,12 +70,14 @@ pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
             );
         }
     }
+    // Computed once: every egress-isolated workload is checked against them.
+    let dns_pods = dns_pods(cluster);
     for w in &cluster.workloads {
         let egress_isolated = cluster
             .policies
             .iter()
             .any(|p| p.egress.is_some() && p.namespace == w.namespace && p.pod_selector.matches(&w.labels));
-        if egress_isolated && !allows_dns(cluster, w) {
+        if egress_isolated && !allows_dns(cluster, w, &dns_pods) {
             out.push(
                 Diagnostic::new(
                     "NP1004",
@@ -283,10 +285,11 @@ fn kube_system_labels() -> Labels {
     Labels::from([(NAMESPACE_NAME_LABEL.to_string(), "kube-system".to_string())])
 }
 
-/// Whether an egress rule of the workload's policies admits UDP 53 towards kube-dns (the
-/// one in the input, or where a cluster has it), or towards some ipBlock (the DNS
-/// service address is commonly allowed that way).
-fn allows_dns(cluster: &Cluster, w: &Workload) -> bool {
+/// The DNS pods egress rules must reach: `(namespace labels, pod labels, ports)` of each
+/// kube-dns workload of the input, or where a cluster has kube-dns when the input has none.
+type DnsPods = Vec<(Labels, Labels, Vec<ContainerPort>)>;
+
+fn dns_pods(cluster: &Cluster) -> DnsPods {
     let dns_ports = [
         ContainerPort {
             name: Some("dns".into()),
@@ -303,7 +306,7 @@ fn allows_dns(cluster: &Cluster, w: &Workload) -> bool {
         .namespace("kube-system")
         .map(|n| n.labels.clone())
         .unwrap_or_else(kube_system_labels);
-    let dns_pods: Vec<(Labels, Labels, Vec<ContainerPort>)> = {
+    {
         let in_input: Vec<_> = cluster
             .workloads
             .iter()
@@ -325,7 +328,13 @@ fn allows_dns(cluster: &Cluster, w: &Workload) -> bool {
         } else {
             in_input
         }
-    };
+    }
+}
+
+/// Whether an egress rule of the workload's policies admits UDP 53 towards kube-dns (the
+/// one in the input, or where a cluster has it), or towards some ipBlock (the DNS
+/// service address is commonly allowed that way).
+fn allows_dns(cluster: &Cluster, w: &Workload, dns_pods: &DnsPods) -> bool {
     cluster
         .policies
         .iter()
