@@ -172,11 +172,10 @@ pub fn objects(files: &[SourceFile]) -> Result<Vec<Object>, String> {
             for value in items {
                 // netplay's own documents (AddressPlan, Cluster) describe the design; no
                 // cluster knows their kinds.
-                let own = value["apiVersion"]
+                if value["apiVersion"]
                     .as_str()
-                    .and_then(|a| a.split('/').next())
-                    .is_some_and(|group| group == netplay_core::export::NETPLAY_GROUP);
-                if own {
+                    .is_some_and(netplay_core::export::is_netplay_api_version)
+                {
                     let kind = value["kind"].as_str().unwrap_or("document");
                     eprintln!("netplay: {source}: skipping {kind}: netplay's own description, not a Kubernetes object");
                     continue;

@@ -862,6 +862,11 @@ impl fmt::Display for Withheld {
 /// The API group of netplay's own documents (`AddressPlan`, `Cluster`, …).
 pub const NETPLAY_GROUP: &str = "netplay.dev";
 
+/// Whether an `apiVersion` is one of netplay's own (`netplay.dev/…`), which no cluster knows.
+pub fn is_netplay_api_version(api_version: &str) -> bool {
+    api_version.split('/').next() == Some(NETPLAY_GROUP)
+}
+
 /// The files as they go into a bundle, and what was left out.
 ///
 /// A bundle is what goes to a cluster (`kubectl apply -R -f` on the unpacked folder), so
@@ -967,7 +972,7 @@ fn withheld_document(body: &str, keep_secrets: bool) -> Option<(String, String)>
     let kind = text(&value, "kind").unwrap_or_default();
     let api_version = text(&value, "apiVersion").unwrap_or_default();
     let meta = |k: &str| value.get("metadata").and_then(|m| text(m, k));
-    if api_version.split('/').next() == Some(NETPLAY_GROUP) {
+    if is_netplay_api_version(&api_version) {
         return Some((kind, meta("name").unwrap_or_default()));
     }
     if keep_secrets {

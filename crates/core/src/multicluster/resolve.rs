@@ -400,8 +400,7 @@ pub(super) fn resolve(multi: &MultiScenario, from: &str, name: &str, failed: &[S
                     } else {
                         "direct".to_string()
                     };
-                    candidates.push(new_candidate(m, w, via, is_failed(m)));
-                    let c = candidates.last_mut().expect("just pushed");
+                    let mut c = new_candidate(m, w, via, is_failed(m));
                     if cross_network && c.blocked.is_none() {
                         if gateway.is_none() {
                             c.blocked = Some(format!(
@@ -418,6 +417,7 @@ pub(super) fn resolve(multi: &MultiScenario, from: &str, name: &str, failed: &[S
                         c.notes
                             .extend(identity_notes(client_member, client, m, w, gateway.as_deref()));
                     }
+                    candidates.push(c);
                 }
             }
             locality = apply_istio_locality(client_member, client, &ns, &svc, &mut candidates, &mut why);
@@ -450,11 +450,11 @@ pub(super) fn resolve(multi: &MultiScenario, from: &str, name: &str, failed: &[S
                     } else {
                         "direct"
                     };
-                    candidates.push(new_candidate(m, w, via.to_string(), is_failed(m)));
-                    let c = candidates.last_mut().expect("just pushed");
+                    let mut c = new_candidate(m, w, via.to_string(), is_failed(m));
                     if m.name != client_member.name {
                         c.notes.extend(netpol_notes(m, w, None));
                     }
+                    candidates.push(c);
                 }
             }
             let affinity = client_member
