@@ -9,43 +9,17 @@
 //!
 //! Every run checks that the kubeconfig's token appears neither on stdout nor on stderr.
 
+mod common;
+
+use common::{workspace_root, Netplay, Run, TempDir};
 use insta::assert_snapshot;
 use netplay_testkube::{Options, TestKube};
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 const SHOP: &str = "crates/cli/tests/inputs/apply/shop";
 /// The bearer token of every generated kubeconfig; it must never be printed.
 const TOKEN: &str = "s3cr3t-token-never-printed";
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A temporary directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "netplay-apply-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A loopback server and a kubeconfig for it (context `test`, or the given name).
 struct Env {
@@ -71,24 +45,11 @@ impl Env {
 
     /// Runs `netplay ARGS --kubeconfig ...` (no kubeconfig for `bundle`) in the workspace root.
     fn netplay(&self, args: &[&str]) -> Run {
-        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let mut cmd = Netplay::new(args).env_remove("KUBECONFIG").env("HOME", &self.dir.0);
         if args.first() != Some(&"bundle") {
-            all.push("--kubeconfig".into());
-            all.push(self.kubeconfig());
+            cmd = cmd.hidden_args(&["--kubeconfig".to_string(), self.kubeconfig()]);
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-            .args(&all)
-            .current_dir(workspace_root())
-            .env_remove("KUBECONFIG")
-            .env("HOME", &self.dir.0)
-            .output()
-            .expect("run netplay");
-        let run = Run {
-            args: args.iter().map(|s| s.to_string()).collect(),
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
+        let run = cmd.run();
         assert!(
             !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
             "the token was printed:\n{}",
@@ -108,26 +69,6 @@ impl Env {
                 format!("{}?{}", r.path, q.join("&"))
             })
             .collect()
-    }
-}
-
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// `$ netplay ARGS`, the exit code, then stdout and stderr when not empty.
-    fn transcript(&self) -> String {
-        let mut out = format!("$ netplay {}\nexit: {}\n", self.args.join(" "), self.code);
-        for (name, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            if !text.is_empty() {
-                out.push_str(&format!("--- {name}\n{text}"));
-            }
-        }
-        out
     }
 }
 
@@ -343,67 +284,6 @@ fn a_bundle_applies_like_its_directory_and_is_the_web_export_byte_for_byte() {
         .ends_with("7 created, 0 configured, 0 unchanged, 0 pruned, 0 failed\n"));
 }
 
-/// A zip of stored entries, written here so that a test can put anything in it.
-fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in entries {
-        let crc = crc32(data);
-        let offset = out.len() as u32;
-        let header = |sig: u32, central: bool| {
-            let mut h = Vec::new();
-            h.extend(sig.to_le_bytes());
-            if central {
-                h.extend(20u16.to_le_bytes());
-            }
-            h.extend(20u16.to_le_bytes()); // version needed
-            h.extend([0u8; 4]); // flags, method: stored
-            h.extend([0u8; 4]); // time, date
-            h.extend(crc.to_le_bytes());
-            h.extend((data.len() as u32).to_le_bytes());
-            h.extend((data.len() as u32).to_le_bytes());
-            h.extend((name.len() as u16).to_le_bytes());
-            h.extend(0u16.to_le_bytes());
-            if central {
-                h.extend([0u8; 6]); // comment length, disk, internal attributes
-                h.extend(0u32.to_le_bytes());
-                h.extend(offset.to_le_bytes());
-            }
-            h.extend(name.as_bytes());
-            h
-        };
-        out.extend(header(0x0403_4b50, false));
-        out.extend(*data);
-        central.extend(header(0x0201_4b50, true));
-    }
-    let at = out.len() as u32;
-    let size = central.len() as u32;
-    out.extend(central);
-    out.extend(0x0605_4b50u32.to_le_bytes());
-    out.extend([0u8; 4]);
-    out.extend((entries.len() as u16).to_le_bytes());
-    out.extend((entries.len() as u16).to_le_bytes());
-    out.extend(size.to_le_bytes());
-    out.extend(at.to_le_bytes());
-    out.extend(0u16.to_le_bytes());
-    out
-}
-
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for b in data {
-        crc ^= u32::from(*b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 #[test]
 fn a_bundle_whose_checksums_do_not_match_is_refused_before_anything_is_sent() {
     let env = Env::new();
@@ -416,7 +296,7 @@ fn a_bundle_whose_checksums_do_not_match_is_refused_before_anything_is_sent() {
     let zip = env.dir.0.join("tampered.zip");
     std::fs::write(
         &zip,
-        stored_zip(&[("bundle.json", manifest.as_bytes()), ("ns.yaml", policy)]),
+        netplay_synth::zip::stored(&[("bundle.json", manifest.as_bytes()), ("ns.yaml", policy)]),
     )
     .expect("zip");
     let run = env.netplay(&["apply", &zip.display().to_string()]);
@@ -642,25 +522,18 @@ fn the_context_comes_from_kubeconfig_env_and_context_flag_as_with_kubectl() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n",
     )
     .expect("write");
+    let input = input.display().to_string();
     let netplay = |extra: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-            .arg("apply")
-            .arg(&input)
-            .args(extra)
+        let run = Netplay::new(&[&["apply", input.as_str()], extra].concat())
             .env("KUBECONFIG", &config)
             .env("HOME", &dir.0)
-            .output()
-            .expect("run");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .run();
+        let text = format!("{}{}", run.stdout, run.stderr);
         assert!(!text.contains(TOKEN), "{text}");
-        (out.status.code(), text)
+        (run.code, text)
     };
     // The current context: server a, namespace default.
-    assert_eq!(netplay(&[]).0, Some(0));
+    assert_eq!(netplay(&[]).0, 0);
     assert!(a.object("v1", "ConfigMap", "default", "c").is_some());
     assert!(b.requests().is_empty());
     // --context picks server b and its namespace (which must exist there).
@@ -668,11 +541,11 @@ fn the_context_comes_from_kubeconfig_env_and_context_flag_as_with_kubectl() {
         "setup",
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
     );
-    assert_eq!(netplay(&["--context", "ctx-b"]).0, Some(0));
+    assert_eq!(netplay(&["--context", "ctx-b"]).0, 0);
     assert!(b.object("v1", "ConfigMap", "shop", "c").is_some());
     // An unknown context is an error that names it.
     let (code, text) = netplay(&["--context", "ctx-c"]);
-    assert_eq!(code, Some(2));
+    assert_eq!(code, 2);
     assert!(text.contains("the kubeconfig has no context \"ctx-c\""), "{text}");
 }
 
@@ -699,19 +572,11 @@ fn an_unreachable_server_or_a_broken_client_key_is_reported_without_the_credenti
             ),
         )
         .expect("kubeconfig");
-        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-            .args(["apply", SHOP, "--kubeconfig"])
-            .arg(&config)
-            .current_dir(workspace_root())
+        let run = Netplay::new(&["apply", SHOP, "--kubeconfig", &config.display().to_string()])
             .env("HOME", &dir.0)
-            .output()
-            .expect("run");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(out.status.code(), Some(2), "{text}");
+            .run();
+        let text = format!("{}{}", run.stdout, run.stderr);
+        assert_eq!(run.code, 2, "{text}");
         assert!(text.contains(expected), "{text}");
         assert!(!text.contains(TOKEN), "{text}");
         assert!(!text.contains(KEY) && !text.contains(KEY_TEXT), "{text}");
@@ -726,33 +591,21 @@ fn an_unreachable_server_or_a_broken_client_key_is_reported_without_the_credenti
 fn on_a_real_cluster_apply_converges_diff_is_empty_and_probe_matches() {
     let context = std::env::var("NETPLAY_TEST_CONTEXT").expect("NETPLAY_TEST_CONTEXT names the context to use");
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-            .args(args)
-            .args(["--context", &context])
-            .current_dir(workspace_root())
-            .output()
-            .expect("run");
-        (
-            out.status.code(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
+        let run = Netplay::new(args).hidden_args(&["--context", &context]).run();
+        (run.code, format!("{}{}", run.stdout, run.stderr))
     };
     let (code, text) = run(&["apply", PROBE_INPUT]);
-    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(code, 0, "{text}");
     let (code, text) = run(&["apply", PROBE_INPUT]);
-    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(code, 0, "{text}");
     assert!(
         text.contains("\n0 created, 0 configured"),
         "a rerun changes nothing:\n{text}"
     );
     let (code, text) = run(&["diff", PROBE_INPUT]);
-    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(code, 0, "{text}");
     let (code, text) = run(&["probe", PROBE_INPUT, "--timeout", "300s"]);
-    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(code, 0, "{text}");
 }
 
 #[test]
@@ -819,26 +672,19 @@ fn https_with_the_clusters_ca_or_insecure_skip_tls_verify_works_and_another_ca_i
     let apply = |config: &str| {
         let path = dir.0.join("config");
         std::fs::write(&path, config).expect("kubeconfig");
-        let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-            .arg("apply")
-            .arg(&input)
-            .arg("--kubeconfig")
-            .arg(&path)
-            .env("HOME", &dir.0)
-            .output()
-            .expect("run");
-        (
-            out.status.code(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ),
-        )
+        let run = Netplay::new(&[
+            "apply",
+            &input.display().to_string(),
+            "--kubeconfig",
+            &path.display().to_string(),
+        ])
+        .env("HOME", &dir.0)
+        .run();
+        (run.code, format!("{}{}", run.stdout, run.stderr))
     };
     assert!(kube.url().starts_with("https://127.0.0.1:"));
     let (code, text) = apply(&kube.kubeconfig("c", TOKEN));
-    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(code, 0, "{text}");
     assert!(kube.object("v1", "ConfigMap", "default", "c").is_some());
 
     // Another server's certificate does not vouch for this one.
@@ -853,10 +699,10 @@ fn https_with_the_clusters_ca_or_insecure_skip_tls_verify_works_and_another_ca_i
         .find(|l| l.contains("certificate-authority-data"))
         .expect("CA");
     let (code, text) = apply(&mine.replace(mine_ca_line, other_ca_line));
-    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(code, 2, "{text}");
     assert!(text.contains("invalid peer certificate"), "{text}");
     assert!(!text.contains(TOKEN), "{text}");
 
     let (code, text) = apply(&mine.replace(mine_ca_line, "    insecure-skip-tls-verify: true"));
-    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(code, 0, "{text}");
 }

@@ -14,8 +14,11 @@
 //! Tests marked `#[ignore = "bug: ..."]` state what the contract requires where netplay
 //! currently does something else; run them with `-- --ignored` once the bug is fixed.
 
+mod common;
+
+use common::{netplay, netplay_in as run_in, workspace_root, TempDir};
 use insta::assert_snapshot;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// The scenario most tests use: web (Deployment) → api (Deployment) → db (StatefulSet) in
@@ -26,132 +29,8 @@ const SHOP: &str = "crates/cli/tests/inputs/shop";
 const SHOP_LOCKED: &str = "crates/cli/tests/inputs/shop-locked";
 const MALFORMED: &str = "crates/cli/tests/inputs/malformed";
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn malformed(file: &str) -> String {
     format!("{MALFORMED}/{file}")
-}
-
-/// One finished invocation of the binary.
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// `$ netplay ARGS`, the exit code, then stdout and stderr when they are not empty.
-    fn transcript(&self) -> String {
-        let args: Vec<String> = self.args.iter().map(|a| shell_quote(a)).collect();
-        let mut out = format!("$ netplay {}\nexit: {}\n", args.join(" "), self.code);
-        for (name, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            if !text.is_empty() {
-                out.push_str(&format!("--- {name}\n{text}"));
-                if !text.ends_with('\n') {
-                    out.push_str("\n[no newline at end]\n");
-                }
-            }
-        }
-        out
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout of `netplay {}` is not JSON ({e}):\n{}",
-                self.args.join(" "),
-                self.stdout
-            )
-        })
-    }
-
-    /// Fails unless the process ended the way a CLI may end: 0, 1 or 2, never a panic (101)
-    /// or a signal.
-    fn assert_no_crash(&self) -> &Self {
-        assert!(
-            matches!(self.code, 0..=2),
-            "`netplay {}` exited {}; stderr:\n{}",
-            self.args.join(" "),
-            self.code,
-            self.stderr
-        );
-        assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
-        self
-    }
-}
-
-/// An argument as one would type it in a shell: quoted when it holds spaces, brackets
-/// or other special characters.
-fn shell_quote(arg: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:=,@+".contains(c);
-    if !arg.is_empty() && arg.chars().all(plain) {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
-fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netplay"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netplay");
-    if let Some(text) = stdin {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .expect("stdin is piped")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    let out = child.wait_with_output().expect("run netplay");
-    Run {
-        args: args.iter().map(|a| a.to_string()).collect(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// Runs `netplay ARGS` from the workspace root.
-fn netplay(args: &[&str]) -> Run {
-    run_in(&workspace_root(), args, None)
-}
-
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("netplay-cli-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create temp dir");
-        TempDir(dir)
-    }
-
-    fn write(&self, file: &str, bytes: &[u8]) -> &Self {
-        std::fs::write(self.0.join(file), bytes).expect("write temp file");
-        self
-    }
-
-    /// Runs `netplay ARGS` inside the directory (pass bare file names).
-    fn netplay(&self, args: &[&str]) -> Run {
-        run_in(&self.0, args, None)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Deterministic bytes (xorshift64*, fixed seed): the same "random junk" on every run.

@@ -27,6 +27,9 @@
 //!
 //! Skipped (with a message) when `kubectl` is not installed.
 
+mod common;
+
+use common::{workspace_root, TempDir};
 use netplay_testkube::TestKube;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -34,30 +37,9 @@ use std::process::Command;
 
 const TOKEN: &str = "compare-token";
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn kubectl() -> Option<PathBuf> {
     let path = std::env::var_os("KUBECTL").map_or_else(|| PathBuf::from("/usr/bin/kubectl"), PathBuf::from);
     path.exists().then_some(path)
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("netplay-kubectl-compare-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// A server with namespace `shop` already there (an ApplySet parent needs its namespace).

@@ -17,10 +17,14 @@
 //! recorded. `NETPLAY_BLESS=1` rewrites them from the current output — only after
 //! checking by hand that the new output is right.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use common::{
+    compare_with_file as compare, manifest_files, path_list, read, subdirectories, workspace_root as root, Run,
+};
 use netplay_core::parse::{parse_files, RawObject};
 use netplay_core::SourceFile;
 use serde_json::Value;
@@ -32,92 +36,14 @@ const DEFAULT_DENY: &str = "02-default-deny";
 /// The last step: all policies plus the troubleshooting tools.
 const TROUBLESHOOTING: &str = "10-troubleshooting";
 
-fn root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
 fn library_dir() -> PathBuf {
     root().join("tests/library")
 }
 
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "`netplay {}` did not print JSON ({e}):\n{}",
-                self.args.join(" "),
-                self.stdout
-            )
-        })
-    }
-}
-
 /// Runs the binary in the workspace root, so that relative paths and file names in the
-/// output are the ones a user in a checkout sees.
+/// output are the ones a user in a checkout sees; every command here exits 0 or 1.
 fn netplay<S: AsRef<str>>(args: &[S]) -> Run {
-    let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-        .args(&args)
-        .current_dir(root())
-        .output()
-        .expect("run netplay");
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        args,
-    };
-    assert!(
-        matches!(run.code, 0 | 1),
-        "`netplay {}` exited {}:\n{}",
-        run.args.join(" "),
-        run.code,
-        run.stderr
-    );
-    run
-}
-
-/// Every manifest file under `dir` (relative to the workspace root), recursively, sorted:
-/// the files `netplay` itself reads from a directory.
-fn manifest_files(dir: &str) -> Vec<String> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
-                out.push(path);
-            }
-        }
-    }
-    let base = root();
-    let mut found = Vec::new();
-    walk(&base.join(dir), &mut found);
-    let mut files: Vec<String> = found
-        .iter()
-        .map(|p| {
-            p.strip_prefix(&base)
-                .expect("under the root")
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-fn read(path: &str) -> String {
-    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("read {path}: {e}"))
+    common::netplay(args).assert_exit_in(&[0, 1])
 }
 
 /// The objects of the given files, as netplay's parser reads them.
@@ -128,57 +54,16 @@ fn objects(paths: &[String]) -> Vec<RawObject> {
 
 /// The inputs of a step: `paths.txt`, one path per line.
 fn step_paths(step: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(library_dir().join(step).join("paths.txt"))
-        .unwrap_or_else(|e| panic!("step {step} has no paths.txt: {e}"));
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect()
+    path_list(library_dir().join(step).join("paths.txt"))
 }
 
 /// The step directories, `NN-name`, in order.
 fn steps() -> Vec<String> {
-    let mut steps: Vec<String> = std::fs::read_dir(library_dir())
-        .expect("tests/library exists")
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().to_str().map(String::from))
+    subdirectories(library_dir())
+        .iter()
+        .filter_map(|d| d.file_name()?.to_str().map(String::from))
         .filter(|n| n.len() > 3 && n.as_bytes()[..2].iter().all(u8::is_ascii_digit) && &n[2..3] == "-")
-        .collect();
-    steps.sort();
-    steps
-}
-
-fn bless() -> bool {
-    std::env::var_os("NETPLAY_BLESS").is_some()
-}
-
-/// Compares `actual` with the expected file; on mismatch records the missing (-) and
-/// unexpected (+) lines. An absent file expects nothing.
-fn compare(what: &str, expected_path: &Path, actual: &str, failures: &mut Vec<String>) {
-    let expected = std::fs::read_to_string(expected_path).unwrap_or_default();
-    if expected == actual {
-        return;
-    }
-    if bless() {
-        if actual.is_empty() {
-            std::fs::remove_file(expected_path).expect("remove expected file");
-        } else {
-            std::fs::write(expected_path, actual).expect("write expected file");
-        }
-        return;
-    }
-    let exp: BTreeSet<&str> = expected.lines().collect();
-    let act: BTreeSet<&str> = actual.lines().collect();
-    let mut report = format!("{what} differs ({} expected, {} printed):\n", exp.len(), act.len());
-    for l in exp.difference(&act) {
-        report.push_str(&format!("  - {l}\n"));
-    }
-    for l in act.difference(&exp) {
-        report.push_str(&format!("  + {l}\n"));
-    }
-    failures.push(report);
+        .collect()
 }
 
 /// One diagnostic of `netplay analyze --format json`.

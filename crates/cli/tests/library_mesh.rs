@@ -23,10 +23,12 @@
 //! from the current output — only after reading every changed line against Istio's
 //! semantics.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use common::{compare_with_file as compare_text, read, workspace_root as root, Run};
 use netplay_core::parse::{parse_files, RawObject};
 use netplay_core::SourceFile;
 use serde_json::{json, Value};
@@ -52,69 +54,19 @@ const LIBRARY: [&str; 4] = [
     "manifests/network-policies",
 ];
 
-fn root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
-}
-
 fn mesh_dir() -> PathBuf {
     root().join("tests/library-mesh")
-}
-
-fn bless() -> bool {
-    std::env::var_os("NETPLAY_BLESS").is_some()
-}
-
-struct Run {
-    args: Vec<String>,
-    stdout: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "`netplay {}` did not print JSON ({e}):\n{}",
-                self.args.join(" "),
-                self.stdout
-            )
-        })
-    }
 }
 
 /// Runs the binary in the workspace root; every command used here exits 0 (analyze: 0 or
 /// 1, checked by the callers through the diagnostics).
 fn netplay<S: AsRef<str>>(args: &[S]) -> Run {
-    let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-        .args(&args)
-        .current_dir(root())
-        .output()
-        .expect("run netplay");
-    let code = out.status.code().unwrap_or(-1);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        matches!(code, 0 | 1),
-        "`netplay {}` exited {code}:\n{stderr}",
-        args.join(" ")
-    );
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        args,
-    }
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+    common::netplay(args).assert_exit_in(&[0, 1])
 }
 
 /// A `paths.txt`-style list: one input per line, `#` comments.
 fn path_list(file: &str) -> Vec<String> {
-    read(&mesh_dir().join(file))
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect()
+    common::path_list(mesh_dir().join(file))
 }
 
 /// Splits a request line like a shell: words separated by spaces, `'...'` and `"..."`
@@ -225,33 +177,6 @@ fn show(outcome: &Value) -> String {
     trace(outcome).iter().map(|(s, d)| format!("  {s}: {d}\n")).collect()
 }
 
-/// Compares `actual` with an expected text file; `NETPLAY_BLESS` rewrites it instead.
-fn compare_text(what: &str, expected_path: &Path, actual: &str, failures: &mut Vec<String>) {
-    if bless() {
-        std::fs::create_dir_all(expected_path.parent().expect("a parent")).expect("create the directory");
-        std::fs::write(expected_path, actual).expect("write the expected file");
-        return;
-    }
-    let expected = std::fs::read_to_string(expected_path).unwrap_or_default();
-    if expected == actual {
-        return;
-    }
-    let mut report = format!("{what}: the output differs from {}:\n", expected_path.display());
-    let (exp, act): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
-    for i in 0..exp.len().max(act.len()) {
-        let (e, a) = (exp.get(i).copied(), act.get(i).copied());
-        if e != a {
-            report.push_str(&format!(
-                "  line {}:\n    - {}\n    + {}\n",
-                i + 1,
-                e.unwrap_or(""),
-                a.unwrap_or("")
-            ));
-        }
-    }
-    failures.push(report);
-}
-
 // ------------------------------------------------------------------------------ analyze
 
 /// One diagnostic: `(severity, code, file:line, message)`.
@@ -289,7 +214,7 @@ fn istio_config_has_its_files_and_the_readme_describes_them() {
         .filter(|p| !root().join(p).is_file())
         .collect();
     assert!(missing.is_empty(), "missing istio-config files: {missing:?}");
-    let readme = read(&root().join("manifests/README.md"));
+    let readme = read(root().join("manifests/README.md"));
     let undocumented: Vec<&str> = ISTIO_FILES
         .iter()
         .copied()
@@ -326,7 +251,7 @@ fn prerequisites(file: &str) -> &'static [&'static str] {
 fn unexplained(what: &str, diags: &[Diag], failures: &mut Vec<String>) {
     for (severity, code, at, message) in diags {
         let file = at.rsplit_once(':').map_or(at.as_str(), |(f, _)| f);
-        let explained = severity == "warning" && read(&root().join(file)).contains(code.as_str());
+        let explained = severity == "warning" && read(root().join(file)).contains(code.as_str());
         if severity == "error" || (severity == "warning" && !explained) {
             failures.push(format!("{what}: {at}: {severity} {code}: {message}"));
         }
@@ -705,7 +630,7 @@ fn istio_operator_spec() -> Schema {
 fn objects(paths: &[&str]) -> Vec<RawObject> {
     let files: Vec<SourceFile> = paths
         .iter()
-        .map(|p| SourceFile::new(*p, read(&root().join(p))))
+        .map(|p| SourceFile::new(*p, read(root().join(p))))
         .collect();
     parse_files(&files).0
 }
@@ -964,7 +889,7 @@ fn the_ingress_gateway_routes_the_shop_to_web() {
 #[test]
 fn every_request_of_the_table_gives_its_expected_outcome() {
     let paths = mesh_paths();
-    let table: Value = serde_json::from_str(&read(&mesh_dir().join("expected.json"))).expect("expected.json is JSON");
+    let table: Value = serde_json::from_str(&read(mesh_dir().join("expected.json"))).expect("expected.json is JSON");
     let cases = table.as_array().expect("expected.json is a list");
     assert!(cases.len() >= 20, "only {} requests in expected.json", cases.len());
     let mut failures = Vec::new();

@@ -6,42 +6,15 @@
 //! After a deliberate change of output: `INSTA_UPDATE=always cargo test -p netplay --test
 //! multicluster`, then read every changed `.snap` against docs/multi-cluster-setup.md.
 
+mod common;
+
+use common::Run;
 use insta::assert_snapshot;
-use std::path::Path;
-use std::process::Command;
 
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn transcript(&self) -> String {
-        let mut out = format!("$ netplay {}\nexit: {}\n", self.args.join(" "), self.code);
-        for (name, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            if !text.is_empty() {
-                out.push_str(&format!("--- {name}\n{text}"));
-            }
-        }
-        out
-    }
-}
-
+/// Runs `netplay ARGS` in the workspace root; a panic fails the test.
 fn netplay(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
-        .output()
-        .expect("run netplay");
-    let run = Run {
-        args: args.iter().map(|a| a.to_string()).collect(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "panic:\n{}", run.stderr);
+    let run = common::netplay(args);
+    run.assert_no_crash();
     run
 }
 

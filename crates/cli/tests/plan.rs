@@ -5,71 +5,35 @@
 //! After a deliberate change of output: `INSTA_UPDATE=always cargo test -p netplay --test plan`,
 //! then read every changed `.snap` against docs/cni.md before keeping it.
 
+mod common;
+
+use common::{netplay, TempDir};
 use insta::assert_snapshot;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn transcript(&self) -> String {
-        let mut out = format!("$ netplay {}\nexit: {}\n", self.args.join(" "), self.code);
-        for (name, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            if !text.is_empty() {
-                out.push_str(&format!("--- {name}\n{text}"));
-            }
-        }
-        out
-    }
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run netplay");
-    let run = Run {
-        args: args.iter().map(|a| a.to_string()).collect(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(!run.stderr.contains("panicked"), "panic:\n{}", run.stderr);
+/// Runs `netplay ARGS` in the workspace root; a panic fails the test.
+fn plan(args: &[&str]) -> common::Run {
+    let run = netplay(args);
+    run.assert_no_crash();
     run
-}
-
-fn netplay(args: &[&str]) -> Run {
-    run_in(&workspace_root(), args)
 }
 
 #[test]
 fn a_valid_plan_prints_its_table_and_exits_0() {
-    let run = netplay(&["plan", "tests/plans/guard-ipv4-flannel"]);
+    let run = plan(&["plan", "tests/plans/guard-ipv4-flannel"]);
     assert_eq!(run.code, 0);
     assert_snapshot!(run.transcript());
 }
 
 #[test]
 fn overlapping_ranges_are_errors_shown_at_their_line_exit_1() {
-    let run = netplay(&["plan", "tests/plans/np3002-pod-service-overlap"]);
+    let run = plan(&["plan", "tests/plans/np3002-pod-service-overlap"]);
     assert_eq!(run.code, 1);
     assert_snapshot!(run.transcript());
 }
 
 #[test]
 fn warnings_alone_exit_0() {
-    let run = netplay(&["plan", "tests/plans/np3005-single-stack-service"]);
+    let run = plan(&["plan", "tests/plans/np3005-single-stack-service"]);
     assert_eq!(run.code, 0);
     assert!(run.stderr.contains("warning[NP3005]"), "{}", run.stderr);
     assert_snapshot!(run.transcript());
@@ -77,7 +41,7 @@ fn warnings_alone_exit_0() {
 
 #[test]
 fn json_has_plans_configs_and_diagnostics() {
-    let run = netplay(&["plan", "-o", "json", "tests/plans/np3009-config-disagrees"]);
+    let run = plan(&["plan", "-o", "json", "tests/plans/np3009-config-disagrees"]);
     assert_eq!(run.code, 0);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
     let plan = &doc["plans"][0];
@@ -96,14 +60,14 @@ fn json_has_plans_configs_and_diagnostics() {
 
 #[test]
 fn several_clusters_are_checked_against_each_other() {
-    let run = netplay(&["plan", "tests/plans/np3008-clusters-overlap"]);
+    let run = plan(&["plan", "tests/plans/np3008-clusters-overlap"]);
     assert_eq!(run.code, 1);
     assert_snapshot!(run.transcript());
 }
 
 #[test]
 fn an_input_without_a_plan_exits_2() {
-    let run = netplay(&["plan", "crates/cli/tests/inputs/shop"]);
+    let run = plan(&["plan", "crates/cli/tests/inputs/shop"]);
     assert_eq!(run.code, 2);
     assert_snapshot!(run.transcript());
 }
@@ -112,15 +76,14 @@ fn an_input_without_a_plan_exits_2() {
 /// nothing but the tuning DaemonSet's hostNetwork info (not shown), and the same table.
 #[test]
 fn emitted_configuration_plans_clean_with_the_plan() {
-    let dir = std::env::temp_dir().join(format!("netplay-plan-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::copy(
-        workspace_root().join("tests/plans/guard-calico-blocks/plan.yaml"),
-        dir.join("plan.yaml"),
-    )
-    .expect("copy plan");
-    let emit = run_in(&dir, &["plan", "plan.yaml", "--emit", "out"]);
+    let tmp = TempDir::new("plan");
+    let dir = tmp.path();
+    tmp.write(
+        "plan.yaml",
+        common::read("tests/plans/guard-calico-blocks/plan.yaml").as_bytes(),
+    );
+    let emit = tmp.netplay(&["plan", "plan.yaml", "--emit", "out"]);
+    emit.assert_no_crash();
     assert_eq!(emit.code, 0, "{}", emit.stderr);
     let mut names: Vec<String> = std::fs::read_dir(dir.join("out"))
         .expect("out exists")
@@ -137,7 +100,8 @@ fn emitted_configuration_plans_clean_with_the_plan() {
             "node-network-tuning.yaml"
         ]
     );
-    let again = run_in(&dir, &["plan", "plan.yaml", "out"]);
+    let again = tmp.netplay(&["plan", "plan.yaml", "out"]);
+    again.assert_no_crash();
     assert_eq!(again.code, 0);
     assert!(
         again.stderr.ends_with("0 errors, 0 warnings, 0 infos\n"),
@@ -146,7 +110,6 @@ fn emitted_configuration_plans_clean_with_the_plan() {
     );
     assert!(again.stdout.starts_with(&emit.stdout), "the plan table changed");
     let calico = std::fs::read_to_string(dir.join("out/calico-optimization.yaml")).expect("calico file");
-    let _ = std::fs::remove_dir_all(&dir);
     assert_snapshot!(format!("{}{}", emit.transcript(), again.transcript()));
     assert_snapshot!("calico_optimization_generated_from_guard_calico_blocks", calico);
 }

@@ -6,23 +6,15 @@
 //! `NETPLAY_BLESS=1` rewrites the expected files from the current output — only after
 //! checking by hand that the new output is right.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn scenarios_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios")
-}
+use common::{compare_with_file, subdirectories};
+use std::path::Path;
 
+/// `(stdout, stderr, exit code)` of `netplay ARGS`.
 fn netplay(args: &[&str]) -> (String, String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-        .args(args)
-        .output()
-        .expect("run netplay");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
+    let run = common::netplay(args);
+    (run.stdout, run.stderr, run.code)
 }
 
 fn diagnostics_lines(dir: &Path) -> String {
@@ -50,39 +42,9 @@ fn diagnostics_lines(dir: &Path) -> String {
     lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
-fn compare(name: &str, what: &str, expected_path: &Path, actual: &str, failures: &mut Vec<String>) {
-    let expected = std::fs::read_to_string(expected_path).unwrap_or_default();
-    if expected == actual {
-        return;
-    }
-    if std::env::var_os("NETPLAY_BLESS").is_some() {
-        std::fs::write(expected_path, actual).expect("write expected file");
-        return;
-    }
-    let exp: Vec<&str> = expected.lines().collect();
-    let act: Vec<&str> = actual.lines().collect();
-    let mut report = format!("scenario {name}: {what} differs\n");
-    for l in &exp {
-        if !act.contains(l) {
-            report.push_str(&format!("  - {l}\n"));
-        }
-    }
-    for l in &act {
-        if !exp.contains(l) {
-            report.push_str(&format!("  + {l}\n"));
-        }
-    }
-    failures.push(report);
-}
-
 #[test]
 fn every_scenario_prints_its_expected_output() {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(scenarios_dir())
-        .expect("tests/scenarios exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
+    let dirs = subdirectories("tests/scenarios");
     assert!(
         dirs.len() >= 30,
         "expected the scenario library, found {} scenarios",
@@ -96,10 +58,15 @@ fn every_scenario_prints_its_expected_output() {
         assert!(dir.join("README.md").exists(), "scenario {name} has no README.md");
         let (stdout, stderr, code) = netplay(&["connlist", dir.to_str().expect("utf-8 path")]);
         assert_eq!(code, 0, "connlist on {name} exited {code}: {stderr}");
-        compare(&name, "connlist", &expected, &stdout, &mut failures);
+        compare_with_file(&format!("scenario {name}: connlist"), &expected, &stdout, &mut failures);
         let diags = dir.join("diagnostics.txt");
         if diags.exists() {
-            compare(&name, "diagnostics", &diags, &diagnostics_lines(dir), &mut failures);
+            compare_with_file(
+                &format!("scenario {name}: diagnostics"),
+                &diags,
+                &diagnostics_lines(dir),
+                &mut failures,
+            );
         }
     }
     assert!(

@@ -93,47 +93,6 @@ fn walk_local_headers(zip: &[u8]) -> Vec<Entry> {
     out
 }
 
-/// A zip of stored entries, in the given order.
-fn zip_stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    for (name, data) in entries {
-        let crc = crc32fast::hash(data);
-        let offset = out.len() as u32;
-        for (buf, sig) in [(&mut out, 0x0403_4b50u32), (&mut central, 0x0201_4b50)] {
-            buf.extend(sig.to_le_bytes());
-            if sig == 0x0201_4b50 {
-                buf.extend(20u16.to_le_bytes()); // made by
-            }
-            buf.extend(10u16.to_le_bytes()); // version needed
-            buf.extend([0u8; 6]); // flags, method, time
-            buf.extend(0x21u16.to_le_bytes()); // date
-            buf.extend(crc.to_le_bytes());
-            buf.extend((data.len() as u32).to_le_bytes());
-            buf.extend((data.len() as u32).to_le_bytes());
-            buf.extend((name.len() as u16).to_le_bytes());
-            buf.extend(0u16.to_le_bytes()); // extra
-            if sig == 0x0201_4b50 {
-                buf.extend([0u8; 10]); // comment, disk, internal attrs, external attrs
-                buf.extend(offset.to_le_bytes());
-            }
-            buf.extend(name.as_bytes());
-        }
-        out.extend_from_slice(data);
-    }
-    let cd_offset = out.len() as u32;
-    let cd_size = central.len() as u32;
-    out.extend(central);
-    out.extend(0x0605_4b50u32.to_le_bytes());
-    out.extend([0u8; 4]);
-    out.extend((entries.len() as u16).to_le_bytes());
-    out.extend((entries.len() as u16).to_le_bytes());
-    out.extend(cd_size.to_le_bytes());
-    out.extend(cd_offset.to_le_bytes());
-    out.extend([0u8; 2]);
-    out
-}
-
 /// The bundle.json that `bundle` writes for `files`.
 fn manifest_of(files: &[SourceFile]) -> String {
     let zip = bundle("sample", files).unwrap();
@@ -149,7 +108,7 @@ fn sha256_hex(data: &[u8]) -> String {
 fn crafted(manifest: &str, files: &[(&str, &str)]) -> Vec<u8> {
     let mut entries: Vec<(&str, &[u8])> = vec![("bundle.json", manifest.as_bytes())];
     entries.extend(files.iter().map(|(n, t)| (*n, t.as_bytes())));
-    zip_stored(&entries)
+    netplay_synth::zip::stored(&entries)
 }
 
 fn sample_pairs() -> Vec<(String, String)> {
@@ -545,7 +504,7 @@ fn an_edited_bundle_json_is_refused() {
     assert!(matches!(err, ExportError::Manifest(_)), "{err}");
     let mut no_manifest: Vec<(&str, &[u8])> = files.iter().map(|(n, t)| (*n, t.as_bytes())).collect();
     no_manifest.sort();
-    let err = read_bundle(&zip_stored(&no_manifest)).unwrap_err();
+    let err = read_bundle(&netplay_synth::zip::stored(&no_manifest)).unwrap_err();
     assert!(err.to_string().contains("bundle.json: missing"), "{err}");
 }
 
@@ -563,7 +522,7 @@ fn read_bundle_accepts_other_orders_directories_and_uppercase_hex() {
     entries.extend(files.iter().map(|(n, t)| (*n, t.as_bytes())));
     let text = value.to_string();
     entries.push(("bundle.json", text.as_bytes()));
-    let back = read_bundle(&zip_stored(&entries)).unwrap();
+    let back = read_bundle(&netplay_synth::zip::stored(&entries)).unwrap();
     assert_eq!(back.files, sorted(sample()), "files come back in bundle.json's order");
 }
 

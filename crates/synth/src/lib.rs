@@ -6,6 +6,9 @@
 //! excepts for egress, and DNS egress to kube-system (whose first workload is CoreDNS, so
 //! those rules admit something). [`generate_mesh`] makes an Istio mesh of N services, and
 //! [`write_dir`] writes either as files so that the CLI can be timed as a whole process.
+//! [`zip::stored`] writes zip archives by hand for the tests of the bundle reader.
+
+pub mod zip;
 
 use std::fmt::Write;
 use std::path::Path;
