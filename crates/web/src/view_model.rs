@@ -318,6 +318,7 @@ mod tests {
                 d("a/v1[Deployment]", 0.9, Some("mTLS")),
                 d("a/v2[Deployment]", 0.1, Some("plaintext")),
             ],
+            outcomes: Vec::new(),
             trace: Vec::new(),
         };
         let hops = mesh_path("a/client[Pod]", &o);

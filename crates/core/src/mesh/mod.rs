@@ -28,7 +28,7 @@ pub mod types;
 pub use analyze::check as analyze;
 pub use inject::{sidecar_injected, Injection};
 pub use request::{Request, Source};
-pub use simulate::{simulate, Delivery, Outcome, TraceStep};
+pub use simulate::{simulate, Delivery, Outcome, OutcomeShare, TraceStep, NO_EXCHANGE};
 pub use split::{sample_requests, split, Split, SplitSample};
 
 use crate::diagnostics::{Diagnostic, Location};

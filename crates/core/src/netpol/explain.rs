@@ -4,8 +4,9 @@
 use super::policy::{Direction, NetworkPolicy, PeerKind, Rule};
 use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Location;
-use crate::model::{Cluster, Workload};
+use crate::model::{Cluster, Labels, Workload, NAMESPACE_NAME_LABEL};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt::{self, Write};
 use std::net::IpAddr;
 
@@ -15,6 +16,33 @@ pub enum Target {
     /// Index into `Cluster::workloads`.
     Workload(usize),
     Ip(IpAddr),
+}
+
+/// One end of a pair as the evaluation sees it: a workload — of the cluster, or one a
+/// caller describes without adding it to the cluster (the mesh simulation's virtual
+/// gateways and clients) — or an address outside the cluster.
+#[derive(Clone, Copy, Debug)]
+pub enum End<'a> {
+    Workload(&'a Workload),
+    Ip(IpAddr),
+}
+
+impl Target {
+    fn end(self, cluster: &Cluster) -> End<'_> {
+        match self {
+            Target::Workload(i) => End::Workload(&cluster.workloads[i]),
+            Target::Ip(ip) => End::Ip(ip),
+        }
+    }
+}
+
+/// The labels of namespace `name`; a namespace the cluster does not hold (that of a
+/// virtual workload) has only its name label, as an implicit namespace does.
+fn namespace_labels<'a>(cluster: &'a Cluster, name: &str) -> Cow<'a, Labels> {
+    match cluster.namespace(name) {
+        Some(ns) => Cow::Borrowed(&ns.labels),
+        None => Cow::Owned(Labels::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())])),
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -78,24 +106,23 @@ pub struct Explanation {
     pub probe_allowed: Option<bool>,
 }
 
-fn target_name(cluster: &Cluster, t: Target) -> String {
-    match t {
-        Target::Workload(i) => cluster.workloads[i].endpoint_name(),
+fn end_name(end: End) -> String {
+    match end {
+        End::Workload(w) => w.endpoint_name(),
         // A single address is the range `a-a`, as everywhere else.
-        Target::Ip(ip) => format!("{ip}-{ip}[External]"),
+        End::Ip(ip) => format!("{ip}-{ip}[External]"),
     }
 }
 
-fn peer_admits(cluster: &Cluster, policy: &NetworkPolicy, kind: &PeerKind, peer: Target) -> bool {
+fn peer_admits(cluster: &Cluster, policy: &NetworkPolicy, kind: &PeerKind, peer: End) -> bool {
     match (kind, peer) {
-        (PeerKind::IpBlock { cidr, except }, Target::Ip(ip)) => {
+        (PeerKind::IpBlock { cidr, except }, End::Ip(ip)) => {
             cidr.contains(&ip) && !except.iter().any(|e| e.contains(&ip))
         }
-        (PeerKind::Pods { pods, namespaces }, Target::Workload(i)) => {
-            let w = &cluster.workloads[i];
+        (PeerKind::Pods { pods, namespaces }, End::Workload(w)) => {
             let ns_ok = match namespaces {
                 None => w.namespace == policy.namespace,
-                Some(sel) => sel.matches(cluster.namespace_labels(&w.namespace)),
+                Some(sel) => sel.matches(&namespace_labels(cluster, &w.namespace)),
             };
             ns_ok && pods.as_ref().is_none_or(|s| s.matches(&w.labels))
         }
@@ -106,12 +133,12 @@ fn peer_admits(cluster: &Cluster, policy: &NetworkPolicy, kind: &PeerKind, peer:
 fn explain_side(
     cluster: &Cluster,
     dir: Direction,
-    subject: Target,
-    peer: Target,
-    dst: Target,
+    subject: End,
+    peer: End,
+    dst: End,
     probe: Option<(Protocol, u16)>,
 ) -> SideExplanation {
-    let Target::Workload(wi) = subject else {
+    let End::Workload(w) = subject else {
         return SideExplanation {
             direction: dir.as_str(),
             workload: None,
@@ -121,10 +148,9 @@ fn explain_side(
             allowed_text: ConnSet::all().to_string(),
         };
     };
-    let w: &Workload = &cluster.workloads[wi];
     let dst_ports = match dst {
-        Target::Workload(d) => Some(cluster.workloads[d].ports.as_slice()),
-        Target::Ip(_) => None,
+        End::Workload(d) => Some(d.ports.as_slice()),
+        End::Ip(_) => None,
     };
     let mut isolated_by = Vec::new();
     let mut admitted_by = Vec::new();
@@ -175,7 +201,7 @@ fn explain_side(
 
 type PeerHit = (Option<usize>, String, Option<Location>);
 
-fn matching_peer(cluster: &Cluster, policy: &NetworkPolicy, rule: &Rule, peer: Target) -> Option<PeerHit> {
+fn matching_peer(cluster: &Cluster, policy: &NetworkPolicy, rule: &Rule, peer: End) -> Option<PeerHit> {
     match &rule.peers {
         None => Some((None, "every peer (the rule lists none)".to_string(), None)),
         Some(peers) => peers
@@ -188,12 +214,17 @@ fn matching_peer(cluster: &Cluster, policy: &NetworkPolicy, rule: &Rule, peer: T
 
 /// Explains the connection from `src` to `dst`, optionally for one protocol and port.
 pub fn explain(cluster: &Cluster, src: Target, dst: Target, probe: Option<(Protocol, u16)>) -> Explanation {
+    explain_ends(cluster, src.end(cluster), dst.end(cluster), probe)
+}
+
+/// [`explain`] for ends that need not be in the cluster (see [`End`]).
+pub fn explain_ends(cluster: &Cluster, src: End, dst: End, probe: Option<(Protocol, u16)>) -> Explanation {
     let egress = explain_side(cluster, Direction::Egress, src, dst, dst, probe);
     let ingress = explain_side(cluster, Direction::Ingress, dst, src, dst, probe);
     let allowed = egress.allowed.intersect(&ingress.allowed);
     Explanation {
-        src: target_name(cluster, src),
-        dst: target_name(cluster, dst),
+        src: end_name(src),
+        dst: end_name(dst),
         conn: allowed.to_string(),
         probe: probe.map(|(p, n)| format!("{p} {n}")),
         probe_allowed: probe.map(|(p, n)| allowed.contains(p, n)),
