@@ -10,6 +10,7 @@ mod plan;
 mod probe;
 mod render;
 mod serve;
+mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netplay_core::output::{self, Format};
@@ -193,6 +194,10 @@ enum Command {
     /// check them and the CNI configuration against them; `--emit` writes the generated
     /// CNI configuration. Exits 1 when a diagnostic is an error.
     Plan(plan::PlanArgs),
+    /// Run the assertions (`kind: Assertions`, docs/assertions.md) found among the inputs;
+    /// print each failure with its explanation and `N passed, N failed`. Exit 1 on a
+    /// failure, 2 on unreadable input.
+    Test(test_cmd::TestArgs),
     /// Simulate requests through the service mesh (Istio, Gateway API).
     Mesh {
         #[command(subcommand)]
@@ -450,6 +455,7 @@ fn run(cli: Cli) -> Result<u8, String> {
         }),
         Command::Mesh { command } => run_mesh(command),
         Command::Plan(args) => plan::run(args),
+        Command::Test(args) => test_cmd::run(args),
         Command::Multicluster { command } => {
             let (out, code) = multicluster::run(command, |paths| {
                 let (_, scenario) = load_paths(paths)?;

@@ -175,6 +175,8 @@ pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP5005", Severity::Warning, "a KubeFed object: the project is archived; use the MCS API or per-cluster objects"),
     ("NP5006", Severity::Warning, "a DestinationRule sets locality failover without outlierDetection, so Istio ignores it"),
     ("NP5007", Severity::Warning, "a cluster of a multi-network Istio mesh has no east-west gateway"),
+    ("NP6001", Severity::Error, "an assertion cannot be read (a field missing, of the wrong shape or unreadable); it is not run"),
+    ("NP6002", Severity::Warning, "an unknown field in an assertion or a lesson (often a typo); it is ignored"),
     ("IST0101", Severity::Error, "ReferencedResourceNotFound: a host, host:port, subset, gateway, selector or namespace that a mesh object references does not exist"),
     ("IST0109", Severity::Error, "ConflictingMeshGatewayVirtualServiceHosts: VirtualServices bound to the mesh define the same host"),
     ("IST0112", Severity::Error, "VirtualServiceDestinationPortSelectorRequired: a destination without port to a service with several ports"),

@@ -7,6 +7,7 @@
 //! crate, so both front ends print the same answers. Service-mesh requests (Istio, Gateway
 //! API) are simulated by [`mesh::simulate`] and [`mesh::split`] (docs/mesh.md).
 
+pub mod assertions;
 pub mod bitset;
 pub mod cni;
 pub mod conn;
@@ -51,7 +52,22 @@ pub fn load(files: &[SourceFile]) -> Scenario {
 /// [`load`] for an editor that re-evaluates after every edit: documents that did not
 /// change since the previous call with the same `cache` are not parsed again.
 pub fn load_cached(files: &[SourceFile], cache: &mut parse::ParseCache) -> Scenario {
+    load_with_assertions_cached(files, cache).0
+}
+
+/// [`load`], plus the `Assertions` documents found among the files (`netplay test`;
+/// docs/assertions.md). Their reading diagnostics are in the scenario's.
+pub fn load_with_assertions(files: &[SourceFile]) -> (Scenario, Vec<assertions::Suite>) {
+    load_with_assertions_cached(files, &mut parse::ParseCache::default())
+}
+
+fn load_with_assertions_cached(
+    files: &[SourceFile],
+    cache: &mut parse::ParseCache,
+) -> (Scenario, Vec<assertions::Suite>) {
     let (raw, mut diagnostics) = parse::parse_files_cached(files, cache);
+    let (suites, mut assertion_diagnostics) = assertions::read(&raw);
+    diagnostics.append(&mut assertion_diagnostics);
     let multi = multicluster::is_multicluster(&raw).then(|| Box::new(multicluster::build(raw.clone())));
     let (cluster, mut more) = model::build(raw);
     match &multi {
@@ -60,11 +76,12 @@ pub fn load_cached(files: &[SourceFile], cache: &mut parse::ParseCache) -> Scena
         Some(m) => diagnostics.extend(m.diagnostics.iter().cloned()),
         None => diagnostics.append(&mut more),
     }
-    Scenario {
+    let scenario = Scenario {
         cluster,
         diagnostics,
         multicluster: multi,
-    }
+    };
+    (scenario, suites)
 }
 
 impl Scenario {

@@ -186,7 +186,7 @@ enum Known {
     NetworkPolicy,
     Mesh(crate::mesh::MeshKind),
     Cni(crate::cni::CniKind),
-    /// Read by `multicluster` (Cluster, ServiceExport, KubeFed), not by the model.
+    /// Read by `multicluster` (Cluster, ServiceExport, KubeFed) or `assertions`, not by the model.
     MultiCluster,
 }
 
@@ -203,7 +203,9 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => (Known::NetworkPolicy, "networking.k8s.io/v1"),
         ("networking.k8s.io", "Ingress") => (Known::Ingress, "networking.k8s.io/v1"),
         _ => {
-            if let Some(current) = crate::multicluster::classify(group, kind) {
+            if let Some(current) =
+                crate::multicluster::classify(group, kind).or_else(|| crate::assertions::classify(group, kind))
+            {
                 return Some((Known::MultiCluster, current));
             }
             if let Some((cni, current)) = crate::cni::classify(group, kind) {
