@@ -15,6 +15,12 @@ echo "== clippy (wasm32: the browser-only code paths)"
 cargo clippy -p netplay-web --target wasm32-unknown-unknown --locked -- -D warnings
 echo "== tests"
 cargo test --workspace --locked
+echo "== dependencies: cargo deny (licenses, bans, sources; advisories when the database can be fetched)"
+bash tests/deny.sh
+echo "== fuzz smoke: every fuzz target for 5 s from its corpus (skipped without cargo-fuzz)"
+start=$SECONDS
+bash crates/fuzz/smoke.sh 5
+echo "fuzz smoke: $((SECONDS - start)) s"
 echo "== web: component tests in headless Chromium (wasm-bindgen-test)"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test -p netplay-web --target wasm32-unknown-unknown --locked
 

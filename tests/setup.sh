@@ -80,6 +80,21 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen ${WASM_BINDGEN_VE
     cargo install --quiet --force wasm-bindgen-cli --version "${WASM_BINDGEN_VERSION}"
 fi
 
+# --- Dependency and robustness checks (tests/deny.sh, crates/fuzz/smoke.sh) ----------------
+CARGO_DENY_VERSION=0.20.2
+CARGO_FUZZ_VERSION=0.13.2
+if [[ $mode == all ]]; then
+  if [[ "$(cargo deny --version 2>/dev/null)" != "cargo-deny ${CARGO_DENY_VERSION}" ]]; then
+    timed "cargo install cargo-deny ${CARGO_DENY_VERSION} (~6 min)" \
+      cargo install --quiet --locked cargo-deny --version "${CARGO_DENY_VERSION}"
+  fi
+  # Fuzzing runs on stable Rust with --sanitizer none (crates/fuzz/README.md).
+  if [[ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz ${CARGO_FUZZ_VERSION}" ]]; then
+    timed "cargo install cargo-fuzz ${CARGO_FUZZ_VERSION} (~1 min)" \
+      cargo install --quiet --locked cargo-fuzz --version "${CARGO_FUZZ_VERSION}"
+  fi
+fi
+
 # --- Node packages: wasm-opt (binaryen 132) for Trunk, playwright-core for the e2e tests --
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "[setup] Node.js >= 20 with npm is required (Debian's nodejs 18 is too old for playwright-core)" >&2

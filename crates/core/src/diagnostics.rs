@@ -141,6 +141,7 @@ pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP0014", Severity::Error, "invalid label selector; the policy is ignored"),
     ("NP0015", Severity::Error, "an ipBlock except is not strictly inside its cidr; the policy is ignored"),
     ("NP0016", Severity::Error, "invalid policyTypes; the policy is ignored"),
+    ("NP0090", Severity::Error, "input over a limit (file size, nesting depth, alias expansion); that file or document is skipped"),
     ("NP1001", Severity::Warning, "the policy selects no pod of the input"),
     ("NP1002", Severity::Warning, "a namespaceSelector matches no namespace of the input"),
     ("NP1003", Severity::Warning, "a named port resolves on no pod the rule applies to"),

@@ -174,11 +174,9 @@ pub(crate) fn describe_match(m: &StringMatch) -> String {
     }
 }
 
-/// An RE2-style regex that must match the whole value.
+/// An RE2-style regex that must match the whole value (compiled with limits).
 pub(crate) fn full_regex(re: &str, value: &str) -> Result<bool, String> {
-    regex_lite::Regex::new(&format!("^(?:{re})$"))
-        .map(|r| r.is_match(value))
-        .map_err(|e| format!("invalid regex {re:?}: {e}"))
+    super::regex::full_match(re, value)
 }
 
 /// Whether a value satisfies a StringMatch; `Err` with the reason when it does not.

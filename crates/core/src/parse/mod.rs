@@ -3,6 +3,7 @@
 //! Parsing never fails as a whole. A broken document becomes a diagnostic and the other
 //! documents of the file are still read.
 
+pub mod limits;
 pub mod locate;
 
 use crate::diagnostics::{Diagnostic, Location};
@@ -159,7 +160,12 @@ pub fn parse_files_cached(files: &[SourceFile], cache: &mut ParseCache) -> (Vec<
     let mut objects = Vec::new();
     let mut diags = Vec::new();
     let mut next = HashMap::new();
+    let mut read = 0;
     for file in files {
+        if let Some(too_large) = limits::check_size(&file.name, &file.text, &mut read) {
+            diags.push(too_large);
+            continue;
+        }
         let name: Arc<str> = Arc::from(file.name.as_str());
         let before = objects.len();
         let diags_before = diags.len();
@@ -252,8 +258,8 @@ fn parse_document(doc: Document, objects: &mut Vec<RawObject>, diags: &mut Vec<D
     let (values, error) = if is_json_name(&doc.file) {
         parse_json_stream(&doc)
     } else {
-        match serde_yaml::from_str::<StrictValue>(&doc.text) {
-            Ok(v) => (vec![v.0], None),
+        match limits::parse_yaml(&doc.text) {
+            Ok(v) => (vec![v], None),
             Err(e) => {
                 let text = e.to_string();
                 // Scanner errors give a byte offset in the message and no useful location.
@@ -276,10 +282,9 @@ fn parse_document(doc: Document, objects: &mut Vec<RawObject>, diags: &mut Vec<D
                     (line, column)
                 };
                 let loc = Location::new(&doc.file, (doc.start_line + line) as u32, column as u32);
-                (
-                    Vec::new(),
-                    Some(Diagnostic::new("NP0001", format!("YAML syntax error: {msg}")).at(&loc)),
-                )
+                let diag = limits::limit_diagnostic(&msg, &loc)
+                    .unwrap_or_else(|| Diagnostic::new("NP0001", format!("YAML syntax error: {msg}")).at(&loc));
+                (Vec::new(), Some(diag))
             }
         }
     };
@@ -299,10 +304,9 @@ fn parse_json_stream(doc: &Document) -> (Vec<Value>, Option<Diagnostic>) {
             Err(e) => {
                 let msg = strip_location_suffix(&e.to_string());
                 let loc = Location::new(&doc.file, (doc.start_line + e.line()) as u32, e.column() as u32);
-                return (
-                    values,
-                    Some(Diagnostic::new("NP0001", format!("JSON syntax error: {msg}")).at(&loc)),
-                );
+                let diag = limits::limit_diagnostic(&msg, &loc)
+                    .unwrap_or_else(|| Diagnostic::new("NP0001", format!("JSON syntax error: {msg}")).at(&loc));
+                return (values, Some(diag));
             }
         }
     }
@@ -315,6 +319,7 @@ struct StrictValue(Value);
 
 impl<'de> serde::Deserialize<'de> for StrictValue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        limits::count_value()?;
         d.deserialize_any(StrictVisitor).map(StrictValue)
     }
 }
