@@ -15,7 +15,10 @@ mod harness;
 use netplay_core::{export, SourceFile};
 use std::path::{Path, PathBuf};
 
-const TARGETS: [(&str, fn(&[u8])); 5] = [
+/// A target's name and the function it calls.
+type Target = (&'static str, fn(&[u8]));
+
+const TARGETS: [Target; 5] = [
     ("scenario", harness::scenario),
     ("mesh_request", harness::mesh_request),
     ("share_link", harness::share_link),
