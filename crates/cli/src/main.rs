@@ -1,6 +1,7 @@
 //! `netplay`: the command-line front end over netplay-core. It reads files, calls core
 //! and prints; every analysis is core's.
 
+mod analyze;
 mod cluster;
 mod cluster_diff;
 mod input;
@@ -14,7 +15,7 @@ mod test_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netplay_core::output::{self, Format};
-use netplay_core::{diagnostics, load, parse_probe, Diagnostic, Scenario, Severity};
+use netplay_core::{load, parse_probe, Diagnostic, Scenario, Severity};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -141,13 +142,9 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Check manifests for mistakes; exit 1 when an error is found.
-    Analyze {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long, short = 'o', value_enum, default_value = "txt")]
-        format: ReportFormat,
-    },
+    /// Check manifests for mistakes (NetworkPolicy, mesh as istioctl analyze, CNI); exit 1
+    /// when a diagnostic reaches the failure threshold (default: an error).
+    Analyze(analyze::AnalyzeArgs),
     /// Write the files as a bundle: a zip with `bundle.json` (a sha256 for each file) that
     /// unpacks for `kubectl apply -R -f`.
     Bundle {
@@ -385,32 +382,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             serve::serve(&address, port, source)?;
             Ok(0)
         }
-        Command::Analyze { paths, format } => {
-            let (files, scenario) = load_paths(&paths)?;
-            let diags = scenario.analyze();
-            match format {
-                ReportFormat::Json => {
-                    #[derive(serde::Serialize)]
-                    struct Doc<'a> {
-                        diagnostics: &'a [Diagnostic],
-                    }
-                    print(&format!(
-                        "{}\n",
-                        serde_json::to_string_pretty(&Doc { diagnostics: &diags }).unwrap_or_default()
-                    ));
-                }
-                ReportFormat::Txt => {
-                    let renderer = render::Renderer::new(&files);
-                    let mut out = String::new();
-                    for d in &diags {
-                        out.push_str(&renderer.render(d));
-                    }
-                    out.push_str(&format!("{}\n", render::summary(&diags)));
-                    print(&out);
-                }
-            }
-            Ok(u8::from(diagnostics::has_errors(&diags)))
-        }
+        Command::Analyze(args) => analyze::run(args),
         Command::Bundle {
             paths,
             output,

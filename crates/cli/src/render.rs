@@ -80,7 +80,7 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// `2 errors, 1 warning, 3 infos`.
+/// `2 errors, 1 warning, 3 notes`: the words the diagnostics above it use.
 pub fn summary(diags: &[Diagnostic]) -> String {
     let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
     let plural = |n: usize, word: &str| {
@@ -94,6 +94,23 @@ pub fn summary(diags: &[Diagnostic]) -> String {
         "{}, {}, {}",
         plural(count(Severity::Error), "error"),
         plural(count(Severity::Warning), "warning"),
-        plural(count(Severity::Info), "info")
+        plural(count(Severity::Info), "note")
     )
+}
+
+/// The summary of a report, with what was left out:
+/// `0 errors, 1 warning, 0 notes (1 suppressed, 4 below the output threshold)`.
+pub fn report_summary(report: &netplay_core::diagnostics::Report) -> String {
+    let mut out = summary(&report.diagnostics);
+    let mut left_out = Vec::new();
+    if report.suppressed > 0 {
+        left_out.push(format!("{} suppressed", report.suppressed));
+    }
+    if report.below_threshold > 0 {
+        left_out.push(format!("{} below the output threshold", report.below_threshold));
+    }
+    if !left_out.is_empty() {
+        out.push_str(&format!(" ({})", left_out.join(", ")));
+    }
+    out
 }

@@ -421,11 +421,12 @@ fn analyze_warnings_only_exits_0() {
 
 #[test]
 fn analyze_info_only_exits_0() {
+    // A namespace without injection label in an input that uses Istio: IST0102, an info.
     let run = netplay(&[
         "analyze",
         "--format",
         "json",
-        "tests/scenarios/diag-broken-yaml/config.yaml",
+        "tests/mesh-analyzers/ist0102-namespace-not-injected/manifests.yaml",
     ]);
     let doc = run.json();
     assert_eq!(doc["diagnostics"][0]["severity"], "info");

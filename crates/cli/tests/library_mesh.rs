@@ -5,6 +5,8 @@
 //!   together with the demo app (and the files it names as prerequisites), nor on top of
 //!   the whole library with a description of the cluster, and every warning it gets there
 //!   is explained in the file (which names the warning's code, as in tests/library);
+//!   the one error a checked-in file cannot avoid, the gateway's TLS Secret that must not
+//!   be committed (IST0101 `credentialName`, as istioctl reports it), is explained the same way;
 //!   netplay reads every Istio object (no unknown kind, version or field), and the fields
 //!   netplay only records (the DestinationRule's load balancer, connection pool and
 //!   outlier detection, the whole IstioOperator) follow the Istio API.
@@ -247,12 +249,16 @@ fn prerequisites(file: &str) -> &'static [&'static str] {
 }
 
 /// Errors, and warnings that the file they point at does not explain (a warning a file
-/// cannot avoid is explained in a comment that names its code, as in tests/library).
+/// cannot avoid is explained in a comment that names its code, as in tests/library). The
+/// only error explained that way is a missing TLS Secret: a private key has no place in
+/// the repository, so the file says how to create it instead.
 fn unexplained(what: &str, diags: &[Diag], failures: &mut Vec<String>) {
     for (severity, code, at, message) in diags {
         let file = at.rsplit_once(':').map_or(at.as_str(), |(f, _)| f);
-        let explained = severity == "warning" && read(root().join(file)).contains(code.as_str());
-        if severity == "error" || (severity == "warning" && !explained) {
+        let may_explain =
+            severity == "warning" || (code == "IST0101" && message.starts_with("Referenced credentialName not found"));
+        let explained = may_explain && read(root().join(file)).contains(code.as_str());
+        if !explained && (severity == "error" || severity == "warning") {
             failures.push(format!("{what}: {at}: {severity} {code}: {message}"));
         }
     }
@@ -279,24 +285,15 @@ fn every_istio_config_file_analyzes_without_errors_with_the_demo_app() {
     let all = analyze(&paths);
     unexplained("istio-config/ on the whole library", &all, &mut failures);
     // netplay reads every Istio object: no unknown kind, version or field, no wrong type.
-    // The one exception is the IstioOperator, an input of istioctl that netplay keeps
-    // without evaluating it (NP0003, info).
+    // The IstioOperator is read by the mesh checks (its meshConfig) and not reported.
     let reading = ["NP0002", "NP0003", "NP0004", "NP0006", "NP0008", "NP0009"];
     let ours: Vec<&Diag> = all
         .iter()
         .filter(|(_, code, at, _)| at.starts_with("manifests/istio-config/") && reading.contains(&code.as_str()))
         .collect();
-    let operator = ours
-        .iter()
-        .filter(|(_, code, at, message)| {
-            code == "NP0003"
-                && at.starts_with("manifests/istio-config/istio-installation.yaml:")
-                && message.contains("IstioOperator")
-        })
-        .count();
-    if operator != 1 || ours.len() != 1 {
+    if !ours.is_empty() {
         failures.push(format!(
-            "reading istio-config/: expected only NP0003 for the IstioOperator, got {ours:#?}"
+            "reading istio-config/: expected no reading diagnostic, got {ours:#?}"
         ));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

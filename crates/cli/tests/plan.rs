@@ -104,7 +104,7 @@ fn emitted_configuration_plans_clean_with_the_plan() {
     again.assert_no_crash();
     assert_eq!(again.code, 0);
     assert!(
-        again.stderr.ends_with("0 errors, 0 warnings, 0 infos\n"),
+        again.stderr.ends_with("0 errors, 0 warnings, 0 notes\n"),
         "{}",
         again.stderr
     );

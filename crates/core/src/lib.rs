@@ -112,12 +112,18 @@ impl Scenario {
     }
 
     /// All diagnostics: those from reading plus the NetworkPolicy and mesh checks, in file
-    /// order.
+    /// order, without those the input suppresses (`galley.istio.io/analyze-suppress`).
     pub fn analyze(&self) -> Vec<Diagnostic> {
+        self.analyze_report(&diagnostics::AnalyzeOptions::default()).diagnostics
+    }
+
+    /// [`Scenario::analyze`] with `netplay analyze`'s options: a mesh config, suppressions
+    /// and thresholds (docs/diagnostics.md).
+    pub fn analyze_report(&self, options: &diagnostics::AnalyzeOptions) -> diagnostics::Report {
         let mut all = self.diagnostics.clone();
         all.extend(netpol::checks::check(&self.cluster));
         all.extend(netpol::ingress_controller::check(&self.cluster));
-        all.extend(mesh::analyze(&self.cluster));
+        all.extend(mesh::analyze(&self.cluster, options.mesh_config.as_ref()));
         all.extend(cni::plan_scenario(&self.cluster).diagnostics);
         all.extend(multicluster::kubefed_objects(&self.cluster.objects));
         if let Some(multi) = &self.multicluster {
@@ -127,7 +133,7 @@ impl Scenario {
         }
         all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         all.dedup();
-        all
+        diagnostics::filter::apply(all, options, &self.cluster.mesh.inventory.suppressions)
     }
 
     /// Every AddressPlan of the input computed (pods per node, maximum nodes, addresses

@@ -613,6 +613,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             loc: obj.loc.clone(),
             modelled: known.is_some(),
         });
+        crate::mesh::observe(&mut cluster.mesh, obj, cluster.objects.len() - 1);
         if known.is_none() {
             if let Some(served_by) = misplaced_builtin(obj.group(), &obj.kind) {
                 diags.push(
@@ -631,17 +632,20 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             }
         }
         let Some((role, current)) = known else {
-            diags.push(
-                Diagnostic::new(
-                    "NP0003",
-                    format!(
-                        "{} ({}) is not modelled by netplay; it is kept but not evaluated",
-                        obj.kind, obj.api_version
-                    ),
-                )
-                .at(&obj.loc)
-                .resource(obj.resource()),
-            );
+            // Only kinds that could change traffic are worth a word (docs/diagnostics.md).
+            if crate::diagnostics::may_affect_traffic(obj.group(), &obj.kind) {
+                diags.push(
+                    Diagnostic::new(
+                        "NP0003",
+                        format!(
+                            "{} ({}) can change traffic but is not modelled by netplay: connections and requests are computed without it",
+                            obj.kind, obj.api_version
+                        ),
+                    )
+                    .at(&obj.loc)
+                    .resource(obj.resource()),
+                );
+            }
             continue;
         };
         if obj.api_version != current

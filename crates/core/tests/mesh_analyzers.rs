@@ -188,19 +188,17 @@ fn every_mesh_code_has_a_broken_example() {
     );
 }
 
-/// `Kind namespace/name`.
+/// `Kind namespace/name`, or `Kind name` for a cluster-scoped kind (a Namespace).
 fn is_resource(r: &str) -> bool {
     let Some((kind, id)) = r.split_once(' ') else {
         return false;
     };
-    let Some((ns, name)) = id.split_once('/') else {
-        return false;
-    };
-    kind.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-        && kind.chars().all(|c| c.is_ascii_alphanumeric())
-        && !ns.is_empty()
-        && !name.is_empty()
-        && !name.contains(' ')
+    let kind_ok =
+        kind.chars().next().is_some_and(|c| c.is_ascii_uppercase()) && kind.chars().all(|c| c.is_ascii_alphanumeric());
+    match id.split_once('/') {
+        Some((ns, name)) => kind_ok && !ns.is_empty() && !name.is_empty() && !name.contains(' '),
+        None => kind_ok && netplay_core::parse::is_cluster_scoped(kind) && !id.is_empty() && !id.contains(' '),
+    }
 }
 
 /// The mesh diagnostics of the examples and of the simulation scenarios.

@@ -18,6 +18,8 @@ pub mod edit;
 mod gateway_api;
 mod host;
 mod inject;
+pub mod inventory;
+pub mod meshconfig;
 mod regex;
 mod request;
 mod routing;
@@ -26,8 +28,10 @@ mod simulate;
 mod split;
 pub mod types;
 
-pub use analyze::check as analyze;
+pub use analyze::{check as analyze, ANALYZERS};
 pub use inject::{sidecar_injected, Injection};
+pub(crate) use inventory::observe;
+pub use meshconfig::MeshConfig;
 pub use request::{Request, Source};
 pub use simulate::{simulate, Delivery, Outcome, OutcomeShare, TraceStep, NO_EXCHANGE};
 pub use split::{sample_requests, split, Split, SplitSample};
@@ -103,6 +107,25 @@ pub struct ObjRef {
 }
 
 impl ObjRef {
+    /// The reference to a raw object of the input, shown in `namespace`.
+    pub(crate) fn from_raw(obj: &RawObject, namespace: &str, order: usize) -> ObjRef {
+        ObjRef {
+            kind: obj.kind.clone(),
+            namespace: namespace.to_string(),
+            name: obj.name.clone(),
+            loc: obj.loc.clone(),
+            created: obj
+                .value
+                .get("metadata")
+                .and_then(|m| m.get("creationTimestamp"))
+                .and_then(|t| t.as_str())
+                .map(str::to_string),
+            order,
+            doc: obj.doc.clone(),
+            prefix: obj.prefix.clone(),
+        }
+    }
+
     /// The location of a field of the object, e.g. `&[key("spec"), key("http"), idx(1)]`.
     pub fn locate(&self, path: &[PathSeg]) -> Location {
         let mut full = self.prefix.clone();
@@ -150,6 +173,8 @@ pub struct Mesh {
     pub peer_authentications: Vec<MeshObject<PeerAuthenticationSpec>>,
     pub http_routes: Vec<MeshObject<HttpRouteSpec>>,
     pub k8s_gateways: Vec<MeshObject<K8sGatewaySpec>>,
+    /// Facts about the other objects of the input that the analyzers read.
+    pub inventory: inventory::Inventory,
 }
 
 impl Mesh {
@@ -186,21 +211,7 @@ pub(crate) fn read(
     order: usize,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let meta = ObjRef {
-        kind: obj.kind.clone(),
-        namespace: namespace.to_string(),
-        name: obj.name.clone(),
-        loc: obj.loc.clone(),
-        created: obj
-            .value
-            .get("metadata")
-            .and_then(|m| m.get("creationTimestamp"))
-            .and_then(|t| t.as_str())
-            .map(str::to_string),
-        order,
-        doc: obj.doc.clone(),
-        prefix: obj.prefix.clone(),
-    };
+    let meta = ObjRef::from_raw(obj, namespace, order);
     fn spec<S: DeserializeOwned + Default>(
         obj: &RawObject,
         meta: ObjRef,

@@ -320,10 +320,12 @@ pub struct Subset {
     pub traffic_policy: Option<TrafficPolicy>,
 }
 
-/// Networking workload selector (`labels`).
+/// Workload selector: `labels` (Sidecar, ServiceEntry) or `matchLabels` (DestinationRule,
+/// whose `workloadSelector` is the `istio.type.v1beta1.WorkloadSelector`).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct WorkloadSelector {
+    #[serde(alias = "matchLabels")]
     pub labels: StrMap,
 }
 

@@ -2,22 +2,30 @@
 //! registry does not know (IST0174), subsets that select no pod (IST0173), TLS modes the
 //! server cannot accept (NP2002) and a workloadSelector that selects nothing (NP2005).
 
-use super::{labels_text, names_text, resource, target_port_on, Ctx, Target};
+use super::registry::{HostEntry, Origin};
+use super::{labels_text, names_text, resource, target_port_on, Ctx, PodLike};
 use crate::diagnostics::Diagnostic;
-use crate::mesh::host::config_host;
 use crate::mesh::security::peer_mode;
-use crate::mesh::types::{ClientTls, DestinationRuleSpec, MtlsMode, TlsMode, TrafficPolicy};
+use crate::mesh::types::{DestinationRuleSpec, MtlsMode, StrMap, TlsMode, TrafficPolicy};
 use crate::mesh::{idx, key, labels_match, MeshObject};
+use crate::model::Service;
 use crate::parse::locate::PathSeg;
 
 pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     for dr in &ctx.cluster.mesh.destination_rules {
         ca_certificates(dr, out);
-        let target = host(ctx, dr, out);
-        if let Some(t) = target {
-            subsets(ctx, dr, t, out);
-            if let Target::Service(_) = t {
-                tls_conflicts(ctx, dr, t, out);
+        if let Some(entry) = host(ctx, dr, out) {
+            subsets(ctx, dr, entry, out);
+            if let Origin::Service(i) = entry.origin {
+                let svc = ctx.inventory.services.get(i).and_then(|raw| {
+                    ctx.cluster
+                        .services
+                        .iter()
+                        .find(|s| s.namespace == raw.meta.namespace && s.name == raw.meta.name)
+                });
+                if let Some(svc) = svc {
+                    tls_conflicts(ctx, dr, svc, out);
+                }
             }
         }
         workload_selector(ctx, dr, out);
@@ -30,83 +38,48 @@ fn path(parts: &[PathSeg]) -> Vec<PathSeg> {
     v
 }
 
-/// One `tls` block of a DestinationRule.
-struct TlsSetting<'a> {
-    path: Vec<PathSeg>,
-    tls: &'a ClientTls,
-    /// The port of a `portLevelSettings` entry.
-    port: Option<u32>,
-    /// The subset whose traffic policy holds it.
-    subset: Option<&'a str>,
-}
-
-/// Every `tls` block of a DestinationRule: top level, port level, subsets.
-fn tls_settings(spec: &DestinationRuleSpec) -> Vec<TlsSetting<'_>> {
-    fn of<'a>(tp: &'a TrafficPolicy, base: &[PathSeg], subset: Option<&'a str>, out: &mut Vec<TlsSetting<'a>>) {
-        if let Some(t) = &tp.tls {
-            let mut path = base.to_vec();
-            path.push(key("tls"));
-            out.push(TlsSetting {
-                path,
-                tls: t,
-                port: None,
-                subset,
-            });
-        }
-        for (i, pl) in tp.port_level_settings.iter().enumerate() {
-            if let Some(t) = &pl.tls {
-                let mut path = base.to_vec();
-                path.extend([key("portLevelSettings"), idx(i), key("tls")]);
-                out.push(TlsSetting {
-                    path,
-                    tls: t,
-                    port: pl.port.as_ref().and_then(|p| p.number),
-                    subset,
-                });
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if let Some(tp) = &spec.traffic_policy {
-        of(tp, &path(&[key("trafficPolicy")]), None, &mut out);
-    }
-    for (i, s) in spec.subsets.iter().enumerate() {
-        if let Some(tp) = &s.traffic_policy {
-            of(
-                tp,
-                &path(&[key("subsets"), idx(i), key("trafficPolicy")]),
-                Some(&s.name),
-                &mut out,
-            );
-        }
-    }
-    out
-}
-
-/// IST0128 (destination level) and IST0129 (port level): SIMPLE or MUTUAL TLS without
-/// `caCertificates` does not verify the server's certificate.
+/// IST0128 (top-level `trafficPolicy.tls`) and IST0129 (`portLevelSettings`): SIMPLE or
+/// MUTUAL TLS without `caCertificates` does not verify the server's certificate. A
+/// `credentialName` (a Secret with `ca.crt`) counts only with a `workloadSelector`: without
+/// one the rule also applies to sidecars, which cannot read the Secret. As istioctl, subset
+/// traffic policies are not looked at; unlike istioctl, `insecureSkipVerify: true` (which
+/// says that skipping verification is intended) is not reported.
 fn ca_certificates(dr: &MeshObject<DestinationRuleSpec>, out: &mut Vec<Diagnostic>) {
-    for TlsSetting {
-        path: p,
-        tls,
-        port,
-        subset,
-    } in tls_settings(&dr.spec)
-    {
+    let Some(tp) = &dr.spec.traffic_policy else { return };
+    let selector = dr.spec.workload_selector.as_ref().is_some_and(|w| !w.labels.is_empty());
+    let mut settings = Vec::new();
+    if let Some(t) = &tp.tls {
+        settings.push((path(&[key("trafficPolicy"), key("tls")]), t, None));
+    }
+    for (i, pl) in tp.port_level_settings.iter().enumerate() {
+        if let Some(t) = &pl.tls {
+            let port = pl.port.as_ref().and_then(|p| p.number);
+            settings.push((
+                path(&[key("trafficPolicy"), key("portLevelSettings"), idx(i), key("tls")]),
+                t,
+                Some(port.map_or_else(|| "(none)".to_string(), |n| n.to_string())),
+            ));
+        }
+    }
+    for (p, tls, port) in settings {
         let Some(mode @ (TlsMode::Simple | TlsMode::Mutual)) = tls.mode else {
             continue;
         };
         let set = |s: &Option<String>| s.as_deref().is_some_and(|v| !v.trim().is_empty());
-        if set(&tls.ca_certificates) || set(&tls.credential_name) || tls.insecure_skip_verify == Some(true) {
+        if set(&tls.ca_certificates)
+            || (selector && set(&tls.credential_name))
+            || tls.insecure_skip_verify == Some(true)
+        {
             continue;
         }
-        let whom = match subset {
-            Some(s) => format!(" (subset {s})"),
-            None => String::new(),
-        };
-        let (code, at) = match port {
+        let (code, at) = match &port {
             Some(n) => ("IST0129", format!(" at port {n}")),
             None => ("IST0128", String::new()),
+        };
+        let why = if set(&tls.credential_name) {
+            ": credentialName is read only by the workloads a workloadSelector selects (gateways), not by sidecars"
+        } else {
+            ""
         };
         let mut mode_path = p.clone();
         mode_path.push(key("mode"));
@@ -114,7 +87,7 @@ fn ca_certificates(dr: &MeshObject<DestinationRuleSpec>, out: &mut Vec<Diagnosti
             Diagnostic::new(
                 code,
                 format!(
-                    "DestinationRule {} in namespace {} has TLS mode set to {} but no caCertificates are set to validate server identity for host: {}{at}{whom}: the sidecar does not check who it talks to",
+                    "DestinationRule {} in namespace {} has TLS mode set to {} but no caCertificates are set to validate server identity for host: {}{at}{why}",
                     dr.meta.name,
                     dr.meta.namespace,
                     mode.as_str(),
@@ -123,132 +96,132 @@ fn ca_certificates(dr: &MeshObject<DestinationRuleSpec>, out: &mut Vec<Diagnosti
             )
             .at(&dr.meta.locate(&mode_path))
             .resource(resource(&dr.meta))
-            .help("set `caCertificates` (a CA bundle file in the proxy) or `credentialName` (a Secret with ca.crt) in this tls block; `insecureSkipVerify: true` says that skipping verification is intended"),
+            .help("set `caCertificates` (a CA bundle file in the proxy), or `credentialName` together with a `workloadSelector`; `insecureSkipVerify: true` says that skipping verification is intended"),
         );
     }
 }
 
-/// IST0174: the host is no Service or ServiceEntry host. Returns the host it resolves to.
-fn host<'c>(ctx: &Ctx<'c>, dr: &MeshObject<DestinationRuleSpec>, out: &mut Vec<Diagnostic>) -> Option<Target<'c>> {
+/// IST0174: the host is no Service or ServiceEntry host visible to the DestinationRule
+/// (its namespace and exportTo). A wildcard host that covers some host of the registry is
+/// fine (istioctl reports it unless a wildcard ServiceEntry has it). Returns the host found.
+fn host<'c>(ctx: &'c Ctx, dr: &MeshObject<DestinationRuleSpec>, out: &mut Vec<Diagnostic>) -> Option<&'c HostEntry> {
     let written = dr.spec.host.trim();
     if written.is_empty() || !ctx.has_registry {
         return None;
     }
-    let fqdn = config_host(written, &dr.meta.namespace);
-    let target = if fqdn.contains('*') {
-        if ctx.pattern_matches_any(&fqdn) {
-            return None;
-        }
-        None
-    } else {
-        ctx.lookup(&fqdn, &dr.meta.namespace)
-    };
-    if target.is_none() {
-        let also = if written.contains('.') || written.contains('*') {
-            String::new()
-        } else {
-            format!(" (a short name means {fqdn}, in the namespace of the DestinationRule)")
-        };
-        out.push(
-            Diagnostic::new(
-                "IST0174",
-                format!(
-                    "The host {written}{also} defined in the DestinationRule does not match any services in the mesh: its traffic policy and subsets apply to nothing"
-                ),
-            )
-            .at(&dr.meta.locate(&path(&[key("host")])))
-            .resource(resource(&dr.meta))
-            .help("fix the spelling; for a Service in another namespace write name.namespace.svc.cluster.local; for a host outside the mesh add a ServiceEntry"),
-        );
+    if let Some(entry) = ctx.registry.lookup(&dr.meta.namespace, &dr.spec.export_to, written) {
+        return Some(entry);
     }
-    target
+    if written.starts_with('*') && ctx.registry.pattern_matches_any(written) {
+        return None;
+    }
+    let also = if written.contains('.') || written.contains('*') {
+        String::new()
+    } else {
+        format!(
+            " (a short name means {}, in the namespace of the DestinationRule)",
+            super::registry::fqdn(written, &dr.meta.namespace)
+        )
+    };
+    out.push(
+        Diagnostic::new(
+            "IST0174",
+            format!(
+                "The host {written}{also} defined in the DestinationRule does not match any services in the mesh: its traffic policy and subsets apply to nothing"
+            ),
+        )
+        .at(&dr.meta.locate(&path(&[key("host")])))
+        .resource(resource(&dr.meta))
+        .help("fix the spelling; for a Service in another namespace write name.namespace.svc.cluster.local; for a host outside the mesh add a ServiceEntry"),
+    );
+    None
 }
 
-/// IST0173: a subset whose labels select no pod of the host.
-fn subsets(ctx: &Ctx, dr: &MeshObject<DestinationRuleSpec>, target: Target, out: &mut Vec<Diagnostic>) {
-    for (i, s) in dr.spec.subsets.iter().enumerate() {
-        let (empty, what) = match target {
-            Target::Service(svc) => {
-                if svc.selector.as_ref().is_none_or(|s| s.is_empty()) || !ctx.namespace_has_workloads(&svc.namespace) {
-                    return;
-                }
-                let all = ctx.service_workloads(svc, None);
-                let chosen = ctx.service_workloads(svc, Some(&s.labels));
-                let what = if all.is_empty() {
-                    format!(
-                        "Service {}/{} itself selects no workload of the input",
-                        svc.namespace, svc.name
-                    )
-                } else {
-                    let versions: Vec<String> = all
-                        .iter()
-                        .filter_map(|&w| ctx.cluster.workloads.get(w))
-                        .map(|w| {
-                            let shown: Vec<String> = s
-                                .labels
-                                .keys()
-                                .map(|k| format!("{k}={}", w.labels.get(k).map_or("(none)", String::as_str)))
-                                .collect();
-                            format!("{} has {}", w.endpoint_name(), shown.join(","))
-                        })
-                        .collect();
-                    format!(
-                        "of the workloads of Service {}/{}, none has the labels {{{}}} ({})",
-                        svc.namespace,
-                        svc.name,
-                        labels_text(&s.labels),
-                        names_text(&versions)
-                    )
-                };
-                (chosen.is_empty(), what)
-            }
-            Target::Entry(se) => {
-                if let Some(sel) = se.spec.workload_selector.as_ref().filter(|w| !w.labels.is_empty()) {
-                    if !ctx.namespace_has_workloads(&se.meta.namespace) {
-                        return;
-                    }
-                    let any = ctx.cluster.workloads.iter().any(|w| {
-                        w.namespace == se.meta.namespace
-                            && labels_match(&sel.labels, &w.labels)
-                            && labels_match(&s.labels, &w.labels)
-                    });
-                    (
-                        !any,
-                        format!(
-                            "no workload selected by {} has the labels {{{}}}",
-                            resource(&se.meta),
-                            labels_text(&s.labels)
-                        ),
-                    )
-                } else if !se.spec.endpoints.is_empty() {
-                    let any = se.spec.endpoints.iter().any(|e| labels_match(&s.labels, &e.labels));
-                    (
-                        !any,
-                        format!(
-                            "no endpoint of {} has the labels {{{}}}",
-                            resource(&se.meta),
-                            labels_text(&s.labels)
-                        ),
-                    )
-                } else {
-                    return;
-                }
-            }
-        };
-        if empty {
-            out.push(
-                Diagnostic::new(
-                    "IST0173",
-                    format!(
-                        "The Subset {} defined in the DestinationRule does not select any pods: {what}. Requests routed to it fail with 503 UH (no healthy upstream)",
-                        s.name
-                    ),
-                )
-                .at(&dr.meta.locate(&path(&[key("subsets"), idx(i)])))
-                .resource(resource(&dr.meta))
-                .help("change the subset's labels to those of the pods it stands for, deploy those pods, or remove the subset if nothing routes to it"),
-            );
+/// Labels the platform sets on endpoints from the node at run time.
+const TOPOLOGY_LABELS: [&str; 4] = [
+    "topology.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+    "topology.istio.io/subzone",
+    "kubernetes.io/hostname",
+];
+
+/// Whether a pod can carry every label of `selector`. Topology labels come from the Node
+/// the pod runs on when the input has it (an empty node label is no label, as in Istio);
+/// without the Node they are set at run time, so any non-empty value may match.
+fn pod_matches(ctx: &Ctx, pod: &PodLike, selector: &StrMap) -> bool {
+    selector.iter().all(|(k, v)| {
+        if pod.labels.get(k) == Some(v) {
+            return true;
         }
+        if !TOPOLOGY_LABELS.contains(&k.as_str()) {
+            return false;
+        }
+        let node = pod
+            .node
+            .and_then(|n| ctx.inventory.nodes.get(n).map(|labels| (n, labels)));
+        match node {
+            Some((name, labels)) => {
+                let actual = if k == "kubernetes.io/hostname" {
+                    Some(name)
+                } else {
+                    labels.get(k).map(String::as_str).filter(|s| !s.is_empty())
+                };
+                actual == Some(v.as_str())
+            }
+            None => !v.is_empty(),
+        }
+    })
+}
+
+/// IST0173: a subset whose labels (with the ServiceEntry's workloadSelector) select no pod
+/// of the input, in any namespace (istioctl's condition). A ServiceEntry with endpoints
+/// and no workloadSelector is matched against its endpoints' labels instead. Checked when
+/// the host is a Service of the input or the input has workloads.
+fn subsets(ctx: &Ctx, dr: &MeshObject<DestinationRuleSpec>, entry: &HostEntry, out: &mut Vec<Diagnostic>) {
+    let endpoints = match entry.origin {
+        Origin::Entry(i) => ctx
+            .cluster
+            .mesh
+            .service_entries
+            .get(i)
+            .filter(|se| entry.workload_selector.is_none() && !se.spec.endpoints.is_empty()),
+        Origin::Service(_) => None,
+    };
+    if endpoints.is_none() && !ctx.has_workloads && !matches!(entry.origin, Origin::Service(_)) {
+        return;
+    }
+    for (i, s) in dr.spec.subsets.iter().enumerate() {
+        let mut selector = entry.workload_selector.clone().unwrap_or_default();
+        selector.extend(s.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let (selected, what) = match endpoints {
+            Some(se) => (
+                se.spec.endpoints.iter().any(|e| labels_match(&selector, &e.labels)),
+                format!(
+                    "no endpoint of {} has the labels {{{}}}",
+                    resource(&se.meta),
+                    labels_text(&selector)
+                ),
+            ),
+            None => (
+                ctx.pods.iter().any(|p| pod_matches(ctx, p, &selector)),
+                format!("no pod of the input has the labels {{{}}}", labels_text(&selector)),
+            ),
+        };
+        if selected {
+            continue;
+        }
+        out.push(
+            Diagnostic::new(
+                "IST0173",
+                format!(
+                    "The Subset {} defined in the DestinationRule does not select any pods: {what}. Requests routed to it fail with 503 UH (no healthy upstream)",
+                    s.name
+                ),
+            )
+            .at(&dr.meta.locate(&path(&[key("subsets"), idx(i)])))
+            .resource(resource(&dr.meta))
+            .help("change the subset's labels to those of the pods it stands for, deploy those pods, or remove the subset if nothing routes to it"),
+        );
     }
 }
 
@@ -296,8 +269,7 @@ struct Conflict {
 /// NP2002: the TLS a DestinationRule makes client sidecars send cannot be accepted by the
 /// server: Istio mTLS toward a workload without sidecar or with PeerAuthentication
 /// DISABLE, plaintext or user TLS toward a workload whose sidecar is STRICT.
-fn tls_conflicts(ctx: &Ctx, dr: &MeshObject<DestinationRuleSpec>, target: Target, out: &mut Vec<Diagnostic>) {
-    let Target::Service(svc) = target else { return };
+fn tls_conflicts(ctx: &Ctx, dr: &MeshObject<DestinationRuleSpec>, svc: &Service, out: &mut Vec<Diagnostic>) {
     let mut found: Vec<Conflict> = Vec::new();
     let subsets: Vec<Option<usize>> = std::iter::once(None)
         .chain((0..dr.spec.subsets.len()).map(Some))

@@ -1,52 +1,106 @@
 //! Offline analyzers for the service mesh: the checks `istioctl analyze` makes (with its
 //! `ISTxxxx` codes where the condition is the same) and netplay's own (`NP2xxx`), run on
-//! the manifests alone. docs/diagnostics.md describes every code, and
-//! tests/mesh-analyzers/ holds one broken example per check and valid configurations that
-//! must stay silent.
+//! the manifests alone. docs/diagnostics.md describes every code with the condition and
+//! where netplay deliberately differs from istioctl; tests/mesh-analyzers/ holds broken
+//! examples and valid look-alikes that must stay silent.
 //!
 //! Every diagnostic names its resource (`Kind namespace/name`), points at the field that is
-//! wrong (found with [`ObjRef::locate`]) and says in `help` what to change.
+//! wrong (found with [`ObjRef::locate`]) and says in `help` what to change. The IST
+//! messages start with istioctl's wording (`Referenced host not found: "x"`), so that the
+//! reference type can be read back.
 //!
 //! Input is often partial (one file of a larger cluster), so a check that needs other
-//! objects runs only when the input holds objects of that kind at all: hosts are looked up
-//! only when the input has Services or ServiceEntries, selectors only when it has
-//! workloads, gateway references only when it has Gateways. Without them netplay cannot
-//! tell a broken reference from an object that lives in another file.
+//! objects runs only when the input holds objects of that kind at all (hosts are looked up
+//! only when the input has Services or ServiceEntries, credentialName secrets only when it
+//! has Secrets), and the whole set runs only on inputs that use Istio.
 
+mod annotations;
 mod destinations;
 mod gateways;
+mod injection;
+mod matches;
 mod netpol;
+mod registry;
 mod routes;
 mod security;
+mod selectors;
 mod services;
+mod vsgateways;
 
-use super::host::{config_host, find_entry, find_service, host_matches};
-use super::types::{ServiceEntrySpec, StrMap};
-use super::{sidecar_injected, MeshObject, ObjRef};
-use crate::diagnostics::{Diagnostic, Location};
+use super::inventory::{Inventory, RawPod};
+use super::meshconfig::MeshConfig;
+use super::types::StrMap;
+use super::{sidecar_injected, ObjRef, ROOT_NAMESPACE};
+use crate::diagnostics::Diagnostic;
 use crate::model::{Cluster, Service, TargetPort, Workload};
 use std::collections::BTreeSet;
 
-/// Runs every mesh check. Returns nothing for an input without Istio or Gateway API objects
-/// and without sidecars.
-pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
-    let ctx = Ctx::new(cluster);
-    if cluster.mesh.is_empty() && !(0..cluster.workloads.len()).any(|i| ctx.proxy(i)) {
+/// The analyzers: a name, the codes each reports and what it checks (`netplay analyze
+/// --list-analyzers`).
+pub const ANALYZERS: &[(&str, &[&str], &str)] = &[
+    ("annotations", &["IST0107", "IST0108", "IST0135"], "Istio annotations on Namespaces, Services, Pods and Deployments: unknown, misplaced or deprecated"),
+    ("authorizationpolicy", &["IST0101", "IST0127", "NP2003"], "AuthorizationPolicies: workloads they apply to, source namespaces, identities plaintext peers lack"),
+    ("destinationrule", &["IST0128", "IST0129", "IST0173", "IST0174", "NP2002", "NP2005"], "DestinationRules: hosts, subsets, TLS verification and TLS modes the server accepts"),
+    ("gateway", &["IST0101", "IST0138", "IST0145", "IST0162"], "Istio Gateways: selected workloads, credentialName secrets, ports on the gateway Service, duplicate certificates and conflicting servers"),
+    ("injection", &["IST0102", "IST0103", "IST0123"], "Sidecar injection: namespaces without injection labels, with several, and Pods without their proxy"),
+    ("networkpolicy", &["NP2004"], "NetworkPolicies that cut proxies off istiod or istiod off the API server"),
+    ("peerauthentication", &["NP2001", "NP2005"], "PeerAuthentications: selectors and STRICT mTLS on workloads without sidecar"),
+    ("service", &["IST0116", "IST0118", "IST0137"], "Services: port names and Deployments behind several Services that disagree"),
+    ("serviceentry", &["IST0134", "IST0177"], "ServiceEntries: addresses for TCP ports and conflicting protocols"),
+    ("sidecar", &["IST0101", "IST0110", "IST0111"], "Sidecars: workload selectors that select nothing, overlap, or are missing twice in a namespace"),
+    ("telemetry", &["IST0101", "IST0159", "IST0160", "IST0166"], "Telemetries (and other selector policies): selectors that select nothing, overlap, are missing twice, or select Gateway API gateways"),
+    ("virtualservice", &["IST0101", "IST0109", "IST0112", "IST0130", "IST0131", "IST0132", "IST0165"], "VirtualServices: destinations, subsets, gateways, hosts on the mesh gateway and rules that never match"),
+];
+
+/// Runs every mesh check with the mesh configuration of the input, overridden by
+/// `config_override` (the CLI's `--mesh-config`). Returns nothing for an input that does not
+/// use Istio (no Istio or Gateway API object, no sidecar, no Istio label or annotation).
+pub fn check(cluster: &Cluster, config_override: Option<&MeshConfig>) -> Vec<Diagnostic> {
+    let mut config = cluster.mesh.inventory.mesh_config.clone();
+    if let Some(c) = config_override {
+        config.merge(c);
+    }
+    let ctx = Ctx::new(cluster, config);
+    let uses_istio = !cluster.mesh.is_empty()
+        || cluster.mesh.inventory.istio_signals
+        || (0..cluster.workloads.len()).any(|i| ctx.proxy(i));
+    if !uses_istio {
         return Vec::new();
     }
     let mut out = Vec::new();
     routes::check(&ctx, &mut out);
+    matches::check(&ctx, &mut out);
+    vsgateways::check(&ctx, &mut out);
     destinations::check(&ctx, &mut out);
     gateways::check(&ctx, &mut out);
     services::check(&ctx, &mut out);
     security::check(&ctx, &mut out);
+    selectors::check(&ctx, &mut out);
+    injection::check(&ctx, &mut out);
+    annotations::check(&ctx, &mut out);
     netpol::check(&ctx, &mut out);
     out
+}
+
+/// Something that runs as pods and that selectors can select: a workload of the model,
+/// a Pod object the model could not keep (istioctl's examples often omit `spec`), or the
+/// default ingress gateway istioctl assumes installed.
+pub(super) struct PodLike<'c> {
+    pub namespace: &'c str,
+    pub name: &'c str,
+    pub kind: &'c str,
+    pub labels: &'c StrMap,
+    /// The node the pod runs on, for topology labels (`spec.nodeName` of a Pod).
+    pub node: Option<&'c str>,
+    /// Runs an Istio proxy, or is in an ambient namespace: part of the mesh.
+    pub in_mesh: bool,
 }
 
 /// What every check needs: the cluster and facts computed once.
 pub(super) struct Ctx<'c> {
     pub cluster: &'c Cluster,
+    pub inventory: &'c Inventory,
+    pub config: MeshConfig,
     /// Whether each workload (same index as `Cluster::workloads`) runs a sidecar.
     pub sidecar: Vec<bool>,
     /// Whether each workload is a gateway proxy (its own Envoy, no injected sidecar).
@@ -59,32 +113,50 @@ pub(super) struct Ctx<'c> {
     pub members: Vec<Vec<usize>>,
     /// The namespaces where some workload runs a proxy.
     pub meshed_namespaces: BTreeSet<String>,
+    /// Every pod-like thing selectors can select.
+    pub pods: Vec<PodLike<'c>>,
+    /// Service and ServiceEntry hosts by visibility, as istioctl looks them up.
+    pub registry: registry::Registry,
+}
+
+/// Labels of Istio's default ingress gateway (`istioctl install`, Helm `gateway` chart):
+/// istioctl analyzes as if it ran in the istio namespace unless the input has its own.
+static DEFAULT_INGRESS_LABELS: std::sync::LazyLock<StrMap> =
+    std::sync::LazyLock::new(|| StrMap::from([("istio".to_string(), "ingressgateway".to_string())]));
+
+/// The Service ports of Istio's default ingress gateway Service `istio-ingressgateway`.
+pub(super) const DEFAULT_INGRESS_PORTS: &[u32] = &[80, 443, 31400, 15443];
+
+/// Whether a namespace is in ambient mode, or a pod is redirected to ztunnel.
+fn ambient(ns_labels: &crate::model::Labels, annotations: &StrMap) -> bool {
+    ns_labels.get("istio.io/dataplane-mode").is_some_and(|v| v == "ambient")
+        || annotations
+            .get("ambient.istio.io/redirection")
+            .is_some_and(|v| v == "enabled")
 }
 
 impl<'c> Ctx<'c> {
-    /// Whether some workload of namespace `ns` carries all of `labels`.
-    pub fn selects_any(&self, ns: &str, labels: &crate::mesh::types::StrMap) -> bool {
-        self.cluster
-            .workloads
-            .iter()
-            .any(|w| w.namespace == ns && crate::mesh::labels_match(labels, &w.labels))
-    }
-
-    fn new(cluster: &'c Cluster) -> Self {
-        let sidecar = cluster
+    fn new(cluster: &'c Cluster, config: MeshConfig) -> Self {
+        let inventory = &cluster.mesh.inventory;
+        let sidecar: Vec<bool> = cluster
             .workloads
             .iter()
             .map(|w| sidecar_injected(cluster, w).injected)
             .collect();
-        let gateway = cluster.workloads.iter().map(|w| is_gateway(cluster, w)).collect();
+        let gateway: Vec<bool> = cluster.workloads.iter().map(|w| is_gateway(cluster, w)).collect();
+        let registry = registry::Registry::new(cluster, inventory);
         let mut ctx = Ctx {
             cluster,
+            inventory,
+            config,
+            has_workloads: !cluster.workloads.is_empty() || !inventory.pods.is_empty(),
+            has_registry: !inventory.services.is_empty() || !cluster.mesh.service_entries.is_empty(),
             sidecar,
             gateway,
-            has_workloads: !cluster.workloads.is_empty(),
-            has_registry: !cluster.services.is_empty() || !cluster.mesh.service_entries.is_empty(),
             members: Vec::new(),
             meshed_namespaces: BTreeSet::new(),
+            pods: Vec::new(),
+            registry,
         };
         ctx.members = cluster
             .services
@@ -96,16 +168,81 @@ impl<'c> Ctx<'c> {
             .filter(|(i, _)| ctx.proxy(*i))
             .map(|(_, w)| w.namespace.clone())
             .collect();
+        ctx.pods = ctx.pod_likes();
         ctx
     }
 
-    /// The Services (with their index) that select workload `wi`.
-    pub fn services_of(&self, wi: usize) -> impl Iterator<Item = (usize, &'c Service)> + '_ {
-        self.cluster
-            .services
+    fn pod_likes(&self) -> Vec<PodLike<'c>> {
+        let cluster = self.cluster;
+        let mut pods: Vec<PodLike<'c>> = cluster
+            .workloads
             .iter()
             .enumerate()
-            .filter(move |(s, _)| self.members.get(*s).is_some_and(|m| m.contains(&wi)))
+            .map(|(i, w)| {
+                let raw = self
+                    .inventory
+                    .pods
+                    .iter()
+                    .find(|p| w.kind == "Pod" && p.meta.namespace == w.namespace && p.meta.name == w.name);
+                PodLike {
+                    namespace: &w.namespace,
+                    name: &w.name,
+                    kind: &w.kind,
+                    labels: &w.labels,
+                    node: raw.and_then(|p| p.node_name.as_deref()),
+                    in_mesh: self.proxy(i)
+                        || raw.is_some_and(has_proxy_container)
+                        || ambient(cluster.namespace_labels(&w.namespace), &w.annotations),
+                }
+            })
+            .collect();
+        for p in &self.inventory.pods {
+            let modelled = cluster.workloads.iter().any(|w| {
+                w.namespace == p.meta.namespace
+                    && ((w.kind == "Pod" && w.name == p.meta.name)
+                        || crate::mesh::labels_match(&p.labels, &w.labels) && w.kind != "Pod")
+            });
+            if modelled {
+                continue;
+            }
+            let ns_labels = cluster.namespace_labels(&p.meta.namespace);
+            let injected = ns_labels.get("istio-injection").is_some_and(|v| v == "enabled")
+                || ns_labels.contains_key("istio.io/rev");
+            pods.push(PodLike {
+                namespace: &p.meta.namespace,
+                name: &p.meta.name,
+                kind: "Pod",
+                labels: &p.labels,
+                node: p.node_name.as_deref(),
+                in_mesh: has_proxy_container(p) || injected || ambient(ns_labels, &p.annotations),
+            });
+        }
+        let has_default = pods
+            .iter()
+            .any(|p| crate::mesh::labels_match(&DEFAULT_INGRESS_LABELS, p.labels));
+        if !has_default {
+            pods.push(PodLike {
+                namespace: ROOT_NAMESPACE,
+                name: "istio-ingressgateway",
+                kind: "Deployment",
+                labels: &DEFAULT_INGRESS_LABELS,
+                node: None,
+                in_mesh: true,
+            });
+        }
+        pods
+    }
+
+    /// The Istio root namespace (mesh config `rootNamespace`, default istio-system).
+    pub fn root_namespace(&self) -> &str {
+        self.config.root_namespace.as_deref().unwrap_or(ROOT_NAMESPACE)
+    }
+
+    /// Whether some workload of namespace `ns` carries all of `labels`.
+    pub fn selects_any(&self, ns: &str, labels: &StrMap) -> bool {
+        self.pods
+            .iter()
+            .any(|p| p.namespace == ns && crate::mesh::labels_match(labels, p.labels))
     }
 
     /// Whether a workload runs an Istio proxy: an injected sidecar, or a gateway's own.
@@ -116,35 +253,6 @@ impl<'c> Ctx<'c> {
     /// The workloads with their index.
     pub fn workloads(&self) -> impl Iterator<Item = (usize, &'c Workload)> {
         self.cluster.workloads.iter().enumerate()
-    }
-
-    /// Whether the namespace has any workload in the input.
-    pub fn namespace_has_workloads(&self, ns: &str) -> bool {
-        self.cluster.workloads.iter().any(|w| w.namespace == ns)
-    }
-
-    /// Looks a host (an FQDN as a config object in `from_ns` means it) up among the
-    /// Services and the ServiceEntries exported to `from_ns`.
-    pub fn lookup(&self, fqdn: &str, from_ns: &str) -> Option<Target<'c>> {
-        if let Some(i) = find_service(self.cluster, fqdn) {
-            return self.cluster.services.get(i).map(Target::Service);
-        }
-        let entries = &self.cluster.mesh.service_entries;
-        find_entry(entries, fqdn, from_ns).and_then(|(i, _)| entries.get(i).map(Target::Entry))
-    }
-
-    /// Whether a wildcard host pattern covers any Service or ServiceEntry host.
-    pub fn pattern_matches_any(&self, pattern: &str) -> bool {
-        self.cluster
-            .services
-            .iter()
-            .any(|s| host_matches(pattern, &super::host::fqdn(s)))
-            || self.cluster.mesh.service_entries.iter().any(|e| {
-                e.spec.hosts.iter().any(|h| {
-                    let h = config_host(h, &e.meta.namespace);
-                    host_matches(pattern, h.trim_start_matches("*.")) || h == pattern
-                })
-            })
     }
 
     /// The workloads a Service selects (its namespace, its selector, and extra labels).
@@ -161,6 +269,14 @@ impl<'c> Ctx<'c> {
             .map(|(i, _)| i)
             .collect()
     }
+}
+
+/// Whether a Pod object lists the `istio-proxy` container (injected, or a native sidecar).
+pub(super) fn has_proxy_container(p: &RawPod) -> bool {
+    p.containers
+        .iter()
+        .chain(&p.init_containers)
+        .any(|c| c == "istio-proxy")
 }
 
 /// Whether a workload is a gateway proxy: the labels of Istio's gateway charts
@@ -182,50 +298,15 @@ fn is_gateway(cluster: &Cluster, w: &Workload) -> bool {
             .any(|g| !g.spec.selector.is_empty() && super::labels_match(&g.spec.selector, &w.labels))
 }
 
-/// A host of the service registry.
-#[derive(Clone, Copy)]
-pub(super) enum Target<'c> {
-    Service(&'c Service),
-    Entry(&'c MeshObject<ServiceEntrySpec>),
-}
-
-impl Target<'_> {
-    /// The port numbers it exposes (distinct, ascending).
-    pub fn ports(&self) -> Vec<u32> {
-        let mut p: Vec<u32> = match self {
-            Target::Service(s) => s.ports.iter().map(|p| u32::from(p.port)).collect(),
-            Target::Entry(e) => e.spec.ports.iter().map(|p| p.number).collect(),
-        };
-        p.sort_unstable();
-        p.dedup();
-        p
-    }
-
-    /// `Service ns/name` or `ServiceEntry ns/name`.
-    pub fn describe(&self) -> String {
-        match self {
-            Target::Service(s) => format!("Service {}/{}", s.namespace, s.name),
-            Target::Entry(e) => resource(&e.meta),
-        }
-    }
-}
-
-/// `Kind namespace/name` of a mesh object.
+/// `Kind namespace/name` of a mesh object (`Kind name` for cluster-scoped kinds).
 pub(super) fn resource(meta: &ObjRef) -> String {
+    if crate::parse::is_cluster_scoped(&meta.kind) {
+        return format!("{} {}", meta.kind, meta.name);
+    }
     format!("{} {}", meta.kind, meta.id())
 }
 
-/// `Kind namespace/name` of a workload.
-pub(super) fn workload_resource(w: &Workload) -> String {
-    format!("{} {}/{}", w.kind, w.namespace, w.name)
-}
-
-/// `file:line` of a location.
-pub(super) fn at(loc: &Location) -> String {
-    format!("{}:{}", loc.file, loc.line)
-}
-
-/// Labels as `k=v,k=v`.
+/// Labels as `k=v,k=v` (the way istioctl prints a selector).
 pub(super) fn labels_text(labels: &StrMap) -> String {
     labels
         .iter()
@@ -242,6 +323,19 @@ pub(super) fn names_text(names: &[String]) -> String {
     } else {
         format!("{} and {} more", names[..SHOWN].join(", "), names.len() - SHOWN)
     }
+}
+
+/// An English ordinal for a 0-based index, as people count: 0 → `1st`.
+pub(super) fn ordinal(index: usize) -> String {
+    let n = index + 1;
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
 }
 
 /// The container port a Service port's `targetPort` reaches on a workload.
@@ -268,4 +362,44 @@ pub(super) fn export_scopes(export_to: &[String], own: &str) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// Kubernetes and Istio host-name overlap (istio's `host.Name.Matches`): equal names, or
+/// a wildcard (`*`, `*.example.com`) on either side that covers the other.
+pub(super) fn hosts_overlap(a: &str, b: &str) -> bool {
+    fn covers(wild: &str, other: &str) -> bool {
+        match wild.strip_prefix('*') {
+            Some("") => true,
+            Some(suffix) => {
+                let other_rest = other.strip_prefix('*').unwrap_or(other);
+                other_rest.ends_with(suffix)
+            }
+            None => false,
+        }
+    }
+    a == b || covers(a, b) || covers(b, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinals() {
+        assert_eq!(ordinal(0), "1st");
+        assert_eq!(ordinal(1), "2nd");
+        assert_eq!(ordinal(2), "3rd");
+        assert_eq!(ordinal(3), "4th");
+        assert_eq!(ordinal(10), "11th");
+        assert_eq!(ordinal(20), "21st");
+    }
+
+    #[test]
+    fn overlap() {
+        assert!(hosts_overlap("*", "a.com"));
+        assert!(hosts_overlap("*.d", "*.productpage.d"));
+        assert!(hosts_overlap("a.b.com", "*.b.com"));
+        assert!(!hosts_overlap("*.b.com", "b.com"));
+        assert!(!hosts_overlap("a.com", "b.com"));
+    }
 }

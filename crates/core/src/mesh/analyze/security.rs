@@ -1,7 +1,7 @@
-//! Security checks: AuthorizationPolicies that select no workload with a proxy (IST0127)
-//! or name namespaces that do not exist (IST0101), Sidecars and PeerAuthentications whose
-//! selector selects nothing (IST0101, NP2005), STRICT mTLS on workloads without sidecar
-//! (NP2001) and ALLOW rules on peer identities that plaintext peers can never have (NP2003).
+//! Security checks: AuthorizationPolicies that select no workload of the mesh (IST0127)
+//! or name namespaces that do not exist (IST0101), PeerAuthentications whose selector
+//! selects nothing (NP2005), STRICT mTLS on workloads without sidecar (NP2001) and ALLOW
+//! rules on peer identities that plaintext peers can never have (NP2003).
 
 use super::{labels_text, names_text, resource, Ctx};
 use crate::diagnostics::Diagnostic;
@@ -20,7 +20,6 @@ pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         unknown_namespaces(ctx, ap, out);
         identities_without_mtls(ctx, ap, out);
     }
-    sidecar_selectors(ctx, out);
     peer_authentication_selectors(ctx, out);
     strict_without_sidecar(ctx, out);
 }
@@ -49,56 +48,62 @@ fn ap_workloads(ctx: &Ctx, ap: &MeshObject<AuthorizationPolicySpec>) -> Option<V
     )
 }
 
-/// IST0127: the policy applies to no workload that runs a proxy.
+/// IST0127 (istioctl's condition): no workload in the mesh (with a proxy, in an injected
+/// or ambient namespace) is selected — of the policy's namespace, or of any namespace for
+/// a root-namespace policy with a selector. A root-namespace policy without selector
+/// applies mesh-wide and is not checked.
 fn no_matching_workloads(ctx: &Ctx, ap: &MeshObject<AuthorizationPolicySpec>, out: &mut Vec<Diagnostic>) {
     if !ctx.has_workloads {
         return;
     }
-    let Some(selected) = ap_workloads(ctx, ap) else { return };
-    let ns = &ap.meta.namespace;
-    let selector = ap
-        .spec
-        .selector
-        .as_ref()
-        .map(|s| &s.match_labels)
-        .filter(|m| !m.is_empty());
-    let loc = match selector {
-        Some(_) => ap.meta.locate(&[key("spec"), key("selector")]),
-        None => ap.meta.loc.clone(),
-    };
+    let ns = ap.meta.namespace.as_str();
+    let root = ns == ctx.root_namespace();
+    let selector = ap.spec.selector.as_ref().map(|s| &s.match_labels);
+    if root && selector.is_none() {
+        return;
+    }
+    let candidates: Vec<&super::PodLike> = ctx
+        .pods
+        .iter()
+        .filter(|p| (root || p.namespace == ns) && selector.is_none_or(|s| labels_match(s, p.labels)))
+        .collect();
+    if candidates.iter().any(|p| p.in_mesh) {
+        return;
+    }
     let sel_text = selector.map(labels_text).unwrap_or_default();
-    let scope = if *ns == ROOT_NAMESPACE {
+    let scope = if root {
         "in any namespace (root-namespace policy)".to_string()
     } else {
         format!("in namespace {ns}")
     };
-    let (message, help) = if selected.is_empty() {
+    let loc = match selector {
+        Some(_) => ap.meta.locate(&[key("spec"), key("selector")]),
+        None => ap.meta.loc.clone(),
+    };
+    let (message, help) = if candidates.is_empty() {
         match selector {
             Some(_) => (
                 format!("No matching workloads for this resource with the following labels: {sel_text}: no workload {scope} has them, so the policy applies to nothing"),
-                "use the labels of the pods to protect (their pod template labels), or move the policy to their namespace".to_string(),
+                "use the labels of the pods to protect (their pod template labels), or move the policy to their namespace",
             ),
             None => (
                 format!("No matching workloads for this resource: namespace {ns} has no workload in the input, so this namespace-wide policy applies to nothing"),
-                "create the policy in the namespace of the workloads it should protect".to_string(),
+                "create the policy in the namespace of the workloads it should protect",
             ),
         }
-    } else if !selected.iter().any(|&i| ctx.proxy(i)) {
-        let names: Vec<String> = selected
+    } else {
+        let names: Vec<String> = candidates
             .iter()
-            .filter_map(|&i| ctx.cluster.workloads.get(i))
-            .map(Workload::endpoint_name)
+            .map(|p| format!("{}/{}[{}]", p.namespace, p.name, p.kind))
             .collect();
         (
             format!(
-                "No matching workloads in the mesh for this resource{}: it selects {}, which run no sidecar, so nothing enforces the policy and every request reaches them",
+                "No matching workloads in the mesh for this resource{}: it selects {}, which run no proxy, so nothing enforces the policy and every request reaches them",
                 if sel_text.is_empty() { String::new() } else { format!(" with the following labels: {sel_text}") },
                 names_text(&names)
             ),
-            "inject a sidecar into these workloads (label the namespace istio-injection=enabled and restart them), or protect them with a NetworkPolicy".to_string(),
+            "inject a sidecar into these workloads (label the namespace istio-injection=enabled and restart them), or protect them with a NetworkPolicy",
         )
-    } else {
-        return;
     };
     out.push(
         Diagnostic::new("IST0127", message)
@@ -308,34 +313,6 @@ fn unmeshed_peers(ctx: &Ctx, ns: &str, sa: Option<&str>) -> Option<String> {
     }
     let names: Vec<String> = peers.iter().map(|(_, w)| w.endpoint_name()).collect();
     Some(names_text(&names))
-}
-
-/// IST0101: a Sidecar whose workloadSelector selects no workload of its namespace.
-fn sidecar_selectors(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
-    if !ctx.has_workloads {
-        return;
-    }
-    for sc in &ctx.cluster.mesh.sidecars {
-        let Some(sel) = sc.spec.workload_selector.as_ref().filter(|s| !s.labels.is_empty()) else {
-            continue;
-        };
-        let ns = &sc.meta.namespace;
-        let any = ctx.selects_any(ns, &sel.labels);
-        if !any {
-            out.push(
-                Diagnostic::new(
-                    "IST0101",
-                    format!(
-                        "Referenced selector not found: \"{}\": no workload in namespace {ns} has these labels, so this Sidecar configures nothing",
-                        labels_text(&sel.labels)
-                    ),
-                )
-                .at(&sc.meta.locate(&[key("spec"), key("workloadSelector")]))
-                .resource(resource(&sc.meta))
-                .help("use the pod template labels of the workloads to configure, or remove workloadSelector to apply the Sidecar to the whole namespace"),
-            );
-        }
-    }
 }
 
 fn has_selector(pa: &PeerAuthenticationSpec) -> bool {

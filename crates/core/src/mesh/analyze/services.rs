@@ -1,100 +1,131 @@
-//! Service and ServiceEntry checks: a meshed workload behind Services that disagree on a
+//! Service and ServiceEntry checks: a meshed Deployment behind Services that disagree on a
 //! port (IST0116, IST0137), port names Istio cannot read a protocol from (IST0118), TCP
 //! ServiceEntries without addresses (IST0134) and ServiceEntries that disagree on a
-//! protocol (IST0177).
+//! protocol (IST0177). Services are read as written: istioctl compares protocol strings,
+//! so `protocol: HTTP` (which the API server rejects) is a protocol of its own here.
 
-use super::{export_scopes, names_text, resource, workload_resource, Ctx};
-use crate::conn::Protocol;
+use super::{export_scopes, names_text, resource, Ctx};
 use crate::diagnostics::Diagnostic;
-use crate::mesh::{idx, key, ROOT_NAMESPACE};
-use crate::model::{Service, TargetPort};
+use crate::mesh::inventory::{RawDeployment, RawService, RawServicePort};
+use crate::mesh::{idx, key, labels_match};
 use std::collections::BTreeMap;
 
 pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
-    multiple_services(ctx, out);
+    for d in &ctx.inventory.deployments {
+        multiple_services(ctx, d, out);
+    }
     port_names(ctx, out);
     entry_addresses(ctx, out);
     entry_protocols(ctx, out);
 }
 
-/// IST0116 (same port, different protocols) and IST0137 (same target port, different
-/// ports) for every workload with a sidecar.
-fn multiple_services(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
-    for (wi, w) in ctx.workloads() {
-        if !ctx.sidecar.get(wi).copied().unwrap_or(false) {
+/// Whether a Deployment's pods are in the mesh: its workload runs a proxy (injection by
+/// namespace label, pod label or annotation, or a gateway). Waypoints that Istio manages
+/// are left out, as istioctl does.
+fn deployment_in_mesh(ctx: &Ctx, d: &RawDeployment) -> bool {
+    if d.labels
+        .get("gateway.istio.io/managed")
+        .is_some_and(|v| v == "istio.io-mesh-controller")
+    {
+        return false;
+    }
+    ctx.workloads()
+        .find(|(_, w)| w.kind == "Deployment" && w.namespace == d.meta.namespace && w.name == d.meta.name)
+        .is_some_and(|(i, _)| ctx.proxy(i))
+}
+
+/// The Services of the Deployment's namespace whose (non-empty) selector matches its pods.
+fn services_of<'c>(ctx: &Ctx<'c>, d: &RawDeployment) -> Vec<&'c RawService> {
+    ctx.inventory
+        .services
+        .iter()
+        .filter(|s| {
+            s.meta.namespace == d.meta.namespace
+                && s.selector
+                    .as_ref()
+                    .is_some_and(|sel| !sel.is_empty() && labels_match(sel, &d.template_labels))
+        })
+        .collect()
+}
+
+/// IST0116 (one port, several protocols) and IST0137 (one targetPort, several ports) for a
+/// Deployment in the mesh.
+fn multiple_services(ctx: &Ctx, d: &RawDeployment, out: &mut Vec<Diagnostic>) {
+    if !deployment_in_mesh(ctx, d) {
+        return;
+    }
+    let svcs = services_of(ctx, d);
+    // port -> protocol -> services; targetPort -> port -> services
+    let mut by_port: BTreeMap<i64, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    let mut by_target: BTreeMap<String, BTreeMap<i64, Vec<String>>> = BTreeMap::new();
+    for s in &svcs {
+        let id = s.meta.id();
+        for p in &s.ports {
+            let protocol = if p.protocol.is_empty() {
+                "TCP".to_string()
+            } else {
+                p.protocol.clone()
+            };
+            by_port
+                .entry(p.port)
+                .or_default()
+                .entry(protocol)
+                .or_default()
+                .push(id.clone());
+            let target = if p.target_port.is_empty() || p.target_port == "0" {
+                p.port.to_string()
+            } else {
+                p.target_port.clone()
+            };
+            let e = by_target.entry(target).or_default().entry(p.port).or_default();
+            if !e.contains(&id) {
+                e.push(id.clone());
+            }
+        }
+    }
+    let name = &d.meta.name;
+    for (port, protocols) in &by_port {
+        if protocols.len() < 2 {
             continue;
         }
-        let svcs: Vec<&Service> = ctx.services_of(wi).map(|(_, s)| s).collect();
-        if svcs.len() < 2 && svcs.iter().all(|s| s.ports.len() < 2) {
+        let mut names: Vec<String> = protocols.values().flatten().cloned().collect();
+        names.sort();
+        let protos: Vec<&str> = protocols.keys().map(String::as_str).collect();
+        out.push(
+            Diagnostic::new(
+                "IST0116",
+                format!(
+                    "This deployment {name} is associated with multiple services using port {port} but different protocols: [{}] ({}); the sidecar serves one protocol per port",
+                    names.join(" "),
+                    protos.join(", ")
+                ),
+            )
+            .at(&d.meta.loc)
+            .resource(resource(&d.meta))
+            .help("use one protocol per port number across the Services that select this Deployment, or move one of them to another port"),
+        );
+    }
+    for (target, ports) in &by_target {
+        if ports.len() < 2 {
             continue;
         }
-        let mut by_port: BTreeMap<u16, BTreeMap<Protocol, Vec<String>>> = BTreeMap::new();
-        let mut by_target: BTreeMap<String, BTreeMap<u16, Vec<String>>> = BTreeMap::new();
-        for s in &svcs {
-            let id = format!("{}/{}", s.namespace, s.name);
-            for p in &s.ports {
-                by_port
-                    .entry(p.port)
-                    .or_default()
-                    .entry(p.protocol)
-                    .or_default()
-                    .push(id.clone());
-                let t = match &p.target_port {
-                    TargetPort::Number(n) => n.to_string(),
-                    TargetPort::Name(n) => n.clone(),
-                };
-                let e = by_target.entry(t).or_default().entry(p.port).or_default();
-                if !e.contains(&id) {
-                    e.push(id.clone());
-                }
-            }
-        }
-        for (port, protocols) in &by_port {
-            if protocols.len() < 2 {
-                continue;
-            }
-            let mut names: Vec<String> = protocols.values().flatten().cloned().collect();
-            names.sort();
-            names.dedup();
-            let protos: Vec<String> = protocols.keys().map(|p| p.to_string()).collect();
-            out.push(
-                Diagnostic::new(
-                    "IST0116",
-                    format!(
-                        "This deployment {} is associated with multiple services using port {port} but different protocols ({}): {}; the sidecar cannot serve one port with two protocols",
-                        w.name,
-                        protos.join(", "),
-                        names.join(", ")
-                    ),
-                )
-                .at(&w.loc)
-                .resource(workload_resource(w))
-                .help("use one protocol per port number across the Services that select this workload, or move one of them to another port"),
-            );
-        }
-        for (target, ports) in &by_target {
-            if ports.len() < 2 {
-                continue;
-            }
-            let mut names: Vec<String> = ports.values().flatten().cloned().collect();
-            names.sort();
-            names.dedup();
-            let list: Vec<String> = ports.keys().map(u16::to_string).collect();
-            out.push(
-                Diagnostic::new(
-                    "IST0137",
-                    format!(
-                        "This deployment {} is associated with multiple services [{}] using targetPort {target:?} but different ports: [{}]; Istio requires Services that select the same workload with the same targetPort to use the same port",
-                        w.name,
-                        names.join(", "),
-                        list.join(", ")
-                    ),
-                )
-                .at(&w.loc)
-                .resource(workload_resource(w))
-                .help(format!("give every Service port that targets {target:?} on this workload the same port number")),
-            );
-        }
+        let mut names: Vec<String> = ports.values().flatten().cloned().collect();
+        names.sort();
+        names.dedup();
+        let list: Vec<String> = ports.keys().map(i64::to_string).collect();
+        out.push(
+            Diagnostic::new(
+                "IST0137",
+                format!(
+                    "This deployment {name} is associated with multiple services [{}] using targetPort {target:?} but different ports: [{}]; Services that select the same workload with the same targetPort must use the same port",
+                    names.join(" "),
+                    list.join(" ")
+                ),
+            )
+            .at(&d.meta.loc)
+            .resource(resource(&d.meta))
+            .help(format!("give every Service port that targets {target:?} on this Deployment the same port number")),
+        );
     }
 }
 
@@ -114,63 +145,71 @@ fn known_protocol(p: &str) -> bool {
             | "mongo"
             | "mysql"
             | "redis"
-            | "kubernetes.io/h2c"
-            | "kubernetes.io/ws"
-            | "kubernetes.io/wss"
     )
 }
 
-const SYSTEM_NAMESPACES: &[&str] = &[
-    "kube-system",
-    "kube-public",
-    "kube-node-lease",
-    "local-path-storage",
-    ROOT_NAMESPACE,
-];
+/// Ports Istio treats as TCP when the name says nothing.
+const WELL_KNOWN_TCP_PORTS: &[i64] = &[22, 25, 53, 465, 587, 3306, 5432, 27017];
 
-/// IST0118: a port of a Service in front of sidecars whose protocol Istio cannot tell from
-/// its name or appProtocol (it then sniffs the protocol).
+/// Istio's protocol selection for a Service port (`ConvertProtocol`): UDP by protocol,
+/// else `appProtocol`, else the port name up to the first `-`, else TCP for a few
+/// well-known ports. `false` when Istio falls back to protocol sniffing.
+fn names_protocol(p: &RawServicePort) -> bool {
+    if p.protocol.eq_ignore_ascii_case("UDP") {
+        return true;
+    }
+    let name = p.app_protocol.as_deref().unwrap_or(&p.name);
+    if p.app_protocol.is_some() && matches!(name, "kubernetes.io/h2c" | "kubernetes.io/ws" | "kubernetes.io/wss") {
+        return true;
+    }
+    if name.to_ascii_lowercase().starts_with("grpc-web") {
+        return true;
+    }
+    let prefix = name.split('-').next().unwrap_or(name);
+    known_protocol(prefix) || WELL_KNOWN_TCP_PORTS.contains(&p.port)
+}
+
+const SYSTEM_NAMESPACES: &[&str] = &["kube-system", "kube-public", "kube-node-lease", "local-path-storage"];
+
+/// Services of Istio itself: labelled `istio`, `release: istio`, or managed by Istio's
+/// gateway controllers.
+fn istio_control_plane(s: &RawService) -> bool {
+    s.labels.contains_key("istio")
+        || s.labels.get("release").is_some_and(|v| v == "istio")
+        || s.labels.contains_key("gateway.istio.io/managed")
+}
+
+/// IST0118: a port of a Service (outside the system namespaces and Istio's own) whose
+/// protocol Istio cannot tell from its name or appProtocol: it then sniffs the protocol.
+/// ExternalName Services are left out (istioctl reports them as IST0150, which netplay
+/// does not).
 fn port_names(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
-    for (si, svc) in ctx.cluster.services.iter().enumerate() {
-        if SYSTEM_NAMESPACES.contains(&svc.namespace.as_str()) {
-            continue;
-        }
-        let meshed = ctx
-            .members
-            .get(si)
-            .is_some_and(|m| m.iter().any(|&w| ctx.sidecar.get(w).copied().unwrap_or(false)));
-        if !meshed {
+    for svc in &ctx.inventory.services {
+        if SYSTEM_NAMESPACES.contains(&svc.meta.namespace.as_str())
+            || istio_control_plane(svc)
+            || svc.service_type == "ExternalName"
+        {
             continue;
         }
         for (i, p) in svc.ports.iter().enumerate() {
-            if p.protocol == Protocol::Udp {
+            if names_protocol(p) {
                 continue;
             }
-            if let Some(a) = &p.app_protocol {
-                if known_protocol(a) {
-                    continue;
-                }
-            } else if let Some(n) = &p.name {
-                let prefix = n.split('-').next().unwrap_or(n);
-                if known_protocol(prefix) || known_protocol(n) {
-                    continue;
-                }
-            }
-            let target = match &p.target_port {
-                TargetPort::Number(n) => n.to_string(),
-                TargetPort::Name(n) => n.clone(),
+            let target = if p.target_port.is_empty() {
+                p.port.to_string()
+            } else {
+                p.target_port.clone()
             };
-            let name = p.name.as_deref().unwrap_or("");
             out.push(
                 Diagnostic::new(
                     "IST0118",
                     format!(
-                        "Port name {name:?} (spec.ports[{i}], port: {}, targetPort: {target}) doesn't follow the naming convention of Istio port: Istio cannot tell its protocol and falls back to protocol sniffing",
-                        p.port
+                        "Port name {:?} (port: {}, targetPort: {target}) doesn't follow the naming convention of Istio port: Istio cannot tell its protocol and falls back to protocol sniffing",
+                        p.name, p.port
                     ),
                 )
-                .at(&svc.loc)
-                .resource(format!("Service {}/{}", svc.namespace, svc.name))
+                .at(&svc.meta.locate(&[key("spec"), key("ports"), idx(i)]))
+                .resource(resource(&svc.meta))
                 .help("name the port <protocol>[-<suffix>] (http, http2, grpc, https, tls, tcp, mongo, mysql, redis, ...) or set appProtocol"),
             );
         }
@@ -178,10 +217,21 @@ fn port_names(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
 }
 
 /// IST0134: a ServiceEntry port with protocol TCP (or none) and no `addresses`: the
-/// sidecar then matches every connection to that port, whatever the host.
+/// sidecar then matches every connection to that port, whatever the host. Not reported
+/// when the proxies capture DNS and allocate addresses (`ISTIO_META_DNS_AUTO_ALLOCATE`), or
+/// when the entry's status already holds allocated addresses and DNS is captured.
 fn entry_addresses(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
+    let capture = ctx.config.dns_capture();
+    let auto = ctx.config.dns_auto_allocate();
     for se in &ctx.cluster.mesh.service_entries {
-        if !se.spec.addresses.is_empty() {
+        if !se.spec.addresses.is_empty() || auto {
+            continue;
+        }
+        let allocated = ctx
+            .inventory
+            .entries_with_status_addresses
+            .contains(&(se.meta.namespace.clone(), se.meta.name.clone()));
+        if capture && allocated {
             continue;
         }
         for (i, p) in se.spec.ports.iter().enumerate() {
@@ -206,7 +256,7 @@ fn entry_addresses(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
                 )
                 .at(&se.meta.locate(&[key("spec"), key("ports"), idx(i)]))
                 .resource(resource(&se.meta))
-                .help("add `addresses` (the IPs or CIDRs of the hosts), or set the port's protocol to what it carries (HTTP, HTTPS, TLS, ...)"),
+                .help("add `addresses` (the IPs or CIDRs of the hosts), set the port's protocol to what it carries (HTTP, HTTPS, TLS, ...), or let the DNS proxy allocate addresses (ISTIO_META_DNS_CAPTURE and ISTIO_META_DNS_AUTO_ALLOCATE in the mesh config)"),
             );
         }
     }

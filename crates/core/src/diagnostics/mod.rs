@@ -3,6 +3,14 @@
 //! Every finding has a stable code. `NPxxxx` codes are netplay's own (listed in
 //! docs/diagnostics.md); where a check is the same condition `istioctl analyze` reports,
 //! it uses istioctl's `ISTxxxx` code.
+//!
+//! [`filter`] selects what a report shows (thresholds, suppressions) and [`formats`]
+//! writes reports as JSON, YAML, SARIF and JUnit, for the CLI and the web app alike.
+
+pub mod filter;
+pub mod formats;
+
+pub use filter::{AnalyzeOptions, Report, Suppression};
 
 use serde::Serialize;
 use std::fmt;
@@ -21,6 +29,30 @@ impl Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "info",
+        }
+    }
+
+    /// How serious: info 0, warning 1, error 2.
+    pub fn rank(self) -> u8 {
+        match self {
+            Severity::Error => 2,
+            Severity::Warning => 1,
+            Severity::Info => 0,
+        }
+    }
+
+    /// Whether this severity is `threshold` or more serious.
+    pub fn at_least(self, threshold: Severity) -> bool {
+        self.rank() >= threshold.rank()
+    }
+
+    /// Reads `info`, `warning` or `error` (any case, as istioctl's thresholds).
+    pub fn parse(s: &str) -> Result<Severity, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "warning" | "warn" => Ok(Severity::Warning),
+            "error" => Ok(Severity::Error),
+            other => Err(format!("unknown severity {other:?}: use info, warning or error")),
         }
     }
 }
@@ -127,7 +159,7 @@ impl fmt::Display for Diagnostic {
 pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP0001", Severity::Error, "YAML or JSON syntax error; the document is skipped"),
     ("NP0002", Severity::Error, "a field has the wrong type or is missing; the object (for a container port: the port) is skipped"),
-    ("NP0003", Severity::Info, "a kind netplay does not model; kept, not evaluated"),
+    ("NP0003", Severity::Warning, "a kind that can change traffic (a policy, route or mesh kind) that netplay does not model; results are computed without it"),
     ("NP0004", Severity::Error, "a document is not a Kubernetes object (apiVersion, kind or metadata.name missing)"),
     ("NP0005", Severity::Warning, "the same object is defined twice; the later definition wins"),
     ("NP0006", Severity::Warning, "an old apiVersion of a known kind; read as the current version"),
@@ -178,21 +210,34 @@ pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP5007", Severity::Warning, "a cluster of a multi-network Istio mesh has no east-west gateway"),
     ("NP6001", Severity::Error, "an assertion cannot be read (a field missing, of the wrong shape or unreadable); it is not run"),
     ("NP6002", Severity::Warning, "an unknown field in an assertion or a lesson (often a typo); it is ignored"),
-    ("IST0101", Severity::Error, "ReferencedResourceNotFound: a host, host:port, subset, gateway, selector or namespace that a mesh object references does not exist"),
+    ("IST0101", Severity::Error, "ReferencedResourceNotFound: a host, host:port, subset, gateway, selector, namespace or credentialName that a mesh object references does not exist"),
+    ("IST0102", Severity::Info, "NamespaceNotInjected: a namespace has neither istio-injection nor istio.io/rev"),
+    ("IST0103", Severity::Warning, "PodMissingProxy: a Pod of an injected namespace has no istio-proxy container"),
+    ("IST0107", Severity::Warning, "MisplacedAnnotation: an Istio annotation on a kind it does not apply to"),
+    ("IST0108", Severity::Warning, "UnknownAnnotation: an annotation in Istio's domain that Istio does not define"),
     ("IST0109", Severity::Error, "ConflictingMeshGatewayVirtualServiceHosts: VirtualServices bound to the mesh define the same host"),
+    ("IST0110", Severity::Error, "ConflictingSidecarWorkloadSelectors: several Sidecars select the same pod"),
+    ("IST0111", Severity::Error, "MultipleSidecarsWithoutWorkloadSelectors: several Sidecars of one namespace have no workloadSelector"),
     ("IST0112", Severity::Error, "VirtualServiceDestinationPortSelectorRequired: a destination without port to a service with several ports"),
-    ("IST0116", Severity::Warning, "DeploymentAssociatedToMultipleServices: Services of a meshed workload use one port with different protocols"),
-    ("IST0118", Severity::Info, "PortNameIsNotUnderNamingConvention: a Service port of meshed workloads names no protocol"),
-    ("IST0127", Severity::Warning, "NoMatchingWorkloadsFound: an AuthorizationPolicy applies to no workload with a proxy"),
+    ("IST0116", Severity::Warning, "DeploymentAssociatedToMultipleServices: Services of a meshed Deployment use one port with different protocols"),
+    ("IST0118", Severity::Info, "PortNameIsNotUnderNamingConvention: a Service port whose name and appProtocol name no protocol"),
+    ("IST0123", Severity::Warning, "NamespaceMultipleInjectionLabels: a namespace has more than one kind of injection label"),
+    ("IST0127", Severity::Warning, "NoMatchingWorkloadsFound: an AuthorizationPolicy applies to no workload of the mesh"),
     ("IST0128", Severity::Warning, "NoServerCertificateVerificationDestinationLevel: DestinationRule TLS without caCertificates"),
     ("IST0129", Severity::Warning, "NoServerCertificateVerificationPortLevel: port-level DestinationRule TLS without caCertificates"),
     ("IST0130", Severity::Warning, "VirtualServiceUnreachableRule: a VirtualService rule can never match"),
     ("IST0131", Severity::Info, "VirtualServiceIneffectiveMatch: a match block repeats or is covered by an earlier one"),
     ("IST0132", Severity::Warning, "VirtualServiceHostNotFoundInGateway: no host of the VirtualService is served by its Gateway"),
     ("IST0134", Severity::Warning, "ServiceEntryAddressesRequired: a TCP (or protocol-less) ServiceEntry port without addresses"),
-    ("IST0137", Severity::Warning, "DeploymentConflictingPorts: Services of a meshed workload map one targetPort to different ports"),
+    ("IST0135", Severity::Info, "DeprecatedAnnotation: a deprecated Istio annotation"),
+    ("IST0137", Severity::Warning, "DeploymentConflictingPorts: Services of a meshed Deployment map one targetPort to different ports"),
     ("IST0138", Severity::Warning, "GatewayDuplicateCertificate: gateways on the same workloads use the same certificate"),
+    ("IST0145", Severity::Error, "ConflictingGateways: Gateways on the same workloads define the same port and host"),
+    ("IST0159", Severity::Error, "ConflictingTelemetryWorkloadSelectors: several Telemetries select the same pod"),
+    ("IST0160", Severity::Error, "MultipleTelemetriesWithoutWorkloadSelectors: several Telemetries of one namespace have no selector"),
     ("IST0162", Severity::Warning, "GatewayPortNotDefinedOnService: a Gateway server port that the gateway's Service does not expose"),
+    ("IST0165", Severity::Warning, "ReferencedInternalGateway: a VirtualService names a Gateway Istio generates from a Gateway API Gateway"),
+    ("IST0166", Severity::Warning, "IneffectiveSelector: a policy selector that selects Gateway API gateway pods, where only targetRefs apply"),
     ("IST0173", Severity::Error, "DestinationRuleSubsetNotSelectPods: a DestinationRule subset selects no pod"),
     ("IST0174", Severity::Warning, "UnknownDestinationRuleHost: a DestinationRule host matches no Service or ServiceEntry"),
     ("IST0177", Severity::Warning, "ConflictingServiceEntryProtocol: ServiceEntries define one host and port with different protocols"),
@@ -209,4 +254,65 @@ fn code_severity(code: &str) -> Severity {
 /// Whether any diagnostic is an error.
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(|d| d.severity == Severity::Error)
+}
+
+/// Whether an object of a kind netplay does not model could change who reaches whom, and
+/// so deserves NP0003: policy, route, gateway and mesh kinds. Kinds that cannot change
+/// traffic (ConfigMaps, Secrets, ServiceAccounts, RBAC, storage, autoscaling, monitoring,
+/// CRDs, ...) and unknown custom resources without such a name are not reported at all.
+pub fn may_affect_traffic(group: &str, kind: &str) -> bool {
+    const INERT_GROUPS: &[&str] = &[
+        "rbac.authorization.k8s.io",
+        "storage.k8s.io",
+        "scheduling.k8s.io",
+        "autoscaling",
+        "apiextensions.k8s.io",
+        "admissionregistration.k8s.io",
+        "coordination.k8s.io",
+        "certificates.k8s.io",
+        "events.k8s.io",
+        "node.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "apiregistration.k8s.io",
+        "monitoring.coreos.com",
+        "cert-manager.io",
+        "telemetry.istio.io",
+        "install.istio.io",
+        "kustomize.config.k8s.io",
+    ];
+    if INERT_GROUPS.contains(&group) || matches!(kind, "IngressClass" | "GatewayClass") {
+        return false;
+    }
+    // Core and apps kinds that netplay does not model and that carry no traffic rules.
+    if matches!(group, "" | "apps" | "policy" | "batch" | "discovery.k8s.io") {
+        return matches!(kind, "Endpoints" | "EndpointSlice");
+    }
+    const TRAFFIC_GROUPS: &[&str] = &[
+        "networking.istio.io",
+        "security.istio.io",
+        "extensions.istio.io",
+        "gateway.networking.k8s.io",
+        "networking.x-k8s.io",
+        "policy.networking.k8s.io",
+        "networking.k8s.io",
+        "cilium.io",
+        "crd.projectcalico.org",
+        "projectcalico.org",
+        "policy.linkerd.io",
+        "linkerd.io",
+        "consul.hashicorp.com",
+        "kuma.io",
+        "crd.antrea.io",
+        "traefik.io",
+        "traefik.containo.us",
+        "configuration.konghq.com",
+        "projectcontour.io",
+        "getambassador.io",
+        "multicluster.x-k8s.io",
+    ];
+    if TRAFFIC_GROUPS.contains(&group) {
+        return true;
+    }
+    const TRAFFIC_WORDS: &[&str] = &["Policy", "Route", "Ingress", "Gateway", "Mesh", "Firewall", "Egress"];
+    TRAFFIC_WORDS.iter().any(|w| kind.contains(w))
 }
