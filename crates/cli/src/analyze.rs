@@ -21,8 +21,11 @@ pub enum AnalyzeFormat {
 #[derive(Args)]
 pub struct AnalyzeArgs {
     /// Files or directories to analyze (read recursively: .yaml, .yml, .json; `-` for stdin).
-    #[arg(required_unless_present = "list_analyzers")]
+    #[arg(required_unless_present_any = ["list_analyzers", "live", "context", "kubeconfig"])]
     pub paths: Vec<PathBuf>,
+    /// Or the live cluster.
+    #[command(flatten)]
+    live: crate::LiveArgs,
     /// Output format.
     #[arg(
         long = "output",
@@ -66,7 +69,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, String> {
             Some(MeshConfig::parse(&name, &text).map_err(|d| d.to_string())?)
         }
     };
-    let (files, scenario) = crate::load_paths(&args.paths)?;
+    let (files, scenario) = crate::load_input(&args.paths, &args.live)?;
     let options = AnalyzeOptions {
         mesh_config,
         suppress: args.suppress,

@@ -5,8 +5,9 @@
 //! Secrets never reach the terminal from here: errors name files, kinds and objects, never
 //! kubeconfig credentials.
 
-use crate::input;
+use crate::{input, verbose, wire};
 use kube::api::{ApiResource, DynamicObject};
+use kube::client::ClientBuilder;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, Discovery, Scope};
@@ -14,6 +15,7 @@ use kube::{Api, Client, Config};
 use netplay_core::SourceFile;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The field manager of every apply.
 pub const FIELD_MANAGER: &str = "netplay";
@@ -212,14 +214,49 @@ pub struct Cluster {
     pub client: Client,
     pub context: String,
     pub default_namespace: String,
+    /// The API server's URL (not a credential), for messages.
+    pub server: String,
+}
+
+/// `--request-timeout` (kubectl's global flag): how long one request may take; none by
+/// default, as with kubectl.
+static REQUEST_TIMEOUT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+pub fn set_request_timeout(timeout: Duration) {
+    if !timeout.is_zero() {
+        let _ = REQUEST_TIMEOUT.set(timeout);
+    }
+}
+
+/// The kubeconfig files kubectl would read, in order.
+fn kubeconfig_files(kubeconfig: Option<&Path>) -> Vec<PathBuf> {
+    if let Some(path) = kubeconfig {
+        return vec![path.to_path_buf()];
+    }
+    match std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        Some(list) => std::env::split_paths(&list).collect(),
+        None => std::env::var_os("HOME")
+            .map(|home| vec![PathBuf::from(home).join(".kube").join("config")])
+            .unwrap_or_default(),
+    }
 }
 
 /// Chooses the context as kubectl does: `--kubeconfig`, else `KUBECONFIG` (a list of
 /// files, merged), else `~/.kube/config`; `--context`, else the current context.
 pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<Cluster, String> {
+    // Before anything can fail: the secrets of every kubeconfig read are hidden from
+    // every message from here on, including the one saying a kubeconfig is broken.
+    let files = kubeconfig_files(kubeconfig);
+    for file in &files {
+        if let Ok(text) = std::fs::read_to_string(file) {
+            verbose::remember_secrets(&text);
+        }
+    }
+    let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    verbose::log(1, &format!("kubeconfig: {}", shown.join(", ")));
     let config = match kubeconfig {
-        Some(path) => Kubeconfig::read_from(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        None => Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig: {e}"))?,
+        Some(path) => Kubeconfig::read_from(path).map_err(|e| format!("{}: {}", path.display(), describe(&e)))?,
+        None => Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig: {}", describe(&e)))?,
     };
     let context = match context {
         Some(c) => c.to_string(),
@@ -228,23 +265,67 @@ pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result
             .clone()
             .ok_or("the kubeconfig has no current context: pass --context")?,
     };
-    if !config.contexts.iter().any(|c| c.name == context) {
+    let Some(named) = config.contexts.iter().find(|c| c.name == context) else {
         return Err(format!("the kubeconfig has no context {context:?}"));
-    }
+    };
+    let auth = auth_kind(&config, named.context.as_ref().and_then(|c| c.user.as_deref()));
     let options = KubeConfigOptions {
         context: Some(context.clone()),
         ..KubeConfigOptions::default()
     };
-    let config = Config::from_custom_kubeconfig(config, &options)
+    let mut config = Config::from_custom_kubeconfig(config, &options)
         .await
-        .map_err(|e| format!("context {context:?}: {e}"))?;
+        .map_err(|e| format!("context {context:?}: {}", describe(&e)))?;
+    // kubectl's retries instead of kube-rs' (see wire.rs).
+    config.default_retry = false;
+    if let Some(timeout) = REQUEST_TIMEOUT.get() {
+        config.connect_timeout = Some(*timeout);
+        config.read_timeout = Some(*timeout);
+        config.write_timeout = Some(*timeout);
+    }
+    let server = config.cluster_url.to_string().trim_end_matches('/').to_string();
+    verbose::log(
+        1,
+        &format!("context {context:?}: server {server}, authenticating with {auth}"),
+    );
     let default_namespace = config.default_namespace.clone();
-    let client = Client::try_from(config).map_err(|e| format!("context {context:?}: {e}"))?;
+    let client = ClientBuilder::try_from(config)
+        .map_err(|e| format!("context {context:?}: {}", describe(&e)))?
+        .with_layer(&tower::buffer::BufferLayer::new(64))
+        .with_layer(&wire::WireLayer {
+            server: server.clone(),
+            auth,
+        })
+        .build();
     Ok(Cluster {
         client,
         context,
         default_namespace,
+        server,
     })
+}
+
+/// How a kubeconfig user authenticates, for the log (never the credential itself).
+fn auth_kind(config: &Kubeconfig, user: Option<&str>) -> &'static str {
+    let Some(info) = user
+        .and_then(|u| config.auth_infos.iter().find(|a| a.name == u))
+        .and_then(|a| a.auth_info.as_ref())
+    else {
+        return "no credentials";
+    };
+    if info.exec.is_some() {
+        "an exec credential plugin"
+    } else if info.client_certificate.is_some() || info.client_certificate_data.is_some() {
+        "a client certificate"
+    } else if info.token.is_some() || info.token_file.is_some() {
+        "a bearer token"
+    } else if info.username.is_some() {
+        "a username and password"
+    } else if info.auth_provider.is_some() {
+        "an auth provider"
+    } else {
+        "no credentials"
+    }
 }
 
 /// Refuses a context that looks like production unless the user said `--yes`.
@@ -311,23 +392,75 @@ fn target_namespace(
 }
 
 /// An API error as the server worded it; other errors with their causes (a connection
-/// error says why it failed: refused, a certificate the CA does not vouch for, ...).
+/// error says why it failed: refused, a certificate the CA does not vouch for, a timeout,
+/// ...). Credentials never appear: see [`describe`].
 pub fn error_text(e: &kube::Error) -> String {
     match e {
-        kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
-        other => {
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(cause) = source {
-                let part = cause.to_string();
-                if !text.contains(&part) {
-                    text.push_str(": ");
-                    text.push_str(&part);
-                }
-                source = cause.source();
-            }
-            text
+        kube::Error::Api(status) if status.code == 401 => {
+            "the server refused the credentials (401 Unauthorized)".to_string()
         }
+        kube::Error::Api(status) if !status.message.is_empty() => verbose::redact(&status.message),
+        other => describe(other),
+    }
+}
+
+/// An error and its causes, one after the other, redacted. The output of an exec
+/// credential plugin is left out (its standard output is a credential), and a timeout
+/// names `--request-timeout`.
+pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let chain = || std::iter::successors(Some(e), |c| c.source());
+    // An authentication error's own text can hold what an exec plugin printed.
+    if let Some(auth) = chain().find_map(|c| c.downcast_ref::<kube::client::AuthError>()) {
+        return verbose::redact(&format!("authentication failed: {}", exec_error(auth)));
+    }
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut timed_out = false;
+    while let Some(c) = cause {
+        if c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            timed_out = true;
+        }
+        // The first line only: YAML errors go on with a snippet of the file, which is noise
+        // on one line of error (and could show a credential that redaction did not know).
+        let text = c.to_string();
+        let part = text.lines().next().unwrap_or_default().to_string();
+        if !parts.iter().any(|p| p.contains(&part)) {
+            parts.push(part);
+        }
+        cause = c.source();
+    }
+    if timed_out {
+        if let Some(t) = REQUEST_TIMEOUT.get() {
+            return format!("no answer within {:.1}s (--request-timeout)", t.as_secs_f64());
+        }
+    }
+    verbose::redact(&parts.join(": "))
+}
+
+/// An authentication error without what an exec plugin printed on its standard output.
+fn exec_error(e: &kube::client::AuthError) -> String {
+    use kube::client::AuthError;
+    match e {
+        AuthError::AuthExecRun { cmd, out } => {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let said = stderr.trim();
+            let said = if said.is_empty() {
+                String::new()
+            } else {
+                format!(": it said: {said}")
+            };
+            format!(
+                "the exec credential plugin {cmd:?} failed ({}){said}",
+                out.status
+            )
+        }
+        AuthError::AuthExecParse(_) => {
+            "the exec credential plugin's output is not an ExecCredential (its output is not shown: it may hold credentials)"
+                .to_string()
+        }
+        other => other.to_string(),
     }
 }
 

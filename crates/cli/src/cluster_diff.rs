@@ -1,12 +1,52 @@
-//! `netplay diff BUNDLE`: what applying would change, as `kubectl diff --server-side`
-//! shows it: each object is applied with a server-side dry run (force, field manager
-//! `netplay`) and compared with the live object. managedFields, resourceVersion and
-//! generation are left out (they change on every write); Secret values are masked.
+//! `netplay diff` against a live cluster, in one of two ways the user names:
+//!
+//! - `diff NEW --context C` (or `--kubeconfig`, `--live`): the *connections* of the
+//!   cluster, then of the cluster with NEW applied over it (NEW's objects replace the live
+//!   ones of the same kind, namespace and name and add the others; nothing is deleted, as
+//!   with `kubectl apply` without `--prune`);
+//! - `diff BUNDLE --server-side`: what applying would change, as `kubectl diff
+//!   --server-side` shows it: each object is applied with a server-side dry run (force,
+//!   field manager `netplay`) and compared with the live object. managedFields,
+//!   resourceVersion and generation are left out (they change on every write); Secret
+//!   values are masked.
 
 use crate::cluster::{self, display_name, error_code, error_text, Object, FIELD_MANAGER};
 use kube::api::{Patch, PatchParams};
 use serde_json::{json, Value};
 use std::path::Path;
+
+/// `diff OLD` alone: which comparison was meant is not guessed.
+pub const NEEDS_NEW: &str = "diff compares two inputs: `netplay diff OLD NEW`; to compare with a live cluster, \
+     say how: `netplay diff NEW --context C` (connections before and after applying NEW) or \
+     `netplay diff BUNDLE --server-side` (objects, as `kubectl diff --server-side`)";
+
+/// The connections of the live cluster, then with `path` applied over it; exit 1 when
+/// they differ.
+pub fn connections(
+    path: &Path,
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+    format: netplay_core::output::Format,
+) -> Result<u8, String> {
+    use netplay_core::output;
+    let (change, _) = crate::load_paths(&[path.to_path_buf()])?;
+    let snapshot = crate::live::read(kubeconfig, context)?;
+    let before = netplay_core::load(&snapshot.files_reported());
+    crate::report_load_diagnostics(&before.diagnostics);
+    let after = netplay_core::load(&snapshot.overlaid_by(&change));
+    // The cluster's own diagnostics were shown with `before`; these are the input's.
+    let names: Vec<&str> = change.iter().map(|f| f.name.as_str()).collect();
+    let of_input: Vec<netplay_core::Diagnostic> = after
+        .diagnostics
+        .iter()
+        .filter(|d| d.file.as_deref().is_some_and(|f| names.contains(&f)))
+        .cloned()
+        .collect();
+    crate::report_load_diagnostics(&of_input);
+    let entries = output::diff(&before.connlist(), &after.connlist());
+    crate::print(&output::render_diff(&entries, format));
+    Ok(u8::from(!entries.is_empty()))
+}
 
 /// Exit 0 without differences, 1 with some; `Err` (exit 2) when the comparison could not
 /// be made at all.

@@ -90,7 +90,7 @@ pub fn run(args: ApplyArgs) -> Result<u8, String> {
         if !args.dry_run {
             cluster::guard_production(&cluster.context, args.yes)?;
         }
-        let mut discovery = cluster::discover(&cluster.client).await?;
+        let discovery = cluster::discover(&cluster.client).await?;
         let applyset = if args.prune {
             let name = args
                 .applyset
@@ -108,33 +108,99 @@ pub fn run(args: ApplyArgs) -> Result<u8, String> {
         } else {
             None
         };
-        let mut rows = Vec::new();
-        let mut applied_keys = BTreeSet::new();
-        let mut notes = Vec::new();
-        let mut parent_written = applyset.is_none();
-        // What the parent listed before this run: the kinds and namespaces to prune in.
-        let mut previous = Previous::default();
-        let crd_names: Vec<String> = objects
+        let mut done = Done {
+            parent_written: applyset.is_none(),
+            ..Done::default()
+        };
+        let run = Run {
+            cluster: &cluster,
+            objects: &objects,
+            args: &args,
+            applyset: applyset.as_ref(),
+        };
+        run.apply_in_order(discovery, &mut done).await?;
+        if let Some(e) = &done.stopped {
+            done.notes.push(format!(
+                "{e}; nothing of the set was applied after that, so that no object carries the set's label \
+                 while its parent does not list the object's kind"
+            ));
+        }
+        let failed = done.stopped.is_some() || done.rows.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
+        let mut parent_failed = false;
+        if let Some(set) = applyset.as_ref().filter(|_| done.stopped.is_none()) {
+            if failed {
+                done.notes
+                    .push("nothing was pruned: some objects failed to apply".to_string());
+            } else {
+                parent_failed = run.prune_and_finish(set, &mut done).await?;
+            }
+        }
+        crate::print(&summary(&done.rows, args.dry_run, &done.notes));
+        Ok(u8::from(failed || parent_failed))
+    })
+}
+
+/// What a run needs to know.
+struct Run<'a> {
+    cluster: &'a Cluster,
+    objects: &'a [Object],
+    args: &'a ApplyArgs,
+    applyset: Option<&'a ApplySet>,
+}
+
+/// What a run has done so far.
+#[derive(Default)]
+struct Done {
+    rows: Vec<Row>,
+    /// The objects applied, which prune keeps.
+    applied: BTreeSet<Key>,
+    notes: Vec<String>,
+    parent_written: bool,
+    /// What the parent listed before this run: the kinds and namespaces to prune in.
+    previous: Previous,
+    /// Why nothing more of the set may be applied: its parent could not be written.
+    stopped: Option<String>,
+}
+
+impl Run<'_> {
+    /// Applies every object, phase by phase. KEP-3659's order: the ApplySet parent lists
+    /// the set's kinds before anything of the set is labelled. When the parent's namespace
+    /// does not exist yet, that namespace (never pruned) comes first and the parent right
+    /// after the namespaces and CRDs. When the parent cannot be written, nothing more is
+    /// applied: no object may carry the set's label while the parent does not list its kind.
+    async fn apply_in_order(&self, mut discovery: Discovery, done: &mut Done) -> Result<(), String> {
+        let (cluster, args) = (self.cluster, self.args);
+        let crd_names: Vec<String> = self
+            .objects
             .iter()
             .filter(|o| o.gvk.kind == "CustomResourceDefinition")
             .map(|o| o.name.clone())
             .collect();
+        if let Some(set) = self.applyset {
+            if namespace_exists(cluster, &set.namespace).await {
+                self.write_parent_first(done).await;
+            }
+        }
         for phase in [
             Phase::Foundations,
             Phase::NetworkPolicies,
             Phase::Rest,
             Phase::CustomResources,
         ] {
-            let batch: Vec<&Object> = objects
+            let batch: Vec<&Object> = self
+                .objects
                 .iter()
                 .filter(|o| cluster::install_order(o).0 == phase)
                 .collect();
             if batch.is_empty() {
                 continue;
             }
-            if phase > Phase::Foundations && !parent_written {
-                parent_written = true;
-                previous = write_parent(&cluster, applyset.as_ref(), &objects, &args, &mut notes).await?;
+            if phase > Phase::Foundations {
+                self.write_parent_first(done).await;
+            }
+            if done.stopped.is_some() {
+                done.rows.extend(batch.iter().map(|o| not_applied(o)));
+                continue;
             }
             if phase == Phase::CustomResources && !crd_names.is_empty() && !args.dry_run {
                 discovery = cluster::discover(&cluster.client).await?;
@@ -142,57 +208,92 @@ pub fn run(args: ApplyArgs) -> Result<u8, String> {
             let bar = progress(phase.title(), batch.len());
             for o in batch {
                 if args.dry_run {
-                    if let Some(row) = unchecked(o, &objects, &rows) {
-                        rows.push(row);
+                    if let Some(row) = unchecked(o, self.objects, &done.rows) {
+                        done.rows.push(row);
                         bar.inc(1);
                         continue;
                     }
                 }
-                let (row, key) = apply_one(&cluster, &discovery, o, &args).await;
+                let (row, key) = apply_one(cluster, &discovery, o, args).await;
                 if let Some(key) = key {
-                    applied_keys.insert(key);
+                    done.applied.insert(key);
                 }
-                rows.push(row);
+                done.rows.push(row);
                 bar.inc(1);
             }
             bar.finish_and_clear();
             if phase == Phase::Foundations && !crd_names.is_empty() && !args.dry_run {
-                wait_established(&cluster, &discovery, &crd_names, args.crd_timeout, &mut rows).await;
+                wait_established(cluster, &discovery, &crd_names, args.crd_timeout, &mut done.rows).await;
             }
         }
-        if !parent_written {
-            previous = write_parent(&cluster, applyset.as_ref(), &objects, &args, &mut notes).await?;
+        self.write_parent_first(done).await;
+        Ok(())
+    }
+
+    /// Writes the parent with the union of old and new kinds, unless done already.
+    async fn write_parent_first(&self, done: &mut Done) {
+        if done.parent_written || done.stopped.is_some() {
+            return;
         }
-        let failed = rows.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
-        if let Some(set) = &applyset {
-            if failed {
-                notes.push("nothing was pruned: some objects failed to apply".to_string());
-            } else {
-                let discovery = cluster::discover(&cluster.client).await?;
-                set.prune(
-                    &cluster,
-                    &discovery,
-                    &previous,
-                    &objects,
-                    &applied_keys,
-                    args.dry_run,
-                    &mut rows,
-                )
-                .await;
-                let written = set
-                    .update_parent(&cluster, &objects, args.namespace.as_deref(), false, args.dry_run)
-                    .await;
-                match written {
-                    Err(e) if args.dry_run => notes.push(e),
-                    other => {
-                        other?;
-                    }
-                }
+        done.parent_written = true;
+        match write_parent(self.cluster, self.applyset, self.objects, self.args, &mut done.notes).await {
+            Ok(previous) => done.previous = previous,
+            Err(e) => done.stopped = Some(e),
+        }
+    }
+
+    /// Prunes what left the set, then sets the parent to exactly this run's kinds and
+    /// namespaces; `Ok(true)` when that last write failed (the parent keeps the union).
+    async fn prune_and_finish(&self, set: &ApplySet, done: &mut Done) -> Result<bool, String> {
+        let discovery = cluster::discover(&self.cluster.client).await?;
+        set.prune(
+            self.cluster,
+            &discovery,
+            &done.previous,
+            self.objects,
+            &done.applied,
+            self.args.dry_run,
+            &mut done.rows,
+        )
+        .await;
+        let written = set
+            .update_parent(
+                self.cluster,
+                self.objects,
+                self.args.namespace.as_deref(),
+                false,
+                self.args.dry_run,
+            )
+            .await;
+        match written {
+            Err(e) if self.args.dry_run => done.notes.push(e),
+            Err(e) => {
+                done.notes.push(format!(
+                    "{e}; it still lists the kinds and namespaces of before this run as well, \
+                     so the next run prunes what this one did not"
+                ));
+                return Ok(true);
             }
+            Ok(_) => {}
         }
-        crate::print(&summary(&rows, args.dry_run, &notes));
-        Ok(u8::from(rows.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)))))
-    })
+        Ok(false)
+    }
+}
+
+/// The row of an object not applied because the ApplySet parent could not be written.
+fn not_applied(o: &Object) -> Row {
+    Row {
+        kind: o.gvk.kind.clone(),
+        namespace: o.namespace.clone(),
+        name: o.name.clone(),
+        outcome: Outcome::Failed("not applied: the ApplySet parent could not be written (see the note)".to_string()),
+    }
+}
+
+/// Whether a namespace exists (a namespace that cannot be read counts as missing).
+async fn namespace_exists(cluster: &Cluster, name: &str) -> bool {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(cluster.client.clone());
+    matches!(api.get_opt(name).await, Ok(Some(_)))
 }
 
 /// Records the superset of old and new group-kinds on the ApplySet parent before anything
@@ -316,7 +417,7 @@ async fn apply_one(cluster: &Cluster, discovery: &Discovery, o: &Object, args: &
             );
             (row, Some(key))
         }
-        Err(e) if error_code(&e) == Some(409) => {
+        Err(e) if error_code(&e) == Some(409) && error_text(&e).starts_with("Apply failed with") => {
             row.outcome = Outcome::Failed(format!(
                 "{}. These fields belong to another field manager: remove them from the bundle to leave \
                  them to it, or rerun with --force-conflicts to take them over",

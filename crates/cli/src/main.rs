@@ -4,14 +4,18 @@
 mod analyze;
 mod cluster;
 mod cluster_diff;
+mod dump;
 mod input;
 mod kube_apply;
+mod live;
 mod multicluster;
 mod plan;
 mod probe;
 mod render;
 mod serve;
 mod test_cmd;
+mod verbose;
+mod wire;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netplay_core::output::{self, Format};
@@ -29,6 +33,17 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// How much to tell (`-v` alone is 1): with a cluster, kubectl's levels (1 what was
+    /// read, 6 each request, 7 its headers, 8 the response headers; never credentials or
+    /// bodies); `netplay test` lists the assertions that pass. The level follows an `=`
+    /// (`-v=6`, `--v=6`), so `-v` never takes the next argument as its level.
+    #[arg(short = 'v', long = "verbose", visible_alias = "v", global = true, value_name = "LEVEL",
+          default_value_t = 0, num_args = 0..=1, require_equals = true, default_missing_value = "1",
+          value_parser = clap::value_parser!(u8).range(0..=9))]
+    verbose: u8,
+    /// How long one request to a cluster may take, e.g. `30s` (as kubectl's; `0`: no limit).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    request_timeout: std::time::Duration,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,8 +78,10 @@ enum Command {
     /// List the allowed connections between workloads and external addresses.
     Connlist {
         /// Files or directories (read recursively: .yaml, .yml, .json); `-` for stdin.
-        #[arg(required = true)]
+        #[arg(required_unless_present_any = LIVE_FLAGS)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        live: LiveArgs,
         #[arg(long, short = 'o', value_enum, default_value = "txt")]
         format: ListFormat,
         /// Only connections from or to this workload (`ns/name[Kind]`, `ns/name` or `name`).
@@ -84,21 +101,38 @@ enum Command {
         port: Option<String>,
         #[arg(long, short = 'o', value_enum, default_value = "txt")]
         format: ReportFormat,
-        #[arg(required = true)]
+        /// Files or directories (read recursively: .yaml, .yml, .json); `-` for stdin.
+        #[arg(required_unless_present_any = LIVE_FLAGS)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        live: LiveArgs,
     },
-    /// Compare the connections of two inputs (`diff OLD NEW`), or a bundle with the cluster
-    /// (`diff BUNDLE`: server-side dry run against the live objects, as a unified diff with
-    /// managedFields left out and Secret data masked); exit 1 when they differ.
+    /// Compare the connections of two inputs (`diff OLD NEW`); of a live cluster before and
+    /// after applying an input (`diff NEW --context C`); or, with `--server-side`, the
+    /// objects of an input with the cluster's as `kubectl diff --server-side` does (a
+    /// server-side dry run, managedFields left out, Secret data masked). Exit 1 when they
+    /// differ.
     Diff {
-        /// The old input; alone, the bundle or directory to compare with the cluster.
+        /// The old input; with a cluster, the input to apply over it.
         old: PathBuf,
         /// The new input.
         new: Option<PathBuf>,
         #[arg(long, short = 'o', value_enum, default_value = "txt")]
         format: ListFormat,
+        /// Compare the input's objects with the cluster's by a server-side dry run.
+        #[arg(long, conflicts_with = "new")]
+        server_side: bool,
+        #[command(flatten)]
+        live: LiveArgs,
+    },
+    /// Write what netplay reads from a live cluster to a new directory, a snapshot that
+    /// every command reads offline as it read the cluster (`netplay connlist DIR`).
+    Dump {
         #[command(flatten)]
         cluster: ClusterArgs,
+        /// The directory to write (new or empty).
+        #[arg(long, short = 'o')]
+        output: PathBuf,
     },
     /// Apply a bundle or directory to a cluster as `kubectl apply --server-side` does, in
     /// install order (namespaces and CRDs, network policies, the rest, custom resources);
@@ -252,6 +286,25 @@ struct ClusterArgs {
     context: Option<String>,
 }
 
+/// Reading a live cluster instead of files.
+#[derive(clap::Args)]
+struct LiveArgs {
+    /// Read the live cluster of the current context (implied by --context and --kubeconfig).
+    #[arg(long, visible_alias = "cluster")]
+    live: bool,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+/// The flags that make a command read a live cluster.
+const LIVE_FLAGS: [&str; 3] = ["live", "context", "kubeconfig"];
+
+impl LiveArgs {
+    fn is_set(&self) -> bool {
+        self.live || self.cluster.context.is_some() || self.cluster.kubeconfig.is_some()
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum DryRun {
     Server,
@@ -280,10 +333,12 @@ const NO_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    verbose::set_level(cli.verbose);
+    cluster::set_request_timeout(cli.request_timeout);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(msg) => {
-            eprintln!("netplay: {msg}");
+            eprintln!("netplay: {}", verbose::redact(&msg));
             ExitCode::from(NO_INPUT)
         }
     }
@@ -300,6 +355,21 @@ fn load_paths(paths: &[PathBuf]) -> Result<(Vec<netplay_core::SourceFile>, Scena
     }
     let scenario = load(&input.files);
     Ok((input.files, scenario))
+}
+
+/// Reads the paths or, with `--context`, `--kubeconfig` or `--live`, the live cluster.
+fn load_input(paths: &[PathBuf], live: &LiveArgs) -> Result<(Vec<netplay_core::SourceFile>, Scenario), String> {
+    if !live.is_set() {
+        return load_paths(paths);
+    }
+    if !paths.is_empty() {
+        return Err("give files or a cluster (--context, --kubeconfig, --live), not both; \
+                    `netplay diff PATH --context C` shows what PATH would change in the cluster"
+            .to_string());
+    }
+    let files = live::read(live.cluster.kubeconfig.as_deref(), live.cluster.context.as_deref())?.files_reported();
+    let scenario = load(&files);
+    Ok((files, scenario))
 }
 
 /// Diagnostics of reading go to stderr as one line each, so that results on stdout stay
@@ -323,10 +393,11 @@ fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Connlist {
             paths,
+            live,
             format,
             focus_workload,
         } => {
-            let (_, scenario) = load_paths(&paths)?;
+            let (_, scenario) = load_input(&paths, &live)?;
             report_load_diagnostics(&scenario.diagnostics);
             let lines = match focus_workload {
                 Some(focus) => scenario.connlist_focused(&focus)?,
@@ -341,9 +412,10 @@ fn run(cli: Cli) -> Result<u8, String> {
             port,
             format,
             paths,
+            live,
         } => {
             let probe = port.as_deref().map(parse_probe).transpose()?;
-            let (_, scenario) = load_paths(&paths)?;
+            let (_, scenario) = load_input(&paths, &live)?;
             report_load_diagnostics(&scenario.diagnostics);
             let src = scenario.target(&src)?;
             let dst = scenario.target(&dst)?;
@@ -359,10 +431,30 @@ fn run(cli: Cli) -> Result<u8, String> {
         }
         Command::Diff {
             old,
-            new: None,
-            cluster,
+            server_side: true,
+            live,
             ..
-        } => cluster_diff::run(&old, cluster.kubeconfig.as_deref(), cluster.context.as_deref()),
+        } => cluster_diff::run(
+            &old,
+            live.cluster.kubeconfig.as_deref(),
+            live.cluster.context.as_deref(),
+        ),
+        Command::Diff {
+            old,
+            new: None,
+            format,
+            live,
+            ..
+        } if live.is_set() => cluster_diff::connections(
+            &old,
+            live.cluster.kubeconfig.as_deref(),
+            live.cluster.context.as_deref(),
+            format.into(),
+        ),
+        Command::Diff { new: None, .. } => Err(cluster_diff::NEEDS_NEW.to_string()),
+        Command::Diff { live, .. } if live.is_set() => {
+            Err("with a cluster, diff takes one input: `netplay diff NEW --context C`".to_string())
+        }
         Command::Diff {
             old,
             new: Some(new),
@@ -381,6 +473,9 @@ fn run(cli: Cli) -> Result<u8, String> {
             let source = serve::source(dir)?;
             serve::serve(&address, port, source)?;
             Ok(0)
+        }
+        Command::Dump { cluster, output } => {
+            dump::run(cluster.kubeconfig.as_deref(), cluster.context.as_deref(), &output)
         }
         Command::Analyze(args) => analyze::run(args),
         Command::Bundle {

@@ -74,73 +74,122 @@ pub fn run(args: ProbeArgs) -> Result<u8, String> {
             field_manager: Some(FIELD_MANAGER.to_string()),
             ..PatchParams::default()
         };
+        // What could not be done, per Job: its probes then show no result, and the run
+        // goes on with the other Jobs.
+        let mut not_run: BTreeMap<String, String> = BTreeMap::new();
         // The uid of each Job of this run: its Pods are told from the previous run's (which
         // a background deletion may leave for a while) by their owner.
         let mut job_uids = BTreeMap::new();
         for o in &objects {
-            let (api, _, _) = cluster::api_for(&cluster, &discovery, o, None)?;
-            let created = api
-                .patch(&o.name, &params, &Patch::Apply(&o.value))
-                .await
-                .map_err(|e| format!("cannot create {} {}: {}", o.gvk.kind, o.name, error_text(&e)))?;
-            if o.gvk.kind == "Job" {
-                job_uids.insert(o.name.clone(), created.metadata.uid.unwrap_or_default());
+            let job = job_of(o);
+            if not_run.contains_key(&job) {
+                continue;
+            }
+            let applied = match cluster::api_for(&cluster, &discovery, o, None) {
+                Ok((api, _, _)) => api
+                    .patch(&o.name, &params, &Patch::Apply(&o.value))
+                    .await
+                    .map_err(|e| format!("cannot create {} {}: {}", o.gvk.kind, o.name, error_text(&e))),
+                Err(e) => Err(e),
+            };
+            match applied {
+                Ok(created) if o.gvk.kind == "Job" => {
+                    job_uids.insert(o.name.clone(), created.metadata.uid.unwrap_or_default());
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    not_run.insert(job, e);
+                }
             }
         }
         let deadline = Instant::now() + args.timeout;
         let mut logs = BTreeMap::new();
         for job in &plan.jobs {
-            let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &job.namespace);
-            loop {
-                let status = jobs
-                    .get_opt(&job.name)
-                    .await
-                    .map_err(|e| error_text(&e))?
-                    .and_then(|j| j.status);
-                let done = status
-                    .as_ref()
-                    .is_some_and(|s| s.succeeded.unwrap_or(0) > 0 || s.failed.unwrap_or(0) > 0);
-                if done {
-                    break;
-                }
-                if Instant::now() >= deadline {
-                    return Err(format!(
-                        "Job {}/{} did not finish within {:.0}s (--timeout)",
-                        job.namespace,
-                        job.name,
-                        args.timeout.as_secs_f64()
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
+            if not_run.contains_key(&job.name) {
+                continue;
             }
-            let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &job.namespace);
-            let list = pods
-                .list(&ListParams::default().labels(&format!("job-name={}", job.name)))
-                .await
-                .map_err(|e| error_text(&e))?;
-            let mut text = String::new();
-            let uid = job_uids.get(&job.name).cloned().unwrap_or_default();
-            for pod in list {
-                let owned = pod
-                    .metadata
-                    .owner_references
-                    .as_ref()
-                    .is_some_and(|refs| refs.iter().any(|r| r.uid == uid));
-                if !owned {
-                    continue;
+            match job_log(&cluster, job, &job_uids, deadline, args.timeout).await {
+                Ok(text) => {
+                    logs.insert(job.name.clone(), text);
                 }
-                let name = pod.metadata.name.unwrap_or_default();
-                text.push_str(
-                    &pods
-                        .logs(&name, &LogParams::default())
-                        .await
-                        .map_err(|e| error_text(&e))?,
-                );
+                Err(e) => {
+                    not_run.insert(job.name.clone(), e);
+                }
             }
-            logs.insert(job.name.clone(), text);
         }
         let rows = probe::compare(&plan, &logs);
-        crate::print(&probe::render(&rows, &plan.skipped));
-        Ok(u8::from(rows.iter().any(|r| !r.matches())))
+        let mut out = probe::render(&rows, &plan.skipped);
+        for job in &plan.jobs {
+            if let Some(why) = not_run.get(&job.name) {
+                out.push_str(&format!("not run: Job {}/{}: {why}\n", job.namespace, job.name));
+            }
+        }
+        crate::print(&out);
+        Ok(u8::from(!not_run.is_empty() || rows.iter().any(|r| !r.matches())))
     })
+}
+
+/// The Job an object of the plan belongs to: the Job itself, or its ConfigMap
+/// `<job>-targets` (applied first: a Job whose ConfigMap failed is not run).
+fn job_of(o: &cluster::Object) -> String {
+    match o.gvk.kind.as_str() {
+        "ConfigMap" => o.name.strip_suffix("-targets").unwrap_or(&o.name).to_string(),
+        _ => o.name.clone(),
+    }
+}
+
+/// Waits for a Job to finish, then reads the logs of the Pods this run's Job owns.
+async fn job_log(
+    cluster: &cluster::Cluster,
+    job: &probe::ProbeJob,
+    job_uids: &BTreeMap<String, String>,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<String, String> {
+    let jobs: Api<Job> = Api::namespaced(cluster.client.clone(), &job.namespace);
+    loop {
+        let status = jobs
+            .get_opt(&job.name)
+            .await
+            .map_err(|e| error_text(&e))?
+            .and_then(|j| j.status);
+        let done = status
+            .as_ref()
+            .is_some_and(|s| s.succeeded.unwrap_or(0) > 0 || s.failed.unwrap_or(0) > 0);
+        if done {
+            break;
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "did not finish within {:.0}s (--timeout)",
+                timeout.as_secs_f64()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &job.namespace);
+    let list = pods
+        .list(&ListParams::default().labels(&format!("job-name={}", job.name)))
+        .await
+        .map_err(|e| error_text(&e))?;
+    let mut text = String::new();
+    let uid = job_uids.get(&job.name).cloned().unwrap_or_default();
+    for pod in list {
+        let owned = pod
+            .metadata
+            .owner_references
+            .as_ref()
+            .is_some_and(|refs| refs.iter().any(|r| r.uid == uid));
+        if !owned {
+            continue;
+        }
+        let name = pod.metadata.name.unwrap_or_default();
+        text.push_str(
+            &pods
+                .logs(&name, &LogParams::default())
+                .await
+                .map_err(|e| format!("cannot read the log of Pod {name}: {}", error_text(&e)))?,
+        );
+    }
+    Ok(text)
 }

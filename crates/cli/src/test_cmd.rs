@@ -21,9 +21,6 @@ pub struct TestArgs {
     paths: Vec<PathBuf>,
     #[arg(long, short = 'o', value_enum, default_value = "txt")]
     format: TestFormat,
-    /// Also list the assertions that pass (text output).
-    #[arg(long, short = 'v')]
-    verbose: bool,
 }
 
 /// Reading problems that make a run untrustworthy: a document that could not be parsed
@@ -55,8 +52,10 @@ pub fn run(args: TestArgs) -> Result<u8, String> {
         });
     }
     let report = assertions::run(&scenario, &suites);
+    // `-v` (the global verbosity) also lists the assertions that pass.
+    let list_passed = crate::verbose::level() >= 1;
     crate::print(&match args.format {
-        TestFormat::Txt => report.to_text(args.verbose),
+        TestFormat::Txt => report.to_text(list_passed),
         TestFormat::Json => report.to_json(),
         TestFormat::Junit => report.to_junit("netplay test"),
         TestFormat::Sarif => report.to_sarif(),

@@ -331,7 +331,7 @@ fn diff_shows_what_apply_would_change_masks_secrets_and_exits_1() {
                "metadata": {"name": "db", "namespace": "default"}, "stringData": {"password": "old-password"}}),
     );
     let before = env.kube.names();
-    let run = env.netplay(&["diff", &input]);
+    let run = env.netplay(&["diff", &input, "--server-side"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(
         !run.stdout.contains("hunter2") && !run.stdout.contains("old-password"),
@@ -347,15 +347,26 @@ fn diff_shows_what_apply_would_change_masks_secrets_and_exits_1() {
     assert_snapshot!(run.transcript().replace(&input, "objects.yaml"));
 
     assert_eq!(env.netplay(&["apply", &input, "--force-conflicts"]).code, 0);
-    let same = env.netplay(&["diff", &input]);
+    let same = env.netplay(&["diff", &input, "--server-side"]);
     assert_eq!((same.code, same.stdout.as_str()), (0, ""), "{}", same.transcript());
 }
 
 #[test]
-fn diff_of_two_paths_still_compares_connections() {
+fn diff_of_two_paths_compares_connections_and_one_path_alone_is_an_error() {
     let env = Env::new();
     let run = env.netplay(&["diff", SHOP, SHOP]);
-    assert_eq!(run.code, 0, "{}", run.transcript());
+    // Two inputs and a cluster: which comparison is meant is not guessed.
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    let files_only = Netplay::new(&["diff", SHOP, SHOP]).run();
+    assert_eq!(files_only.code, 0, "{}", files_only.transcript());
+    // One path without --server-side or a cluster flag used to compare with the current
+    // context silently; now it says what it can do.
+    let alone = Netplay::new(&["diff", SHOP])
+        .env("HOME", &env.dir.0)
+        .env_remove("KUBECONFIG")
+        .run();
+    assert_eq!(alone.code, 2, "{}", alone.transcript());
+    assert!(alone.stderr.contains("--server-side"), "{}", alone.stderr);
     assert!(env.kube.requests().is_empty());
 }
 
@@ -602,7 +613,7 @@ fn on_a_real_cluster_apply_converges_diff_is_empty_and_probe_matches() {
         text.contains("\n0 created, 0 configured"),
         "a rerun changes nothing:\n{text}"
     );
-    let (code, text) = run(&["diff", PROBE_INPUT]);
+    let (code, text) = run(&["diff", PROBE_INPUT, "--server-side"]);
     assert_eq!(code, 0, "{text}");
     let (code, text) = run(&["probe", PROBE_INPUT, "--timeout", "300s"]);
     assert_eq!(code, 0, "{text}");
@@ -611,7 +622,7 @@ fn on_a_real_cluster_apply_converges_diff_is_empty_and_probe_matches() {
 #[test]
 fn diff_shows_objects_in_a_new_namespace_or_of_a_new_crd_as_added_from_the_input() {
     let env = Env::new();
-    let run = env.netplay(&["diff", SHOP]);
+    let run = env.netplay(&["diff", SHOP, "--server-side"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
     assert!(
         run.stdout.contains(

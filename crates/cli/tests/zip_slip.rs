@@ -115,7 +115,11 @@ fn netplay(args: &[&str], bundle: &PathBuf) -> (i32, String) {
 }
 
 fn assert_refused(bundle: &PathBuf, why: &str) {
-    for args in [&["apply"][..], &["apply", "--dry-run=server"], &["diff"]] {
+    for args in [
+        &["apply"][..],
+        &["apply", "--dry-run=server"],
+        &["diff", "--server-side"],
+    ] {
         let (code, stderr) = netplay(args, bundle);
         assert_ne!(code, 0, "{args:?} accepted {}", bundle.display());
         assert!(

@@ -15,6 +15,9 @@
 //! Each test binary uses only part of this module, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+/// The loopback API server and kubeconfig of the tests that talk to a cluster.
+pub mod cluster;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
