@@ -19,7 +19,7 @@ mod wire;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use netplay_core::output::{self, Format};
-use netplay_core::{load, parse_probe, Diagnostic, Scenario, Severity};
+use netplay_core::{load, parse_probe, Diagnostic, Focus, Scenario, Severity};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,6 +87,9 @@ enum Command {
         /// Only connections from or to this workload (`ns/name[Kind]`, `ns/name` or `name`).
         #[arg(long)]
         focus_workload: Option<String>,
+        /// Only connections from or to workloads of this namespace.
+        #[arg(long, conflicts_with = "focus_workload")]
+        focus_namespace: Option<String>,
     },
     /// Explain why a connection is allowed or denied: which policies, rules and peers.
     Explain {
@@ -396,15 +399,24 @@ fn run(cli: Cli) -> Result<u8, String> {
             live,
             format,
             focus_workload,
+            focus_namespace,
         } => {
             let (_, scenario) = load_input(&paths, &live)?;
             report_load_diagnostics(&scenario.diagnostics);
-            let lines = match focus_workload {
-                Some(focus) => scenario.connlist_focused(&focus)?,
-                None => scenario.connlist(),
+            let focus = match (focus_workload, focus_namespace) {
+                (Some(w), _) => Focus::Workload(w),
+                (None, Some(ns)) => Focus::Namespace(ns),
+                (None, None) => Focus::All,
             };
-            print(&output::render_connlist(&lines, format.into()));
-            Ok(0)
+            // Written as it is computed: a large list never sits in memory whole.
+            let mut rows = scenario.connlist_rows(&focus)?;
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            let written = output::write_connlist(&mut rows, format.into(), &mut stdout).and_then(|()| stdout.flush());
+            match written {
+                // A closed pipe (`| head`) is not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write the list: {e}")),
+                _ => Ok(0),
+            }
         }
         Command::Explain {
             src,

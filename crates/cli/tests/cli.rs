@@ -202,6 +202,49 @@ fn connlist_focus_workload_with_the_wrong_kind_exits_2() {
     assert_snapshot!(netplay(&["connlist", "--focus-workload", "shop/api[Pod]", SHOP]).transcript());
 }
 
+/// `--focus-namespace y` keeps exactly the lines whose source or destination is a
+/// workload of namespace y, in the full list's order.
+#[test]
+fn connlist_focus_namespace_keeps_the_lines_from_or_to_its_workloads() {
+    let dir = "tests/scenarios/e2e-named-port";
+    let all = netplay(&["connlist", dir]);
+    let focused = netplay(&["connlist", "--focus-namespace", "y", dir]);
+    assert_eq!(focused.code, 0, "{}", focused.stderr);
+    let expected: String = all
+        .stdout
+        .lines()
+        .filter(|l| {
+            let (pair, _) = l.split_once(" : ").unwrap_or_default();
+            let (src, dst) = pair.split_once(" => ").unwrap_or_default();
+            src.starts_with("y/") || dst.starts_with("y/")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(expected.lines().count() > 10, "the scenario has lines to and from y");
+    assert!(expected.lines().count() < all.stdout.lines().count());
+    assert_eq!(focused.stdout, expected);
+}
+
+#[test]
+fn connlist_focus_namespace_unknown_exits_2_and_both_focuses_conflict() {
+    let unknown = netplay(&[
+        "connlist",
+        "--focus-namespace",
+        "nope",
+        "tests/scenarios/e2e-named-port",
+    ]);
+    assert_eq!(unknown.code, 2);
+    assert_eq!(unknown.stdout, "");
+    assert!(
+        unknown.stderr.contains("no namespace named \"nope\""),
+        "{}",
+        unknown.stderr
+    );
+    let both = netplay(&["connlist", "--focus-namespace", "y", "--focus-workload", "x/a", SHOP]);
+    assert_eq!(both.code, 2);
+    assert!(both.stderr.contains("cannot be used with"), "{}", both.stderr);
+}
+
 #[test]
 fn connlist_focus_workload_ambiguous_bare_name_exits_2_and_lists_candidates() {
     // Pod `a` exists in namespaces x, y and z.

@@ -11,6 +11,7 @@ pub mod assertions;
 pub mod bitset;
 pub mod cni;
 pub mod conn;
+pub mod connlist;
 pub mod diagnostics;
 pub mod endpoint;
 pub mod export;
@@ -25,6 +26,7 @@ pub mod parse;
 pub mod probe;
 
 pub use conn::{ConnSet, Protocol};
+pub use connlist::Focus;
 pub use diagnostics::{Diagnostic, Location, Severity};
 pub use model::Cluster;
 pub use parse::SourceFile;
@@ -103,12 +105,10 @@ impl Scenario {
     }
 
     /// The connections from or to one workload (`ns/name[Kind]`, `ns/name` or a unique
-    /// name), as `connlist --focus-workload` prints them.
+    /// name), as `connlist --focus-workload` prints them. Only the workload's rows and
+    /// columns are evaluated ([`Scenario::connlist_rows`]).
     pub fn connlist_focused(&self, workload: &str) -> Result<Vec<ConnLine>, String> {
-        let name = self.cluster.find_workload(workload)?.endpoint_name();
-        let mut lines = self.connlist();
-        lines.retain(|l| l.src == name || l.dst == name);
-        Ok(lines)
+        Ok(self.connlist_rows(&Focus::Workload(workload.to_string()))?.lines())
     }
 
     /// All diagnostics: those from reading plus the NetworkPolicy and mesh checks, in file

@@ -2,8 +2,9 @@
 //! The CLI prints these and the web app exports them, so both give the same bytes.
 
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write};
+use std::io;
 
 /// One allowed connection, printed.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize)]
@@ -54,85 +55,162 @@ fn dot_id(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// Receives one source and its lines as (destination, connection), sorted.
+pub type EmitRow<'a> = dyn FnMut(&str, &[(&str, &str)]) -> io::Result<()> + 'a;
+
+/// A connection list produced one source at a time, in printed order: each call of
+/// `emit` gets a source and its lines as (destination, connection), sorted. A source
+/// comes once. `for_each_row` may be called again and produces the same rows.
+pub trait ConnRows {
+    fn for_each_row(&mut self, emit: &mut EmitRow<'_>) -> io::Result<()>;
+}
+
+/// Lines already in printed order: each run of lines with the same source is one row.
+pub struct SortedLines<'a>(pub &'a [ConnLine]);
+
+impl ConnRows for SortedLines<'_> {
+    fn for_each_row(&mut self, emit: &mut EmitRow<'_>) -> io::Result<()> {
+        for group in self.0.chunk_by(|a, b| a.src == b.src) {
+            let row: Vec<(&str, &str)> = group.iter().map(|l| (l.dst.as_str(), l.conn.as_str())).collect();
+            emit(&group[0].src, &row)?;
+        }
+        Ok(())
+    }
+}
+
 /// Renders a connection list. Every format ends with a newline (txt: none when empty).
 pub fn render_connlist(lines: &[ConnLine], format: Format) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    // Writing into memory cannot fail, and every piece written is a `str`.
+    let _ = write_connlist(&mut SortedLines(lines), format, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Writes a connection list as it is produced, row by row: the same bytes as
+/// [`render_connlist`] of the whole list, without holding it. `dot` lists every node
+/// before the first edge, so it asks `rows` for its rows twice.
+pub fn write_connlist<W: io::Write>(rows: &mut dyn ConnRows, format: Format, out: &mut W) -> io::Result<()> {
+    // Each row is assembled in `buf` and written at once.
+    let mut buf: Vec<u8> = Vec::new();
     match format {
-        Format::Txt => {
-            for l in lines {
-                let _ = writeln!(out, "{l}");
+        Format::Txt => rows.for_each_row(&mut |src, row| {
+            buf.clear();
+            for (dst, conn) in row {
+                for part in [src, " => ", dst, " : ", conn, "\n"] {
+                    buf.extend_from_slice(part.as_bytes());
+                }
             }
-        }
+            out.write_all(&buf)
+        }),
         Format::Json => {
-            #[derive(Serialize)]
-            struct Doc<'a> {
-                connections: &'a [ConnLine],
-            }
-            out = serde_json::to_string_pretty(&Doc { connections: lines }).unwrap_or_default();
-            out.push('\n');
+            // serde_json's pretty layout, one object per line.
+            out.write_all(b"{\n  \"connections\": [")?;
+            let mut first = true;
+            rows.for_each_row(&mut |src, row| {
+                buf.clear();
+                let mut src_json = Vec::new();
+                json_str(&mut src_json, src);
+                for (dst, conn) in row {
+                    buf.extend_from_slice(if first {
+                        b"\n    {\n      \"src\": "
+                    } else {
+                        b",\n    {\n      \"src\": "
+                    });
+                    first = false;
+                    buf.extend_from_slice(&src_json);
+                    buf.extend_from_slice(b",\n      \"dst\": ");
+                    json_str(&mut buf, dst);
+                    buf.extend_from_slice(b",\n      \"conn\": ");
+                    json_str(&mut buf, conn);
+                    buf.extend_from_slice(b"\n    }");
+                }
+                out.write_all(&buf)
+            })?;
+            out.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })
         }
         Format::Csv => {
-            out.push_str("src,dst,conn\n");
-            for l in lines {
-                let _ = writeln!(
-                    out,
-                    "{},{},{}",
-                    csv_field(&l.src),
-                    csv_field(&l.dst),
-                    csv_field(&l.conn)
-                );
-            }
+            out.write_all(b"src,dst,conn\n")?;
+            rows.for_each_row(&mut |src, row| {
+                buf.clear();
+                let src = csv_field(src);
+                for (dst, conn) in row {
+                    for part in [src.as_str(), ",", &csv_field(dst), ",", &csv_field(conn), "\n"] {
+                        buf.extend_from_slice(part.as_bytes());
+                    }
+                }
+                out.write_all(&buf)
+            })
         }
         Format::Md => {
-            out.push_str("| src | dst | conn |\n|-----|-----|------|\n");
-            for l in lines {
-                let _ = writeln!(out, "| {} | {} | {} |", l.src, l.dst, l.conn);
+            out.write_all(b"| src | dst | conn |\n|-----|-----|------|\n")?;
+            rows.for_each_row(&mut |src, row| {
+                buf.clear();
+                for (dst, conn) in row {
+                    for part in ["| ", src, " | ", dst, " | ", conn, " |\n"] {
+                        buf.extend_from_slice(part.as_bytes());
+                    }
+                }
+                out.write_all(&buf)
+            })
+        }
+        Format::Dot => write_dot(rows, out),
+    }
+}
+
+/// A JSON string as serde_json writes it.
+fn json_str(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        let _ = serde_json::to_writer(&mut *buf, s);
+    } else {
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+    }
+}
+
+fn write_dot<W: io::Write>(rows: &mut dyn ConnRows, out: &mut W) -> io::Result<()> {
+    // Namespaces as clusters; external ranges (and the ingress controller) on their own.
+    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    rows.for_each_row(&mut |src, row| {
+        for e in std::iter::once(src).chain(row.iter().map(|(dst, _)| *dst)) {
+            let group = if e.ends_with("[External]") || e.starts_with('{') {
+                ""
+            } else {
+                e.split('/').next().unwrap_or_default()
+            };
+            if !groups.get(group).is_some_and(|nodes| nodes.contains(e)) {
+                groups.entry(group.to_string()).or_default().insert(e.to_string());
             }
         }
-        Format::Dot => {
-            // Namespaces as clusters; external ranges on their own.
-            let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-            for l in lines {
-                for e in [&l.src, &l.dst] {
-                    let group = if e.ends_with("[External]") || e.starts_with('{') {
-                        String::new()
-                    } else {
-                        e.split('/').next().unwrap_or_default().to_string()
-                    };
-                    let v = groups.entry(group).or_default();
-                    if !v.contains(&e.as_str()) {
-                        v.push(e);
-                    }
-                }
+        Ok(())
+    })?;
+    let mut head = String::from(
+        "digraph {\n\tcompound=true\n\tnode [shape=box, fontname=\"Helvetica\"]\n\tedge [fontname=\"Helvetica\", fontsize=10]\n",
+    );
+    for (i, (group, nodes)) in groups.iter().enumerate() {
+        if group.is_empty() {
+            for n in nodes {
+                let _ = writeln!(head, "\t{} [shape=ellipse, style=dashed]", dot_id(n));
             }
-            out.push_str("digraph {\n\tcompound=true\n\tnode [shape=box, fontname=\"Helvetica\"]\n\tedge [fontname=\"Helvetica\", fontsize=10]\n");
-            for (i, (group, nodes)) in groups.iter_mut().enumerate() {
-                nodes.sort();
-                if group.is_empty() {
-                    for n in nodes.iter() {
-                        let _ = writeln!(out, "\t{} [shape=ellipse, style=dashed]", dot_id(n));
-                    }
-                } else {
-                    let _ = writeln!(out, "\tsubgraph cluster_{i} {{\n\t\tlabel={}", dot_id(group));
-                    for n in nodes.iter() {
-                        let _ = writeln!(out, "\t\t{}", dot_id(n));
-                    }
-                    out.push_str("\t}\n");
-                }
+        } else {
+            let _ = writeln!(head, "\tsubgraph cluster_{i} {{\n\t\tlabel={}", dot_id(group));
+            for n in nodes {
+                let _ = writeln!(head, "\t\t{}", dot_id(n));
             }
-            for l in lines {
-                let _ = writeln!(
-                    out,
-                    "\t{} -> {} [label={}]",
-                    dot_id(&l.src),
-                    dot_id(&l.dst),
-                    dot_id(&l.conn)
-                );
-            }
-            out.push_str("}\n");
+            head.push_str("\t}\n");
         }
     }
-    out
+    out.write_all(head.as_bytes())?;
+    let mut buf = String::new();
+    rows.for_each_row(&mut |src, row| {
+        buf.clear();
+        let src = dot_id(src);
+        for (dst, conn) in row {
+            let _ = writeln!(buf, "\t{src} -> {} [label={}]", dot_id(dst), dot_id(conn));
+        }
+        out.write_all(buf.as_bytes())
+    })?;
+    out.write_all(b"}\n")
 }
 
 /// How one pair's connection differs between two lists.

@@ -8,7 +8,8 @@ use netplay_core::netpol::engine::Engine;
 use netplay_core::netpol::explain::Target;
 use netplay_core::netpol::policy::PeerKind;
 use netplay_core::netpol::reference::{allowed, Party};
-use netplay_core::{load, ConnSet, Protocol, SourceFile};
+use netplay_core::output::{self, render_connlist, ConnLine, Format};
+use netplay_core::{load, ConnSet, Focus, Protocol, SourceFile};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -446,11 +447,126 @@ fn same_answers(incremental: &Engine, scratch: &Engine, ips: &[IpAddr], yaml: &s
     Ok(())
 }
 
+/// The streamed connection list (`Scenario::connlist_rows` written by
+/// `output::write_connlist`, what the CLI prints) gives the same bytes as the whole list
+/// sorted and rendered at once, in every format and for every focus.
+fn check_streaming(yaml: &str) -> Result<(), TestCaseError> {
+    let scenario = load(&[SourceFile::new("random.yaml", yaml)]);
+    let whole = scenario.connlist();
+    let streamed = |focus: &Focus, format: Format| -> Result<String, TestCaseError> {
+        let mut rows = scenario.connlist_rows(focus).map_err(TestCaseError::fail)?;
+        let mut out = Vec::new();
+        output::write_connlist(&mut rows, format, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        String::from_utf8(out).map_err(|e| TestCaseError::fail(e.to_string()))
+    };
+    for format in [Format::Txt, Format::Json, Format::Csv, Format::Md, Format::Dot] {
+        prop_assert_eq!(
+            streamed(&Focus::All, format)?,
+            render_connlist(&whole, format),
+            "{:?}\n{}",
+            format,
+            yaml
+        );
+    }
+    // JSON as serde_json lays it out, independently of the writer.
+    #[derive(serde::Serialize)]
+    struct Doc<'a> {
+        connections: &'a [ConnLine],
+    }
+    let json =
+        serde_json::to_string_pretty(&Doc { connections: &whole }).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(streamed(&Focus::All, Format::Json)?, json + "\n");
+
+    let focused = |keep: &dyn Fn(&str) -> bool| -> Vec<ConnLine> {
+        whole.iter().filter(|l| keep(&l.src) || keep(&l.dst)).cloned().collect()
+    };
+    for w in &scenario.cluster.workloads {
+        let name = w.endpoint_name();
+        let expected = focused(&|e| e == name);
+        let focus = Focus::Workload(name.clone());
+        prop_assert_eq!(
+            &scenario.connlist_focused(&name).map_err(TestCaseError::fail)?,
+            &expected
+        );
+        for format in [Format::Txt, Format::Dot] {
+            prop_assert_eq!(
+                streamed(&focus, format)?,
+                render_connlist(&expected, format),
+                "{}\n{}",
+                name,
+                yaml
+            );
+        }
+    }
+    for ns in NAMESPACES {
+        let prefix = format!("{ns}/");
+        let expected = focused(&|e| e.starts_with(&prefix));
+        prop_assert_eq!(
+            streamed(&Focus::Namespace(ns.to_string()), Format::Txt)?,
+            render_connlist(&expected, Format::Txt),
+            "namespace {}\n{}",
+            ns,
+            yaml
+        );
+    }
+    Ok(())
+}
+
+/// A random cluster, sometimes with an Ingress (lines from `{ingress-controller}`) and
+/// sometimes with a workload copied under every name (classes of several workloads).
+fn arb_cluster_for_streaming() -> impl Strategy<Value = String> {
+    (arb_cluster(), 0..3usize, any::<bool>()).prop_map(|(yaml, ingress, copies)| {
+        let mut docs = vec![yaml.clone()];
+        if copies {
+            let pods = yaml.split("---\n").filter(|d| d.contains("kind: Pod"));
+            docs.extend(pods.map(|d| d.replace("name: w", "name: copy-of-w")));
+        }
+        if ingress > 0 {
+            docs.push(
+                serde_yaml::to_string(&json!({"apiVersion": "v1", "kind": "Service",
+                    "metadata": {"name": "web", "namespace": "x"},
+                    "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": "http"}]}}))
+                .unwrap_or_default(),
+            );
+            docs.push(
+                serde_yaml::to_string(&json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                    "metadata": {"name": "web", "namespace": "x"},
+                    "spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}}))
+                .unwrap_or_default(),
+            );
+        }
+        if ingress > 1 {
+            docs.push(
+                serde_yaml::to_string(&json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": "ingress-nginx-controller", "namespace": "y",
+                        "labels": {"app.kubernetes.io/name": "ingress-nginx"}},
+                    "spec": {"containers": [{"name": "c", "image": "nginx"}]}}))
+                .unwrap_or_default(),
+            );
+        }
+        docs.join("---\n")
+    })
+}
+
+/// Case counts: the full count by default (the nightly run), `PROPTEST_CASES` when set
+/// (CI sets a smaller one, see tests/run.sh).
+fn cases(full: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(full)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
 
     #[test]
     fn fast_engine_reference_and_explanations_agree(yaml in arb_cluster()) {
         check_cluster(&yaml)?;
+    }
+
+    #[test]
+    fn streamed_connlist_equals_the_whole_list(yaml in arb_cluster_for_streaming()) {
+        check_streaming(&yaml)?;
     }
 }

@@ -82,9 +82,29 @@ fn ns_name(i: usize) -> String {
 /// The cluster as one multi-document YAML text.
 pub fn generate(p: Params) -> String {
     let mut rng = Rng(p.seed);
+    let mut out = String::with_capacity(p.workloads * 700 + p.policies * 600);
+    write_namespaces_and_workloads(&mut out, &mut rng, p, false);
+    write_policies(&mut out, &mut rng, p);
+    out
+}
+
+/// A cluster where nearly every workload has a label set of its own, as in clusters
+/// segmented per application: every workload carries its own
+/// `app.kubernetes.io/instance`, and most allow rules name one instance or a whole team's
+/// namespaces. Classes are then as many as workloads and the connection list is dense
+/// (about 1.2 million lines at 5,000 workloads / 250 namespaces / 3,000 policies): the
+/// worst case for grouping workloads into classes, and the shape of issue 22.
+pub fn generate_distinct(p: Params) -> String {
+    let mut rng = Rng(p.seed);
+    let mut out = String::with_capacity(p.workloads * 750 + p.policies * 600);
+    write_namespaces_and_workloads(&mut out, &mut rng, p, true);
+    write_distinct_policies(&mut out, &mut rng, p);
+    out
+}
+
+fn write_namespaces_and_workloads(out: &mut String, rng: &mut Rng, p: Params, instances: bool) {
     let namespaces = p.namespaces.max(1);
     let apps_per_ns = (p.workloads / namespaces).max(1);
-    let mut out = String::with_capacity(p.workloads * 700 + p.policies * 600);
 
     for i in 0..namespaces {
         let env = rng.pick(&ENVS);
@@ -111,8 +131,15 @@ pub fn generate(p: Params) -> String {
         // team's own.
         let _ = write!(
             out,
-            "apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: wl-{w:05}\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n        app.kubernetes.io/name: {app}\n        app.kubernetes.io/part-of: {}\n        app.kubernetes.io/managed-by: helm\n        tier: {tier}\n        version: {version}\n    spec:\n      containers:\n      - name: main\n        image: nginx\n        ports:\n        - name: http\n          containerPort: {}\n        - name: metrics\n          containerPort: 9090\n",
+            "apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: wl-{w:05}\n  namespace: {ns}\nspec:\n  selector:\n    matchLabels:\n      app: {app}\n  template:\n    metadata:\n      labels:\n        app: {app}\n        app.kubernetes.io/name: {app}\n        app.kubernetes.io/part-of: {}\n        app.kubernetes.io/managed-by: helm\n",
             team(w % namespaces),
+        );
+        if instances {
+            let _ = writeln!(out, "        app.kubernetes.io/instance: wl-{w:05}");
+        }
+        let _ = write!(
+            out,
+            "        tier: {tier}\n        version: {version}\n    spec:\n      containers:\n      - name: main\n        image: nginx\n        ports:\n        - name: http\n          containerPort: {}\n        - name: metrics\n          containerPort: 9090\n",
             if tier == "db" { 5432 } else { 8080 }
         );
         if rng.chance(30) {
@@ -123,7 +150,11 @@ pub fn generate(p: Params) -> String {
         }
         out.push_str("---\n");
     }
+}
 
+fn write_policies(out: &mut String, rng: &mut Rng, p: Params) {
+    let namespaces = p.namespaces.max(1);
+    let apps_per_ns = (p.workloads / namespaces).max(1);
     for k in 0..p.policies {
         let ns_index = k % namespaces;
         let ns = ns_name(ns_index);
@@ -183,8 +214,86 @@ pub fn generate(p: Params) -> String {
         }
         out.push_str("---\n");
     }
-    out
 }
+
+/// The policies of [`generate_distinct`]: a default deny per namespace, then per
+/// namespace egress to whole teams and DNS, per instance ingress from a team or from the
+/// front ends of the cluster, and some tier-wide and ipBlock rules.
+fn write_distinct_policies(out: &mut String, rng: &mut Rng, p: Params) {
+    let namespaces = p.namespaces.max(1);
+    for k in 0..p.policies {
+        let ns_index = k % namespaces;
+        let ns = ns_name(ns_index);
+        let _ = write!(out, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: np-{k:05}\n  namespace: {ns}\nspec:\n");
+        if k < namespaces {
+            out.push_str("  podSelector: {}\n  policyTypes: [Ingress, Egress]\n---\n");
+            continue;
+        }
+        // A workload of this namespace (workload w lives in namespace w % namespaces).
+        let per_ns = (p.workloads / namespaces).max(1);
+        let instance = (ns_index + namespaces * rng.below(per_ns)).max(1);
+        match rng.below(DISTINCT_KINDS) {
+            0 => {
+                let _ = write!(
+                    out,
+                    "  podSelector: {{}}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - namespaceSelector:\n        matchLabels:\n          team: {}\n    ports:\n    - port: http\n    - port: grpc\n    - port: 5432\n",
+                    team(rng.below(10))
+                );
+            }
+            1 => {
+                let _ = write!(
+                    out,
+                    "  podSelector: {{}}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - namespaceSelector:\n        matchExpressions:\n        - key: team\n          operator: In\n          values: [{}, {}]\n    ports:\n    - port: http\n    - port: 5432\n",
+                    team(rng.below(10)),
+                    team(rng.below(10))
+                );
+            }
+            2 => {
+                let _ = write!(
+                    out,
+                    "  podSelector: {{}}\n  policyTypes: [Ingress]\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          team: {}\n    ports:\n    - port: http\n    - port: 5432\n",
+                    team(rng.below(10))
+                );
+            }
+            3 => {
+                let _ = write!(
+                    out,
+                    "  podSelector:\n    matchLabels:\n      app.kubernetes.io/instance: wl-{instance:05}\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          team: {}\n    ports:\n    - port: http\n    - port: 5432\n",
+                    team(rng.below(10))
+                );
+            }
+            4 => {
+                let _ = write!(
+                    out,
+                    "  podSelector:\n    matchLabels:\n      app.kubernetes.io/instance: wl-{instance:05}\n  ingress:\n  - from:\n    - namespaceSelector: {{}}\n      podSelector:\n        matchLabels:\n          tier: {}\n    ports:\n    - port: 8080\n      endPort: 8090\n",
+                    rng.pick(&TIERS)
+                );
+            }
+            5 => out.push_str(
+                "  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: kube-system\n      podSelector:\n        matchLabels:\n          k8s-app: kube-dns\n    ports:\n    - port: 53\n      protocol: UDP\n",
+            ),
+            6 => {
+                let _ = write!(
+                    out,
+                    "  podSelector:\n    matchExpressions:\n    - key: tier\n      operator: In\n      values: [backend, db]\n  ingress:\n  - from:\n    - namespaceSelector:\n        matchLabels:\n          env: {}\n    ports:\n    - port: metrics\n",
+                    rng.pick(&ENVS)
+                );
+            }
+            _ => {
+                let octet = rng.below(250);
+                let _ = write!(
+                    out,
+                    "  podSelector:\n    matchLabels:\n      app.kubernetes.io/instance: wl-{instance:05}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock:\n        cidr: 10.{octet}.0.0/16\n        except:\n        - 10.{octet}.{}.0/24\n    ports:\n    - port: 443\n",
+                    rng.below(250)
+                );
+            }
+        }
+        out.push_str("---\n");
+    }
+}
+
+/// How many kinds of rule [`write_distinct_policies`] draws from.
+const DISTINCT_KINDS: usize = 8;
 
 /// An Istio mesh of `services` services spread over `namespaces` sidecar-injected
 /// namespaces: each service has a Deployment per version (v1, v2), a Service, a

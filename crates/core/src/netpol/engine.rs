@@ -79,8 +79,11 @@ struct ConnTable {
     intersections: FxMap<u64, u32>,
 }
 
-const NONE: u32 = 0;
-const ALL: u32 = 1;
+/// An interned connection set of one engine ([`Engine::conn`]): equal sets, equal ids.
+pub type ConnId = u32;
+
+const NONE: ConnId = 0;
+const ALL: ConnId = 1;
 
 impl ConnTable {
     fn new() -> Self {
@@ -211,17 +214,20 @@ pub struct Engine<'c> {
     /// Per class: `None` when not isolated for ingress, else the rules that apply.
     ingress_of: Vec<Option<Vec<usize>>>,
     egress_of: Vec<Option<Vec<usize>>>,
-    /// Per class: the destinations its egress can reach at all.
-    egress_reach: Vec<BitSet>,
     /// Classes not isolated for ingress.
     ingress_open: BitSet,
     /// Per class `s`: the ingress-isolated destinations whose ingress rules name `s`.
+    /// Empty until [`Engine::index_ingress`]: rows are then found without it, slower per
+    /// row but without the classes² index (what a focused connlist wants).
     ingress_from: Vec<BitSet>,
     /// Whether any ipBlock is IPv6 (the IPv6 space takes part in the output only then).
     v6: bool,
     table: ConnTable,
     /// Per source class: allowed destinations with their connection, sorted by class.
+    /// Filled by [`Engine::new`]; empty in an engine from [`Engine::prepare`], which
+    /// computes rows on demand ([`Engine::class_row`]).
     pairs: Vec<Vec<(u32, u32)>>,
+    evaluated: bool,
     /// Per class: external ranges it may reach, and that may reach it.
     to_external: Vec<Vec<(AddrRange, u32)>>,
     from_external: Vec<Vec<(AddrRange, u32)>>,
@@ -238,6 +244,29 @@ pub struct Connection {
 impl<'c> Engine<'c> {
     /// Indexes the cluster and evaluates every class pair.
     pub fn new(cluster: &'c Cluster) -> Self {
+        let mut engine = Engine::prepare(cluster);
+        engine.index_ingress();
+        engine.pairs = (0..engine.classes.len()).map(|s| engine.row(s)).collect();
+        engine.evaluated = true;
+        engine
+    }
+
+    /// Builds the transposed ingress index (classes² bits), so that each row visits only
+    /// the destinations that admit its source: worth it when most rows are wanted.
+    pub(crate) fn index_ingress(&mut self) {
+        let n = self.classes.len();
+        self.ingress_from = vec![BitSet::new(n); n];
+        for d in 0..n {
+            self.set_ingress_column(d);
+        }
+    }
+
+    /// Classes, prepared rules and external ranges, without evaluating any class pair:
+    /// rows and columns are then computed on demand ([`Engine::class_row`],
+    /// [`Engine::class_column`]), which is what the streamed connection list uses
+    /// (`crate::connlist`). Answers of [`Engine::connections`], [`Engine::lines`] and
+    /// [`Engine::connection_count`] need [`Engine::new`].
+    pub(crate) fn prepare(cluster: &'c Cluster) -> Self {
         let mut class_index: HashMap<(&str, &Labels, &[ContainerPort]), usize> = HashMap::new();
         let mut port_index: HashMap<&[ContainerPort], u32> = HashMap::new();
         let mut port_lists: Vec<Vec<ContainerPort>> = Vec::new();
@@ -286,12 +315,12 @@ impl<'c> Engine<'c> {
             egress_isolating: vec![0; n],
             ingress_of: vec![None; n],
             egress_of: vec![None; n],
-            egress_reach: Vec::new(),
             ingress_open: BitSet::new(n),
-            ingress_from: vec![BitSet::new(n); n],
+            ingress_from: Vec::new(),
             v6: false,
             table: ConnTable::new(),
-            pairs: vec![Vec::new(); n],
+            pairs: Vec::new(),
+            evaluated: false,
             to_external: vec![Vec::new(); n],
             from_external: vec![Vec::new(); n],
         };
@@ -304,12 +333,7 @@ impl<'c> Engine<'c> {
             engine.attach(p);
         }
         engine.v6 = engine.mentions_v6();
-        engine.egress_reach = (0..n).map(|c| engine.compute_egress_reach(c)).collect();
-        for d in 0..n {
-            engine.set_ingress_column(d);
-        }
         for s in 0..n {
-            engine.pairs[s] = engine.row(s);
             engine.to_external[s] = engine.external_runs(s, Side::Egress);
             engine.from_external[s] = engine.external_runs(s, Side::Ingress);
         }
@@ -326,7 +350,7 @@ impl<'c> Engine<'c> {
             && policy < cluster.policies.len()
             && cluster.namespaces == self.cluster.namespaces
             && cluster.workloads == self.cluster.workloads;
-        if !same_shape {
+        if !same_shape || !self.evaluated {
             return Engine::new(cluster);
         }
         let Engine {
@@ -342,12 +366,12 @@ impl<'c> Engine<'c> {
             egress_isolating,
             ingress_of,
             egress_of,
-            egress_reach,
             ingress_open,
             ingress_from,
             v6,
             table,
             pairs,
+            evaluated,
             to_external,
             from_external,
         } = self;
@@ -364,12 +388,12 @@ impl<'c> Engine<'c> {
             egress_isolating,
             ingress_of,
             egress_of,
-            egress_reach,
             ingress_open,
             ingress_from,
             v6,
             table,
             pairs,
+            evaluated,
             to_external,
             from_external,
         };
@@ -396,7 +420,6 @@ impl<'c> Engine<'c> {
             }
         }
         for s in sources.iter() {
-            engine.egress_reach[s] = engine.compute_egress_reach(s);
             engine.to_external[s] = engine.external_runs(s, Side::Egress);
         }
         for d in destinations.iter() {
@@ -530,9 +553,13 @@ impl<'c> Engine<'c> {
     /// The allowed destinations of class `s`, sorted.
     fn row(&mut self, s: usize) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
-        let candidates: Vec<usize> = self.egress_reach[s]
-            .iter_and_or(&self.ingress_open, &self.ingress_from[s])
-            .collect();
+        let reach = self.compute_egress_reach(s);
+        // Without the ingress index every reachable class is a candidate; `pair` then
+        // rejects those whose ingress does not name `s`.
+        let candidates: Vec<usize> = match self.ingress_from.get(s) {
+            Some(admitted) => reach.iter_and_or(&self.ingress_open, admitted).collect(),
+            None => reach.iter().collect(),
+        };
         for d in candidates {
             let conn = self.pair(s, d);
             if conn != NONE {
@@ -669,6 +696,9 @@ impl<'c> Engine<'c> {
 
     /// Connections allowed from pods of class `s` to pods of class `d`.
     pub fn class_conn(&self, s: usize, d: usize) -> ConnSet {
+        if !self.evaluated {
+            return self.pair_uninterned(s, d);
+        }
         let Some(row) = self.pairs.get(s) else {
             return ConnSet::none();
         };
@@ -676,6 +706,86 @@ impl<'c> Engine<'c> {
             Ok(i) => self.table.get(row[i].1).clone(),
             Err(_) => ConnSet::none(),
         }
+    }
+
+    /// [`Engine::pair`] for an engine that has not evaluated its pairs and is not mutable
+    /// here: the same rules, without interning.
+    fn pair_uninterned(&self, s: usize, d: usize) -> ConnSet {
+        if s >= self.classes.len() || d >= self.classes.len() {
+            return ConnSet::none();
+        }
+        let ports = self.class_ports[d];
+        let side = |rules: &Option<Vec<usize>>, peer: usize| match rules {
+            None => ConnSet::all(),
+            Some(rules) => {
+                let mut acc = ConnSet::none();
+                for r in rules
+                    .iter()
+                    .map(|&r| &self.rules[r])
+                    .filter(|r| r.classes.contains(peer))
+                {
+                    acc.union_with(self.table.get(r.conn_to(ports)));
+                }
+                acc
+            }
+        };
+        side(&self.egress_of[s], d).intersect(&side(&self.ingress_of[d], s))
+    }
+
+    /// The allowed destinations of class `s`, sorted by class, each with its connection
+    /// ([`Engine::conn`]): the row [`Engine::new`] stored, or computed now.
+    pub fn class_row(&mut self, s: usize) -> Vec<(u32, ConnId)> {
+        if self.evaluated {
+            return self.pairs.get(s).cloned().unwrap_or_default();
+        }
+        if s >= self.classes.len() {
+            return Vec::new();
+        }
+        self.row(s)
+    }
+
+    /// The sources allowed to reach class `d`, sorted by class, each with its connection.
+    /// Visits every class once: what a connection list focused on `d` needs, without the
+    /// rest of the square.
+    pub fn class_column(&mut self, d: usize) -> Vec<(u32, ConnId)> {
+        if d >= self.classes.len() {
+            return Vec::new();
+        }
+        (0..self.classes.len())
+            .filter_map(|s| {
+                let conn = if self.evaluated {
+                    let row = &self.pairs[s];
+                    row.binary_search_by_key(&(d as u32), |&(d, _)| d)
+                        .map_or(NONE, |i| row[i].1)
+                } else {
+                    self.pair(s, d)
+                };
+                (conn != NONE).then_some((s as u32, conn))
+            })
+            .collect()
+    }
+
+    /// External ranges class `c` may reach, maximal, each with its connection.
+    pub fn external_to(&self, c: usize) -> &[(AddrRange, ConnId)] {
+        self.to_external.get(c).map_or(&[], Vec::as_slice)
+    }
+
+    /// External ranges that may reach class `c`, maximal, each with its connection.
+    pub fn external_from(&self, c: usize) -> &[(AddrRange, ConnId)] {
+        self.from_external.get(c).map_or(&[], Vec::as_slice)
+    }
+
+    /// The connection set behind an id of [`Engine::class_row`] and friends.
+    pub fn conn(&self, id: ConnId) -> &ConnSet {
+        self.table
+            .sets
+            .get(id as usize)
+            .unwrap_or(&self.table.sets[NONE as usize])
+    }
+
+    /// The id of a connection set (interned: equal sets get equal ids).
+    pub fn conn_id(&mut self, conn: ConnSet) -> ConnId {
+        self.table.intern(conn)
     }
 
     /// The union of the connections of the rules in `rules` that cover address `ip`.

@@ -1,0 +1,319 @@
+//! The connection list produced one source at a time, in its printed order, so that a
+//! front end can write each source's lines as soon as they are known.
+//!
+//! [`crate::Scenario::connlist`] builds every line and sorts them all: its memory grows
+//! with the output (4 GB for 14 million lines). Here the names of all endpoints are
+//! sorted once; then, source by source in that order, the engine computes the source's
+//! class row ([`Engine::class_row`]), its lines are expanded to workloads and sorted by
+//! destination, and the caller prints them. What stays in memory is the model, the engine
+//! and one source's lines (plus a class row while other members of its class are still
+//! to come). The bytes are the same as from the whole sorted list: the printed order is
+//! source, then destination, then connection, and a name never is a prefix of another.
+//!
+//! A focused list (one workload, one namespace) needs only the rows of the focused
+//! classes and their columns ([`Engine::class_column`]); the rest of the class square is
+//! never evaluated.
+
+use crate::bitset::BitSet;
+use crate::endpoint::AddrRange;
+use crate::netpol::engine::{ConnId, Engine};
+use crate::netpol::ingress_controller;
+use crate::output::{ConnLine, ConnRows, EmitRow};
+use crate::Scenario;
+use std::collections::HashMap;
+use std::io;
+
+/// Which connections a list holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Focus {
+    /// Every allowed connection.
+    All,
+    /// Those from or to one workload (`ns/name[Kind]`, `ns/name` or a unique name).
+    Workload(String),
+    /// Those from or to any workload of one namespace.
+    Namespace(String),
+}
+
+/// A connection list, ready to be produced row by row ([`ConnRows`]).
+pub struct Connlist<'c> {
+    engine: Engine<'c>,
+    /// Endpoint names: the workloads (by index), then external ranges, then the
+    /// ingress controller when it reaches anything.
+    names: Vec<String>,
+    /// Endpoints in printed order.
+    order: Vec<u32>,
+    /// Per endpoint, the position of its name among the distinct names, and per
+    /// position one endpoint of that name.
+    rank: Vec<u32>,
+    by_rank: Vec<u32>,
+    /// Endpoint number of each external range.
+    external_ids: HashMap<AddrRange, u32>,
+    /// Per external range (in endpoint order), the classes it may reach.
+    external_sources: Vec<Vec<(u32, ConnId)>>,
+    /// What the ingress controller may open, per workload.
+    controller: Vec<(usize, ConnId)>,
+    /// With a focus: the workloads in it, the classes holding them, and per other class
+    /// its connections to those classes.
+    focus: Option<FocusSets>,
+    /// Printed connection sets, by id, formatted once.
+    texts: Vec<Option<String>>,
+}
+
+struct FocusSets {
+    workloads: BitSet,
+    classes: BitSet,
+    rows: Vec<Vec<(u32, ConnId)>>,
+}
+
+impl Scenario {
+    /// The connection list of `focus`, to be produced source by source
+    /// ([`ConnRows::for_each_row`], [`crate::output::write_connlist`]). `Err` when the
+    /// focused workload or namespace is not in the input.
+    pub fn connlist_rows(&self, focus: &Focus) -> Result<Connlist<'_>, String> {
+        let cluster = &self.cluster;
+        let focused: Option<BitSet> = match focus {
+            Focus::All => None,
+            Focus::Workload(query) => {
+                let name = cluster.find_workload(query)?.endpoint_name();
+                Some(workload_set(
+                    cluster.workloads.iter().map(|w| w.endpoint_name() == name),
+                ))
+            }
+            Focus::Namespace(ns) => {
+                let known = cluster.namespaces.iter().any(|n| &n.name == ns)
+                    || cluster.workloads.iter().any(|w| &w.namespace == ns);
+                if !known {
+                    return Err(format!("no namespace named {ns:?} in the input"));
+                }
+                Some(workload_set(cluster.workloads.iter().map(|w| &w.namespace == ns)))
+            }
+        };
+        Ok(Connlist::new(Engine::prepare(cluster), focused))
+    }
+}
+
+fn workload_set(members: impl ExactSizeIterator<Item = bool>) -> BitSet {
+    let mut set = BitSet::new(members.len());
+    for (i, _) in members.enumerate().filter(|(_, m)| *m) {
+        set.insert(i);
+    }
+    set
+}
+
+impl<'c> Connlist<'c> {
+    fn new(mut engine: Engine<'c>, focused: Option<BitSet>) -> Self {
+        let cluster = engine.cluster();
+        let workloads = cluster.workloads.len();
+        let mut names: Vec<String> = cluster.workloads.iter().map(|w| w.endpoint_name()).collect();
+
+        // External ranges, as destinations and as sources.
+        let classes = engine.classes.len();
+        let mut external_ids: HashMap<AddrRange, u32> = HashMap::new();
+        let mut external_sources: Vec<Vec<(u32, ConnId)>> = Vec::new();
+        for c in 0..classes {
+            for &(range, _) in engine.external_to(c) {
+                endpoint_of(&mut external_ids, &mut names, &mut external_sources, range);
+            }
+            for &(range, conn) in engine.external_from(c) {
+                let e = endpoint_of(&mut external_ids, &mut names, &mut external_sources, range);
+                external_sources[e as usize - workloads].push((c as u32, conn));
+            }
+        }
+        let controller: Vec<(usize, ConnId)> = ingress_controller::connections(&engine)
+            .into_iter()
+            .map(|(w, conn)| (w, engine.conn_id(conn)))
+            .collect();
+        if !controller.is_empty() {
+            names.push(ingress_controller::INGRESS_CONTROLLER.to_string());
+        }
+
+        let mut order: Vec<u32> = (0..names.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+        let mut rank = vec![0u32; names.len()];
+        let mut by_rank: Vec<u32> = Vec::new();
+        for (i, &e) in order.iter().enumerate() {
+            if i == 0 || names[e as usize] != names[order[i - 1] as usize] {
+                by_rank.push(e);
+            }
+            rank[e as usize] = by_rank.len() as u32 - 1;
+        }
+
+        let focus = focused.map(|workloads| {
+            let mut focus_classes = BitSet::new(classes);
+            for w in workloads.iter() {
+                focus_classes.insert(engine.class_of(w));
+            }
+            let mut rows = vec![Vec::new(); classes];
+            for d in focus_classes.iter() {
+                for (s, conn) in engine.class_column(d) {
+                    rows[s as usize].push((d as u32, conn));
+                }
+            }
+            FocusSets {
+                workloads,
+                classes: focus_classes,
+                rows,
+            }
+        });
+        if focus.is_none() {
+            // Every row is wanted: the transposed index makes each one cheaper.
+            engine.index_ingress();
+        }
+        Connlist {
+            engine,
+            names,
+            order,
+            rank,
+            by_rank,
+            external_ids,
+            external_sources,
+            controller,
+            focus,
+            texts: Vec::new(),
+        }
+    }
+
+    /// Whether a line from `src` to `dst` (workload endpoints, or `None` for an external
+    /// range or the ingress controller) belongs to the list.
+    fn wanted(&self, src: Option<usize>, dst: Option<usize>) -> bool {
+        match &self.focus {
+            None => true,
+            Some(f) => [src, dst].into_iter().flatten().any(|w| f.workloads.contains(w)),
+        }
+    }
+
+    /// Appends the lines of source endpoint `e` as (destination rank, connection).
+    fn source_lines(&mut self, e: usize, rows: &mut [Option<Vec<(u32, ConnId)>>], out: &mut Vec<(u32, ConnId)>) {
+        let workloads = self.engine.cluster().workloads.len();
+        if e < workloads {
+            let s = self.engine.class_of(e);
+            let focus_row = self.focus.as_ref().filter(|f| !f.classes.contains(s));
+            let row: &[(u32, ConnId)] = match focus_row {
+                Some(f) => &f.rows[s],
+                None => rows[s].get_or_insert_with(|| self.engine.class_row(s)),
+            };
+            for &(d, conn) in row {
+                for &wd in &self.engine.classes[d as usize].members {
+                    if wd != e && self.wanted(Some(e), Some(wd)) {
+                        out.push((self.rank[wd], conn));
+                    }
+                }
+            }
+            if self.wanted(Some(e), None) {
+                for (range, conn) in self.engine.external_to(s) {
+                    if let Some(&x) = self.external_ids.get(range) {
+                        out.push((self.rank[x as usize], *conn));
+                    }
+                }
+            }
+        } else if let Some(sources) = self.external_sources.get(e - workloads) {
+            for &(c, conn) in sources {
+                for &w in &self.engine.classes[c as usize].members {
+                    if self.wanted(None, Some(w)) {
+                        out.push((self.rank[w], conn));
+                    }
+                }
+            }
+        } else {
+            for &(w, conn) in &self.controller {
+                if self.wanted(None, Some(w)) {
+                    out.push((self.rank[w], conn));
+                }
+            }
+        }
+    }
+
+    fn text(&mut self, conn: ConnId) -> &str {
+        let i = conn as usize;
+        if self.texts.len() <= i {
+            self.texts.resize(i + 1, None);
+        }
+        let engine = &self.engine;
+        self.texts[i].get_or_insert_with(|| engine.conn(conn).to_string())
+    }
+
+    /// Every line at once (for the web app and tests; the CLI streams).
+    pub fn lines(&mut self) -> Vec<ConnLine> {
+        let mut out = Vec::new();
+        let _ = self.for_each_row(&mut |src, row| {
+            out.extend(row.iter().map(|(dst, conn)| ConnLine {
+                src: src.to_string(),
+                dst: dst.to_string(),
+                conn: conn.to_string(),
+            }));
+            Ok(())
+        });
+        out
+    }
+}
+
+fn endpoint_of(
+    ids: &mut HashMap<AddrRange, u32>,
+    names: &mut Vec<String>,
+    sources: &mut Vec<Vec<(u32, ConnId)>>,
+    range: AddrRange,
+) -> u32 {
+    *ids.entry(range).or_insert_with(|| {
+        names.push(range.to_string());
+        sources.push(Vec::new());
+        names.len() as u32 - 1
+    })
+}
+
+impl ConnRows for Connlist<'_> {
+    fn for_each_row(&mut self, emit: &mut EmitRow<'_>) -> io::Result<()> {
+        let workloads = self.engine.cluster().workloads.len();
+        // A class row is kept while members of the class are still to come.
+        let mut last_rank = vec![0u32; self.engine.classes.len()];
+        for w in 0..workloads {
+            let c = self.engine.class_of(w);
+            last_rank[c] = last_rank[c].max(self.rank[w]);
+        }
+        let mut rows: Vec<Option<Vec<(u32, ConnId)>>> = vec![None; self.engine.classes.len()];
+        let mut lines: Vec<(u32, ConnId)> = Vec::new();
+        let order = std::mem::take(&mut self.order);
+        let mut result = Ok(());
+        let mut start = 0;
+        while start < order.len() {
+            // The endpoints of one name (more than one only for duplicates in the input).
+            let r = self.rank[order[start] as usize];
+            let len = order[start..]
+                .iter()
+                .take_while(|&&e| self.rank[e as usize] == r)
+                .count();
+            let group = &order[start..start + len];
+            start += len;
+            lines.clear();
+            for &e in group {
+                self.source_lines(e as usize, &mut rows, &mut lines);
+            }
+            for &e in group.iter().filter(|&&e| (e as usize) < workloads) {
+                let c = self.engine.class_of(e as usize);
+                if last_rank[c] == r {
+                    rows[c] = None;
+                }
+            }
+            if lines.is_empty() {
+                continue;
+            }
+            for &(_, conn) in &lines {
+                self.text(conn);
+            }
+            let texts = &self.texts;
+            let text = |c: ConnId| texts[c as usize].as_deref().unwrap_or_default();
+            // Equal destinations only come from equal names (duplicates in the input).
+            lines.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
+            lines.dedup();
+            let printed: Vec<(&str, &str)> = lines
+                .iter()
+                .map(|&(d, conn)| (self.names[self.by_rank[d as usize] as usize].as_str(), text(conn)))
+                .collect();
+            if let Err(e) = emit(&self.names[group[0] as usize], &printed) {
+                result = Err(e);
+                break;
+            }
+        }
+        self.order = order;
+        result
+    }
+}
