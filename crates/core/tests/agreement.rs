@@ -548,8 +548,8 @@ fn arb_cluster_for_streaming() -> impl Strategy<Value = String> {
     })
 }
 
-/// Case counts: the full count by default (the nightly run), `PROPTEST_CASES` when set
-/// (CI sets a smaller one, see tests/run.sh).
+/// Case counts: the full count by default (what tests/run.sh runs), `PROPTEST_CASES`
+/// when set (a quicker local run, or a longer one).
 fn cases(full: u32) -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
