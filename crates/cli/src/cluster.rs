@@ -346,7 +346,11 @@ pub async fn discover(client: &Client) -> Result<Discovery, String> {
         _ => Discovery::new(client.clone())
             .run()
             .await
-            .map_err(|e| format!("discovery failed: {}", error_text(&e))),
+            .map_err(|e| match error_text(&e) {
+                // Not reaching the server is not a failure of discovery itself.
+                text if text.starts_with("cannot reach") => text,
+                text => format!("discovery failed: {text}"),
+            }),
     }
 }
 
@@ -413,6 +417,21 @@ pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     if let Some(auth) = chain().find_map(|c| c.downcast_ref::<kube::client::AuthError>()) {
         return verbose::redact(&format!("authentication failed: {}", exec_error(auth)));
     }
+    // Nobody answered at the server's address: the socket's own words say why, the layers
+    // above (kube's service, hyper's client, the connector) add nothing a user can act on.
+    if let Some(io) = chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .find(|io| unreachable(io.kind()))
+    {
+        return verbose::redact(&format!("cannot reach the server: {io}"));
+    }
+    // hyper-util's connector says "dns error: ..." when the host name does not resolve.
+    if let Some(dns) = chain().find(|c| c.to_string().starts_with("dns error")) {
+        let why: Vec<String> = std::iter::successors(Some(dns), |c| c.source())
+            .map(|c| c.to_string())
+            .collect();
+        return verbose::redact(&format!("cannot reach the server: {}", why.join(": ")));
+    }
     let mut parts: Vec<String> = Vec::new();
     let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
     let mut timed_out = false;
@@ -437,6 +456,15 @@ pub fn describe(e: &(dyn std::error::Error + 'static)) -> String {
         }
     }
     verbose::redact(&parts.join(": "))
+}
+
+/// Socket errors that mean the server could not be reached at all.
+fn unreachable(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        kind,
+        ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
+    )
 }
 
 /// An authentication error without what an exec plugin printed on its standard output.

@@ -349,7 +349,7 @@ fn bad_kubeconfig_unreachable_server_and_refused_credentials_are_one_line_each_a
     std::fs::write(dir.0.join("refused"), refusing.kubeconfig("test", TOKEN)).expect("write");
     for (config, expected) in [
         ("broken", "broken:"),
-        ("unreachable", "discovery failed"),
+        ("unreachable", "cannot reach the server: Connection refused"),
         ("refused", "the server refused the credentials (401 Unauthorized)"),
     ] {
         for command in [&["connlist"][..], &["dump", "-o", &file_in(&dir, "never")]] {
