@@ -254,6 +254,16 @@ pub async fn connect(kubeconfig: Option<&Path>, context: Option<&str>) -> Result
     }
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     verbose::log(1, &format!("kubeconfig: {}", shown.join(", ")));
+    if kubeconfig.is_none() && !files.iter().any(|f| f.exists()) {
+        let looked = match shown.as_slice() {
+            [] => "KUBECONFIG and HOME are not set".to_string(),
+            [one] => format!("{one} does not exist"),
+            many => format!("none of {} exists", many.join(", ")),
+        };
+        return Err(format!(
+            "no kubeconfig: {looked} (set KUBECONFIG or give --kubeconfig FILE)"
+        ));
+    }
     let config = match kubeconfig {
         Some(path) => Kubeconfig::read_from(path).map_err(|e| format!("{}: {}", path.display(), describe(&e)))?,
         None => Kubeconfig::read().map_err(|e| format!("cannot read the kubeconfig: {}", describe(&e)))?,

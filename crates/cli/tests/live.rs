@@ -364,6 +364,15 @@ fn bad_kubeconfig_unreachable_server_and_refused_credentials_are_one_line_each_a
         }
     }
     assert!(!dir.0.join("never").exists());
+    // No --kubeconfig, no KUBECONFIG and no ~/.kube/config.
+    let none = netplay_at_home(&dir.0, &["connlist", "--live"]);
+    assert_eq!((none.code, none.stdout.as_str()), (2, ""), "{}", none.transcript());
+    assert_eq!(none.stderr.lines().count(), 1, "{}", none.transcript());
+    assert!(
+        none.stderr.contains("no kubeconfig: ") && none.stderr.contains(".kube/config does not exist"),
+        "{}",
+        none.transcript()
+    );
 }
 
 #[test]
