@@ -144,3 +144,53 @@ async fn editor_marks_diagnostics_in_the_gutter_and_jumps_from_the_problems_list
     settle().await;
     assert_eq!(edited.borrow().clone().as_deref(), Some("kind: Pod\n"));
 }
+
+/// The mesh checks reach the Problems panel like any other: istioctl's code, the message,
+/// and a click that jumps to the line the message is about (issue 13: the same codes in
+/// the app as in `netplay analyze`).
+#[wasm_bindgen_test]
+async fn problems_list_shows_istio_codes_and_jumps_to_their_line() {
+    // The VirtualService routes to subset v2, which the DestinationRule does not define:
+    // istioctl reports IST0101 at the destination's `subset` (line 19).
+    let mesh = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: api, namespace: x}\nspec:\n  host: api\n  subsets:\n  - name: v1\n    labels: {version: v1}\n---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: api, namespace: x}\nspec:\n  hosts: [api]\n  http:\n  - route:\n    - destination:\n        host: api\n        subset: v2\n";
+    let analysis = Analysis::new(&[SourceFile::new("mesh.yaml", mesh)]);
+    let jumped = Rc::new(RefCell::new(None));
+    let props = {
+        let jumped = jumped.clone();
+        EditorProps {
+            files: vec![File::new("mesh.yaml", mesh)],
+            active: 0,
+            diagnostics: Rc::new(analysis.diagnostics.clone()),
+            jump: None,
+            on_edit: Callback::noop(),
+            on_select: Callback::noop(),
+            on_add: Callback::noop(),
+            on_rename: Callback::noop(),
+            on_delete: Callback::noop(),
+            on_jump: Callback::from(move |j| *jumped.borrow_mut() = Some(j)),
+            on_picked: Callback::noop(),
+        }
+    };
+    let root = root();
+    yew::Renderer::<Editor>::with_root_and_props(root.clone(), props).render();
+    settle().await;
+
+    let problem = root
+        .query_selector("[data-testid=problem]")
+        .ok()
+        .flatten()
+        .expect("a problem row");
+    let text = problem.text_content().unwrap_or_default();
+    assert!(text.contains("IST0101"), "{text}");
+    assert!(text.contains("mesh.yaml:19"), "{text}");
+    assert!(text.contains("\"api+v2\""), "{text}");
+    let marker = root
+        .query_selector("[data-testid=gutter-marker]")
+        .ok()
+        .flatten()
+        .expect("a gutter marker");
+    assert_eq!(marker.get_attribute("data-line").as_deref(), Some("19"));
+    problem.dyn_ref::<web_sys::HtmlElement>().expect("html").click();
+    settle().await;
+    assert_eq!(jumped.borrow().clone(), Some(("mesh.yaml".to_string(), 19)));
+}
