@@ -7,6 +7,7 @@ mod cluster_diff;
 mod dump;
 mod input;
 mod kube_apply;
+mod lesson_cmd;
 mod live;
 mod multicluster;
 mod plan;
@@ -232,6 +233,12 @@ enum Command {
     /// print each failure with its explanation and `N passed, N failed`. Exit 1 on a
     /// failure, 2 on unreadable input.
     Test(test_cmd::TestArgs),
+    /// Lessons that grade themselves (docs/lessons.md): list the built-in ones, check a
+    /// lesson, or grade a learner's files.
+    Lesson {
+        #[command(subcommand)]
+        command: lesson_cmd::LessonCommand,
+    },
     /// Simulate requests through the service mesh (Istio, Gateway API).
     Mesh {
         #[command(subcommand)]
@@ -535,6 +542,7 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Mesh { command } => run_mesh(command),
         Command::Plan(args) => plan::run(args),
         Command::Test(args) => test_cmd::run(args),
+        Command::Lesson { command } => lesson_cmd::run(command),
         Command::Multicluster { command } => {
             let (out, code) = multicluster::run(command, |paths| {
                 let (_, scenario) = load_paths(paths)?;

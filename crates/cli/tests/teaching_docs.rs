@@ -1,7 +1,7 @@
-//! The guides for teaching and CI run as written: docs/assertions.md, docs/lessons.md and
-//! docs/ci.md.
+//! The guides for teaching run as written: docs/assertions.md, docs/lessons.md and
+//! docs/observability.md.
 //!
-//! In assertions.md and lessons.md, a fenced block whose info string has `file=NAME` is
+//! In each, a fenced block whose info string has `file=NAME` is
 //! saved under NAME in a fresh directory (with the repository's `manifests/` linked
 //! beside it), and every `$ netplay ...` line of a `console` block runs there; what follows
 //! the command up to the next `$` line (or the end of the block) must be exactly its
@@ -9,12 +9,11 @@
 //!
 //! docs/ci.md is tested in `ci_md.rs`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::workspace_root;
+use std::path::PathBuf;
+use std::process::Command;
 
 /// One fenced block of a markdown page.
 #[derive(Debug)]
@@ -194,6 +193,32 @@ fn run_console_blocks(page: &str) -> (usize, Vec<String>) {
 fn the_examples_of_assertions_md_run_as_shown() {
     let (commands, failures) = run_console_blocks("assertions.md");
     assert!(commands >= 2, "assertions.md shows its commands");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_example_lesson_of_lessons_md_checks_and_grades_as_shown() {
+    let (commands, failures) = run_console_blocks("lessons.md");
+    assert!(commands >= 3, "lessons.md shows its commands");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_example_lesson_of_lessons_md_reads_without_diagnostics_and_passes_its_own_test() {
+    let md = std::fs::read_to_string(workspace_root().join("docs/lessons.md")).expect("read");
+    let lesson = blocks(&md)
+        .into_iter()
+        .find(|b| b.lang() == "markdown")
+        .expect("lessons.md has a complete lesson");
+    let (parsed, diags) = netplay_core::lessons::parse("close-the-admin-port.md", &lesson.text);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert!(parsed.expect("a lesson").verify().ok());
+}
+
+#[test]
+fn the_connections_of_observability_md_are_what_netplay_prints() {
+    let (commands, failures) = run_console_blocks("observability.md");
+    assert!(commands >= 5, "observability.md shows its commands");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

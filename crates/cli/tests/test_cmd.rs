@@ -10,55 +10,19 @@
 //! After a deliberate change of output: `INSTA_UPDATE=always cargo test -p netplay --test
 //! test_cmd`, then read every changed `.snap` before keeping it.
 
+mod common;
+
 use insta::assert_snapshot;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const SHOP: &str = "crates/cli/tests/inputs/shop";
 const HOLDS: &str = "crates/cli/tests/inputs/assertions/shop-holds.yaml";
 const BREAKS: &str = "crates/cli/tests/inputs/assertions/shop-breaks.yaml";
 const INVALID: &str = "crates/cli/tests/inputs/assertions/invalid.yaml";
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct Run {
-    args: Vec<String>,
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn transcript(&self) -> String {
-        let mut out = format!("$ netplay {}\nexit: {}\n", self.args.join(" "), self.code);
-        for (name, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            if !text.is_empty() {
-                out.push_str(&format!("--- {name}\n{text}"));
-            }
-        }
-        out
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.transcript()))
-    }
-}
-
-fn netplay(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-        .args(args)
-        .current_dir(workspace_root())
-        .output()
-        .expect("run netplay");
-    let run = Run {
-        args: args.iter().map(|a| a.to_string()).collect(),
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(matches!(run.code, 0..=2), "crashed:\n{}", run.transcript());
+/// Runs `netplay ARGS` in the workspace root; any exit but a crash is fine.
+fn netplay(args: &[&str]) -> common::Run {
+    let run = common::netplay(args);
+    run.assert_no_crash();
     run
 }
 

@@ -17,6 +17,7 @@ pub mod endpoint;
 pub mod export;
 pub mod glossary;
 pub mod intervals;
+pub mod lessons;
 pub mod mesh;
 pub mod model;
 pub mod multicluster;

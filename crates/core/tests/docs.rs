@@ -4,7 +4,8 @@
 //! - every code in `CODES` is emitted somewhere in crates/core/src (besides the table
 //!   itself), and every code the source emits is in `CODES`;
 //! - the first YAML example of each section, loaded as one file, makes `analyze` report
-//!   that code.
+//!   that code; a lesson code's section has a lesson instead (a ````markdown block), and
+//!   reading it must report the code.
 
 use netplay_core::diagnostics::CODES;
 use netplay_core::{load, SourceFile};
@@ -35,11 +36,18 @@ struct Section {
 fn sections(md: &str) -> Vec<Section> {
     let mut out: Vec<Section> = Vec::new();
     let mut current: Option<Section> = None;
-    let mut in_fence = false;
+    // The open fence's length: a ````markdown block holds ``` fences of its own.
+    let mut fence: Option<usize> = None;
     for line in md.lines() {
-        if line.starts_with("```") {
-            in_fence = !in_fence;
+        let ticks = line.bytes().take_while(|&b| b == b'`').count();
+        if ticks >= 3 {
+            match fence {
+                None => fence = Some(ticks),
+                Some(open) if ticks >= open && line[ticks..].trim().is_empty() => fence = None,
+                Some(_) => {}
+            }
         }
+        let in_fence = fence.is_some() || ticks >= 3;
         let is_heading = !in_fence && (line.starts_with("# ") || line.starts_with("## ") || line.starts_with("### "));
         if is_heading {
             out.extend(current.take());
@@ -70,6 +78,21 @@ fn first_yaml_block(body: &str) -> Option<String> {
     let mut block = String::new();
     for line in lines {
         if line.starts_with("```") {
+            return Some(block);
+        }
+        block.push_str(line);
+        block.push('\n');
+    }
+    None
+}
+
+/// The first ````markdown block of a section: a whole lesson file.
+fn first_lesson_block(body: &str) -> Option<String> {
+    let mut lines = body.lines();
+    lines.find(|l| l.trim_end() == "````markdown")?;
+    let mut block = String::new();
+    for line in lines {
+        if line.trim_end() == "````" {
             return Some(block);
         }
         block.push_str(line);
@@ -198,6 +221,17 @@ fn the_example_of_every_section_triggers_its_code() {
     let md = diagnostics_md();
     let mut failures = Vec::new();
     for s in sections(&md) {
+        if let Some(lesson) = first_lesson_block(&s.body) {
+            let (_, reported) = netplay_core::lessons::parse("example.md", &lesson);
+            if !reported.iter().any(|d| d.code == s.code) {
+                let got: Vec<String> = reported.iter().map(|d| d.to_string()).collect();
+                failures.push(format!(
+                    "{}: the lesson example does not report it; got {got:?}",
+                    s.code
+                ));
+            }
+            continue;
+        }
         let Some(example) = first_yaml_block(&s.body) else {
             failures.push(format!("{}: no ```yaml example", s.code));
             continue;

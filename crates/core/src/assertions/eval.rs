@@ -460,7 +460,15 @@ impl<'a> Context<'a> {
         let allowed_peers = self.resolve(peers, Some(&peer_cuts))?;
         let mut others: Vec<Party> = (0..self.cluster.workloads.len()).map(Party::Workload).collect();
         let mut spaces = vec![AddrRange::ALL_V4];
-        if self.has_v6 || !peer_cuts.v6.is_empty() {
+        // IPv6 addresses take part when the input's policies or the assertion name some
+        // (as in connlist, where the IPv6 space appears only with an IPv6 ipBlock).
+        let names_v6 = peers.iter().any(|p| match p {
+            EndpointSpec::External(ranges) => ranges
+                .iter()
+                .any(|r| matches!(r, AddrRange::V6(..)) && *r != AddrRange::ALL_V6),
+            _ => false,
+        });
+        if self.has_v6 || names_v6 {
             spaces.push(AddrRange::ALL_V6);
         }
         for space in spaces {
@@ -502,12 +510,10 @@ impl<'a> Context<'a> {
         let list: Vec<String> = excess
             .iter()
             .take(5)
-            .map(|(o, s, c)| {
-                if subjects.len() > 1 {
-                    format!("{} ({} {c})", self.name(*o), self.name(*s))
-                } else {
-                    format!("{} ({c})", self.name(*o))
-                }
+            .map(|(o, s, c)| match (subjects.len() > 1, inbound) {
+                (false, _) => format!("{} ({c})", self.name(*o)),
+                (true, true) => format!("{} => {} ({c})", self.name(*o), self.name(*s)),
+                (true, false) => format!("{} => {} ({c})", self.name(*s), self.name(*o)),
             })
             .collect();
         let more = excess.len().saturating_sub(5);
@@ -516,7 +522,11 @@ impl<'a> Context<'a> {
         } else {
             String::new()
         };
-        let verb = if inbound { "also reached by" } else { "also reaches" };
+        let verb = match (subjects.len() > 1, inbound) {
+            (true, _) => "also",
+            (false, true) => "also reached by",
+            (false, false) => "also reaches",
+        };
         result.actual = format!("{verb} {}{more}", list.join(", "));
         for (i, (other, subject, extra)) in excess.iter().enumerate().take(EXPLAINED_PAIRS) {
             let (s, d) = if inbound {

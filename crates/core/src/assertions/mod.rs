@@ -137,7 +137,7 @@ impl std::fmt::Display for EndpointSpec {
 pub(crate) fn describe(specs: &[EndpointSpec]) -> String {
     let parts: Vec<String> = specs.iter().map(ToString::to_string).collect();
     match parts.as_slice() {
-        [] => String::new(),
+        [] => "nobody".to_string(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }

@@ -322,7 +322,11 @@ impl Reader<'_> {
                 "{ingress-controller} is only a source",
             ));
         }
-        let peers = endpoints(o.get(other), &with(&only_path, PathSeg::key(other)), other)?;
+        // `only: {from: []}`: nothing at all may connect.
+        let peers = match o.get(other) {
+            Some(Value::Array(a)) if a.is_empty() => Vec::new(),
+            v => endpoints(v, &with(&only_path, PathSeg::key(other)), other)?,
+        };
         let ports = match o.get("port") {
             None | Some(Value::Null) => None,
             Some(v) => Some(port_set(v, &with(&only_path, PathSeg::key("port")))?),
