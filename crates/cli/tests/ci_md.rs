@@ -8,14 +8,13 @@
 //! Steps that only exist on a CI runner (`uses:` actions, installing netplay) are
 //! skipped; the freshly built binary is first on PATH instead. Needs `git` and `bash`.
 
+mod common;
+
+use common::{workspace_root, TempDir};
 use serde_yaml::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// The text of the fenced block whose info string contains `marker`.
 fn block(md: &str, marker: &str) -> String {
@@ -63,19 +62,19 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A scratch repository: the base commit, then (when `with_pr`) the pull request's.
+/// A scratch repository: the base commit, then (when `with_pr`) the pull request's. Its
+/// directory is removed when it is dropped.
 struct Repo {
-    root: PathBuf,
+    root: TempDir,
     base_sha: String,
 }
 
 impl Repo {
     fn new(name: &str, with_pr: bool) -> Repo {
-        let root = std::env::temp_dir().join(format!("netplay-ci-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        let repo = root.join("repo");
+        let root = TempDir::new(&format!("ci-{name}"));
+        let repo = root.path().join("repo");
         std::fs::create_dir_all(&repo).expect("mkdir repo");
-        std::fs::create_dir_all(root.join("runner-temp")).expect("mkdir runner temp");
+        std::fs::create_dir_all(root.path().join("runner-temp")).expect("mkdir runner temp");
         let fixtures = workspace_root().join("crates/cli/tests/inputs/ci");
         git(&repo, &["init", "-q"]);
         copy_dir(&fixtures.join("base"), &repo);
@@ -91,7 +90,7 @@ impl Repo {
     }
 
     fn dir(&self) -> PathBuf {
-        self.root.join("repo")
+        self.root.path().join("repo")
     }
 
     /// Runs a script with bash as a CI runner would, the built netplay first on PATH.
@@ -113,12 +112,6 @@ impl Repo {
             String::from_utf8_lossy(&out.stdout).into_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
-    }
-}
-
-impl Drop for Repo {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
@@ -167,11 +160,11 @@ fn github_steps(repo: &Repo) -> (Vec<Step>, BTreeMap<String, String>) {
     let mut env = str_map(&workflow["env"]);
     env.insert(
         "RUNNER_TEMP".into(),
-        repo.root.join("runner-temp").display().to_string(),
+        repo.root.path().join("runner-temp").display().to_string(),
     );
     env.insert(
         "GITHUB_STEP_SUMMARY".into(),
-        repo.root.join("summary.md").display().to_string(),
+        repo.root.path().join("summary.md").display().to_string(),
     );
     let steps = workflow["jobs"]["netplay"]["steps"]
         .as_sequence()
@@ -240,7 +233,7 @@ fn the_github_job_fails_the_pull_request_and_summarises_its_connections() {
     assert_eq!(loc["artifactLocation"]["uri"], "k8s/debug-access.yaml");
     let (code, _, stderr) = &results[2];
     assert_eq!(*code, 0, "{stderr}");
-    let summary = std::fs::read_to_string(repo.root.join("summary.md")).expect("summary written");
+    let summary = std::fs::read_to_string(repo.root.path().join("summary.md")).expect("summary written");
     assert!(
         shows(&block(&md, "summary"), &summary),
         "the summary differs from docs/ci.md:\n{summary}"
@@ -257,7 +250,7 @@ fn the_github_job_passes_a_pull_request_that_changes_no_connection() {
         let (code, out, err) = repo.bash(&step.run, &all);
         assert_eq!(code, 0, "step {:?}:\n{out}{err}", step.name);
     }
-    let summary = std::fs::read_to_string(repo.root.join("summary.md")).expect("summary written");
+    let summary = std::fs::read_to_string(repo.root.path().join("summary.md")).expect("summary written");
     assert!(summary.trim_end().ends_with("No connection changes."), "{summary}");
 }
 

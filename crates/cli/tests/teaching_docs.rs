@@ -11,9 +11,7 @@
 
 mod common;
 
-use common::workspace_root;
-use std::path::PathBuf;
-use std::process::Command;
+use common::{netplay_in, workspace_root, TempDir};
 
 /// One fenced block of a markdown page.
 #[derive(Debug)]
@@ -111,14 +109,14 @@ fn matches(expected: &[&str], actual: &[&str]) -> bool {
     }
 }
 
-/// A fresh directory holding the page's `file=` blocks and a link to `manifests/`.
-struct Workdir(PathBuf);
+/// A fresh directory (removed when dropped) holding the page's `file=` blocks and a link
+/// to `manifests/`.
+struct Workdir(TempDir);
 
 impl Workdir {
     fn new(page: &str, blocks: &[Block]) -> Workdir {
-        let dir = std::env::temp_dir().join(format!("netplay-docs-{}-{page}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create work dir");
+        let temp = TempDir::new(&format!("docs-{page}"));
+        let dir = temp.path();
         #[cfg(unix)]
         std::os::unix::fs::symlink(workspace_root().join("manifests"), dir.join("manifests")).expect("link manifests");
         for b in blocks {
@@ -130,13 +128,7 @@ impl Workdir {
                 std::fs::write(path, &b.text).expect("write block");
             }
         }
-        Workdir(dir)
-    }
-}
-
-impl Drop for Workdir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        Workdir(temp)
     }
 }
 
@@ -167,12 +159,8 @@ fn run_console_blocks(page: &str) -> (usize, Vec<String>) {
                 b.line
             );
             commands += 1;
-            let out = Command::new(env!("CARGO_BIN_EXE_netplay"))
-                .args(&args[1..])
-                .current_dir(&dir.0)
-                .output()
-                .expect("run netplay");
-            let stdout = String::from_utf8_lossy(&out.stdout);
+            let out = netplay_in(dir.0.path(), &args[1..], None);
+            let stdout = &out.stdout;
             let actual: Vec<&str> = stdout.lines().collect();
             while expected.last() == Some(&"") {
                 expected.pop();
@@ -180,8 +168,7 @@ fn run_console_blocks(page: &str) -> (usize, Vec<String>) {
             if !matches(&expected, &actual) {
                 failures.push(format!(
                     "{page}:{}: `{cmd}` printed:\n{stdout}--- stderr\n{}",
-                    b.line,
-                    String::from_utf8_lossy(&out.stderr)
+                    b.line, out.stderr
                 ));
             }
         }

@@ -1,5 +1,6 @@
-//! The lessons that ship with netplay, compiled in (crates/core/lessons/): the CLI's
-//! `netplay lesson list` and the playground's Lessons view show the same list.
+//! The lessons that ship with netplay, compiled in (crates/core/lessons/), so that every
+//! front end has the same list (`netplay lesson list` today; the playground has no lessons
+//! view yet).
 
 use super::Lesson;
 
