@@ -81,7 +81,7 @@ fn rules(
             Diagnostic::new(
                 "IST0130",
                 format!(
-                    "VirtualService rule {name} not used ({reason}): rules are tried in order and the first match wins"
+                    "The {name} of the VirtualService is not used ({reason}): rules are tried in order and the first match wins"
                 ),
             )
             .at(&vs.meta.locate(&at))
@@ -127,7 +127,7 @@ fn rules(
                         Diagnostic::new(
                             "IST0131",
                             format!(
-                                "VirtualService rule {name} match {} is not used (duplicate match in {})",
+                                "The {} match of the {name} is not used (it duplicates a match of the {})",
                                 ordinal(j),
                                 rule_name(list, names.get(d).copied().flatten(), d)
                             ),
@@ -245,10 +245,10 @@ fn prefix_overlaps(vs: &MeshObject<VirtualServiceSpec>, out: &mut Vec<Diagnostic
                 Diagnostic::new(
                     "IST0131",
                     format!(
-                        "VirtualService rule {} match {} of prefix {} is not used (overlapping match {} of prefix {} on {})",
-                        name(b.rule),
+                        "The {} match (prefix {}) of the {} is not used (the {} match (prefix {}) of the {} overlaps it and comes first)",
                         ordinal(b.block),
                         b.prefix,
+                        name(b.rule),
                         ordinal(a.block),
                         a.prefix,
                         name(a.rule)

@@ -109,14 +109,18 @@ fn gateways(ctx: &Ctx, vs: &MeshObject<VirtualServiceSpec>, out: &mut Vec<Diagno
             Found::Missing => (false, Vec::new()),
         };
         if !served {
+            let accepts = if accepted.is_empty() {
+                format!("it accepts no host for namespace {ns}")
+            } else {
+                format!("it accepts only [{}] for namespace {ns}", accepted.join(", "))
+            };
             out.push(
                 Diagnostic::new(
                     "IST0132",
                     format!(
-                        "one or more host [{}] defined in VirtualService {} not found in Gateway {gns}/{gname}: it accepts only [{}] for namespace {ns}, so the gateway never routes these hosts with this VirtualService",
+                        "one or more host [{}] defined in VirtualService {} not found in Gateway {gns}/{gname}: {accepts}, so the gateway never routes these hosts with this VirtualService",
                         vs.spec.hosts.join(", "),
                         vs.meta.id(),
-                        accepted.join(", ")
                     ),
                 )
                 .at(&loc)
