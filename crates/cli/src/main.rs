@@ -126,6 +126,10 @@ enum Command {
         /// Compare the input's objects with the cluster's by a server-side dry run.
         #[arg(long, conflicts_with = "new")]
         server_side: bool,
+        /// Compare even when a side has errors (a broken document or an invalid policy
+        /// is left out of that side); without it such a diff exits 2.
+        #[arg(long)]
+        allow_errors: bool,
         #[command(flatten)]
         live: LiveArgs,
     },
@@ -364,6 +368,10 @@ fn load_paths(paths: &[PathBuf]) -> Result<(Vec<netplay_core::SourceFile>, Scena
         return Err("no input could be read".to_string());
     }
     let scenario = load(&input.files);
+    // Kinds that decide traffic but are not evaluated: the results may be wrong.
+    for w in scenario.warnings() {
+        eprintln!("netplay: warning: {w}");
+    }
     Ok((input.files, scenario))
 }
 
@@ -379,7 +387,29 @@ fn load_input(paths: &[PathBuf], live: &LiveArgs) -> Result<(Vec<netplay_core::S
     }
     let files = live::read(live.cluster.kubeconfig.as_deref(), live.cluster.context.as_deref())?.files_reported();
     let scenario = load(&files);
+    for w in scenario.warnings() {
+        eprintln!("netplay: warning: {w}");
+    }
     Ok((files, scenario))
+}
+
+/// `Err` (exit 2) when the input held no Kubernetes object at all: every document broken,
+/// empty input, a file that is not text. The reasons were printed with the diagnostics.
+fn require_objects(scenario: &Scenario, what: &str) -> Result<(), String> {
+    if scenario.is_empty() {
+        return Err(format!(
+            "no Kubernetes object could be read from {what} (see the messages above)"
+        ));
+    }
+    Ok(())
+}
+
+fn describe_paths(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return "the cluster".to_string();
+    }
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    names.join(", ")
 }
 
 /// Diagnostics of reading go to stderr as one line each, so that results on stdout stay
@@ -410,6 +440,20 @@ fn run(cli: Cli) -> Result<u8, String> {
         } => {
             let (_, scenario) = load_input(&paths, &live)?;
             report_load_diagnostics(&scenario.diagnostics);
+            require_objects(&scenario, &describe_paths(&paths))?;
+            if scenario.multicluster.is_some() {
+                // Several clusters: core lists each cluster's connections and those between
+                // them as a whole (docs/semantics.md, "Several clusters").
+                let lines = match (focus_workload, focus_namespace) {
+                    (Some(w), _) => scenario.connlist_focused(&w)?,
+                    (None, Some(_)) => {
+                        return Err("--focus-namespace is not available with several clusters; use --focus-workload CLUSTER/NAMESPACE/NAME".to_string())
+                    }
+                    (None, None) => scenario.connlist(),
+                };
+                print(&output::render_connlist(&lines, format.into()));
+                return Ok(0);
+            }
             let focus = match (focus_workload, focus_namespace) {
                 (Some(w), _) => Focus::Workload(w),
                 (None, Some(ns)) => Focus::Namespace(ns),
@@ -436,9 +480,8 @@ fn run(cli: Cli) -> Result<u8, String> {
             let probe = port.as_deref().map(parse_probe).transpose()?;
             let (_, scenario) = load_input(&paths, &live)?;
             report_load_diagnostics(&scenario.diagnostics);
-            let src = scenario.target(&src)?;
-            let dst = scenario.target(&dst)?;
-            let explanation = scenario.explain(src, dst, probe);
+            require_objects(&scenario, &describe_paths(&paths))?;
+            let explanation = scenario.explain_names(&src, &dst, probe)?;
             match format {
                 ReportFormat::Txt => print(&explanation.to_text()),
                 ReportFormat::Json => print(&format!(
@@ -478,12 +521,22 @@ fn run(cli: Cli) -> Result<u8, String> {
             old,
             new: Some(new),
             format,
+            allow_errors,
             ..
         } => {
             let (_, a) = load_paths(std::slice::from_ref(&old))?;
             report_load_diagnostics(&a.diagnostics);
             let (_, b) = load_paths(std::slice::from_ref(&new))?;
             report_load_diagnostics(&b.diagnostics);
+            for (side, path) in [(&a, &old), (&b, &new)] {
+                require_objects(side, &path.display().to_string())?;
+                if !allow_errors && netplay_core::diagnostics::has_errors(&side.diagnostics) {
+                    return Err(format!(
+                        "{} has errors (above): what was left out would show as a difference; fix them, or pass --allow-errors to compare anyway",
+                        path.display()
+                    ));
+                }
+            }
             let entries = output::diff(&a.connlist(), &b.connlist());
             print(&output::render_diff(&entries, format.into()));
             Ok(u8::from(!entries.is_empty()))

@@ -72,15 +72,25 @@ fn check_malformed(dir: &Path, path: &str) -> String {
 
     let connlist = run_in(dir, &["connlist", path], None);
     connlist.assert_no_crash();
-    assert_eq!(connlist.code, 0, "{}", connlist.transcript());
+    // Exit 2 when not a single object could be read (the snapshots pin which), else 0.
+    assert!(matches!(connlist.code, 0 | 2), "{}", connlist.transcript());
     assert!(
         connlist.stdout.lines().all(|l| l.contains(" => ")),
         "stdout holds only connections:\n{}",
         connlist.stdout
     );
+    let mut stderr: Vec<&str> = connlist.stderr.lines().collect();
+    if connlist.code == 2 {
+        assert_eq!(connlist.stdout, "", "nothing read, nothing listed");
+        let last = stderr.pop().unwrap_or_default();
+        assert!(
+            last.starts_with("netplay: no Kubernetes object could be read from "),
+            "{last}"
+        );
+    }
     let shown = diags.iter().filter(|d| d["severity"] != "info").count();
-    assert_eq!(connlist.stderr.lines().count(), shown, "{}", connlist.stderr);
-    for line in connlist.stderr.lines() {
+    assert_eq!(stderr.len(), shown, "{}", connlist.stderr);
+    for line in stderr {
         let mut parts = line.splitn(4, ':');
         let (file, l, c) = (parts.next(), parts.next(), parts.next());
         assert!(
@@ -672,8 +682,14 @@ fn malformed_empty_file_is_not_a_crash() {
     let run = netplay(&["analyze", "--format", "json", &malformed("empty.yaml")]);
     run.assert_no_crash();
     assert_eq!(run.code, 0);
+    // Nothing to list: said on stderr, exit 2 (not an empty list and success).
     let connlist = netplay(&["connlist", &malformed("empty.yaml")]);
-    assert_eq!((connlist.code, connlist.stdout.as_str()), (0, ""));
+    assert_eq!((connlist.code, connlist.stdout.as_str()), (2, ""));
+    assert!(
+        connlist.stderr.contains("no Kubernetes object could be read"),
+        "{}",
+        connlist.stderr
+    );
 }
 
 #[test]
@@ -682,7 +698,12 @@ fn malformed_file_of_only_comments_is_not_a_crash() {
     run.assert_no_crash();
     assert_eq!(run.code, 0);
     let connlist = netplay(&["connlist", &malformed("only-comments.yaml")]);
-    assert_eq!((connlist.code, connlist.stdout.as_str()), (0, ""));
+    assert_eq!((connlist.code, connlist.stdout.as_str()), (2, ""));
+    assert!(
+        connlist.stderr.contains("no Kubernetes object could be read"),
+        "{}",
+        connlist.stderr
+    );
 }
 
 #[test]

@@ -23,6 +23,7 @@ pub mod model;
 pub mod multicluster;
 pub mod netpol;
 pub mod output;
+mod owners;
 pub mod parse;
 pub mod probe;
 
@@ -87,18 +88,30 @@ fn load_with_assertions_cached(
     (scenario, suites)
 }
 
+/// The lines of one cluster: the engine's connections and the traffic admitted by Ingress
+/// objects (from `{ingress-controller}`), unsorted.
+pub(crate) fn single_cluster_lines(engine: &Engine) -> Vec<ConnLine> {
+    let mut lines = engine.lines();
+    for (w, conn) in netpol::ingress_controller::connections(engine) {
+        lines.push(ConnLine {
+            src: netpol::ingress_controller::INGRESS_CONTROLLER.to_string(),
+            dst: engine.cluster().workloads[w].endpoint_name(),
+            conn: conn.to_string(),
+        });
+    }
+    lines
+}
+
 impl Scenario {
-    /// Every allowed connection, as the lines of `netplay connlist`, sorted.
+    /// Every allowed connection, as the lines of `netplay connlist`, sorted. With several
+    /// clusters: each cluster's own, named `cluster/ns/name[Kind]`, and those between
+    /// clusters that a discovery mechanism joins (docs/semantics.md, "Several clusters").
     pub fn connlist(&self) -> Vec<ConnLine> {
-        let engine = Engine::new(&self.cluster);
-        let mut lines = engine.lines();
-        for (w, conn) in netpol::ingress_controller::connections(&engine) {
-            lines.push(ConnLine {
-                src: netpol::ingress_controller::INGRESS_CONTROLLER.to_string(),
-                dst: self.cluster.workloads[w].endpoint_name(),
-                conn: conn.to_string(),
-            });
+        if let Some(multi) = &self.multicluster {
+            return multicluster::connlist(multi);
         }
+        let engine = Engine::new(&self.cluster);
+        let mut lines = single_cluster_lines(&engine);
         // Sorting the fields sorts the printed text: no name is a prefix of another.
         lines.sort_unstable();
         lines.dedup();
@@ -106,10 +119,49 @@ impl Scenario {
     }
 
     /// The connections from or to one workload (`ns/name[Kind]`, `ns/name` or a unique
-    /// name), as `connlist --focus-workload` prints them. Only the workload's rows and
-    /// columns are evaluated ([`Scenario::connlist_rows`]).
+    /// name; `cluster/ns/name[Kind]` with several clusters), as `connlist
+    /// --focus-workload` prints them. Only the workload's rows and columns are evaluated
+    /// ([`Scenario::connlist_rows`]) for one cluster; with several, the lines of the whole
+    /// list that name it.
     pub fn connlist_focused(&self, workload: &str) -> Result<Vec<ConnLine>, String> {
+        if self.multicluster.is_some() {
+            let name = self.endpoint_name(workload)?;
+            let mut lines = self.connlist();
+            lines.retain(|l| l.src == name || l.dst == name);
+            return Ok(lines);
+        }
         Ok(self.connlist_rows(&Focus::Workload(workload.to_string()))?.lines())
+    }
+
+    /// The endpoint name (as connlist prints it) of a user's name for a workload.
+    pub fn endpoint_name(&self, query: &str) -> Result<String, String> {
+        match &self.multicluster {
+            Some(multi) => {
+                let (member, w) = multi.find_workload(query)?;
+                Ok(multicluster::qualify(&member.name, &w.endpoint_name()))
+            }
+            None => Ok(self.cluster.find_workload(query)?.endpoint_name()),
+        }
+    }
+
+    /// One line per kind of policy object in the input that netplay does not evaluate
+    /// yet, e.g. `2 CiliumNetworkPolicy objects ignored: netplay does not evaluate this
+    /// kind yet, so verdicts may be wrong`. Every front end shows these with its results.
+    pub fn warnings(&self) -> Vec<String> {
+        self.cluster
+            .unevaluated_policies()
+            .into_iter()
+            .map(|(kind, n)| {
+                let (objects, them) = if n == 1 { ("object", "it") } else { ("objects", "them") };
+                format!("{n} {kind} {objects} ignored: netplay does not evaluate {them} yet, so verdicts may be wrong")
+            })
+            .collect()
+    }
+
+    /// Whether the input held any Kubernetes object at all (every document broken, an
+    /// empty file, a file netplay could not decode: nothing to answer about).
+    pub fn is_empty(&self) -> bool {
+        self.cluster.objects.is_empty()
     }
 
     /// All diagnostics: those from reading plus the NetworkPolicy and mesh checks, in file
@@ -147,19 +199,16 @@ impl Scenario {
     /// Resolves a user's name for an endpoint: a workload (`ns/name[Kind]`, `ns/name`, or
     /// a unique name) or an IP address.
     pub fn target(&self, query: &str) -> Result<Target, String> {
-        let q = query.trim().trim_end_matches("[External]");
-        if let Ok(ip) = q.parse::<IpAddr>() {
+        if let Some(ip) = external_address(query) {
             return Ok(Target::Ip(ip));
         }
-        // An external range as printed (`a-b[External]`): explain its first address.
-        if let Some((first, _)) = q.split_once('-') {
-            if let Ok(ip) = first.parse::<IpAddr>() {
-                if query.trim().ends_with("[External]") {
-                    return Ok(Target::Ip(ip));
-                }
-            }
-        }
-        let w = self.cluster.find_workload(query.trim())?;
+        // With several clusters, `cluster/` names the member; the merged model has the
+        // workload under its plain name (use `explain_names` to evaluate in the member).
+        let plain = match &self.multicluster {
+            Some(multi) => multi.find_workload(query)?.1.endpoint_name(),
+            None => query.trim().to_string(),
+        };
+        let w = self.cluster.find_workload(&plain)?;
         let idx = self
             .cluster
             .workloads
@@ -186,6 +235,28 @@ impl Scenario {
     pub fn explain(&self, src: Target, dst: Target, probe: Option<(Protocol, u16)>) -> Explanation {
         netpol::explain::explain(&self.cluster, src, dst, probe)
     }
+
+    /// Explains the connection between two endpoints named as users write them (what
+    /// [`Scenario::target`] reads; with several clusters, `cluster/ns/name[Kind]` for
+    /// workloads, and the evaluation happens in their clusters).
+    pub fn explain_names(&self, src: &str, dst: &str, probe: Option<(Protocol, u16)>) -> Result<Explanation, String> {
+        match &self.multicluster {
+            Some(multi) => multi.explain(src, dst, probe),
+            None => Ok(self.explain(self.target(src)?, self.target(dst)?, probe)),
+        }
+    }
+}
+
+/// An address as users write it for an external endpoint: `8.8.8.8`, or a range as
+/// connlist prints it (`a-b[External]`, which stands for its first address).
+pub fn external_address(query: &str) -> Option<IpAddr> {
+    let q = query.trim().trim_end_matches("[External]");
+    if let Ok(ip) = q.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    let (first, _) = q.split_once('-')?;
+    let ip = first.parse::<IpAddr>().ok()?;
+    query.trim().ends_with("[External]").then_some(ip)
 }
 
 /// Parses a probe like `8080`, `8080/TCP`, `TCP 8080`, `udp/53`.

@@ -4,7 +4,8 @@
 use crate::conn::Protocol;
 use crate::diagnostics::{Diagnostic, Location};
 use crate::netpol::compile::compile;
-use crate::netpol::policy::NetworkPolicy;
+use crate::netpol::policy::{NetworkPolicy, PeerKind, Selector};
+use crate::owners::{self, Candidate, PodInfo, Scope, ScopedSelector};
 use crate::parse::locate::{DisplayPath, PathSeg};
 use crate::parse::RawObject;
 use k8s_openapi::api::core::v1::{PodSpec, ServiceSpec};
@@ -14,6 +15,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 pub type Labels = BTreeMap<String, String>;
+
+/// The API group of AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy.
+const ADMIN_POLICY_GROUP: &str = "policy.networking.k8s.io";
 
 /// The label every namespace carries with its own name (set by the API server).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -154,16 +158,41 @@ impl Cluster {
     }
 
     /// Finds a workload by `ns/name[Kind]`, `ns/name`, or a bare name when it is unique.
+    /// An owner shown as several workloads (`db/postgres{role=primary}[StatefulSet]`) is
+    /// also found by its plain name, which is then ambiguous and lists them.
     pub fn find_workload(&self, query: &str) -> Result<&Workload, String> {
+        let owner_name = |w: &Workload| w.name.split_once('{').map_or(w.name.as_str(), |(n, _)| n).to_string();
         let matches: Vec<&Workload> = if query.ends_with(']') {
-            self.workloads.iter().filter(|w| w.endpoint_name() == query).collect()
+            let exact: Vec<&Workload> = self.workloads.iter().filter(|w| w.endpoint_name() == query).collect();
+            if exact.is_empty() {
+                self.workloads
+                    .iter()
+                    .filter(|w| format!("{}/{}[{}]", w.namespace, owner_name(w), w.kind) == query)
+                    .collect()
+            } else {
+                exact
+            }
         } else if let Some((ns, name)) = query.split_once('/') {
-            self.workloads
+            let exact: Vec<&Workload> = self
+                .workloads
                 .iter()
                 .filter(|w| w.namespace == ns && w.name == name)
-                .collect()
+                .collect();
+            if exact.is_empty() {
+                self.workloads
+                    .iter()
+                    .filter(|w| w.namespace == ns && owner_name(w) == name)
+                    .collect()
+            } else {
+                exact
+            }
         } else {
-            self.workloads.iter().filter(|w| w.name == query).collect()
+            let exact: Vec<&Workload> = self.workloads.iter().filter(|w| w.name == query).collect();
+            if exact.is_empty() {
+                self.workloads.iter().filter(|w| owner_name(w) == query).collect()
+            } else {
+                exact
+            }
         };
         match matches.as_slice() {
             [w] => Ok(w),
@@ -174,7 +203,44 @@ impl Cluster {
             )),
         }
     }
+
+    /// Policy objects of kinds that decide traffic but that netplay does not evaluate
+    /// yet, counted by kind (sorted): the verdicts of the input may be wrong because of
+    /// them, which every command says on stderr.
+    pub fn unevaluated_policies(&self) -> Vec<(String, usize)> {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for o in self.objects.iter().filter(|o| !o.modelled) {
+            let group = o.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+            if UNEVALUATED_POLICY_KINDS.contains(&(group, o.kind.as_str())) {
+                *counts.entry(o.kind.clone()).or_default() += 1;
+            }
+        }
+        counts.into_iter().collect()
+    }
 }
+
+/// Kinds that allow or deny traffic between pods, by API group. Once netplay models one
+/// (`classify` knows it), its objects are no longer counted as ignored.
+const UNEVALUATED_POLICY_KINDS: &[(&str, &str)] = &[
+    (ADMIN_POLICY_GROUP, "AdminNetworkPolicy"),
+    (ADMIN_POLICY_GROUP, "BaselineAdminNetworkPolicy"),
+    (ADMIN_POLICY_GROUP, "ClusterNetworkPolicy"),
+    ("cilium.io", "CiliumNetworkPolicy"),
+    ("cilium.io", "CiliumClusterwideNetworkPolicy"),
+    ("crd.projectcalico.org", "NetworkPolicy"),
+    ("crd.projectcalico.org", "GlobalNetworkPolicy"),
+    ("crd.projectcalico.org", "StagedNetworkPolicy"),
+    ("crd.projectcalico.org", "StagedGlobalNetworkPolicy"),
+    ("projectcalico.org", "NetworkPolicy"),
+    ("projectcalico.org", "GlobalNetworkPolicy"),
+    ("projectcalico.org", "StagedNetworkPolicy"),
+    ("projectcalico.org", "StagedGlobalNetworkPolicy"),
+    ("crd.antrea.io", "NetworkPolicy"),
+    ("crd.antrea.io", "ClusterNetworkPolicy"),
+    ("k8s.cni.cncf.io", "MultiNetworkPolicy"),
+    ("k8s.ovn.org", "EgressFirewall"),
+    ("networking.gke.io", "FQDNNetworkPolicy"),
+];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Known {
@@ -480,12 +546,46 @@ fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
-struct PodInfo {
-    labels: Labels,
-    annotations: Labels,
-    ports: Vec<ContainerPort>,
-    host_network: bool,
-    service_account: Option<String>,
+/// The pod selectors of the compiled NetworkPolicies (the policy's own and its peers') and
+/// of the Services, each where it selects pods.
+fn model_selectors(cluster: &Cluster) -> Vec<ScopedSelector> {
+    let mut out = Vec::new();
+    for p in &cluster.policies {
+        out.push(ScopedSelector {
+            selector: p.pod_selector.clone(),
+            scope: Scope::Namespace(p.namespace.clone()),
+        });
+        for rule in p.ingress.iter().chain(&p.egress).flatten() {
+            for peer in rule.peers.iter().flatten() {
+                if let PeerKind::Pods {
+                    pods: Some(pods),
+                    namespaces,
+                } = &peer.kind
+                {
+                    let scope = match namespaces {
+                        None => Scope::Namespace(p.namespace.clone()),
+                        Some(ns) => Scope::Namespaces(ns.clone()),
+                    };
+                    out.push(ScopedSelector {
+                        selector: pods.clone(),
+                        scope,
+                    });
+                }
+            }
+        }
+    }
+    for s in &cluster.services {
+        if let Some(sel) = &s.selector {
+            out.push(ScopedSelector {
+                selector: Selector {
+                    match_labels: sel.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    requirements: Vec::new(),
+                },
+                scope: Scope::Namespace(s.namespace.clone()),
+            });
+        }
+    }
+    out
 }
 
 fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodInfo>, Box<Diagnostic>> {
@@ -571,28 +671,6 @@ fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodIn
     }))
 }
 
-/// The controller owner (`kind`, `name`) from `metadata.ownerReferences`, read leniently.
-fn controller_owner(obj: &RawObject) -> Option<(String, String)> {
-    let refs = obj.value.get("metadata")?.get("ownerReferences")?.as_array()?;
-    refs.iter().find_map(|r| {
-        if r.get("controller").and_then(Value::as_bool) != Some(true) {
-            return None;
-        }
-        let kind = r.get("kind")?.as_str()?;
-        let name = r.get("name")?.as_str()?;
-        Some((kind.to_string(), name.to_string()))
-    })
-}
-
-struct Candidate {
-    kind: String,
-    namespace: String,
-    name: String,
-    owner: Option<(String, String)>,
-    info: PodInfo,
-    loc: Location,
-}
-
 /// Builds the model from raw objects. Returns the cluster and what was found wrong.
 pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -601,6 +679,8 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
     let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut used_namespaces: Vec<String> = Vec::new();
+    // Pod selectors of objects the model does not compile, to tell pods of one owner apart.
+    let mut selectors: Vec<ScopedSelector> = Vec::new();
 
     for obj in &raw {
         let known =
@@ -632,6 +712,9 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             }
         }
         let Some((role, current)) = known else {
+            if obj.group() == ADMIN_POLICY_GROUP {
+                owners::raw_selectors(obj, &mut selectors);
+            }
             // Only kinds that could change traffic are worth a word (docs/diagnostics.md).
             if crate::diagnostics::may_affect_traffic(obj.group(), &obj.kind) {
                 diags.push(
@@ -700,7 +783,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                         kind: obj.kind.clone(),
                         namespace,
                         name: obj.name.clone(),
-                        owner: controller_owner(obj),
+                        owner: owners::controller_owner(obj),
                         info,
                         loc: obj.loc.clone(),
                     });
@@ -726,6 +809,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 Err(d) => diags.push(*d),
             },
             Known::Mesh(kind) => {
+                owners::raw_selectors(obj, &mut selectors);
                 used_namespaces.push(namespace.clone());
                 let order = cluster.objects.len() - 1;
                 crate::mesh::read(&mut cluster.mesh, kind, obj, &namespace, order, &mut diags);
@@ -752,7 +836,10 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
         });
     }
     cluster.namespaces = namespaces.into_values().collect();
-    cluster.workloads = fold_workloads(candidates);
+    selectors.extend(model_selectors(&cluster));
+    let (workloads, mut notes) = owners::fold(&candidates, &selectors, &cluster.namespaces);
+    cluster.workloads = workloads;
+    diags.append(&mut notes);
     (cluster, diags)
 }
 
@@ -873,63 +960,4 @@ fn ingress(obj: &RawObject, namespace: String, spec: IngressSpec) -> Ingress {
         backends,
         loc: obj.loc.clone(),
     }
-}
-
-/// Folds objects into the endpoints users see: a Pod (or a ReplicaSet, a Job…) with a
-/// controller owner is shown as that owner; when the owner is in the input its pod
-/// template describes the pods, otherwise the first owned object does.
-fn fold_workloads(candidates: Vec<Candidate>) -> Vec<Workload> {
-    let index: HashMap<(&str, &str, &str), usize> = candidates
-        .iter()
-        .enumerate()
-        .map(|(i, c)| ((c.namespace.as_str(), c.kind.as_str(), c.name.as_str()), i))
-        .collect();
-    // endpoint (kind, name, namespace) -> index of the candidate that describes it
-    let mut endpoints: BTreeMap<(String, String, String), (usize, bool)> = BTreeMap::new();
-    for (i, c) in candidates.iter().enumerate() {
-        let mut cur = i;
-        let mut endpoint = None;
-        for _ in 0..16 {
-            let cc = &candidates[cur];
-            match &cc.owner {
-                Some((kind, name)) => match index.get(&(cc.namespace.as_str(), kind.as_str(), name.as_str())) {
-                    Some(&owner) if owner != cur => cur = owner,
-                    _ => {
-                        endpoint = Some(((kind.clone(), name.clone()), cur, false));
-                        break;
-                    }
-                },
-                None => {
-                    endpoint = Some(((cc.kind.clone(), cc.name.clone()), cur, true));
-                    break;
-                }
-            }
-        }
-        // An ownership cycle: show the object as itself.
-        let ((kind, name), describer, is_self) = endpoint.unwrap_or(((c.kind.clone(), c.name.clone()), i, true));
-        let key = (c.namespace.clone(), name, kind);
-        let entry = endpoints.entry(key).or_insert((describer, is_self));
-        if is_self && !entry.1 {
-            *entry = (describer, true);
-        }
-    }
-    let mut out: Vec<Workload> = endpoints
-        .into_iter()
-        .map(|((namespace, name, kind), (i, _))| {
-            let c = &candidates[i];
-            Workload {
-                namespace,
-                name,
-                kind,
-                labels: c.info.labels.clone(),
-                annotations: c.info.annotations.clone(),
-                ports: c.info.ports.clone(),
-                host_network: c.info.host_network,
-                service_account: c.info.service_account.clone(),
-                loc: c.loc.clone(),
-            }
-        })
-        .collect();
-    out.sort_by_key(|w| w.endpoint_name());
-    out
 }

@@ -257,6 +257,8 @@ fn library() -> Vec<Vec<SourceFile>> {
             files.sort_by(|a, b| a.name.cmp(&b.name));
             files
         })
+        // Scenarios written as JSON only (what `kubectl get -o json` writes) have no YAML.
+        .filter(|files| !files.is_empty())
         .collect()
 }
 

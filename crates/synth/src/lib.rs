@@ -10,6 +10,10 @@
 
 pub mod zip;
 
+mod pods;
+
+pub use pods::{pod_dump, DumpStyle};
+
 use std::fmt::Write;
 use std::path::Path;
 

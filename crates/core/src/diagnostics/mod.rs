@@ -173,6 +173,8 @@ pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP0014", Severity::Error, "invalid label selector; the policy is ignored"),
     ("NP0015", Severity::Error, "an ipBlock except is not strictly inside its cidr; the policy is ignored"),
     ("NP0016", Severity::Error, "invalid policyTypes; the policy is ignored"),
+    ("NP0020", Severity::Warning, "a controller ownerReference without kind; the pods naming it are folded into one workload"),
+    ("NP0021", Severity::Info, "pods of one owner differ in labels that selectors tell apart; the owner is shown as several workloads"),
     ("NP0090", Severity::Error, "input over a limit (file size, nesting depth, alias expansion); that file or document is skipped"),
     ("NP1001", Severity::Warning, "the policy selects no pod of the input"),
     ("NP1002", Severity::Warning, "a namespaceSelector matches no namespace of the input"),

@@ -8,9 +8,12 @@
 //! stays exactly as it is. docs/multi-cluster-setup.md describes the layout.
 
 mod checks;
+mod connections;
 mod resolve;
 
 pub use checks::kubefed_objects;
+pub(crate) use connections::connlist;
+pub use connections::qualify;
 pub use resolve::{east_west_gateway, DnsAnswer, EndpointShare, Mechanism, Resolution};
 
 use crate::diagnostics::{Diagnostic, Location};
@@ -204,6 +207,54 @@ impl MultiScenario {
             }
         }
         out
+    }
+
+    /// The member and workload a user's name means: `cluster/ns/name[Kind]` (or
+    /// `cluster/ns/name`, `cluster/name`), or a name without cluster that only one
+    /// cluster has.
+    pub fn find_workload(&self, query: &str) -> Result<(&Member, &crate::model::Workload), String> {
+        let query = query.trim();
+        if let Some((cluster, rest)) = query.split_once('/') {
+            if let Some(m) = self.member(cluster) {
+                return Ok((m, m.scenario.cluster.find_workload(rest)?));
+            }
+        }
+        let found: Vec<(&Member, &crate::model::Workload)> = self
+            .clusters
+            .iter()
+            .filter_map(|m| m.scenario.cluster.find_workload(query).ok().map(|w| (m, w)))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(format!(
+                "no workload named {query:?} in any cluster (clusters: {}); write CLUSTER/NAMESPACE/NAME[Kind]",
+                self.clusters
+                    .iter()
+                    .map(|m| m.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            many => Err(format!(
+                "{query:?} is ambiguous: {}",
+                many.iter()
+                    .map(|(m, w)| qualify(&m.name, &w.endpoint_name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// Explains a connection between endpoints named `cluster/ns/name[Kind]` or external
+    /// addresses: in one cluster, that cluster's explanation; between clusters, the
+    /// client's egress and the backend's ingress as [`connlist`] combines them, with the
+    /// connection that the joining Services allow.
+    pub fn explain(
+        &self,
+        src: &str,
+        dst: &str,
+        probe: Option<(crate::Protocol, u16)>,
+    ) -> Result<crate::netpol::explain::Explanation, String> {
+        connections::explain(self, src, dst, probe)
     }
 
     /// What a client asking for `name` reaches (`netplay multicluster resolve`).

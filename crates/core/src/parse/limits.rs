@@ -4,7 +4,7 @@
 //! reads without bound (a pasted "billion laughs" must not freeze the playground).
 //! docs/robustness.md lists every limit of netplay with its reason and test.
 
-use super::StrictValue;
+use super::syntax::StrictValue;
 use crate::diagnostics::{Diagnostic, Location};
 use crate::export::{MAX_ENTRY_SIZE, MAX_TOTAL_SIZE};
 use serde_json::Value;

@@ -105,16 +105,25 @@ pub fn locate_line(text: &str, path: &[PathSeg]) -> usize {
     if first.rest.starts_with('{') || first.rest.starts_with('[') {
         return locate_flow(text, path);
     }
+    follow_block(&lines, path).0
+}
+
+/// Follows `path` through block YAML: the line of the deepest part found, and the lines
+/// of the value at `path` when the whole path could be followed.
+fn follow_block<'l, 'a>(lines: &'l [Line<'a>], path: &[PathSeg]) -> (usize, Option<&'l [Line<'a>]>) {
+    let Some(first) = lines.first() else { return (0, None) };
     let mut found = first.no;
-    let mut scope: &[Line] = &lines;
+    let mut scope: &[Line] = lines;
     for seg in path {
-        let Some(head) = scope.first() else { break };
+        let Some(head) = scope.first() else {
+            return (found, None);
+        };
         match seg {
             PathSeg::Key(key) => {
                 let col = head.key_col;
                 let Some(idx) = scope.iter().position(|l| l.key_col == col && key_matches(l.rest, key)) else {
                     // Maybe the rest of the path is in flow style on one line.
-                    break;
+                    return (found, None);
                 };
                 found = scope[idx].no;
                 let mut end = idx + 1;
@@ -129,14 +138,18 @@ pub fn locate_line(text: &str, path: &[PathSeg]) -> usize {
                 scope = &scope[idx + 1..end];
             }
             PathSeg::Index(i) => {
-                let Some(dash) = head.first_dash else { break };
+                let Some(dash) = head.first_dash else {
+                    return (found, None);
+                };
                 let items: Vec<usize> = scope
                     .iter()
                     .enumerate()
                     .filter(|(_, l)| l.indent == dash && l.first_dash == Some(dash))
                     .map(|(k, _)| k)
                     .collect();
-                let Some(&start) = items.get(*i) else { break };
+                let Some(&start) = items.get(*i) else {
+                    return (found, None);
+                };
                 let end = items.get(i + 1).copied().unwrap_or(scope.len());
                 found = scope[start].no;
                 // The item's own line keeps its key at `key_col`; later lines are indented
@@ -145,7 +158,75 @@ pub fn locate_line(text: &str, path: &[PathSeg]) -> usize {
             }
         }
     }
-    found
+    (found, Some(scope))
+}
+
+/// The items of the sequence at `path` of a document, each as the byte range of its
+/// text, found in one pass (callers read thousands of list items, so locating each item
+/// from the start of the document would be quadratic). Block YAML items start at their
+/// dash and end where the next item (or the sequence) ends; flow and JSON items are the
+/// exact text of the value. `None` when the value at `path` is not a sequence this can
+/// follow; callers then locate items one by one.
+pub fn sequence_items(text: &str, path: &[PathSeg]) -> Option<Vec<std::ops::Range<usize>>> {
+    let lines = content_lines(text);
+    let first = lines.first()?;
+    if first.rest.starts_with('{') || first.rest.starts_with('[') {
+        return flow_sequence_items(text, path);
+    }
+    let (_, scope) = follow_block(&lines, path);
+    let scope = scope?;
+    let dash = scope.first()?.first_dash?;
+    let starts: Vec<usize> = scope
+        .iter()
+        .filter(|l| l.indent == dash && l.first_dash == Some(dash))
+        .map(|l| l.no)
+        .collect();
+    // The sequence's last content line ends it: what follows (`kind: List` after the items
+    // in kubectl's output) is not part of the last item.
+    let end_line = scope.last()?.no + 1;
+    let offsets = line_offsets(text);
+    let at = |line: usize| offsets.get(line).copied().unwrap_or(text.len());
+    let mut items = Vec::with_capacity(starts.len());
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(end_line);
+        items.push(at(start)..at(end));
+    }
+    Some(items)
+}
+
+/// Byte offset of the start of each line.
+fn line_offsets(text: &str) -> Vec<usize> {
+    std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect()
+}
+
+fn flow_sequence_items(text: &str, path: &[PathSeg]) -> Option<Vec<std::ops::Range<usize>>> {
+    let mut walker = FlowWalker {
+        b: text.as_bytes(),
+        i: 0,
+    };
+    for seg in path {
+        walker.enter(seg)?;
+    }
+    walker.eat(b'[')?;
+    let mut items = Vec::new();
+    walker.ws();
+    if walker.peek()? == b']' {
+        return Some(items);
+    }
+    loop {
+        walker.ws();
+        let start = walker.i;
+        walker.skip_value(0)?;
+        items.push(start..walker.i);
+        walker.ws();
+        match walker.peek()? {
+            b',' => walker.i += 1,
+            b']' => return Some(items),
+            _ => return None,
+        }
+    }
 }
 
 /// Flow style (JSON, or `{...}` YAML): walk the structure, following keys and indices.

@@ -3,8 +3,13 @@
 //! Parsing never fails as a whole. A broken document becomes a diagnostic and the other
 //! documents of the file are still read.
 
+mod decode;
 pub mod limits;
 pub mod locate;
+mod objects;
+mod syntax;
+
+pub use decode::decode_text;
 
 use crate::diagnostics::{Diagnostic, Location};
 use locate::{locate_line, PathSeg};
@@ -26,6 +31,15 @@ impl SourceFile {
             name: name.into(),
             text: text.into(),
         }
+    }
+
+    /// A file from its bytes, decoded by [`decode_text`] (UTF-8, UTF-16 with or without a
+    /// byte order mark). `Err` says why the bytes are not text.
+    pub fn from_bytes(name: impl Into<String>, bytes: &[u8]) -> Result<Self, String> {
+        Ok(SourceFile {
+            name: name.into(),
+            text: decode_text(bytes)?,
+        })
     }
 }
 
@@ -169,7 +183,8 @@ pub fn parse_files_cached(files: &[SourceFile], cache: &mut ParseCache) -> (Vec<
         let name: Arc<str> = Arc::from(file.name.as_str());
         let before = objects.len();
         let diags_before = diags.len();
-        for (start_line, text) in split_documents(&file.name, &file.text) {
+        let (documents, json) = split_documents(&file.name, &file.text);
+        for (start_line, text) in documents {
             let key = DocumentKey {
                 file: name.clone(),
                 start_line,
@@ -182,7 +197,7 @@ pub fn parse_files_cached(files: &[SourceFile], cache: &mut ParseCache) -> (Vec<
                     text: key.text.clone(),
                 };
                 let (mut o, mut d) = (Vec::new(), Vec::new());
-                parse_document(doc, &mut o, &mut d);
+                parse_document(doc, json, &mut o, &mut d);
                 (o, d)
             });
             objects.extend(parsed.0.iter().cloned());
@@ -218,11 +233,13 @@ fn is_json_name(name: &str) -> bool {
 
 /// Splits a file into documents: `(first line, text)`. YAML documents are separated by
 /// `---` lines; the separator line is kept blank in the next document so that line
-/// numbers inside a document stay aligned with the file. A JSON file is one document.
-fn split_documents(name: &str, text: &str) -> Vec<(usize, String)> {
+/// numbers inside a document stay aligned with the file. JSON (a `.json` file, or text
+/// that reads as JSON, such as `kubectl get -o json` piped to stdin) is one document,
+/// which may hold several values.
+fn split_documents(name: &str, text: &str) -> (Vec<(usize, String)>, bool) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if is_json_name(name) {
-        return vec![(0, text.to_string())];
+    if is_json_name(name) || syntax::reads_as_json(text) {
+        return (vec![(0, text.to_string())], true);
     }
     let mut docs = Vec::new();
     let mut current = String::new();
@@ -251,298 +268,19 @@ fn split_documents(name: &str, text: &str) -> Vec<(usize, String)> {
             !l.is_empty() && !l.starts_with('#') && !l.starts_with('%')
         })
     });
-    docs
+    (docs, false)
 }
 
-fn parse_document(doc: Document, objects: &mut Vec<RawObject>, diags: &mut Vec<Diagnostic>) {
-    let (values, error) = if is_json_name(&doc.file) {
-        parse_json_stream(&doc)
+fn parse_document(doc: Document, json: bool, objects: &mut Vec<RawObject>, diags: &mut Vec<Diagnostic>) {
+    let (values, error) = if json {
+        syntax::parse_json_stream(&doc)
     } else {
-        match limits::parse_yaml(&doc.text) {
-            Ok(v) => (vec![v], None),
-            Err(e) => {
-                let text = e.to_string();
-                // Scanner errors give a byte offset in the message and no useful location.
-                let (line, column, text) = match byte_position(&text) {
-                    Some((pos, cut)) => {
-                        let (l, c) = line_col(&doc.text, pos);
-                        (l, c, text[..cut].to_string())
-                    }
-                    None => {
-                        let (l, c) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-                        (l, c, text)
-                    }
-                };
-                let msg = relocate_message(&text, line, doc.start_line);
-                // libyaml reports the end of input on the line after the last one.
-                let last_line = doc.text.lines().count().max(1);
-                let (line, column) = if line > last_line {
-                    (last_line, 1)
-                } else {
-                    (line, column)
-                };
-                let loc = Location::new(&doc.file, (doc.start_line + line) as u32, column as u32);
-                let diag = limits::limit_diagnostic(&msg, &loc)
-                    .unwrap_or_else(|| Diagnostic::new("NP0001", format!("YAML syntax error: {msg}")).at(&loc));
-                (Vec::new(), Some(diag))
-            }
-        }
+        syntax::parse_yaml(&doc)
     };
-    for value in values {
-        collect_objects(&doc, value, Vec::new(), objects, diags);
+    for parsed in values {
+        objects::collect_document(&parsed.doc, parsed.value, objects, diags);
     }
     diags.extend(error);
-}
-
-/// A JSON file may hold several values one after another; the values read before a
-/// syntax error are kept.
-fn parse_json_stream(doc: &Document) -> (Vec<Value>, Option<Diagnostic>) {
-    let mut values = Vec::new();
-    for item in serde_json::Deserializer::from_str(&doc.text).into_iter::<Value>() {
-        match item {
-            Ok(v) => values.push(v),
-            Err(e) => {
-                let msg = strip_location_suffix(&e.to_string());
-                let loc = Location::new(&doc.file, (doc.start_line + e.line()) as u32, e.column() as u32);
-                let diag = limits::limit_diagnostic(&msg, &loc)
-                    .unwrap_or_else(|| Diagnostic::new("NP0001", format!("JSON syntax error: {msg}")).at(&loc));
-                return (values, Some(diag));
-            }
-        }
-    }
-    (values, None)
-}
-
-/// A value read from YAML that refuses duplicate mapping keys, as kubectl does: with
-/// plain deserialisation the last one would silently win.
-struct StrictValue(Value);
-
-impl<'de> serde::Deserialize<'de> for StrictValue {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        limits::count_value()?;
-        d.deserialize_any(StrictVisitor).map(StrictValue)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> serde::de::Visitor<'de> for StrictVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a YAML value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
-        Ok(i64::try_from(v)
-            .map(Value::from)
-            .unwrap_or_else(|_| Value::from(v as f64)))
-    }
-    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
-        Ok(u64::try_from(v)
-            .map(Value::from)
-            .unwrap_or_else(|_| Value::from(v as f64)))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(StrictVisitor)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(StrictValue(v)) = seq.next_element()? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = serde_json::Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(serde::de::Error::custom(format!(
-                    "duplicate key {key:?}: kubectl rejects this; keep one"
-                )));
-            }
-            let StrictValue(v) = map.next_value()?;
-            out.insert(key, v);
-        }
-        Ok(Value::Object(out))
-    }
-}
-
-/// serde_yaml speaks of lines within the document. The position of the problem itself is
-/// dropped (the diagnostic carries it); other positions (`while parsing a mapping at line
-/// N`) are said as lines of the file.
-fn relocate_message(msg: &str, own_line: usize, line_offset: usize) -> String {
-    const AT: &str = " at line ";
-    let mut out = String::new();
-    let mut rest = msg;
-    while let Some(i) = rest.find(AT) {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + AT.len()..];
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        let line = after[..digits].parse::<usize>().ok();
-        let tail = &after[digits..];
-        let col_digits = tail
-            .strip_prefix(" column ")
-            .map(|t| t.bytes().take_while(u8::is_ascii_digit).count() + " column ".len())
-            .unwrap_or(0);
-        match line {
-            Some(n) if n == own_line => {}
-            Some(n) => {
-                out.push_str(AT);
-                out.push_str(&(n + line_offset).to_string());
-                out.push_str(&tail[..col_digits]);
-            }
-            None => out.push_str(AT),
-        }
-        rest = &tail[col_digits..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// `... at position N` (a byte offset), as serde_yaml says for some scanner errors: the
-/// offset, and where the message ends without it.
-fn byte_position(msg: &str) -> Option<(usize, usize)> {
-    let i = msg.rfind(" at position ")?;
-    let digits: String = msg[i + 13..].chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok().map(|pos| (pos, i))
-}
-
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, pos: usize) -> (usize, usize) {
-    let before = text.as_bytes().get(..pos.min(text.len())).unwrap_or_default();
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let column = before.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-    (line, column)
-}
-
-/// serde errors end in "at line X column Y"; the location is shown separately.
-fn strip_location_suffix(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
-    }
-}
-
-fn describe(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
-
-fn collect_objects(
-    doc: &Document,
-    value: Value,
-    prefix: Vec<PathSeg>,
-    objects: &mut Vec<RawObject>,
-    diags: &mut Vec<Diagnostic>,
-) {
-    let loc = if prefix.is_empty() {
-        doc.locate(&[])
-    } else {
-        doc.locate(&prefix)
-    };
-    if value.is_null() {
-        return;
-    }
-    let Value::Object(map) = &value else {
-        diags.push(
-            Diagnostic::new(
-                "NP0004",
-                format!(
-                    "not a Kubernetes object: expected a mapping with apiVersion and kind, found {}",
-                    describe(&value)
-                ),
-            )
-            .at(&loc),
-        );
-        return;
-    };
-    let str_field = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_string);
-    let kind = str_field("kind");
-    let api_version = str_field("apiVersion");
-    let (Some(kind), Some(api_version)) = (kind, api_version) else {
-        let missing: Vec<&str> = ["apiVersion", "kind"]
-            .into_iter()
-            .filter(|k| map.get(*k).and_then(Value::as_str).is_none())
-            .collect();
-        diags.push(
-            Diagnostic::new(
-                "NP0004",
-                format!("not a Kubernetes object: {} missing", missing.join(" and ")),
-            )
-            .at(&loc)
-            .help("every object needs `apiVersion` and `kind`, e.g. `apiVersion: v1` and `kind: Pod`"),
-        );
-        return;
-    };
-    if kind.ends_with("List") {
-        if let Some(Value::Array(items)) = map.get("items") {
-            let items = items.clone();
-            for (i, item) in items.into_iter().enumerate() {
-                let mut p = prefix.clone();
-                p.push(PathSeg::key("items"));
-                p.push(PathSeg::Index(i));
-                collect_objects(doc, item, p, objects, diags);
-            }
-            return;
-        }
-    }
-    let metadata = map.get("metadata");
-    let name = metadata.and_then(|m| m.get("name")).and_then(Value::as_str);
-    let namespace = metadata
-        .and_then(|m| m.get("namespace"))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    let Some(name) = name.filter(|n| !n.is_empty()).map(str::to_string) else {
-        let resource = format!("{kind} <unnamed>");
-        diags.push(
-            Diagnostic::new("NP0004", format!("{kind} has no metadata.name"))
-                .at(&loc)
-                .resource(resource)
-                .help("give the object a name under `metadata.name`"),
-        );
-        return;
-    };
-    objects.push(RawObject {
-        api_version,
-        kind,
-        name,
-        namespace,
-        value,
-        doc: doc.clone(),
-        prefix,
-        loc,
-    });
 }
 
 #[cfg(test)]
@@ -610,11 +348,106 @@ metadata:
             codes,
             vec![
                 ("NP0004", Some(1)),
+                // A top-level sequence is read item by item: two numbers.
                 ("NP0004", Some(3)),
+                ("NP0004", Some(4)),
                 ("NP0004", Some(6)),
                 ("NP0004", Some(8))
             ]
         );
+    }
+
+    fn kinds(objs: &[RawObject]) -> Vec<String> {
+        objs.iter()
+            .map(|o| format!("{} {} {}:{}", o.api_version, o.kind, o.name, o.loc.line))
+            .collect()
+    }
+
+    #[test]
+    fn typed_lists_give_their_items_kind_and_api_version() {
+        // `kubectl get --raw /api/v1/pods` and `/apis/apps/v1/deployments`.
+        let pods = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[
+{"metadata":{"name":"a","namespace":"x"},"spec":{}},
+{"metadata":{"name":"b","namespace":"x"},
+ "spec":{"containers":[{"name":"c","ports":[{"containerPort":"oops"}]}]}}]}
+{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{},"items":[{"metadata":{"name":"d"}}]}"#;
+        let (objs, diags) = parse("<stdin>", pods);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(kinds(&objs), ["v1 Pod a:2", "v1 Pod b:3", "apps/v1 Deployment d:5"]);
+        // Fields of an item are located inside that item.
+        let path = [
+            PathSeg::key("spec"),
+            PathSeg::key("containers"),
+            PathSeg::Index(0),
+            PathSeg::key("ports"),
+        ];
+        assert_eq!(objs[1].locate(&path).line, 4);
+        assert_eq!(objs[0].value["kind"], "Pod");
+        // The same as YAML, as `kubectl get --raw ... | yq -P` writes it.
+        let yaml = "kind: NamespaceList\napiVersion: v1\nmetadata: {}\nitems:\n- metadata:\n    name: x\n    labels: {team: a}\n- metadata:\n    name: y\n";
+        let (objs, diags) = parse("ns.yaml", yaml);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(kinds(&objs), ["v1 Namespace x:5", "v1 Namespace y:8"]);
+        assert_eq!(
+            objs[0].locate(&[PathSeg::key("metadata"), PathSeg::key("labels")]).line,
+            7
+        );
+    }
+
+    #[test]
+    fn generic_list_items_need_their_own_kind() {
+        let yaml = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- metadata: {name: b}\nkind: List\nmetadata:\n  resourceVersion: \"\"\n";
+        let (objs, diags) = parse("all.yaml", yaml);
+        assert_eq!(kinds(&objs), ["v1 Pod a:3"]);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].code, diags[0].line), ("NP0004", Some(6)));
+        assert!(
+            diags[0].help.as_deref().is_some_and(|h| h.contains("generic `List`")),
+            "{:?}",
+            diags[0]
+        );
+    }
+
+    #[test]
+    fn empty_and_null_lists_and_top_level_arrays() {
+        let (objs, diags) = parse(
+            "l.yaml",
+            "apiVersion: v1\nkind: PodList\nitems: null\n---\napiVersion: v1\nkind: List\nmetadata: {}\n",
+        );
+        // Empty lists are no error; the file just holds no object (NP0007, info).
+        assert!(objs.is_empty(), "{objs:?}");
+        assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["NP0007"]);
+        let (_, diags) = parse("l.yaml", "apiVersion: v1\nkind: PodList\nitems: {a: 1}\n");
+        assert_eq!(diags[0].code, "NP0004");
+        let json = "[\n{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}},\n{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\"}}\n]";
+        let (objs, diags) = parse("pods.json", json);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(kinds(&objs), ["v1 Pod a:2", "v1 Pod b:3"]);
+        let (objs, _) = parse("pods.yaml", "- apiVersion: v1\n  kind: Pod\n  metadata: {name: a}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: b}\n");
+        assert_eq!(kinds(&objs), ["v1 Pod a:1", "v1 Pod b:4"]);
+    }
+
+    #[test]
+    fn json_streams_crlf_bom_and_helm_output() {
+        // Concatenated `kubectl get -o json` output on stdin, with CRLF line ends.
+        let stream = "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\r\n\"metadata\":{\"name\":\"a\"}}\r\n{\"apiVersion\":\"v1\",\r\n\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\"}}\r\n";
+        let (objs, diags) = parse("<stdin>", stream);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(kinds(&objs), ["v1 Pod a:1", "v1 Pod b:3"]);
+        let helm = "\u{feff}---\r\n# Source: app/templates/ns.yaml\r\napiVersion: v1\r\nkind: Namespace\r\nmetadata:\r\n  name: app\r\n---\r\n# Source: app/templates/empty.yaml\r\n---\r\n--- # Source: app/templates/pod.yaml\r\napiVersion: v1\r\nkind: Pod\r\nmetadata:\r\n  name: p\r\n  namespace: app\r\n";
+        let (objs, diags) = parse("helm.yaml", helm);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(kinds(&objs), ["v1 Namespace app:3", "v1 Pod p:11"]);
+        assert_eq!(
+            objs[1]
+                .locate(&[PathSeg::key("metadata"), PathSeg::key("namespace")])
+                .line,
+            15
+        );
+        // Flow YAML that is not JSON is still YAML.
+        let (objs, diags) = parse("<stdin>", "{apiVersion: v1, kind: Pod, metadata: {name: a}}\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(kinds(&objs), ["v1 Pod a:1"]);
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! `netplay-synth distinct NAMESPACES WORKLOADS POLICIES DIR [SEED]` (every workload its
 //! own label set: `generate_distinct`)
 //! `netplay-synth mesh NAMESPACES SERVICES DIR [SEED]`
+//! `netplay-synth pods PODS OWNERS FILE [kubectl|api]` (a pod dump as JSON: `kubectl get
+//! pods -A -o json`, or the API server's PodList without item kinds; default `api`)
 
-use netplay_synth::{generate, generate_distinct, generate_mesh, write_dir, Params};
+use netplay_synth::{generate, generate_distinct, generate_mesh, pod_dump, write_dir, DumpStyle, Params};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -29,6 +31,23 @@ fn main() -> ExitCode {
             }
             _ => return usage(),
         },
+        Some("pods") => {
+            let style = match args.get(4).map(String::as_str) {
+                None | Some("api") => DumpStyle::ApiServer,
+                Some("kubectl") => DumpStyle::Kubectl,
+                Some(_) => return usage(),
+            };
+            let (Some(pods), Some(owners), Some(file)) = (num(1), num(2), args.get(3)) else {
+                return usage();
+            };
+            return match std::fs::write(file, pod_dump(pods, owners, style)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("netplay-synth: cannot write {file}: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Some("mesh") => match (num(1), num(2), args.get(3)) {
             (Some(n), Some(s), Some(dir)) => (generate_mesh(n, s, num(4).map_or(42, |s| s as u64)), dir),
             _ => return usage(),
@@ -45,6 +64,6 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: netplay-synth cluster|distinct NAMESPACES WORKLOADS POLICIES DIR [SEED]\n       netplay-synth mesh NAMESPACES SERVICES DIR [SEED]");
+    eprintln!("usage: netplay-synth cluster|distinct NAMESPACES WORKLOADS POLICIES DIR [SEED]\n       netplay-synth mesh NAMESPACES SERVICES DIR [SEED]\n       netplay-synth pods PODS OWNERS FILE [kubectl|api]");
     ExitCode::from(2)
 }
