@@ -714,7 +714,10 @@ fn multi_document_yaml_of_the_library_loads_to_the_same_connections() {
         let one = load(&[file("all.yaml", &stream)]);
         let many = load(&files);
         assert_eq!(one.connlist(), many.connlist(), "{stream}");
-        assert_eq!(one.diagnostics.len(), many.diagnostics.len(), "{stream}");
+        // NP0007 (a file without objects, such as an empty list) is about a file: merged
+        // into one stream, that file is gone.
+        let count = |s: &netplay_core::Scenario| s.diagnostics.iter().filter(|d| d.code != "NP0007").count();
+        assert_eq!(count(&one), count(&many), "{stream}");
     }
 }
 
