@@ -10,7 +10,7 @@ use super::super::types::SidecarSpec;
 use super::super::{labels_match, MeshObject, ROOT_NAMESPACE};
 use super::destination::{Dest, Upstream};
 use super::view::{app_proto, AppProto, View};
-use super::{at, Client, Proxy, Sim};
+use super::{at, Client, Proxy, Sim, NO_EXCHANGE};
 use crate::conn::Protocol;
 use crate::model::Workload;
 use std::fmt::Write;
@@ -104,7 +104,7 @@ impl<'c> Sim<'c> {
                     url.host, cw.namespace
                 ),
                 None,
-                503,
+                NO_EXCHANGE,
                 &format!("unknown host {}", url.host),
             );
             return None;

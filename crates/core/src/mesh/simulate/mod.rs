@@ -63,7 +63,6 @@ pub struct Outcome {
     pub destinations: Vec<Delivery>,
     /// Each distinct result (status and reason) with its share of all requests (the
     /// shares sum to 1), the largest first.
-    #[serde(skip)]
     pub outcomes: Vec<OutcomeShare>,
     pub trace: Vec<TraceStep>,
 }

@@ -172,6 +172,9 @@ impl Outcome {
         } else {
             let _ = writeln!(out, "Status: {} {}", self.status, reason(self.status));
         }
+        if self.outcomes.len() > 1 {
+            let _ = writeln!(out, "Outcomes: {}", self.headline());
+        }
         if self.destinations.is_empty() {
             let _ = writeln!(out, "Delivered to: nobody");
         } else {
