@@ -595,3 +595,32 @@ test('the mesh view simulates a request: shares, status and a trace that follows
     await finish(page);
   }
 });
+
+test('the mesh view shows each outcome of a split request, and no HTTP status for a host that does not resolve', async () => {
+  const page = await openApp(browser, server.url);
+  try {
+    await chooseScenario(page, 'mesh/bookinfo-faults');
+    await page.locator('[data-testid=view-mesh]').click();
+    await page.locator('[data-testid=mesh-from]').selectOption('bookinfo/productpage-v1[Deployment]');
+    // The VirtualService of details aborts 10% of the requests with 503 (Istio fault injection).
+    await page.locator('[data-testid=mesh-url]').fill('http://details:9080/details/0');
+    await page.locator('[data-testid=mesh-send]').click();
+    const outcome = page.locator('[data-testid=mesh-outcome]');
+    await outcome.waitFor();
+    assert.equal(await outcome.getAttribute('data-status'), '200');
+    assert.equal(
+      (await page.locator('[data-testid=mesh-outcomes]').textContent()).trim(),
+      'Outcomes: 90% 200 OK (v1) · 10% 503 fault abort',
+    );
+    // No Service or ServiceEntry has this name: the DNS lookup fails, nothing answers.
+    await page.locator('[data-testid=mesh-url]').fill('http://no-such-host:9080/');
+    await page.locator('[data-testid=mesh-send]').click();
+    await page.locator('[data-testid=mesh-outcome][data-status="0"]').waitFor();
+    const verdict = await page.locator('[data-testid=mesh-outcome] .verdict').textContent();
+    assert.ok(verdict.includes('no HTTP exchange'), verdict);
+    assert.ok(!verdict.includes('503'), verdict);
+    assert.equal(await page.locator('[data-testid=mesh-outcomes]').count(), 0);
+  } finally {
+    await finish(page);
+  }
+});

@@ -10,6 +10,7 @@
 //! resolve ends before any HTTP exchange: its outcome is [`NO_EXCHANGE`], not a status a
 //! proxy sent (docs/mesh.md, "Several outcomes").
 
+use netplay_core::assertions;
 use netplay_core::mesh::{Outcome, Request, NO_EXCHANGE};
 use netplay_core::{load, SourceFile};
 
@@ -66,8 +67,11 @@ fn outcome(extra: &str, url: &str) -> Outcome {
         .expect("the request can be simulated")
 }
 
-/// (status, share, reason, subsets, delivered workloads) of each outcome, in order.
-fn parts(o: &Outcome) -> Vec<(u16, f64, String, Vec<String>, Vec<String>)> {
+/// One outcome as (status, share, reason, subsets, delivered workloads).
+type Part = (u16, f64, String, Vec<String>, Vec<String>);
+
+/// Each outcome's parts, in order.
+fn parts(o: &Outcome) -> Vec<Part> {
     o.outcomes
         .iter()
         .map(|p| {
@@ -200,4 +204,23 @@ fn a_host_that_does_not_resolve_has_no_http_exchange() {
     // Over TCP too: the lookup fails before any connection.
     let tcp = outcome("", "tcp://nosuch:9080");
     assert_eq!(tcp.status, NO_EXCHANGE);
+}
+
+/// An assertion about a host that does not resolve expects status 0 (docs/assertions.md);
+/// one that expects the 503 a proxy would send fails.
+#[test]
+fn an_assertion_expects_status_0_for_a_host_that_does_not_resolve() {
+    let checks = r#"
+- name: the lookup fails, nothing answers
+  mesh: {from: shop/client, request: "GET http://nosuch:9080/"}
+  expect: {status: 0}
+- name: no proxy sends a 503
+  mesh: {from: shop/client, request: "GET http://nosuch:9080/"}
+  expect: {status: 503}
+"#;
+    let (suite, diags) = assertions::read_list("checks.yaml", 1, checks, "checks");
+    assert!(diags.is_empty(), "{diags:?}");
+    let scenario = load(&[SourceFile::new("base.yaml", BASE)]);
+    let report = assertions::run(&scenario, &[suite.expect("a suite")]);
+    assert_eq!((report.passed(), report.failed()), (1, 1), "{}", report.to_text(true));
 }

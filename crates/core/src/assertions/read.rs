@@ -433,12 +433,16 @@ impl Reader<'_> {
         }
         let mut out = MeshExpect::default();
         if let Some(s) = e.get("status") {
-            match s.as_u64().filter(|n| (100..=599).contains(n)) {
+            // 0 is mesh::NO_EXCHANGE: the host does not resolve, nothing answers.
+            match s
+                .as_u64()
+                .filter(|n| *n == u64::from(crate::mesh::NO_EXCHANGE) || (100..=599).contains(n))
+            {
                 Some(n) => out.status = Some(n as u16),
                 None => {
                     return Err(problem(
                         &with(&ep, PathSeg::key("status")),
-                        "`status` is an HTTP status, 100 to 599",
+                        "`status` is an HTTP status, 100 to 599, or 0 when no HTTP exchange happens (the host does not resolve)",
                     ))
                 }
             }

@@ -5,7 +5,7 @@
 use crate::state::File;
 use crate::view_model::Analysis;
 use netplay_core::mesh::edit::{rebalance, set_weight, weighted_routes, WeightedRoute};
-use netplay_core::mesh::{Outcome, Request};
+use netplay_core::mesh::{status_reason, Outcome, Request, NO_EXCHANGE};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -139,11 +139,20 @@ fn weights_view(route: &WeightedRoute, files: &[File], on_edit_file: &Callback<(
 fn outcome_view(o: &Outcome, on_jump: &Callback<(String, u32)>) -> Html {
     let ok = (200..400).contains(&o.status);
     let mark = if ok { "✓" } else { "✗" };
+    // A host that does not resolve gets no HTTP status at all (core's NO_EXCHANGE).
+    let verdict = if o.status == NO_EXCHANGE {
+        format!("{mark} {}", status_reason(o.status))
+    } else {
+        format!("{mark} {} {}", o.status, status_text(o.status))
+    };
     html! {
         <div class="mesh-outcome" data-testid="mesh-outcome" data-status={o.status.to_string()}>
             <p class={classes!("verdict", if ok { "ok" } else { "bad" })}>
-                { format!("{mark} {} {}", o.status, status_text(o.status)) }
+                { verdict }
             </p>
+            if o.outcomes.len() > 1 {
+                <p class="muted small" data-testid="mesh-outcomes">{ format!("Outcomes: {}", o.headline()) }</p>
+            }
             if !o.destinations.is_empty() {
                 <h4>{ "Delivered to" }</h4>
                 <ul class="shares">

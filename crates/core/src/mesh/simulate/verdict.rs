@@ -202,8 +202,9 @@ impl Outcome {
     }
 }
 
-/// The reason phrase of a status code (for [`NO_EXCHANGE`], that there is no response).
-pub(crate) fn reason(status: u16) -> &'static str {
+/// The reason phrase of a status code (for [`NO_EXCHANGE`], that there is no response):
+/// what the text output prints after `Status:`, and what the web app shows.
+pub fn reason(status: u16) -> &'static str {
     match status {
         NO_EXCHANGE => "no HTTP exchange: the host does not resolve",
         200 => "OK",
