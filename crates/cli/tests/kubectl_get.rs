@@ -6,12 +6,17 @@
 //! The cluster is `tests/scenarios/np-pod-owner-folding`: Deployments with their
 //! ReplicaSets and Pods (ownerReferences), a DaemonSet's Pods, Pods without owner.
 //!
-//! Skipped (with a message) when `kubectl` is not installed (`KUBECTL` names another path).
+//! The files kubectl wrote of the cluster of `inputs/kubectl/cluster.yaml` are also kept
+//! in `inputs/kubectl/` (see its README.md), so what users paste is tested without kubectl
+//! too; `NETPLAY_BLESS=1` writes them again.
+//!
+//! The tests that run kubectl are skipped (with a message) when it is not installed
+//! (`KUBECTL` names another path).
 
 mod common;
 
 use common::cluster::{file_in, objects_of, seed, Env};
-use common::{workspace_root, TempDir};
+use common::{bless, netplay, read, workspace_root, TempDir};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -104,4 +109,83 @@ fn kubectl_get_all_with_namespaces_and_policies_reads_as_the_live_cluster() {
     let read = env.netplay(&["connlist", &dir.0.display().to_string()]);
     assert_eq!(read.code, 0, "{}", read.transcript());
     assert_eq!(read.stdout, expected, "{}", read.transcript());
+}
+
+/// The inputs written by kubectl and kept, with their expected connections.
+const KEPT: &str = "crates/cli/tests/inputs/kubectl";
+
+/// Each kept file and the kubectl command that wrote it.
+const WRITTEN: [(&str, &[&str]); 4] = [
+    ("pods.json", &["get", "pods", "-A", "-o", "json"]),
+    ("pods.yaml", &["get", "pods", "-A", "-o", "yaml"]),
+    ("all.yaml", &["get", "all", "-A", "-o", "yaml"]),
+    (
+        "namespaces-and-policies.yaml",
+        &["get", "namespaces,networkpolicies", "-A", "-o", "yaml"],
+    ),
+];
+
+fn kept(file: &str) -> String {
+    format!("{KEPT}/{file}")
+}
+
+#[test]
+fn kept_kubectl_get_pods_json_and_yaml_give_the_pods_own_workloads() {
+    // Only Pods: each folds into its ReplicaSet, which the dump does not hold, and the
+    // static pod stays itself (its owner is a Node); no policy, so everything is open.
+    let expected = read(kept("pods.connlist.txt"));
+    for file in ["pods.json", "pods.yaml"] {
+        let run = netplay(&["connlist", &kept(file)]);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{}", run.transcript());
+        assert_eq!(run.stdout, expected, "{}", run.transcript());
+    }
+}
+
+#[test]
+fn kept_kubectl_get_all_with_namespaces_and_policies_gives_the_deployments_and_the_policy() {
+    let run = netplay(&["connlist", &kept("all.yaml"), &kept("namespaces-and-policies.yaml")]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{}", run.transcript());
+    assert_eq!(run.stdout, read(kept("all.connlist.txt")), "{}", run.transcript());
+}
+
+/// The text without what differs between two runs of the same seeding (uids, times,
+/// resource versions), so that a fresh kubectl output can be compared with the kept one.
+fn stable(text: &str) -> String {
+    text.lines()
+        .filter(|line| {
+            let key = line.trim_start().trim_start_matches("- ").trim_start_matches('"');
+            !["uid", "creationTimestamp", "resourceVersion"]
+                .iter()
+                .any(|k| key.starts_with(&format!("{k}\":")) || key.starts_with(&format!("{k}:")))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_kept_files_are_what_kubectl_writes_of_the_seeded_cluster() {
+    let Some(kubectl) = kubectl() else { return };
+    let env = Env::new();
+    seed(
+        &env.kube,
+        &objects_of(&workspace_root().join(KEPT).join("cluster.yaml")),
+    )
+    .expect("seed");
+    for (file, args) in WRITTEN {
+        let written = kubectl_out(&kubectl, &env, args);
+        let path = workspace_root().join(KEPT).join(file);
+        if bless() {
+            std::fs::write(&path, &written).expect("write");
+            continue;
+        }
+        let kept = std::fs::read_to_string(&path).expect("kept file");
+        assert_eq!(
+            stable(&kept),
+            stable(&written),
+            "kubectl {} no longer writes {file} (NETPLAY_BLESS=1 to write it again)",
+            args.join(" ")
+        );
+    }
+    let live = env.live(&["connlist"]);
+    assert_eq!(live.stdout, read(kept("all.connlist.txt")), "{}", live.transcript());
 }

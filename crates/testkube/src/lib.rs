@@ -192,9 +192,13 @@ impl TestKube {
             faults: Vec::new(),
             cert_users: BTreeMap::new(),
         };
+        let namespaces = builtin_types()
+            .into_iter()
+            .find(|t| t.plural == "namespaces")
+            .expect("Namespace is a built-in type");
         for ns in ["default", "kube-system"] {
             let obj = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
-            let _ = state.apply(&builtin_types()[0], "", ns, "kube-apiserver", &obj, true, false);
+            let _ = state.apply(&namespaces, "", ns, "kube-apiserver", &obj, true, false);
         }
         let state = Arc::new(Mutex::new(state));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");

@@ -61,18 +61,21 @@ impl ResourceType {
     }
 }
 
+/// The built-in kinds, each group's resources in the order the kube-apiserver's discovery
+/// lists them (sorted by name), which is the order `kubectl get all` prints and writes.
 pub(crate) fn builtin_types() -> Vec<ResourceType> {
     let t = ResourceType::new;
     vec![
-        t("", "v1", "Namespace", "namespaces", false).short(&["ns"]),
         t("", "v1", "ConfigMap", "configmaps", true).short(&["cm"]),
-        t("", "v1", "Secret", "secrets", true),
-        t("", "v1", "Service", "services", true).short(&["svc"]).in_all(),
-        t("", "v1", "ServiceAccount", "serviceaccounts", true).short(&["sa"]),
+        t("", "v1", "Namespace", "namespaces", false).short(&["ns"]),
         t("", "v1", "Pod", "pods", true).short(&["po"]).in_all(),
         t("", "v1", "ReplicationController", "replicationcontrollers", true)
             .short(&["rc"])
             .in_all(),
+        t("", "v1", "Secret", "secrets", true),
+        t("", "v1", "ServiceAccount", "serviceaccounts", true).short(&["sa"]),
+        t("", "v1", "Service", "services", true).short(&["svc"]).in_all(),
+        t("apps", "v1", "DaemonSet", "daemonsets", true).short(&["ds"]).in_all(),
         t("apps", "v1", "Deployment", "deployments", true)
             .short(&["deploy"])
             .in_all(),
@@ -82,9 +85,8 @@ pub(crate) fn builtin_types() -> Vec<ResourceType> {
         t("apps", "v1", "StatefulSet", "statefulsets", true)
             .short(&["sts"])
             .in_all(),
-        t("apps", "v1", "DaemonSet", "daemonsets", true).short(&["ds"]).in_all(),
-        t("batch", "v1", "Job", "jobs", true).in_all(),
         t("batch", "v1", "CronJob", "cronjobs", true).short(&["cj"]).in_all(),
+        t("batch", "v1", "Job", "jobs", true).in_all(),
         t("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true).short(&["netpol"]),
         t("networking.k8s.io", "v1", "Ingress", "ingresses", true).short(&["ing"]),
         t("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
