@@ -1,17 +1,19 @@
 //! The cluster model: namespaces, workloads, services and policies, built from raw
 //! objects. Building never fails; what cannot be understood becomes a diagnostic.
 
+mod pod;
+
 use crate::conn::Protocol;
 use crate::diagnostics::{Diagnostic, Location};
 use crate::netpol::compile::compile;
 use crate::netpol::policy::{NetworkPolicy, PeerKind, Selector};
-use crate::owners::{self, Candidate, PodInfo, Scope, ScopedSelector};
+use crate::owners::{self, Candidate, Scope, ScopedSelector};
 use crate::parse::locate::{DisplayPath, PathSeg};
 use crate::parse::RawObject;
-use k8s_openapi::api::core::v1::{PodSpec, ServiceSpec};
+use k8s_openapi::api::core::v1::ServiceSpec;
 use k8s_openapi::api::networking::v1::{IngressBackend as K8sBackend, IngressSpec, NetworkPolicySpec};
+use pod::pod_info;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
 pub type Labels = BTreeMap<String, String>;
@@ -586,89 +588,6 @@ fn model_selectors(cluster: &Cluster) -> Vec<ScopedSelector> {
         }
     }
     out
-}
-
-fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodInfo>, Box<Diagnostic>> {
-    let base = template_path(&obj.kind);
-    let at = |rest: &[&'static str]| -> Vec<&'static str> { base.iter().chain(rest).copied().collect() };
-    if obj.kind != "Pod" && field::<Value>(obj, base, diags)?.is_none() {
-        if obj.kind == "ReplicationController" {
-            // A ReplicationController may omit its template; it then runs no pods.
-            return Ok(None);
-        }
-        let missing = format!("{}: missing; the {} is skipped", base.join("."), obj.kind);
-        return Err(Box::new(
-            Diagnostic::new("NP0002", missing).at(&obj.loc).resource(obj.resource()),
-        ));
-    }
-    let labels = field::<Labels>(obj, &at(&["metadata", "labels"]), diags)?.unwrap_or_default();
-    let annotations = field::<Labels>(obj, &at(&["metadata", "annotations"]), diags)?.unwrap_or_default();
-    let spec_path = at(&["spec"]);
-    let Some(spec) = field::<PodSpec>(obj, &spec_path, diags)? else {
-        let missing = format!("{}: missing; the {} is skipped", spec_path.join("."), obj.kind);
-        return Err(Box::new(
-            Diagnostic::new("NP0002", missing).at(&obj.loc).resource(obj.resource()),
-        ));
-    };
-    let mut ports = Vec::new();
-    // Containers, and init containers that keep running beside them (native sidecars,
-    // `restartPolicy: Always`): both serve ports that named ports can resolve to.
-    let sidecars = spec
-        .init_containers
-        .iter()
-        .flatten()
-        .enumerate()
-        .filter(|(_, c)| c.restart_policy.as_deref() == Some("Always"));
-    let serving = spec
-        .containers
-        .iter()
-        .enumerate()
-        .map(|(i, c)| ("containers", i, c))
-        .chain(sidecars.map(|(i, c)| ("initContainers", i, c)));
-    for (list, ci, c) in serving {
-        for (pi, p) in c.ports.iter().flatten().enumerate() {
-            let protocol = p.protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse);
-            let port = u16::try_from(p.container_port).ok().filter(|&n| n > 0);
-            match (protocol, port) {
-                (Some(protocol), Some(port)) => ports.push(ContainerPort {
-                    name: p.name.clone(),
-                    port,
-                    protocol,
-                }),
-                _ => {
-                    let mut path = to_path(&spec_path);
-                    path.extend([
-                        PathSeg::key(list),
-                        PathSeg::Index(ci),
-                        PathSeg::key("ports"),
-                        PathSeg::Index(pi),
-                    ]);
-                    diags.push(
-                        Diagnostic::new(
-                            "NP0002",
-                            format!(
-                                "{}: invalid container port {} {}; the port is ignored",
-                                DisplayPath(&path),
-                                p.container_port,
-                                p.protocol.as_deref().unwrap_or("TCP")
-                            ),
-                        )
-                        .at(&obj.locate(&path))
-                        .resource(obj.resource()),
-                    );
-                }
-            }
-        }
-    }
-    ports.sort();
-    ports.dedup();
-    Ok(Some(PodInfo {
-        labels,
-        annotations,
-        ports,
-        host_network: spec.host_network.unwrap_or(false),
-        service_account: spec.service_account_name.clone(),
-    }))
 }
 
 /// Builds the model from raw objects. Returns the cluster and what was found wrong.

@@ -158,7 +158,7 @@ impl fmt::Display for Diagnostic {
 #[rustfmt::skip]
 pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP0001", Severity::Error, "YAML or JSON syntax error; the document is skipped"),
-    ("NP0002", Severity::Error, "a field has the wrong type or is missing; the object (for a container port: the port) is skipped"),
+    ("NP0002", Severity::Error, "a field has the wrong type or is missing; the object (for a container port, or a container's ports that are not a list: those ports) is skipped"),
     ("NP0003", Severity::Warning, "a kind that can change traffic (a policy, route or mesh kind) that netplay does not model; results are computed without it"),
     ("NP0004", Severity::Error, "a document is not a Kubernetes object (apiVersion, kind or metadata.name missing)"),
     ("NP0005", Severity::Warning, "the same object is defined twice; the later definition wins"),
