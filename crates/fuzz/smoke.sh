@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-5}
-targets=(scenario mesh_request share_link bundle address_plan)
+targets=(scenario mesh_request share_link bundle address_plan assertions lesson)
 
 [[ -d "$HOME/.cargo/bin" ]] && export PATH="$HOME/.cargo/bin:$PATH"
 if ! cargo fuzz --version >/dev/null 2>&1; then
@@ -26,9 +26,11 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 for t in "${targets[@]}"; do
   mkdir -p "$scratch/$t"
+  dict=crates/fuzz/yaml.dict
+  [[ $t == lesson ]] && dict=crates/fuzz/lesson.dict
   # New inputs go to the scratch directory; the committed corpus is only read.
   out=$(nice -n 10 cargo fuzz run "${flags[@]}" "$t" "$scratch/$t" "crates/fuzz/corpus/$t" -- \
-    -max_total_time="$seconds" -max_len=16384 -dict=crates/fuzz/yaml.dict -print_final_stats=1 \
+    -max_total_time="$seconds" -max_len=16384 -dict="$dict" -print_final_stats=1 \
     -artifact_prefix="$scratch/" 2>&1) || {
     echo "$out" | tail -40
     echo "fuzz smoke: $t CRASHED; the input is in crates/fuzz/artifacts or above (see crates/fuzz/README.md)"

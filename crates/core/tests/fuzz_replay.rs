@@ -18,12 +18,14 @@ use std::path::{Path, PathBuf};
 /// A target's name and the function it calls.
 type Target = (&'static str, fn(&[u8]));
 
-const TARGETS: [Target; 5] = [
+const TARGETS: [Target; 7] = [
     ("scenario", harness::scenario),
     ("mesh_request", harness::mesh_request),
     ("share_link", harness::share_link),
     ("bundle", harness::bundle),
     ("address_plan", harness::address_plan),
+    ("assertions", harness::assertions),
+    ("lesson", harness::lesson),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -164,4 +166,52 @@ fn write_seeds() {
             write(&out, "mesh_request", &format!("{name}-{i}"), &bytes);
         }
     }
+    write_assertion_seeds(&out);
+    for lesson in inputs(&repo().join("crates/core/lessons")) {
+        let name = lesson.file_name().unwrap_or_default().to_string_lossy().to_string();
+        write(&out, "lesson", &name, &std::fs::read(&lesson).unwrap_or_default());
+    }
+}
+
+/// `Assertions` documents of the CLI's tests and the library, each with the manifests it
+/// tests (as `netplay test` is run on them), and each alone.
+fn write_assertion_seeds(out: &Path) {
+    let inputs = repo().join("crates/cli/tests/inputs");
+    let shop = manifests(&inputs.join("shop"));
+    for name in ["shop-holds", "shop-breaks", "invalid"] {
+        let path = inputs.join("assertions").join(format!("{name}.yaml"));
+        let mut files = vec![SourceFile::new(
+            format!("{name}.yaml"),
+            std::fs::read_to_string(&path).unwrap_or_default(),
+        )];
+        write(
+            out,
+            "assertions",
+            &format!("{name}-alone"),
+            &harness::bytes_from_files(&files),
+        );
+        files.extend(shop.iter().cloned());
+        write(out, "assertions", name, &harness::bytes_from_files(&files));
+    }
+    for (name, dir) in [
+        ("with-manifests", inputs.join("assertions/with-manifests")),
+        ("ci-base", inputs.join("ci/base")),
+    ] {
+        write(out, "assertions", name, &harness::bytes_from_files(&manifests(&dir)));
+    }
+    let mut mesh = vec![SourceFile::new(
+        "mesh.yaml",
+        std::fs::read_to_string(inputs.join("assertions/mesh.yaml")).unwrap_or_default(),
+    )];
+    for dir in ["applications", "network-policies", "istio-config"] {
+        mesh.extend(manifests(&repo().join("manifests").join(dir)));
+    }
+    write(out, "assertions", "mesh", &harness::bytes_from_files(&mesh));
+    let library = manifests(&repo().join("tests/library-observability"));
+    write(
+        out,
+        "assertions",
+        "library-observability",
+        &harness::bytes_from_files(&library),
+    );
 }

@@ -404,6 +404,69 @@ proptest! {
     }
 }
 
+/// Lines of lesson markup (docs/lessons.md) worth pasting anywhere in a lesson.
+const LESSON_FRAGMENTS: &[&str] = &[
+    "---",
+    "## ",
+    "## A step",
+    "```yaml check",
+    "```yaml start file=extra.yaml",
+    "```yaml solution file=cluster.yaml",
+    "```yaml solution",
+    "```hint",
+    "```yaml bogus",
+    "```",
+    "~~~~",
+    "    ```",
+    "title: [a]",
+    "tags: x",
+    "- {from: shop/web, to: shop/api, expect: allowed}",
+    "- {from: [], to: {namespace: x}, port: 99999, expect: maybe}",
+    "- mesh: {from: frontend/web, request: 'GET http://x'}\n  expect: {status: 200, shares: {a/b: 150%}}",
+];
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// The built-in lessons with lesson markup pasted in and lines damaged, through
+    /// `lessons::parse`, `verify` and `grade` (the `lesson` fuzz target).
+    #[test]
+    fn mutated_lessons_never_panic(
+        which in 0..1000usize,
+        pasted in proptest::collection::vec((any::<usize>(), 0..LESSON_FRAGMENTS.len()), 0..4),
+        mutations in proptest::collection::vec(mutation(), 0..4),
+    ) {
+        let lessons = netplay_core::lessons::builtin();
+        prop_assume!(!lessons.is_empty());
+        let lesson = &lessons[which % lessons.len()];
+        let mut lines: Vec<&str> = lesson.text.lines().collect();
+        for (at, f) in pasted {
+            lines.insert(at % (lines.len() + 1), LESSON_FRAGMENTS[f]);
+        }
+        harness::lesson(mutate(&lines.join("\n"), &mutations).as_bytes());
+    }
+
+    /// The CLI tests' `Assertions` files, mutated, with the manifests they test (the
+    /// `assertions` fuzz target).
+    #[test]
+    fn mutated_assertions_never_panic(
+        which in 0..1000usize,
+        mutations in proptest::collection::vec(mutation(), 1..6),
+    ) {
+        let inputs = repo().join("crates/cli/tests/inputs");
+        let mut texts = Vec::new();
+        yaml_files(&inputs.join("assertions"), &mut texts);
+        prop_assume!(!texts.is_empty());
+        texts.sort();
+        let (name, text) = &texts[which % texts.len()];
+        let mut files = vec![SourceFile::new(name.clone(), mutate(text, &mutations))];
+        let mut shop = Vec::new();
+        yaml_files(&inputs.join("shop"), &mut shop);
+        files.extend(shop.into_iter().map(|(name, text)| SourceFile::new(name, text)));
+        harness::assertions(&harness::bytes_from_files(&files));
+    }
+}
+
 #[test]
 fn mutations_change_the_text_they_are_given() {
     let text = "a: 1\nb: 2\nc: 3";

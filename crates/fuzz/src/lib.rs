@@ -15,7 +15,10 @@ use netplay_core::export;
 use netplay_core::mesh::Request;
 use netplay_core::netpol::explain::Target;
 use netplay_core::output::{render_connlist, Format};
-use netplay_core::{load, load_cached, parse::ParseCache, parse_probe, Protocol, Scenario, SourceFile};
+use netplay_core::{assertions, lessons};
+use netplay_core::{
+    load, load_cached, load_with_assertions, parse::ParseCache, parse_probe, Protocol, Scenario, SourceFile,
+};
 
 /// The line that starts a new file in a fuzz input.
 pub const FILE_MARKER: &str = "#file: ";
@@ -217,5 +220,74 @@ pub fn address_plan(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Some(first) = text.lines().next() {
         let _ = parse_probe(first);
+    }
+}
+
+/// The line numbers a diagnostic about `file` (of `text`) may carry: 1 to one past its last
+/// line (the end of the file, for "missing" errors).
+fn assert_lines_within(diags: &[Diagnostic], file: &str, text: &str) {
+    let last = text.lines().count() as u32 + 1;
+    for d in diags.iter().filter(|d| d.file.as_deref() == Some(file)) {
+        let line = d.line.unwrap_or(1);
+        assert!(
+            (1..=last).contains(&line),
+            "diagnostic at line {line} of {file}, which has {} lines: {d:?}",
+            last - 1
+        );
+    }
+}
+
+/// Target `assertions`: files holding `Assertions` documents (docs/assertions.md) and the
+/// manifests they test → `load_with_assertions` → `assertions::run` and the report in
+/// every printed form. One result per assertion read, in order; the JSON is JSON. The
+/// first file is also read as a lesson's check block (`assertions::read_list`).
+pub fn assertions(data: &[u8]) {
+    let files = files_from_bytes(data);
+    let (scenario, suites) = load_with_assertions(&files);
+    assert_documented(&scenario.diagnostics);
+    let report = assertions::run(&scenario, &suites);
+    let written: usize = suites.iter().map(|s| s.assertions.len()).sum();
+    assert_eq!(report.results.len(), written, "one result per assertion");
+    let _ = report.to_text(true);
+    let _ = report.to_junit("fuzz");
+    let json = report.to_json();
+    serde_json::from_str::<serde_json::Value>(&json).expect("the JSON report is JSON");
+    serde_json::from_str::<serde_json::Value>(&report.to_sarif()).expect("the SARIF report is JSON");
+
+    if let Some(first) = files.first() {
+        let (suite, diags) = assertions::read_list(&first.name, 0, &first.text, "check");
+        assert_documented(&diags);
+        assert_lines_within(&diags, &first.name, &first.text);
+        if let Some(suite) = suite {
+            let report = assertions::run(&scenario, std::slice::from_ref(&suite));
+            assert_eq!(report.results.len(), suite.assertions.len(), "one result per assertion");
+        }
+    }
+}
+
+/// Target `lesson`: text read as a lesson (docs/lessons.md: front matter, `## ` steps,
+/// `start`/`check`/`hint`/`solution` blocks) → `lessons::parse`; every diagnostic is
+/// documented and at a line of the lesson; a lesson that reads is verified (its start and
+/// reference solutions graded) and printed, and every step grades the starting files.
+pub fn lesson(data: &[u8]) {
+    const FILE: &str = "fuzz.md";
+    let text = String::from_utf8_lossy(data);
+    let (lesson, diags) = lessons::parse(FILE, &text);
+    assert_documented(&diags);
+    assert_lines_within(&diags, FILE, text.strip_prefix('\u{feff}').unwrap_or(&text));
+    let Some(lesson) = lesson else {
+        return;
+    };
+    assert!(!lesson.steps.is_empty(), "a lesson that reads has a step");
+    let verification = lesson.verify();
+    let _ = verification.to_text();
+    let _ = verification.to_report().to_junit(&lesson.id);
+    for step in 0..lesson.steps.len() {
+        let report = lesson.grade(step, &lesson.start);
+        assert_eq!(
+            report.results.len(),
+            lesson.steps[step].checks.assertions.len(),
+            "one result per check"
+        );
     }
 }

@@ -76,7 +76,7 @@ pub fn read_list(file: &str, start_line: usize, text: &str, name: &str) -> (Opti
     let value: Value = match serde_yaml::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let line = e.location().map_or(1, |l| l.line());
+            let line = crate::parse::yaml_error_position(text, &e).0;
             let loc = Location::new(file, (start_line + line) as u32, 1);
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg);

@@ -50,7 +50,7 @@ pub fn parse(file: &str, text: &str) -> (Option<Lesson>, Vec<Diagnostic>) {
         Ok(Value::Null) => Value::Object(Default::default()),
         Ok(v) => v,
         Err(e) => {
-            let line = 1 + e.location().map_or(1, |l| l.line());
+            let line = 1 + crate::parse::yaml_error_position(&front_text, &e).0;
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
             diags

@@ -26,7 +26,7 @@ impl MeshConfig {
     /// use in the analyzers.
     pub fn parse(source: &str, text: &str) -> Result<MeshConfig, Box<Diagnostic>> {
         let value: Value = serde_yaml::from_str(text).map_err(|e| {
-            let line = e.location().map_or(1, |l| u32::try_from(l.line()).unwrap_or(u32::MAX));
+            let line = u32::try_from(crate::parse::yaml_error_position(text, &e).0).unwrap_or(u32::MAX);
             Box::new(
                 Diagnostic::new("NP0001", format!("{source}: the mesh config is not valid YAML: {e}"))
                     .at(&crate::Location::new(source, line, 1)),

@@ -9,6 +9,8 @@ pub mod locate;
 mod objects;
 mod syntax;
 
+pub(crate) use syntax::yaml_error_position;
+
 pub use decode::decode_text;
 
 use crate::diagnostics::{Diagnostic, Location};
@@ -289,6 +291,20 @@ mod tests {
 
     fn parse(name: &str, text: &str) -> (Vec<RawObject>, Vec<Diagnostic>) {
         parse_files(&[SourceFile::new(name, text)])
+    }
+
+    #[test]
+    fn errors_after_lone_carriage_returns_are_at_lines_of_the_file() {
+        // libyaml breaks lines at a lone `\r` (and NEL, LS, PS) as YAML does; netplay
+        // numbers lines by `\n`, as editors and the CLI's excerpts do. Found by the
+        // `assertions` fuzz target: an error was put at line 52 of a 13-line file.
+        let text = "a: 1\r\r\r\r\nkind: x\u{2028}\u{2028}\nb: {c: [1\nd: e: f\n";
+        let (_, diags) = parse("cr.yaml", text);
+        let d = diags.iter().find(|d| d.code == "NP0001").expect("a syntax error");
+        assert_eq!(d.line, Some(4), "{d:?}");
+        assert_eq!(syntax::line_of_yaml_line(text, 5), 2);
+        assert_eq!(syntax::line_of_yaml_line(text, 8), 3);
+        assert_eq!(syntax::line_of_yaml_line(text, 100), 5);
     }
 
     #[test]

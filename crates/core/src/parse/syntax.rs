@@ -27,17 +27,18 @@ pub(super) fn parse_yaml(doc: &Document) -> (Vec<Parsed>, Option<Diagnostic>) {
         Err(e) => {
             let text = e.to_string();
             // Scanner errors give a byte offset in the message and no useful location.
+            let yaml_line = e.location().map_or(1, |l| l.line());
             let (line, column, text) = match byte_position(&text) {
                 Some((pos, cut)) => {
                     let (l, c) = line_col(&doc.text, pos);
                     (l, c, text[..cut].to_string())
                 }
                 None => {
-                    let (l, c) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+                    let (l, c) = yaml_error_position(&doc.text, &e);
                     (l, c, text)
                 }
             };
-            let msg = relocate_message(&text, line, doc.start_line);
+            let msg = relocate_message(&text, &doc.text, yaml_line, doc.start_line);
             // libyaml reports the end of input on the line after the last one.
             let last_line = doc.text.lines().count().max(1);
             let (line, column) = if line > last_line {
@@ -186,10 +187,42 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     }
 }
 
-/// serde_yaml speaks of lines within the document. The position of the problem itself is
-/// dropped (the diagnostic carries it); other positions (`while parsing a mapping at line
-/// N`) are said as lines of the file.
-fn relocate_message(msg: &str, own_line: usize, line_offset: usize) -> String {
+/// Where a YAML error is, as 1-based line and column of `text` counted the way netplay
+/// counts lines everywhere (by `\n`, as editors and the CLI's source excerpts do).
+/// libyaml's own line number also counts a lone `\r`, NEL, LS and PS as line breaks (as
+/// YAML does), so a file with those would get a line past its end; its byte index does
+/// not depend on that.
+pub(crate) fn yaml_error_position(text: &str, e: &serde_yaml::Error) -> (usize, usize) {
+    e.location().map_or((1, 1), |l| line_col(text, l.index()))
+}
+
+/// The line of `text` (1-based, counted by `\n`) on which libyaml's 1-based line
+/// `yaml_line` starts (libyaml also breaks lines at a lone `\r`, NEL, LS and PS); past the
+/// end of the text, the line after its last `\n`.
+pub(crate) fn line_of_yaml_line(text: &str, yaml_line: usize) -> usize {
+    let (mut yaml, mut line) = (1, 1);
+    let mut chars = text.chars().peekable();
+    while yaml < yaml_line {
+        let Some(c) = chars.next() else { break };
+        match c {
+            '\n' => line += 1,
+            '\r' if chars.peek() == Some(&'\n') => {
+                chars.next();
+                line += 1;
+            }
+            '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => {}
+            _ => continue,
+        }
+        yaml += 1;
+    }
+    line
+}
+
+/// serde_yaml speaks of lines within the document, numbered as libyaml numbers them. The
+/// position of the problem itself (`own_line`, libyaml's) is dropped (the diagnostic
+/// carries it); other positions (`while parsing a mapping at line N`) are said as lines
+/// of the file.
+fn relocate_message(msg: &str, text: &str, own_line: usize, line_offset: usize) -> String {
     const AT: &str = " at line ";
     let mut out = String::new();
     let mut rest = msg;
@@ -207,7 +240,7 @@ fn relocate_message(msg: &str, own_line: usize, line_offset: usize) -> String {
             Some(n) if n == own_line => {}
             Some(n) => {
                 out.push_str(AT);
-                out.push_str(&(n + line_offset).to_string());
+                out.push_str(&(line_of_yaml_line(text, n) + line_offset).to_string());
                 out.push_str(&tail[..col_digits]);
             }
             None => out.push_str(AT),
