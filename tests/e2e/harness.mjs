@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** The Trunk build under test; NETPLAY_DIST points elsewhere (e.g. a build of one's own). */
 export const DIST = process.env.NETPLAY_DIST ? path.resolve(process.env.NETPLAY_DIST) : path.join(ROOT, 'dist');
-export const DEFAULT_SCENARIO = 'e2e-multiple-policies-union';
+/** What a first visit opens: the example shop with its NetworkPolicies. */
+export const DEFAULT_SCENARIO = 'network-policies';
+/** The nine-pod fixture many tests load explicitly (a/b/c in namespaces x/y/z). */
+export const FIXTURE = 'e2e-multiple-policies-union';
 /** The app is served here, not at `/`, to prove the build works from any sub-path. */
 export const BASE_PATH = '/netplay/';
 
@@ -95,7 +98,10 @@ export function launchBrowser() {
 // when the DOM last changed (outside SVG, whose layout may animate), so tests can wait
 // for the app to settle after the 300 ms re-evaluation delay.
 function pageProbe() {
-  window.__np = { panic: null, lastMutation: performance.now(), mutations: 0 };
+  window.__np = { panic: null, lastMutation: performance.now(), mutations: 0, csp: [] };
+  // Content-Security-Policy violations (the page runs under a strict policy).
+  document.addEventListener('securitypolicyviolation', (e) =>
+    window.__np.csp.push(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`));
   const visible = (el) => {
     if (!el || el.hidden) return false;
     const style = getComputedStyle(el);
@@ -126,11 +132,23 @@ function pageProbe() {
  * rendered its first evaluation. `page.problems` collects console errors, page errors and
  * failed requests; `assertClean(page)` fails on any of them or a panic banner.
  */
-export async function openApp(browser, url, { viewport = { width: 1440, height: 900 }, waitReady = true } = {}) {
+export async function openApp(browser, url, { viewport = { width: 1440, height: 900 }, waitReady = true, init } = {}) {
   const context = await browser.newContext({ viewport, colorScheme: 'light', acceptDownloads: true });
   await context.addInitScript(pageProbe);
+  if (init) await context.addInitScript(init);
+  return openPage(context, url, { waitReady });
+}
+
+/**
+ * Another page (a new tab) in an existing context: same storage as the context's other
+ * pages, its own session storage. Tracked like `openApp`'s pages.
+ */
+export async function openPage(context, url, { waitReady = true } = {}) {
   const page = await context.newPage();
   page.problems = [];
+  // Every request the page makes (tests check that nothing leaves its own origin).
+  page.requests = [];
+  page.on('request', (req) => page.requests.push(req.url()));
   page.on('console', (msg) => {
     if (msg.type() === 'error') page.problems.push(`console error: ${msg.text()}`);
   });
@@ -172,10 +190,18 @@ export async function settle(page, quietMs = 600) {
 }
 
 export async function assertClean(page) {
+  const csp = await page.evaluate(() => window.__np?.csp ?? []).catch(() => []);
+  assert.deepEqual(csp, [], 'Content-Security-Policy violations');
   const panic = await page.evaluate(() => window.__np?.panic ?? null).catch(() => null);
   assert.equal(panic, null, `the panic banner appeared: ${panic}`);
   assert.equal(await page.locator('#panic-banner:visible').count(), 0, 'the panic banner is visible');
   assert.deepEqual(page.problems, [], 'the page reported errors');
+}
+
+/** Reloads the page and waits for the app. */
+export async function reload(page) {
+  await page.reload();
+  await waitReadyApp(page);
 }
 
 /** Closes the page's context after checking it stayed clean. */
@@ -196,6 +222,59 @@ export async function chooseScenario(page, name) {
   await page.locator('[data-testid=scenario-select]').selectOption(name);
   await settle(page);
   assert.equal(await page.locator('[data-testid=scenario-select]').inputValue(), name);
+}
+
+/** A fresh page showing the nine-pod fixture (many tests are written against it). */
+export async function openFixture(browser, url, options) {
+  const page = await openApp(browser, url, options);
+  await chooseScenario(page, FIXTURE);
+  return page;
+}
+
+/** The names of the editor's file tabs, in order. */
+export async function tabNames(page) {
+  return page.locator('[data-testid=tab]').evaluateAll((tabs) => tabs.map((t) => t.dataset.name));
+}
+
+/** The name of the file the editor shows. */
+export async function activeTab(page) {
+  return page.locator('[data-testid=tab][aria-current=true]').getAttribute('data-name');
+}
+
+/** Every file of the loaded scenario: name -> text, read through the tabs. */
+export async function allFiles(page) {
+  const files = {};
+  for (const name of await tabNames(page)) {
+    await openTab(page, name);
+    files[name] = await editorText(page);
+  }
+  return files;
+}
+
+export async function openExportMenu(page) {
+  const menu = page.locator('details[data-testid=export-menu]');
+  if (!(await menu.evaluate((d) => d.open))) await menu.locator('summary').click();
+  assert.ok(await menu.evaluate((d) => d.open), 'the export menu did not open');
+}
+
+/** Clicks an export button and returns { name, bytes } of the download it starts. */
+export async function exportFile(page, testid) {
+  await openExportMenu(page);
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: 15_000 }),
+    page.locator(`[data-testid=${testid}]`).click(),
+  ]);
+  const file = await download.path();
+  assert.ok(file, `${testid}: the download failed: ${await download.failure()}`);
+  return { name: download.suggestedFilename(), bytes: await readFile(file) };
+}
+
+/** Clicks Share and returns the link it made. */
+export async function shareLink(page) {
+  await page.locator('[data-testid=share]').click();
+  const input = page.locator('input[data-testid=share-link]');
+  await input.waitFor();
+  return input.inputValue();
 }
 
 /** Makes the tab called `name` the editor's file. */

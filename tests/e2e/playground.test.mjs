@@ -11,8 +11,9 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  ROOT, DIST, DEFAULT_SCENARIO, startServer, launchBrowser, openApp, finish, settle,
+  ROOT, DIST, DEFAULT_SCENARIO, FIXTURE, startServer, launchBrowser, openApp, openFixture, finish, settle,
   editor, editorText, status, chooseScenario, openTab, setEditorText, showMatrix, cell, matrixCells,
+  tabNames, activeTab, allFiles, exportFile,
 } from './harness.mjs';
 
 let server;
@@ -56,42 +57,6 @@ async function assertMatrixMatches(page, expected) {
   for (const key of expected.keys()) assert.ok(seen.has(key), `the matrix has no cell for ${key}`);
 }
 
-async function tabNames(page) {
-  return page.locator('[data-testid=tab]').evaluateAll((tabs) => tabs.map((t) => t.dataset.name));
-}
-
-async function activeTab(page) {
-  return page.locator('[data-testid=tab][aria-selected=true]').getAttribute('data-name');
-}
-
-/** Every file of the loaded scenario: name -> text, read through the tabs. */
-async function allFiles(page) {
-  const files = {};
-  for (const name of await tabNames(page)) {
-    await openTab(page, name);
-    files[name] = await editorText(page);
-  }
-  return files;
-}
-
-async function openExportMenu(page) {
-  const menu = page.locator('details[data-testid=export-menu]');
-  if (!(await menu.evaluate((d) => d.open))) await menu.locator('summary').click();
-  assert.ok(await menu.evaluate((d) => d.open), 'the export menu did not open');
-}
-
-/** Clicks an export button and returns { name, bytes } of the download it starts. */
-async function exportFile(page, testid) {
-  await openExportMenu(page);
-  const [download] = await Promise.all([
-    page.waitForEvent('download', { timeout: 15_000 }),
-    page.locator(`[data-testid=${testid}]`).click(),
-  ]);
-  const file = await download.path();
-  assert.ok(file, `${testid}: the download failed: ${await download.failure()}`);
-  return { name: download.suggestedFilename(), bytes: await readFile(file) };
-}
-
 /** Whether a connection text like `SCTP 1-9,TCP 80,443-445` admits `proto port`. */
 function connAllows(conn, proto, port) {
   if (conn === 'All Connections') return true;
@@ -116,7 +81,7 @@ test('dist/index.html references its assets relatively (works from any sub-path)
   assert.ok(/\.\/[^"'\s]+\.wasm/.test(html), 'dist/index.html does not load a relative .wasm');
 });
 
-test('loads the example scenario without console errors', async () => {
+test('a first visit opens the example shop with a dismissable "start here"', async () => {
   const page = await openApp(browser, server.url);
   try {
     const select = page.locator('[data-testid=scenario-select]');
@@ -124,10 +89,34 @@ test('loads the example scenario without console errors', async () => {
     const options = await select.locator('option').evaluateAll((os) => os.map((o) => o.value));
     assert.ok(options.includes('np-named-port-ingress'), 'np-named-port-ingress is not offered');
     assert.ok(options.length >= 40, `only ${options.length} scenarios offered`);
+    const tabs = await tabNames(page);
+    for (const f of ['namespaces.yaml', 'applications/frontend.yaml', 'applications/backend.yaml', 'applications/database.yaml',
+      'applications/worker.yaml', 'applications/monitoring.yaml', 'network-policies/default-deny-all.yaml']) {
+      assert.ok(tabs.includes(f), `the shop has no tab ${f}: ${tabs}`);
+    }
+    const start = page.locator('[data-testid=start-here]');
+    assert.match(await start.innerText(), /matrix/i);
+    assert.match(await start.innerText(), /Why\?/);
+    // It points to the matrix, and once dismissed it stays away (also after a reload).
+    await start.locator('[data-testid=start-matrix]').click();
+    await page.locator('table[data-testid=matrix]').waitFor();
+    await start.locator('[data-testid=start-here-dismiss]').click();
+    assert.equal(await page.locator('[data-testid=start-here]').count(), 0);
+    await page.reload();
+    await page.locator('[data-testid=status][data-eval-ms]').waitFor();
+    assert.equal(await page.locator('[data-testid=start-here]').count(), 0, 'the dismissed note came back');
+  } finally {
+    await finish(page);
+  }
+});
+
+test('the nine-pod fixture loads with the connections the CLI expects', async () => {
+  const page = await openFixture(browser, server.url);
+  try {
     assert.deepEqual(await tabNames(page), ['cluster.yaml', 'policy.yaml']);
-    const first = await readFile(path.join(scenarioDir(DEFAULT_SCENARIO), 'cluster.yaml'), 'utf8');
+    const first = await readFile(path.join(scenarioDir(FIXTURE), 'cluster.yaml'), 'utf8');
     assert.equal(await editorText(page), first);
-    const expected = await expectedConnlist(DEFAULT_SCENARIO);
+    const expected = await expectedConnlist(FIXTURE);
     assert.equal(await status(page).getAttribute('data-connections'), String(expected.size));
     await showMatrix(page);
     await assertMatrixMatches(page, expected);
@@ -138,12 +127,12 @@ test('loads the example scenario without console errors', async () => {
 });
 
 test('the graph draws the workloads and only allowed connections', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openFixture(browser, server.url);
   try {
     await page.locator('[data-testid=view-graph]').click();
     const svg = page.locator('svg[data-testid=graph]');
     await svg.waitFor();
-    const expected = await expectedConnlist(DEFAULT_SCENARIO);
+    const expected = await expectedConnlist(FIXTURE);
     const nodes = await svg.locator('g.node').evaluateAll((gs) => gs.map((g) => g.dataset.node));
     for (const n of ['x/a[Pod]', 'y/b[Pod]', 'z/c[Pod]']) assert.ok(nodes.includes(n), `no graph node ${n} in ${nodes}`);
     const edges = await svg.locator('g.edge').evaluateAll((gs) =>
@@ -211,7 +200,7 @@ test('editing a policy changes the matrix and the diff summary; accepting makes 
 });
 
 test('a new tab with broken YAML lists a problem; fixing it clears the problem', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openFixture(browser, server.url);
   try {
     const before = await tabNames(page);
     await page.locator('[data-testid=tab-add]').click();
@@ -221,7 +210,7 @@ test('a new tab with broken YAML lists a problem; fixing it clears the problem',
     const added = after.find((n) => !before.includes(n));
     assert.equal(await activeTab(page), added);
     await setEditorText(page, 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: [unclosed\n');
-    const problems = page.locator('ul[data-testid=problems] > [data-testid=problem]');
+    const problems = page.locator('ul[data-testid=problems] [data-testid=problem]');
     assert.ok((await problems.count()) > 0, 'no problem listed for broken YAML');
     assert.ok((await problems.allInnerTexts()).some((t) => t.includes(added)), 'no problem points at the new file');
     // A valid policy in the new tab: deny all ingress in namespace x.
@@ -304,12 +293,12 @@ test('the probe field recolours cells by whether the port is allowed', async () 
 });
 
 test('the exported bundle holds the files and a bundle.json with their sha256', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openFixture(browser, server.url);
   const dir = await mkdtemp(path.join(tmpdir(), 'netplay-bundle-'));
   try {
     const files = await allFiles(page);
     const { name, bytes } = await exportFile(page, 'export-bundle');
-    assert.equal(name, `${DEFAULT_SCENARIO}.zip`);
+    assert.equal(name, `${FIXTURE}.zip`);
     const zip = path.join(dir, name);
     await writeFile(zip, bytes);
     execFileSync('unzip', ['-q', zip, '-d', path.join(dir, 'out')]);
@@ -318,7 +307,7 @@ test('the exported bundle holds the files and a bundle.json with their sha256', 
     assert.equal(manifest.formatVersion, 2);
     // An empty v1 List to kubectl, so that `kubectl apply -R -f out/` reads no object from it.
     assert.deepEqual([manifest.apiVersion, manifest.kind, manifest.items], ['v1', 'List', []]);
-    assert.equal(manifest.scenario, DEFAULT_SCENARIO);
+    assert.equal(manifest.scenario, FIXTURE);
     assert.match(manifest.generator, /^netplay \d+\.\d+\.\d+/);
     assert.deepEqual(manifest.files.map((f) => f.path), Object.keys(files).sort());
     for (const f of manifest.files) {
@@ -360,14 +349,16 @@ test('an exported bundle opens again through Open…', async () => {
   }
 });
 
-test('the other exports download YAML, connections, SVG and PNG', async () => {
-  const page = await openApp(browser, server.url);
+test('the other exports download YAML, connections, SVG and PNG, and the menu closes after each', async () => {
+  const page = await openFixture(browser, server.url);
   try {
-    const connlist = await readFile(path.join(scenarioDir(DEFAULT_SCENARIO), 'connlist.txt'), 'utf8');
+    const connlist = await readFile(path.join(scenarioDir(FIXTURE), 'connlist.txt'), 'utf8');
     const lines = connlist.split('\n').filter((l) => l.trim());
 
     const yaml = await exportFile(page, 'export-yaml');
-    assert.equal(yaml.name, `${DEFAULT_SCENARIO}.yaml`);
+    assert.equal(yaml.name, `${FIXTURE}.yaml`);
+    assert.equal(await page.locator('details[data-testid=export-menu]').evaluate((d) => d.open), false,
+      'the Export menu stays open after a download');
     assert.match(yaml.bytes.toString(), /kind: NetworkPolicy/);
     assert.match(yaml.bytes.toString(), /\n---\n/);
 

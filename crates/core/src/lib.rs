@@ -25,6 +25,7 @@ pub mod netpol;
 pub mod output;
 mod owners;
 pub mod parse;
+pub mod present;
 pub mod probe;
 
 pub use conn::{ConnSet, Protocol};

@@ -2,9 +2,8 @@
 //! function fails softly (returns None / does nothing) instead of panicking, and the
 //! non-wasm builds (native unit tests) get inert versions.
 
-use crate::state::{Saved, Theme};
+use crate::state::Theme;
 
-const STORAGE_KEY: &str = "netplay.scenario.v1";
 const THEME_KEY: &str = "netplay.theme";
 /// The fragment prefix of share links: `#s=v1.…`.
 pub const SHARE_PREFIX: &str = "#s=";
@@ -21,38 +20,44 @@ pub fn now_ms() -> f64 {
     }
 }
 
+/// Wall-clock milliseconds since 1970 (for the times of saved versions; 0 outside a
+/// browser).
+pub fn wall_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
 #[cfg(target_arch = "wasm32")]
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-/// The scenario saved by the last session, if any.
-pub fn load_saved() -> Option<Saved> {
+/// A time as the user's clock shows it, e.g. `14:03:12` today or `3 Dec, 14:03`.
+pub fn local_time(ms: f64) -> String {
     #[cfg(target_arch = "wasm32")]
     {
-        let text = storage()?.get_item(STORAGE_KEY).ok()??;
-        serde_json::from_str(&text).ok()
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+        let now = js_sys::Date::new_0();
+        let time = format!("{:02}:{:02}:{:02}", d.get_hours(), d.get_minutes(), d.get_seconds());
+        if d.to_date_string() == now.to_date_string() {
+            time
+        } else {
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            let month = MONTHS.get(d.get_month() as usize).copied().unwrap_or("");
+            format!("{} {month}, {time}", d.get_date())
+        }
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let _ = STORAGE_KEY;
-        None
-    }
-}
-
-/// Saves the scenario; returns false when the browser refused (quota, private mode).
-pub fn save(saved: &Saved) -> bool {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let Ok(text) = serde_json::to_string(saved) else {
-            return false;
-        };
-        storage().is_some_and(|s| s.set_item(STORAGE_KEY, &text).is_ok())
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = saved;
-        true
+        format!("{ms}")
     }
 }
 

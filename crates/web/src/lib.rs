@@ -4,9 +4,12 @@
 pub mod app;
 pub mod browser;
 pub mod builtin;
+pub mod commands;
 pub mod components;
+pub mod hooks;
 pub mod layout;
 pub mod state;
+pub mod storage;
 pub mod view_model;
 
 /// Starts the app in the page.

@@ -3,6 +3,7 @@
 //! they are tested natively; no policy semantics here (those are core's).
 
 use netplay_core::output::{diff, ConnLine, DiffEntry};
+use netplay_core::present::{self, EndpointKind};
 use netplay_core::{Diagnostic, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -94,6 +95,36 @@ pub struct GraphModel {
     pub edges: Vec<Edge>,
 }
 
+/// Compares names the way people count: `api-2` before `api-10` (runs of digits compare
+/// as numbers, the rest as text).
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a, b);
+    loop {
+        match (x.chars().next(), y.chars().next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let n = x.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(x.len());
+                let m = y.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(y.len());
+                let (dx, dy) = (x[..n].trim_start_matches('0'), y[..m].trim_start_matches('0'));
+                let ord = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                (x, y) = (&x[n..], &y[m..]);
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(&d);
+                }
+                (x, y) = (&x[c.len_utf8()..], &y[d.len_utf8()..]);
+            }
+        }
+    }
+}
+
 /// Every endpoint to show: all workloads (also those with no connection), then the
 /// external ranges and the ingress controller that appear in the lines (now or at the
 /// checkpoint).
@@ -112,6 +143,24 @@ pub fn endpoints(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> Vec<No
             },
         })
         .collect();
+    // Natural order by namespace, then name: api-2 before api-10.
+    nodes.sort_by(|a, b| match (&a.kind, &b.kind) {
+        (
+            NodeKind::Workload {
+                namespace: na,
+                name: a_name,
+                ..
+            },
+            NodeKind::Workload {
+                namespace: nb,
+                name: b_name,
+                ..
+            },
+        ) => natural_cmp(na, nb)
+            .then_with(|| natural_cmp(a_name, b_name))
+            .then_with(|| a.id.cmp(&b.id)),
+        _ => a.id.cmp(&b.id),
+    });
     let known: BTreeSet<String> = nodes.iter().map(|n| n.id.clone()).collect();
     let mut others = BTreeSet::new();
     for l in analysis.lines.iter().chain(checkpoint.unwrap_or_default()) {
@@ -121,11 +170,14 @@ pub fn endpoints(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> Vec<No
             }
         }
     }
-    let (ingress, external): (Vec<String>, Vec<String>) = others.into_iter().partition(|e| e.starts_with('{'));
+    let kind = |e: &String| present::endpoint_kind(e);
+    let (ingress, external): (Vec<String>, Vec<String>) = others
+        .into_iter()
+        .partition(|e| kind(e) == EndpointKind::IngressController);
     nodes.extend(
         external
             .into_iter()
-            .filter(|e| e.ends_with("[External]"))
+            .filter(|e| kind(e) == EndpointKind::External)
             .map(|id| Node {
                 id,
                 kind: NodeKind::External,
@@ -156,7 +208,7 @@ pub fn graph(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> GraphModel
         .map(|l| {
             let key = (l.src.clone(), l.dst.clone());
             let (change, old) = match changes.get(&key) {
-                Some(d) if d.change == "added" => (Change::Added, None),
+                Some(d) if d.kind() == present::Change::Added => (Change::Added, None),
                 Some(d) => (Change::Changed, d.old.clone()),
                 None => (Change::Same, None),
             };
@@ -169,13 +221,18 @@ pub fn graph(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> GraphModel
             }
         })
         .collect();
-    edges.extend(changes.values().filter(|d| d.change == "removed").map(|d| Edge {
-        src: d.src.clone(),
-        dst: d.dst.clone(),
-        conn: None,
-        old: d.old.clone(),
-        change: Change::Removed,
-    }));
+    edges.extend(
+        changes
+            .values()
+            .filter(|d| d.kind() == present::Change::Removed)
+            .map(|d| Edge {
+                src: d.src.clone(),
+                dst: d.dst.clone(),
+                conn: None,
+                old: d.old.clone(),
+                change: Change::Removed,
+            }),
+    );
     GraphModel { nodes, edges }
 }
 
@@ -215,32 +272,6 @@ pub fn short_conn(conn: &str) -> String {
     }
 }
 
-/// Above this many edges the graph only draws the selected workload's connections: tens
-/// of thousands of SVG paths make the page crawl and say nothing a person can read.
-pub const EDGE_CAP: usize = 2000;
-
-/// The model the graph draws: all of it, or when it has more than `EDGE_CAP` edges only
-/// the edges touching the selection (none without one). Returns the hidden edge count.
-pub fn drawable(model: &GraphModel, selected: Option<&str>) -> (GraphModel, usize) {
-    if model.edges.len() <= EDGE_CAP {
-        return (model.clone(), 0);
-    }
-    let edges: Vec<Edge> = model
-        .edges
-        .iter()
-        .filter(|e| selected.is_some_and(|s| e.src == s || e.dst == s))
-        .cloned()
-        .collect();
-    let hidden = model.edges.len() - edges.len();
-    (
-        GraphModel {
-            nodes: model.nodes.clone(),
-            edges,
-        },
-        hidden,
-    )
-}
-
 /// One hop of a simulated mesh request, drawn over the graph.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathHop {
@@ -266,13 +297,13 @@ pub fn mesh_path(source: &str, outcome: &netplay_core::mesh::Outcome) -> Vec<Pat
             } else {
                 format!("{share:.1}%")
             };
-            let tls = match d.tls.as_deref() {
-                Some("mTLS") => " mTLS",
-                Some("TLS") => " TLS",
-                Some(_) => " plaintext",
-                None => "",
+            let transport = present::delivery_transport(d);
+            let tls = if transport.is_empty() {
+                String::new()
+            } else {
+                format!(" {transport}")
             };
-            let secure = matches!(d.tls.as_deref(), Some("mTLS" | "TLS"));
+            let secure = present::delivery_encrypted(d);
             PathHop {
                 src: source.to_string(),
                 dst: d.workload.clone(),
@@ -283,10 +314,22 @@ pub fn mesh_path(source: &str, outcome: &netplay_core::mesh::Outcome) -> Vec<Pat
         .collect()
 }
 
-/// Whether a printed connection allows the probed protocol and port.
+/// Whether a connection allows the probed protocol and port (core decides).
 pub fn probe_allows(conn: Option<&str>, probe: (netplay_core::Protocol, u16)) -> bool {
-    conn.and_then(netplay_core::ConnSet::parse)
-        .is_some_and(|c| c.contains(probe.0, probe.1))
+    conn.is_some_and(|c| present::conn_allows(c, probe))
+}
+
+/// Counts of (added, removed, changed) pairs since the checkpoint, from the analysis.
+pub fn change_counts_since(analysis: &Analysis, checkpoint: &[ConnLine]) -> (usize, usize, usize) {
+    let mut counts = (0, 0, 0);
+    for d in changes(analysis, Some(checkpoint)).values() {
+        match d.kind() {
+            present::Change::Added => counts.0 += 1,
+            present::Change::Removed => counts.1 += 1,
+            present::Change::Changed => counts.2 += 1,
+        }
+    }
+    counts
 }
 
 /// Counts of (added, removed, changed) pairs since the checkpoint.
@@ -302,6 +345,13 @@ mod tests {
 
     const TWO_PODS: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, labels: {app: a}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: x, labels: {app: b}}\nspec: {containers: [{name: c, image: i}]}\n";
     const DENY_B: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: x}\nspec: {podSelector: {matchLabels: {app: b}}}\n";
+
+    #[test]
+    fn natural_order() {
+        let mut v = vec!["api-11", "api-16", "api-1", "api-6", "api-01b", "b"];
+        v.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(v, ["api-1", "api-01b", "api-6", "api-11", "api-16", "b"]);
+    }
 
     #[test]
     fn mesh_path_labels_shares_and_tls() {
@@ -326,33 +376,6 @@ mod tests {
         assert_eq!(labels, ["90% mTLS", "10% plaintext"]);
         assert_eq!(hops.iter().map(|h| h.secure).collect::<Vec<_>>(), [true, false]);
         assert!(hops.iter().all(|h| h.src == "a/client[Pod]"));
-    }
-
-    #[test]
-    fn dense_graphs_draw_only_the_selection() {
-        let nodes: Vec<Node> = (0..70)
-            .map(|i| Node {
-                id: format!("n{i}"),
-                kind: NodeKind::External,
-            })
-            .collect();
-        let edges: Vec<Edge> = (0..70)
-            .flat_map(|a| (0..70).filter(move |b| *b != a).map(move |b| (a, b)))
-            .map(|(a, b)| Edge {
-                src: format!("n{a}"),
-                dst: format!("n{b}"),
-                conn: None,
-                old: None,
-                change: Change::Same,
-            })
-            .collect();
-        let model = GraphModel { nodes, edges };
-        assert!(model.edges.len() > EDGE_CAP);
-        let (shown, hidden) = drawable(&model, None);
-        assert_eq!((shown.edges.len(), hidden), (0, model.edges.len()));
-        let (shown, _) = drawable(&model, Some("n3"));
-        assert_eq!(shown.edges.len(), 2 * 69);
-        assert_eq!(shown.nodes.len(), 70);
     }
 
     #[test]

@@ -32,16 +32,7 @@ struct Row {
 fn rows(m: &Member) -> Vec<Row> {
     let mut out = Vec::new();
     for s in &m.scenario.cluster.services {
-        let mut tags = Vec::new();
-        if m.exports.contains_key(&(s.namespace.clone(), s.name.clone())) {
-            tags.push("exported");
-        }
-        if m.annotation(&s.namespace, &s.name, "service.cilium.io/global") == Some("true") {
-            tags.push("global");
-        }
-        if m.is_headless(&s.namespace, &s.name) {
-            tags.push("headless");
-        }
+        let tags = netplay_core::present::multicluster_service_tags(m, &s.namespace, &s.name);
         let tags = if tags.is_empty() {
             String::new()
         } else {
@@ -94,6 +85,55 @@ pub fn clusters(props: &ClustersProps) -> Html {
     let name = use_state(String::new);
     let fail = use_state(String::new);
     let result = use_state(|| None::<Result<Resolution, String>>);
+    let from_ref = use_node_ref();
+    let workloads: Vec<String> = props
+        .analysis
+        .scenario
+        .multicluster
+        .as_deref()
+        .map(|multi| {
+            multi
+                .clusters
+                .iter()
+                .flat_map(|m| {
+                    m.scenario
+                        .cluster
+                        .workloads
+                        .iter()
+                        .map(move |w| format!("{}/{}/{}", m.name, w.namespace, w.name))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // The select shows, and Resolve uses, the same client: the chosen one while it is an
+    // option, else the first. Another scenario drops the choice and the answer.
+    let client = if workloads.contains(&from) {
+        (*from).clone()
+    } else {
+        workloads.first().cloned().unwrap_or_default()
+    };
+    {
+        let (from, result) = (from.clone(), result.clone());
+        use_effect_with(workloads.clone(), move |options| {
+            if !from.is_empty() && !options.contains(&from) {
+                from.set(String::new());
+            }
+            if result.is_some() {
+                result.set(None);
+            }
+        });
+    }
+    {
+        let from_ref = from_ref.clone();
+        let client = client.clone();
+        use_effect(move || {
+            if let Some(s) = from_ref.cast::<HtmlSelectElement>() {
+                if s.value() != client {
+                    s.set_value(&client);
+                }
+            }
+        });
+    }
 
     let Some(multi) = props.analysis.scenario.multicluster.as_deref() else {
         return html! {
@@ -176,17 +216,6 @@ pub fn clusters(props: &ClustersProps) -> Html {
         })
     });
 
-    let workloads: Vec<String> = multi
-        .clusters
-        .iter()
-        .flat_map(|m| {
-            m.scenario
-                .cluster
-                .workloads
-                .iter()
-                .map(move |w| format!("{}/{}/{}", m.name, w.namespace, w.name))
-        })
-        .collect();
     let on_from = {
         let from = from.clone();
         Callback::from(move |e: Event| from.set(e.target_unchecked_into::<HtmlSelectElement>().value()))
@@ -200,9 +229,9 @@ pub fn clusters(props: &ClustersProps) -> Html {
         Callback::from(move |e: InputEvent| fail.set(e.target_unchecked_into::<HtmlInputElement>().value()))
     };
     let on_resolve = {
-        let (from, name, fail, result) = (from.clone(), name.clone(), fail.clone(), result.clone());
+        let (name, fail, result) = (name.clone(), fail.clone(), result.clone());
         let analysis = props.analysis.clone();
-        let first = workloads.first().cloned().unwrap_or_default();
+        let client = client.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let Some(multi) = analysis.scenario.multicluster.as_deref() else {
@@ -214,11 +243,6 @@ pub fn clusters(props: &ClustersProps) -> Html {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect();
-            let client = if from.is_empty() {
-                first.clone()
-            } else {
-                (*from).clone()
-            };
             result.set(Some(multi.resolve(&client, name.trim(), &failed)));
         })
     };
@@ -227,8 +251,8 @@ pub fn clusters(props: &ClustersProps) -> Html {
         <div class="clusters-view" data-testid="clusters-view">
             <form class="clusters-form" onsubmit={on_resolve} data-testid="clusters-form">
                 <label>{ "From " }
-                    <select data-testid="clusters-from" onchange={on_from}>
-                        { for workloads.iter().map(|w| html! { <option value={w.clone()} selected={*from == *w}>{ w }</option> }) }
+                    <select data-testid="clusters-from" onchange={on_from} ref={from_ref}>
+                        { for workloads.iter().map(|w| html! { <option value={w.clone()} selected={client == *w}>{ w }</option> }) }
                     </select>
                 </label>
                 <label>{ "Name " }
@@ -252,7 +276,7 @@ pub fn clusters(props: &ClustersProps) -> Html {
             {
                 match &*result {
                     Some(Ok(r)) => html! {
-                        <div class="clusters-result" data-testid="clusters-result">
+                        <div class="clusters-result" data-testid="clusters-result" data-from={r.from.clone()}>
                             <p data-testid="clusters-summary">
                                 { format!("{} · {} · {}", r.mechanism.as_str(), r.dns.record, if r.reachable() { "reachable" } else { "no endpoint gets traffic" }) }
                             </p>

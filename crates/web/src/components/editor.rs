@@ -55,6 +55,116 @@ fn utf16_offset_of_line(text: &str, line: u32) -> u32 {
     units
 }
 
+/// From this many files on, a searchable file list joins the tab strip.
+pub const FILE_LIST_FROM: usize = 6;
+
+fn scroll_active_tab_into_view(strip: &NodeRef) {
+    use wasm_bindgen::JsCast;
+    let Some(strip) = strip.cast::<web_sys::HtmlElement>() else {
+        return;
+    };
+    let Some(tab) = strip
+        .query_selector(".tab[aria-current=true]")
+        .ok()
+        .flatten()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return;
+    };
+    let item = tab
+        .parent_element()
+        .and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok())
+        .unwrap_or(tab);
+    let (left, width) = (item.offset_left(), item.offset_width());
+    let (scroll, visible) = (strip.scroll_left(), strip.client_width());
+    if left < scroll {
+        strip.set_scroll_left((left - 8).max(0));
+    } else if left + width > scroll + visible {
+        strip.set_scroll_left(left + width - visible + 8);
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct FileListProps {
+    files: Vec<File>,
+    active: usize,
+    on_select: Callback<usize>,
+}
+
+/// A button that opens a searchable list of the files, for scenarios with many.
+#[function_component]
+fn FileList(props: &FileListProps) -> Html {
+    let open = use_state(|| false);
+    let query = use_state(String::new);
+    let search = use_node_ref();
+    {
+        let search = search.clone();
+        use_effect_with(*open, move |open| {
+            if *open {
+                if let Some(i) = search.cast::<web_sys::HtmlElement>() {
+                    let _ = i.focus();
+                }
+            }
+        });
+    }
+    let q = query.to_lowercase();
+    let matches: Vec<(usize, &File)> = props
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| q.is_empty() || f.name.to_lowercase().contains(&q))
+        .collect();
+    let choose = |i: usize| {
+        let (cb, open, query) = (props.on_select.clone(), open.clone(), query.clone());
+        move || {
+            cb.emit(i);
+            open.set(false);
+            query.set(String::new());
+        }
+    };
+    let first = matches.first().map(|(i, _)| *i);
+    let on_key = {
+        let open = open.clone();
+        let pick = first.map(choose);
+        Callback::from(move |e: KeyboardEvent| match e.key().as_str() {
+            "Enter" => {
+                e.prevent_default();
+                if let Some(p) = &pick {
+                    p();
+                }
+            }
+            "Escape" => open.set(false),
+            _ => {}
+        })
+    };
+    html! {
+        <div class="file-list">
+            <button data-testid="file-list-toggle" aria-expanded={open.to_string()} aria-controls="file-list"
+                onclick={{ let open = open.clone(); Callback::from(move |_: MouseEvent| open.set(!*open)) }}
+                title="All files, with search">{ format!("Files ({}) ▾", props.files.len()) }</button>
+            if *open {
+                <div class="file-list-panel" id="file-list" data-testid="file-list">
+                    <input ref={search} data-testid="file-search" type="search" placeholder="Find a file…" aria-label="Find a file"
+                        value={(*query).clone()} onkeydown={on_key}
+                        oninput={{ let query = query.clone(); Callback::from(move |e: InputEvent| query.set(e.target_unchecked_into::<HtmlInputElement>().value())) }} />
+                    <ul>
+                        { for matches.iter().map(|(i, f)| {
+                            let pick = choose(*i);
+                            html! {
+                                <li>
+                                    <button data-testid="file-list-item" data-name={f.name.clone()} aria-current={(*i == props.active).then_some("true")}
+                                        onclick={Callback::from(move |_: MouseEvent| pick())}>{ &f.name }</button>
+                                </li>
+                            }
+                        }) }
+                        if matches.is_empty() { <li class="muted">{ "No file matches." }</li> }
+                    </ul>
+                </div>
+            }
+        </div>
+    }
+}
+
 #[function_component]
 pub fn Editor(props: &EditorProps) -> Html {
     let textarea = use_node_ref();
@@ -62,6 +172,16 @@ pub fn Editor(props: &EditorProps) -> Html {
     let hint = use_state(|| None::<(String, &'static str)>);
     let renaming = use_state(|| None::<usize>);
     let dragging = use_state(|| false);
+    // The Problems panel opens only when the user opens it.
+    let problems_open = use_state(|| false);
+    let tab_strip = use_node_ref();
+    // The active tab is always scrolled into view (after a jump to another file, too).
+    {
+        let tab_strip = tab_strip.clone();
+        use_effect_with((props.active, props.files.len()), move |_| {
+            scroll_active_tab_into_view(&tab_strip);
+        });
+    }
 
     let file = props.files.get(props.active);
     let text = file.map(|f| f.text.clone()).unwrap_or_default();
@@ -134,26 +254,47 @@ pub fn Editor(props: &EditorProps) -> Html {
         Callback::from(move |e: KeyboardEvent| update_hint(&e.target_unchecked_into::<HtmlTextAreaElement>()))
     };
     let on_click = Callback::from(move |e: MouseEvent| update_hint(&e.target_unchecked_into::<HtmlTextAreaElement>()));
-    // Tab indents with two spaces instead of leaving the editor.
+    // Tab indents with two spaces. Esc, then Tab, leaves the editor (as in VS Code and
+    // CodeMirror): without that way out the editor would be a keyboard trap.
+    let escaped = use_mut_ref(|| false);
     let on_keydown = {
         let cb = props.on_edit.clone();
+        let escaped = escaped.clone();
         Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Tab" && !e.shift_key() && !e.ctrl_key() && !e.meta_key() {
-                e.prevent_default();
-                let t = e.target_unchecked_into::<HtmlTextAreaElement>();
-                let value: Vec<u16> = t.value().encode_utf16().collect();
-                let start = t.selection_start().ok().flatten().unwrap_or(0) as usize;
-                let end = t.selection_end().ok().flatten().unwrap_or(0) as usize;
-                let (start, end) = (start.min(value.len()), end.min(value.len()).max(start.min(value.len())));
-                let mut next = value[..start].to_vec();
-                next.extend("  ".encode_utf16());
-                next.extend_from_slice(&value[end..]);
-                let next = String::from_utf16_lossy(&next);
-                t.set_value(&next);
-                let caret = (start + 2) as u32;
-                let _ = t.set_selection_range(caret, caret);
-                cb.emit(next);
+            let key = e.key();
+            if key == "Escape" {
+                *escaped.borrow_mut() = true;
+                return;
             }
+            if key != "Tab" {
+                if !matches!(key.as_str(), "Shift" | "Control" | "Alt" | "Meta") {
+                    *escaped.borrow_mut() = false;
+                }
+                return;
+            }
+            if std::mem::take(&mut *escaped.borrow_mut())
+                || e.shift_key()
+                || e.ctrl_key()
+                || e.meta_key()
+                || e.alt_key()
+            {
+                // The browser moves the focus.
+                return;
+            }
+            e.prevent_default();
+            let t = e.target_unchecked_into::<HtmlTextAreaElement>();
+            let value: Vec<u16> = t.value().encode_utf16().collect();
+            let start = t.selection_start().ok().flatten().unwrap_or(0) as usize;
+            let end = t.selection_end().ok().flatten().unwrap_or(0) as usize;
+            let (start, end) = (start.min(value.len()), end.min(value.len()).max(start.min(value.len())));
+            let mut next = value[..start].to_vec();
+            next.extend("  ".encode_utf16());
+            next.extend_from_slice(&value[end..]);
+            let next = String::from_utf16_lossy(&next);
+            t.set_value(&next);
+            let caret = (start + 2) as u32;
+            let _ = t.set_selection_range(caret, caret);
+            cb.emit(next);
         })
     };
 
@@ -189,6 +330,15 @@ pub fn Editor(props: &EditorProps) -> Html {
         let on_dblclick = {
             let renaming = renaming.clone();
             Callback::from(move |_: MouseEvent| renaming.set(Some(i)))
+        };
+        let on_tab_key = {
+            let renaming = renaming.clone();
+            Callback::from(move |e: KeyboardEvent| {
+                if e.key() == "F2" {
+                    e.prevent_default();
+                    renaming.set(Some(i));
+                }
+            })
         };
         let on_delete = {
             let cb = props.on_delete.clone();
@@ -228,19 +378,25 @@ pub fn Editor(props: &EditorProps) -> Html {
             };
             let on_blur = Callback::from(move |e: FocusEvent| commit(e.target_unchecked_into::<HtmlInputElement>().value()));
             html! {
-                <input class="tab-rename" data-testid="tab-rename" value={f.name.clone()} onkeydown={on_key}
-                    onblur={on_blur} aria-label="File name" autofocus=true />
+                <li class="tab-item">
+                    <input class="tab-rename" data-testid="tab-rename" value={f.name.clone()} onkeydown={on_key}
+                        onblur={on_blur} aria-label="File name" autofocus=true />
+                </li>
             }
         } else {
             html! {
-                <div role="tab" aria-selected={selected.to_string()} class={classes!("tab", selected.then_some("active"))}
-                    data-testid="tab" data-name={f.name.clone()} onclick={on_select} ondblclick={on_dblclick}
-                    title="Double-click to rename">
-                    <span class="tab-name">{ &f.name }</span>
-                    if problems > 0 { <span class="tab-problems" title={format!("{problems} problem(s)")}>{ problems }</span> }
+                <li class={classes!("tab-item", selected.then_some("active"))}>
+                    <button class={classes!("tab", selected.then_some("active"))} aria-current={selected.then_some("true")}
+                        data-testid="tab" data-name={f.name.clone()} onclick={on_select} ondblclick={on_dblclick}
+                        onkeydown={on_tab_key} title={format!("{} (double-click or F2 to rename)", f.name)}>
+                        <span class="tab-name">{ &f.name }</span>
+                        if problems > 0 {
+                            <span class="tab-problems" aria-label={format!("{problems} problems")}>{ problems }</span>
+                        }
+                    </button>
                     <button class="tab-close" title={format!("Delete {}", f.name)} aria-label={format!("Delete {}", f.name)}
                         onclick={on_delete}>{ "×" }</button>
-                </div>
+                </li>
             }
         }
     });
@@ -254,7 +410,7 @@ pub fn Editor(props: &EditorProps) -> Html {
         let flush = |run: &mut String, rows: &mut Vec<Html>| {
             if !run.is_empty() {
                 run.pop();
-                rows.push(html! { <div class="gutter-line" style="white-space: pre; height: auto">{ std::mem::take(run) }</div> });
+                rows.push(html! { <div class="gutter-line gutter-run">{ std::mem::take(run) }</div> });
             }
         };
         for n in 1..=line_count as u32 {
@@ -279,33 +435,69 @@ pub fn Editor(props: &EditorProps) -> Html {
         rows
     };
 
-    let problems: Vec<&Diagnostic> = props.diagnostics.iter().collect();
-    let problem_rows = problems.iter().map(|d| {
+    // Errors first, then warnings, each in file order; notes ("not modelled", hints)
+    // folded into one group so that they never bury the problems.
+    let mut problems: Vec<&Diagnostic> = props.diagnostics.iter().collect();
+    problems.sort_by_key(|d| (d.severity, d.file.clone(), d.line));
+    let problem_row = |d: &&Diagnostic| {
         let file = d.file.clone().unwrap_or_default();
         let line = d.line.unwrap_or(1);
-        let on_click = {
+        let jump = {
             let cb = props.on_jump.clone();
             let file = file.clone();
-            Callback::from(move |_: MouseEvent| cb.emit((file.clone(), line)))
+            move || cb.emit((file.clone(), line))
         };
+        let on_click = {
+            let jump = jump.clone();
+            Callback::from(move |_: MouseEvent| jump())
+        };
+        let on_key = Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" || e.key() == " " {
+                e.prevent_default();
+                jump();
+            }
+        });
         html! {
-            <li class={classes!("problem", severity_class(d.severity))} data-testid="problem" onclick={on_click}
-                tabindex="0" title={d.help.clone().unwrap_or_default()}>
-                <span class="mark">{ severity_mark(d.severity) }</span>
-                <span class="code">{ d.code }</span>
-                <span class="where">{ format!("{file}:{line}") }</span>
-                <span class="msg">{ &d.message }</span>
+            <li class={classes!("problem", severity_class(d.severity))} data-testid="problem" data-severity={severity_class(d.severity)}
+                onclick={on_click} title={d.help.clone().unwrap_or_default()}>
+                <button type="button" class="problem-row" onkeydown={on_key}>
+                    <span class="mark" aria-hidden="true">{ severity_mark(d.severity) }</span>
+                    <span class="code">{ d.code }</span>
+                    <span class="where">{ format!("{file}:{line}") }</span>
+                    <span class="msg" title={d.message.clone()}>{ netplay_core::present::plain_syntax_message(d).unwrap_or_else(|| d.message.clone()) }</span>
+                </button>
             </li>
         }
-    });
+    };
     let counts = |s: Severity| problems.iter().filter(|d| d.severity == s).count();
+    let notes: Vec<&&Diagnostic> = problems.iter().filter(|d| d.severity == Severity::Info).collect();
+    let serious = problems
+        .iter()
+        .filter(|d| d.severity != Severity::Info)
+        .map(problem_row);
+    let on_toggle = {
+        let problems_open = problems_open.clone();
+        Callback::from(move |e: Event| {
+            let open = e.target_unchecked_into::<web_sys::HtmlDetailsElement>().open();
+            if open != *problems_open {
+                problems_open.set(open);
+            }
+        })
+    };
 
     html! {
         <section class="editor-pane" aria-label="Manifests">
-            <div class="tabs" role="tablist">
-                { for tabs }
-                <button class="tab-add" data-testid="tab-add" title="New file" aria-label="New file"
-                    onclick={props.on_add.reform(|_| ())}>{ "+" }</button>
+            <div class="tab-strip">
+                <ul class="tabs" aria-label="Files" ref={tab_strip}>
+                    { for tabs }
+                    <li class="tab-item">
+                        <button class="tab-add" data-testid="tab-add" title="New file" aria-label="New file"
+                            onclick={props.on_add.reform(|_| ())}>{ "+" }</button>
+                    </li>
+                </ul>
+                if props.files.len() >= FILE_LIST_FROM {
+                    <FileList files={props.files.clone()} active={props.active} on_select={props.on_select.clone()} />
+                }
             </div>
             <div class={classes!("editor-scroll", dragging.then_some("dragging"))} ref={scroller}
                 ondragover={on_dragover} ondragleave={on_dragleave} ondrop={on_drop}>
@@ -330,11 +522,22 @@ pub fn Editor(props: &EditorProps) -> Html {
                     }
                 }
             </div>
-            <details class="problems" open={!problems.is_empty()}>
+            <details class={classes!("problems", (counts(Severity::Error) > 0).then_some("has-errors"))}
+                open={*problems_open} ontoggle={on_toggle} data-testid="problems-panel">
                 <summary data-testid="problems-summary">
                     { format!("Problems: {} errors, {} warnings, {} notes", counts(Severity::Error), counts(Severity::Warning), counts(Severity::Info)) }
                 </summary>
-                <ul data-testid="problems">{ for problem_rows }</ul>
+                <ul data-testid="problems">
+                    { for serious }
+                    if !notes.is_empty() {
+                        <li class="notes">
+                            <details data-testid="notes">
+                                <summary>{ format!("{} notes (kinds netplay does not model, hints)", notes.len()) }</summary>
+                                <ul>{ for notes.iter().map(|d| problem_row(d)) }</ul>
+                            </details>
+                        </li>
+                    }
+                </ul>
             </details>
         </section>
     }

@@ -3,6 +3,7 @@
 
 use crate::view_model::Analysis;
 use netplay_core::netpol::explain::{RuleMatch, SideExplanation};
+use netplay_core::present::{self, EndpointKind};
 use netplay_core::Protocol;
 use std::rc::Rc;
 use yew::prelude::*;
@@ -50,15 +51,15 @@ fn side(s: &SideExplanation, on_jump: &Callback<(String, u32)>, probe: Option<(P
     } else {
         "Ingress of the destination"
     };
-    let body = match &s.workload {
-        None => html! { <p class="muted">{ "An address outside the cluster: no NetworkPolicy applies to it." }</p> },
-        Some(w) if s.isolated_by.is_empty() => html! {
-            <p>{ format!("{w} is not isolated for {}: no NetworkPolicy of its namespace selects it for {}, so everything is allowed.", s.direction, s.direction) }</p>
-        },
-        Some(w) => html! {
-            <>
-                <p>
-                    { format!("{w} is isolated for {} by ", s.direction) }
+    let summary = present::side_summary(s);
+    let nothing = s.workload.is_some() && !s.isolated_by.is_empty() && s.admitted_by.is_empty();
+    html! {
+        <section class="side">
+            <h4>{ title }</h4>
+            <p class={classes!(nothing.then_some("bad"))}>{ summary }</p>
+            if !s.isolated_by.is_empty() {
+                <p class="small">
+                    { "Isolated by " }
                     { for s.isolated_by.iter().enumerate().map(|(i, p)| html! {
                         <>
                             if i > 0 { { ", " } }
@@ -66,18 +67,10 @@ fn side(s: &SideExplanation, on_jump: &Callback<(String, u32)>, probe: Option<(P
                         </>
                     }) }
                 </p>
-                if s.admitted_by.is_empty() {
-                    <p class="bad">{ format!("No {} rule of these policies admits this peer: nothing is allowed.", s.direction) }</p>
-                } else {
-                    <ul class="rules">{ for s.admitted_by.iter().map(|m| rule_row(m, on_jump, probe)) }</ul>
-                }
-            </>
-        },
-    };
-    html! {
-        <section class="side">
-            <h4>{ title }</h4>
-            { body }
+            }
+            if !s.admitted_by.is_empty() {
+                <ul class="rules">{ for s.admitted_by.iter().map(|m| rule_row(m, on_jump, probe)) }</ul>
+            }
             <p class="side-total">{ format!("{} allows: ", s.direction) }<code>{ &s.allowed_text }</code></p>
         </section>
     }
@@ -91,25 +84,17 @@ pub fn Explain(props: &ExplainProps) -> Html {
     let content = match (scenario.target(src), scenario.target(dst)) {
         (Ok(s), Ok(d)) => {
             let e = scenario.explain(s, d, props.probe);
-            let verdict = match (e.probe.as_deref(), e.probe_allowed) {
-                (Some(p), Some(true)) => {
-                    html! { <p class="verdict ok">{ format!("✓ Verdict: {p} is allowed — both sides admit it.") }</p> }
-                }
-                (Some(p), _) => {
-                    let why = e.denial_reason().unwrap_or_default();
-                    html! { <p class="verdict bad">{ format!("✗ Verdict: {p} is denied — {why}.") }</p> }
-                }
-                _ if e.allowed.is_empty() => {
-                    html! { <p class="verdict bad">{ "✗ Verdict: no connection is allowed." }</p> }
-                }
-                _ => {
-                    html! { <p class="verdict ok">{ format!("✓ Verdict: allowed {} (egress ∩ ingress).", e.conn) }</p> }
-                }
+            let v = present::verdict(&e);
+            let verdict = html! {
+                <p class={classes!("verdict", if v.allowed { "ok" } else { "bad" })} data-testid="verdict"
+                    data-allowed={v.allowed.to_string()}>
+                    { format!("{} Verdict: {}", if v.allowed { "✓" } else { "✗" }, v.text) }
+                </p>
             };
             html! {
                 <>
                     <p class="pair"><code>{ format!("{src} => {dst} : {}", e.conn) }</code></p>
-                    if src.ends_with("[External]") || dst.ends_with("[External]") {
+                    if present::endpoint_kind(src) == EndpointKind::External || present::endpoint_kind(dst) == EndpointKind::External {
                         <p class="muted small">{ "Explained for the first address of the range: every address of a range shown in the matrix gets the same verdict." }</p>
                     }
                     { verdict }
@@ -121,8 +106,8 @@ pub fn Explain(props: &ExplainProps) -> Html {
                 </>
             }
         }
-        _ if src.starts_with('{') => html! {
-            <p>{ "Traffic from the ingress controller is admitted by Ingress objects: it reaches the pods behind each backend Service on the Service's target port, as far as their ingress policies admit pods from any namespace." }</p>
+        _ if present::endpoint_kind(src) == EndpointKind::IngressController => html! {
+            <p>{ present::ingress_controller_explanation(&scenario.cluster, dst) }</p>
         },
         (Err(e), _) | (_, Err(e)) => html! { <p class="bad">{ e }</p> },
     };

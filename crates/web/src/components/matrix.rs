@@ -1,10 +1,18 @@
 //! The matrix: sources × destinations, each cell the allowed protocols and ports; with a
-//! probe, whether that port is allowed. Click a cell to explain it.
+//! probe, whether that port is allowed. Click a cell, or press Enter or Space on it, to
+//! explain it; arrow keys move between cells. A namespace filter narrows rows and columns.
+//!
+//! Big matrices (more than [`VIRTUAL_FROM`] endpoints) are virtualised: only the rows and
+//! columns in view are rendered, in a table pinned to the top left of the scroll area,
+//! while a sizer gives the scroll area the size of the whole matrix. 1,000 workloads are a
+//! million cells; a few hundred are on screen.
 
 use crate::view_model::{probe_allows, short_conn, Cell, Change, Node, NodeKind};
 use netplay_core::Protocol;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -18,11 +26,29 @@ pub struct MatrixProps {
     pub on_select: Callback<Option<String>>,
 }
 
+/// From this many endpoints on, only the cells in view are rendered.
+pub const VIRTUAL_FROM: usize = 80;
+/// Size of a cell in the virtualised matrix (must match `.matrix.virtual` in style.css).
+const CELL_W: f64 = 72.0;
+const ROW_H: f64 = 24.0;
+const HEAD_H: f64 = 150.0;
+const ROW_HEAD_W: f64 = 260.0;
+
 fn label(node: &Node) -> (String, String) {
     match &node.kind {
         NodeKind::Workload { namespace, name, kind } => (format!("{namespace}/{name}"), kind.clone()),
-        NodeKind::External => (node.id.trim_end_matches("[External]").to_string(), "External".into()),
+        NodeKind::External => (
+            netplay_core::present::external_range_text(&node.id).unwrap_or_else(|| node.id.clone()),
+            "External".into(),
+        ),
         NodeKind::IngressController => ("ingress controller".into(), "Ingress".into()),
+    }
+}
+
+fn namespace_of(node: &Node) -> Option<&str> {
+    match &node.kind {
+        NodeKind::Workload { namespace, .. } => Some(namespace),
+        _ => None,
     }
 }
 
@@ -35,21 +61,144 @@ fn change_mark(c: Change) -> &'static str {
     }
 }
 
+fn change_name(c: Change) -> &'static str {
+    match c {
+        Change::Same => "same",
+        Change::Added => "added",
+        Change::Removed => "removed",
+        Change::Changed => "changed",
+    }
+}
+
+/// Moves the focus from a cell to its neighbour in the direction of an arrow key.
+fn move_focus(cell: &web_sys::Element, key: &str) -> bool {
+    let next = match key {
+        "ArrowRight" => cell.next_element_sibling(),
+        "ArrowLeft" => cell.previous_element_sibling().filter(|e| e.tag_name() == "TD"),
+        "ArrowUp" | "ArrowDown" => {
+            let Some(row) = cell.parent_element() else { return false };
+            let index = (0..row.children().length()).find(|&i| row.children().item(i).as_ref() == Some(cell));
+            let other = if key == "ArrowUp" {
+                row.previous_element_sibling()
+            } else {
+                row.next_element_sibling()
+            };
+            match (index, other) {
+                (Some(i), Some(r)) => r.children().item(i),
+                _ => None,
+            }
+        }
+        _ => return false,
+    };
+    match next.and_then(|n| n.dyn_into::<HtmlElement>().ok()) {
+        Some(n) if n.tab_index() >= 0 => {
+            let _ = n.focus();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Rows and columns in view of the virtualised matrix.
+#[derive(Clone, Copy, PartialEq, Default)]
+struct Window {
+    row: usize,
+    col: usize,
+    rows: usize,
+    cols: usize,
+}
+
 #[function_component]
 pub fn Matrix(props: &MatrixProps) -> Html {
+    let namespace = use_state(String::new);
+    let scroller = use_node_ref();
+    let sizer = use_node_ref();
+    let window = use_state(|| Window {
+        row: 0,
+        col: 0,
+        rows: 40,
+        cols: 20,
+    });
+
+    // The namespaces, and the endpoints the filter keeps.
+    let mut namespaces: Vec<&str> = props.nodes.iter().filter_map(namespace_of).collect();
+    namespaces.sort_by(|a, b| crate::view_model::natural_cmp(a, b));
+    namespaces.dedup();
+    let filter = (*namespace).clone();
+    let keep = |n: &&Node| filter.is_empty() || namespace_of(n) == Some(filter.as_str());
+    let srcs: Vec<&Node> = props.nodes.iter().filter(keep).collect();
+    // Destinations: workloads and external ranges (the ingress controller only sends).
+    let dsts: Vec<&Node> = props
+        .nodes
+        .iter()
+        .filter(keep)
+        .filter(|n| n.kind != NodeKind::IngressController)
+        .collect();
+    let virtual_mode = props.nodes.len() > VIRTUAL_FROM;
+
+    // The sizer gives the scroll area the whole matrix's size (through the CSS object
+    // model: the Content-Security-Policy allows no style attributes).
+    {
+        let (scroller, sizer, window) = (scroller.clone(), sizer.clone(), window.clone());
+        let (rows, cols) = (srcs.len(), dsts.len());
+        use_effect_with((rows, cols, virtual_mode), move |&(rows, cols, on)| {
+            if !on {
+                return;
+            }
+            let (Some(sc), Some(sz)) = (scroller.cast::<HtmlElement>(), sizer.cast::<HtmlElement>()) else {
+                return;
+            };
+            let (h, w) = (sc.client_height() as f64, sc.client_width() as f64);
+            let fit_rows = (((h - HEAD_H) / ROW_H).floor().max(1.0)) as usize;
+            let fit_cols = (((w - ROW_HEAD_W) / CELL_W).floor().max(1.0)) as usize;
+            let extra_h = rows.saturating_sub(fit_rows) as f64 * ROW_H;
+            let extra_w = cols.saturating_sub(fit_cols) as f64 * CELL_W;
+            let style = sz.style();
+            let _ = style.set_property("height", &format!("{extra_h}px"));
+            let _ = style.set_property("width", &format!("{}px", w + extra_w));
+            let next = Window {
+                rows: fit_rows + 1,
+                cols: fit_cols + 1,
+                ..*window
+            };
+            if next != *window {
+                window.set(next);
+            }
+        });
+    }
+    let on_scroll = {
+        let window = window.clone();
+        Callback::from(move |e: Event| {
+            let sc = e.target_unchecked_into::<HtmlElement>();
+            let next = Window {
+                row: (sc.scroll_top() as f64 / ROW_H).floor() as usize,
+                col: (sc.scroll_left() as f64 / CELL_W).floor() as usize,
+                ..*window
+            };
+            if next != *window {
+                window.set(next);
+            }
+        })
+    };
+
     if props.nodes.is_empty() {
         return html! {
             <div class="empty-view">{ "No workloads yet — load an example or paste manifests into the editor." }</div>
         };
     }
-    // Sources: every node; destinations: workloads and external ranges (the ingress
-    // controller only ever sends).
-    let dsts: Vec<&Node> = props
-        .nodes
-        .iter()
-        .filter(|n| n.kind != NodeKind::IngressController)
-        .collect();
-    let header = dsts.iter().map(|n| {
+
+    let (rows, cols): (&[&Node], &[&Node]) = if virtual_mode {
+        let r0 = window.row.min(srcs.len().saturating_sub(1));
+        let c0 = window.col.min(dsts.len().saturating_sub(1));
+        (
+            &srcs[r0..(r0 + window.rows).min(srcs.len())],
+            &dsts[c0..(c0 + window.cols).min(dsts.len())],
+        )
+    } else {
+        (&srcs, &dsts)
+    };
+
+    let header = cols.iter().map(|n| {
         let (name, kind) = label(n);
         let faded = props.selected.as_ref().is_some_and(|s| s != &n.id);
         html! {
@@ -58,15 +207,38 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             </th>
         }
     });
-    let rows = props.nodes.iter().map(|src| {
+    let on_key = {
+        let cb = props.on_cell.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let Some(td) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+                return;
+            };
+            let key = e.key();
+            if key == "Enter" || key == " " {
+                if let (Some(s), Some(d)) = (td.get_attribute("data-src"), td.get_attribute("data-dst")) {
+                    e.prevent_default();
+                    cb.emit((s, d));
+                }
+            } else if move_focus(&td, &key) {
+                e.prevent_default();
+            }
+        })
+    };
+    let row_html = |src: &&Node| {
         let (name, kind) = label(src);
         let on_row = {
             let cb = props.on_select.clone();
             let id = src.id.clone();
             let selected = props.selected.clone();
-            Callback::from(move |_: MouseEvent| cb.emit(if selected.as_ref() == Some(&id) { None } else { Some(id.clone()) }))
+            Callback::from(move |_: MouseEvent| {
+                cb.emit(if selected.as_ref() == Some(&id) {
+                    None
+                } else {
+                    Some(id.clone())
+                })
+            })
         };
-        let cells = dsts.iter().map(|dst| {
+        let cells = cols.iter().map(|dst| {
             let key = (src.id.clone(), dst.id.clone());
             if src.id == dst.id {
                 return html! { <td class="cell self" data-src={src.id.clone()} data-dst={dst.id.clone()} data-conn="" data-change="same" title="A workload to itself is not reported">{ "·" }</td> };
@@ -88,6 +260,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             } else if change == Change::Added {
                 title.push_str(" (new since the checkpoint)");
             }
+            title.push_str(" — Enter: why?");
             let chosen = props.pair.as_ref() == Some(&key);
             let faded = props.selected.as_ref().is_some_and(|s| s != &src.id && s != &dst.id);
             let on_click = {
@@ -113,39 +286,72 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                 faded.then_some("faded"),
                 external_pair.then_some("self"),
             );
-            let change_name = match change {
-                Change::Same => "same",
-                Change::Added => "added",
-                Change::Removed => "removed",
-                Change::Changed => "changed",
-            };
             html! {
                 <td class={class} data-src={src.id.clone()} data-dst={dst.id.clone()}
-                    data-conn={conn.clone().unwrap_or_default()} data-change={change_name}
+                    data-conn={conn.clone().unwrap_or_default()} data-change={change_name(change)}
                     data-probe={probe.map(|a| if a { "allowed" } else { "denied" })}
-                    title={title} onclick={on_click} tabindex="0" role="button">
-                    if change != Change::Same { <span class="diff-mark">{ change_mark(change) }</span> }
+                    title={title} onclick={on_click} tabindex="0" role="button"
+                    aria-label={format!("{text} — {} to {}: {}", src.id, dst.id, conn.as_deref().unwrap_or("no connection"))}>
+                    if change != Change::Same { <span class="diff-mark" aria-hidden="true">{ change_mark(change) }</span> }
                     { text }
                 </td>
             }
         });
         let faded = props.selected.as_ref().is_some_and(|s| s != &src.id);
         html! {
-            <tr>
+            <tr key={src.id.clone()}>
                 <th scope="row" class={classes!("row-head", faded.then_some("faded"))} title={src.id.clone()} onclick={on_row}>
                     <span>{ name }</span><small>{ kind }</small>
                 </th>
                 { for cells }
             </tr>
         }
-    });
+    };
+    // Small matrices are grouped: a heading row where the namespace changes.
+    let mut body: Vec<Html> = Vec::with_capacity(rows.len() + 8);
+    let mut last_group: Option<Option<&str>> = None;
+    for src in rows {
+        let group = namespace_of(src);
+        if !virtual_mode && filter.is_empty() && last_group != Some(group) {
+            let title = match group {
+                Some(ns) => format!("namespace {ns}"),
+                None => "outside the cluster".to_string(),
+            };
+            body.push(html! {
+                <tr class="group-row" key={format!("group:{title}")}>
+                    <th scope="rowgroup" class="group-head" colspan={(cols.len() + 1).to_string()}>{ title }</th>
+                </tr>
+            });
+        }
+        last_group = Some(group);
+        body.push(row_html(src));
+    }
+    let on_namespace = {
+        let namespace = namespace.clone();
+        Callback::from(move |e: Event| namespace.set(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value()))
+    };
     html! {
-        <div class="matrix-scroll">
-            <table class="matrix" data-testid="matrix">
-                <caption class="sr-only">{ "Allowed connections: rows are sources, columns destinations" }</caption>
-                <thead><tr><th class="corner">{ "from ↓ to →" }</th>{ for header }</tr></thead>
-                <tbody>{ for rows }</tbody>
-            </table>
+        <div class="matrix-view">
+            <div class="matrix-tools">
+                <label>{ "Namespace " }
+                    <select data-testid="matrix-namespace" onchange={on_namespace} aria-label="Show one namespace">
+                        <option value="" selected={filter.is_empty()}>{ "all" }</option>
+                        { for namespaces.iter().map(|ns| html! { <option value={ns.to_string()} selected={*ns == filter}>{ *ns }</option> }) }
+                    </select>
+                </label>
+                <span class="muted small" data-testid="matrix-size">{ format!("{} sources × {} destinations", srcs.len(), dsts.len()) }</span>
+            </div>
+            <div class={classes!("matrix-scroll", virtual_mode.then_some("virtual"))} ref={scroller} onscroll={on_scroll}>
+                <table class={classes!("matrix", virtual_mode.then_some("virtual"))} data-testid="matrix" onkeydown={on_key}
+                    data-virtual={virtual_mode.to_string()}>
+                    <caption class="sr-only">{ "Allowed connections: rows are sources, columns destinations. Enter on a cell explains it." }</caption>
+                    <thead><tr><th class="corner" scope="col">{ "from ↓ to →" }</th>{ for header }</tr></thead>
+                    <tbody>{ for body }</tbody>
+                </table>
+                if virtual_mode {
+                    <div class="matrix-sizer" ref={sizer} aria-hidden="true" />
+                }
+            </div>
         </div>
     }
 }

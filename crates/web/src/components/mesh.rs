@@ -67,20 +67,6 @@ impl Form {
     }
 }
 
-fn status_text(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        301 | 302 | 307 | 308 => "redirect",
-        400 => "Bad Request",
-        403 => "Forbidden (authorization policy)",
-        404 => "Not Found (no route)",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable (no connection)",
-        504 => "Gateway Timeout",
-        _ => "",
-    }
-}
-
 /// Sliders for the weights of one route; moving one rewrites the `weight:` lines in the
 /// editor's text (the others rebalance to a total of 100).
 fn weights_view(route: &WeightedRoute, files: &[File], on_edit_file: &Callback<(String, String)>) -> Html {
@@ -136,17 +122,17 @@ fn weights_view(route: &WeightedRoute, files: &[File], on_edit_file: &Callback<(
     }
 }
 
-fn outcome_view(o: &Outcome, on_jump: &Callback<(String, u32)>) -> Html {
+fn outcome_view(o: &Outcome, from: &str, on_jump: &Callback<(String, u32)>) -> Html {
     let ok = (200..400).contains(&o.status);
     let mark = if ok { "✓" } else { "✗" };
     // A host that does not resolve gets no HTTP status at all (core's NO_EXCHANGE).
     let verdict = if o.status == NO_EXCHANGE {
         format!("{mark} {}", status_reason(o.status))
     } else {
-        format!("{mark} {} {}", o.status, status_text(o.status))
+        format!("{mark} {}", netplay_core::present::mesh_status_text(o.status))
     };
     html! {
-        <div class="mesh-outcome" data-testid="mesh-outcome" data-status={o.status.to_string()}>
+        <div class="mesh-outcome" data-testid="mesh-outcome" data-status={o.status.to_string()} data-from={from.to_string()}>
             <p class={classes!("verdict", if ok { "ok" } else { "bad" })}>
                 { verdict }
             </p>
@@ -161,7 +147,10 @@ fn outcome_view(o: &Outcome, on_jump: &Callback<(String, u32)>) -> Html {
                         html! {
                             <li data-testid="mesh-destination" data-workload={d.workload.clone()} data-share={format!("{:.4}", d.share)}>
                                 <span class="share-label">{ format!("{pct:.0}%") }</span>
-                                <span class="share-bar"><span style={format!("width: {pct:.1}%")} /></span>
+                                <svg class="share-bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
+                                    <rect class="share-bar-back" width="100" height="10" rx="5" />
+                                    <rect class="share-bar-fill" width={format!("{pct:.1}")} height="10" rx="5" />
+                                </svg>
                                 <span>
                                     { &d.workload }
                                     if let Some(s) = &d.subset { <small class="muted">{ format!(" subset {s}") }</small> }
@@ -199,22 +188,53 @@ pub fn Mesh(props: &MeshProps) -> Html {
     let default_from = props
         .selected
         .clone()
-        .filter(|s| !s.ends_with("[External]"))
+        .filter(|s| netplay_core::present::endpoint_kind(s) == netplay_core::present::EndpointKind::Workload)
         .or_else(|| scenario.cluster.workloads.first().map(|w| w.endpoint_name()))
         .unwrap_or_else(|| "external".into());
     let form = use_state(|| Form {
-        from: default_from,
+        from: default_from.clone(),
         method: "GET".into(),
         ..Form::default()
     });
     let sent = use_state(|| None::<Result<Request, String>>);
     let split_host = use_state(String::new);
+    let workloads: Vec<String> = scenario.cluster.workloads.iter().map(|w| w.endpoint_name()).collect();
+    // The select shows, and Send uses, the same client: the form's when it is still one of
+    // the options, else the default. When the options change (another scenario) a stale
+    // choice and a request from a client that no longer exists are dropped.
+    let valid = |from: &str| from == "external" || from.starts_with("mesh:") || workloads.iter().any(|w| w == from);
+    let from = if valid(&form.from) {
+        form.from.clone()
+    } else {
+        default_from.clone()
+    };
+    {
+        let (form, sent) = (form.clone(), sent.clone());
+        let from = from.clone();
+        let options = workloads.clone();
+        let analysis = props.analysis.clone();
+        use_effect_with(options, move |_| {
+            let cluster = &analysis.scenario.cluster;
+            let valid = |f: &str| f == "external" || f.starts_with("mesh:") || cluster.find_workload(f).is_ok();
+            if form.from != from {
+                form.set(Form {
+                    from,
+                    ..(*form).clone()
+                });
+            }
+            if let Some(Ok(r)) = &*sent {
+                if !valid(&Form::from_request(r).from) {
+                    sent.set(None);
+                }
+            }
+        });
+    }
     // Selects keep the user's choice over `selected`; set their value from the form.
     let from_ref = use_node_ref();
     let method_ref = use_node_ref();
     {
         let (from_ref, method_ref) = (from_ref.clone(), method_ref.clone());
-        use_effect_with((form.from.clone(), form.method.clone()), move |(from, method)| {
+        use_effect_with((from.clone(), form.method.clone()), move |(from, method)| {
             if let Some(s) = from_ref.cast::<HtmlSelectElement>() {
                 s.set_value(from);
             }
@@ -236,7 +256,10 @@ pub fn Mesh(props: &MeshProps) -> Html {
     // The path goes to the graph whenever the outcome changes.
     {
         let on_path = props.on_path.clone();
-        let from = form.from.clone();
+        let from = match &*sent {
+            Some(Ok(r)) => Form::from_request(r).from,
+            _ => from.clone(),
+        };
         use_effect_with((outcome.clone(), from), move |(outcome, from)| {
             let path = match outcome.as_ref() {
                 Some(Ok(o)) => crate::view_model::mesh_path(from, o),
@@ -245,6 +268,14 @@ pub fn Mesh(props: &MeshProps) -> Html {
             on_path.emit(path);
         });
     }
+    let sent_from = match &*sent {
+        Some(Ok(r)) => scenario
+            .cluster
+            .find_workload(&Form::from_request(r).from)
+            .map(|w| w.endpoint_name())
+            .unwrap_or_else(|_| Form::from_request(r).from),
+        _ => String::new(),
+    };
     let split = {
         let shown = (*split_shown).clone();
         use_memo((props.analysis.clone(), shown), |(analysis, host)| {
@@ -280,9 +311,14 @@ pub fn Mesh(props: &MeshProps) -> Html {
     let on_send = {
         let form = form.clone();
         let sent = sent.clone();
+        let from = from.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            sent.set(Some(form.request()));
+            let f = Form {
+                from: from.clone(),
+                ..(*form).clone()
+            };
+            sent.set(Some(f.request()));
         })
     };
     let examples: Vec<Request> = props
@@ -304,7 +340,6 @@ pub fn Mesh(props: &MeshProps) -> Html {
         h.dedup();
         h
     };
-    let workloads: Vec<String> = scenario.cluster.workloads.iter().map(|w| w.endpoint_name()).collect();
     let methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
     html! {
@@ -312,8 +347,8 @@ pub fn Mesh(props: &MeshProps) -> Html {
             <form class="mesh-form" onsubmit={on_send}>
                 <label>{ "From" }
                     <select ref={from_ref} data-testid="mesh-from" onchange={on_from}>
-                        <option value="external" selected={form.from == "external"}>{ "external (through a gateway)" }</option>
-                        { for workloads.iter().map(|w| html! { <option value={w.clone()} selected={&form.from == w}>{ w }</option> }) }
+                        <option value="external" selected={from == "external"}>{ "external (through a gateway)" }</option>
+                        { for workloads.iter().map(|w| html! { <option value={w.clone()} selected={&from == w}>{ w }</option> }) }
                     </select>
                 </label>
                 <label class="grow">{ "URL" }
@@ -361,7 +396,7 @@ pub fn Mesh(props: &MeshProps) -> Html {
                     Some(Err(e)) => html! { <p class="verdict bad" data-testid="mesh-error">{ e.clone() }</p> },
                     Some(Ok(o)) => html! {
                         <>
-                            { outcome_view(o, &props.on_jump) }
+                            { outcome_view(o, &sent_from, &props.on_jump) }
                             <button class="chip" data-testid="mesh-show-graph"
                                 onclick={props.on_show_graph.reform(|_: MouseEvent| ())}>{ "Show the path on the graph →" }</button>
                         </>

@@ -1,7 +1,12 @@
 //! The app state: one reducer. This is the only module that calls core; components
 //! render what it holds.
 
+pub mod exports;
+pub mod startup;
+
+use crate::storage::{self, StorageError, TabHistory, Version};
 use crate::view_model::Analysis;
+use netplay_core::export;
 use netplay_core::output::ConnLine;
 use netplay_core::{parse_probe, Protocol, SourceFile};
 use serde::{Deserialize, Serialize};
@@ -51,6 +56,15 @@ pub enum View {
     Plan,
 }
 
+/// A dialog over the workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    /// Keyboard shortcuts and how to use the playground.
+    Help,
+    /// The saved versions of the scenario.
+    History,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Theme {
     Light,
@@ -88,6 +102,25 @@ struct Snapshot {
     active: usize,
 }
 
+impl Snapshot {
+    fn version(&self) -> Version {
+        Version {
+            name: self.name.clone(),
+            files: self.files.clone(),
+            active: self.active,
+            time: 0.0,
+        }
+    }
+
+    fn from_version(v: Version) -> Snapshot {
+        Snapshot {
+            name: v.name,
+            files: v.files,
+            active: v.active,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     pub scenario_name: String,
@@ -95,7 +128,14 @@ pub struct State {
     pub active: usize,
     /// Bumped on every edit; the app re-evaluates a moment after it stops changing.
     pub edit_seq: u64,
+    /// What the views show: the latest evaluation, or while a document does not parse the
+    /// last one where every document did (see `unparsed`).
     pub analysis: Rc<Analysis>,
+    /// The latest evaluation's diagnostics (the editor and the status bar show these).
+    pub diagnostics: Rc<Vec<netplay_core::Diagnostic>>,
+    /// The latest evaluation's syntax errors, when `analysis` is kept from before them:
+    /// the views are stale until the text parses again.
+    pub unparsed: Rc<Vec<netplay_core::Diagnostic>>,
     /// The connections at the last checkpoint; changes since are highlighted.
     pub checkpoint: Rc<Vec<ConnLine>>,
     /// Snapshots for undo/redo: one per pause in typing, not per keystroke. Shared, so the
@@ -112,6 +152,11 @@ pub struct State {
     pub theme: Theme,
     /// The last simulated mesh request's path, drawn over the graph.
     pub mesh_path: Rc<Vec<crate::view_model::PathHop>>,
+    /// Bumped whenever undo, redo or the checkpoint change: the app saves them then
+    /// (a reload keeps them).
+    pub history_seq: u64,
+    /// The open dialog, if any.
+    pub panel: Option<Panel>,
 }
 
 pub enum Action {
@@ -143,6 +188,15 @@ pub enum Action {
     SetTheme(Theme),
     /// The Mesh view simulated a request: its path, to draw over the graph.
     MeshPath(Vec<crate::view_model::PathHop>),
+    /// A share link's code (`v1.…`) arrived: open it in place of the work (undo and the
+    /// versions keep the work).
+    OpenShared(String),
+    /// Saving to the browser failed.
+    StorageFailed(StorageError),
+    /// Opens a dialog, or closes it when it is open.
+    TogglePanel(Panel),
+    /// Esc: closes dialogs and the explanation, clears the selection.
+    Dismiss,
 }
 
 impl State {
@@ -154,6 +208,8 @@ impl State {
         };
         let analysis = Rc::new(evaluate(&files));
         State {
+            diagnostics: Rc::new(analysis.diagnostics.clone()),
+            unparsed: Rc::new(Vec::new()),
             scenario_name: saved.name,
             active: saved.active.min(files.len().saturating_sub(1)),
             edit_seq: 0,
@@ -171,7 +227,114 @@ impl State {
             message,
             theme,
             mesh_path: Rc::new(Vec::new()),
+            history_seq: 0,
+            panel: None,
         }
+    }
+
+    /// The state of a tab after a reload: its files, undo/redo and checkpoint as saved.
+    pub fn restored(saved: Saved, history: Option<TabHistory>, theme: Theme, message: Option<Message>) -> Self {
+        let mut s = State::new(saved, theme, message);
+        if let Some(h) = history {
+            s.undo = h.undo.into_iter().map(|v| Rc::new(Snapshot::from_version(v))).collect();
+            s.redo = h.redo.into_iter().map(|v| Rc::new(Snapshot::from_version(v))).collect();
+            s.checkpoint = Rc::new(
+                h.checkpoint
+                    .into_iter()
+                    .map(|(src, dst, conn)| ConnLine { src, dst, conn })
+                    .collect(),
+            );
+        }
+        s
+    }
+
+    /// What a reload of this tab restores besides the files.
+    pub fn tab_history(&self) -> TabHistory {
+        TabHistory {
+            undo: self.undo.iter().map(|s| s.version()).collect(),
+            redo: self.redo.iter().map(|s| s.version()).collect(),
+            checkpoint: self
+                .checkpoint
+                .iter()
+                .map(|l| (l.src.clone(), l.dst.clone(), l.conn.clone()))
+                .collect(),
+        }
+    }
+
+    /// Whether the work differs from the built-in scenario of the same name (work worth
+    /// keeping as a version before it is replaced).
+    pub fn edited(&self) -> bool {
+        match crate::builtin::find(&self.scenario_name) {
+            Some(b) => {
+                b.files.len() != self.files.len()
+                    || b.files
+                        .iter()
+                        .zip(&self.files)
+                        .any(|((n, t), f)| *n != f.name || *t != f.text)
+            }
+            None => self.files.iter().any(|f| !f.text.trim().is_empty()),
+        }
+    }
+
+    /// Whether every distinctive line of the built-in scenario this work is named after
+    /// (its `name:` lines) is gone: the work is no longer that example and must not be
+    /// called by its name.
+    fn replaced_builtin(&self) -> bool {
+        let Some(b) = crate::builtin::find(&self.scenario_name) else {
+            return false;
+        };
+        let distinctive: std::collections::BTreeSet<&str> = b
+            .files
+            .iter()
+            .flat_map(|(_, t)| t.lines())
+            .map(str::trim)
+            .filter(|l| l.trim_start_matches("- ").starts_with("name:"))
+            .collect();
+        if distinctive.is_empty() {
+            return false;
+        }
+        !self
+            .files
+            .iter()
+            .flat_map(|f| f.text.lines())
+            .any(|l| distinctive.contains(l.trim()))
+    }
+
+    /// Keeps the current work as a version of its scenario before something replaces it.
+    fn keep_before_replacing(&mut self) {
+        if self.edited() {
+            if let Err(e) = storage::record_version(&self.saved(), crate::browser::wall_ms(), false) {
+                self.storage_failed(e);
+            }
+        }
+    }
+
+    /// Replaces the work (undo brings it back); changes are counted from what it shows.
+    fn load(&mut self, saved: Saved) {
+        self.undo.push(Rc::new(self.snapshot(self.files.clone())));
+        let files = if saved.files.is_empty() {
+            vec![File::new("manifests.yaml", "")]
+        } else {
+            saved.files
+        };
+        self.restore(Snapshot {
+            name: saved.name,
+            files,
+            active: saved.active,
+        });
+        self.redo.clear();
+        self.checkpoint = Rc::new(self.analysis.lines.clone());
+        self.selected = None;
+        self.pair = None;
+        self.message = None;
+        self.mesh_path = Rc::new(Vec::new());
+    }
+
+    fn storage_failed(&mut self, e: StorageError) {
+        self.message = Some(Message {
+            kind: MessageKind::Error,
+            text: e.message().to_string(),
+        });
     }
 
     pub fn saved(&self) -> Saved {
@@ -186,6 +349,21 @@ impl State {
     pub fn probe(&self) -> Option<(Protocol, u16)> {
         let t = self.probe_text.trim();
         (!t.is_empty()).then(|| parse_probe(t).ok()).flatten()
+    }
+
+    /// Why the probe field's text is not a probe (with the expected format), if it is not.
+    pub fn probe_problem(&self) -> Option<String> {
+        let t = self.probe_text.trim();
+        if t.is_empty() {
+            return None;
+        }
+        parse_probe(t).err().map(|e| {
+            if e.contains("e.g.") {
+                e
+            } else {
+                format!("{e}. Write a port and protocol, e.g. 8080/TCP or UDP 53.")
+            }
+        })
     }
 
     pub fn can_undo(&self) -> bool {
@@ -217,12 +395,45 @@ impl State {
                 self.undo.remove(0);
             }
             self.redo.clear();
+            self.history_seq += 1;
+            // A version of the scenario per pause in typing (coalesced while typing on).
+            if self.edited() {
+                if let Err(e) = storage::record_version(&self.saved(), crate::browser::wall_ms(), true) {
+                    self.storage_failed(e);
+                }
+            }
+        }
+    }
+
+    /// Takes a new evaluation. While a document does not parse, its objects are missing
+    /// from the new one: the views keep the last evaluation in which everything parsed
+    /// (marked stale) instead of showing its connections as removed.
+    fn take(&mut self, next: Analysis) {
+        let errors: Vec<netplay_core::Diagnostic> = netplay_core::present::syntax_errors(&next.diagnostics)
+            .cloned()
+            .collect();
+        self.diagnostics = Rc::new(next.diagnostics.clone());
+        let keep_previous = !errors.is_empty()
+            && netplay_core::present::syntax_errors(&self.analysis.diagnostics)
+                .next()
+                .is_none();
+        let keep_previous = keep_previous || (!errors.is_empty() && !self.unparsed.is_empty());
+        if keep_previous {
+            self.unparsed = Rc::new(errors);
+        } else {
+            self.unparsed = Rc::new(Vec::new());
+            self.analysis = Rc::new(next);
         }
     }
 
     fn reevaluate(&mut self) {
-        self.analysis = Rc::new(evaluate(&self.files));
+        self.take(evaluate(&self.files));
+        let replaced = self.replaced_builtin();
+        // The undo step keeps the old name: undo brings the example back, named.
         self.record();
+        if replaced {
+            self.scenario_name = "untitled".into();
+        }
         // A selection that no longer exists is dropped.
         let exists = |id: &String| {
             self.analysis
@@ -232,22 +443,24 @@ impl State {
                 .iter()
                 .any(|w| &w.endpoint_name() == id)
         };
-        if self
-            .selected
-            .as_ref()
-            .is_some_and(|s| !exists(s) && !s.ends_with("[External]"))
-        {
+        if self.selected.as_ref().is_some_and(|s| {
+            !exists(s) && netplay_core::present::endpoint_kind(s) == netplay_core::present::EndpointKind::Workload
+        }) {
             self.selected = None;
         }
     }
 
     fn restore(&mut self, snapshot: Snapshot) {
+        self.history_seq += 1;
         let other_scenario = snapshot.name != self.scenario_name;
         self.scenario_name = snapshot.name;
         self.files = snapshot.files;
         self.committed = self.files.clone();
         self.active = snapshot.active.min(self.files.len().saturating_sub(1));
-        self.analysis = Rc::new(evaluate(&self.files));
+        let next = evaluate(&self.files);
+        self.diagnostics = Rc::new(next.diagnostics.clone());
+        self.unparsed = Rc::new(Vec::new());
+        self.analysis = Rc::new(next);
         // Back in another scenario, changes are counted from what it shows now.
         if other_scenario {
             self.checkpoint = Rc::new(self.analysis.lines.clone());
@@ -332,23 +545,41 @@ impl Reducible for State {
             Action::DeleteFile(_) => return self,
             Action::Load(saved) => {
                 s.record();
-                s.undo.push(Rc::new(s.snapshot(s.files.clone())));
-                let files = if saved.files.is_empty() {
-                    vec![File::new("manifests.yaml", "")]
-                } else {
-                    saved.files
-                };
-                s.restore(Snapshot {
-                    name: saved.name,
-                    files,
-                    active: saved.active,
-                });
-                s.redo.clear();
-                s.checkpoint = Rc::new(s.analysis.lines.clone());
-                s.selected = None;
-                s.pair = None;
-                s.message = None;
-                s.mesh_path = Rc::new(Vec::new());
+                s.keep_before_replacing();
+                s.load(saved);
+            }
+            Action::OpenShared(code) => match export::decode_share(&code) {
+                Ok(files) => {
+                    s.record();
+                    s.keep_before_replacing();
+                    let replaced = s.edited();
+                    s.load(Saved {
+                        name: "shared".into(),
+                        files: files.into_iter().map(|f| File::new(f.name, f.text)).collect(),
+                        active: 0,
+                    });
+                    s.message = Some(Message {
+                        kind: MessageKind::Info,
+                        text: if replaced {
+                            "Opened the scenario from the share link. Your previous work is kept: Undo (Ctrl+Z) or History brings it back.".into()
+                        } else {
+                            "Opened the scenario from the share link.".into()
+                        },
+                    });
+                }
+                Err(e) => {
+                    s.message = Some(Message {
+                        kind: MessageKind::Error,
+                        text: format!("The share link could not be opened: {e}. Your work is unchanged."),
+                    })
+                }
+            },
+            Action::StorageFailed(e) => {
+                let text = e.message();
+                if s.message.as_ref().is_some_and(|m| m.text == text) {
+                    return self;
+                }
+                s.storage_failed(e);
             }
             Action::AddFiles(files) => {
                 for f in files {
@@ -368,7 +599,10 @@ impl Reducible for State {
                 }
                 s.reevaluate();
             }
-            Action::Checkpoint => s.checkpoint = Rc::new(s.analysis.lines.clone()),
+            Action::Checkpoint => {
+                s.checkpoint = Rc::new(s.analysis.lines.clone());
+                s.history_seq += 1;
+            }
             Action::Undo => {
                 s.record();
                 let Some(snapshot) = s.undo.pop() else { return self };
@@ -379,6 +613,15 @@ impl Reducible for State {
                 let Some(snapshot) = s.redo.pop() else { return self };
                 s.undo.push(Rc::new(s.snapshot(s.files.clone())));
                 s.restore(Rc::unwrap_or_clone(snapshot));
+            }
+            Action::TogglePanel(p) => s.panel = if s.panel == Some(p) { None } else { Some(p) },
+            Action::Dismiss => {
+                if s.panel.is_none() && s.pair.is_none() && s.selected.is_none() {
+                    return self;
+                }
+                s.panel = None;
+                s.pair = None;
+                s.selected = None;
             }
             Action::Select(sel) => s.selected = sel,
             Action::Pair(pair) => s.pair = pair,

@@ -1,0 +1,330 @@
+//! Typed answers and sentences for front ends. The CLI and the playground render results;
+//! whatever they would otherwise have to decide themselves — what kind of endpoint a
+//! printed name is, how a pair changed, what a verdict or a mesh status means in words,
+//! what the ingress controller may do, which tags a multi-cluster Service carries, whether
+//! a document failed to parse — is answered here, once.
+
+use crate::conn::{ConnSet, Protocol};
+use crate::diagnostics::Diagnostic;
+use crate::mesh::Delivery;
+use crate::model::{BackendPort, Cluster};
+use crate::netpol::explain::{Explanation, SideExplanation};
+use crate::netpol::ingress_controller::INGRESS_CONTROLLER;
+use crate::output::DiffEntry;
+
+/// What a printed endpoint name (connlist's `src`/`dst`) stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointKind {
+    /// `namespace/name[Kind]` (or `cluster/namespace/name[Kind]`).
+    Workload,
+    /// `first-last[External]`: addresses outside the cluster.
+    External,
+    /// `{ingress-controller}`: traffic admitted by Ingress objects.
+    IngressController,
+}
+
+/// The kind of a printed endpoint name.
+pub fn endpoint_kind(name: &str) -> EndpointKind {
+    if name == INGRESS_CONTROLLER {
+        EndpointKind::IngressController
+    } else if name.ends_with("[External]") {
+        EndpointKind::External
+    } else {
+        EndpointKind::Workload
+    }
+}
+
+/// The addresses of an external endpoint as people write them: `a-b`, or `a` for a
+/// single address; `None` for other endpoints.
+pub fn external_range_text(name: &str) -> Option<String> {
+    let range = name.strip_suffix("[External]")?;
+    Some(match range.split_once('-') {
+        Some((a, b)) if a == b => a.to_string(),
+        _ => range.to_string(),
+    })
+}
+
+/// How a pair's connection changed between two lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Change {
+    Added,
+    Removed,
+    Changed,
+}
+
+impl DiffEntry {
+    /// The change as a value (the `change` field is its printed form).
+    pub fn kind(&self) -> Change {
+        match (&self.old, &self.new) {
+            (None, Some(_)) => Change::Added,
+            (Some(_), None) => Change::Removed,
+            _ => Change::Changed,
+        }
+    }
+}
+
+/// Whether a connection as printed (`TCP 80,UDP 53`, `All Connections`) admits a port.
+pub fn conn_allows(conn: &str, probe: (Protocol, u16)) -> bool {
+    ConnSet::parse(conn).is_some_and(|c| c.contains(probe.0, probe.1))
+}
+
+/// A verdict in words, and whether it allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub allowed: bool,
+    pub text: String,
+}
+
+/// The verdict of an explanation: for the probed port when there is one, else for the
+/// connection as a whole. The same sentences as [`Explanation::to_text`].
+pub fn verdict(e: &Explanation) -> Verdict {
+    match (e.probe.as_deref(), e.probe_allowed) {
+        (Some(p), Some(true)) => Verdict {
+            allowed: true,
+            text: format!("{p} is allowed — both the source's egress and the destination's ingress admit it."),
+        },
+        (Some(p), _) => Verdict {
+            allowed: false,
+            text: format!("{p} is denied — {}.", e.denial_reason().unwrap_or("it is not admitted")),
+        },
+        _ if e.allowed.is_empty() => Verdict {
+            allowed: false,
+            text: "no connection is allowed.".to_string(),
+        },
+        _ => Verdict {
+            allowed: true,
+            text: format!("allowed {} (egress ∩ ingress).", e.conn),
+        },
+    }
+}
+
+/// One side of an explanation in a sentence: an address outside the cluster, not
+/// isolated (everything allowed), isolated and admitted by rules, or isolated with no
+/// admitting rule.
+pub fn side_summary(s: &SideExplanation) -> String {
+    let d = s.direction;
+    match &s.workload {
+        None => "An address outside the cluster: no NetworkPolicy applies to it.".to_string(),
+        Some(w) if s.isolated_by.is_empty() => {
+            format!("{w} is not isolated for {d}: no NetworkPolicy of its namespace selects it for {d}, so everything is allowed.")
+        }
+        Some(w) if s.admitted_by.is_empty() => {
+            format!("{w} is isolated for {d}, and no {d} rule of these policies admits this peer: nothing is allowed.")
+        }
+        Some(w) => format!("{w} is isolated for {d}; these rules admit the peer:"),
+    }
+}
+
+/// Why the ingress controller may reach `dst` (a workload's endpoint name): the Ingress
+/// objects whose backends lead to it, and how NetworkPolicy is applied to that traffic.
+pub fn ingress_controller_explanation(cluster: &Cluster, dst: &str) -> String {
+    let Some(w) = cluster.workloads.iter().find(|w| w.endpoint_name() == dst) else {
+        return format!("{INGRESS_CONTROLLER} reaches no workload named {dst}.");
+    };
+    let mut via = Vec::new();
+    for ingress in &cluster.ingresses {
+        for backend in &ingress.backends {
+            let Some(svc) = cluster
+                .services
+                .iter()
+                .find(|s| s.namespace == ingress.namespace && s.name == backend.service)
+            else {
+                continue;
+            };
+            let selects = svc.selector.as_ref().is_some_and(|sel| {
+                !sel.is_empty() && w.namespace == svc.namespace && sel.iter().all(|(k, v)| w.labels.get(k) == Some(v))
+            });
+            if selects {
+                let port = match &backend.port {
+                    BackendPort::Number(n) => n.to_string(),
+                    BackendPort::Name(n) => n.clone(),
+                };
+                via.push(format!(
+                    "Ingress {}/{} → Service {} port {port}",
+                    ingress.namespace, ingress.name, svc.name
+                ));
+            }
+        }
+    }
+    via.sort();
+    via.dedup();
+    let routes = if via.is_empty() {
+        "No Ingress object leads to it.".to_string()
+    } else {
+        format!("Routed by: {}.", via.join("; "))
+    };
+    format!(
+        "Traffic from the ingress controller is admitted by Ingress objects: it reaches the pods behind each backend Service on the Service's target port, as far as their ingress policies admit it (from the controller's own pods when the input holds them, else from a pod of any namespace). {routes}"
+    )
+}
+
+/// A mesh status with what it means in netplay's simulation, e.g. `403 Forbidden — an
+/// AuthorizationPolicy denied the request`.
+pub fn mesh_status_text(status: u16) -> String {
+    let reason = crate::mesh::status_reason(status);
+    let meaning = match status {
+        200 => "",
+        301 | 302 | 303 | 307 | 308 => " — redirected",
+        403 => " — an AuthorizationPolicy denied the request",
+        404 => " — no route matches",
+        502 => " — the upstream could not be reached (e.g. REGISTRY_ONLY egress)",
+        503 => " — no connection: no healthy endpoint, an mTLS mismatch or a NetworkPolicy drop",
+        504 => " — the request timed out",
+        _ => "",
+    };
+    format!("{status} {reason}{meaning}").replace("  ", " ")
+}
+
+/// Whether the connection to a delivered workload is encrypted (mutual TLS, or TLS from a
+/// DestinationRule).
+pub fn delivery_encrypted(d: &Delivery) -> bool {
+    matches!(d.tls.as_deref(), Some("mTLS" | "TLS"))
+}
+
+/// What the connection to a delivered workload carries, for a label: `mTLS`, `TLS`,
+/// `plaintext`, or nothing when unknown.
+pub fn delivery_transport(d: &Delivery) -> &'static str {
+    match d.tls.as_deref() {
+        Some("mTLS") => "mTLS",
+        Some("TLS") => "TLS",
+        Some(_) => "plaintext",
+        None => "",
+    }
+}
+
+/// The tags of a Service of a multi-cluster member: exported (MCS ServiceExport),
+/// global (Cilium ClusterMesh), headless.
+pub fn multicluster_service_tags(m: &crate::multicluster::Member, namespace: &str, name: &str) -> Vec<&'static str> {
+    let mut tags = Vec::new();
+    if m.exports.contains_key(&(namespace.to_string(), name.to_string())) {
+        tags.push("exported");
+    }
+    if m.annotation(namespace, name, "service.cilium.io/global") == Some("true") {
+        tags.push("global");
+    }
+    if m.is_headless(namespace, name) {
+        tags.push("headless");
+    }
+    tags
+}
+
+/// The diagnostics that say a document could not be read at all (YAML or JSON syntax):
+/// while there are any, what the input means is not known.
+pub fn syntax_errors(diagnostics: &[Diagnostic]) -> impl Iterator<Item = &Diagnostic> {
+    diagnostics.iter().filter(|d| d.code == "NP0001")
+}
+
+/// A YAML or JSON syntax error in plain words, with the line it is on: what the parser
+/// says (`mapping values are not allowed in this context`, `did not find expected key`,
+/// …) turned into what to look at. `None` for other diagnostics.
+pub fn plain_syntax_message(d: &Diagnostic) -> Option<String> {
+    if d.code != "NP0001" {
+        return None;
+    }
+    let line = d
+        .line
+        .map(|l| format!("line {l}"))
+        .unwrap_or_else(|| "a line".to_string());
+    let m = d.message.to_ascii_lowercase();
+    let text = if m.contains("mapping values are not allowed") {
+        format!("{line} is indented more than the key above it (or holds \": \" in a value that needs quotes)")
+    } else if m.contains("did not find expected key") || m.contains("did not find expected '-' indicator") {
+        format!("{line} is not lined up with the keys or list items above it: check its indentation")
+    } else if m.contains("found character that cannot start any token") || m.contains("tab") {
+        format!("{line} starts with a character YAML does not allow there (often a tab: YAML indents with spaces)")
+    } else if m.contains("duplicate") {
+        format!("{line} repeats a key that the same mapping already has")
+    } else if m.contains("did not find expected node content") || m.contains("unexpected end") {
+        format!("{line} ends the document where a value was expected (an unfinished list, quote or bracket?)")
+    } else if m.contains("could not find expected ':'") {
+        format!("{line} has a key without the ':' after it")
+    } else if m.contains("quoted scalar") || m.contains("end of quoted") {
+        format!("{line} opens a quote that is never closed")
+    } else if m.contains("flow sequence")
+        || m.contains("flow mapping")
+        || m.contains("expected ',' or ']'")
+        || m.contains("expected ',' or '}'")
+    {
+        format!("{line} has a [list] or {{mapping}} that is not closed properly")
+    } else if m.starts_with("json") {
+        format!("{line} is not valid JSON")
+    } else {
+        format!("{line} is not valid YAML")
+    };
+    Some(format!("{text}; the document is skipped until it parses."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::{diff, ConnLine};
+    use crate::{load, SourceFile};
+
+    #[test]
+    fn endpoint_kinds_and_ranges() {
+        assert_eq!(endpoint_kind("a/b[Pod]"), EndpointKind::Workload);
+        assert_eq!(endpoint_kind("0.0.0.0-9.255.255.255[External]"), EndpointKind::External);
+        assert_eq!(endpoint_kind(INGRESS_CONTROLLER), EndpointKind::IngressController);
+        assert_eq!(
+            external_range_text("1.2.3.4-1.2.3.4[External]").as_deref(),
+            Some("1.2.3.4")
+        );
+        assert_eq!(external_range_text("a/b[Pod]"), None);
+    }
+
+    #[test]
+    fn diff_kinds() {
+        let l = |s: &str, c: &str| ConnLine {
+            src: s.into(),
+            dst: "d".into(),
+            conn: c.into(),
+        };
+        let d = diff(
+            &[l("a", "TCP 80"), l("b", "TCP 80")],
+            &[l("b", "TCP 81"), l("c", "TCP 80")],
+        );
+        let kinds: Vec<Change> = d.iter().map(DiffEntry::kind).collect();
+        assert_eq!(kinds, [Change::Removed, Change::Changed, Change::Added]);
+    }
+
+    #[test]
+    fn verdicts_and_sides_in_words() {
+        let pods = "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x, labels: {app: a}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: x, labels: {app: b}}\nspec: {containers: [{name: c, image: i}]}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: only-80, namespace: x}\nspec:\n  podSelector: {matchLabels: {app: b}}\n  ingress: [{ports: [{port: 80}]}]\n";
+        let s = load(&[SourceFile::new("a.yaml", pods)]);
+        let (a, b) = (s.target("x/a").unwrap(), s.target("x/b").unwrap());
+        let e = s.explain(a, b, Some((Protocol::Tcp, 81)));
+        let v = verdict(&e);
+        assert!(!v.allowed);
+        assert_eq!(
+            v.text,
+            "TCP 81 is denied — the destination's ingress does not admit it."
+        );
+        assert!(side_summary(&e.egress).contains("is not isolated for egress"));
+        assert_eq!(
+            side_summary(&e.ingress),
+            "x/b[Pod] is isolated for ingress; these rules admit the peer:"
+        );
+        let e = s.explain(a, b, None);
+        assert_eq!(verdict(&e).text, "allowed TCP 80 (egress ∩ ingress).");
+        assert!(conn_allows("TCP 80,UDP 53", (Protocol::Udp, 53)));
+        assert!(!conn_allows("TCP 80", (Protocol::Tcp, 81)));
+    }
+
+    #[test]
+    fn mesh_statuses_and_syntax_errors() {
+        assert_eq!(mesh_status_text(200), "200 OK");
+        assert!(mesh_status_text(403).starts_with("403 Forbidden — an AuthorizationPolicy"));
+        let s = load(&[SourceFile::new("bad.yaml", "kind: Pod\nmetadata: [unclosed\n")]);
+        let all = s.analyze();
+        assert_eq!(syntax_errors(&all).count(), 1);
+        // Indented more than the key above: the error is on that line, in words.
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n    namespace: x\nspec: {}\n";
+        let s = load(&[SourceFile::new("p.yaml", text)]);
+        let d = syntax_errors(&s.diagnostics).next().expect("a syntax error");
+        assert_eq!(d.line, Some(5), "{d:?}");
+        assert_eq!(
+            plain_syntax_message(d).as_deref(),
+            Some("line 5 is indented more than the key above it (or holds \": \" in a value that needs quotes); the document is skipped until it parses.")
+        );
+    }
+}
