@@ -254,8 +254,14 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
             *weights.entry((a, b)).or_default() += 1;
         }
     }
-    let columns = if names.len() <= FLOW_MAX_GROUPS {
-        flow_columns(&names, &weights)
+    // Traffic gives columns while it has a direction; when most namespaces talk to most
+    // others (no policies yet) a chain of columns would be one long row: a grid instead.
+    let pairs = weights.keys().filter(|(a, b)| a != b).count();
+    let directed = pairs * 2 <= names.len() * 3;
+    let columns = if names.len() <= FLOW_MAX_GROUPS && directed {
+        let flow = flow_columns(&names, &weights);
+        // At most four columns: later layers share the last one.
+        flow.into_iter().map(|c| c.min(3)).collect()
     } else {
         let k = ((names.len() as f64).sqrt() * 1.3).ceil().max(1.0) as usize;
         (0..names.len()).map(|i| i % k).collect()
