@@ -258,7 +258,7 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
     // others (no policies yet) a chain of columns would be one long row: a grid instead.
     let pairs = weights.keys().filter(|(a, b)| a != b).count();
     let directed = pairs * 2 <= names.len() * 3;
-    let columns = if names.len() <= FLOW_MAX_GROUPS && directed {
+    let columns: Vec<usize> = if names.len() <= FLOW_MAX_GROUPS && directed {
         let flow = flow_columns(&names, &weights);
         // At most four columns: later layers share the last one.
         flow.into_iter().map(|c| c.min(3)).collect()
