@@ -54,12 +54,14 @@ function bench(name, value, unit) {
   console.log(`BENCH ${name} ${value} ${unit}`);
 }
 
-/** A page whose autosave holds an empty scenario, so the cluster is all it shows. */
+/** A page whose tab's saved work is an empty scenario, so the cluster is all it shows. */
 async function emptyPage() {
   // Ready first: the app autosaves what it opened with, which would overwrite ours.
   const page = await openApp(browser, server.url);
+  // A reload opens this tab's own work (session storage) before anything else.
   await page.evaluate(() => {
-    localStorage.setItem('netplay.scenario.v1', JSON.stringify({ name: 'bench', files: [], active: 0 }));
+    sessionStorage.removeItem('netplay.tab.history.v1');
+    sessionStorage.setItem('netplay.tab.work.v1', JSON.stringify({ name: 'bench', files: [], active: 0 }));
   });
   await page.reload();
   await page.locator('[data-testid=status][data-eval-ms]').waitFor({ timeout: 30_000 });
@@ -95,9 +97,10 @@ async function replaceText(page, text) {
 
 /** Waits for the edit to show as pending ("editing…", for the typing pause) and then evaluated. */
 async function evaluated(page) {
-  const text = () => document.querySelector('[data-testid=status]').innerText;
-  await page.waitForFunction(`(${text})().includes('editing…')`, null, { timeout: LONG, polling: 'raf' });
-  await page.waitForFunction(`!(${text})().includes('editing…')`, null, { timeout: LONG, polling: 20 });
+  // Functions, not strings: a string would be eval'd, which the page's CSP forbids.
+  const editing = (want) => document.querySelector('[data-testid=status]').innerText.includes('editing…') === want;
+  await page.waitForFunction(editing, true, { timeout: LONG, polling: 'raf' });
+  await page.waitForFunction(editing, false, { timeout: LONG, polling: 20 });
   return Number(await status(page).getAttribute('data-eval-ms'));
 }
 

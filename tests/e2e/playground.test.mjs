@@ -212,6 +212,8 @@ test('a new tab with broken YAML lists a problem; fixing it clears the problem',
     await setEditorText(page, 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: [unclosed\n');
     const problems = page.locator('ul[data-testid=problems] [data-testid=problem]');
     assert.ok((await problems.count()) > 0, 'no problem listed for broken YAML');
+    // The Problems panel opens when asked (it does not cover the editor by itself).
+    await page.locator('[data-testid=problems-summary]').click();
     assert.ok((await problems.allInnerTexts()).some((t) => t.includes(added)), 'no problem points at the new file');
     // A valid policy in the new tab: deny all ingress in namespace x.
     await setEditorText(

@@ -459,7 +459,8 @@ fn make_room(keep: &str) -> bool {
     true
 }
 
-#[cfg(test)]
+// Native only: they drive the in-memory areas (the browser's are the e2e tests' job).
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

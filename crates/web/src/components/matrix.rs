@@ -188,8 +188,11 @@ pub fn Matrix(props: &MatrixProps) -> Html {
     }
 
     let (rows, cols): (&[&Node], &[&Node]) = if virtual_mode {
-        let r0 = window.row.min(srcs.len().saturating_sub(1));
-        let c0 = window.col.min(dsts.len().saturating_sub(1));
+        // Always as many rows and columns as fit: near the end the window ends at the last
+        // one instead of shrinking (a shorter table would shorten the scroll area, move
+        // the scroll position and the window again: a loop).
+        let r0 = window.row.min(srcs.len().saturating_sub(window.rows));
+        let c0 = window.col.min(dsts.len().saturating_sub(window.cols));
         (
             &srcs[r0..(r0 + window.rows).min(srcs.len())],
             &dsts[c0..(c0 + window.cols).min(dsts.len())],

@@ -27,6 +27,7 @@ pub use placement::{layout, LayoutOptions};
 pub use viewbox::ViewBox;
 
 use crate::view_model::Change;
+use std::collections::BTreeMap;
 
 /// Width of a workload node.
 pub const NODE_W: f64 = 168.0;
@@ -212,6 +213,9 @@ pub struct Layout {
     pub nodes: Vec<NodeBox>,
     pub groups: Vec<GroupBox>,
     pub edges: Vec<EdgePath>,
+    /// Per node (index into `nodes`): the connections between the members of a collapsed
+    /// box, which no arrow shows (indices into `GraphModel::edges`).
+    pub inside: BTreeMap<usize, Vec<usize>>,
     /// Everything drawn, plus a margin. Zero-sized for an empty model.
     pub bounds: Rect,
     /// Namespaces that can be collapsed or expanded (all of the model's).

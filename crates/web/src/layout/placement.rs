@@ -12,6 +12,7 @@ use super::{
 };
 use crate::view_model::{natural_cmp, NodeKind};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt::Write as _;
 
 /// What the user chose to see.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -386,7 +387,17 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
         };
         if s != d {
             arrows.entry((s, d)).or_default().push(i);
+        } else if out.nodes[s].role.is_group() {
+            out.inside.entry(s).or_default().push(i);
         }
+    }
+    for (&i, inner) in &out.inside {
+        let n = inner.len();
+        let _ = write!(
+            out.nodes[i].title,
+            "; {n} connection{} inside",
+            if n == 1 { "" } else { "s" }
+        );
     }
     let pairs: HashSet<(usize, usize)> = arrows.keys().copied().collect();
     out.edges = arrows

@@ -102,19 +102,23 @@ pub fn GraphScene(props: &SceneProps) -> Html {
         }
     };
 
-    let nodes = l.nodes.iter().map(|n| {
+    let nodes = l.nodes.iter().enumerate().map(|(i, n)| {
+        let inside = l.inside.get(&i).map(|e| e.len().to_string());
         let selected = props.selected.as_deref() == Some(n.id.as_str());
         let r = n.rect;
         let cx = num(r.x + r.w / 2.0);
         let group = n.role.is_group();
         html! {
             <g class={classes!("node", n.role.class(), selected.then_some("selected"))}
-                data-node={n.id.clone()} data-expand={group.then(|| n.id.clone())} tabindex="0" role="button"
+                data-node={n.id.clone()} data-expand={group.then(|| n.id.clone())} data-inside={inside} tabindex="0" role="button"
                 aria-label={format!("{} {} — {}", n.label, n.sublabel, n.title)}
                 aria-pressed={(!group).then_some(if selected { "true" } else { "false" })}>
                 <title>{n.title.clone()}</title>
                 <rect x={num(r.x)} y={num(r.y)} width={num(r.w)} height={num(r.h)} rx={node_rx(n)} />
                 <text class="node-label" x={cx.clone()} y={num(r.y + 19.0)} text-anchor="middle">{n.label.clone()}</text>
+                // A space between the two lines (not drawn), so that the node's visible text
+                // reads "web Deployment", the start of its accessible name (WCAG 2.5.3).
+                {" "}
                 <text class="node-kind" x={cx} y={num(r.y + 34.0)} text-anchor="middle">{n.sublabel.clone()}</text>
             </g>
         }
