@@ -266,7 +266,9 @@ test('the matrix sorts names naturally and filters by namespace; Problems put er
   try {
     const pod = (ns, name) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${ns}}\nspec: {containers: [{name: c, image: i}]}\n---\n`;
     const text = ['api-11', 'api-16', 'api-1', 'api-6'].map((n) => pod('shop', n)).join('') + pod('other', 'x') +
-      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: shop}\n---\nkind: Broken\n';
+      // A note (NP1006: an Egress policy without rules denies all egress) and an error.
+      'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: no-egress, namespace: other}\n' +
+      'spec: {podSelector: {}, policyTypes: [Egress]}\n---\nkind: Broken\n';
     await chooseScenario(page, 'np-deny-all-ingress');
     await setEditorText(page, text);
     await showMatrix(page);

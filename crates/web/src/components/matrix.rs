@@ -113,11 +113,13 @@ pub fn Matrix(props: &MatrixProps) -> Html {
     let namespace = use_state(String::new);
     let scroller = use_node_ref();
     let sizer = use_node_ref();
+    // Until the scroll area is measured (right after the first render), about what a
+    // laptop screen shows: a bigger guess renders hundreds of cells for nothing.
     let window = use_state(|| Window {
         row: 0,
         col: 0,
-        rows: 40,
-        cols: 20,
+        rows: 20,
+        cols: 8,
     });
 
     // The namespaces, and the endpoints the filter keeps.
