@@ -7,6 +7,7 @@
 //! crate, so both front ends print the same answers. Service-mesh requests (Istio, Gateway
 //! API) are simulated by [`mesh::simulate`] and [`mesh::split`] (docs/mesh.md).
 
+pub mod admin;
 pub mod assertions;
 pub mod bitset;
 pub mod cni;

@@ -136,6 +136,9 @@ pub struct Cluster {
     pub ingresses: Vec<Ingress>,
     /// The valid NetworkPolicies; invalid ones are reported and left out.
     pub policies: Vec<NetworkPolicy>,
+    /// The valid AdminNetworkPolicies, BaselineAdminNetworkPolicies and
+    /// ClusterNetworkPolicies, in input order.
+    pub admin_policies: Vec<crate::admin::AdminPolicy>,
     /// Istio and Gateway API objects.
     pub mesh: crate::mesh::Mesh,
     /// Address plans, CNI configuration objects and the Services' IP families.
@@ -633,6 +636,16 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
         let Some((role, current)) = known else {
             if obj.group() == ADMIN_POLICY_GROUP {
                 owners::raw_selectors(obj, &mut selectors);
+                if let Some(kind) = crate::admin::AdminKind::from_kind(&obj.kind) {
+                    match field::<crate::admin::types::AdminSpec>(obj, &["spec"], &mut diags) {
+                        Ok(spec) => {
+                            let (policy, mut ds) = crate::admin::compile::compile(obj, kind, spec);
+                            diags.append(&mut ds);
+                            cluster.admin_policies.extend(policy);
+                        }
+                        Err(d) => diags.push(*d),
+                    }
+                }
             }
             // Only kinds that could change traffic are worth a word (docs/diagnostics.md).
             if crate::diagnostics::may_affect_traffic(obj.group(), &obj.kind) {

@@ -457,6 +457,18 @@ fn selector(cx: &mut Ctx, sel: Option<&LabelSelector>, path: &[PathSeg]) -> Opti
     Some(out)
 }
 
+/// Validates a label selector as the API server does (NP0014 at each bad key, value or
+/// operator), for the readers of the other policy kinds.
+pub(crate) fn label_selector(obj: &RawObject, sel: &LabelSelector, path: &[PathSeg]) -> (Selector, Vec<Diagnostic>) {
+    let mut cx = Ctx {
+        obj,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let out = selector(&mut cx, Some(sel), path).unwrap_or_default();
+    (out, cx.errors)
+}
+
 fn is_name_segment(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()

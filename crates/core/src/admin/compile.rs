@@ -1,0 +1,731 @@
+//! Validates an admin policy the way the API server does and builds the [`AdminPolicy`].
+//!
+//! The rules come from the CRDs of kubernetes-sigs/network-policy-api: `apis/v1alpha1`
+//! (AdminNetworkPolicy, BaselineAdminNetworkPolicy) and `apis/v1alpha2`
+//! (ClusterNetworkPolicy): enums (actions, tier, protocols), ranges (priority 0-1000,
+//! ports 1-65535, range start < end), list limits (rules, peers, ports, 25 networks and
+//! domain names), one-of fields (`MinProperties=1`/`MaxProperties=1` on subject, peer,
+//! port), and the CEL rules (a BaselineAdminNetworkPolicy is named `default`; no named
+//! port in an egress rule with `networks`, `nodes` or `domainNames` peers). What the API
+//! server rejects is an error (NP0030, NP0031, NP0032) and the policy is left out, as a
+//! cluster never has it; what it accepts but cannot mean what it says is a warning.
+
+use super::types::{
+    AdminPeer as RawPeer, AdminRule as RawRule, AdminSpec, AnpPort, CnpPort, CnpProtocol, NamespacedPod,
+};
+use super::*;
+use crate::diagnostics::Diagnostic;
+use crate::netpol::compile::label_selector;
+use crate::parse::locate::PathSeg;
+use crate::parse::RawObject;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+
+struct Ctx<'a> {
+    obj: &'a RawObject,
+    kind: AdminKind,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+fn with(path: &[PathSeg], key: &str) -> Vec<PathSeg> {
+    let mut p = path.to_vec();
+    p.push(PathSeg::key(key));
+    p
+}
+
+fn item(path: &[PathSeg], key: &str, i: usize) -> Vec<PathSeg> {
+    let mut p = with(path, key);
+    p.push(PathSeg::Index(i));
+    p
+}
+
+impl Ctx<'_> {
+    fn loc(&self, path: &[PathSeg]) -> Location {
+        self.obj.locate(path)
+    }
+
+    fn diag(&self, code: &'static str, path: &[PathSeg], msg: String) -> Diagnostic {
+        Diagnostic::new(code, msg)
+            .at(&self.loc(path))
+            .resource(self.obj.resource())
+    }
+
+    /// NP0030: the API server rejects this value.
+    fn error(&mut self, path: &[PathSeg], msg: String) {
+        let d = self.diag("NP0030", path, msg);
+        self.errors.push(d);
+    }
+
+    fn selector(&mut self, sel: &LabelSelector, path: &[PathSeg]) -> Selector {
+        let (s, mut errs) = label_selector(self.obj, sel, path);
+        self.errors.append(&mut errs);
+        s
+    }
+
+    /// Checks a list's length against `min..=max` (MinItems/MaxItems).
+    fn count(&mut self, path: &[PathSeg], what: &str, len: usize, min: usize, max: usize) {
+        if len < min {
+            self.error(path, format!("{what} must have at least {min} item(s)"));
+        } else if len > max {
+            self.error(path, format!("{what} may have at most {max} items, this one has {len}"));
+        }
+    }
+}
+
+/// Compiles one admin policy object of `kind`. Returns the policy when the API server
+/// would accept it, and every diagnostic (errors make the policy `None`).
+pub fn compile(obj: &RawObject, kind: AdminKind, spec: Option<AdminSpec>) -> (Option<AdminPolicy>, Vec<Diagnostic>) {
+    let mut cx = Ctx {
+        obj,
+        kind,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let spec_path = vec![PathSeg::key("spec")];
+    let policy = match spec {
+        None => {
+            cx.error(&spec_path, format!("{} needs a spec", kind.as_str()));
+            None
+        }
+        Some(spec) => compile_spec(&mut cx, spec, &spec_path),
+    };
+    let mut diags = cx.errors;
+    let valid = diags.is_empty();
+    diags.append(&mut cx.warnings);
+    (policy.filter(|_| valid), diags)
+}
+
+fn compile_spec(cx: &mut Ctx, spec: AdminSpec, spec_path: &[PathSeg]) -> Option<AdminPolicy> {
+    let kind = cx.kind;
+    if kind == AdminKind::BaselineAdminNetworkPolicy && cx.obj.name != "default" {
+        let d = cx
+            .diag(
+                "NP0031",
+                &[PathSeg::key("metadata"), PathSeg::key("name")],
+                format!(
+                    "a BaselineAdminNetworkPolicy must be named `default` (there is one per cluster), not {:?}: the API server rejects it",
+                    cx.obj.name
+                ),
+            )
+            .help("rename it `default`, merging its rules into the existing `default` if there is one");
+        cx.errors.push(d);
+    }
+    let tier = match kind {
+        AdminKind::AdminNetworkPolicy => AdminTier::Admin,
+        AdminKind::BaselineAdminNetworkPolicy => AdminTier::Baseline,
+        AdminKind::ClusterNetworkPolicy => match spec.tier.as_deref() {
+            Some("Admin") => AdminTier::Admin,
+            Some("Baseline") => AdminTier::Baseline,
+            Some(other) => {
+                cx.error(
+                    &with(spec_path, "tier"),
+                    format!("tier {other:?} is not one of \"Admin\", \"Baseline\""),
+                );
+                AdminTier::Admin
+            }
+            None => {
+                cx.error(spec_path, "spec.tier is required: \"Admin\" or \"Baseline\"".into());
+                AdminTier::Admin
+            }
+        },
+    };
+    let priority = match (kind, spec.priority) {
+        (AdminKind::BaselineAdminNetworkPolicy, _) => 0,
+        (_, None) => {
+            cx.error(spec_path, "spec.priority is required (0-1000, lower first)".into());
+            0
+        }
+        (_, Some(p)) if !(0..=1000).contains(&p) => {
+            cx.error(
+                &with(spec_path, "priority"),
+                format!("priority {p} is out of range: it must be 0-1000"),
+            );
+            0
+        }
+        (_, Some(p)) => p as i32,
+    };
+    let subject_path = with(spec_path, "subject");
+    let (namespace_selector, pod_selector) = match &spec.subject {
+        None => {
+            cx.error(spec_path, "spec.subject is required".into());
+            (Selector::default(), Selector::default())
+        }
+        Some(s) => match (&s.namespaces, &s.pods) {
+            (Some(ns), None) => (cx.selector(ns, &with(&subject_path, "namespaces")), Selector::default()),
+            (None, Some(pods)) => namespaced_pod(cx, pods, &with(&subject_path, "pods")),
+            (None, None) => {
+                cx.error(&subject_path, "subject must set one of `namespaces` and `pods`".into());
+                (Selector::default(), Selector::default())
+            }
+            (Some(_), Some(_)) => {
+                cx.error(
+                    &subject_path,
+                    "subject may set only one of `namespaces` and `pods`".into(),
+                );
+                (Selector::default(), Selector::default())
+            }
+        },
+    };
+    let subject_loc = cx.loc(&subject_path);
+    let ingress = rules(cx, spec.ingress.as_deref(), spec_path, "ingress");
+    let egress = rules(cx, spec.egress.as_deref(), spec_path, "egress");
+    Some(AdminPolicy {
+        kind,
+        name: cx.obj.name.clone(),
+        tier,
+        priority,
+        namespace_selector,
+        pod_selector,
+        subject_loc,
+        ingress,
+        egress,
+        loc: cx.obj.loc.clone(),
+    })
+}
+
+fn namespaced_pod(cx: &mut Ctx, pods: &NamespacedPod, path: &[PathSeg]) -> (Selector, Selector) {
+    let namespaces = match &pods.namespace_selector {
+        Some(ns) => cx.selector(ns, &with(path, "namespaceSelector")),
+        // Required in v1alpha1; optional in v1alpha2, where absent means all namespaces.
+        None if cx.kind == AdminKind::ClusterNetworkPolicy => Selector::default(),
+        None => {
+            cx.error(
+                path,
+                "pods.namespaceSelector is required ({} selects every namespace)".into(),
+            );
+            Selector::default()
+        }
+    };
+    let pod_selector = match &pods.pod_selector {
+        Some(p) => cx.selector(p, &with(path, "podSelector")),
+        None => {
+            cx.error(path, "pods.podSelector is required ({} selects every pod)".into());
+            Selector::default()
+        }
+    };
+    (namespaces, pod_selector)
+}
+
+fn rules(cx: &mut Ctx, list: Option<&[RawRule]>, spec_path: &[PathSeg], dir: &str) -> Vec<AdminRule> {
+    let list = list.unwrap_or_default();
+    let limit = cx.kind.limit();
+    if list.len() > limit {
+        cx.error(
+            &with(spec_path, dir),
+            format!("{dir} may have at most {limit} rules, this one has {}", list.len()),
+        );
+    }
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, r)| rule(cx, r, i, &item(spec_path, dir, i), dir == "egress"))
+        .collect()
+}
+
+fn action(cx: &mut Ctx, written: Option<&str>, path: &[PathSeg]) -> Option<AdminAction> {
+    let kind = cx.kind;
+    let cnp = kind == AdminKind::ClusterNetworkPolicy;
+    let allowed = match kind {
+        AdminKind::AdminNetworkPolicy => "\"Allow\", \"Deny\", \"Pass\"",
+        AdminKind::BaselineAdminNetworkPolicy => "\"Allow\", \"Deny\"",
+        AdminKind::ClusterNetworkPolicy => "\"Accept\", \"Deny\", \"Pass\"",
+    };
+    let action = match written {
+        Some("Allow") if cnp => {
+            let d = cx
+                .diag(
+                    "NP0032",
+                    &with(path, "action"),
+                    "action \"Allow\" is from a ClusterNetworkPolicy draft: v1alpha2 calls it \"Accept\"".into(),
+                )
+                .help("write `action: Accept`");
+            cx.errors.push(d);
+            return None;
+        }
+        Some("Accept") if cnp => AdminAction::Allow,
+        Some("Allow") if !cnp => AdminAction::Allow,
+        Some("Deny") => AdminAction::Deny,
+        Some("Pass") if kind != AdminKind::BaselineAdminNetworkPolicy => AdminAction::Pass,
+        Some(other) => {
+            cx.error(
+                &with(path, "action"),
+                format!("action {other:?} is not valid: {} rules take {allowed}", kind.as_str()),
+            );
+            return None;
+        }
+        None => {
+            cx.error(path, format!("the rule needs an action: one of {allowed}"));
+            return None;
+        }
+    };
+    Some(action)
+}
+
+fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool) -> Option<AdminRule> {
+    if let Some(name) = &r.name {
+        if name.chars().count() > 100 {
+            cx.error(
+                &with(path, "name"),
+                "a rule name may have at most 100 characters".into(),
+            );
+        }
+    }
+    let action = action(cx, r.action.as_deref(), path);
+    let (peer_key, other_key) = if egress { ("to", "from") } else { ("from", "to") };
+    let (peers_written, other) = if egress { (&r.to, &r.from) } else { (&r.from, &r.to) };
+    if other.is_some() {
+        cx.error(
+            &with(path, other_key),
+            format!(
+                "{other_key} belongs to the other direction: an {} rule has `{peer_key}`",
+                if egress { "egress" } else { "ingress" }
+            ),
+        );
+    }
+    let limit = cx.kind.limit();
+    let peers_path = with(path, peer_key);
+    let mut peers = Vec::new();
+    let mut unknown_peer = false;
+    match peers_written {
+        None => cx.error(path, format!("the rule needs `{peer_key}` with at least one peer")),
+        Some(list) => {
+            cx.count(&peers_path, peer_key, list.len(), 1, limit);
+            for (i, p) in list.iter().enumerate() {
+                let p_path = item(path, peer_key, i);
+                match peer(cx, p, &p_path, egress) {
+                    PeerRead::Peer(kind) => peers.push(AdminPeer {
+                        kind,
+                        loc: cx.loc(&p_path),
+                    }),
+                    PeerRead::Unknown => unknown_peer = true,
+                    PeerRead::Invalid => {}
+                }
+            }
+        }
+    }
+    let ports = ports(cx, r, path);
+    if egress {
+        // CEL: "networks/nodes/domainNames peer cannot be set with namedPorts".
+        let non_pod = peers.iter().any(|p| !matches!(p.kind, AdminPeerKind::Pods { .. }));
+        if non_pod && ports.iter().flatten().any(|p| matches!(p, AdminPort::Named(_))) {
+            cx.error(
+                path,
+                "networks/nodes/domainNames peer cannot be set with namedPorts since there are no namedPorts for networks/nodes/domainNames".into(),
+            );
+        }
+    }
+    let action = action?;
+    if action != AdminAction::Allow {
+        if let Some(p) = peers.iter().find(|p| matches!(p.kind, AdminPeerKind::DomainNames(_))) {
+            let d = Diagnostic::new(
+                "NP1033",
+                "domainNames peers are supported in Allow/Accept rules only: implementations may ignore or reject this rule",
+            )
+            .at(&p.loc)
+            .resource(cx.obj.resource());
+            cx.warnings.push(d);
+        }
+    }
+    let mut out = AdminRule {
+        index,
+        name: r.name.clone().filter(|n| !n.is_empty()),
+        action,
+        peers,
+        ports,
+        fail_closed: false,
+        loc: cx.loc(path),
+    };
+    if unknown_peer {
+        fail_closed(&mut out);
+    }
+    Some(out)
+}
+
+/// The API: "If an implementation sees no fields are set then it can infer that the
+/// deployed CRD is of an incompatible version with an unknown field. In that case it
+/// should fail closed. For Allow rules, fail closed means: treat the rule as matching no
+/// traffic. For Deny and Pass rules: treat the rule as a 'Deny all' rule."
+fn fail_closed(rule: &mut AdminRule) {
+    rule.fail_closed = true;
+    if rule.action != AdminAction::Allow {
+        rule.action = AdminAction::Deny;
+        rule.ports = None;
+        let loc = rule.loc.clone();
+        rule.peers = vec![
+            AdminPeer {
+                kind: AdminPeerKind::Pods {
+                    namespaces: Selector::default(),
+                    pods: None,
+                },
+                loc: loc.clone(),
+            },
+            AdminPeer {
+                kind: AdminPeerKind::Networks(vec![
+                    "0.0.0.0/0".parse().unwrap_or(IpNet::V4(Default::default())),
+                    "::/0".parse().unwrap_or(IpNet::V6(Default::default())),
+                ]),
+                loc,
+            },
+        ];
+    }
+}
+
+enum PeerRead {
+    Peer(AdminPeerKind),
+    /// Only fields of no known version: fail closed.
+    Unknown,
+    /// Reported.
+    Invalid,
+}
+
+fn peer(cx: &mut Ctx, p: &RawPeer, path: &[PathSeg], egress: bool) -> PeerRead {
+    let set: Vec<&str> = [
+        ("namespaces", p.namespaces.is_some()),
+        ("pods", p.pods.is_some()),
+        ("nodes", p.nodes.is_some()),
+        ("networks", p.networks.is_some()),
+        ("domainNames", p.domain_names.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(k, on)| on.then_some(k))
+    .collect();
+    match set.as_slice() {
+        [] if p.other.is_empty() => {
+            cx.error(
+                path,
+                "a peer must set one of `namespaces`, `pods`".to_string()
+                    + if egress {
+                        ", `nodes`, `networks`, `domainNames`"
+                    } else {
+                        ""
+                    },
+            );
+            PeerRead::Invalid
+        }
+        [] => {
+            let keys: Vec<&str> = p.other.keys().map(String::as_str).collect();
+            let d = cx.diag(
+                "NP1034",
+                path,
+                format!(
+                    "peer type `{}` is unknown to netplay: as the API says for a peer of a newer version, the rule fails closed (an Allow rule matches nothing through it, a Deny or Pass rule denies everything)",
+                    keys.join("`, `")
+                ),
+            );
+            cx.warnings.push(d);
+            PeerRead::Unknown
+        }
+        [one] => {
+            let egress_only = matches!(*one, "nodes" | "networks" | "domainNames");
+            if egress_only && !egress {
+                cx.error(
+                    &with(path, one),
+                    format!("`{one}` is an egress peer: ingress peers are `namespaces` or `pods`"),
+                );
+                return PeerRead::Invalid;
+            }
+            if *one == "domainNames" && cx.kind == AdminKind::BaselineAdminNetworkPolicy {
+                cx.error(
+                    &with(path, one),
+                    "a BaselineAdminNetworkPolicy has no `domainNames` peer".into(),
+                );
+                return PeerRead::Invalid;
+            }
+            match *one {
+                "namespaces" => PeerRead::Peer(AdminPeerKind::Pods {
+                    namespaces: p
+                        .namespaces
+                        .as_ref()
+                        .map(|s| cx.selector(s, &with(path, "namespaces")))
+                        .unwrap_or_default(),
+                    pods: None,
+                }),
+                "pods" => {
+                    let (namespaces, pods) = p
+                        .pods
+                        .as_ref()
+                        .map(|pp| namespaced_pod(cx, pp, &with(path, "pods")))
+                        .unwrap_or_default();
+                    PeerRead::Peer(AdminPeerKind::Pods {
+                        namespaces,
+                        pods: Some(pods),
+                    })
+                }
+                "nodes" => PeerRead::Peer(AdminPeerKind::Nodes(
+                    p.nodes
+                        .as_ref()
+                        .map(|s| cx.selector(s, &with(path, "nodes")))
+                        .unwrap_or_default(),
+                )),
+                "networks" => networks(cx, p.networks.as_deref().unwrap_or_default(), &with(path, "networks")),
+                _ => domain_names(
+                    cx,
+                    p.domain_names.as_deref().unwrap_or_default(),
+                    &with(path, "domainNames"),
+                ),
+            }
+        }
+        many => {
+            cx.error(
+                path,
+                format!(
+                    "a peer sets exactly one field, this one sets `{}`: write one peer per item",
+                    many.join("`, `")
+                ),
+            );
+            PeerRead::Invalid
+        }
+    }
+}
+
+fn networks(cx: &mut Ctx, list: &[String], path: &[PathSeg]) -> PeerRead {
+    cx.count(path, "networks", list.len(), 1, 25);
+    let mut nets = Vec::new();
+    for (i, text) in list.iter().enumerate() {
+        let mut p = path.to_vec();
+        p.push(PathSeg::Index(i));
+        // v1alpha1's CEL: `self.contains(':') != self.contains('.')`; both: a CIDR.
+        let one_family = text.contains(':') != text.contains('.');
+        match text.parse::<IpNet>() {
+            Ok(net) if one_family && text.len() <= 43 => nets.push(net.trunc()),
+            _ => cx.error(
+                &p,
+                format!(
+                    "{text:?} is not a CIDR (an IPv4 or IPv6 address range such as \"10.0.0.0/8\" or \"fd00::/8\")"
+                ),
+            ),
+        }
+    }
+    PeerRead::Peer(AdminPeerKind::Networks(nets))
+}
+
+/// `^(\*\.)?([a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.)+[a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.?$`
+fn valid_domain(name: &str) -> bool {
+    let name = name.strip_prefix("*.").unwrap_or(name);
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            let b = l.as_bytes();
+            // `A-z` in the pattern also admits `[\]^_` and the backquote as first and last.
+            let edge = |c: u8| c.is_ascii_alphanumeric() || (b'['..=b'`').contains(&c);
+            !b.is_empty()
+                && edge(b[0])
+                && edge(b[b.len() - 1])
+                && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
+        })
+}
+
+fn domain_names(cx: &mut Ctx, list: &[String], path: &[PathSeg]) -> PeerRead {
+    cx.count(path, "domainNames", list.len(), 1, 25);
+    for (i, name) in list.iter().enumerate() {
+        if !valid_domain(name) {
+            let mut p = path.to_vec();
+            p.push(PathSeg::Index(i));
+            cx.error(
+                &p,
+                format!("{name:?} is not a domain name: labels of letters, digits, '-' and '_', with at most a leading `*.`"),
+            );
+        }
+    }
+    PeerRead::Peer(AdminPeerKind::DomainNames(list.to_vec()))
+}
+
+fn protocol(cx: &mut Ctx, written: Option<&str>, path: &[PathSeg]) -> Protocol {
+    match written {
+        // Defaults to TCP (the API's `+kubebuilder:default=TCP`).
+        None => Protocol::Tcp,
+        Some(p) => Protocol::parse(p).unwrap_or_else(|| {
+            cx.error(
+                &with(path, "protocol"),
+                format!("protocol {p:?} is not one of \"TCP\", \"UDP\", \"SCTP\""),
+            );
+            Protocol::Tcp
+        }),
+    }
+}
+
+fn port_number(cx: &mut Ctx, n: Option<i64>, path: &[PathSeg], what: &str) -> u16 {
+    match n {
+        Some(n) if (1..=65535).contains(&n) => n as u16,
+        Some(n) => {
+            cx.error(path, format!("{what} {n} is out of range: ports are 1-65535"));
+            1
+        }
+        None => {
+            cx.error(path, format!("{what} is required"));
+            1
+        }
+    }
+}
+
+fn range(cx: &mut Ctx, start: Option<i64>, end: Option<i64>, path: &[PathSeg]) -> (u16, u16) {
+    let lo = port_number(cx, start, &with(path, "start"), "start");
+    let hi = port_number(cx, end, &with(path, "end"), "end");
+    if start.is_some() && end.is_some() && lo >= hi {
+        cx.error(
+            path,
+            format!("a port range's start ({lo}) must be less than its end ({hi})"),
+        );
+    }
+    (lo, hi)
+}
+
+fn ports(cx: &mut Ctx, r: &RawRule, path: &[PathSeg]) -> Option<Vec<AdminPort>> {
+    let limit = cx.kind.limit();
+    if cx.kind == AdminKind::ClusterNetworkPolicy {
+        if r.ports.is_some() {
+            let d = cx
+                .diag(
+                    "NP0032",
+                    &with(path, "ports"),
+                    "`ports` is from a ClusterNetworkPolicy draft: v1alpha2 matches ports with `protocols`".into(),
+                )
+                .help("write `protocols: [{tcp: {destinationPort: {number: 80}}}]`, `{udp: ...}`, `{sctp: ...}` or `{destinationNamedPort: name}`");
+            cx.errors.push(d);
+        }
+        if r.match_.is_some() {
+            let d = cx
+                .diag(
+                    "NP0032",
+                    &with(path, "match"),
+                    "`match` is from a ClusterNetworkPolicy draft: v1alpha2 matches ports with `protocols`".into(),
+                )
+                .help(
+                    "write `protocols: [{tcp: {destinationPort: {number: 80}}}]` (`range: {start, end}` for a range)",
+                );
+            cx.errors.push(d);
+        }
+        let list = r.protocols.as_ref()?;
+        cx.count(&with(path, "protocols"), "protocols", list.len(), 1, limit);
+        return Some(
+            list.iter()
+                .enumerate()
+                .filter_map(|(i, p)| cnp_protocol(cx, p, &item(path, "protocols", i)))
+                .collect(),
+        );
+    }
+    if r.protocols.is_some() {
+        cx.error(
+            &with(path, "protocols"),
+            format!(
+                "`protocols` is ClusterNetworkPolicy's field: a {} rule has `ports`",
+                cx.kind.as_str()
+            ),
+        );
+    }
+    let list = r.ports.as_ref()?;
+    cx.count(&with(path, "ports"), "ports", list.len(), 1, limit);
+    Some(
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, p)| anp_port(cx, p, &item(path, "ports", i)))
+            .collect(),
+    )
+}
+
+fn anp_port(cx: &mut Ctx, p: &AnpPort, path: &[PathSeg]) -> Option<AdminPort> {
+    match (&p.port_number, &p.named_port, &p.port_range) {
+        (Some(n), None, None) => {
+            let path = with(path, "portNumber");
+            let proto = protocol(cx, n.protocol.as_deref(), &path);
+            let port = port_number(cx, n.port, &with(&path, "port"), "port");
+            Some(AdminPort::Range(proto, port, port))
+        }
+        (None, Some(name), None) => Some(AdminPort::Named(name.clone())),
+        (None, None, Some(r)) => {
+            let path = with(path, "portRange");
+            let proto = protocol(cx, r.protocol.as_deref(), &path);
+            let (lo, hi) = range(cx, r.start, r.end, &path);
+            Some(AdminPort::Range(proto, lo, hi))
+        }
+        (None, None, None) => {
+            cx.error(
+                path,
+                "a port must set one of `portNumber`, `namedPort`, `portRange`".into(),
+            );
+            None
+        }
+        _ => {
+            cx.error(
+                path,
+                "a port sets exactly one of `portNumber`, `namedPort`, `portRange`: write one per item".into(),
+            );
+            None
+        }
+    }
+}
+
+fn cnp_protocol(cx: &mut Ctx, p: &CnpProtocol, path: &[PathSeg]) -> Option<AdminPort> {
+    let set = [
+        (Protocol::Tcp, "tcp", &p.tcp),
+        (Protocol::Udp, "udp", &p.udp),
+        (Protocol::Sctp, "sctp", &p.sctp),
+    ];
+    let transports: Vec<_> = set.iter().filter(|(_, _, t)| t.is_some()).collect();
+    match (transports.as_slice(), &p.destination_named_port) {
+        ([], Some(name)) => Some(AdminPort::Named(name.clone())),
+        ([(proto, key, Some(t))], None) => {
+            let t_path = with(path, key);
+            match &t.destination_port {
+                // `MinProperties=1`: `tcp: {}` is rejected.
+                None => {
+                    cx.error(&t_path, format!("`{key}` needs a destinationPort"));
+                    None
+                }
+                Some(port) => cnp_port(cx, *proto, port, &with(&t_path, "destinationPort")),
+            }
+        }
+        ([], None) => {
+            cx.error(
+                path,
+                "a protocol must set one of `tcp`, `udp`, `sctp`, `destinationNamedPort`".into(),
+            );
+            None
+        }
+        _ => {
+            cx.error(
+                path,
+                "a protocol sets exactly one of `tcp`, `udp`, `sctp`, `destinationNamedPort`: write one per item"
+                    .into(),
+            );
+            None
+        }
+    }
+}
+
+fn cnp_port(cx: &mut Ctx, proto: Protocol, port: &CnpPort, path: &[PathSeg]) -> Option<AdminPort> {
+    match (&port.number, &port.range) {
+        (Some(n), None) => {
+            let n = port_number(cx, Some(*n), &with(path, "number"), "number");
+            Some(AdminPort::Range(proto, n, n))
+        }
+        (None, Some(r)) => {
+            let (lo, hi) = range(cx, r.start, r.end, &with(path, "range"));
+            Some(AdminPort::Range(proto, lo, hi))
+        }
+        (None, None) => {
+            cx.error(path, "destinationPort must set one of `number`, `range`".into());
+            None
+        }
+        (Some(_), Some(_)) => {
+            cx.error(path, "destinationPort sets exactly one of `number`, `range`".into());
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_names_follow_the_api_pattern() {
+        assert!(valid_domain("kubernetes.io"));
+        assert!(valid_domain("*.kubernetes.io"));
+        assert!(valid_domain("blog.kubernetes.io."));
+        assert!(!valid_domain("localhost"), "one label");
+        assert!(!valid_domain("*kubernetes.io"), "partial wildcard");
+        assert!(!valid_domain("a.*.io"), "wildcard only as a prefix");
+        assert!(!valid_domain("-a.io"));
+    }
+}
