@@ -589,30 +589,87 @@ test('the mesh view simulates a request: shares, status and a trace that follows
   }
 });
 
+/** The Mesh view's headline and its outcomes, as the page shows them. */
+async function meshVerdict(page) {
+  const verdict = page.locator('[data-testid=mesh-outcome] [data-testid=mesh-verdict]');
+  return {
+    text: (await verdict.textContent()).trim(),
+    success: await verdict.getAttribute('data-success'),
+    green: await verdict.evaluate((e) => e.classList.contains('ok')),
+    shares: await page
+      .locator('[data-testid=mesh-outcome-share]')
+      .evaluateAll((els) => els.map((e) => [Number(e.dataset.status), Number(e.dataset.share)])),
+  };
+}
+
+async function sendRequest(page, from, url) {
+  await page.locator('[data-testid=view-mesh]').click();
+  await page.locator('[data-testid=mesh-from]').selectOption(from);
+  await page.locator('[data-testid=mesh-url]').fill(url);
+  await page.locator('[data-testid=mesh-send]').click();
+  await page.locator('[data-testid=mesh-outcome]').waitFor();
+  await settle(page, 300);
+}
+
+test('issue 18.3: a route split 80/20 onto a subset without pods does not headline a green 200', async () => {
+  const page = await openApp(browser, server.url);
+  try {
+    await chooseScenario(page, 'mesh/bookinfo-weighted-90-10');
+    // Istio: route weights split the requests 80/20; the subset v2 selects no pod (its
+    // label matches nothing), so its fifth of the requests find no healthy upstream: 503.
+    await openTab(page, 'virtual-services.yaml');
+    const routes = await editorText(page);
+    assert.ok(routes.includes('weight: 90') && routes.includes('weight: 10'), 'the scenario splits 90/10');
+    await setEditorText(page, routes.replace('weight: 90', 'weight: 80').replace('weight: 10', 'weight: 20'));
+    await openTab(page, 'destination-rules.yaml');
+    const rules = await editorText(page);
+    // The first `version: v2` is the reviews subset v2 (details has only v1).
+    const reviews = rules.indexOf('host: reviews');
+    const v2 = rules.indexOf('version: v2', reviews);
+    assert.ok(reviews >= 0 && v2 > reviews, 'the reviews DestinationRule has a subset v2');
+    await setEditorText(page, rules.slice(0, v2) + 'version: v2-gone' + rules.slice(v2 + 'version: v2'.length));
+    await sendRequest(page, 'bookinfo/productpage-v1[Deployment]', 'http://reviews:9080/reviews/0');
+    const seen = await meshVerdict(page);
+    assert.equal(seen.green, false, `the headline is green: ${seen.text}`);
+    assert.equal(seen.success, 'partial');
+    assert.equal(seen.text, '⚠ 80% 200 OK (v1) · 20% 503 no endpoints (v2)');
+    assert.deepEqual(seen.shares, [
+      [200, 0.8],
+      [503, 0.2],
+    ]);
+    // Back to a subset with pods: every request is delivered, the headline is green.
+    await openTab(page, 'destination-rules.yaml');
+    await setEditorText(page, rules);
+    await settle(page, 700);
+    const healed = await meshVerdict(page);
+    assert.equal(healed.green, true, healed.text);
+    assert.equal(healed.success, 'all');
+    assert.equal(healed.text, '✓ 200 OK');
+    assert.deepEqual(healed.shares, [], 'one outcome needs no list');
+  } finally {
+    await finish(page);
+  }
+});
+
 test('the mesh view shows each outcome of a split request, and no HTTP status for a host that does not resolve', async () => {
   const page = await openApp(browser, server.url);
   try {
     await chooseScenario(page, 'mesh/bookinfo-faults');
-    await page.locator('[data-testid=view-mesh]').click();
-    await page.locator('[data-testid=mesh-from]').selectOption('bookinfo/productpage-v1[Deployment]');
     // The VirtualService of details aborts 10% of the requests with 503 (Istio fault injection).
-    await page.locator('[data-testid=mesh-url]').fill('http://details:9080/details/0');
-    await page.locator('[data-testid=mesh-send]').click();
-    const outcome = page.locator('[data-testid=mesh-outcome]');
-    await outcome.waitFor();
-    assert.equal(await outcome.getAttribute('data-status'), '200');
-    assert.equal(
-      (await page.locator('[data-testid=mesh-outcomes]').textContent()).trim(),
-      'Outcomes: 90% 200 OK (v1) · 10% 503 fault abort',
-    );
+    await sendRequest(page, 'bookinfo/productpage-v1[Deployment]', 'http://details:9080/details/0');
+    assert.equal(await page.locator('[data-testid=mesh-outcome]').getAttribute('data-status'), '200');
+    const fault = await meshVerdict(page);
+    assert.equal(fault.text, '⚠ 90% 200 OK (v1) · 10% 503 fault abort');
+    assert.equal(fault.green, false);
     // No Service or ServiceEntry has this name: the DNS lookup fails, nothing answers.
     await page.locator('[data-testid=mesh-url]').fill('http://no-such-host:9080/');
     await page.locator('[data-testid=mesh-send]').click();
     await page.locator('[data-testid=mesh-outcome][data-status="0"]').waitFor();
-    const verdict = await page.locator('[data-testid=mesh-outcome] .verdict').textContent();
-    assert.ok(verdict.includes('no HTTP exchange'), verdict);
-    assert.ok(!verdict.includes('503'), verdict);
-    assert.equal(await page.locator('[data-testid=mesh-outcomes]').count(), 0);
+    const unresolved = await meshVerdict(page);
+    assert.ok(unresolved.text.startsWith('✗ no HTTP exchange'), unresolved.text);
+    assert.ok(!unresolved.text.includes('503'), unresolved.text);
+    assert.equal(unresolved.success, 'none');
+    assert.deepEqual(unresolved.shares, []);
   } finally {
     await finish(page);
   }

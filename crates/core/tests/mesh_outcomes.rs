@@ -11,7 +11,7 @@
 //! proxy sent (docs/mesh.md, "Several outcomes").
 
 use netplay_core::assertions;
-use netplay_core::mesh::{Outcome, Request, NO_EXCHANGE};
+use netplay_core::mesh::{Outcome, Request, Success, NO_EXCHANGE};
 use netplay_core::{load, SourceFile};
 
 /// A meshed namespace with a client, `reviews` v1 (two replicas' worth of one Deployment)
@@ -113,6 +113,7 @@ spec:
 "#;
     let o = outcome(routes, "http://reviews:9080/");
     assert_eq!(o.status, 200, "the largest share is delivered");
+    assert_eq!(o.success(), Success::Partial, "a fifth of the requests fail");
     assert_eq!(
         parts(&o),
         [
@@ -182,6 +183,7 @@ fn a_single_result_is_one_outcome_and_the_text_has_no_outcomes_line() {
     assert_eq!(o.outcomes.len(), 1);
     assert_eq!(o.outcomes[0].share, 1.0);
     assert_eq!(o.headline(), "100% 200 OK");
+    assert_eq!(o.success(), Success::All);
     assert!(!o.to_text().contains("Outcomes:"), "{}", o.to_text());
 }
 
@@ -189,6 +191,7 @@ fn a_single_result_is_one_outcome_and_the_text_has_no_outcomes_line() {
 fn a_host_that_does_not_resolve_has_no_http_exchange() {
     let o = outcome("", "http://nosuch:9080/");
     assert_eq!(o.status, NO_EXCHANGE, "not a 503: no proxy answered");
+    assert_eq!(o.success(), Success::None);
     assert_eq!(
         parts(&o),
         [(NO_EXCHANGE, 1.0, "unknown host nosuch".to_string(), vec![], vec![])]

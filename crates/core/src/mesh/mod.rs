@@ -33,7 +33,9 @@ pub use inject::{sidecar_injected, Injection};
 pub(crate) use inventory::observe;
 pub use meshconfig::MeshConfig;
 pub use request::{Request, Source};
-pub use simulate::{reason as status_reason, simulate, Delivery, Outcome, OutcomeShare, TraceStep, NO_EXCHANGE};
+pub use simulate::{
+    reason as status_reason, simulate, Delivery, Outcome, OutcomeShare, Success, TraceStep, NO_EXCHANGE,
+};
 pub use split::{sample_requests, split, Split, SplitSample};
 
 use crate::diagnostics::{Diagnostic, Location};

@@ -5,7 +5,7 @@
 use crate::state::File;
 use crate::view_model::Analysis;
 use netplay_core::mesh::edit::{rebalance, set_weight, weighted_routes, WeightedRoute};
-use netplay_core::mesh::{status_reason, Outcome, Request, NO_EXCHANGE};
+use netplay_core::mesh::{status_reason, Outcome, Request, Success, NO_EXCHANGE};
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -122,22 +122,71 @@ fn weights_view(route: &WeightedRoute, files: &[File], on_edit_file: &Callback<(
     }
 }
 
-fn outcome_view(o: &Outcome, from: &str, on_jump: &Callback<(String, u32)>) -> Html {
-    let ok = (200..400).contains(&o.status);
-    let mark = if ok { "✓" } else { "✗" };
-    // A host that does not resolve gets no HTTP status at all (core's NO_EXCHANGE).
-    let verdict = if o.status == NO_EXCHANGE {
-        format!("{mark} {}", status_reason(o.status))
-    } else {
-        format!("{mark} {}", netplay_core::present::mesh_status_text(o.status))
+/// The headline of an outcome: one result says its status; several say each share
+/// (`80% 200 OK (v1) · 20% 503 no endpoints (v2)`), and unless every share succeeds the
+/// headline is not green.
+fn verdict_view(o: &Outcome) -> Html {
+    let success = o.success();
+    let (mark, class) = match success {
+        Success::All => ("✓", "ok"),
+        Success::Partial => ("⚠", "partial"),
+        Success::None => ("✗", "bad"),
+    };
+    let text = match o.outcomes.as_slice() {
+        [one] if one.status == NO_EXCHANGE => format!("no HTTP exchange: {}", one.reason),
+        [_] | [] if o.status == NO_EXCHANGE => status_reason(o.status).to_string(),
+        [_] | [] => netplay_core::present::mesh_status_text(o.status),
+        _ => o.headline(),
+    };
+    let word = match success {
+        Success::All => "all",
+        Success::Partial => "partial",
+        Success::None => "none",
     };
     html! {
+        <p class={classes!("verdict", class)} data-testid="mesh-verdict" data-success={word}>
+            { format!("{mark} {text}") }
+        </p>
+    }
+}
+
+/// Each distinct result with its share of the requests, as bars.
+fn outcomes_view(o: &Outcome) -> Html {
+    html! {
+        <>
+            <h4>{ "Outcomes" }</h4>
+            <ul class="shares outcomes">
+                { for o.outcomes.iter().map(|share| {
+                    let pct = share.share * 100.0;
+                    let what = if share.status == NO_EXCHANGE {
+                        format!("no HTTP exchange: {}", share.reason)
+                    } else {
+                        format!("{} {}", share.status, share.reason)
+                    };
+                    let via = if share.subsets.is_empty() { String::new() } else { format!(" (subset {})", share.subsets.join(", ")) };
+                    html! {
+                        <li data-testid="mesh-outcome-share" data-status={share.status.to_string()} data-share={format!("{:.4}", share.share)}
+                            class={if share.succeeded() { "ok" } else { "bad" }}>
+                            <span class="share-label">{ format!("{pct:.0}%") }</span>
+                            <svg class="share-bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
+                                <rect class="share-bar-back" width="100" height="10" rx="5" />
+                                <rect class="share-bar-fill" width={format!("{pct:.1}")} height="10" rx="5" />
+                            </svg>
+                            <span>{ format!("{}{what}{via}", if share.succeeded() { "✓ " } else { "✗ " }) }</span>
+                        </li>
+                    }
+                }) }
+            </ul>
+        </>
+    }
+}
+
+fn outcome_view(o: &Outcome, from: &str, on_jump: &Callback<(String, u32)>) -> Html {
+    html! {
         <div class="mesh-outcome" data-testid="mesh-outcome" data-status={o.status.to_string()} data-from={from.to_string()}>
-            <p class={classes!("verdict", if ok { "ok" } else { "bad" })}>
-                { verdict }
-            </p>
+            { verdict_view(o) }
             if o.outcomes.len() > 1 {
-                <p class="muted small" data-testid="mesh-outcomes">{ format!("Outcomes: {}", o.headline()) }</p>
+                { outcomes_view(o) }
             }
             if !o.destinations.is_empty() {
                 <h4>{ "Delivered to" }</h4>

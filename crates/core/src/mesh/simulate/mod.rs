@@ -40,7 +40,7 @@ mod routes;
 mod verdict;
 mod view;
 
-pub use verdict::reason;
+pub use verdict::{reason, Success};
 
 use super::request::{parse_url, Request, Scheme, Source};
 use super::routing::Context;

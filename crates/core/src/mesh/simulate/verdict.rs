@@ -3,6 +3,7 @@
 //! both front ends print.
 
 use super::{pct, Delivery, Outcome, OutcomeShare, Sim, NO_EXCHANGE};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
@@ -140,7 +141,39 @@ fn status_code(status: u16) -> String {
     }
 }
 
+impl OutcomeShare {
+    /// Whether these requests succeed: a 2xx or 3xx response (a redirect is an answer the
+    /// client follows, not a failure).
+    pub fn succeeded(&self) -> bool {
+        (200..400).contains(&self.status)
+    }
+}
+
+/// How many of a request's outcomes succeed: what a headline's colour says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Success {
+    /// Every request succeeds.
+    All,
+    /// Some requests succeed and some fail (a split onto an empty subset, a fault).
+    Partial,
+    /// No request succeeds.
+    None,
+}
+
 impl Outcome {
+    /// Whether all, some or none of the requests succeed ([`OutcomeShare::succeeded`]).
+    /// A request whose status alone looks fine can still fail for a share of its
+    /// requests: the headline must not say "200" in green then.
+    pub fn success(&self) -> Success {
+        let ok = self.outcomes.iter().filter(|o| o.succeeded()).count();
+        match ok {
+            0 => Success::None,
+            n if n == self.outcomes.len() => Success::All,
+            _ => Success::Partial,
+        }
+    }
+
     /// Each distinct result with its share, the largest first, in one line:
     /// `80% 200 OK (v1) · 20% 503 no endpoints (v2)`.
     pub fn headline(&self) -> String {
