@@ -90,11 +90,43 @@ pub struct Service {
     pub loc: Location,
 }
 
-/// How an Ingress names a Service port.
+/// How an Ingress or a Route names the port of its backend Service.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BackendPort {
+    /// A Service port by number (Ingress `port.number`).
     Number(u16),
+    /// A Service port by name (Ingress `port.name`, Route `port.targetPort` as a string:
+    /// the name in the Service's endpoints, which is the Service port's name).
     Name(String),
+    /// The port on the pods (Route `port.targetPort` as a number): the Service ports whose
+    /// target port is this one.
+    Target(u16),
+    /// Every port of the Service (a Route without `port`).
+    All,
+}
+
+impl BackendPort {
+    /// The ports of `svc` this backend leads to; `target` is a port's target port on
+    /// the pod in question (`None` when it cannot be resolved there).
+    pub fn selects(&self, port: &ServicePort, target: Option<u16>) -> bool {
+        match self {
+            BackendPort::Number(n) => port.port == *n,
+            BackendPort::Name(name) => port.name.as_deref() == Some(name.as_str()),
+            BackendPort::Target(n) => target == Some(*n),
+            BackendPort::All => true,
+        }
+    }
+}
+
+impl std::fmt::Display for BackendPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendPort::Number(n) => write!(f, "port {n}"),
+            BackendPort::Name(n) => write!(f, "port {n}"),
+            BackendPort::Target(n) => write!(f, "target port {n}"),
+            BackendPort::All => f.write_str("every port"),
+        }
+    }
 }
 
 /// One Service backend of an Ingress (a rule path or the default backend).
@@ -105,9 +137,12 @@ pub struct IngressBackend {
     pub loc: Location,
 }
 
-/// An Ingress: HTTP routed by an ingress controller to Services.
+/// An Ingress, or an OpenShift Route: HTTP routed by an ingress controller (a router)
+/// to Services.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ingress {
+    /// `Ingress` or `Route`.
+    pub kind: &'static str,
     pub namespace: String,
     pub name: String,
     pub backends: Vec<IngressBackend>,
@@ -254,6 +289,8 @@ enum Known {
     Pod,
     Service,
     Ingress,
+    /// OpenShift Route: read as an Ingress.
+    Route,
     NetworkPolicy,
     Mesh(crate::mesh::MeshKind),
     Cni(crate::cni::CniKind),
@@ -273,6 +310,7 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
         ("batch", "Job" | "CronJob") => (Known::Workload, "batch/v1"),
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => (Known::NetworkPolicy, "networking.k8s.io/v1"),
         ("networking.k8s.io", "Ingress") => (Known::Ingress, "networking.k8s.io/v1"),
+        ("route.openshift.io", "Route") => (Known::Route, "route.openshift.io/v1"),
         _ => {
             if let Some(current) =
                 crate::multicluster::classify(group, kind).or_else(|| crate::assertions::classify(group, kind))
@@ -740,6 +778,13 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 }
                 Err(d) => diags.push(*d),
             },
+            Known::Route => match field::<RouteSpec>(obj, &["spec"], &mut diags) {
+                Ok(spec) => {
+                    used_namespaces.push(namespace.clone());
+                    cluster.ingresses.push(route(obj, namespace, spec.unwrap_or_default()));
+                }
+                Err(d) => diags.push(*d),
+            },
             Known::Mesh(kind) => {
                 owners::raw_selectors(obj, &mut selectors);
                 used_namespaces.push(namespace.clone());
@@ -887,9 +932,91 @@ fn ingress(obj: &RawObject, namespace: String, spec: IngressSpec) -> Ingress {
         }
     }
     Ingress {
+        kind: "Ingress",
         namespace,
         name: obj.name.clone(),
         backends,
         loc: obj.loc.clone(),
     }
+}
+
+/// An OpenShift Route (route.openshift.io/v1) as the router sees it: `spec.to` and
+/// `spec.alternateBackends` (Services; a weight of 0 receives nothing) on
+/// `spec.port.targetPort` — a name is a Service port's name, a number the port on the
+/// pods — or on every Service port when `port` is absent.
+fn route(obj: &RawObject, namespace: String, spec: RouteSpec) -> Ingress {
+    use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+    let port = match spec.port.and_then(|p| p.target_port) {
+        None => BackendPort::All,
+        Some(IntOrString::String(name)) => BackendPort::Name(name),
+        Some(IntOrString::Int(n)) => match u16::try_from(n) {
+            Ok(n) => BackendPort::Target(n),
+            Err(_) => BackendPort::All,
+        },
+    };
+    let mut backends = Vec::new();
+    let targets = spec.to.into_iter().map(|t| (t, to_path(&["spec", "to"]))).chain(
+        spec.alternate_backends.into_iter().flatten().enumerate().map(|(i, t)| {
+            let mut p = to_path(&["spec", "alternateBackends"]);
+            p.push(PathSeg::Index(i));
+            (t, p)
+        }),
+    );
+    for (target, path) in targets {
+        let is_service = target.kind.as_deref().is_none_or(|k| k == "Service");
+        if !is_service || target.weight == Some(0) {
+            continue;
+        }
+        if let Some(name) = target.name {
+            backends.push(IngressBackend {
+                service: name,
+                port: port.clone(),
+                loc: obj.locate(&path),
+            });
+        }
+    }
+    Ingress {
+        kind: "Route",
+        namespace,
+        name: obj.name.clone(),
+        backends,
+        loc: obj.loc.clone(),
+    }
+}
+
+/// The fields of a Route's spec that decide where the router sends traffic.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RouteSpec {
+    to: Option<RouteTarget>,
+    alternate_backends: Option<Vec<RouteTarget>>,
+    port: Option<RoutePort>,
+    // Known fields that do not change which pods receive the traffic (named so that
+    // they are not reported as unknown).
+    #[serde(rename = "host")]
+    _host: Option<serde_json::Value>,
+    #[serde(rename = "path")]
+    _path: Option<serde_json::Value>,
+    #[serde(rename = "tls")]
+    _tls: Option<serde_json::Value>,
+    #[serde(rename = "wildcardPolicy")]
+    _wildcard_policy: Option<serde_json::Value>,
+    #[serde(rename = "subdomain")]
+    _subdomain: Option<serde_json::Value>,
+    #[serde(rename = "httpHeaders")]
+    _http_headers: Option<serde_json::Value>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RouteTarget {
+    kind: Option<String>,
+    name: Option<String>,
+    weight: Option<i32>,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RoutePort {
+    target_port: Option<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
 }

@@ -7,7 +7,7 @@
 use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Diagnostic;
 use crate::mesh::Delivery;
-use crate::model::{BackendPort, Cluster};
+use crate::model::Cluster;
 use crate::netpol::explain::{Explanation, SideExplanation};
 use crate::netpol::ingress_controller::INGRESS_CONTROLLER;
 use crate::output::DiffEntry;
@@ -135,13 +135,9 @@ pub fn ingress_controller_explanation(cluster: &Cluster, dst: &str) -> String {
                 !sel.is_empty() && w.namespace == svc.namespace && sel.iter().all(|(k, v)| w.labels.get(k) == Some(v))
             });
             if selects {
-                let port = match &backend.port {
-                    BackendPort::Number(n) => n.to_string(),
-                    BackendPort::Name(n) => n.clone(),
-                };
                 via.push(format!(
-                    "Ingress {}/{} → Service {} port {port}",
-                    ingress.namespace, ingress.name, svc.name
+                    "{} {}/{} → Service {} {}",
+                    ingress.kind, ingress.namespace, ingress.name, svc.name, backend.port
                 ));
             }
         }

@@ -25,12 +25,6 @@ pub fn connections(engine: &Engine) -> Vec<(usize, ConnSet)> {
             else {
                 continue;
             };
-            let Some(sp) = svc.ports.iter().find(|p| match &backend.port {
-                BackendPort::Number(n) => p.port == *n,
-                BackendPort::Name(name) => p.name.as_deref() == Some(name.as_str()),
-            }) else {
-                continue;
-            };
             let Some(selector) = svc.selector.as_ref().filter(|s| !s.is_empty()) else {
                 continue;
             };
@@ -38,16 +32,18 @@ pub fn connections(engine: &Engine) -> Vec<(usize, ConnSet)> {
                 if w.namespace != svc.namespace || !selector.iter().all(|(k, v)| w.labels.get(k) == Some(v)) {
                     continue;
                 }
-                let port = match &sp.target_port {
-                    TargetPort::Number(n) => Some(*n),
-                    TargetPort::Name(name) => w
-                        .ports
-                        .iter()
-                        .find(|cp| cp.name.as_deref() == Some(name.as_str()) && cp.protocol == sp.protocol)
-                        .map(|cp| cp.port),
-                };
-                if let Some(port) = port {
-                    per_workload[i].union_with(&ConnSet::port_range(sp.protocol, port, port));
+                for sp in &svc.ports {
+                    let port = match &sp.target_port {
+                        TargetPort::Number(n) => Some(*n),
+                        TargetPort::Name(name) => w
+                            .ports
+                            .iter()
+                            .find(|cp| cp.name.as_deref() == Some(name.as_str()) && cp.protocol == sp.protocol)
+                            .map(|cp| cp.port),
+                    };
+                    if let Some(port) = port.filter(|&p| backend.port.selects(sp, Some(p))) {
+                        per_workload[i].union_with(&ConnSet::port_range(sp.protocol, port, port));
+                    }
                 }
             }
         }
@@ -103,12 +99,8 @@ pub fn is_ingress_controller(cluster: &Cluster, workload: usize) -> bool {
 pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for ingress in &cluster.ingresses {
-        let resource = format!("Ingress {}/{}", ingress.namespace, ingress.name);
+        let resource = format!("{} {}/{}", ingress.kind, ingress.namespace, ingress.name);
         for backend in &ingress.backends {
-            let port = match &backend.port {
-                BackendPort::Number(n) => n.to_string(),
-                BackendPort::Name(n) => format!("{n:?}"),
-            };
             match cluster
                 .services
                 .iter()
@@ -125,18 +117,23 @@ pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
                     .at(&backend.loc)
                     .resource(&resource),
                 ),
+                // A target port is resolved per pod: only a number or a name can be missing.
                 Some(svc)
-                    if !svc.ports.iter().any(|p| match &backend.port {
-                        BackendPort::Number(n) => p.port == *n,
-                        BackendPort::Name(name) => p.name.as_deref() == Some(name.as_str()),
-                    }) =>
+                    if matches!(backend.port, BackendPort::Number(_) | BackendPort::Name(_))
+                        && !svc.ports.iter().any(|p| backend.port.selects(p, None)) =>
                 {
                     out.push(
                         Diagnostic::new(
                             "NP1010",
                             format!(
-                                "Service {}/{} has no port {port}: this backend receives nothing",
-                                svc.namespace, svc.name
+                                "Service {}/{} has no port {}: this backend receives nothing",
+                                svc.namespace,
+                                svc.name,
+                                match &backend.port {
+                                    BackendPort::Number(n) => n.to_string(),
+                                    BackendPort::Name(n) => format!("{n:?}"),
+                                    other => other.to_string(),
+                                }
                             ),
                         )
                         .at(&backend.loc)
