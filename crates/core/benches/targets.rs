@@ -13,7 +13,7 @@ use netplay_core::endpoint::Endpoint;
 use netplay_core::mesh::Request;
 use netplay_core::netpol::engine::Engine;
 use netplay_core::netpol::explain::Target;
-use netplay_core::netpol::policy::Selector;
+use netplay_core::policy::Selector;
 use netplay_core::{load, Scenario, Severity, SourceFile};
 use netplay_synth::{generate, generate_mesh, Params};
 use std::time::{Duration, Instant};

@@ -26,6 +26,7 @@ pub mod netpol;
 pub mod output;
 mod owners;
 pub mod parse;
+pub mod policy;
 pub mod present;
 pub mod probe;
 

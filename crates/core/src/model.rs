@@ -6,10 +6,10 @@ mod pod;
 use crate::conn::Protocol;
 use crate::diagnostics::{Diagnostic, Location};
 use crate::netpol::compile::compile;
-use crate::netpol::policy::{NetworkPolicy, PeerKind, Selector};
 use crate::owners::{self, Candidate, Scope, ScopedSelector};
 use crate::parse::locate::{DisplayPath, PathSeg};
 use crate::parse::RawObject;
+use crate::policy::{PeerKind, Selector};
 use k8s_openapi::api::core::v1::ServiceSpec;
 use k8s_openapi::api::networking::v1::{IngressBackend as K8sBackend, IngressSpec, NetworkPolicySpec};
 use pod::pod_info;
@@ -170,7 +170,7 @@ pub struct Cluster {
     pub services: Vec<Service>,
     pub ingresses: Vec<Ingress>,
     /// The valid NetworkPolicies; invalid ones are reported and left out.
-    pub policies: Vec<NetworkPolicy>,
+    pub policies: Vec<crate::policy::Policy>,
     /// The valid AdminNetworkPolicies, BaselineAdminNetworkPolicies and
     /// ClusterNetworkPolicies, in input order.
     pub admin_policies: Vec<crate::admin::AdminPolicy>,

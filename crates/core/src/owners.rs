@@ -27,9 +27,9 @@
 
 use crate::diagnostics::{Diagnostic, Location};
 use crate::model::{ContainerPort, Labels, Namespace, Workload};
-use crate::netpol::policy::{Operator, Requirement, Selector};
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
+use crate::policy::{Operator, Requirement, Selector};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

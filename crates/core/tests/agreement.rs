@@ -6,9 +6,9 @@
 use netplay_core::endpoint::AddrSet;
 use netplay_core::netpol::engine::Engine;
 use netplay_core::netpol::explain::Target;
-use netplay_core::netpol::policy::PeerKind;
 use netplay_core::netpol::reference::{allowed, Party};
 use netplay_core::output::{self, render_connlist, ConnLine, Format};
+use netplay_core::policy::PeerKind;
 use netplay_core::{load, ConnSet, Focus, Protocol, SourceFile};
 use proptest::prelude::*;
 use serde_json::{json, Value};

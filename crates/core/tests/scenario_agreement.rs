@@ -8,8 +8,8 @@
 use netplay_core::endpoint::AddrSet;
 use netplay_core::model::Cluster;
 use netplay_core::netpol::engine::Engine;
-use netplay_core::netpol::policy::PeerKind;
 use netplay_core::netpol::reference::{allowed, Party};
+use netplay_core::policy::PeerKind;
 use netplay_core::{load, Protocol, SourceFile};
 use std::collections::BTreeSet;
 use std::net::IpAddr;

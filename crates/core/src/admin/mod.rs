@@ -11,7 +11,7 @@ pub mod types;
 
 use crate::conn::Protocol;
 use crate::diagnostics::Location;
-use crate::netpol::policy::Selector;
+use crate::policy::Selector;
 use ipnet::IpNet;
 use std::fmt;
 

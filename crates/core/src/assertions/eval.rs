@@ -10,7 +10,7 @@ use crate::endpoint::AddrRange;
 use crate::netpol::engine::Engine;
 use crate::netpol::explain::{explain, Explanation, Target};
 use crate::netpol::ingress_controller::{self, INGRESS_CONTROLLER};
-use crate::netpol::policy::PeerKind;
+use crate::policy::PeerKind;
 use crate::{Cluster, Scenario};
 use std::collections::BTreeSet;
 use std::fmt::Write;

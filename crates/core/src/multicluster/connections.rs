@@ -18,8 +18,8 @@ use crate::endpoint::AddrSet;
 use crate::model::{Cluster, TargetPort, Workload};
 use crate::netpol::engine::Engine;
 use crate::netpol::explain::{explain as explain_in, Explanation, Target};
-use crate::netpol::policy::PeerKind;
 use crate::output::ConnLine;
+use crate::policy::PeerKind;
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -1,9 +1,9 @@
 //! NetworkPolicy checks for the mistakes people make (NP1xxx).
 
-use super::policy::{Direction, NetworkPolicy, PeerKind, PortRef, Rule};
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
 use crate::model::{Cluster, ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
+use crate::policy::{Direction, PeerKind, Policy, PortRef, Rule};
 
 /// Runs every check on a cluster.
 pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
@@ -92,7 +92,7 @@ pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
     out
 }
 
-fn selected_pods<'c>(cluster: &'c Cluster, policy: &'c NetworkPolicy) -> impl Iterator<Item = &'c Workload> {
+fn selected_pods<'c>(cluster: &'c Cluster, policy: &'c Policy) -> impl Iterator<Item = &'c Workload> {
     cluster
         .workloads
         .iter()
@@ -100,7 +100,7 @@ fn selected_pods<'c>(cluster: &'c Cluster, policy: &'c NetworkPolicy) -> impl It
 }
 
 /// Pods a peer list can reach; `None` peers = every pod.
-fn peer_pods<'c>(cluster: &'c Cluster, policy: &NetworkPolicy, rule: &Rule) -> Vec<&'c Workload> {
+fn peer_pods<'c>(cluster: &'c Cluster, policy: &Policy, rule: &Rule) -> Vec<&'c Workload> {
     cluster
         .workloads
         .iter()
@@ -114,7 +114,7 @@ fn peer_pods<'c>(cluster: &'c Cluster, policy: &NetworkPolicy, rule: &Rule) -> V
                     };
                     ns_ok && pods.as_ref().is_none_or(|s| s.matches(&w.labels))
                 }
-                PeerKind::IpBlock { .. } => false,
+                PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
             }),
         })
         .collect()
@@ -123,7 +123,7 @@ fn peer_pods<'c>(cluster: &'c Cluster, policy: &NetworkPolicy, rule: &Rule) -> V
 #[allow(clippy::too_many_arguments)]
 fn check_rule(
     cluster: &Cluster,
-    policy: &NetworkPolicy,
+    policy: &Policy,
     dir: Direction,
     rule: &Rule,
     selected: &[&Workload],
@@ -252,9 +252,9 @@ fn check_rule(
 
 /// Whether some other policy selecting every pod `policy` selects allows all traffic in
 /// each direction `policy` affects.
-fn is_shadowed(cluster: &Cluster, policy: &NetworkPolicy, selected: &[&Workload]) -> bool {
-    let index_of = |p: &NetworkPolicy| cluster.policies.iter().position(|q| std::ptr::eq(q, p));
-    let allows_all = |p: &NetworkPolicy, dir: Direction| {
+fn is_shadowed(cluster: &Cluster, policy: &Policy, selected: &[&Workload]) -> bool {
+    let index_of = |p: &Policy| cluster.policies.iter().position(|q| std::ptr::eq(q, p));
+    let allows_all = |p: &Policy, dir: Direction| {
         p.rules(dir)
             .is_some_and(|rules| rules.iter().any(|r| r.peers.is_none() && r.ports.is_none()))
     };
@@ -345,7 +345,9 @@ fn allows_dns(cluster: &Cluster, w: &Workload, dns_pods: &DnsPods) -> bool {
                 let peer_ok = match &rule.peers {
                     None => true,
                     Some(peers) => peers.iter().any(|peer| match &peer.kind {
-                        PeerKind::IpBlock { .. } => true,
+                        // DNS may be outside the cluster or on a node; a peer netplay
+                        // cannot decide is not a reason to warn either.
+                        PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => true,
                         PeerKind::Pods { pods, namespaces } => {
                             let ns_ok = match namespaces {
                                 None => ns_labels.get(NAMESPACE_NAME_LABEL) == Some(&p.namespace),

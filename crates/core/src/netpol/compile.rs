@@ -4,11 +4,11 @@
 //! range, empty peer, bad selector…) never exists in a cluster, so it is reported as an
 //! error and left out of evaluation.
 
-use super::policy::*;
 use crate::conn::Protocol;
 use crate::diagnostics::{Diagnostic, Location};
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
+use crate::policy::*;
 use ipnet::IpNet;
 use k8s_openapi::api::networking::v1::{IPBlock, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -52,7 +52,7 @@ impl Ctx<'_> {
 
 /// Compiles one NetworkPolicy. Returns the policy when it is valid, and every diagnostic
 /// (errors make the policy `None`).
-pub fn compile(obj: &RawObject, namespace: &str, spec: NetworkPolicySpec) -> (Option<NetworkPolicy>, Vec<Diagnostic>) {
+pub fn compile(obj: &RawObject, namespace: &str, spec: NetworkPolicySpec) -> (Option<Policy>, Vec<Diagnostic>) {
     let mut cx = Ctx {
         obj,
         errors: Vec::new(),
@@ -132,16 +132,20 @@ pub fn compile(obj: &RawObject, namespace: &str, spec: NetworkPolicySpec) -> (Op
     if !valid {
         return (None, diags);
     }
-    let policy = NetworkPolicy {
+    // NetworkPolicy is the isolation tier; its rules only allow.
+    let policy = Policy {
+        kind: PolicyKind::NetworkPolicy,
+        tier: Tier::NetworkPolicy,
+        priority: 0,
         namespace: namespace.to_string(),
         name: obj.name.clone(),
         loc: obj.loc.clone(),
+        namespace_selector: None,
         pod_selector,
         pod_selector_loc,
         ingress: has_ingress.then_some(ingress_rules),
         egress: has_egress.then_some(egress_rules),
         policy_types_loc,
-        spec,
     };
     (Some(policy), diags)
 }
@@ -185,6 +189,8 @@ fn compile_rule(
     };
     Rule {
         index,
+        name: None,
+        action: Action::Allow,
         peers,
         ports,
         loc,

@@ -23,12 +23,13 @@
 //! segments that are wholly inside or outside each of its rules; adjacent segments with
 //! the same connection merge into maximal ranges.
 
-use super::policy::{NetworkPolicy, PeerKind, Rule};
 use crate::bitset::BitSet;
 use crate::conn::ConnSet;
 use crate::endpoint::{AddrRange, AddrSet, Endpoint};
 use crate::model::{Cluster, ContainerPort, Labels};
 use crate::output::ConnLine;
+use crate::policy::walk::{walk_tiers, ConnOps, Plain};
+use crate::policy::{Action, PeerKind, Policy, Rule, Tier, TierWalk};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::IpAddr;
@@ -145,6 +146,69 @@ impl ConnTable {
     }
 }
 
+/// [`ConnOps`] on interned sets, so that the tier walk runs on ids.
+struct Interned<'t>(&'t mut ConnTable);
+
+impl ConnOps for Interned<'_> {
+    type Set = u32;
+    fn none(&mut self) -> u32 {
+        NONE
+    }
+    fn all(&mut self) -> u32 {
+        ALL
+    }
+    fn union(&mut self, a: &u32, b: &u32) -> u32 {
+        self.0.union(*a, *b)
+    }
+    fn intersect(&mut self, a: &u32, b: &u32) -> u32 {
+        self.0.intersect(*a, *b)
+    }
+    fn difference(&mut self, a: &u32, b: &u32) -> u32 {
+        if *b == NONE || *a == NONE {
+            return *a;
+        }
+        if *b == ALL || a == b {
+            return NONE;
+        }
+        let d = self.0.get(*a).difference(self.0.get(*b));
+        self.0.intern(d)
+    }
+}
+
+/// One side of a connection (a class's egress or ingress): the tier walk over the
+/// first-match rules `tiered` (in evaluation order) and the isolation rules `isolation`
+/// (`None`: no isolating policy selects the class). `conn` gives what a rule matches for
+/// the peer (`None`: its peers do not match). Without first-match rules this is the
+/// plain NetworkPolicy answer: the union of the isolation rules, or everything.
+fn side<O: ConnOps>(
+    ops: &mut O,
+    rules: &[PreparedRule],
+    tiered: &[usize],
+    isolation: Option<&Vec<usize>>,
+    mut conn: impl FnMut(&mut O, &PreparedRule) -> Option<O::Set>,
+) -> O::Set {
+    let allows = isolation.map(|iso| {
+        let mut acc = ops.none();
+        for &r in iso {
+            if let Some(c) = conn(ops, &rules[r]) {
+                acc = ops.union(&acc, &c);
+            }
+        }
+        acc
+    });
+    if tiered.is_empty() {
+        return allows.unwrap_or_else(|| ops.all());
+    }
+    walk_tiers(
+        ops,
+        tiered.len(),
+        |i| (rules[tiered[i]].order.0, rules[tiered[i]].action),
+        allows.as_ref(),
+        |ops, i| conn(ops, &rules[tiered[i]]),
+        |_, _| {},
+    )
+}
+
 /// A rule's connection to a destination: fixed, or (named ports) per destination port list.
 enum RuleConn {
     Fixed(u32),
@@ -166,6 +230,11 @@ struct PreparedRule {
     external_conn: u32,
     /// Whether a pod of a namespace the input does not describe matches the peers.
     admits_anyone: bool,
+    /// What the rule does when it matches (always Allow in the isolation tier).
+    action: Action,
+    /// Evaluation order in a first-match tier: tier, policy priority, policy index, rule
+    /// index.
+    order: (Tier, i32, usize, usize),
 }
 
 impl PreparedRule {
@@ -191,6 +260,8 @@ pub struct Class {
 /// What one policy contributes: the classes it selects and its rules per direction.
 #[derive(Clone, Default)]
 struct PolicyRules {
+    /// Whether the policy's tier is first-match (else isolation).
+    first_match: bool,
     selected: Vec<usize>,
     ingress: Option<Range<usize>>,
     egress: Option<Range<usize>>,
@@ -214,7 +285,11 @@ pub struct Engine<'c> {
     /// Per class: `None` when not isolated for ingress, else the rules that apply.
     ingress_of: Vec<Option<Vec<usize>>>,
     egress_of: Vec<Option<Vec<usize>>>,
-    /// Classes not isolated for ingress.
+    /// Per class: the rules of first-match tiers that select it, in evaluation order.
+    ingress_tiered: Vec<Vec<usize>>,
+    egress_tiered: Vec<Vec<usize>>,
+    /// Classes not isolated for ingress (or with first-match rules, which may allow
+    /// anyone).
     ingress_open: BitSet,
     /// Per class `s`: the ingress-isolated destinations whose ingress rules name `s`.
     /// Empty until [`Engine::index_ingress`]: rows are then found without it, slower per
@@ -315,6 +390,8 @@ impl<'c> Engine<'c> {
             egress_isolating: vec![0; n],
             ingress_of: vec![None; n],
             egress_of: vec![None; n],
+            ingress_tiered: vec![Vec::new(); n],
+            egress_tiered: vec![Vec::new(); n],
             ingress_open: BitSet::new(n),
             ingress_from: Vec::new(),
             v6: false,
@@ -325,8 +402,8 @@ impl<'c> Engine<'c> {
             from_external: vec![Vec::new(); n],
         };
         let mut caches = SelectorCaches::default();
-        for policy in &cluster.policies {
-            let prepared = engine.prepare_policy(policy, &mut caches);
+        for (i, policy) in cluster.policies.iter().enumerate() {
+            let prepared = engine.prepare_policy(i, policy, &mut caches);
             engine.policies.push(prepared);
         }
         for p in 0..engine.policies.len() {
@@ -366,6 +443,8 @@ impl<'c> Engine<'c> {
             egress_isolating,
             ingress_of,
             egress_of,
+            ingress_tiered,
+            egress_tiered,
             ingress_open,
             ingress_from,
             v6,
@@ -388,6 +467,8 @@ impl<'c> Engine<'c> {
             egress_isolating,
             ingress_of,
             egress_of,
+            ingress_tiered,
+            egress_tiered,
             ingress_open,
             ingress_from,
             v6,
@@ -399,7 +480,7 @@ impl<'c> Engine<'c> {
         };
         let old = engine.policies[policy].clone();
         engine.detach(policy);
-        let new = engine.prepare_policy(&cluster.policies[policy], &mut SelectorCaches::default());
+        let new = engine.prepare_policy(policy, &cluster.policies[policy], &mut SelectorCaches::default());
         engine.policies[policy] = new.clone();
         engine.attach(policy);
         if engine.mentions_v6() != engine.v6 {
@@ -456,15 +537,23 @@ impl<'c> Engine<'c> {
             .any(|r| self.rules[r].has_ip_block && !self.rules[r].addrs.v6.is_empty())
     }
 
-    fn prepare_policy(&mut self, policy: &NetworkPolicy, caches: &mut SelectorCaches) -> PolicyRules {
-        let selected: Vec<usize> = ns_index(self.cluster, &policy.namespace)
-            .map(|i| self.classes_by_ns[i].as_slice())
-            .unwrap_or_default()
+    fn prepare_policy(&mut self, index: usize, policy: &Policy, caches: &mut SelectorCaches) -> PolicyRules {
+        // The subject: the policy's own namespace, or the namespaces its namespace
+        // selector picks (cluster-wide kinds).
+        let namespaces: Vec<usize> = match &policy.namespace_selector {
+            None => ns_index(self.cluster, &policy.namespace).into_iter().collect(),
+            Some(sel) => (0..self.cluster.namespaces.len())
+                .filter(|&i| sel.matches(&self.cluster.namespaces[i].labels))
+                .collect(),
+        };
+        let mut selected: Vec<usize> = namespaces
             .iter()
-            .copied()
+            .flat_map(|&i| self.classes_by_ns[i].iter().copied())
             .filter(|&c| policy.pod_selector.matches(&self.classes[c].labels))
             .collect();
+        selected.sort_unstable();
         let mut out = PolicyRules {
+            first_match: policy.tier.walk() == TierWalk::FirstMatch,
             selected,
             ..PolicyRules::default()
         };
@@ -472,7 +561,8 @@ impl<'c> Engine<'c> {
             let Some(dir_rules) = dir_rules else { continue };
             let first = self.rules.len();
             for rule in dir_rules {
-                let prepared = self.prepare_rule(rule, &policy.namespace, ingress, &out.selected, caches);
+                let mut prepared = self.prepare_rule(rule, &policy.namespace, ingress, &out.selected, caches);
+                prepared.order = (policy.tier, policy.priority, index, rule.index);
                 self.rules.push(prepared);
             }
             let range = Some(first..self.rules.len());
@@ -488,6 +578,20 @@ impl<'c> Engine<'c> {
     /// Adds a policy's rules to the classes it selects.
     fn attach(&mut self, p: usize) {
         let policy = &self.policies[p];
+        if policy.first_match {
+            for &c in &policy.selected {
+                for (range, tiered) in [
+                    (&policy.ingress, &mut self.ingress_tiered),
+                    (&policy.egress, &mut self.egress_tiered),
+                ] {
+                    let Some(range) = range else { continue };
+                    tiered[c].extend(range.clone());
+                    let rules = &self.rules;
+                    tiered[c].sort_unstable_by_key(|&r| rules[r].order);
+                }
+            }
+            return;
+        }
         for &c in &policy.selected {
             if let Some(r) = &policy.ingress {
                 self.ingress_isolating[c] += 1;
@@ -503,6 +607,19 @@ impl<'c> Engine<'c> {
     /// Takes a policy's rules away from the classes it selects.
     fn detach(&mut self, p: usize) {
         let policy = &self.policies[p];
+        if policy.first_match {
+            for &c in &policy.selected {
+                for (range, tiered) in [
+                    (&policy.ingress, &mut self.ingress_tiered),
+                    (&policy.egress, &mut self.egress_tiered),
+                ] {
+                    if let Some(range) = range {
+                        tiered[c].retain(|r| !range.contains(r));
+                    }
+                }
+            }
+            return;
+        }
         for &c in &policy.selected {
             for (range, isolating, of) in [
                 (&policy.ingress, &mut self.ingress_isolating, &mut self.ingress_of),
@@ -521,6 +638,10 @@ impl<'c> Engine<'c> {
 
     fn compute_egress_reach(&self, s: usize) -> BitSet {
         let n = self.classes.len();
+        // A first-match Allow can reach beyond the isolation tier's peers.
+        if !self.egress_tiered[s].is_empty() {
+            return BitSet::full(n);
+        }
         match &self.egress_of[s] {
             None => BitSet::full(n),
             Some(rules) => {
@@ -535,6 +656,10 @@ impl<'c> Engine<'c> {
 
     /// Records in `ingress_open` / `ingress_from` which sources destination `d` admits at all.
     fn set_ingress_column(&mut self, d: usize) {
+        if !self.ingress_tiered[d].is_empty() {
+            self.ingress_open.insert(d);
+            return;
+        }
         match &self.ingress_of[d] {
             None => self.ingress_open.insert(d),
             Some(rules) => {
@@ -572,68 +697,60 @@ impl<'c> Engine<'c> {
     /// The interned connection from class `s` to class `d`.
     fn pair(&mut self, s: usize, d: usize) -> u32 {
         let ports = self.class_ports[d];
-        let egress = match &self.egress_of[s] {
-            None => ALL,
-            Some(rules) => {
-                let mut acc = NONE;
-                for &r in rules {
-                    let r = &self.rules[r];
-                    if r.classes.contains(d) {
-                        acc = self.table.union(acc, r.conn_to(ports));
-                    }
-                }
-                acc
-            }
-        };
+        let rules = &self.rules;
+        let ops = &mut Interned(&mut self.table);
+        let egress = side(
+            ops,
+            rules,
+            &self.egress_tiered[s],
+            self.egress_of[s].as_ref(),
+            |_, r| r.classes.contains(d).then(|| r.conn_to(ports)),
+        );
         if egress == NONE {
             return NONE;
         }
-        let ingress = match &self.ingress_of[d] {
-            None => ALL,
-            Some(rules) => {
-                let mut acc = NONE;
-                for &r in rules {
-                    let r = &self.rules[r];
-                    if r.classes.contains(s) {
-                        acc = self.table.union(acc, r.conn_to(ports));
-                    }
-                }
-                acc
-            }
-        };
-        self.table.intersect(egress, ingress)
+        let ingress = side(
+            ops,
+            rules,
+            &self.ingress_tiered[d],
+            self.ingress_of[d].as_ref(),
+            |_, r| r.classes.contains(s).then(|| r.conn_to(ports)),
+        );
+        ops.intersect(&egress, &ingress)
     }
 
     /// Maximal ranges of external addresses with the same non-empty connection, from
     /// (egress) or to (ingress) class `c`.
-    fn external_runs(&mut self, c: usize, side: Side) -> Vec<(AddrRange, u32)> {
-        let of = match side {
-            Side::Egress => &self.egress_of[c],
-            Side::Ingress => &self.ingress_of[c],
+    fn external_runs(&mut self, c: usize, dir: Side) -> Vec<(AddrRange, u32)> {
+        let (of, tiered) = match dir {
+            Side::Egress => (&self.egress_of[c], &self.egress_tiered[c]),
+            Side::Ingress => (&self.ingress_of[c], &self.ingress_tiered[c]),
         };
-        let Some(rules) = of else {
-            let mut all = vec![(AddrRange::ALL_V4, ALL)];
-            if self.v6 {
-                all.push((AddrRange::ALL_V6, ALL));
+        // Only rules that name addresses can match one.
+        let names_addrs = |&r: &usize| !self.rules[r].addrs.v4.is_empty() || !self.rules[r].addrs.v6.is_empty();
+        let isolation: Option<Vec<usize>> = of
+            .as_ref()
+            .map(|rules| rules.iter().copied().filter(names_addrs).collect());
+        let tiered: Vec<usize> = tiered.iter().copied().filter(names_addrs).collect();
+        match &isolation {
+            None if tiered.is_empty() => {
+                let mut all = vec![(AddrRange::ALL_V4, ALL)];
+                if self.v6 {
+                    all.push((AddrRange::ALL_V6, ALL));
+                }
+                return all;
             }
-            return all;
-        };
-        let rules: Vec<usize> = rules
-            .iter()
-            .copied()
-            .filter(|&r| !self.rules[r].addrs.v4.is_empty() || !self.rules[r].addrs.v6.is_empty())
-            .collect();
-        if rules.is_empty() {
-            return Vec::new();
+            Some(rules) if rules.is_empty() && tiered.is_empty() => return Vec::new(),
+            _ => {}
         }
         let ports = self.class_ports[c];
-        let conn_of = |r: &PreparedRule| match side {
+        let conn_of = |r: &PreparedRule| match dir {
             Side::Egress => r.external_conn,
             Side::Ingress => r.conn_to(ports),
         };
         let mut v4 = vec![0u32];
         let mut v6 = vec![0u128];
-        for &r in &rules {
+        for &r in isolation.iter().flatten().chain(&tiered) {
             v4.extend(self.rules[r].addrs.v4.boundaries());
             v6.extend(self.rules[r].addrs.v6.boundaries());
         }
@@ -654,14 +771,12 @@ impl<'c> Engine<'c> {
             );
         }
         let mut out: Vec<(AddrRange, u32)> = Vec::new();
+        let rules = &self.rules;
+        let ops = &mut Interned(&mut self.table);
         for seg in segments {
-            let mut conn = NONE;
-            for &r in &rules {
-                let r = &self.rules[r];
-                if r.addrs.contains_range(&seg) {
-                    conn = self.table.union(conn, conn_of(r));
-                }
-            }
+            let conn = side(ops, rules, &tiered, isolation.as_ref(), |_, r| {
+                r.addrs.contains_range(&seg).then(|| conn_of(r))
+            });
             if conn == NONE {
                 continue;
             }
@@ -715,21 +830,28 @@ impl<'c> Engine<'c> {
             return ConnSet::none();
         }
         let ports = self.class_ports[d];
-        let side = |rules: &Option<Vec<usize>>, peer: usize| match rules {
-            None => ConnSet::all(),
-            Some(rules) => {
-                let mut acc = ConnSet::none();
-                for r in rules
-                    .iter()
-                    .map(|&r| &self.rules[r])
-                    .filter(|r| r.classes.contains(peer))
-                {
-                    acc.union_with(self.table.get(r.conn_to(ports)));
-                }
-                acc
+        let conn = |peer: usize| {
+            move |_: &mut Plain, r: &PreparedRule| {
+                r.classes
+                    .contains(peer)
+                    .then(|| self.table.get(r.conn_to(ports)).clone())
             }
         };
-        side(&self.egress_of[s], d).intersect(&side(&self.ingress_of[d], s))
+        let egress = side(
+            &mut Plain,
+            &self.rules,
+            &self.egress_tiered[s],
+            self.egress_of[s].as_ref(),
+            conn(d),
+        );
+        let ingress = side(
+            &mut Plain,
+            &self.rules,
+            &self.ingress_tiered[d],
+            self.ingress_of[d].as_ref(),
+            conn(s),
+        );
+        egress.intersect(&ingress)
     }
 
     /// The allowed destinations of class `s`, sorted by class, each with its connection
@@ -788,36 +910,34 @@ impl<'c> Engine<'c> {
         self.table.intern(conn)
     }
 
-    /// The union of the connections of the rules in `rules` that cover address `ip`.
-    fn conn_with_ip(&self, rules: Option<&Vec<usize>>, ip: IpAddr, conn_of: impl Fn(&PreparedRule) -> u32) -> ConnSet {
-        let Some(rules) = rules else {
-            return ConnSet::all();
+    /// One side of class `c` towards address `ip`: the walk over the rules that cover it.
+    fn conn_with_ip(&self, c: usize, dir: Side, ip: IpAddr, conn_of: impl Fn(&PreparedRule) -> u32) -> ConnSet {
+        let (of, tiered) = match dir {
+            Side::Egress => (&self.egress_of[c], &self.egress_tiered[c]),
+            Side::Ingress => (&self.ingress_of[c], &self.ingress_tiered[c]),
         };
         let range = match ip {
             IpAddr::V4(a) => AddrRange::V4(u32::from(a), u32::from(a)),
             IpAddr::V6(a) => AddrRange::V6(u128::from(a), u128::from(a)),
         };
-        let mut c = ConnSet::none();
-        for &r in rules {
-            let r = &self.rules[r];
-            if r.addrs.contains_range(&range) {
-                c.union_with(self.table.get(conn_of(r)));
-            }
-        }
-        c
+        side(&mut Plain, &self.rules, tiered, of.as_ref(), |_, r| {
+            r.addrs
+                .contains_range(&range)
+                .then(|| self.table.get(conn_of(r)).clone())
+        })
     }
 
     /// Connections from a workload to one external address.
     pub fn conn_to_ip(&self, workload: usize, ip: IpAddr) -> ConnSet {
         let c = self.class_of(workload);
-        self.conn_with_ip(self.egress_of[c].as_ref(), ip, |r| r.external_conn)
+        self.conn_with_ip(c, Side::Egress, ip, |r| r.external_conn)
     }
 
     /// Connections from one external address to a workload.
     pub fn conn_from_ip(&self, ip: IpAddr, workload: usize) -> ConnSet {
         let c = self.class_of(workload);
         let ports = self.class_ports[c];
-        self.conn_with_ip(self.ingress_of[c].as_ref(), ip, |r| r.conn_to(ports))
+        self.conn_with_ip(c, Side::Ingress, ip, |r| r.conn_to(ports))
     }
 
     /// Number of workload-level connections [`Engine::connections`] returns, without
@@ -932,18 +1052,14 @@ impl<'c> Engine<'c> {
     /// source, or every pod of every namespace, can let it in.
     pub fn conn_from_unknown_pod(&self, workload: usize) -> ConnSet {
         let d = self.class_of(workload);
-        let Some(rules) = &self.ingress_of[d] else {
-            return ConnSet::all();
-        };
         let ports = self.class_ports[d];
-        let mut c = ConnSet::none();
-        for &r in rules {
-            let r = &self.rules[r];
-            if r.admits_anyone {
-                c.union_with(self.table.get(r.conn_to(ports)));
-            }
-        }
-        c
+        side(
+            &mut Plain,
+            &self.rules,
+            &self.ingress_tiered[d],
+            self.ingress_of[d].as_ref(),
+            |_, r| r.admits_anyone.then(|| self.table.get(r.conn_to(ports)).clone()),
+        )
     }
 
     /// The allowed connection between two workloads.
@@ -983,6 +1099,8 @@ impl<'c> Engine<'c> {
                             }
                             addrs.union_with(&block);
                         }
+                        // Neither is an endpoint the model holds (see `PeerKind`).
+                        PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => {}
                         PeerKind::Pods { pods, namespaces } => {
                             // Real clusters repeat peers (DNS, "from namespace X"), so each
                             // distinct peer is evaluated once and its bitset reused.
@@ -1058,6 +1176,8 @@ impl<'c> Engine<'c> {
             conn,
             external_conn,
             admits_anyone,
+            action: rule.action,
+            order: (Tier::NetworkPolicy, 0, 0, rule.index),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Explanations: for one pair (and optionally one port), which policies isolate each side
 //! and which rules and peers admit the traffic.
 
-use super::policy::{Direction, NetworkPolicy, PeerKind, Rule};
 use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Location;
 use crate::model::{Cluster, Labels, Workload, NAMESPACE_NAME_LABEL};
+use crate::policy::walk::{walk_tiers, Plain};
+use crate::policy::{Direction, PeerKind, Policy, Rule, TierWalk};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt::{self, Write};
@@ -73,6 +74,18 @@ pub struct RuleMatch {
     pub decides: Option<bool>,
 }
 
+/// A rule of a first-match tier (AdminNetworkPolicy, Baseline) that decided part of the
+/// traffic: what it took is allowed, denied or passed to the next tier.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct TierDecision {
+    pub tier: &'static str,
+    pub action: &'static str,
+    /// The rule and peer; `conn` is the part of the traffic this rule decided (what
+    /// earlier rules of its tier left).
+    #[serde(flatten)]
+    pub rule: RuleMatch,
+}
+
 /// One side of a connection: the source's egress or the destination's ingress.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct SideExplanation {
@@ -84,6 +97,9 @@ pub struct SideExplanation {
     pub isolated_by: Vec<PolicyRef>,
     /// Rules that admit some of the traffic.
     pub admitted_by: Vec<RuleMatch>,
+    /// Rules of first-match tiers that decided some of the traffic, in evaluation order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<TierDecision>,
     #[serde(skip)]
     pub allowed: ConnSet,
     /// What this side allows, printed.
@@ -114,19 +130,15 @@ fn end_name(end: End) -> String {
     }
 }
 
-fn peer_admits(cluster: &Cluster, policy: &NetworkPolicy, kind: &PeerKind, peer: End) -> bool {
-    match (kind, peer) {
-        (PeerKind::IpBlock { cidr, except }, End::Ip(ip)) => {
-            cidr.contains(&ip) && !except.iter().any(|e| e.contains(&ip))
-        }
-        (PeerKind::Pods { pods, namespaces }, End::Workload(w)) => {
-            let ns_ok = match namespaces {
-                None => w.namespace == policy.namespace,
-                Some(sel) => sel.matches(&namespace_labels(cluster, &w.namespace)),
-            };
-            ns_ok && pods.as_ref().is_none_or(|s| s.matches(&w.labels))
-        }
-        _ => false,
+fn peer_admits(cluster: &Cluster, policy: &Policy, kind: &PeerKind, peer: End) -> bool {
+    match peer {
+        End::Ip(ip) => kind.matches_ip(&ip),
+        End::Workload(w) => kind.matches_pod(
+            &policy.namespace,
+            &w.namespace,
+            &namespace_labels(cluster, &w.namespace),
+            &w.labels,
+        ),
     }
 }
 
@@ -144,6 +156,7 @@ fn explain_side(
             workload: None,
             isolated_by: Vec::new(),
             admitted_by: Vec::new(),
+            tiers: Vec::new(),
             allowed: ConnSet::all(),
             allowed_text: ConnSet::all().to_string(),
         };
@@ -155,11 +168,19 @@ fn explain_side(
     let mut isolated_by = Vec::new();
     let mut admitted_by = Vec::new();
     let mut allowed = ConnSet::none();
-    for policy in &cluster.policies {
-        if policy.namespace != w.namespace || !policy.pod_selector.matches(&w.labels) {
+    let ns_labels = namespace_labels(cluster, &w.namespace);
+    let applying = cluster
+        .policies
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.selects(&w.namespace, &ns_labels, &w.labels));
+    let mut tiered: Vec<(usize, &Policy, &Rule)> = Vec::new();
+    for (index, policy) in applying {
+        let Some(rules) = policy.rules(dir) else { continue };
+        if policy.tier.walk() == TierWalk::FirstMatch {
+            tiered.extend(rules.iter().map(|r| (index, policy, r)));
             continue;
         }
-        let Some(rules) = policy.rules(dir) else { continue };
         isolated_by.push(PolicyRef {
             policy: policy.id(),
             loc: policy.loc.clone(),
@@ -186,14 +207,60 @@ fn explain_side(
             });
         }
     }
-    if isolated_by.is_empty() {
-        allowed = ConnSet::all();
-    }
+    let isolation = (!isolated_by.is_empty()).then_some(allowed);
+    let mut tiers = Vec::new();
+    let allowed = if tiered.is_empty() {
+        isolation.unwrap_or_else(ConnSet::all)
+    } else {
+        tiered.sort_by_key(|&(i, p, r)| (p.tier, p.priority, i, r.index));
+        // What each matching rule decided, by the same walk the engine takes.
+        let mut hits: Vec<Option<PeerHit>> = vec![None; tiered.len()];
+        let mut decided: Vec<(usize, ConnSet)> = Vec::new();
+        let allowed = walk_tiers(
+            &mut Plain,
+            tiered.len(),
+            |i| (tiered[i].1.tier, tiered[i].2.action),
+            isolation.as_ref(),
+            |_, i| {
+                let (_, policy, rule) = tiered[i];
+                hits[i] = Some(matching_peer(cluster, policy, rule, peer)?);
+                Some(rule.conn_for(dst_ports))
+            },
+            |i, taken| {
+                if !taken.is_empty() {
+                    decided.push((i, taken.clone()));
+                }
+            },
+        );
+        for (i, taken) in decided {
+            let (_, policy, rule) = tiered[i];
+            let Some((peer_index, peer_text, peer_loc)) = hits[i].take() else {
+                continue;
+            };
+            tiers.push(TierDecision {
+                tier: policy.tier.as_str(),
+                action: rule.action.as_str(),
+                rule: RuleMatch {
+                    policy: policy.id(),
+                    direction: dir.as_str(),
+                    rule: rule.index,
+                    peer: peer_index,
+                    peer_text,
+                    conn: taken.to_string(),
+                    rule_loc: rule.loc.clone(),
+                    peer_loc,
+                    decides: probe.map(|(p, n)| taken.contains(p, n)),
+                },
+            });
+        }
+        allowed
+    };
     SideExplanation {
         direction: dir.as_str(),
         workload: Some(w.endpoint_name()),
         isolated_by,
         admitted_by,
+        tiers,
         allowed_text: allowed.to_string(),
         allowed,
     }
@@ -201,7 +268,7 @@ fn explain_side(
 
 type PeerHit = (Option<usize>, String, Option<Location>);
 
-fn matching_peer(cluster: &Cluster, policy: &NetworkPolicy, rule: &Rule, peer: End) -> Option<PeerHit> {
+fn matching_peer(cluster: &Cluster, policy: &Policy, rule: &Rule, peer: End) -> Option<PeerHit> {
     match &rule.peers {
         None => Some((None, "every peer (the rule lists none)".to_string(), None)),
         Some(peers) => peers
@@ -246,6 +313,9 @@ fn write_side(out: &mut String, side: &SideExplanation, probe: Option<(Protocol,
             "{what} an address outside the cluster: no NetworkPolicy applies; everything allowed"
         );
     };
+    if !side.tiers.is_empty() {
+        return write_tiered_side(out, side, probe, what, w);
+    }
     if side.isolated_by.is_empty() {
         let ns = w.split('/').next().unwrap_or_default();
         return writeln!(
@@ -268,26 +338,61 @@ fn write_side(out: &mut String, side: &SideExplanation, probe: Option<(Protocol,
         );
     }
     for m in &side.admitted_by {
-        let mark = if probe.is_some() && m.decides == Some(true) {
-            "*"
-        } else {
-            "-"
-        };
-        let peer = match m.peer {
-            None => m.peer_text.clone(),
-            Some(i) => format!("peer {} ({})", i + 1, m.peer_text),
-        };
-        let loc = m.peer_loc.as_ref().unwrap_or(&m.rule_loc);
-        writeln!(
-            out,
-            "  {mark} {} {} rule {} ({}:{}), {peer}: {}",
-            m.policy,
-            m.direction,
-            m.rule + 1,
-            loc.file,
-            loc.line,
-            m.conn
-        )?;
+        write_rule(out, m, probe, "")?;
+    }
+    writeln!(out, "  {} allows: {}", side.direction, side.allowed_text)
+}
+
+/// One rule line: `- policy direction rule N (file:line), peer: conn`, marked `*` when
+/// it decides the probe; `prefix` goes before the policy (a tier and action).
+fn write_rule(out: &mut String, m: &RuleMatch, probe: Option<(Protocol, u16)>, prefix: &str) -> fmt::Result {
+    let mark = if probe.is_some() && m.decides == Some(true) {
+        "*"
+    } else {
+        "-"
+    };
+    let peer = match m.peer {
+        None => m.peer_text.clone(),
+        Some(i) => format!("peer {} ({})", i + 1, m.peer_text),
+    };
+    let loc = m.peer_loc.as_ref().unwrap_or(&m.rule_loc);
+    writeln!(
+        out,
+        "  {mark} {prefix}{} {} rule {} ({}:{}), {peer}: {}",
+        m.policy,
+        m.direction,
+        m.rule + 1,
+        loc.file,
+        loc.line,
+        m.conn
+    )
+}
+
+/// A side where rules of first-match tiers decided: those rules in evaluation order,
+/// then the NetworkPolicy tier, then what the side allows.
+fn write_tiered_side(
+    out: &mut String,
+    side: &SideExplanation,
+    probe: Option<(Protocol, u16)>,
+    what: &str,
+    w: &str,
+) -> fmt::Result {
+    writeln!(out, "{what} {w}:")?;
+    for t in &side.tiers {
+        write_rule(out, &t.rule, probe, &format!("[{}] {} by ", t.tier, t.action))?;
+    }
+    if side.isolated_by.is_empty() {
+        writeln!(out, "  [NetworkPolicy] not isolated for {}", side.direction)?;
+    } else {
+        let list: Vec<String> = side
+            .isolated_by
+            .iter()
+            .map(|p| format!("{} ({}:{})", p.policy, p.loc.file, p.loc.line))
+            .collect();
+        writeln!(out, "  [NetworkPolicy] isolated by {}", list.join(", "))?;
+        for m in &side.admitted_by {
+            write_rule(out, m, probe, "")?;
+        }
     }
     writeln!(out, "  {} allows: {}", side.direction, side.allowed_text)
 }

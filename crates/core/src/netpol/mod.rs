@@ -7,5 +7,5 @@ pub mod compile;
 pub mod engine;
 pub mod explain;
 pub mod ingress_controller;
-pub mod policy;
+
 pub mod reference;

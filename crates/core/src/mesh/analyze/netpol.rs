@@ -9,7 +9,7 @@ use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
 use crate::mesh::ROOT_NAMESPACE;
 use crate::model::{ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
-use crate::netpol::policy::{NetworkPolicy, PeerKind, Rule};
+use crate::policy::{PeerKind, Policy, Rule};
 use ipnet::IpNet;
 
 /// istiod's xDS and certificate port (sidecars connect to it).
@@ -92,7 +92,7 @@ pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
 }
 
 /// The policies that isolate `w` in a direction (egress when `egress`).
-fn isolating<'c>(ctx: &Ctx<'c>, w: &Workload, egress: bool) -> Vec<&'c NetworkPolicy> {
+fn isolating<'c>(ctx: &Ctx<'c>, w: &Workload, egress: bool) -> Vec<&'c Policy> {
     ctx.cluster
         .policies
         .iter()
@@ -128,17 +128,12 @@ fn may_cover_pods(cidr: &IpNet) -> bool {
 
 /// Whether a rule of `policy` admits a pod with these namespace and pod labels. With
 /// `ip` set, an ipBlock counts when `ip` accepts its CIDR.
-fn peer_ok(
-    policy: &NetworkPolicy,
-    rule: &Rule,
-    ns_labels: &Labels,
-    labels: &Labels,
-    ip: Option<fn(&IpNet) -> bool>,
-) -> bool {
+fn peer_ok(policy: &Policy, rule: &Rule, ns_labels: &Labels, labels: &Labels, ip: Option<fn(&IpNet) -> bool>) -> bool {
     match &rule.peers {
         None => true,
         Some(peers) => peers.iter().any(|peer| match &peer.kind {
             PeerKind::IpBlock { cidr, .. } => ip.is_some_and(|f| f(cidr)),
+            PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
             PeerKind::Pods { pods, namespaces } => {
                 let ns_ok = match namespaces {
                     None => ns_labels.get(NAMESPACE_NAME_LABEL) == Some(&policy.namespace),
@@ -153,7 +148,7 @@ fn peer_ok(
 /// Meshed workloads whose egress is isolated and does not reach istiod on TCP 15012,
 /// reported once per isolating policy (the first one of each workload).
 fn sidecar_egress(ctx: &Ctx, meshed: &[usize], istiod: &[Istiod], out: &mut Vec<Diagnostic>) {
-    let mut found: Vec<(&NetworkPolicy, Vec<String>)> = Vec::new();
+    let mut found: Vec<(&Policy, Vec<String>)> = Vec::new();
     for &i in meshed {
         let Some(w) = ctx.cluster.workloads.get(i) else {
             continue;
