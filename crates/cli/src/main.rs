@@ -5,6 +5,7 @@ mod analyze;
 mod cluster;
 mod cluster_diff;
 mod dump;
+mod flows_cmd;
 mod input;
 mod kube_apply;
 mod lesson_cmd;
@@ -242,6 +243,12 @@ enum Command {
     Lesson {
         #[command(subcommand)]
         command: lesson_cmd::LessonCommand,
+    },
+    /// Observed traffic (Hubble, Calico, Inspektor Gadget, CSV) against the manifests:
+    /// replay it through their policies, or compare them (docs/flows.md).
+    Flows {
+        #[command(subcommand)]
+        command: flows_cmd::FlowsCommand,
     },
     /// Simulate requests through the service mesh (Istio, Gateway API).
     Mesh {
@@ -593,6 +600,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             timeout,
         }),
         Command::Mesh { command } => run_mesh(command),
+        Command::Flows { command } => flows_cmd::run(command),
         Command::Plan(args) => plan::run(args),
         Command::Test(args) => test_cmd::run(args),
         Command::Lesson { command } => lesson_cmd::run(command),

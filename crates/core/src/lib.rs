@@ -16,6 +16,7 @@ pub mod connlist;
 pub mod diagnostics;
 pub mod endpoint;
 pub mod export;
+pub mod flows;
 pub mod glossary;
 pub mod intervals;
 pub mod lessons;
