@@ -21,8 +21,10 @@ pub enum AnalyzeFormat {
 #[derive(Args)]
 pub struct AnalyzeArgs {
     /// Files or directories to analyze (read recursively: .yaml, .yml, .json; `-` for stdin).
-    #[arg(required_unless_present_any = ["list_analyzers", "live", "context", "kubeconfig"])]
+    #[arg(required_unless_present_any = ["list_analyzers", "filename", "live", "context", "kubeconfig"])]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    filenames: crate::Filenames,
     /// Or the live cluster.
     #[command(flatten)]
     live: crate::LiveArgs,
@@ -69,7 +71,8 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, String> {
             Some(MeshConfig::parse(&name, &text).map_err(|d| d.to_string())?)
         }
     };
-    let (files, scenario) = crate::load_input(&args.paths, &args.live)?;
+    let paths = args.filenames.after(args.paths);
+    let (files, scenario) = crate::load_input(&paths, &args.live)?;
     let options = AnalyzeOptions {
         mesh_config,
         suppress: args.suppress,

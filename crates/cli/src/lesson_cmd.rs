@@ -13,10 +13,26 @@ pub enum LessonFormat {
     Junit,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ListFormat {
+    Txt,
+    Json,
+}
+
 #[derive(Subcommand)]
 pub enum LessonCommand {
     /// The built-in lessons, one per line: id and title.
-    List,
+    List {
+        /// Output format (`json`: a list of {id, title}).
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
+        format: ListFormat,
+    },
     /// Grade a learner's files against a lesson (`--solution DIR`), or, without it, check
     /// the lesson itself: its start fails a check of step 1 and each step's reference
     /// solution passes that step. Exit 1 when a check fails, 2 when the lesson or the
@@ -32,18 +48,33 @@ pub enum LessonCommand {
         /// finished lesson.
         #[arg(long)]
         step: Option<usize>,
-        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        /// Output format.
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
         format: LessonFormat,
     },
 }
 
 pub fn run(command: LessonCommand) -> Result<u8, String> {
     match command {
-        LessonCommand::List => {
+        LessonCommand::List { format } => {
             let parsed: Vec<Lesson> = lessons::builtin()
                 .iter()
                 .filter_map(|b| lessons::parse(b.file, b.text).0)
                 .collect();
+            if let ListFormat::Json = format {
+                let list: Vec<serde_json::Value> = parsed
+                    .iter()
+                    .map(|l| serde_json::json!({"id": l.id, "title": l.title}))
+                    .collect();
+                crate::print(&crate::pretty_json(&list));
+                return Ok(0);
+            }
             let width = parsed.iter().map(|l| l.id.len()).max().unwrap_or(0);
             let mut out = String::new();
             for l in &parsed {

@@ -20,8 +20,9 @@ mod verbose;
 mod wire;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use netplay_core::ask::{parse_port, Verdict};
 use netplay_core::output::{self, Format};
-use netplay_core::{load, parse_probe, Diagnostic, Focus, Scenario, Severity};
+use netplay_core::{load, Diagnostic, Focus, Scenario, Severity};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -79,18 +80,29 @@ impl From<ListFormat> for Format {
 enum Command {
     /// List the allowed connections between workloads and external addresses.
     Connlist {
-        /// Files or directories (read recursively: .yaml, .yml, .json); `-` for stdin.
-        #[arg(required_unless_present_any = LIVE_FLAGS)]
+        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
+        /// `-` for stdin.
+        #[arg(required_unless_present_any = INPUT_FLAGS)]
         paths: Vec<PathBuf>,
         #[command(flatten)]
+        filenames: Filenames,
+        #[command(flatten)]
         live: LiveArgs,
-        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        /// Output format.
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
         format: ListFormat,
-        /// Only connections from or to this workload (`ns/name[Kind]`, `ns/name` or `name`).
-        #[arg(long)]
-        focus_workload: Option<String>,
+        /// Only connections from or to this workload (`ns/name[Kind]`, `ns/name` or
+        /// `name`); repeatable: from or to any of them.
+        #[arg(long, value_name = "WORKLOAD")]
+        focus_workload: Vec<String>,
         /// Only connections from or to workloads of this namespace.
-        #[arg(long, conflicts_with = "focus_workload")]
+        #[arg(long, value_name = "NAMESPACE", conflicts_with = "focus_workload")]
         focus_namespace: Option<String>,
     },
     /// Explain why a connection is allowed or denied: which policies, rules and peers.
@@ -98,17 +110,34 @@ enum Command {
         /// Source: a workload (`ns/name[Kind]`, `ns/name`, `name`) or an IP address.
         #[arg(long)]
         src: String,
-        /// Destination: a workload or an IP address.
+        /// Destination: a workload, an IP address, or a Service (`ns/name`, `svc/name`,
+        /// `name.ns`, `name.ns.svc.cluster.local`), which is explained for each endpoint
+        /// after translating its port to the endpoint's target port.
         #[arg(long)]
         dst: String,
-        /// One port to decide, e.g. `8080/TCP`, `UDP 53`, `443`.
+        /// One port to decide: a number (`8080/TCP`, `UDP 53`, `443`) or a port name
+        /// (`http`: the Service's port, or the destination's container port, of that name).
         #[arg(long)]
         port: Option<String>,
-        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        /// Exit 1 unless the verdict is this one (as `kubectl auth can-i` answers with its
+        /// exit code); for a Service, every endpoint must agree.
+        #[arg(long, value_enum, value_name = "VERDICT")]
+        expect: Option<Expect>,
+        /// Output format.
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
         format: ReportFormat,
-        /// Files or directories (read recursively: .yaml, .yml, .json); `-` for stdin.
-        #[arg(required_unless_present_any = LIVE_FLAGS)]
+        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
+        /// `-` for stdin.
+        #[arg(required_unless_present_any = INPUT_FLAGS)]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        filenames: Filenames,
         #[command(flatten)]
         live: LiveArgs,
     },
@@ -118,14 +147,30 @@ enum Command {
     /// server-side dry run, managedFields left out, Secret data masked). Exit 1 when they
     /// differ.
     Diff {
-        /// The old input; with a cluster, the input to apply over it.
-        old: PathBuf,
-        /// The new input.
-        new: Option<PathBuf>,
-        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        /// `OLD NEW` (one path each), or `OLD... -- NEW...` (several each); with a
+        /// cluster, the input to apply over it. Files, directories or bundles.
+        #[arg(value_name = "PATHS")]
+        paths: Vec<PathBuf>,
+        /// The new side's paths, after `--`.
+        #[arg(last = true, value_name = "NEW")]
+        after: Vec<PathBuf>,
+        /// The old side's paths (instead of positional ones).
+        #[arg(long, num_args = 1.., value_name = "PATH", conflicts_with = "after")]
+        old: Vec<PathBuf>,
+        /// The new side's paths (instead of positional ones).
+        #[arg(long, num_args = 1.., value_name = "PATH", requires = "old")]
+        new: Vec<PathBuf>,
+        /// Output format.
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
         format: ListFormat,
         /// Compare the input's objects with the cluster's by a server-side dry run.
-        #[arg(long, conflicts_with = "new")]
+        #[arg(long, conflicts_with_all = ["new", "after"])]
         server_side: bool,
         /// Compare even when a side has errors (a broken document or an invalid policy
         /// is left out of that side); without it such a diff exits 2.
@@ -140,18 +185,33 @@ enum Command {
         #[command(flatten)]
         cluster: ClusterArgs,
         /// The directory to write (new or empty).
-        #[arg(long, short = 'o')]
-        output: PathBuf,
+        #[arg(long, value_name = "DIR", required_unless_present = "output")]
+        out: Option<PathBuf>,
+        /// Output format: `yaml`, one file per kind (a directory here, as an older
+        /// spelling of --out, is still read, with a note).
+        #[arg(long = "output", short = 'o', visible_alias = "format", value_name = "FORMAT")]
+        output: Option<String>,
     },
     /// Apply a bundle or directory to a cluster as `kubectl apply --server-side` does, in
     /// install order (namespaces and CRDs, network policies, the rest, custom resources);
     /// exit 1 when any object failed (after trying every one).
     Apply {
         /// A bundle (`netplay bundle`, the web export) or files and directories.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "filename")]
         paths: Vec<PathBuf>,
         #[command(flatten)]
+        filenames: Filenames,
+        #[command(flatten)]
         cluster: ClusterArgs,
+        /// Output format (what is printed: one line per object).
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
+        format: TextOnly,
         /// The namespace of objects that name none (and of the ApplySet parent).
         #[arg(long, short = 'n')]
         namespace: Option<String>,
@@ -177,10 +237,21 @@ enum Command {
     },
     /// Serve the playground (the web app) on this machine, e.g. for a workshop offline.
     Serve {
+        /// The TCP port to listen on.
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// The address to listen on (`0.0.0.0`: every interface).
         #[arg(long, default_value = "127.0.0.1")]
         address: String,
+        /// Output format (what is printed: the address served).
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
+        format: TextOnly,
         /// Serve this directory (a Trunk build) instead of the app embedded at build time.
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -193,11 +264,17 @@ enum Command {
     Bundle {
         /// Files or directories; inside the bundle, a directory's files keep their path
         /// below it, a file given by name keeps its name.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "filename")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        filenames: Filenames,
         /// The zip to write.
-        #[arg(long, short = 'o')]
-        output: PathBuf,
+        #[arg(long, value_name = "FILE", required_unless_present = "output")]
+        out: Option<PathBuf>,
+        /// Output format: `zip` (a file name here, as an older spelling of --out, is
+        /// still read, with a note).
+        #[arg(long = "output", short = 'o', visible_alias = "format", value_name = "FORMAT")]
+        output: Option<String>,
         /// The scenario's name in bundle.json (default: the last component of the first path).
         #[arg(long)]
         name: Option<String>,
@@ -211,10 +288,21 @@ enum Command {
     /// expected vs. actual; exit 1 on a mismatch.
     Probe {
         /// A bundle or files and directories.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "filename")]
         paths: Vec<PathBuf>,
         #[command(flatten)]
+        filenames: Filenames,
+        #[command(flatten)]
         cluster: ClusterArgs,
+        /// Output format (expected vs. actual, one line per connection).
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
+        format: TextOnly,
         /// Write the Job manifests to this file (`-`: stdout) instead of running them.
         #[arg(long)]
         emit: Option<PathBuf>,
@@ -274,10 +362,20 @@ enum MeshCommand {
         /// A request header, `'name: value'`; repeatable. `Host` overrides the URL's host.
         #[arg(short = 'H', long = "header")]
         headers: Vec<String>,
-        /// Files or directories (read recursively: .yaml, .yml, .json); `-` for stdin.
-        #[arg(required = true)]
+        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
+        /// `-` for stdin.
+        #[arg(required_unless_present = "filename")]
         paths: Vec<PathBuf>,
-        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        #[command(flatten)]
+        filenames: Filenames,
+        /// Output format.
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
         format: ReportFormat,
     },
     /// How the requests for a host are split among workloads and subsets, for sample
@@ -286,12 +384,23 @@ enum MeshCommand {
         /// An FQDN (`reviews.bookinfo.svc.cluster.local`), `name.namespace`, a unique
         /// Service name, or a ServiceEntry host.
         host: String,
-        #[arg(required = true)]
+        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
+        /// `-` for stdin.
+        #[arg(required_unless_present = "filename")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        filenames: Filenames,
         /// Who sends the samples (default: any sidecar of the host's namespace).
         #[arg(long)]
         from: Option<String>,
-        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        /// Output format.
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
         format: ReportFormat,
     },
 }
@@ -317,8 +426,38 @@ struct LiveArgs {
     cluster: ClusterArgs,
 }
 
-/// The flags that make a command read a live cluster.
-const LIVE_FLAGS: [&str; 3] = ["live", "context", "kubeconfig"];
+/// The flags that give a command its input instead of PATHS: `-f` or a live cluster.
+const INPUT_FLAGS: [&str; 4] = ["filename", "live", "context", "kubeconfig"];
+
+/// Inputs named as kubectl names them.
+#[derive(clap::Args)]
+pub struct Filenames {
+    /// An input as kubectl's `-f` takes it (a file, a directory, a bundle or `-`);
+    /// repeatable, read after PATHS.
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filename: Vec<PathBuf>,
+}
+
+impl Filenames {
+    /// PATHS followed by the `-f` paths.
+    pub fn after(self, mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+        paths.extend(self.filename);
+        paths
+    }
+}
+
+/// `explain --expect`.
+#[derive(Clone, Copy, ValueEnum)]
+enum Expect {
+    Allowed,
+    Denied,
+}
+
+/// The format of a command that only prints text.
+#[derive(Clone, Copy, ValueEnum)]
+enum TextOnly {
+    Txt,
+}
 
 impl LiveArgs {
     fn is_set(&self) -> bool {
@@ -440,31 +579,41 @@ fn run(cli: Cli) -> Result<u8, String> {
     match cli.command {
         Command::Connlist {
             paths,
+            filenames,
             live,
             format,
             focus_workload,
             focus_namespace,
         } => {
+            let paths = filenames.after(paths);
             let (_, scenario) = load_input(&paths, &live)?;
             report_load_diagnostics(&scenario.diagnostics);
             require_objects(&scenario, &describe_paths(&paths))?;
             if scenario.multicluster.is_some() {
                 // Several clusters: core lists each cluster's connections and those between
                 // them as a whole (docs/semantics.md, "Several clusters").
-                let lines = match (focus_workload, focus_namespace) {
-                    (Some(w), _) => scenario.connlist_focused(&w)?,
-                    (None, Some(_)) => {
+                let lines = match (focus_workload.is_empty(), focus_namespace) {
+                    (false, _) => {
+                        let mut lines = Vec::new();
+                        for w in &focus_workload {
+                            lines.extend(scenario.connlist_focused(w)?);
+                        }
+                        lines.sort_unstable();
+                        lines.dedup();
+                        lines
+                    }
+                    (true, Some(_)) => {
                         return Err("--focus-namespace is not available with several clusters; use --focus-workload CLUSTER/NAMESPACE/NAME".to_string())
                     }
-                    (None, None) => scenario.connlist(),
+                    (true, None) => scenario.connlist(),
                 };
                 print(&output::render_connlist(&lines, format.into()));
                 return Ok(0);
             }
-            let focus = match (focus_workload, focus_namespace) {
-                (Some(w), _) => Focus::Workload(w),
-                (None, Some(ns)) => Focus::Namespace(ns),
-                (None, None) => Focus::All,
+            let focus = match (focus_workload.is_empty(), focus_namespace) {
+                (false, _) => Focus::Workloads(focus_workload),
+                (true, Some(ns)) => Focus::Namespace(ns),
+                (true, None) => Focus::All,
             };
             // Written as it is computed: a large list never sits in memory whole.
             let mut rows = scenario.connlist_rows(&focus)?;
@@ -480,67 +629,60 @@ fn run(cli: Cli) -> Result<u8, String> {
             src,
             dst,
             port,
+            expect,
             format,
             paths,
+            filenames,
             live,
         } => {
-            let probe = port.as_deref().map(parse_probe).transpose()?;
+            // A port that cannot be read fails before the input is read.
+            port.as_deref().map(parse_port).transpose()?;
+            let paths = filenames.after(paths);
             let (_, scenario) = load_input(&paths, &live)?;
             report_load_diagnostics(&scenario.diagnostics);
             require_objects(&scenario, &describe_paths(&paths))?;
-            let explanation = scenario.explain_names(&src, &dst, probe)?;
-            match format {
-                ReportFormat::Txt => print(&explanation.to_text()),
-                ReportFormat::Json => print(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&explanation).unwrap_or_default()
-                )),
+            let answer = scenario.ask(&src, &dst, port.as_deref())?;
+            match (format, answer.explanations.as_slice()) {
+                (ReportFormat::Txt, _) => print(&answer.to_text()),
+                // A workload or an address: the explanation itself, as before Services.
+                (ReportFormat::Json, [one]) if answer.service.is_none() => print(&pretty_json(one)),
+                (ReportFormat::Json, _) => print(&pretty_json(&answer)),
             }
-            Ok(0)
+            Ok(explain_exit(expect, answer.verdict))
         }
         Command::Diff {
+            paths,
+            after,
             old,
-            server_side: true,
-            live,
-            ..
-        } => cluster_diff::run(
-            &old,
-            live.cluster.kubeconfig.as_deref(),
-            live.cluster.context.as_deref(),
-        ),
-        Command::Diff {
-            old,
-            new: None,
+            new,
             format,
-            live,
-            ..
-        } if live.is_set() => cluster_diff::connections(
-            &old,
-            live.cluster.kubeconfig.as_deref(),
-            live.cluster.context.as_deref(),
-            format.into(),
-        ),
-        Command::Diff { new: None, .. } => Err(cluster_diff::NEEDS_NEW.to_string()),
-        Command::Diff { live, .. } if live.is_set() => {
-            Err("with a cluster, diff takes one input: `netplay diff NEW --context C`".to_string())
-        }
-        Command::Diff {
-            old,
-            new: Some(new),
-            format,
+            server_side,
             allow_errors,
-            ..
+            live,
         } => {
-            let (_, a) = load_paths(std::slice::from_ref(&old))?;
+            let sides = diff_sides(paths, after, old, new)?;
+            let (kubeconfig, context) = (live.cluster.kubeconfig.as_deref(), live.cluster.context.as_deref());
+            let (old, new) = match sides {
+                DiffSides::One(input) if server_side => return cluster_diff::run(&input, kubeconfig, context),
+                DiffSides::One(input) if live.is_set() => {
+                    return cluster_diff::connections(&input, kubeconfig, context, format.into())
+                }
+                DiffSides::One(_) => return Err(cluster_diff::NEEDS_NEW.to_string()),
+                DiffSides::Two(..) if server_side || live.is_set() => {
+                    return Err("with a cluster, diff takes one input: `netplay diff NEW --context C`".to_string())
+                }
+                DiffSides::Two(old, new) => (old, new),
+            };
+            let (_, a) = load_paths(&old)?;
             report_load_diagnostics(&a.diagnostics);
-            let (_, b) = load_paths(std::slice::from_ref(&new))?;
+            let (_, b) = load_paths(&new)?;
             report_load_diagnostics(&b.diagnostics);
-            for (side, path) in [(&a, &old), (&b, &new)] {
-                require_objects(side, &path.display().to_string())?;
+            for (side, paths) in [(&a, &old), (&b, &new)] {
+                require_objects(side, &describe_paths(paths))?;
                 if !allow_errors && netplay_core::diagnostics::has_errors(&side.diagnostics) {
                     return Err(format!(
                         "{} has errors (above): what was left out would show as a difference; fix them, or pass --allow-errors to compare anyway",
-                        path.display()
+                        describe_paths(paths)
                     ));
                 }
             }
@@ -548,23 +690,36 @@ fn run(cli: Cli) -> Result<u8, String> {
             print(&output::render_diff(&entries, format.into()));
             Ok(u8::from(!entries.is_empty()))
         }
-        Command::Serve { port, address, dir } => {
+        Command::Serve {
+            port,
+            address,
+            dir,
+            format: TextOnly::Txt,
+        } => {
             let source = serve::source(dir)?;
             serve::serve(&address, port, source)?;
             Ok(0)
         }
-        Command::Dump { cluster, output } => {
-            dump::run(cluster.kubeconfig.as_deref(), cluster.context.as_deref(), &output)
+        Command::Dump { cluster, out, output } => {
+            let dir = destination("dump", out, output, "yaml", "--out DIR")?;
+            dump::run(cluster.kubeconfig.as_deref(), cluster.context.as_deref(), &dir)
         }
         Command::Analyze(args) => analyze::run(args),
         Command::Bundle {
             paths,
+            filenames,
+            out,
             output,
             name,
             include_secrets,
-        } => write_bundle(&paths, &output, name, include_secrets),
+        } => {
+            let file = destination("bundle", out, output, "zip", "--out FILE")?;
+            write_bundle(&filenames.after(paths), &file, name, include_secrets)
+        }
         Command::Apply {
             paths,
+            filenames,
+            format: TextOnly::Txt,
             cluster,
             namespace,
             dry_run,
@@ -574,7 +729,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             yes,
             crd_timeout,
         } => kube_apply::run(kube_apply::ApplyArgs {
-            paths,
+            paths: filenames.after(paths),
             kubeconfig: cluster.kubeconfig,
             context: cluster.context,
             namespace,
@@ -587,12 +742,14 @@ fn run(cli: Cli) -> Result<u8, String> {
         }),
         Command::Probe {
             paths,
+            filenames,
+            format: TextOnly::Txt,
             cluster,
             emit,
             yes,
             timeout,
         } => probe::run(probe::ProbeArgs {
-            paths,
+            paths: filenames.after(paths),
             kubeconfig: cluster.kubeconfig,
             context: cluster.context,
             emit,
@@ -627,8 +784,10 @@ fn run_mesh(command: MeshCommand) -> Result<u8, String> {
             method,
             headers,
             paths,
+            filenames,
             format,
         } => {
+            let paths = filenames.after(paths);
             let mut request = mesh::Request::new(&from, &url).with_method(&method);
             for h in &headers {
                 let (k, v) = mesh::Request::parse_header(h)?;
@@ -646,9 +805,11 @@ fn run_mesh(command: MeshCommand) -> Result<u8, String> {
         MeshCommand::Split {
             host,
             paths,
+            filenames,
             from,
             format,
         } => {
+            let paths = filenames.after(paths);
             let (_, scenario) = load_paths(&paths)?;
             report_load_diagnostics(&scenario.diagnostics);
             let split = scenario.mesh_split(&host, from.as_deref())?;
@@ -658,6 +819,90 @@ fn run_mesh(command: MeshCommand) -> Result<u8, String> {
             }
             Ok(0)
         }
+    }
+}
+
+/// `explain`'s exit code: 1 when `--expect` names another verdict than the answer's.
+fn explain_exit(expect: Option<Expect>, verdict: Verdict) -> u8 {
+    let expected = match expect {
+        None => return 0,
+        Some(Expect::Allowed) => Verdict::Allowed,
+        Some(Expect::Denied) => Verdict::Denied,
+    };
+    if verdict == expected {
+        return 0;
+    }
+    let word = |v: Verdict| match v {
+        Verdict::Allowed => "allowed",
+        Verdict::Denied => "denied",
+        Verdict::Partly => "partly allowed (the endpoints disagree)",
+    };
+    eprintln!(
+        "netplay: expected {}, but the connection is {}",
+        word(expected),
+        word(verdict)
+    );
+    1
+}
+
+/// The two sides of `diff`, or the one input of a diff against a cluster.
+enum DiffSides {
+    One(PathBuf),
+    Two(Vec<PathBuf>, Vec<PathBuf>),
+}
+
+/// `diff OLD NEW`, `diff OLD... -- NEW...`, `diff --old A B --new C D`, or `diff INPUT`
+/// (with a cluster).
+fn diff_sides(
+    paths: Vec<PathBuf>,
+    after: Vec<PathBuf>,
+    old: Vec<PathBuf>,
+    new: Vec<PathBuf>,
+) -> Result<DiffSides, String> {
+    const USAGE: &str =
+        "write `netplay diff OLD NEW`, `netplay diff OLD... -- NEW...` or `netplay diff --old PATH... --new PATH...`";
+    if !old.is_empty() {
+        if !paths.is_empty() {
+            return Err(format!("give the paths either with --old/--new or without: {USAGE}"));
+        }
+        if new.is_empty() {
+            return Err(format!("--old needs --new: {USAGE}"));
+        }
+        return Ok(DiffSides::Two(old, new));
+    }
+    if !after.is_empty() {
+        if paths.is_empty() {
+            return Err(format!("no old paths before `--`: {USAGE}"));
+        }
+        return Ok(DiffSides::Two(paths, after));
+    }
+    let mut paths = paths.into_iter();
+    match (paths.next(), paths.next(), paths.next()) {
+        (Some(one), None, _) => Ok(DiffSides::One(one)),
+        (Some(a), Some(b), None) => Ok(DiffSides::Two(vec![a], vec![b])),
+        (None, ..) => Err(format!("no input: {USAGE}")),
+        (Some(_), Some(_), Some(_)) => Err(format!("more than two paths, which side is each? {USAGE}")),
+    }
+}
+
+/// Where `bundle` or `dump` writes: `--out`, or `-o PATH`, the older spelling (with a
+/// note); `-o` is otherwise the format, which has one value.
+fn destination(
+    command: &str,
+    out: Option<PathBuf>,
+    output: Option<String>,
+    format: &str,
+    flag: &str,
+) -> Result<PathBuf, String> {
+    match (out, output) {
+        (Some(out), None) => Ok(out),
+        (Some(out), Some(f)) if f == format => Ok(out),
+        (Some(_), Some(f)) => Err(format!("{command} -o: the format is {format}, not {f:?}")),
+        (None, Some(path)) => {
+            eprintln!("netplay: note: `{command} -o PATH` is now `{command} {flag}`; -o/--output is the format ({format}), as in kubectl");
+            Ok(PathBuf::from(path))
+        }
+        (None, None) => Err(format!("{command} needs {flag}")),
     }
 }
 

@@ -25,9 +25,18 @@ pub enum MulticlusterCommand {
         /// `svc.ns.svc.clusterset.local`.
         name: String,
         /// Files or directories with the clusters (a `Cluster` document per cluster).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "filename")]
         paths: Vec<PathBuf>,
-        #[arg(long, short = 'o', value_enum, default_value = "txt")]
+        #[command(flatten)]
+        filenames: crate::Filenames,
+        /// Output format.
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "txt"
+        )]
         format: ResolveFormat,
         /// Take a cluster, or every cluster of a region, down (repeatable).
         #[arg(long = "fail", value_name = "REGION|CLUSTER")]
@@ -45,10 +54,11 @@ pub fn run(
             from,
             name,
             paths,
+            filenames,
             format,
             fail,
         } => {
-            let scenario = load(&paths)?;
+            let scenario = load(&filenames.after(paths))?;
             let multi = scenario.multicluster.as_deref().ok_or_else(|| {
                 "the input describes one cluster: add a `Cluster` document (apiVersion: netplay.dev/v1alpha1) per cluster, see docs/multi-cluster-setup.md".to_string()
             })?;

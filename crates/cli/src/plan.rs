@@ -17,20 +17,30 @@ pub enum PlanFormat {
 pub struct PlanArgs {
     /// Files or directories with AddressPlan documents (netplay.dev/v1alpha1), and the
     /// Services and CNI configuration to check against them; `-` for stdin.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "filename")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    filenames: crate::Filenames,
     /// Write the CNI configuration generated from the plan into DIR (one subdirectory per
     /// plan when there are several).
     #[arg(long, value_name = "DIR")]
     emit: Option<PathBuf>,
-    #[arg(long, short = 'o', value_enum, default_value = "txt")]
+    /// Output format.
+    #[arg(
+        long = "output",
+        short = 'o',
+        visible_alias = "format",
+        value_enum,
+        default_value = "txt"
+    )]
     format: PlanFormat,
 }
 
 /// Exit 0, 1 when a diagnostic is an error, 2 (an `Err`) when nothing could be read or
 /// the input has no AddressPlan.
 pub fn run(args: PlanArgs) -> Result<u8, String> {
-    let (files, scenario) = crate::load_paths(&args.paths)?;
+    let paths = args.filenames.after(args.paths);
+    let (files, scenario) = crate::load_paths(&paths)?;
     let outcome = scenario.plan();
     if outcome.plans.is_empty() {
         crate::report_load_diagnostics(&scenario.diagnostics);

@@ -17,9 +17,18 @@ pub enum TestFormat {
 pub struct TestArgs {
     /// Assertion files and the manifests to test, files or directories (read
     /// recursively); `kind: Assertions` documents are picked up wherever they are.
-    #[arg(required = true, value_name = "ASSERTIONS... PATH")]
+    #[arg(required_unless_present = "filename", value_name = "PATHS")]
     paths: Vec<PathBuf>,
-    #[arg(long, short = 'o', value_enum, default_value = "txt")]
+    #[command(flatten)]
+    filenames: crate::Filenames,
+    /// Output format.
+    #[arg(
+        long = "output",
+        short = 'o',
+        visible_alias = "format",
+        value_enum,
+        default_value = "txt"
+    )]
     format: TestFormat,
 }
 
@@ -33,7 +42,8 @@ fn unreadable(d: &Diagnostic) -> bool {
 /// Exit 0 when every assertion holds, 1 when one fails, 2 when a path, a document or an
 /// assertion could not be read, or the input has no assertions at all.
 pub fn run(args: TestArgs) -> Result<u8, String> {
-    let input = crate::input::read_paths(&args.paths);
+    let paths = args.filenames.after(args.paths);
+    let input = crate::input::read_paths(&paths);
     for p in &input.problems {
         eprintln!("netplay: {p}");
     }

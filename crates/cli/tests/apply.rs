@@ -252,7 +252,7 @@ fn aggregated_discovery_is_used_when_served_and_legacy_discovery_otherwise() {
 /// Writes a bundle of `inputs/apply/shop` into `dir`.
 fn shop_bundle(env: &Env) -> String {
     let zip = env.dir.0.join("shop.zip").display().to_string();
-    let run = env.netplay(&["bundle", SHOP, "-o", &zip]);
+    let run = env.netplay(&["bundle", SHOP, "--out", &zip]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     zip
 }

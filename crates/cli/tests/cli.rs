@@ -836,7 +836,7 @@ fn bundle_writes_a_deterministic_zip_that_core_reads_back() {
     let dir = TempDir::new("bundle");
     let out = dir.0.join("out.zip");
     let out_str = out.to_str().expect("utf-8 temp path");
-    let run = netplay(&["bundle", "tests/scenarios/e2e-named-port", "-o", out_str]);
+    let run = netplay(&["bundle", "tests/scenarios/e2e-named-port", "--out", out_str]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("wrote 2 files"), "{}", run.stderr);
     let first = std::fs::read(&out).expect("bundle written");
@@ -846,7 +846,7 @@ fn bundle_writes_a_deterministic_zip_that_core_reads_back() {
     assert_eq!(names, ["cluster.yaml", "policy.yaml"]);
     // The same input gives the same bytes, so bundles can be compared and checked in.
     assert_eq!(
-        netplay(&["bundle", "tests/scenarios/e2e-named-port", "-o", out_str]).code,
+        netplay(&["bundle", "tests/scenarios/e2e-named-port", "--out", out_str]).code,
         0
     );
     assert_eq!(std::fs::read(&out).expect("bundle written"), first);
@@ -859,7 +859,7 @@ fn bundle_leaves_secrets_out_unless_asked() {
         "app.yaml",
         b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: shop\nstringData:\n  password: hunter2\n",
     );
-    let run = dir.netplay(&["bundle", "app.yaml", "-o", "out.zip"]);
+    let run = dir.netplay(&["bundle", "app.yaml", "--out", "out.zip"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr
@@ -872,7 +872,7 @@ fn bundle_leaves_secrets_out_unless_asked() {
     assert!(!bundle.files[0].text.contains("hunter2"), "{}", bundle.files[0].text);
     assert!(bundle.files[0].text.contains("kind: ConfigMap"));
 
-    let run = dir.netplay(&["bundle", "app.yaml", "-o", "all.zip", "--include-secrets"]);
+    let run = dir.netplay(&["bundle", "app.yaml", "--out", "all.zip", "--include-secrets"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!run.stderr.contains("left out"), "{}", run.stderr);
     let bundle = netplay_core::export::read_bundle(&std::fs::read(dir.0.join("all.zip")).expect("bundle written"))

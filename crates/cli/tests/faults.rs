@@ -195,7 +195,7 @@ fn a_dropped_connection_in_the_middle_of_a_paginated_list_is_retried_from_that_p
         1,
     );
     let dir = TempDir::new("pages");
-    let run = env.live(&["dump", "-o", &file_in(&dir, "s")]);
+    let run = env.live(&["dump", "--out", &file_in(&dir, "s")]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     let pods = std::fs::read_to_string(dir.0.join("s/pods.json")).expect("pods.json");
     assert_eq!(pods.matches("\"kind\": \"Pod\"").count(), 600);

@@ -145,7 +145,7 @@ fn a_large_cluster_is_read_in_pages_of_500() {
     }
     let dir = TempDir::new("big");
     let out = file_in(&dir, "snapshot");
-    let run = env.live(&["dump", "-o", &out]);
+    let run = env.live(&["dump", "--out", &out]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     let pods: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.0.join("snapshot/pods.json")).expect("pods.json"))
@@ -190,7 +190,7 @@ fn an_expired_continue_token_reads_the_kind_again_in_one_request() {
         1,
     );
     let dir = TempDir::new("expired");
-    let run = env.live(&["dump", "-o", &file_in(&dir, "s"), "-v=1"]);
+    let run = env.live(&["dump", "--out", &file_in(&dir, "s"), "-v=1"]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(run.stderr.contains("continue token expired"), "{}", run.stderr);
     let pods = std::fs::read_to_string(dir.0.join("s/pods.json")).expect("pods.json");
@@ -210,7 +210,7 @@ fn dump_then_connlist_offline_is_connlist_live() {
     shop(&env.kube);
     let dir = TempDir::new("dump");
     let out = file_in(&dir, "snapshot");
-    let dump = env.live(&["dump", "-o", &out]);
+    let dump = env.live(&["dump", "--out", &out]);
     assert_eq!(dump.code, 0, "{}", dump.transcript());
     assert!(
         dump.stderr.contains(&format!("objects of 4 kinds to {out}")),
@@ -245,7 +245,7 @@ fn dump_then_connlist_offline_is_connlist_live() {
         );
     }
     // Another dump into the same directory would mix two snapshots.
-    let again = env.live(&["dump", "-o", &out]);
+    let again = env.live(&["dump", "--out", &out]);
     assert_eq!(again.code, 2, "{}", again.transcript());
     assert!(again.stderr.contains("not empty"), "{}", again.stderr);
     env.assert_read_only();
@@ -305,7 +305,7 @@ fn kinds_the_cluster_does_not_serve_are_counted_and_custom_resources_are_read() 
                "metadata": {"name": "deny-all", "namespace": "shop"}, "spec": {}}),
     );
     let dir = TempDir::new("crd");
-    let run = env.live(&["dump", "-o", &file_in(&dir, "s")]);
+    let run = env.live(&["dump", "--out", &file_in(&dir, "s")]);
     assert_eq!(run.code, 0, "{}", run.transcript());
     assert!(
         run.stderr.contains("kinds netplay reads are not served by this cluster (CRDs not installed), so none were read (-v=1 names them)"),
@@ -352,7 +352,7 @@ fn bad_kubeconfig_unreachable_server_and_refused_credentials_are_one_line_each_a
         ("unreachable", "cannot reach the server: Connection refused"),
         ("refused", "the server refused the credentials (401 Unauthorized)"),
     ] {
-        for command in [&["connlist"][..], &["dump", "-o", &file_in(&dir, "never")]] {
+        for command in [&["connlist"][..], &["dump", "--out", &file_in(&dir, "never")]] {
             let path = file_in(&dir, config);
             let mut args = command.to_vec();
             args.extend(["--kubeconfig", path.as_str()]);

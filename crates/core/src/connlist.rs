@@ -30,6 +30,9 @@ pub enum Focus {
     All,
     /// Those from or to one workload (`ns/name[Kind]`, `ns/name` or a unique name).
     Workload(String),
+    /// Those from or to any of these workloads (`connlist --focus-workload A
+    /// --focus-workload B`).
+    Workloads(Vec<String>),
     /// Those from or to any workload of one namespace.
     Namespace(String),
 }
@@ -77,6 +80,15 @@ impl Scenario {
                 let name = cluster.find_workload(query)?.endpoint_name();
                 Some(workload_set(
                     cluster.workloads.iter().map(|w| w.endpoint_name() == name),
+                ))
+            }
+            Focus::Workloads(queries) => {
+                let mut names = std::collections::HashSet::new();
+                for query in queries {
+                    names.insert(cluster.find_workload(query)?.endpoint_name());
+                }
+                Some(workload_set(
+                    cluster.workloads.iter().map(|w| names.contains(&w.endpoint_name())),
                 ))
             }
             Focus::Namespace(ns) => {

@@ -8,6 +8,7 @@
 //! API) are simulated by [`mesh::simulate`] and [`mesh::split`] (docs/mesh.md).
 
 pub mod admin;
+pub mod ask;
 pub mod assertions;
 pub mod bitset;
 pub mod cni;
@@ -30,6 +31,7 @@ pub mod parse;
 pub mod policy;
 pub mod present;
 pub mod probe;
+pub mod suggest;
 
 pub use conn::{ConnSet, Protocol};
 pub use connlist::Focus;

@@ -236,12 +236,31 @@ impl Cluster {
         };
         match matches.as_slice() {
             [w] => Ok(w),
-            [] => Err(format!("no workload named {query:?} in the input")),
+            [] => Err(format!(
+                "no workload named {query:?} in the input{}",
+                self.workload_hint(query)
+            )),
             many => Err(format!(
                 "{query:?} is ambiguous: {}",
                 many.iter().map(|w| w.endpoint_name()).collect::<Vec<_>>().join(", ")
             )),
         }
+    }
+
+    /// `; did you mean "frontend/web"?` for a workload name that matched nothing: the
+    /// closest name written the way the query is (`ns/name[Kind]`, `ns/name` or `name`).
+    fn workload_hint(&self, query: &str) -> String {
+        let written = |w: &Workload| {
+            if query.ends_with(']') {
+                w.endpoint_name()
+            } else if query.contains('/') {
+                format!("{}/{}", w.namespace, w.name)
+            } else {
+                w.name.clone()
+            }
+        };
+        let names: Vec<String> = self.workloads.iter().map(written).collect();
+        crate::suggest::hint(query, names.iter().map(String::as_str))
     }
 
     /// Policy objects of kinds that decide traffic but that netplay does not evaluate
