@@ -181,6 +181,7 @@ impl Scenario {
     pub fn analyze_report(&self, options: &diagnostics::AnalyzeOptions) -> diagnostics::Report {
         let mut all = self.diagnostics.clone();
         all.extend(netpol::checks::check(&self.cluster));
+        all.extend(admin::checks::check(&self.cluster));
         all.extend(netpol::ingress_controller::check(&self.cluster));
         all.extend(mesh::analyze(&self.cluster, options.mesh_config.as_ref()));
         all.extend(cni::plan_scenario(&self.cluster).diagnostics);

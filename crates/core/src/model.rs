@@ -169,11 +169,9 @@ pub struct Cluster {
     pub workloads: Vec<Workload>,
     pub services: Vec<Service>,
     pub ingresses: Vec<Ingress>,
-    /// The valid NetworkPolicies; invalid ones are reported and left out.
+    /// The valid policies of every kind (NetworkPolicy and the admin kinds), in input
+    /// order; invalid ones are reported and left out.
     pub policies: Vec<crate::policy::Policy>,
-    /// The valid AdminNetworkPolicies, BaselineAdminNetworkPolicies and
-    /// ClusterNetworkPolicies, in input order.
-    pub admin_policies: Vec<crate::admin::AdminPolicy>,
     /// Istio and Gateway API objects.
     pub mesh: crate::mesh::Mesh,
     /// Address plans, CNI configuration objects and the Services' IP families.
@@ -281,9 +279,6 @@ impl Cluster {
 /// Kinds that allow or deny traffic between pods, by API group. Once netplay models one
 /// (`classify` knows it), its objects are no longer counted as ignored.
 const UNEVALUATED_POLICY_KINDS: &[(&str, &str)] = &[
-    (ADMIN_POLICY_GROUP, "AdminNetworkPolicy"),
-    (ADMIN_POLICY_GROUP, "BaselineAdminNetworkPolicy"),
-    (ADMIN_POLICY_GROUP, "ClusterNetworkPolicy"),
     ("cilium.io", "CiliumNetworkPolicy"),
     ("cilium.io", "CiliumClusterwideNetworkPolicy"),
     ("crd.projectcalico.org", "NetworkPolicy"),
@@ -310,6 +305,8 @@ enum Known {
     Ingress,
     /// OpenShift Route: read as an Ingress.
     Route,
+    /// AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy.
+    Admin(crate::admin::AdminKind),
     NetworkPolicy,
     Mesh(crate::mesh::MeshKind),
     Cni(crate::cni::CniKind),
@@ -330,6 +327,16 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => (Known::NetworkPolicy, "networking.k8s.io/v1"),
         ("networking.k8s.io", "Ingress") => (Known::Ingress, "networking.k8s.io/v1"),
         ("route.openshift.io", "Route") => (Known::Route, "route.openshift.io/v1"),
+        // Each version is read as its own shape (v1alpha2 ClusterNetworkPolicy also as
+        // v1beta1): no version is "old".
+        (ADMIN_POLICY_GROUP, kind) if crate::admin::AdminKind::from_kind(kind).is_some() => {
+            let kind = crate::admin::AdminKind::from_kind(kind)?;
+            let current = match kind {
+                crate::admin::AdminKind::ClusterNetworkPolicy => "policy.networking.k8s.io/v1alpha2",
+                _ => "policy.networking.k8s.io/v1alpha1",
+            };
+            (Known::Admin(kind), current)
+        }
         _ => {
             if let Some(current) =
                 crate::multicluster::classify(group, kind).or_else(|| crate::assertions::classify(group, kind))
@@ -693,16 +700,6 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
         let Some((role, current)) = known else {
             if obj.group() == ADMIN_POLICY_GROUP {
                 owners::raw_selectors(obj, &mut selectors);
-                if let Some(kind) = crate::admin::AdminKind::from_kind(&obj.kind) {
-                    match field::<crate::admin::types::AdminSpec>(obj, &["spec"], &mut diags) {
-                        Ok(spec) => {
-                            let (policy, mut ds) = crate::admin::compile::compile(obj, kind, spec);
-                            diags.append(&mut ds);
-                            cluster.admin_policies.extend(policy);
-                        }
-                        Err(d) => diags.push(*d),
-                    }
-                }
             }
             // Only kinds that could change traffic are worth a word (docs/diagnostics.md).
             if crate::diagnostics::may_affect_traffic(obj.group(), &obj.kind) {
@@ -722,6 +719,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
         };
         if obj.api_version != current
             && role != Known::MultiCluster
+            && !matches!(role, Known::Admin(_))
             && !crate::mesh::still_served(&obj.api_version)
             && !crate::cni::still_served(&obj.api_version)
         {
@@ -797,6 +795,17 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 }
                 Err(d) => diags.push(*d),
             },
+            Known::Admin(kind) => {
+                owners::raw_selectors(obj, &mut selectors);
+                match field::<crate::admin::types::AdminSpec>(obj, &["spec"], &mut diags) {
+                    Ok(spec) => {
+                        let (policy, mut ds) = crate::admin::compile::compile(obj, kind, spec);
+                        diags.append(&mut ds);
+                        cluster.policies.extend(policy);
+                    }
+                    Err(d) => diags.push(*d),
+                }
+            }
             Known::Route => match field::<RouteSpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());

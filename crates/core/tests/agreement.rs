@@ -181,6 +181,134 @@ fn arb_policy() -> impl Strategy<Value = Value> {
         })
 }
 
+/// A peer of an admin policy: `namespaces`, `pods`, and for egress `networks` (CIDRs
+/// without except) or `nodes`.
+fn arb_admin_peer(egress: bool) -> impl Strategy<Value = Value> {
+    let kinds = if egress { 4usize } else { 2 };
+    (
+        0..kinds,
+        arb_selector(true),
+        arb_selector(false),
+        proptest::sample::subsequence(CIDRS.iter().map(|(c, _)| *c).collect::<Vec<_>>(), 1..=2),
+    )
+        .prop_map(|(kind, ns, pods, cidrs)| match kind {
+            0 => json!({"namespaces": ns}),
+            1 => json!({"pods": {"namespaceSelector": ns, "podSelector": pods}}),
+            2 => json!({"networks": cidrs}),
+            _ => json!({"nodes": {}}),
+        })
+}
+
+/// Ports of an admin rule, in v1alpha1 (`ports`) or v1alpha2 (`protocols`) shape.
+fn arb_admin_ports(v1alpha2: bool) -> impl Strategy<Value = Value> {
+    proptest::collection::vec(
+        (
+            0usize..3,
+            0usize..3,
+            0..PORT_NUMBERS.len(),
+            0..PORT_NAMES.len(),
+            1u16..2000,
+        ),
+        1..3,
+    )
+    .prop_map(move |ports| {
+        let list: Vec<Value> = ports
+            .into_iter()
+            .map(|(kind, proto, num, name, width)| {
+                let n = PORT_NUMBERS[num];
+                let end = n.saturating_add(width).max(n.saturating_add(1));
+                let (lo, hi) = if n == 65535 { (65534, 65535) } else { (n, end) };
+                let protocol = ["TCP", "UDP", "SCTP"][proto];
+                match (kind, v1alpha2) {
+                    (0, false) => json!({"portNumber": {"protocol": protocol, "port": n}}),
+                    (1, false) => json!({"portRange": {"protocol": protocol, "start": lo, "end": hi}}),
+                    (_, false) => json!({"namedPort": PORT_NAMES[name]}),
+                    (0, true) => json!({(protocol.to_lowercase()): {"destinationPort": {"number": n}}}),
+                    (1, true) => {
+                        json!({(protocol.to_lowercase()): {"destinationPort": {"range": {"start": lo, "end": hi}}}})
+                    }
+                    (_, true) => json!({"destinationNamedPort": PORT_NAMES[name]}),
+                }
+            })
+            .collect();
+        json!(list)
+    })
+}
+
+fn arb_admin_rules(
+    egress: bool,
+    v1alpha2: bool,
+    actions: &'static [&'static str],
+) -> impl Strategy<Value = Vec<Value>> {
+    proptest::collection::vec(
+        (
+            0..actions.len(),
+            proptest::collection::vec(arb_admin_peer(egress), 1..3),
+            proptest::option::of(arb_admin_ports(v1alpha2)),
+        )
+            .prop_map(move |(action, peers, ports)| {
+                // The CEL rule: no named port with networks or nodes peers.
+                let non_pod = peers
+                    .iter()
+                    .any(|p| p.get("networks").is_some() || p.get("nodes").is_some());
+                let named = |p: &Value| p.get("namedPort").is_some() || p.get("destinationNamedPort").is_some();
+                let ports = ports.filter(|ps| !(non_pod && ps.as_array().is_some_and(|a| a.iter().any(named))));
+                let mut r = json!({"action": actions[action], (if egress { "to" } else { "from" }): peers});
+                if let Some(p) = ports {
+                    r[if v1alpha2 { "protocols" } else { "ports" }] = p;
+                }
+                r
+            }),
+        0..3,
+    )
+}
+
+/// An AdminNetworkPolicy, the BaselineAdminNetworkPolicy, or a ClusterNetworkPolicy of
+/// either tier; priorities from a small set so that ties happen.
+fn arb_admin_policy() -> impl Strategy<Value = Value> {
+    (
+        0usize..4,
+        0usize..3,
+        any::<bool>(),
+        arb_selector(true),
+        arb_selector(false),
+    )
+        .prop_flat_map(|(kind, priority, pods_subject, ns, pods)| {
+            let v1alpha2 = kind >= 2;
+            let actions: &'static [&'static str] = match kind {
+                0 => &["Allow", "Deny", "Pass"],
+                1 => &["Allow", "Deny"],
+                2 => &["Accept", "Deny", "Pass"],
+                _ => &["Accept", "Deny"],
+            };
+            (
+                Just((kind, priority, pods_subject, ns, pods)),
+                arb_admin_rules(false, v1alpha2, actions),
+                arb_admin_rules(true, v1alpha2, actions),
+            )
+        })
+        .prop_map(|((kind, priority, pods_subject, ns, pods), ingress, egress)| {
+            let subject = if pods_subject {
+                json!({"pods": {"namespaceSelector": ns, "podSelector": pods}})
+            } else {
+                json!({"namespaces": ns})
+            };
+            let mut spec = json!({"subject": subject, "ingress": ingress, "egress": egress});
+            let (api, kind_name) = match kind {
+                0 => ("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy"),
+                1 => ("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy"),
+                _ => ("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy"),
+            };
+            if kind != 1 {
+                spec["priority"] = json!([1, 2, 5][priority]);
+            }
+            if kind >= 2 {
+                spec["tier"] = json!(if kind == 2 { "Admin" } else { "Baseline" });
+            }
+            json!({"apiVersion": api, "kind": kind_name, "metadata": {"name": "a"}, "spec": spec})
+        })
+}
+
 fn arb_cluster() -> impl Strategy<Value = String> {
     (
         proptest::collection::vec(proptest::collection::vec(proptest::option::of(0usize..2), 2), 3),
@@ -193,8 +321,9 @@ fn arb_cluster() -> impl Strategy<Value = String> {
             1..6,
         ),
         proptest::collection::vec(arb_policy(), 0..5),
+        proptest::collection::vec(arb_admin_policy(), 0..3),
     )
-        .prop_map(|(ns_labels, workloads, policies)| {
+        .prop_map(|(ns_labels, workloads, policies, admin)| {
             let mut docs = Vec::new();
             for (i, picks) in ns_labels.iter().enumerate() {
                 docs.push(json!({"apiVersion": "v1", "kind": "Namespace",
@@ -211,6 +340,14 @@ fn arb_cluster() -> impl Strategy<Value = String> {
             }
             for (i, mut p) in policies.into_iter().enumerate() {
                 p["metadata"]["name"] = json!(format!("p{i}"));
+                docs.push(p);
+            }
+            for (i, mut p) in admin.into_iter().enumerate() {
+                if p["kind"] != "BaselineAdminNetworkPolicy" {
+                    p["metadata"]["name"] = json!(format!("a{i}"));
+                } else {
+                    p["metadata"]["name"] = json!("default");
+                }
                 docs.push(p);
             }
             docs.iter()

@@ -1,4 +1,6 @@
-//! Validates an admin policy the way the API server does and builds the [`AdminPolicy`].
+//! Validates an admin policy the way the API server does and reads it into the policy
+//! rule model: a [`Policy`] of tier Admin or Baseline, its rules first-match with
+//! Allow/Deny/Pass.
 //!
 //! The rules come from the CRDs of kubernetes-sigs/network-policy-api: `apis/v1alpha1`
 //! (AdminNetworkPolicy, BaselineAdminNetworkPolicy) and `apis/v1alpha2`
@@ -9,15 +11,25 @@
 //! port in an egress rule with `networks`, `nodes` or `domainNames` peers). What the API
 //! server rejects is an error (NP0030, NP0031, NP0032) and the policy is left out, as a
 //! cluster never has it; what it accepts but cannot mean what it says is a warning.
+//!
+//! Into the model: the subject is `namespace_selector` (+ `pod_selector`, empty for a
+//! `namespaces` subject); a `namespaces` peer is all pods of the selected namespaces, a
+//! `pods` peer both selectors; each `networks` CIDR is an address block; `nodes` a nodes
+//! peer and `domainNames` an unresolved peer (neither matches anything netplay can name:
+//! NP1035 says so); a named port, which names no protocol, is that name in TCP, UDP and
+//! SCTP; ClusterNetworkPolicy's `Accept` is `Allow`.
 
 use super::types::{
     AdminPeer as RawPeer, AdminRule as RawRule, AdminSpec, AnpPort, CnpPort, CnpProtocol, NamespacedPod,
 };
-use super::*;
-use crate::diagnostics::Diagnostic;
+use super::AdminKind;
+use crate::conn::Protocol;
+use crate::diagnostics::{Diagnostic, Location};
 use crate::netpol::compile::label_selector;
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
+use crate::policy::{Action, Peer, PeerKind, Policy, PortRef, PortSpec, Rule, Selector, Tier};
+use ipnet::IpNet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 struct Ctx<'a> {
@@ -74,7 +86,7 @@ impl Ctx<'_> {
 
 /// Compiles one admin policy object of `kind`. Returns the policy when the API server
 /// would accept it, and every diagnostic (errors make the policy `None`).
-pub fn compile(obj: &RawObject, kind: AdminKind, spec: Option<AdminSpec>) -> (Option<AdminPolicy>, Vec<Diagnostic>) {
+pub fn compile(obj: &RawObject, kind: AdminKind, spec: Option<AdminSpec>) -> (Option<Policy>, Vec<Diagnostic>) {
     let mut cx = Ctx {
         obj,
         kind,
@@ -95,7 +107,7 @@ pub fn compile(obj: &RawObject, kind: AdminKind, spec: Option<AdminSpec>) -> (Op
     (policy.filter(|_| valid), diags)
 }
 
-fn compile_spec(cx: &mut Ctx, spec: AdminSpec, spec_path: &[PathSeg]) -> Option<AdminPolicy> {
+fn compile_spec(cx: &mut Ctx, spec: AdminSpec, spec_path: &[PathSeg]) -> Option<Policy> {
     let kind = cx.kind;
     if kind == AdminKind::BaselineAdminNetworkPolicy && cx.obj.name != "default" {
         let d = cx
@@ -111,21 +123,21 @@ fn compile_spec(cx: &mut Ctx, spec: AdminSpec, spec_path: &[PathSeg]) -> Option<
         cx.errors.push(d);
     }
     let tier = match kind {
-        AdminKind::AdminNetworkPolicy => AdminTier::Admin,
-        AdminKind::BaselineAdminNetworkPolicy => AdminTier::Baseline,
+        AdminKind::AdminNetworkPolicy => Tier::Admin,
+        AdminKind::BaselineAdminNetworkPolicy => Tier::Baseline,
         AdminKind::ClusterNetworkPolicy => match spec.tier.as_deref() {
-            Some("Admin") => AdminTier::Admin,
-            Some("Baseline") => AdminTier::Baseline,
+            Some("Admin") => Tier::Admin,
+            Some("Baseline") => Tier::Baseline,
             Some(other) => {
                 cx.error(
                     &with(spec_path, "tier"),
                     format!("tier {other:?} is not one of \"Admin\", \"Baseline\""),
                 );
-                AdminTier::Admin
+                Tier::Admin
             }
             None => {
                 cx.error(spec_path, "spec.tier is required: \"Admin\" or \"Baseline\"".into());
-                AdminTier::Admin
+                Tier::Admin
             }
         },
     };
@@ -169,17 +181,20 @@ fn compile_spec(cx: &mut Ctx, spec: AdminSpec, spec_path: &[PathSeg]) -> Option<
     let subject_loc = cx.loc(&subject_path);
     let ingress = rules(cx, spec.ingress.as_deref(), spec_path, "ingress");
     let egress = rules(cx, spec.egress.as_deref(), spec_path, "egress");
-    Some(AdminPolicy {
-        kind,
-        name: cx.obj.name.clone(),
+    // "ANPs with no ingress rules do not affect ingress traffic."
+    Some(Policy {
+        kind: kind.policy_kind(),
         tier,
         priority,
-        namespace_selector,
-        pod_selector,
-        subject_loc,
-        ingress,
-        egress,
+        namespace: String::new(),
+        name: cx.obj.name.clone(),
         loc: cx.obj.loc.clone(),
+        namespace_selector: Some(namespace_selector),
+        pod_selector,
+        pod_selector_loc: subject_loc,
+        ingress: (!ingress.is_empty()).then_some(ingress),
+        egress: (!egress.is_empty()).then_some(egress),
+        policy_types_loc: None,
     })
 }
 
@@ -206,7 +221,7 @@ fn namespaced_pod(cx: &mut Ctx, pods: &NamespacedPod, path: &[PathSeg]) -> (Sele
     (namespaces, pod_selector)
 }
 
-fn rules(cx: &mut Ctx, list: Option<&[RawRule]>, spec_path: &[PathSeg], dir: &str) -> Vec<AdminRule> {
+fn rules(cx: &mut Ctx, list: Option<&[RawRule]>, spec_path: &[PathSeg], dir: &str) -> Vec<Rule> {
     let list = list.unwrap_or_default();
     let limit = cx.kind.limit();
     if list.len() > limit {
@@ -221,7 +236,7 @@ fn rules(cx: &mut Ctx, list: Option<&[RawRule]>, spec_path: &[PathSeg], dir: &st
         .collect()
 }
 
-fn action(cx: &mut Ctx, written: Option<&str>, path: &[PathSeg]) -> Option<AdminAction> {
+fn action(cx: &mut Ctx, written: Option<&str>, path: &[PathSeg]) -> Option<Action> {
     let kind = cx.kind;
     let cnp = kind == AdminKind::ClusterNetworkPolicy;
     let allowed = match kind {
@@ -241,10 +256,10 @@ fn action(cx: &mut Ctx, written: Option<&str>, path: &[PathSeg]) -> Option<Admin
             cx.errors.push(d);
             return None;
         }
-        Some("Accept") if cnp => AdminAction::Allow,
-        Some("Allow") if !cnp => AdminAction::Allow,
-        Some("Deny") => AdminAction::Deny,
-        Some("Pass") if kind != AdminKind::BaselineAdminNetworkPolicy => AdminAction::Pass,
+        Some("Accept") if cnp => Action::Allow,
+        Some("Allow") if !cnp => Action::Allow,
+        Some("Deny") => Action::Deny,
+        Some("Pass") if kind != AdminKind::BaselineAdminNetworkPolicy => Action::Pass,
         Some(other) => {
             cx.error(
                 &with(path, "action"),
@@ -260,7 +275,7 @@ fn action(cx: &mut Ctx, written: Option<&str>, path: &[PathSeg]) -> Option<Admin
     Some(action)
 }
 
-fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool) -> Option<AdminRule> {
+fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool) -> Option<Rule> {
     if let Some(name) = &r.name {
         if name.chars().count() > 100 {
             cx.error(
@@ -292,10 +307,10 @@ fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool)
             for (i, p) in list.iter().enumerate() {
                 let p_path = item(path, peer_key, i);
                 match peer(cx, p, &p_path, egress) {
-                    PeerRead::Peer(kind) => peers.push(AdminPeer {
-                        kind,
-                        loc: cx.loc(&p_path),
-                    }),
+                    PeerRead::Peers(kinds) => {
+                        let loc = cx.loc(&p_path);
+                        peers.extend(kinds.into_iter().map(|kind| Peer { kind, loc: loc.clone() }));
+                    }
                     PeerRead::Unknown => unknown_peer = true,
                     PeerRead::Invalid => {}
                 }
@@ -305,8 +320,8 @@ fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool)
     let ports = ports(cx, r, path);
     if egress {
         // CEL: "networks/nodes/domainNames peer cannot be set with namedPorts".
-        let non_pod = peers.iter().any(|p| !matches!(p.kind, AdminPeerKind::Pods { .. }));
-        if non_pod && ports.iter().flatten().any(|p| matches!(p, AdminPort::Named(_))) {
+        let non_pod = peers.iter().any(|p| !matches!(p.kind, PeerKind::Pods { .. }));
+        if non_pod && ports.iter().flatten().any(|p| matches!(p.port, PortRef::Named(_))) {
             cx.error(
                 path,
                 "networks/nodes/domainNames peer cannot be set with namedPorts since there are no namedPorts for networks/nodes/domainNames".into(),
@@ -314,8 +329,8 @@ fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool)
         }
     }
     let action = action?;
-    if action != AdminAction::Allow {
-        if let Some(p) = peers.iter().find(|p| matches!(p.kind, AdminPeerKind::DomainNames(_))) {
+    if action != Action::Allow {
+        if let Some(p) = peers.iter().find(|p| matches!(p.kind, PeerKind::Unresolved { .. })) {
             let d = Diagnostic::new(
                 "NP1033",
                 "domainNames peers are supported in Allow/Accept rules only: implementations may ignore or reject this rule",
@@ -325,52 +340,31 @@ fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool)
             cx.warnings.push(d);
         }
     }
-    let mut out = AdminRule {
+    let mut out = Rule {
         index,
         name: r.name.clone().filter(|n| !n.is_empty()),
         action,
-        peers,
+        peers: Some(peers),
         ports,
-        fail_closed: false,
         loc: cx.loc(path),
     };
-    if unknown_peer {
-        fail_closed(&mut out);
+    if unknown_peer && out.action != Action::Allow {
+        // An Allow rule keeps its other peers (the unknown one matches nothing).
+        out.action = Action::Deny;
+        out.peers = None;
+        out.ports = None;
     }
     Some(out)
 }
 
-/// The API: "If an implementation sees no fields are set then it can infer that the
-/// deployed CRD is of an incompatible version with an unknown field. In that case it
-/// should fail closed. For Allow rules, fail closed means: treat the rule as matching no
-/// traffic. For Deny and Pass rules: treat the rule as a 'Deny all' rule."
-fn fail_closed(rule: &mut AdminRule) {
-    rule.fail_closed = true;
-    if rule.action != AdminAction::Allow {
-        rule.action = AdminAction::Deny;
-        rule.ports = None;
-        let loc = rule.loc.clone();
-        rule.peers = vec![
-            AdminPeer {
-                kind: AdminPeerKind::Pods {
-                    namespaces: Selector::default(),
-                    pods: None,
-                },
-                loc: loc.clone(),
-            },
-            AdminPeer {
-                kind: AdminPeerKind::Networks(vec![
-                    "0.0.0.0/0".parse().unwrap_or(IpNet::V4(Default::default())),
-                    "::/0".parse().unwrap_or(IpNet::V6(Default::default())),
-                ]),
-                loc,
-            },
-        ];
-    }
-}
+// Failing closed, as the API says: "If an implementation sees no fields are set then it
+// can infer that the deployed CRD is of an incompatible version with an unknown field.
+// In that case it should fail closed. For Allow rules, fail closed means: treat the rule
+// as matching no traffic. For Deny and Pass rules: treat the rule as a 'Deny all' rule."
 
 enum PeerRead {
-    Peer(AdminPeerKind),
+    /// What the peer is in the model (a `networks` peer is one block per CIDR).
+    Peers(Vec<PeerKind>),
     /// Only fields of no known version: fail closed.
     Unknown,
     /// Reported.
@@ -431,31 +425,40 @@ fn peer(cx: &mut Ctx, p: &RawPeer, path: &[PathSeg], egress: bool) -> PeerRead {
                 return PeerRead::Invalid;
             }
             match *one {
-                "namespaces" => PeerRead::Peer(AdminPeerKind::Pods {
-                    namespaces: p
-                        .namespaces
-                        .as_ref()
-                        .map(|s| cx.selector(s, &with(path, "namespaces")))
-                        .unwrap_or_default(),
+                "namespaces" => PeerRead::Peers(vec![PeerKind::Pods {
+                    namespaces: Some(
+                        p.namespaces
+                            .as_ref()
+                            .map(|s| cx.selector(s, &with(path, "namespaces")))
+                            .unwrap_or_default(),
+                    ),
                     pods: None,
-                }),
+                }]),
                 "pods" => {
                     let (namespaces, pods) = p
                         .pods
                         .as_ref()
                         .map(|pp| namespaced_pod(cx, pp, &with(path, "pods")))
                         .unwrap_or_default();
-                    PeerRead::Peer(AdminPeerKind::Pods {
-                        namespaces,
+                    PeerRead::Peers(vec![PeerKind::Pods {
+                        namespaces: Some(namespaces),
                         pods: Some(pods),
-                    })
+                    }])
                 }
-                "nodes" => PeerRead::Peer(AdminPeerKind::Nodes(
-                    p.nodes
+                "nodes" => {
+                    let nodes = p
+                        .nodes
                         .as_ref()
                         .map(|s| cx.selector(s, &with(path, "nodes")))
-                        .unwrap_or_default(),
-                )),
+                        .unwrap_or_default();
+                    let d = cx.diag(
+                        "NP1035",
+                        &with(path, "nodes"),
+                        format!("a nodes peer [{nodes}] selects node addresses, which the input does not hold: netplay matches no connection with it"),
+                    );
+                    cx.warnings.push(d);
+                    PeerRead::Peers(vec![PeerKind::Nodes { nodes }])
+                }
                 "networks" => networks(cx, p.networks.as_deref().unwrap_or_default(), &with(path, "networks")),
                 _ => domain_names(
                     cx,
@@ -495,7 +498,14 @@ fn networks(cx: &mut Ctx, list: &[String], path: &[PathSeg]) -> PeerRead {
             ),
         }
     }
-    PeerRead::Peer(AdminPeerKind::Networks(nets))
+    PeerRead::Peers(
+        nets.into_iter()
+            .map(|cidr| PeerKind::IpBlock {
+                cidr,
+                except: Vec::new(),
+            })
+            .collect(),
+    )
 }
 
 /// `^(\*\.)?([a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.)+[a-zA-z0-9]([-a-zA-Z0-9_]*[a-zA-Z0-9])?\.?$`
@@ -527,7 +537,18 @@ fn domain_names(cx: &mut Ctx, list: &[String], path: &[PathSeg]) -> PeerRead {
             );
         }
     }
-    PeerRead::Peer(AdminPeerKind::DomainNames(list.to_vec()))
+    let d = cx.diag(
+        "NP1035",
+        path,
+        format!(
+            "domainNames [{}] name addresses that only DNS knows: netplay cannot tell which connections they match, so it matches none with them",
+            list.join(", ")
+        ),
+    );
+    cx.warnings.push(d);
+    PeerRead::Peers(vec![PeerKind::Unresolved {
+        what: format!("domainNames {}", list.join(", ")),
+    }])
 }
 
 fn protocol(cx: &mut Ctx, written: Option<&str>, path: &[PathSeg]) -> Protocol {
@@ -570,7 +591,7 @@ fn range(cx: &mut Ctx, start: Option<i64>, end: Option<i64>, path: &[PathSeg]) -
     (lo, hi)
 }
 
-fn ports(cx: &mut Ctx, r: &RawRule, path: &[PathSeg]) -> Option<Vec<AdminPort>> {
+fn ports(cx: &mut Ctx, r: &RawRule, path: &[PathSeg]) -> Option<Vec<PortSpec>> {
     let limit = cx.kind.limit();
     if cx.kind == AdminKind::ClusterNetworkPolicy {
         if r.ports.is_some() {
@@ -597,12 +618,13 @@ fn ports(cx: &mut Ctx, r: &RawRule, path: &[PathSeg]) -> Option<Vec<AdminPort>> 
         }
         let list = r.protocols.as_ref()?;
         cx.count(&with(path, "protocols"), "protocols", list.len(), 1, limit);
-        return Some(
-            list.iter()
-                .enumerate()
-                .filter_map(|(i, p)| cnp_protocol(cx, p, &item(path, "protocols", i)))
-                .collect(),
-        );
+        let mut out = Vec::new();
+        for (i, p) in list.iter().enumerate() {
+            let p_path = item(path, "protocols", i);
+            let port = cnp_protocol(cx, p, &p_path);
+            port_specs(port, cx.loc(&p_path), &mut out);
+        }
+        return Some(out);
     }
     if r.protocols.is_some() {
         cx.error(
@@ -615,12 +637,40 @@ fn ports(cx: &mut Ctx, r: &RawRule, path: &[PathSeg]) -> Option<Vec<AdminPort>> 
     }
     let list = r.ports.as_ref()?;
     cx.count(&with(path, "ports"), "ports", list.len(), 1, limit);
-    Some(
-        list.iter()
-            .enumerate()
-            .filter_map(|(i, p)| anp_port(cx, p, &item(path, "ports", i)))
-            .collect(),
-    )
+    let mut out = Vec::new();
+    for (i, p) in list.iter().enumerate() {
+        let p_path = item(path, "ports", i);
+        let port = anp_port(cx, p, &p_path);
+        port_specs(port, cx.loc(&p_path), &mut out);
+    }
+    Some(out)
+}
+
+/// A port as written, before it is a [`PortSpec`].
+enum AdminPort {
+    Range(Protocol, u16, u16),
+    /// A container port's name: the API names no protocol for it, so every protocol.
+    Named(String),
+}
+
+fn port_specs(port: Option<AdminPort>, loc: Location, out: &mut Vec<PortSpec>) {
+    match port {
+        None => {}
+        Some(AdminPort::Range(protocol, lo, hi)) => out.push(PortSpec {
+            protocol,
+            port: PortRef::Range(lo, hi),
+            loc,
+        }),
+        Some(AdminPort::Named(name)) => {
+            for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
+                out.push(PortSpec {
+                    protocol,
+                    port: PortRef::Named(name.clone()),
+                    loc: loc.clone(),
+                });
+            }
+        }
+    }
 }
 
 fn anp_port(cx: &mut Ctx, p: &AnpPort, path: &[PathSeg]) -> Option<AdminPort> {

@@ -3,14 +3,15 @@
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
 use crate::model::{Cluster, ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
-use crate::policy::{Direction, PeerKind, Policy, PortRef, Rule};
+use crate::policy::{Direction, PeerKind, Policy, PolicyKind, PortRef, Rule};
 
 /// Runs every check on a cluster.
 pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let has_workloads = !cluster.workloads.is_empty();
     let has_namespace_objects = cluster.namespaces.iter().any(|n| n.loc.is_some());
-    for policy in &cluster.policies {
+    // The admin kinds have checks of their own (crate::admin::checks).
+    for policy in cluster.policies.iter().filter(|p| p.kind == PolicyKind::NetworkPolicy) {
         let resource = format!("NetworkPolicy {}", policy.id());
         let selected: Vec<&Workload> = selected_pods(cluster, policy).collect();
         if has_workloads && selected.is_empty() {
