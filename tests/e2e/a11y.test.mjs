@@ -73,6 +73,14 @@ test('axe-core finds no WCAG 2.2 AA violation in any view, dialog or theme', asy
     await page.locator('[data-testid=view-plan]').click();
     await settle(page, 300);
     found.push(...(await violations(page, 'plan')));
+    await page.locator('[data-testid=view-lessons]').click();
+    await settle(page, 300);
+    found.push(...(await violations(page, 'lesson list')));
+    await page.locator('[data-testid=lesson-card][data-lesson=protect-the-database] [data-testid=lesson-start]').click();
+    await settle(page);
+    await page.locator('[data-testid=lesson-hint-next]').click();
+    await settle(page, 300);
+    found.push(...(await violations(page, 'lesson step with failing checks and a hint')));
     await page.locator('[data-testid=view-graph]').click();
     await page.locator('[data-testid=help]').click();
     found.push(...(await violations(page, 'help dialog')));

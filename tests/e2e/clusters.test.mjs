@@ -5,7 +5,7 @@
 //   trunk build --release --config trunk.toml && node --test tests/e2e/clusters.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, openApp, finish, settle, chooseScenario } from './harness.mjs';
+import { startServer, launchBrowser, openApp, finish, settle, chooseScenario, screenshot } from './harness.mjs';
 
 let server;
 let browser;
@@ -55,7 +55,7 @@ test('the multi-cluster library: clusters side by side, MCS shares and failover'
   assert.deepEqual((await endpoints(page)).map(([share, , cluster]) => `${cluster} ${share}`), ['west 100.0%', 'east 0.0%']);
   assert.equal(await page.locator('[data-testid=cluster-east].failed').count(), 1);
 
-  await page.screenshot({ path: process.env.NETPLAY_SHOT ?? '/tmp/clusters-view.png', fullPage: false });
+  await screenshot(page, 'clusters-view');
   await finish(page);
 });
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, openApp, finish, settle, chooseScenario, status } from './harness.mjs';
+import { startServer, launchBrowser, openApp, finish, settle, chooseScenario, status, screenshot } from './harness.mjs';
 
 let server;
 let browser;
@@ -68,12 +68,12 @@ test('the example library draws legibly: no arrow through a box, no label overla
       await chooseScenario(page, name);
       await page.locator('[data-testid=view-graph]').click();
       await graph(page).waitFor();
-      await page.screenshot({ path: `/tmp/netplay-graph-${name}.png` });
+      await screenshot(page, `graph-${name.replaceAll('/', '-')}`);
       bad.push(...(await page.evaluate(problems)).map((p) => `${name}: ${p}`));
       // Everything expanded too.
       await page.locator('[data-testid=graph-expand-all]').click();
       await settle(page, 300);
-      await page.screenshot({ path: `/tmp/netplay-graph-${name}-expanded.png` });
+      await screenshot(page, `graph-${name.replaceAll('/', '-')}-expanded`);
       bad.push(...(await page.evaluate(problems)).map((p) => `${name} expanded: ${p}`));
     }
     assert.deepEqual(bad, []);
@@ -181,7 +181,7 @@ test('the graph\'s connection count agrees with the status bar, also at 200 Depl
     // Opened collapsed: one box per namespace, readable.
     assert.ok((await graph(page).locator('g.node-namespace').count()) >= 8, 'not opened collapsed');
     assert.deepEqual(await page.evaluate(problems), []);
-    await page.screenshot({ path: '/tmp/netplay-graph-200.png' });
+    await screenshot(page, 'graph-200');
   } finally {
     await finish(page);
   }

@@ -5,7 +5,8 @@
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { readFile, stat, readdir } from 'node:fs/promises';
+import { readFile, stat, readdir, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -359,4 +360,19 @@ export async function builtinScenarios() {
     result.push({ name: d.name, files, bytes: await size(files) });
   }
   return result;
+}
+
+/**
+ * Where the suite's screenshots go: NETPLAY_SHOTS, else a directory under the system's
+ * temp dir (printed once). Tests never write into the repository.
+ */
+export const SHOTS = process.env.NETPLAY_SHOTS ? path.resolve(process.env.NETPLAY_SHOTS) : path.join(tmpdir(), 'netplay-e2e-shots');
+
+/** Saves a screenshot of the page as SHOTS/<name>.png and returns its path. */
+export async function screenshot(page, name, options = {}) {
+  await mkdir(SHOTS, { recursive: true });
+  const file = path.join(SHOTS, `${name}.png`);
+  await page.screenshot({ path: file, ...options });
+  console.log(`screenshot: ${file}`);
+  return file;
 }

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_SCENARIO, startServer, launchBrowser, openApp, finish, settle, editorText, chooseScenario, openTab,
+  DEFAULT_SCENARIO, startServer, launchBrowser, openApp, finish, settle, editorText, chooseScenario, openTab, screenshot,
 } from './harness.mjs';
 
 let server;
@@ -63,7 +63,7 @@ test('the library plan: its numbers, a clean picture, and the form rewrites only
     lis.map((li) => li.getAttribute('data-code')));
   assert.ok(codes.includes('NP3002'), codes.join(' '));
   await page.locator('[data-testid=plan-picture-IPv4]').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: process.env.PLAN_SCREENSHOT || '/tmp/plan-view.png' });
+  await screenshot(page, 'plan-view');
 
   // A datapath from the select: WireGuard over IPv4 costs 60 bytes.
   await page.locator('[data-testid=plan-datapath]').selectOption('wireguard');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   FIXTURE, startServer, launchBrowser, openApp, openFixture, finish, settle, editor, editorText,
-  setEditorText, chooseScenario, openTab, showMatrix, cell, builtinScenarios, tabNames, activeTab, status,
+  setEditorText, chooseScenario, openTab, showMatrix, cell, builtinScenarios, tabNames, activeTab, status, screenshot,
 } from './harness.mjs';
 
 let server;
@@ -307,7 +307,7 @@ test('a matrix of 1,000 workloads renders in under 200 ms (virtualised)', async 
     await page.locator('[data-testid=open-files] input[type=file]').setInputFiles(file);
     await page.waitForFunction(() => / 1,?00\d workloads/.test(' ' + document.querySelector('[data-testid=status-counts]').innerText), null, { timeout: 60_000 })
       .catch(async (e) => {
-        await page.screenshot({ path: '/tmp/netplay-1000.png' });
+        await screenshot(page, 'matrix-1000-failed');
         throw new Error(`${e.message}: the status says ${await page.locator('[data-testid=status-counts]').innerText()}`);
       });
     await settle(page);

@@ -7,6 +7,8 @@ use crate::state::Theme;
 const THEME_KEY: &str = "netplay.theme";
 /// The fragment prefix of share links: `#s=v1.…`.
 pub const SHARE_PREFIX: &str = "#s=";
+/// The fragment of a lesson link: `#lesson=ID` (built-in) or `#lesson=CODE` (a lesson file).
+pub const LESSON_PREFIX: &str = "#lesson=";
 
 /// Milliseconds from a monotonic clock (0 outside a browser).
 pub fn now_ms() -> f64 {
@@ -117,21 +119,25 @@ pub fn fragment() -> Option<String> {
 
 /// Puts a share code in the URL fragment (without reloading) and returns the full link.
 pub fn set_share_fragment(code: &str) -> Option<String> {
+    set_fragment(&format!("{SHARE_PREFIX}{code}"))
+}
+
+/// Sets the URL fragment (`#…`, without reloading) and returns the full link.
+pub fn set_fragment(hash: &str) -> Option<String> {
     #[cfg(target_arch = "wasm32")]
     {
         let window = web_sys::window()?;
-        let hash = format!("{SHARE_PREFIX}{code}");
         let location = window.location();
         let base = location.href().ok()?;
         let base = base.split('#').next().unwrap_or_default().to_string();
         if let Ok(history) = window.history() {
-            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&hash));
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(hash));
         }
         Some(format!("{base}{hash}"))
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        Some(format!("{SHARE_PREFIX}{code}"))
+        Some(hash.to_string())
     }
 }
 

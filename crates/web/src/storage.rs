@@ -194,6 +194,39 @@ pub fn dismiss_start_here() -> Result<(), StorageError> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Lessons.
+
+/// Prefix of each lesson's progress (local storage): `netplay.lesson.v1:<lesson key>`.
+pub const LESSON_PROGRESS: &str = "netplay.lesson.v1";
+/// The lesson this tab is on (session storage).
+pub const TAB_LESSON: &str = "netplay.tab.lesson.v1";
+
+/// A lesson's saved progress, if any.
+pub fn load_lesson_progress<T: for<'de> Deserialize<'de>>(key: &str) -> Option<T> {
+    read_json(Area::Local, &format!("{LESSON_PROGRESS}:{key}"))
+}
+
+pub fn save_lesson_progress<T: Serialize>(key: &str, progress: &T) -> Result<(), StorageError> {
+    write_json(Area::Local, &format!("{LESSON_PROGRESS}:{key}"), progress)
+}
+
+/// The lesson this tab was on before a reload.
+pub fn load_tab_lesson<T: for<'de> Deserialize<'de>>() -> Option<T> {
+    read_json(Area::Session, TAB_LESSON)
+}
+
+/// Remembers the lesson this tab is on (`None`: no lesson).
+pub fn save_tab_lesson<T: Serialize>(source: Option<&T>) -> Result<(), StorageError> {
+    match source {
+        Some(s) => write_json(Area::Session, TAB_LESSON, s),
+        None => {
+            area::remove(Area::Session, TAB_LESSON);
+            Ok(())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Lists of states, packed.
 
 /// One stored state of a scenario.

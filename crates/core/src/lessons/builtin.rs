@@ -1,6 +1,5 @@
 //! The lessons that ship with netplay, compiled in (crates/core/lessons/), so that every
-//! front end has the same list (`netplay lesson list` today; the playground has no lessons
-//! view yet).
+//! front end has the same list (`netplay lesson list`, the playground's Lessons view).
 
 use super::Lesson;
 

@@ -7,6 +7,7 @@ pub mod dialogs;
 pub mod editor;
 pub mod explain;
 pub mod graph;
+pub mod lessons;
 pub mod markdown;
 pub mod matrix;
 pub mod mesh;

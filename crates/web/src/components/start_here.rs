@@ -1,5 +1,6 @@
 //! "Start here": a short, dismissable pointer for a first visit — what the example is,
-//! and where to look (the matrix, Why?, editing). Dismissed once, it stays away.
+//! and where to look (the matrix, Why?, editing, the lessons). Dismissed once, it stays
+//! away.
 
 use super::{dispatch, use_app};
 use crate::state::{Action, View};
@@ -26,7 +27,9 @@ pub fn StartHere() -> Html {
             { "an example shop — frontend, backend v1/v2, database, worker and monitoring — with its NetworkPolicies. " }
             <button class="link" data-testid="start-matrix" onclick={dispatch(&state, |_: MouseEvent| Action::SetView(View::Matrix))}>{ "Open the matrix" }</button>
             { " to see who may reach whom; click any cell for " }<em>{ "Why?" }</em>
-            { " (the policy and rule that decide). Edit a policy on the left and watch the changes (+ − ~). " }
+            { " (the policy and rule that decide). Edit a policy on the left and watch the changes (+ − ~), or " }
+            <button class="link" data-testid="start-lessons" onclick={dispatch(&state, |_: MouseEvent| Action::SetView(View::Lessons))}>{ "take a lesson" }</button>
+            { " whose checks turn green as you edit. " }
             <button class="icon" aria-label="Dismiss start here" data-testid="start-here-dismiss" onclick={close}>{ "×" }</button>
         </aside>
     }

@@ -34,6 +34,13 @@ pub const VIEWS: &[(View, &str, &str, &str, &str)] = &[
         "view-plan",
         "Address plan: ranges, pods per node, MTU (p)",
     ),
+    (
+        View::Lessons,
+        "Lessons",
+        "l",
+        "view-lessons",
+        "Lessons: exercises whose checks turn green as you edit (l)",
+    ),
 ];
 
 /// Files picked or dropped: text files join the scenario, a bundle replaces it.

@@ -7,6 +7,7 @@ use super::clusters::Clusters;
 use super::editor::Editor;
 use super::explain::Explain;
 use super::graph::Graph;
+use super::lessons::Lessons;
 use super::matrix::Matrix;
 use super::mesh::Mesh;
 use super::plan::Plan;
@@ -173,6 +174,7 @@ fn ViewBody() -> Html {
         },
         View::Mesh => html! {},
         View::Clusters => html! { <Clusters analysis={analysis.clone()} /> },
+        View::Lessons => html! { <Lessons /> },
         View::Plan => html! {
             <Plan analysis={analysis.clone()} files={state.files.clone()}
                 on_edit_file={dispatch(&state, |(f, t)| Action::EditFile(f, t))}

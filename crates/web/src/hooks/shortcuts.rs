@@ -18,6 +18,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("i", "mesh request"),
     ("c", "clusters"),
     ("p", "address plan"),
+    ("l", "lessons"),
     ("h", "history: saved versions of this scenario"),
     ("?", "this help"),
     ("Esc", "close dialogs and the explanation, clear the selection"),
@@ -37,6 +38,7 @@ pub fn view_of_key(key: &str) -> Option<View> {
         "i" => Some(View::Mesh),
         "c" => Some(View::Clusters),
         "p" => Some(View::Plan),
+        "l" => Some(View::Lessons),
         _ => None,
     }
 }

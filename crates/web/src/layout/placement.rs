@@ -2,8 +2,10 @@
 //! columns ordered by the direction of the traffic between namespaces, so that most
 //! arrows point right (a namespace that only sends comes first; cycles are broken where
 //! the least traffic goes back). Outside endpoints (the ingress controller, external
-//! ranges or their one box) form the leftmost column. Many namespaces (more than
-//! [`FLOW_MAX_GROUPS`]) are arranged in a roughly square grid by name instead.
+//! ranges or their one box) form the leftmost column. A chain of columns much wider than
+//! a screen continues on a second row, read like text ([`column_origins`]). Many
+//! namespaces (more than [`FLOW_MAX_GROUPS`]) are arranged in a roughly square grid by
+//! name instead.
 
 use super::geometry::{fits, truncate, Rect};
 use super::{
@@ -33,6 +35,15 @@ const PAD: f64 = 16.0;
 const COL_GAP: f64 = 120.0;
 /// Gap between groups of a column.
 const ROW_GAP: f64 = 44.0;
+/// The shape (width / height) of the pane a picture is fitted into, roughly: the graph
+/// beside the editor on a laptop screen (1280×720 to 1440×900).
+const TARGET_ASPECT: f64 = 1.4;
+/// Gap between rows of columns: the channel the arrows from one row to the next take.
+const ROW_BAND_GAP: f64 = 96.0;
+/// A row of columns is broken only when the picture gets at least this much larger.
+const WRAP_GAIN: f64 = 1.25;
+/// Rows are tried for up to this many columns (every set of breaks: 2^(n-1)).
+const MAX_WRAP_COLUMNS: usize = 10;
 /// More namespaces than this are laid out in a grid by name, not by traffic.
 pub const FLOW_MAX_GROUPS: usize = 12;
 
@@ -155,6 +166,76 @@ fn flow_columns(names: &[String], weights: &BTreeMap<(usize, usize), usize>) -> 
         }
     }
     column
+}
+
+/// Where each column goes: its left edge, and the top and height of the row it stands in
+/// (it is centred in that height). Columns follow each other left to right; when one row
+/// would be much wider than a screen (a chain of namespaces), it is broken into rows read
+/// like text — left to right, then the next row — at the breaks that show the picture
+/// largest in a pane of [`TARGET_ASPECT`]. A break must gain [`WRAP_GAIN`] or the row stays.
+fn column_origins(widths: &[f64], heights: &[f64]) -> Vec<(f64, f64, f64)> {
+    let n = widths.len();
+    // Row of each column for a set of breaks (bit i: a new row starts after column i).
+    let rows = |breaks: u32| -> Vec<usize> {
+        (0..n)
+            .scan(0usize, |row, i| {
+                let r = *row;
+                if breaks & (1 << i) != 0 {
+                    *row += 1;
+                }
+                Some(r)
+            })
+            .collect()
+    };
+    // The picture's width and height with those rows.
+    let extent = |row_of: &[usize]| -> (f64, f64) {
+        let count = row_of.last().map_or(0, |r| r + 1);
+        let (mut w, mut h) = (vec![0.0f64; count], vec![0.0f64; count]);
+        for i in 0..n {
+            let r = row_of[i];
+            w[r] += widths[i] + if w[r] > 0.0 { COL_GAP } else { 0.0 };
+            h[r] = h[r].max(heights[i]);
+        }
+        let width = w.iter().copied().fold(0.0, f64::max);
+        (
+            width,
+            h.iter().sum::<f64>() + ROW_BAND_GAP * count.saturating_sub(1) as f64,
+        )
+    };
+    // Smaller is larger on screen: the layout units a pane's height must show.
+    let size = |(w, h): (f64, f64)| (w / TARGET_ASPECT).max(h);
+    let one_row = size(extent(&rows(0)));
+    let mut best = (0u32, one_row);
+    if (2..=MAX_WRAP_COLUMNS).contains(&n) {
+        for breaks in 1..(1u32 << (n - 1)) {
+            let s = size(extent(&rows(breaks)));
+            if s * WRAP_GAIN < one_row && s < best.1 - 1e-9 {
+                best = (breaks, s);
+            }
+        }
+    }
+    let row_of = rows(best.0);
+    let count = row_of.last().map_or(0, |r| r + 1);
+    let mut row_h = vec![0.0f64; count];
+    for i in 0..n {
+        row_h[row_of[i]] = row_h[row_of[i]].max(heights[i]);
+    }
+    let mut tops = Vec::with_capacity(count);
+    let mut y = 0.0;
+    for h in &row_h {
+        tops.push(y);
+        y += h + ROW_BAND_GAP;
+    }
+    let mut out = Vec::with_capacity(n);
+    let mut x = 0.0;
+    for i in 0..n {
+        if i > 0 && row_of[i] != row_of[i - 1] {
+            x = 0.0;
+        }
+        out.push((x, tops[row_of[i]], row_h[row_of[i]]));
+        x += widths[i] + COL_GAP;
+    }
+    out
 }
 
 /// Lay the model out. Deterministic: the same model and options give the same layout,
@@ -321,11 +402,15 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
         .iter()
         .map(|c| c.iter().map(|u| u.size().1).sum::<f64>() + ROW_GAP * c.len().saturating_sub(1) as f64)
         .collect();
-    let tallest = heights.iter().copied().fold(0.0, f64::max);
-    let mut x = 0.0;
+    let widths: Vec<f64> = columns_units
+        .iter()
+        .map(|c| c.iter().map(|u| u.size().0).fold(0.0, f64::max))
+        .collect();
+    let origins = column_origins(&widths, &heights);
     for (ci, units) in columns_units.into_iter().enumerate() {
-        let width = units.iter().map(|u| u.size().0).fold(0.0, f64::max);
-        let mut y = (tallest - heights[ci]) / 2.0;
+        let width = widths[ci];
+        let (x, row_top, row_height) = origins[ci];
+        let mut y = row_top + (row_height - heights[ci]) / 2.0;
         for unit in units {
             let (w, h) = unit.size();
             let ux = x + (width - w) / 2.0;
@@ -370,7 +455,6 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
             }
             y += h + ROW_GAP;
         }
-        x += width + COL_GAP;
     }
 
     // Edges, aggregated between the boxes that show their ends.
@@ -470,16 +554,46 @@ mod tests {
             },
             &LayoutOptions::default(),
         );
-        let x = |ns: &str| {
+        let rect = |ns: &str| {
             l.groups
                 .iter()
                 .find(|g| g.namespace == ns)
-                .map(|g| g.rect.x)
-                .unwrap_or(-1.0)
+                .map(|g| g.rect)
+                .unwrap_or(Rect::new(-1.0, -1.0, 0.0, 0.0))
         };
-        assert!(x("monitoring") < x("frontend"));
-        assert!(x("frontend") < x("backend"));
-        assert!(x("backend") < x("database"));
+        // Read like text: an earlier row, or the same row further left.
+        let before = |a: &str, b: &str| {
+            let (a, b) = (rect(a), rect(b));
+            a.y + a.h < b.y || (a.y < b.y + b.h && b.y < a.y + a.h && a.x < b.x)
+        };
+        assert!(before("monitoring", "frontend"));
+        assert!(before("frontend", "backend"));
+        assert!(before("backend", "database"));
+    }
+
+    #[test]
+    fn a_chain_much_wider_than_a_screen_continues_on_a_second_row() {
+        // Five columns of one small box each: one row would be about 8:1.
+        let widths = [210.0, 200.0, 200.0, 200.0, 200.0];
+        let heights = [44.0, 236.0, 96.0, 166.0, 96.0];
+        let origins = column_origins(&widths, &heights);
+        let rows: Vec<f64> = origins.iter().map(|o| o.1).collect();
+        assert_eq!(rows[0], 0.0);
+        assert!(rows.windows(2).all(|w| w[0] <= w[1]), "rows follow the order: {rows:?}");
+        assert!(rows[4] > 0.0, "the chain wraps: {origins:?}");
+        // Each row starts at the left; columns of a row do not overlap.
+        for (i, o) in origins.iter().enumerate().skip(1) {
+            let prev = origins[i - 1];
+            if o.1 == prev.1 {
+                assert!(o.0 >= prev.0 + widths[i - 1] + COL_GAP - 1e-9, "{origins:?}");
+            } else {
+                assert_eq!(o.0, 0.0, "a new row starts at the left");
+            }
+        }
+        // Two columns are no wider than a screen: one row.
+        let two = column_origins(&widths[..2], &heights[..2]);
+        assert!(two.iter().all(|o| o.1 == 0.0), "{two:?}");
+        assert!(column_origins(&[], &[]).is_empty());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! render what it holds.
 
 pub mod exports;
+pub mod lesson;
 pub mod startup;
 
 use crate::storage::{self, StorageError, TabHistory, Version};
@@ -54,6 +55,8 @@ pub enum View {
     Clusters,
     /// The address plan (form, table, address-space picture).
     Plan,
+    /// Lessons: a task beside the editor whose checks turn green as the learner edits.
+    Lessons,
 }
 
 /// A dialog over the workspace.
@@ -157,6 +160,8 @@ pub struct State {
     pub history_seq: u64,
     /// The open dialog, if any.
     pub panel: Option<Panel>,
+    /// The lesson the learner is working on, graded after every evaluation.
+    pub lesson: Option<lesson::LessonRun>,
 }
 
 pub enum Action {
@@ -197,6 +202,19 @@ pub enum Action {
     TogglePanel(Panel),
     /// Esc: closes dialogs and the explanation, clears the selection.
     Dismiss,
+    /// Opens a lesson where the learner left it (saved progress), or at its start.
+    StartLesson(lesson::LessonSource),
+    /// Starts the current lesson over (the learner's text stays in History and Undo).
+    RestartLesson,
+    /// Shows the next hint of the current step.
+    LessonHint,
+    /// On to the next step (when every check of this one passes).
+    LessonNext,
+    /// The files as they were when the step began (the learner's text stays in History
+    /// and Undo).
+    ResetLessonStep,
+    /// Back to the list of lessons (the work stays).
+    CloseLesson,
 }
 
 impl State {
@@ -229,6 +247,7 @@ impl State {
             mesh_path: Rc::new(Vec::new()),
             history_seq: 0,
             panel: None,
+            lesson: None,
         }
     }
 
@@ -448,6 +467,7 @@ impl State {
         }) {
             self.selected = None;
         }
+        self.regrade();
     }
 
     fn restore(&mut self, snapshot: Snapshot) {
@@ -467,6 +487,7 @@ impl State {
             self.selected = None;
             self.pair = None;
         }
+        self.regrade();
     }
 }
 
@@ -637,6 +658,24 @@ impl Reducible for State {
             }
             Action::Message(m) => s.message = m,
             Action::SetTheme(t) => s.theme = t,
+            Action::StartLesson(source) => s.start_lesson(source, false),
+            Action::RestartLesson => match s.lesson.as_ref().map(|l| l.source.clone()) {
+                Some(source) => s.start_lesson(source, true),
+                None => return self,
+            },
+            Action::LessonHint => {
+                if !s.lesson.as_mut().is_some_and(|l| l.reveal_hint()) {
+                    return self;
+                }
+            }
+            Action::LessonNext => {
+                let files = s.files.clone();
+                if !s.lesson.as_mut().is_some_and(|l| l.advance(&files)) {
+                    return self;
+                }
+            }
+            Action::ResetLessonStep => s.reset_lesson_step(),
+            Action::CloseLesson => s.lesson = None,
             Action::MeshPath(path) => {
                 if *s.mesh_path == path {
                     return self;
