@@ -37,6 +37,29 @@ pub enum FlowsCommand {
         #[command(flatten)]
         input: FlowInput,
     },
+    /// Least-privilege NetworkPolicies for the observed flows: per namespace a default
+    /// deny and, per workload, rules that admit exactly its flows (YAML on stdout, or one
+    /// file per namespace with `-o`).
+    Policy {
+        #[command(flatten)]
+        input: FlowInput,
+        /// Write `NAMESPACE.yaml` files into this directory (created when missing).
+        #[arg(long, short = 'o', value_name = "DIR")]
+        output: Option<PathBuf>,
+        /// Merge external IPv4 addresses into blocks of this prefix, e.g. `/24` (default
+        /// `/32`: each address on its own).
+        #[arg(long, value_name = "/N", value_parser = parse_prefix, default_value = "/32")]
+        cidr_merge: u8,
+    },
+}
+
+/// `/24` or `24`: a prefix length from 0 to 32.
+fn parse_prefix(s: &str) -> Result<u8, String> {
+    s.trim_start_matches('/')
+        .parse::<u8>()
+        .ok()
+        .filter(|&p| p <= 32)
+        .ok_or_else(|| format!("{s:?} is not a prefix length like /24 (0 to 32)"))
 }
 
 /// Feeds one reader's lines to core, at most `MAX_RECORD_BYTES` (plus one) of a line at a
@@ -117,6 +140,33 @@ pub fn run(command: FlowsCommand) -> Result<u8, String> {
             let diff = flows::diff(&scenario.cluster, &observed);
             crate::print(&diff.to_text(&scenario.cluster, &observed));
             Ok(u8::from(!diff.is_empty()))
+        }
+        FlowsCommand::Policy {
+            input,
+            output,
+            cidr_merge,
+        } => {
+            let (scenario, observed) = load(&input)?;
+            let options = flows::GenerateOptions {
+                cidr_merge_v4: cidr_merge,
+                ..flows::GenerateOptions::default()
+            };
+            let files = flows::generate(&scenario.cluster, &observed, &options);
+            match output {
+                None => {
+                    let texts: Vec<&str> = files.iter().map(|f| f.text.as_str()).collect();
+                    crate::print(&texts.join("---\n"));
+                }
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                    for f in &files {
+                        let path = dir.join(&f.file_name);
+                        std::fs::write(&path, &f.text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                        eprintln!("netplay: wrote {}", path.display());
+                    }
+                }
+            }
+            Ok(0)
         }
     }
 }

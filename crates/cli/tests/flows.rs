@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::netplay;
+use common::{netplay, TempDir};
 use insta::assert_snapshot;
 
 const SHOP: [&str; 3] = [
@@ -66,4 +66,47 @@ fn a_missing_flow_file_exits_2() {
         "{}",
         run.transcript()
     );
+}
+
+/// The example shop's policies from the CSV fixture, external addresses merged to /24:
+/// the YAML a user reviews before `kubectl apply` (docs/flows.md).
+#[test]
+fn policy_for_the_example_shop() {
+    let run = netplay(&[
+        "flows",
+        "policy",
+        "--flows",
+        "tests/flows/shop/flows.csv",
+        "--cidr-merge",
+        "/24",
+        "manifests/namespaces.yaml",
+        "manifests/applications",
+    ]);
+    run.assert_no_crash();
+    assert_snapshot!(run.transcript());
+}
+
+/// What `flows policy -o DIR` writes reads without a diagnostic, and with it every
+/// observed flow of each format replays as allowed (exit 0).
+#[test]
+fn generated_policies_allow_every_observed_flow() {
+    for fixture in ["hubble.json", "calico.json", "gadget.json", "flows.csv"] {
+        let dir = TempDir::new("flows-policy");
+        let out = dir.0.join("policies");
+        let out = out.to_str().expect("utf-8 temp path");
+        let flows = format!("tests/flows/shop/{fixture}");
+        let args = ["flows", "policy", "--flows", &flows, "-o", out, SHOP[0], SHOP[1]];
+        let run = netplay(&args);
+        run.assert_no_crash();
+        assert_eq!(run.code, 0, "{}", run.transcript());
+        let check = netplay(&["analyze", SHOP[0], SHOP[1], out]);
+        assert_eq!(check.code, 0, "{}", check.transcript());
+        let replay = netplay(&["flows", "replay", "--flows", &flows, SHOP[0], SHOP[1], out]);
+        assert_eq!(replay.code, 0, "{}", replay.transcript());
+        assert!(
+            replay.stdout.contains(", 0 would be blocked"),
+            "{}",
+            replay.transcript()
+        );
+    }
 }

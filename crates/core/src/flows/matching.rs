@@ -32,6 +32,22 @@ fn pod_of(pod: &str, owner: &str) -> bool {
     pod == owner || pod.strip_prefix(owner).is_some_and(|rest| rest.starts_with('-'))
 }
 
+/// The cluster DNS as flow records describe it: in `kube-system`, labelled
+/// `k8s-app=kube-dns`, or a `coredns-…`/`kube-dns-…` pod.
+fn is_kube_dns(raw: &RawEnd) -> bool {
+    let (key, value) = super::KUBE_DNS_LABEL;
+    raw.namespace.as_deref() == Some(super::KUBE_DNS_NAMESPACE)
+        && (raw.labels.get(key).map(String::as_str) == Some(value)
+            || raw
+                .pod
+                .as_deref()
+                .is_some_and(|p| pod_of(p, "coredns") || pod_of(p, "kube-dns"))
+            || raw
+                .workload
+                .as_ref()
+                .is_some_and(|(_, w)| w == "coredns" || w == "kube-dns"))
+}
+
 fn describe(raw: &RawEnd) -> String {
     let mut parts = Vec::new();
     if let Some(p) = &raw.pod {
@@ -106,6 +122,9 @@ impl<'c> Matcher<'c> {
         }
         let ns = raw.namespace.as_deref().unwrap_or_default();
         let Some(in_ns) = self.by_namespace.get(ns) else {
+            if is_kube_dns(raw) {
+                return Ok(vec![End::KubeDns]);
+            }
             return Err(format!(
                 "{}: namespace {ns} has no workload in the input",
                 describe(raw)
@@ -159,6 +178,7 @@ impl<'c> Matcher<'c> {
         }
         match found.as_slice() {
             [i] => Ok(vec![End::Workload(*i)]),
+            [] if is_kube_dns(raw) => Ok(vec![End::KubeDns]),
             [] => Err(format!(
                 "{} in namespace {ns} matches no workload of the input",
                 describe(raw)

@@ -3,11 +3,12 @@
 //! ([`diff`], `netplay flows diff`). Every verdict comes from the fast engine; the reasons
 //! from `netpol::explain`, which the agreement test keeps in step with it.
 
-use super::{plural, End, Flow, Observed};
+use super::{kube_dns_workload, plural, End, Flow, Observed};
 use crate::conn::ConnSet;
 use crate::model::Cluster;
+use crate::model::Workload;
 use crate::netpol::engine::Engine;
-use crate::netpol::explain::{explain, Explanation, Target};
+use crate::netpol::explain::{explain_ends, End as ExplainEnd, Explanation};
 use crate::policy::Direction;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
@@ -29,19 +30,24 @@ pub struct Replay {
     pub blocked: usize,
 }
 
-fn target(end: End) -> Target {
+fn end<'a>(cluster: &'a Cluster, end: End, kube_dns: &'a Workload) -> ExplainEnd<'a> {
     match end {
-        End::Workload(i) => Target::Workload(i),
-        End::External(ip) => Target::Ip(ip),
+        End::Workload(i) => cluster
+            .workloads
+            .get(i)
+            .map_or(ExplainEnd::Workload(kube_dns), ExplainEnd::Workload),
+        End::External(ip) => ExplainEnd::Ip(ip),
+        End::KubeDns => ExplainEnd::Workload(kube_dns),
     }
 }
 
 /// The explanation of one flow's verdict (`--explain`), for its port.
 pub fn explain_flow(cluster: &Cluster, flow: &Flow) -> Explanation {
-    explain(
+    let kube_dns = kube_dns_workload();
+    explain_ends(
         cluster,
-        target(flow.src),
-        target(flow.dst),
+        end(cluster, flow.src, &kube_dns),
+        end(cluster, flow.dst, &kube_dns),
         Some((flow.protocol, flow.port)),
     )
 }
@@ -63,6 +69,12 @@ pub fn replay(cluster: &Cluster, observed: &Observed) -> Replay {
             }
             (End::Workload(s), End::External(ip)) => engine.conn_to_ip(s, ip),
             (End::External(ip), End::Workload(d)) => engine.conn_from_ip(ip, d),
+            // The stand-in DNS pod is no workload of the engine: ask the explanation,
+            // which evaluates the same policies (the agreement test keeps them equal).
+            (End::KubeDns, _) | (_, End::KubeDns) => {
+                let e = explain_flow(cluster, f);
+                ConnSet::port_range(f.protocol, f.port, f.port).intersect(&e.allowed)
+            }
             (End::External(_), End::External(_)) => ConnSet::none(),
         };
         let allowed = conn.contains(f.protocol, f.port);
