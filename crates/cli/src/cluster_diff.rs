@@ -43,7 +43,7 @@ pub fn connections(
         .cloned()
         .collect();
     crate::report_load_diagnostics(&of_input);
-    let entries = output::diff(&before.connlist(), &after.connlist());
+    let entries = before.diff(&after);
     crate::print(&output::render_diff(&entries, format));
     Ok(u8::from(!entries.is_empty()))
 }

@@ -686,7 +686,7 @@ fn run(cli: Cli) -> Result<u8, String> {
                     ));
                 }
             }
-            let entries = output::diff(&a.connlist(), &b.connlist());
+            let entries = a.diff(&b);
             print(&output::render_diff(&entries, format.into()));
             Ok(u8::from(!entries.is_empty()))
         }

@@ -207,3 +207,32 @@ fn diff_takes_several_paths_per_side() {
     assert_eq!(flags.stdout, two.stdout, "{}", flags.stderr);
     assert_snapshot!(netplay(&["diff", SHOP, locked, SERVICES]).transcript());
 }
+
+#[test]
+fn each_changed_pair_names_the_policy_and_rule_that_changed_it() {
+    // services-v2 adds TCP 9090 to the backend rule and a new egress policy for web that
+    // admits DNS anywhere and everything to the backend namespace. By the NetworkPolicy
+    // docs: web's traffic to the api pods gains 9090 through the ingress rule (the new
+    // egress policy still admits all of it, so it is no cause there); web's traffic to
+    // outside addresses shrinks to UDP 53 because web-egress now isolates web.
+    let services = |f: &str| format!("{SERVICES}/{f}");
+    let args = [
+        "diff",
+        "--old",
+        &services("app.yaml"),
+        &services("policy.yaml"),
+        "--new",
+        &services("app.yaml"),
+        "crates/cli/tests/inputs/services-v2/policy.yaml",
+    ];
+    assert_snapshot!(netplay(&args).transcript());
+    let mut json = args.to_vec();
+    json.extend(["-o", "json"]);
+    let doc = netplay(&json).json();
+    let api = &doc["differences"][2];
+    assert_eq!(api["dst"], "backend/api[Deployment]");
+    assert_eq!(api["causes"][0]["policy"], "backend/api-from-web");
+    assert_eq!(api["causes"][0]["rule"], 1, "rules are counted from 1, as in the text");
+    assert_eq!(api["causes"][0]["what"], "admitted TCP 8080, now TCP 8080,9090");
+    assert_eq!(api["causes"].as_array().map(Vec::len), Some(1));
+}

@@ -15,6 +15,7 @@ pub mod cni;
 pub mod conn;
 pub mod connlist;
 pub mod diagnostics;
+pub mod diff_causes;
 pub mod endpoint;
 pub mod export;
 pub mod flows;

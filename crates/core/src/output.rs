@@ -224,6 +224,20 @@ pub struct DiffEntry {
     pub old: Option<String>,
     /// The connection after (`None` for removed pairs).
     pub new: Option<String>,
+    /// The policies and rules that make the difference ([`crate::Scenario::diff`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<crate::diff_causes::Cause>,
+}
+
+impl DiffEntry {
+    /// The causes on one line, `; `-separated (empty when unknown).
+    fn causes_text(&self) -> String {
+        self.causes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
 }
 
 /// Pairs whose connection differs, ordered by source then destination.
@@ -254,13 +268,15 @@ pub fn diff(old: &[ConnLine], new: &[ConnLine]) -> Vec<DiffEntry> {
                 dst: k.1.clone(),
                 old: o.cloned(),
                 new: n.cloned(),
+                causes: Vec::new(),
             })
         })
         .collect()
 }
 
 /// Diff as text: `- SRC => DST : CONN` for what went away, `+ ...` for what came, both
-/// for a changed pair.
+/// for a changed pair, then `  # CAUSE` for each policy rule that makes the difference
+/// (a comment to scripts that read the `+`/`-` lines).
 pub fn render_diff(entries: &[DiffEntry], format: Format) -> String {
     let mut out = String::new();
     match format {
@@ -273,30 +289,32 @@ pub fn render_diff(entries: &[DiffEntry], format: Format) -> String {
             out.push('\n');
         }
         Format::Csv => {
-            out.push_str("change,src,dst,old,new\n");
+            out.push_str("change,src,dst,old,new,causes\n");
             for e in entries {
                 let _ = writeln!(
                     out,
-                    "{},{},{},{},{}",
+                    "{},{},{},{},{},{}",
                     e.change,
                     csv_field(&e.src),
                     csv_field(&e.dst),
                     csv_field(e.old.as_deref().unwrap_or("No Connections")),
-                    csv_field(e.new.as_deref().unwrap_or("No Connections"))
+                    csv_field(e.new.as_deref().unwrap_or("No Connections")),
+                    csv_field(&e.causes_text())
                 );
             }
         }
         Format::Md => {
-            out.push_str("| change | src | dst | old | new |\n|--------|-----|-----|-----|-----|\n");
+            out.push_str("| change | src | dst | old | new | causes |\n|--------|-----|-----|-----|-----|--------|\n");
             for e in entries {
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} |",
                     e.change,
                     e.src,
                     e.dst,
                     e.old.as_deref().unwrap_or("No Connections"),
-                    e.new.as_deref().unwrap_or("No Connections")
+                    e.new.as_deref().unwrap_or("No Connections"),
+                    e.causes_text().replace('|', "\\|")
                 );
             }
         }
@@ -307,6 +325,9 @@ pub fn render_diff(entries: &[DiffEntry], format: Format) -> String {
                 }
                 if let Some(n) = &e.new {
                     let _ = writeln!(out, "+ {} => {} : {}", e.src, e.dst, n);
+                }
+                for c in &e.causes {
+                    let _ = writeln!(out, "  # {c}");
                 }
             }
         }
