@@ -27,11 +27,11 @@ pub mod model;
 pub mod multicluster;
 pub mod netpol;
 pub mod output;
-mod owners;
 pub mod parse;
 pub mod policy;
 pub mod present;
 pub mod probe;
+pub mod read;
 pub mod suggest;
 
 pub use conn::{ConnSet, Protocol};
@@ -80,7 +80,7 @@ fn load_with_assertions_cached(
     let (suites, mut assertion_diagnostics) = assertions::read(&raw);
     diagnostics.append(&mut assertion_diagnostics);
     let multi = multicluster::is_multicluster(&raw).then(|| Box::new(multicluster::build(raw.clone())));
-    let (cluster, mut more) = model::build(raw);
+    let (cluster, mut more) = read::build(raw);
     match &multi {
         // Reading diagnostics come from each member: the merged model's would report the
         // same Service of two clusters as a duplicate.

@@ -25,10 +25,10 @@ use super::types::{
 use super::AdminKind;
 use crate::conn::Protocol;
 use crate::diagnostics::{Diagnostic, Location};
-use crate::netpol::compile::label_selector;
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
 use crate::policy::{Action, Peer, PeerKind, Policy, PortRef, PortSpec, Rule, Selector, Tier};
+use crate::read::netpol::label_selector;
 use ipnet::IpNet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 

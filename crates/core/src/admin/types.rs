@@ -1,6 +1,6 @@
 //! The admin policy kinds as written: serde shapes of `policy.networking.k8s.io`
 //! AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1) and ClusterNetworkPolicy
-//! (v1alpha2), read through `model::field` so a wrong type is an NP0002 at its field.
+//! (v1alpha2), read through `read::field` so a wrong type is an NP0002 at its field.
 //!
 //! Every field is optional here, even those the API requires: `compile` says which one is
 //! missing, at its line, instead of serde refusing the whole spec. Numbers are `i64` so a

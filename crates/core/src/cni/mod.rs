@@ -26,7 +26,7 @@
 //! ```
 //!
 //! Public API, used by the CLI, the web app and the multi-cluster module:
-//! - [`read_plan`]/`model::build` put every AddressPlan of the input in
+//! - [`read_plan`]/`read::build` put every AddressPlan of the input in
 //!   `Cluster::cni.plans` (an [`AddressPlan`]: name, cluster, spec, where it is);
 //! - [`plan::compute`] turns one plan (and the Services of its cluster) into a
 //!   [`PlanReport`]: per-family numbers, every range, the MTU, diagnostics;
@@ -45,9 +45,9 @@ pub use mtu::{Datapath, MtuReport};
 pub use plan::{check_plans, compute, PlanReport};
 
 use crate::diagnostics::{Diagnostic, Location};
-use crate::model::field;
 use crate::parse::locate::PathSeg;
 use crate::parse::{Document, RawObject};
+use crate::read::field;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -219,7 +219,7 @@ pub(crate) fn read(
         meta: ObjRef,
         diags: &mut Vec<Diagnostic>,
     ) -> Option<MeshObject<S>> {
-        match crate::model::field::<S>(obj, &["spec"], diags) {
+        match crate::read::field::<S>(obj, &["spec"], diags) {
             Ok(spec) => Some(MeshObject {
                 meta,
                 spec: spec.unwrap_or_default(),

@@ -4,7 +4,7 @@
 //!
 //! Every field the simulation reads is typed; fields it only records (load balancer,
 //! connection pool, CORS, …) are kept as JSON values. Fields the schema does not have are
-//! reported as NP0009 by `model::field`, and wrong types (including enum values the CRD
+//! reported as NP0009 by `read::field`, and wrong types (including enum values the CRD
 //! validation rejects, such as `mode: STRCT`) as NP0002.
 
 use serde::Deserialize;

@@ -17,9 +17,10 @@ pub use connections::qualify;
 pub use resolve::{east_west_gateway, DnsAnswer, EndpointShare, Mechanism, Resolution};
 
 use crate::diagnostics::{Diagnostic, Location};
-use crate::model::{self, Labels};
+use crate::model::Labels;
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
+use crate::read;
 use crate::Scenario;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -298,7 +299,7 @@ pub(crate) fn build(raw: Vec<RawObject>) -> MultiScenario {
     let mut diags = Vec::new();
     let mut specs: BTreeMap<String, (ClusterSpec, Option<Location>, String)> = BTreeMap::new();
     for o in raw.iter().filter(|o| o.group() == "netplay.dev" && o.kind == "Cluster") {
-        let spec = match model::field::<ClusterSpec>(o, &["spec"], &mut diags) {
+        let spec = match read::field::<ClusterSpec>(o, &["spec"], &mut diags) {
             Ok(s) => s.unwrap_or_default(),
             Err(d) => {
                 diags.push(*d);
@@ -378,7 +379,7 @@ pub(crate) fn build(raw: Vec<RawObject>) -> MultiScenario {
     for (name, objects) in parts {
         let (spec, loc, _) = specs.get(&name).cloned().unwrap_or_default();
         let extra = read_extras(&objects);
-        let (cluster, mut ds) = model::build(objects);
+        let (cluster, mut ds) = read::build(objects);
         // Objects shared by every cluster would be reported once per cluster.
         ds.retain(|d| !diags.contains(d));
         let mut member = Member {

@@ -3,7 +3,7 @@
 //! explanations and the analyzer checks.
 
 pub mod checks;
-pub mod compile;
+
 pub mod engine;
 pub mod explain;
 pub mod ingress_controller;

@@ -54,7 +54,7 @@
 //! cannot decide matches no endpoint, and the reader that produced it reports a
 //! diagnostic saying the verdict leaves it out: the model never guesses a match.
 //!
-//! Only [`crate::netpol::compile`] builds policies from input today (NetworkPolicy, the
+//! Only [`crate::read::netpol`] builds policies from input today (NetworkPolicy, the
 //! isolation tier); `crates/core/tests/tiers.rs` builds the other tiers directly.
 //! docs/architecture.md ("How to add a policy kind") is the checklist for a new kind.
 

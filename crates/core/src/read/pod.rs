@@ -1,10 +1,10 @@
 //! Reading a pod, or a workload's pod template, into what the policy engine needs: its
 //! labels, annotations and the container ports named ports resolve against.
 
+use super::owners::PodInfo;
 use super::{field, template_path, to_path, ContainerPort, Labels};
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
-use crate::owners::PodInfo;
 use crate::parse::locate::{DisplayPath, PathSeg};
 use crate::parse::RawObject;
 use k8s_openapi::api::core::v1::PodSpec;

@@ -1,0 +1,288 @@
+//! The cluster model: the vocabulary every reader writes and every analysis reads —
+//! namespaces, workloads, services, ingresses, policies (in the rule model of
+//! [`crate::policy`]), mesh and CNI objects. Plain types: nothing here reads raw objects
+//! ([`crate::read`] does) or answers a question about traffic (the analyses do).
+
+use crate::conn::Protocol;
+use crate::diagnostics::Location;
+use std::collections::BTreeMap;
+
+pub type Labels = BTreeMap<String, String>;
+
+/// The API group of AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy.
+pub(crate) const ADMIN_POLICY_GROUP: &str = "policy.networking.k8s.io";
+
+/// The label every namespace carries with its own name (set by the API server).
+pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Namespace {
+    pub name: String,
+    pub labels: Labels,
+    /// Where the Namespace object is; `None` for a namespace that objects use but the
+    /// input does not define.
+    pub loc: Option<Location>,
+}
+
+/// A container port: what a named port in a policy resolves to.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContainerPort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub protocol: Protocol,
+}
+
+/// A set of identical pods: a workload's pod template, or a bare Pod.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workload {
+    pub namespace: String,
+    pub name: String,
+    pub kind: String,
+    /// The pods' labels.
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub ports: Vec<ContainerPort>,
+    pub host_network: bool,
+    pub service_account: Option<String>,
+    pub loc: Location,
+}
+
+impl Workload {
+    /// `namespace/name[Kind]`, the name used everywhere.
+    pub fn endpoint_name(&self) -> String {
+        format!("{}/{}[{}]", self.namespace, self.name, self.kind)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetPort {
+    Number(u16),
+    Name(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServicePort {
+    pub name: Option<String>,
+    pub port: u16,
+    pub target_port: TargetPort,
+    pub protocol: Protocol,
+    /// `appProtocol`: with the port name, how Istio tells the application protocol.
+    pub app_protocol: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Service {
+    pub namespace: String,
+    pub name: String,
+    /// `None`: a Service without selector (endpoints managed elsewhere).
+    pub selector: Option<Labels>,
+    pub ports: Vec<ServicePort>,
+    pub service_type: String,
+    pub loc: Location,
+}
+
+/// How an Ingress or a Route names the port of its backend Service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackendPort {
+    /// A Service port by number (Ingress `port.number`).
+    Number(u16),
+    /// A Service port by name (Ingress `port.name`, Route `port.targetPort` as a string:
+    /// the name in the Service's endpoints, which is the Service port's name).
+    Name(String),
+    /// The port on the pods (Route `port.targetPort` as a number): the Service ports whose
+    /// target port is this one.
+    Target(u16),
+    /// Every port of the Service (a Route without `port`).
+    All,
+}
+
+impl BackendPort {
+    /// The ports of `svc` this backend leads to; `target` is a port's target port on
+    /// the pod in question (`None` when it cannot be resolved there).
+    pub fn selects(&self, port: &ServicePort, target: Option<u16>) -> bool {
+        match self {
+            BackendPort::Number(n) => port.port == *n,
+            BackendPort::Name(name) => port.name.as_deref() == Some(name.as_str()),
+            BackendPort::Target(n) => target == Some(*n),
+            BackendPort::All => true,
+        }
+    }
+}
+
+impl std::fmt::Display for BackendPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendPort::Number(n) => write!(f, "port {n}"),
+            BackendPort::Name(n) => write!(f, "port {n}"),
+            BackendPort::Target(n) => write!(f, "target port {n}"),
+            BackendPort::All => f.write_str("every port"),
+        }
+    }
+}
+
+/// One Service backend of an Ingress (a rule path or the default backend).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngressBackend {
+    pub service: String,
+    pub port: BackendPort,
+    pub loc: Location,
+}
+
+/// An Ingress, or an OpenShift Route: HTTP routed by an ingress controller (a router)
+/// to Services.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ingress {
+    /// `Ingress` or `Route`.
+    pub kind: &'static str,
+    pub namespace: String,
+    pub name: String,
+    pub backends: Vec<IngressBackend>,
+    pub loc: Location,
+}
+
+/// Every object of the input, modelled or not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectSummary {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    pub loc: Location,
+    /// Whether netplay understands this kind (false: kept, reported as info).
+    pub modelled: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Cluster {
+    /// Sorted by name.
+    pub namespaces: Vec<Namespace>,
+    /// Sorted by endpoint name.
+    pub workloads: Vec<Workload>,
+    pub services: Vec<Service>,
+    pub ingresses: Vec<Ingress>,
+    /// The valid policies of every kind (NetworkPolicy and the admin kinds), in input
+    /// order; invalid ones are reported and left out.
+    pub policies: Vec<crate::policy::Policy>,
+    /// Istio and Gateway API objects.
+    pub mesh: crate::mesh::Mesh,
+    /// Address plans, CNI configuration objects and the Services' IP families.
+    pub cni: crate::cni::CniObjects,
+    /// Every object read, in input order.
+    pub objects: Vec<ObjectSummary>,
+}
+
+static EMPTY_LABELS: Labels = Labels::new();
+
+impl Cluster {
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces
+            .binary_search_by(|n| n.name.as_str().cmp(name))
+            .ok()
+            .map(|i| &self.namespaces[i])
+    }
+
+    /// The labels of a namespace (empty for an unknown one).
+    pub fn namespace_labels(&self, name: &str) -> &Labels {
+        self.namespace(name).map_or(&EMPTY_LABELS, |n| &n.labels)
+    }
+
+    /// Finds a workload by `ns/name[Kind]`, `ns/name`, or a bare name when it is unique.
+    /// An owner shown as several workloads (`db/postgres{role=primary}[StatefulSet]`) is
+    /// also found by its plain name, which is then ambiguous and lists them.
+    pub fn find_workload(&self, query: &str) -> Result<&Workload, String> {
+        let owner_name = |w: &Workload| w.name.split_once('{').map_or(w.name.as_str(), |(n, _)| n).to_string();
+        let matches: Vec<&Workload> = if query.ends_with(']') {
+            let exact: Vec<&Workload> = self.workloads.iter().filter(|w| w.endpoint_name() == query).collect();
+            if exact.is_empty() {
+                self.workloads
+                    .iter()
+                    .filter(|w| format!("{}/{}[{}]", w.namespace, owner_name(w), w.kind) == query)
+                    .collect()
+            } else {
+                exact
+            }
+        } else if let Some((ns, name)) = query.split_once('/') {
+            let exact: Vec<&Workload> = self
+                .workloads
+                .iter()
+                .filter(|w| w.namespace == ns && w.name == name)
+                .collect();
+            if exact.is_empty() {
+                self.workloads
+                    .iter()
+                    .filter(|w| w.namespace == ns && owner_name(w) == name)
+                    .collect()
+            } else {
+                exact
+            }
+        } else {
+            let exact: Vec<&Workload> = self.workloads.iter().filter(|w| w.name == query).collect();
+            if exact.is_empty() {
+                self.workloads.iter().filter(|w| owner_name(w) == query).collect()
+            } else {
+                exact
+            }
+        };
+        match matches.as_slice() {
+            [w] => Ok(w),
+            [] => Err(format!(
+                "no workload named {query:?} in the input{}",
+                self.workload_hint(query)
+            )),
+            many => Err(format!(
+                "{query:?} is ambiguous: {}",
+                many.iter().map(|w| w.endpoint_name()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+
+    /// `; did you mean "frontend/web"?` for a workload name that matched nothing: the
+    /// closest name written the way the query is (`ns/name[Kind]`, `ns/name` or `name`).
+    fn workload_hint(&self, query: &str) -> String {
+        let written = |w: &Workload| {
+            if query.ends_with(']') {
+                w.endpoint_name()
+            } else if query.contains('/') {
+                format!("{}/{}", w.namespace, w.name)
+            } else {
+                w.name.clone()
+            }
+        };
+        let names: Vec<String> = self.workloads.iter().map(written).collect();
+        crate::suggest::hint(query, names.iter().map(String::as_str))
+    }
+
+    /// Policy objects of kinds that decide traffic but that netplay does not evaluate
+    /// yet, counted by kind (sorted): the verdicts of the input may be wrong because of
+    /// them, which every command says on stderr.
+    pub fn unevaluated_policies(&self) -> Vec<(String, usize)> {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for o in self.objects.iter().filter(|o| !o.modelled) {
+            let group = o.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+            if UNEVALUATED_POLICY_KINDS.contains(&(group, o.kind.as_str())) {
+                *counts.entry(o.kind.clone()).or_default() += 1;
+            }
+        }
+        counts.into_iter().collect()
+    }
+}
+
+/// Kinds that allow or deny traffic between pods, by API group. Once netplay models one
+/// (`classify` knows it), its objects are no longer counted as ignored.
+pub(crate) const UNEVALUATED_POLICY_KINDS: &[(&str, &str)] = &[
+    ("cilium.io", "CiliumNetworkPolicy"),
+    ("cilium.io", "CiliumClusterwideNetworkPolicy"),
+    ("crd.projectcalico.org", "NetworkPolicy"),
+    ("crd.projectcalico.org", "GlobalNetworkPolicy"),
+    ("crd.projectcalico.org", "StagedNetworkPolicy"),
+    ("crd.projectcalico.org", "StagedGlobalNetworkPolicy"),
+    ("projectcalico.org", "NetworkPolicy"),
+    ("projectcalico.org", "GlobalNetworkPolicy"),
+    ("projectcalico.org", "StagedNetworkPolicy"),
+    ("projectcalico.org", "StagedGlobalNetworkPolicy"),
+    ("crd.antrea.io", "NetworkPolicy"),
+    ("crd.antrea.io", "ClusterNetworkPolicy"),
+    ("k8s.cni.cncf.io", "MultiNetworkPolicy"),
+    ("k8s.ovn.org", "EgressFirewall"),
+    ("networking.gke.io", "FQDNNetworkPolicy"),
+];
