@@ -125,8 +125,11 @@ fn strip(text: &str) -> String {
     out
 }
 
+/// A path of a use tree with the name it is known by.
+type Named = (Vec<String>, String);
+
 /// The use trees of `code`: (is `pub`, the paths with their local names).
-fn use_items(code: &str) -> Vec<(bool, Vec<(Vec<String>, String)>)> {
+fn use_items(code: &str) -> Vec<(bool, Vec<Named>)> {
     let mut out = Vec::new();
     let mut rest = code;
     while let Some(i) = find_word(rest, "use") {
@@ -181,7 +184,7 @@ fn split_top(s: &str) -> Vec<&str> {
     parts
 }
 
-fn expand(prefix: &[String], tree: &str, out: &mut Vec<(Vec<String>, String)>) {
+fn expand(prefix: &[String], tree: &str, out: &mut Vec<Named>) {
     let tree = tree.trim();
     if tree.is_empty() {
         return;
