@@ -528,6 +528,7 @@ const KNOWN_CIRCLE_FILES: &[&str] = &[
     "model",
     "multicluster",
     "netpol/engine",
+    "netpol/engine/sets",
     "netpol/explain",
     "netpol/ingress_controller",
     "policy",

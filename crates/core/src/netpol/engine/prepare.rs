@@ -1,0 +1,224 @@
+//! Preparing policies for the engine: the classes each selects, each rule's peers as a
+//! bitset of classes and a set of addresses, its connections, and attaching the rules to
+//! the classes they apply to (isolation apart from first-match tiers).
+
+use super::sets::SelectorCaches;
+use super::{ns_index, Engine, PolicyRules, PreparedRule, RuleConn};
+use crate::bitset::BitSet;
+use crate::endpoint::AddrSet;
+use crate::policy::{PeerKind, Policy, Rule, Tier, TierWalk};
+
+impl Engine<'_> {
+    pub(super) fn prepare_policy(&mut self, index: usize, policy: &Policy, caches: &mut SelectorCaches) -> PolicyRules {
+        // The subject: the policy's own namespace, or the namespaces its namespace
+        // selector picks (cluster-wide kinds).
+        let namespaces: Vec<usize> = match &policy.namespace_selector {
+            None => ns_index(self.cluster, &policy.namespace).into_iter().collect(),
+            Some(sel) => (0..self.cluster.namespaces.len())
+                .filter(|&i| sel.matches(&self.cluster.namespaces[i].labels))
+                .collect(),
+        };
+        let mut selected: Vec<usize> = namespaces
+            .iter()
+            .flat_map(|&i| self.classes_by_ns[i].iter().copied())
+            .filter(|&c| policy.pod_selector.matches(&self.classes[c].labels))
+            .collect();
+        selected.sort_unstable();
+        let mut out = PolicyRules {
+            first_match: policy.tier.walk() == TierWalk::FirstMatch,
+            selected,
+            ..PolicyRules::default()
+        };
+        for (ingress, dir_rules) in [(true, &policy.ingress), (false, &policy.egress)] {
+            let Some(dir_rules) = dir_rules else { continue };
+            let first = self.rules.len();
+            for rule in dir_rules {
+                let mut prepared = self.prepare_rule(rule, &policy.namespace, ingress, &out.selected, caches);
+                prepared.order = (policy.tier, policy.priority, index, rule.index);
+                self.rules.push(prepared);
+            }
+            let range = Some(first..self.rules.len());
+            if ingress {
+                out.ingress = range;
+            } else {
+                out.egress = range;
+            }
+        }
+        out
+    }
+
+    /// Adds a policy's rules to the classes it selects.
+    pub(super) fn attach(&mut self, p: usize) {
+        let policy = &self.policies[p];
+        if policy.first_match {
+            for &c in &policy.selected {
+                for (range, tiered) in [
+                    (&policy.ingress, &mut self.ingress_tiered),
+                    (&policy.egress, &mut self.egress_tiered),
+                ] {
+                    let Some(range) = range else { continue };
+                    tiered[c].extend(range.clone());
+                    let rules = &self.rules;
+                    tiered[c].sort_unstable_by_key(|&r| rules[r].order);
+                }
+            }
+            return;
+        }
+        for &c in &policy.selected {
+            if let Some(r) = &policy.ingress {
+                self.ingress_isolating[c] += 1;
+                self.ingress_of[c].get_or_insert_with(Vec::new).extend(r.clone());
+            }
+            if let Some(r) = &policy.egress {
+                self.egress_isolating[c] += 1;
+                self.egress_of[c].get_or_insert_with(Vec::new).extend(r.clone());
+            }
+        }
+    }
+
+    /// Takes a policy's rules away from the classes it selects.
+    pub(super) fn detach(&mut self, p: usize) {
+        let policy = &self.policies[p];
+        if policy.first_match {
+            for &c in &policy.selected {
+                for (range, tiered) in [
+                    (&policy.ingress, &mut self.ingress_tiered),
+                    (&policy.egress, &mut self.egress_tiered),
+                ] {
+                    if let Some(range) = range {
+                        tiered[c].retain(|r| !range.contains(r));
+                    }
+                }
+            }
+            return;
+        }
+        for &c in &policy.selected {
+            for (range, isolating, of) in [
+                (&policy.ingress, &mut self.ingress_isolating, &mut self.ingress_of),
+                (&policy.egress, &mut self.egress_isolating, &mut self.egress_of),
+            ] {
+                let Some(range) = range else { continue };
+                isolating[c] -= 1;
+                if isolating[c] == 0 {
+                    of[c] = None;
+                } else if let Some(rules) = &mut of[c] {
+                    rules.retain(|r| !range.contains(r));
+                }
+            }
+        }
+    }
+
+    fn prepare_rule(
+        &mut self,
+        rule: &Rule,
+        policy_ns: &str,
+        ingress: bool,
+        selected: &[usize],
+        caches: &mut SelectorCaches,
+    ) -> PreparedRule {
+        let n = self.classes.len();
+        let admits_anyone = match &rule.peers {
+            None => true,
+            Some(peers) => peers.iter().any(|p| {
+                matches!(&p.kind, PeerKind::Pods { pods, namespaces: Some(ns) }
+                    if ns.is_empty() && pods.as_ref().is_none_or(|s| s.is_empty()))
+            }),
+        };
+        let (classes, addrs, has_ip_block) = match &rule.peers {
+            None => (BitSet::full(n), AddrSet::all(), false),
+            Some(peers) => {
+                let mut set = BitSet::new(n);
+                let mut addrs = AddrSet::default();
+                let mut has_ip_block = false;
+                for peer in peers {
+                    match &peer.kind {
+                        PeerKind::IpBlock { cidr, except } => {
+                            has_ip_block = true;
+                            let mut block = AddrSet::from_net(cidr);
+                            for e in except {
+                                block = block.difference(&AddrSet::from_net(e));
+                            }
+                            addrs.union_with(&block);
+                        }
+                        // Neither is an endpoint the model holds (see `PeerKind`).
+                        PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => {}
+                        PeerKind::Pods { pods, namespaces } => {
+                            // Real clusters repeat peers (DNS, "from namespace X"), so each
+                            // distinct peer is evaluated once and its bitset reused.
+                            let key = match namespaces {
+                                None => format!("own {policy_ns} {pods:?}"),
+                                Some(sel) => format!("ns {sel:?} {pods:?}"),
+                            };
+                            if let Some(classes) = caches.peers.get(&key) {
+                                set.union_with(classes);
+                                continue;
+                            }
+                            let mut peer_set = BitSet::new(n);
+                            // The namespaces the peer covers; each distinct namespace
+                            // selector is evaluated once.
+                            let own: Vec<usize>;
+                            let in_namespaces: &[usize] = match namespaces {
+                                None => {
+                                    own = ns_index(self.cluster, policy_ns).into_iter().collect();
+                                    &own
+                                }
+                                Some(sel) => caches.namespaces.entry(format!("{sel:?}")).or_insert_with(|| {
+                                    self.cluster
+                                        .namespaces
+                                        .iter()
+                                        .enumerate()
+                                        .filter(|(_, ns)| sel.matches(&ns.labels))
+                                        .map(|(i, _)| i)
+                                        .collect()
+                                }),
+                            };
+                            for &ns in in_namespaces {
+                                for &c in &self.classes_by_ns[ns] {
+                                    if pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c].labels)) {
+                                        peer_set.insert(c);
+                                    }
+                                }
+                            }
+                            set.union_with(&peer_set);
+                            caches.peers.insert(key, peer_set);
+                        }
+                    }
+                }
+                (set, addrs, has_ip_block)
+            }
+        };
+        let external_conn = self.table.intern(rule.conn_for(None));
+        let conn = if rule.has_named_ports() {
+            // Named ports resolve against the destination's port list: the selected
+            // classes for ingress, the peers for egress.
+            let mut lists: Vec<u32> = if ingress {
+                selected.iter().map(|&c| self.class_ports[c]).collect()
+            } else {
+                classes.iter().map(|c| self.class_ports[c]).collect()
+            };
+            lists.sort_unstable();
+            lists.dedup();
+            RuleConn::Named(
+                lists
+                    .into_iter()
+                    .map(|p| {
+                        let conn = rule.conn_for(Some(&self.port_lists[p as usize]));
+                        (p, self.table.intern(conn))
+                    })
+                    .collect(),
+            )
+        } else {
+            RuleConn::Fixed(external_conn)
+        };
+        PreparedRule {
+            classes,
+            addrs,
+            has_ip_block,
+            conn,
+            external_conn,
+            admits_anyone,
+            action: rule.action,
+            order: (Tier::NetworkPolicy, 0, 0, rule.index),
+        }
+    }
+}

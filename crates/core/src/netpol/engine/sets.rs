@@ -1,0 +1,157 @@
+//! The engine's sets: interned connection sets with memoised union and intersection,
+//! the tier walk's operations on them, and the selector caches of preparation.
+
+use crate::bitset::BitSet;
+use crate::conn::ConnSet;
+use crate::policy::walk::ConnOps;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FxHash: the keys are small integers and interned sets, so SipHash's DoS resistance only
+/// costs time here.
+#[derive(Default, Clone, Copy)]
+pub(super) struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(super) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// Interned connection sets, with memoised union and intersection.
+#[derive(Clone, Default)]
+pub(super) struct ConnTable {
+    pub(super) sets: Vec<ConnSet>,
+    ids: FxMap<ConnSet, u32>,
+    unions: FxMap<u64, u32>,
+    intersections: FxMap<u64, u32>,
+}
+
+/// An interned connection set of one engine ([`Engine::conn`]): equal sets, equal ids.
+pub type ConnId = u32;
+
+pub(super) const NONE: ConnId = 0;
+pub(super) const ALL: ConnId = 1;
+
+impl ConnTable {
+    pub(super) fn new() -> Self {
+        let mut t = ConnTable::default();
+        t.intern(ConnSet::none());
+        t.intern(ConnSet::all());
+        t
+    }
+
+    pub(super) fn intern(&mut self, c: ConnSet) -> u32 {
+        if let Some(&id) = self.ids.get(&c) {
+            return id;
+        }
+        let id = self.sets.len() as u32;
+        self.sets.push(c.clone());
+        self.ids.insert(c, id);
+        id
+    }
+
+    pub(super) fn get(&self, id: u32) -> &ConnSet {
+        &self.sets[id as usize]
+    }
+
+    fn key(a: u32, b: u32) -> u64 {
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        (u64::from(lo) << 32) | u64::from(hi)
+    }
+
+    pub(super) fn union(&mut self, a: u32, b: u32) -> u32 {
+        if a == b || b == NONE || a == ALL {
+            return a;
+        }
+        if a == NONE || b == ALL {
+            return b;
+        }
+        let key = Self::key(a, b);
+        if let Some(&id) = self.unions.get(&key) {
+            return id;
+        }
+        let id = self.intern(self.get(a).union(self.get(b)));
+        self.unions.insert(key, id);
+        id
+    }
+
+    pub(super) fn intersect(&mut self, a: u32, b: u32) -> u32 {
+        if a == b || b == ALL || a == NONE {
+            return a;
+        }
+        if a == ALL || b == NONE {
+            return b;
+        }
+        let key = Self::key(a, b);
+        if let Some(&id) = self.intersections.get(&key) {
+            return id;
+        }
+        let id = self.intern(self.get(a).intersect(self.get(b)));
+        self.intersections.insert(key, id);
+        id
+    }
+}
+
+/// [`ConnOps`] on interned sets, so that the tier walk runs on ids.
+pub(super) struct Interned<'t>(pub(super) &'t mut ConnTable);
+
+impl ConnOps for Interned<'_> {
+    type Set = u32;
+    fn none(&mut self) -> u32 {
+        NONE
+    }
+    fn all(&mut self) -> u32 {
+        ALL
+    }
+    fn union(&mut self, a: &u32, b: &u32) -> u32 {
+        self.0.union(*a, *b)
+    }
+    fn intersect(&mut self, a: &u32, b: &u32) -> u32 {
+        self.0.intersect(*a, *b)
+    }
+    fn difference(&mut self, a: &u32, b: &u32) -> u32 {
+        if *b == NONE || *a == NONE {
+            return *a;
+        }
+        if *b == ALL || a == b {
+            return NONE;
+        }
+        let d = self.0.get(*a).difference(self.0.get(*b));
+        self.0.intern(d)
+    }
+}
+
+/// Selector results while preparing rules, keyed by the selectors' debug text.
+#[derive(Default)]
+pub(super) struct SelectorCaches {
+    /// Namespace selector → matching namespaces.
+    pub(super) namespaces: FxMap<String, Vec<usize>>,
+    /// Pod peer (namespaces and pods) → matching classes.
+    pub(super) peers: FxMap<String, BitSet>,
+}
