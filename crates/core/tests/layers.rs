@@ -37,7 +37,16 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "front",
-        &["ask", "assertions", "connlist", "lessons", "lib", "present", "probe"],
+        &[
+            "ask",
+            "assertions",
+            "diff_causes",
+            "connlist",
+            "lessons",
+            "lib",
+            "present",
+            "probe",
+        ],
     ),
 ];
 
@@ -538,6 +547,9 @@ const KNOWN_CIRCLE_FILES: &[&str] = &[
     "read/netpol",
     "read/owners",
     "read/pod",
+    // `output` (the diff) and `diff_causes` (why each pair changed) use each other.
+    "diff_causes",
+    "output",
     // flows: `mod.rs` uses `matching`, which uses `mod.rs`'s `End`.
     "flows",
     "flows/matching",
@@ -551,6 +563,8 @@ const KNOWN_LAYER_BREACHES: &[&str] = &[
     "diagnostics/filter -> mesh/meshconfig",
     // `external_address` belongs in `endpoint`.
     "flows/formats -> lib",
+    // The diff's causes belong beside the diff, or the diff above them.
+    "output -> diff_causes",
     "mesh -> read",
     "model -> cni",
     "model -> mesh",
