@@ -4,6 +4,7 @@
 mod analyze;
 mod cluster;
 mod cluster_diff;
+mod convert;
 mod dump;
 mod flows_cmd;
 mod input;
@@ -255,6 +256,14 @@ enum Command {
         /// Serve this directory (a Trunk build) instead of the app embedded at build time.
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// Rewrite v1alpha1 AdminNetworkPolicy and BaselineAdminNetworkPolicy as v1alpha2
+    /// ClusterNetworkPolicy (the whole input, as YAML on stdout) and check that the
+    /// connections are the same before and after; exit 1 when they are not.
+    Convert {
+        /// Files or directories (read recursively: .yaml, .yml, .json); `-` for stdin.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
     },
     /// Check manifests for mistakes (NetworkPolicy, mesh as istioctl analyze, CNI); exit 1
     /// when a diagnostic reaches the failure threshold (default: an error).
@@ -703,6 +712,12 @@ fn run(cli: Cli) -> Result<u8, String> {
         Command::Dump { cluster, out, output } => {
             let dir = destination("dump", out, output, "yaml", "--out DIR")?;
             dump::run(cluster.kubeconfig.as_deref(), cluster.context.as_deref(), &dir)
+        }
+        Command::Convert { paths } => {
+            let (files, scenario) = load_paths(&paths)?;
+            report_load_diagnostics(&scenario.diagnostics);
+            require_objects(&scenario, &describe_paths(&paths))?;
+            Ok(convert::run(&files))
         }
         Command::Analyze(args) => analyze::run(args),
         Command::Bundle {

@@ -55,6 +55,16 @@ pub struct Scenario {
     pub multicluster: Option<Box<multicluster::MultiScenario>>,
 }
 
+/// `netplay convert`: the input with its v1alpha1 admin policies rewritten as v1alpha2
+/// ClusterNetworkPolicy (`admin::convert`), and the connlists of the input before and
+/// after, which must be equal.
+pub fn convert_admin_policies(files: &[SourceFile]) -> admin::convert::Conversion {
+    let mut c = admin::convert::rewrite(files);
+    c.before = load(files).connlist();
+    c.after = load(&[SourceFile::new("converted.yaml", c.yaml.clone())]).connlist();
+    c
+}
+
 /// Reads files into a scenario. Never fails: broken input becomes diagnostics.
 pub fn load(files: &[SourceFile]) -> Scenario {
     load_cached(files, &mut parse::ParseCache::default())

@@ -323,7 +323,7 @@ fn the_explanation_names_the_deciding_tier_and_rule() {
     let text = denied.to_text();
     assert!(
         text.contains(
-            "* [Admin] Deny by guard ingress rule 1 (model.yaml:1), peer 1 (all pods in namespaces [team=a]): TCP 5432"
+            "* [Admin anp/guard priority 10, ingress rule \"r0\" line 10] Deny TCP 5432 (model.yaml:1), peer 1 (all pods in namespaces [team=a])"
         ),
         "{text}"
     );
@@ -335,7 +335,15 @@ fn the_explanation_names_the_deciding_tier_and_rule() {
         Some((Protocol::Tcp, 80)),
     );
     let text = passed.to_text();
-    assert!(text.contains("* [Admin] Pass by guard ingress rule 2"), "{text}");
+    assert!(
+        text.contains("* [Admin anp/guard priority 10, ingress rule \"r1\" line 11] Pass TCP 80"),
+        "{text}"
+    );
+    // The walk in one line, tier by tier.
+    assert!(
+        text.contains("\"r1\" line 11] Pass TCP 80 → [Admin anp/guard priority 10, ingress rule \"r2\" line 12] Allow TCP 8080 → [NetworkPolicy b/web] admits TCP 80 → ingress allows TCP 80,8080"),
+        "{text}"
+    );
     assert!(
         text.contains("[NetworkPolicy] isolated by b/web (model.yaml:1)"),
         "{text}"

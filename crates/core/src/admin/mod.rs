@@ -12,6 +12,7 @@
 
 pub mod checks;
 pub mod compile;
+pub mod convert;
 
 pub mod types;
 

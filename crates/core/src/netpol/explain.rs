@@ -80,6 +80,11 @@ pub struct RuleMatch {
 pub struct TierDecision {
     pub tier: &'static str,
     pub action: &'static str,
+    /// The policy as `anp/name`, `banp/default` or `cnp/name`, its priority, and the
+    /// rule by name (`rule "x"`) or 1-based number (`rule 2`).
+    pub policy_ref: String,
+    pub priority: i32,
+    pub rule_label: String,
     /// The rule and peer; `conn` is the part of the traffic this rule decided (what
     /// earlier rules of its tier left).
     #[serde(flatten)]
@@ -240,6 +245,9 @@ fn explain_side(
             tiers.push(TierDecision {
                 tier: policy.tier.as_str(),
                 action: rule.action.as_str(),
+                policy_ref: format!("{}/{}", policy.kind.short(), policy.name),
+                priority: policy.priority,
+                rule_label: rule.label(),
                 rule: RuleMatch {
                     policy: policy.id(),
                     direction: dir.as_str(),
@@ -378,8 +386,29 @@ fn write_tiered_side(
     w: &str,
 ) -> fmt::Result {
     writeln!(out, "{what} {w}:")?;
+    // The walk in one line: each deciding rule, then the NetworkPolicy tier, then the end.
+    let mut trace: Vec<String> = Vec::new();
     for t in &side.tiers {
-        write_rule(out, &t.rule, probe, &format!("[{}] {} by ", t.tier, t.action))?;
+        let step = format!(
+            "[{} {} priority {}, {} {} line {}] {}",
+            t.tier, t.policy_ref, t.priority, side.direction, t.rule_label, t.rule.rule_loc.line, t.action
+        );
+        let mark = if probe.is_some() && t.rule.decides == Some(true) {
+            "*"
+        } else {
+            "-"
+        };
+        let peer = match t.rule.peer {
+            None => t.rule.peer_text.clone(),
+            Some(i) => format!("peer {} ({})", i + 1, t.rule.peer_text),
+        };
+        let loc = t.rule.peer_loc.as_ref().unwrap_or(&t.rule.rule_loc);
+        writeln!(
+            out,
+            "  {mark} {step} {} ({}:{}), {peer}",
+            t.rule.conn, loc.file, loc.line
+        )?;
+        trace.push(format!("{step} {}", t.rule.conn));
     }
     if side.isolated_by.is_empty() {
         writeln!(out, "  [NetworkPolicy] not isolated for {}", side.direction)?;
@@ -393,8 +422,20 @@ fn write_tiered_side(
         for m in &side.admitted_by {
             write_rule(out, m, probe, "")?;
         }
+        let ids: Vec<&str> = side.isolated_by.iter().map(|p| p.policy.as_str()).collect();
+        trace.push(if side.admitted_by.is_empty() {
+            format!("[NetworkPolicy {}] no rule admits", ids.join(", "))
+        } else {
+            let mut admitted = ConnSet::none();
+            for m in &side.admitted_by {
+                admitted.union_with(&ConnSet::parse(&m.conn).unwrap_or_default());
+            }
+            format!("[NetworkPolicy {}] admits {admitted}", ids.join(", "))
+        });
     }
-    writeln!(out, "  {} allows: {}", side.direction, side.allowed_text)
+    writeln!(out, "  {} allows: {}", side.direction, side.allowed_text)?;
+    trace.push(format!("{} allows {}", side.direction, side.allowed_text));
+    writeln!(out, "  trace: {}", trace.join(" → "))
 }
 
 impl Explanation {

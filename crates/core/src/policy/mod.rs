@@ -340,6 +340,17 @@ pub enum PolicyKind {
 }
 
 impl PolicyKind {
+    /// The short name explanations give a policy of a first-match tier: `anp/name`,
+    /// `banp/default`, `cnp/name`.
+    pub fn short(self) -> &'static str {
+        match self {
+            PolicyKind::NetworkPolicy => "networkpolicy",
+            PolicyKind::AdminNetworkPolicy => "anp",
+            PolicyKind::BaselineAdminNetworkPolicy => "banp",
+            PolicyKind::ClusterNetworkPolicy => "cnp",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PolicyKind::NetworkPolicy => "NetworkPolicy",

@@ -1,0 +1,69 @@
+//! The admin tiers from the command line: `convert` rewrites v1alpha1 admin policies as
+//! v1alpha2 ClusterNetworkPolicy and proves the connections unchanged; `explain` walks
+//! the tiers; `analyze` reports the admin checks. Inputs are scenarios of
+//! tests/scenarios/ whose expected connlists were derived by hand.
+
+mod common;
+
+use insta::assert_snapshot;
+
+fn netplay(args: &[&str]) -> common::Run {
+    common::netplay(args)
+}
+
+#[test]
+fn convert_rewrites_v1alpha1_as_cluster_network_policy_with_the_same_connections() {
+    let run = netplay(&["convert", "tests/scenarios/admin-pass-to-networkpolicy"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("kind: ClusterNetworkPolicy") && !run.stdout.contains("kind: AdminNetworkPolicy"));
+    assert_snapshot!(run.transcript());
+}
+
+#[test]
+fn convert_of_the_guardrails_reads_back_as_the_v1alpha2_library_file() {
+    // The converted v1alpha1 guardrails and the hand-written v1alpha2 file give the same
+    // connections over the demo app (tests/library/11 and 12 say which).
+    let run = netplay(&["convert", "manifests/admin-policies/v1alpha1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for name in [
+        "allow-monitoring",
+        "monitoring-egress",
+        "allow-dns",
+        "protect-database",
+        "default",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("name: {name}\n")),
+            "{name} missing:\n{}",
+            run.stdout
+        );
+    }
+    assert_eq!(run.stdout.matches("tier: Baseline").count(), 1);
+    assert!(run.stdout.contains("destinationPort:\n") && run.stdout.contains("udp:"));
+}
+
+#[test]
+fn explain_walks_the_tiers() {
+    let run = netplay(&[
+        "explain",
+        "--src",
+        "monitoring/prom",
+        "--dst",
+        "shop/web",
+        "--port",
+        "80",
+        "tests/scenarios/admin-pass-to-networkpolicy",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_snapshot!(run.transcript());
+}
+
+#[test]
+fn analyze_reports_the_admin_checks() {
+    let run = netplay(&["analyze", "tests/scenarios/diag-admin-checks"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for code in ["NP1030", "NP1031", "NP1032"] {
+        assert!(run.stdout.contains(code), "{code} missing:\n{}", run.stdout);
+    }
+    assert_snapshot!(run.transcript());
+}
