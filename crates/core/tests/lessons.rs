@@ -143,6 +143,8 @@ fn the_checks_catch_the_classic_mistakes() {
     const ALLOW_ALL_EGRESS: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-dns, namespace: app}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress: [{}]\n";
     const CONTROLLER_TO_EVERY_POD: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-ingress-controller, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n  ingress:\n    - from:\n        - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}\n          podSelector: {matchLabels: {app.kubernetes.io/name: ingress-nginx}}\n      ports: [{port: http}]\n";
     const JAEGER_OPEN_TO_THE_SHOP: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: allow-tracing, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n    - to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: observability}}}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: jaeger-collector-ingress, namespace: observability}\nspec:\n  podSelector: {matchLabels: {app: jaeger}}\n  policyTypes: [Ingress]\n  ingress:\n    - from: [{namespaceSelector: {matchLabels: {istio-injection: enabled}}}]\n";
+    const DENY_EVERY_NAMESPACE: &str = "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: database-closed}\nspec:\n  priority: 20\n  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: database}}}\n  ingress:\n    - {name: deny-all, action: Deny, from: [{namespaces: {}}]}\n";
+    const MONITORING_PASSED_ON: &str = "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: database-closed-to-frontend}\nspec:\n  priority: 20\n  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: database}}}\n  ingress:\n    - {name: deny-frontend, action: Deny, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: frontend}}}]}\n---\napiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: monitoring-always-scrapes}\nspec:\n  priority: 10\n  subject: {namespaces: {}}\n  ingress:\n    - {name: pass-monitoring, action: Pass, from: [{namespaces: {matchLabels: {purpose: monitoring}}}]}\n";
     // (lesson, 1-based step, file, text of the mistake)
     let mistakes: &[(&str, usize, &str, &str)] = &[
         ("default-deny-dns", 1, "default-deny.yaml", NO_POLICY_TYPES),
@@ -162,6 +164,8 @@ fn the_checks_catch_the_classic_mistakes() {
             CONTROLLER_TO_EVERY_POD,
         ),
         ("observability-access", 3, "tracing.yaml", JAEGER_OPEN_TO_THE_SHOP),
+        ("admin-guardrails", 1, "admin-guardrails.yaml", DENY_EVERY_NAMESPACE),
+        ("admin-guardrails", 2, "admin-guardrails.yaml", MONITORING_PASSED_ON),
     ];
     let mut missed = Vec::new();
     for &(id, step, file, text) in mistakes {

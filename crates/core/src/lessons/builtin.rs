@@ -32,6 +32,7 @@ const BUILTIN: &[BuiltinLesson] = lessons![
     "12-authorization-deny-by-default.md",
     "13-troubleshooting-dns.md",
     "14-observability-access.md",
+    "15-admin-guardrails.md",
 ];
 
 /// Every built-in lesson, in teaching order.
