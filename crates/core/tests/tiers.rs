@@ -353,3 +353,38 @@ fn the_explanation_names_the_deciding_tier_and_rule() {
     assert_eq!(json["ingress"]["tiers"][1]["action"], "Pass", "{json:#}");
     assert_eq!(json["ingress"]["tiers"][2]["action"], "Allow", "{json:#}");
 }
+
+/// Two AdminNetworkPolicies of one priority: the API leaves their order undefined, and
+/// netplay takes them by kind and name, so the verdict is the same whichever file or
+/// document comes first.
+#[test]
+fn same_priority_admin_policies_do_not_depend_on_the_input_order() {
+    const WORKLOADS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop, labels: {app: web}}\nspec: {containers: [{name: web, image: nginx}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: prometheus, namespace: monitoring, labels: {app: prometheus}}\nspec: {containers: [{name: p, image: prom}]}\n";
+    const DENY: &str = "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: b-deny-monitoring}\nspec:\n  priority: 10\n  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}\n  ingress:\n    - {name: deny, action: Deny, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]}\n";
+    const ALLOW: &str = "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a-allow-monitoring}\nspec:\n  priority: 10\n  subject: {namespaces: {}}\n  ingress:\n    - {name: allow, action: Allow, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]}\n";
+    let lines = |files: &[(&str, &str)]| {
+        let files: Vec<SourceFile> = files.iter().map(|(name, text)| SourceFile::new(*name, *text)).collect();
+        let scenario = load(&files);
+        scenario.connlist().iter().map(|l| l.to_string()).collect::<Vec<_>>()
+    };
+    let deny_first = lines(&[
+        ("workloads.yaml", WORKLOADS),
+        ("deny.yaml", DENY),
+        ("allow.yaml", ALLOW),
+    ]);
+    let allow_first = lines(&[
+        ("allow.yaml", ALLOW),
+        ("deny.yaml", DENY),
+        ("workloads.yaml", WORKLOADS),
+    ]);
+    let one_file = lines(&[("all.yaml", &format!("{DENY}---\n{ALLOW}---\n{WORKLOADS}"))]);
+    assert_eq!(deny_first, allow_first);
+    assert_eq!(deny_first, one_file);
+    // a-allow-monitoring comes first by name: its Allow decides.
+    assert!(
+        deny_first
+            .iter()
+            .any(|l| l.starts_with("monitoring/prometheus[Pod] => shop/web[Pod]")),
+        "{deny_first:#?}"
+    );
+}

@@ -71,7 +71,7 @@ fn same_priority(cluster: &Cluster, admin: &[&Policy], out: &mut Vec<Diagnostic>
                 Diagnostic::new(
                     "NP1030",
                     format!(
-                        "{} {} and {} {} have the same priority {} in tier {} and both select {}: the API leaves their order undefined (netplay evaluates {} first, as it comes first in the input; `explain` shows the rules of both)",
+                        "{} {} and {} {} have the same priority {} in tier {} and both select {}: the API leaves their order undefined (netplay evaluates {} first, by kind and name, whatever the order of the input)",
                         a.kind.as_str(),
                         a.name,
                         b.kind.as_str(),
@@ -79,7 +79,7 @@ fn same_priority(cluster: &Cluster, admin: &[&Policy], out: &mut Vec<Diagnostic>
                         b.priority,
                         b.tier,
                         w.endpoint_name(),
-                        a.name
+                        if a.order_key() <= b.order_key() { &a.name } else { &b.name }
                     ),
                 )
                 .at(&b.loc)

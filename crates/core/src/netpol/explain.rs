@@ -217,7 +217,7 @@ fn explain_side(
     let allowed = if tiered.is_empty() {
         isolation.unwrap_or_else(ConnSet::all)
     } else {
-        tiered.sort_by_key(|&(i, p, r)| (p.tier, p.priority, i, r.index));
+        tiered.sort_by_key(|&(i, p, r)| (p.order_key(), i, r.index));
         // What each matching rule decided, by the same walk the engine takes.
         let mut hits: Vec<Option<PeerHit>> = vec![None; tiered.len()];
         let mut decided: Vec<(usize, ConnSet)> = Vec::new();

@@ -73,7 +73,7 @@ fn direction_allows(
             // first match decides: Allow and Deny finally, Pass hands over to the next
             // tier.
             TierWalk::FirstMatch => {
-                applying.sort_by_key(|&(i, p, _)| (p.priority, i));
+                applying.sort_by_key(|&(i, p, _)| (p.order_key(), i));
                 applying
                     .iter()
                     .flat_map(|&(_, p, rules)| rules.iter().map(move |r| (p, r)))

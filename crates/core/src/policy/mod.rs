@@ -387,6 +387,19 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// Where the policy stands in evaluation order: tier, then priority; policies of one
+    /// priority (an order the API leaves undefined) by kind, namespace and name, so that a
+    /// verdict never depends on the order of the input files.
+    pub fn order_key(&self) -> (Tier, i32, &'static str, &str, &str) {
+        (
+            self.tier,
+            self.priority,
+            self.kind.as_str(),
+            &self.namespace,
+            &self.name,
+        )
+    }
+
     /// `namespace/name`, or `name` for a cluster-wide policy.
     pub fn id(&self) -> String {
         if self.namespace.is_empty() {
@@ -419,10 +432,10 @@ impl Policy {
     }
 }
 
-/// The policies of a cluster in evaluation order: by tier, then priority, then the order
-/// they were read in. Indices into `policies`.
+/// The policies of a cluster in evaluation order ([`Policy::order_key`], then the order
+/// they were read in). Indices into `policies`.
 pub fn evaluation_order(policies: &[Policy]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..policies.len()).collect();
-    order.sort_by_key(|&i| (policies[i].tier, policies[i].priority, i));
+    order.sort_by_key(|&i| (policies[i].order_key(), i));
     order
 }

@@ -98,9 +98,9 @@ struct PreparedRule {
     admits_anyone: bool,
     /// What the rule does when it matches (always Allow in the isolation tier).
     action: Action,
-    /// Evaluation order in a first-match tier: tier, policy priority, policy index, rule
-    /// index.
-    order: (Tier, i32, usize, usize),
+    /// Evaluation order in a first-match tier: tier, policy priority, the policy's kind,
+    /// namespace and name (see `Policy::order_key`), policy index, rule index.
+    order: (Tier, i32, (&'static str, String, String), usize, usize),
 }
 
 impl PreparedRule {

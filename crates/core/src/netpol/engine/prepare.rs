@@ -34,7 +34,14 @@ impl Engine<'_> {
             let first = self.rules.len();
             for rule in dir_rules {
                 let mut prepared = self.prepare_rule(rule, &policy.namespace, ingress, &out.selected, caches);
-                prepared.order = (policy.tier, policy.priority, index, rule.index);
+                let (tier, priority, kind, namespace, name) = policy.order_key();
+                prepared.order = (
+                    tier,
+                    priority,
+                    (kind, namespace.to_string(), name.to_string()),
+                    index,
+                    rule.index,
+                );
                 self.rules.push(prepared);
             }
             let range = Some(first..self.rules.len());
@@ -59,7 +66,7 @@ impl Engine<'_> {
                     let Some(range) = range else { continue };
                     tiered[c].extend(range.clone());
                     let rules = &self.rules;
-                    tiered[c].sort_unstable_by_key(|&r| rules[r].order);
+                    tiered[c].sort_unstable_by(|&a, &b| rules[a].order.cmp(&rules[b].order));
                 }
             }
             return;
@@ -218,7 +225,13 @@ impl Engine<'_> {
             external_conn,
             admits_anyone,
             action: rule.action,
-            order: (Tier::NetworkPolicy, 0, 0, rule.index),
+            order: (
+                Tier::NetworkPolicy,
+                0,
+                ("", String::new(), String::new()),
+                0,
+                rule.index,
+            ),
         }
     }
 }
