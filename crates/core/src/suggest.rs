@@ -22,7 +22,7 @@ pub fn hint<'a>(query: &str, candidates: impl IntoIterator<Item = &'a str>) -> S
 }
 
 /// The optimal string alignment distance (Levenshtein plus swaps of neighbours), on chars.
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     // Three rows: two back (for swaps), one back, and the current.

@@ -431,11 +431,3 @@ impl Policy {
         self.namespace_selector.is_none()
     }
 }
-
-/// The policies of a cluster in evaluation order ([`Policy::order_key`], then the order
-/// they were read in). Indices into `policies`.
-pub fn evaluation_order(policies: &[Policy]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..policies.len()).collect();
-    order.sort_by_key(|&i| (policies[i].order_key(), i));
-    order
-}
