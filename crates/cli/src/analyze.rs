@@ -28,15 +28,8 @@ pub struct AnalyzeArgs {
     /// Or the live cluster.
     #[command(flatten)]
     live: crate::LiveArgs,
-    /// Output format.
-    #[arg(
-        long = "output",
-        short = 'o',
-        visible_alias = "format",
-        value_enum,
-        default_value = "txt"
-    )]
-    pub format: AnalyzeFormat,
+    #[command(flatten)]
+    pub output: crate::Output<AnalyzeFormat>,
     /// A MeshConfig file (istioctl's --meshConfigFile); it overrides the mesh config found
     /// in the input (the `istio` ConfigMap in istio-system, an IstioOperator's meshConfig).
     #[arg(long, value_name = "FILE")]
@@ -60,7 +53,7 @@ pub struct AnalyzeArgs {
 /// Runs the subcommand; the exit code is 1 when a diagnostic reaches the failure threshold.
 pub fn run(args: AnalyzeArgs) -> Result<u8, String> {
     if args.list_analyzers {
-        crate::print(&list_analyzers(args.format));
+        crate::print(&list_analyzers(args.output.format));
         return Ok(0);
     }
     let mesh_config = match &args.mesh_config {
@@ -81,7 +74,7 @@ pub fn run(args: AnalyzeArgs) -> Result<u8, String> {
     };
     let report = scenario.analyze_report(&options);
     let diags = &report.diagnostics;
-    let out = match args.format {
+    let out = match args.output.format {
         AnalyzeFormat::Json => formats::to_json(diags),
         AnalyzeFormat::Yaml => formats::to_yaml(diags),
         AnalyzeFormat::Sarif => formats::to_sarif(diags, env!("CARGO_PKG_VERSION")),

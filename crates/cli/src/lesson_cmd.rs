@@ -48,15 +48,8 @@ pub enum LessonCommand {
         /// finished lesson.
         #[arg(long)]
         step: Option<usize>,
-        /// Output format.
-        #[arg(
-            long = "output",
-            short = 'o',
-            visible_alias = "format",
-            value_enum,
-            default_value = "txt"
-        )]
-        format: LessonFormat,
+        #[command(flatten)]
+        output: crate::Output<LessonFormat>,
     },
 }
 
@@ -87,7 +80,7 @@ pub fn run(command: LessonCommand) -> Result<u8, String> {
             lesson,
             solution,
             step,
-            format,
+            output: crate::Output { format },
         } => check(&lesson, solution.as_deref(), step, format),
     }
 }

@@ -77,6 +77,21 @@ impl From<ListFormat> for Format {
     }
 }
 
+/// `-o/--output FORMAT` (also spelled `--format`), as kubectl spells it: one definition
+/// for every subcommand that prints a report.
+#[derive(clap::Args, Clone, Copy, Debug)]
+pub struct Output<F: clap::ValueEnum + Clone + Send + Sync + 'static> {
+    /// Output format.
+    #[arg(
+        long = "output",
+        short = 'o',
+        visible_alias = "format",
+        value_enum,
+        default_value = "txt"
+    )]
+    pub format: F,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// List the allowed connections between workloads and external addresses.
@@ -89,15 +104,8 @@ enum Command {
         filenames: Filenames,
         #[command(flatten)]
         live: LiveArgs,
-        /// Output format.
-        #[arg(
-            long = "output",
-            short = 'o',
-            visible_alias = "format",
-            value_enum,
-            default_value = "txt"
-        )]
-        format: ListFormat,
+        #[command(flatten)]
+        output: crate::Output<ListFormat>,
         /// Only connections from or to this workload (`ns/name[Kind]`, `ns/name` or
         /// `name`); repeatable: from or to any of them.
         #[arg(long, value_name = "WORKLOAD")]
@@ -124,15 +132,8 @@ enum Command {
         /// exit code); for a Service, every endpoint must agree.
         #[arg(long, value_enum, value_name = "VERDICT")]
         expect: Option<Expect>,
-        /// Output format.
-        #[arg(
-            long = "output",
-            short = 'o',
-            visible_alias = "format",
-            value_enum,
-            default_value = "txt"
-        )]
-        format: ReportFormat,
+        #[command(flatten)]
+        output: crate::Output<ReportFormat>,
         /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
         /// `-` for stdin.
         #[arg(required_unless_present_any = INPUT_FLAGS)]
@@ -161,15 +162,8 @@ enum Command {
         /// The new side's paths (instead of positional ones).
         #[arg(long, num_args = 1.., value_name = "PATH", requires = "old")]
         new: Vec<PathBuf>,
-        /// Output format.
-        #[arg(
-            long = "output",
-            short = 'o',
-            visible_alias = "format",
-            value_enum,
-            default_value = "txt"
-        )]
-        format: ListFormat,
+        #[command(flatten)]
+        output: crate::Output<ListFormat>,
         /// Compare the input's objects with the cluster's by a server-side dry run.
         #[arg(long, conflicts_with_all = ["new", "after"])]
         server_side: bool,
@@ -377,15 +371,8 @@ enum MeshCommand {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         filenames: Filenames,
-        /// Output format.
-        #[arg(
-            long = "output",
-            short = 'o',
-            visible_alias = "format",
-            value_enum,
-            default_value = "txt"
-        )]
-        format: ReportFormat,
+        #[command(flatten)]
+        output: crate::Output<ReportFormat>,
     },
     /// How the requests for a host are split among workloads and subsets, for sample
     /// requests derived from its VirtualService matches.
@@ -402,15 +389,8 @@ enum MeshCommand {
         /// Who sends the samples (default: any sidecar of the host's namespace).
         #[arg(long)]
         from: Option<String>,
-        /// Output format.
-        #[arg(
-            long = "output",
-            short = 'o',
-            visible_alias = "format",
-            value_enum,
-            default_value = "txt"
-        )]
-        format: ReportFormat,
+        #[command(flatten)]
+        output: crate::Output<ReportFormat>,
     },
 }
 
@@ -590,7 +570,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             paths,
             filenames,
             live,
-            format,
+            output: Output { format },
             focus_workload,
             focus_namespace,
         } => {
@@ -639,7 +619,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             dst,
             port,
             expect,
-            format,
+            output: Output { format },
             paths,
             filenames,
             live,
@@ -664,7 +644,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             after,
             old,
             new,
-            format,
+            output: Output { format },
             server_side,
             allow_errors,
             live,
@@ -800,7 +780,7 @@ fn run_mesh(command: MeshCommand) -> Result<u8, String> {
             headers,
             paths,
             filenames,
-            format,
+            output: Output { format },
         } => {
             let paths = filenames.after(paths);
             let mut request = mesh::Request::new(&from, &url).with_method(&method);
@@ -822,7 +802,7 @@ fn run_mesh(command: MeshCommand) -> Result<u8, String> {
             paths,
             filenames,
             from,
-            format,
+            output: Output { format },
         } => {
             let paths = filenames.after(paths);
             let (_, scenario) = load_paths(&paths)?;

@@ -29,15 +29,8 @@ pub enum MulticlusterCommand {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         filenames: crate::Filenames,
-        /// Output format.
-        #[arg(
-            long = "output",
-            short = 'o',
-            visible_alias = "format",
-            value_enum,
-            default_value = "txt"
-        )]
-        format: ResolveFormat,
+        #[command(flatten)]
+        output: crate::Output<ResolveFormat>,
         /// Take a cluster, or every cluster of a region, down (repeatable).
         #[arg(long = "fail", value_name = "REGION|CLUSTER")]
         fail: Vec<String>,
@@ -55,7 +48,7 @@ pub fn run(
             name,
             paths,
             filenames,
-            format,
+            output: crate::Output { format },
             fail,
         } => {
             let scenario = load(&filenames.after(paths))?;

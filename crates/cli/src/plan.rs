@@ -25,15 +25,8 @@ pub struct PlanArgs {
     /// plan when there are several).
     #[arg(long, value_name = "DIR")]
     emit: Option<PathBuf>,
-    /// Output format.
-    #[arg(
-        long = "output",
-        short = 'o',
-        visible_alias = "format",
-        value_enum,
-        default_value = "txt"
-    )]
-    format: PlanFormat,
+    #[command(flatten)]
+    output: crate::Output<PlanFormat>,
 }
 
 /// Exit 0, 1 when a diagnostic is an error, 2 (an `Err`) when nothing could be read or
@@ -58,7 +51,7 @@ pub fn run(args: PlanArgs) -> Result<u8, String> {
     diags.extend(outcome.diagnostics.iter().cloned());
     diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     diags.dedup();
-    match args.format {
+    match args.output.format {
         PlanFormat::Txt => {
             crate::print(&outcome.to_text());
             let renderer = crate::render::Renderer::new(&files);

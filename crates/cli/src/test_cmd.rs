@@ -21,15 +21,8 @@ pub struct TestArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     filenames: crate::Filenames,
-    /// Output format.
-    #[arg(
-        long = "output",
-        short = 'o',
-        visible_alias = "format",
-        value_enum,
-        default_value = "txt"
-    )]
-    format: TestFormat,
+    #[command(flatten)]
+    output: crate::Output<TestFormat>,
 }
 
 /// Reading problems that make a run untrustworthy: a document that could not be parsed
@@ -64,7 +57,7 @@ pub fn run(args: TestArgs) -> Result<u8, String> {
     let report = assertions::run(&scenario, &suites);
     // `-v` (the global verbosity) also lists the assertions that pass.
     let list_passed = crate::verbose::level() >= 1;
-    crate::print(&match args.format {
+    crate::print(&match args.output.format {
         TestFormat::Txt => report.to_text(list_passed),
         TestFormat::Json => report.to_json(),
         TestFormat::Junit => report.to_junit("netplay test"),
