@@ -5,6 +5,8 @@
 //! `cargo bench -p netplay-core --bench targets -- growth`       the growth curve
 //! `cargo bench -p netplay-core --bench targets -- quick`        small sizes only (smoke)
 //! `cargo bench -p netplay-core --bench targets -- phases N W P` where the time goes
+//! `cargo bench -p netplay-core --bench targets -- playground N W P` one policy edit, kept
+//! evaluation against from scratch
 //!
 //! Wall-clock medians of several runs in one process (release build). divan's
 //! `benches/engine.rs` measures the same operations for day-to-day comparison.
@@ -27,8 +29,63 @@ fn main() {
             let num = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
             phases(num(1, 250), num(2, 5000), num(3, 3000));
         }
+        Some("playground") => {
+            let num = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
+            playground(num(1, 50), num(2, 1000), num(3, 600));
+        }
         _ => targets(false),
     }
+}
+
+/// What the playground does after one policy edit (a port of one rule, alternating):
+/// the kept evaluation (`incremental::Evaluator`: lines and diagnostics) against
+/// loading, listing and analysing from scratch. Files as the browser benchmark opens them.
+fn playground(n: usize, w: usize, p: usize) {
+    use netplay_core::incremental::Evaluator;
+    let (policies, rest): (Vec<&str>, Vec<&str>) = {
+        let text = Box::leak(generate(Params::new(n, w, p)).into_boxed_str());
+        text.split("---\n")
+            .filter(|d| !d.trim().is_empty())
+            .partition(|d| d.contains("kind: NetworkPolicy"))
+    };
+    let join = |ds: &[&str]| ds.iter().map(|d| format!("{d}---\n")).collect::<String>();
+    let workloads = SourceFile::new("workloads.yaml", join(&rest));
+    let original = join(&policies);
+    let edited = original.replacen("- port: 5432", "- port: 5433", 1);
+    assert_ne!(original, edited, "the generated policies have a 5432 rule");
+    let files = |policies: &str| {
+        [
+            workloads.clone(),
+            SourceFile::new("policies.yaml", policies.to_string()),
+        ]
+    };
+    let mut evaluator = Evaluator::default();
+    let t = Instant::now();
+    let first = evaluator.evaluate(&files(&original));
+    let first_time = t.elapsed();
+    let mut kept = Vec::new();
+    let mut updated = 0;
+    for i in 0..9 {
+        let text = if i % 2 == 0 { &edited } else { &original };
+        let input = files(text);
+        let t = Instant::now();
+        let e = evaluator.evaluate(&input);
+        kept.push(t.elapsed());
+        updated += usize::from(e.incremental);
+    }
+    kept.sort();
+    let scratch = median(3, || {
+        let s = load(&files(&edited));
+        (s.connlist(), s.analyze())
+    });
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{{\"workloads\":{w},\"namespaces\":{n},\"policies\":{p},\"lines\":{},\"first_ms\":{:.1},\"edit_kept_ms\":{:.2},\"edits_updated\":\"{updated}/9\",\"edit_from_scratch_ms\":{:.1}}}",
+        first.lines.len(),
+        ms(first_time),
+        ms(kept[kept.len() / 2]),
+        ms(scratch)
+    );
 }
 
 fn scenario(n: usize, w: usize, p: usize) -> Scenario {

@@ -20,6 +20,7 @@ pub mod endpoint;
 pub mod export;
 pub mod flows;
 pub mod glossary;
+pub mod incremental;
 pub mod intervals;
 pub mod lessons;
 pub mod mesh;
@@ -89,20 +90,7 @@ fn load_with_assertions_cached(
     let (raw, mut diagnostics) = parse::parse_files_cached(files, cache);
     let (suites, mut assertion_diagnostics) = assertions::read(&raw);
     diagnostics.append(&mut assertion_diagnostics);
-    let multi = multicluster::is_multicluster(&raw).then(|| Box::new(multicluster::build(raw.clone())));
-    let (cluster, mut more) = read::build(raw);
-    match &multi {
-        // Reading diagnostics come from each member: the merged model's would report the
-        // same Service of two clusters as a duplicate.
-        Some(m) => diagnostics.extend(m.diagnostics.iter().cloned()),
-        None => diagnostics.append(&mut more),
-    }
-    let scenario = Scenario {
-        cluster,
-        diagnostics,
-        multicluster: multi,
-    };
-    (scenario, suites)
+    (Scenario::from_objects(raw, diagnostics).0, suites)
 }
 
 /// The lines of one cluster: the engine's connections and the traffic admitted by Ingress
@@ -120,6 +108,29 @@ pub(crate) fn single_cluster_lines(engine: &Engine) -> Vec<ConnLine> {
 }
 
 impl Scenario {
+    /// The scenario of parsed objects; `diagnostics` are those found before reading them
+    /// (parsing, assertions). Also returns reading's own diagnostics, which
+    /// [`incremental`] keeps.
+    pub(crate) fn from_objects(
+        raw: Vec<parse::RawObject>,
+        mut diagnostics: Vec<Diagnostic>,
+    ) -> (Scenario, Vec<Diagnostic>) {
+        let multi = multicluster::is_multicluster(&raw).then(|| Box::new(multicluster::build(raw.clone())));
+        let (cluster, reading) = read::build(raw);
+        match &multi {
+            // Reading diagnostics come from each member: the merged model's would report
+            // the same Service of two clusters as a duplicate.
+            Some(m) => diagnostics.extend(m.diagnostics.iter().cloned()),
+            None => diagnostics.extend(reading.iter().cloned()),
+        }
+        let scenario = Scenario {
+            cluster,
+            diagnostics,
+            multicluster: multi,
+        };
+        (scenario, reading)
+    }
+
     /// Every allowed connection, as the lines of `netplay connlist`, sorted. With several
     /// clusters: each cluster's own, named `cluster/ns/name[Kind]`, and those between
     /// clusters that a discovery mechanism joins (docs/semantics.md, "Several clusters").
@@ -190,8 +201,18 @@ impl Scenario {
     /// [`Scenario::analyze`] with `netplay analyze`'s options: a mesh config, suppressions
     /// and thresholds (docs/diagnostics.md).
     pub fn analyze_report(&self, options: &diagnostics::AnalyzeOptions) -> diagnostics::Report {
+        self.analyze_report_with(options, netpol::checks::check(&self.cluster))
+    }
+
+    /// [`Scenario::analyze_report`] with the NetworkPolicy findings already computed
+    /// ([`incremental`] keeps them per namespace).
+    pub(crate) fn analyze_report_with(
+        &self,
+        options: &diagnostics::AnalyzeOptions,
+        netpol_findings: Vec<Diagnostic>,
+    ) -> diagnostics::Report {
         let mut all = self.diagnostics.clone();
-        all.extend(netpol::checks::check(&self.cluster));
+        all.extend(netpol_findings);
         all.extend(admin::checks::check(&self.cluster));
         all.extend(netpol::ingress_controller::check(&self.cluster));
         all.extend(mesh::analyze(&self.cluster, options.mesh_config.as_ref()));
@@ -202,7 +223,8 @@ impl Scenario {
             all = self.diagnostics.clone();
             all.extend(multi.analyze());
         }
-        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        // A total order: the result does not depend on the order the findings came in.
+        all.sort_by(|a, b| (a.sort_key(), &a.resource, &a.help).cmp(&(b.sort_key(), &b.resource, &b.help)));
         all.dedup();
         diagnostics::filter::apply(all, options, &self.cluster.mesh.inventory.suppressions)
     }

@@ -42,6 +42,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "assertions",
             "diff_causes",
             "connlist",
+            "incremental",
             "lessons",
             "lib",
             "present",

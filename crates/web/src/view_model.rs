@@ -2,19 +2,25 @@
 //! graph's nodes and edges, and what changed since the checkpoint. Pure functions, so
 //! they are tested natively; no policy semantics here (those are core's).
 
+use netplay_core::incremental::Evaluator;
 use netplay_core::output::{diff, ConnLine, DiffEntry};
 use netplay_core::present::{self, EndpointKind};
 use netplay_core::{Diagnostic, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Everything core computed for the current text.
 #[derive(Clone, Debug, Default)]
 pub struct Analysis {
-    pub scenario: Scenario,
+    /// Shared with core's kept evaluation, which updates it after the next edit.
+    pub scenario: Arc<Scenario>,
     pub lines: Vec<ConnLine>,
     pub diagnostics: Vec<Diagnostic>,
     /// How long the evaluation took, in milliseconds (0 when not measured).
     pub eval_ms: f64,
+    /// Whether core updated the previous evaluation (one policy read again) instead of
+    /// evaluating everything.
+    pub incremental: bool,
     /// Distinct for every evaluation: views that read more than the connections (the
     /// mesh view reads VirtualService weights) must refresh even when they are equal.
     pub generation: u64,
@@ -31,19 +37,18 @@ static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 
 impl Analysis {
     pub fn new(files: &[netplay_core::SourceFile]) -> Self {
-        // Re-evaluation after an edit parses only the documents that changed.
+        // Kept between evaluations: after an edit core re-reads only what changed.
         thread_local! {
-            static PARSED: std::cell::RefCell<netplay_core::parse::ParseCache> = Default::default();
+            static KEPT: std::cell::RefCell<Evaluator> = Default::default();
         }
-        let scenario = PARSED.with(|cache| netplay_core::load_cached(files, &mut cache.borrow_mut()));
-        let lines = scenario.connlist();
-        let diagnostics = scenario.analyze();
+        let evaluation = KEPT.with(|kept| kept.borrow_mut().evaluate(files));
         let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Analysis {
-            scenario,
-            lines,
-            diagnostics,
+            scenario: evaluation.scenario,
+            lines: evaluation.lines,
+            diagnostics: evaluation.diagnostics,
             eval_ms: 0.0,
+            incremental: evaluation.incremental,
             generation,
         }
     }

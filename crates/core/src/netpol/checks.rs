@@ -4,14 +4,30 @@ use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
 use crate::model::{Cluster, ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
 use crate::policy::{Direction, PeerKind, Policy, PolicyKind, PortRef, Rule};
+use std::collections::BTreeMap;
 
 /// Runs every check on a cluster.
 pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+    check_by_namespace(cluster, None).into_values().flatten().collect()
+}
+
+/// The findings of [`check`] by namespace (of the policy or workload they are about), for
+/// every namespace or only `only`. A namespace's findings depend on its own policies and
+/// on the workloads and namespaces of the cluster, never on another namespace's policies:
+/// after one NetworkPolicy changes, only its namespace is checked again
+/// (`crate::incremental`).
+pub fn check_by_namespace(cluster: &Cluster, only: Option<&str>) -> BTreeMap<String, Vec<Diagnostic>> {
+    let mut by_namespace: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
+    let wanted = |ns: &str| only.is_none_or(|o| o == ns);
     let has_workloads = !cluster.workloads.is_empty();
     let has_namespace_objects = cluster.namespaces.iter().any(|n| n.loc.is_some());
     // The admin kinds have checks of their own (crate::admin::checks).
-    for policy in cluster.policies.iter().filter(|p| p.kind == PolicyKind::NetworkPolicy) {
+    for policy in cluster
+        .policies
+        .iter()
+        .filter(|p| p.kind == PolicyKind::NetworkPolicy && wanted(&p.namespace))
+    {
+        let out = by_namespace.entry(policy.namespace.clone()).or_default();
         let resource = format!("NetworkPolicy {}", policy.id());
         let selected: Vec<&Workload> = selected_pods(cluster, policy).collect();
         if has_workloads && selected.is_empty() {
@@ -53,7 +69,7 @@ pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
                     has_workloads,
                     has_namespace_objects,
                     &resource,
-                    &mut out,
+                    out,
                 );
             }
         }
@@ -73,13 +89,13 @@ pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
     }
     // Computed once: every egress-isolated workload is checked against them.
     let dns_pods = dns_pods(cluster);
-    for w in &cluster.workloads {
+    for w in cluster.workloads.iter().filter(|w| wanted(&w.namespace)) {
         let egress_isolated = cluster
             .policies
             .iter()
             .any(|p| p.egress.is_some() && p.namespace == w.namespace && p.pod_selector.matches(&w.labels));
         if egress_isolated && !allows_dns(cluster, w, &dns_pods) {
-            out.push(
+            by_namespace.entry(w.namespace.clone()).or_default().push(
                 Diagnostic::new(
                     "NP1004",
                     format!("{} is egress-isolated and no egress rule allows DNS (UDP 53 to kube-dns): name lookups will time out", w.endpoint_name()),
@@ -90,7 +106,7 @@ pub fn check(cluster: &Cluster) -> Vec<Diagnostic> {
             );
         }
     }
-    out
+    by_namespace
 }
 
 fn selected_pods<'c>(cluster: &'c Cluster, policy: &'c Policy) -> impl Iterator<Item = &'c Workload> {

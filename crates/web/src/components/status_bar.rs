@@ -21,6 +21,7 @@ pub fn StatusBar() -> Html {
     let any = added + removed + changed > 0;
     html! {
         <footer class="status" data-testid="status" data-eval-ms={format!("{:.2}", analysis.eval_ms)}
+            data-incremental={analysis.incremental.to_string()}
             data-connections={analysis.lines.len().to_string()}>
             <span data-testid="status-counts">{ format!("{} workloads · {} policies · {} connections", cluster.workloads.len(), cluster.policies.len(), analysis.lines.len()) }</span>
             <span class={classes!(if errors > 0 { "bad" } else { "muted" })}>{ format!("{errors} errors, {warnings} warnings") }</span>

@@ -29,9 +29,11 @@ use crate::endpoint::{AddrRange, AddrSet, Endpoint};
 use crate::model::{Cluster, ContainerPort, Labels};
 use crate::output::ConnLine;
 mod external;
+mod kept;
 mod prepare;
 mod sets;
 
+pub use kept::KeptEngine;
 pub use sets::ConnId;
 use sets::{ConnTable, Interned, SelectorCaches, NONE};
 
@@ -283,19 +285,9 @@ impl<'c> Engine<'c> {
         engine
     }
 
-    /// The engine for `cluster`, which must equal this engine's cluster except for the
-    /// policy at `policy` (edited, in place). Only the classes that policy selects, before
-    /// or after the edit, are re-evaluated: their rows for egress and their columns for
-    /// ingress. Falls back to a full evaluation when the input differs in anything else
-    /// this can see (workloads, namespaces, number of policies, IPv6 taking part).
-    pub fn update_policy<'n>(self, cluster: &'n Cluster, policy: usize) -> Engine<'n> {
-        let same_shape = cluster.policies.len() == self.policies.len()
-            && policy < cluster.policies.len()
-            && cluster.namespaces == self.cluster.namespaces
-            && cluster.workloads == self.cluster.workloads;
-        if !same_shape || !self.evaluated {
-            return Engine::new(cluster);
-        }
+    /// The same engine pointing at another cluster (equal to its own but for what the
+    /// caller then updates).
+    fn with_cluster<'n>(self, cluster: &'n Cluster) -> Engine<'n> {
         let Engine {
             cluster: _,
             classes,
@@ -320,7 +312,7 @@ impl<'c> Engine<'c> {
             to_external,
             from_external,
         } = self;
-        let mut engine = Engine {
+        Engine {
             cluster,
             classes,
             workload_class,
@@ -343,7 +335,23 @@ impl<'c> Engine<'c> {
             evaluated,
             to_external,
             from_external,
-        };
+        }
+    }
+
+    /// The engine for `cluster`, which must equal this engine's cluster except for the
+    /// policy at `policy` (edited, in place). Only the classes that policy selects, before
+    /// or after the edit, are re-evaluated: their rows for egress and their columns for
+    /// ingress. Falls back to a full evaluation when the input differs in anything else
+    /// this can see (workloads, namespaces, number of policies, IPv6 taking part).
+    pub fn update_policy<'n>(self, cluster: &'n Cluster, policy: usize) -> Engine<'n> {
+        let same_shape = cluster.policies.len() == self.policies.len()
+            && policy < cluster.policies.len()
+            && cluster.namespaces == self.cluster.namespaces
+            && cluster.workloads == self.cluster.workloads;
+        if !same_shape || !self.evaluated {
+            return Engine::new(cluster);
+        }
+        let mut engine = self.with_cluster(cluster);
         let old = engine.policies[policy].clone();
         engine.detach(policy);
         let new = engine.prepare_policy(policy, &cluster.policies[policy], &mut SelectorCaches::default());

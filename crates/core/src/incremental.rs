@@ -1,0 +1,287 @@
+//! Evaluation kept between edits: what the playground calls after every pause in typing.
+//!
+//! [`Evaluator::evaluate`] gives the same scenario, connection lines and diagnostics as
+//! [`crate::load`] followed by [`Scenario::connlist`] and [`Scenario::analyze`] on the same
+//! files (`tests/incremental.rs` checks it edit after edit), but keeps the parsed
+//! documents, the model, the engine and the NetworkPolicy findings per namespace between
+//! calls. When the only object that changed is one NetworkPolicy whose metadata and pod
+//! selectors stayed the same (an edited port, peer namespace, ipBlock or policy type), the
+//! model is the previous one with that policy read again, the engine re-evaluates only the
+//! classes it selects before or after ([`Engine::update_policy`]) and only its namespace is
+//! checked again. Anything else — another kind, several objects, an object moved to
+//! another line, several clusters — is evaluated from scratch, so a result is never
+//! stale.
+
+use crate::diagnostics::{AnalyzeOptions, Diagnostic};
+use crate::netpol::checks::check_by_namespace;
+use crate::netpol::engine::{Engine, KeptEngine};
+use crate::output::ConnLine;
+use crate::parse::locate::PathSeg;
+use crate::parse::{Document, ParseCache, RawObject, SourceFile};
+use crate::policy::{PeerKind, Policy, PolicyKind, Selector};
+use crate::{Location, Scenario};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// After this many policy updates the engine is built again from scratch: an update
+/// leaves the old version's prepared rules and connection sets behind.
+const UPDATES_BEFORE_REBUILD: usize = 64;
+
+/// One evaluation's results.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    pub scenario: Arc<Scenario>,
+    /// As [`Scenario::connlist`] gives them: sorted, each once.
+    pub lines: Vec<ConnLine>,
+    /// As [`Scenario::analyze`] gives them.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Whether the previous evaluation was updated (one policy read again) rather than
+    /// everything computed from scratch.
+    pub incremental: bool,
+}
+
+/// Keeps what an evaluation computed for the next one (see the module documentation).
+#[derive(Default)]
+pub struct Evaluator {
+    cache: ParseCache,
+    kept: Option<Kept>,
+}
+
+struct Kept {
+    scenario: Arc<Scenario>,
+    /// Per parsed object, in input order: where it was read from and its metadata.
+    objects: Vec<Seen>,
+    /// Reading's own diagnostics (not parsing's or the assertions').
+    reading: Vec<Diagnostic>,
+    /// The NetworkPolicy findings by namespace.
+    checks: BTreeMap<String, Vec<Diagnostic>>,
+    engine: KeptEngine,
+    updates: usize,
+}
+
+/// What decides whether a parsed object is the one read last time.
+struct Seen {
+    doc: Document,
+    prefix: Vec<PathSeg>,
+    api_version: String,
+    kind: String,
+    name: String,
+    namespace: Option<String>,
+    loc: Location,
+    metadata: Option<Value>,
+}
+
+impl Seen {
+    fn of(obj: &RawObject) -> Seen {
+        Seen {
+            doc: obj.doc.clone(),
+            prefix: obj.prefix.clone(),
+            api_version: obj.api_version.clone(),
+            kind: obj.kind.clone(),
+            name: obj.name.clone(),
+            namespace: obj.namespace.clone(),
+            loc: obj.loc.clone(),
+            metadata: obj.value.get("metadata").cloned(),
+        }
+    }
+
+    /// Parsing depends on nothing but a document's file, first line and text: the same
+    /// document gives the same object.
+    fn same_document(&self, obj: &RawObject) -> bool {
+        self.doc.file == obj.doc.file
+            && self.doc.start_line == obj.doc.start_line
+            && (Arc::ptr_eq(&self.doc.text, &obj.doc.text) || self.doc.text == obj.doc.text)
+            && self.prefix == obj.prefix
+    }
+
+    /// The same object with only its spec changed.
+    fn same_but_spec(&self, obj: &RawObject) -> bool {
+        self.api_version == obj.api_version
+            && self.kind == obj.kind
+            && self.name == obj.name
+            && self.namespace == obj.namespace
+            && self.loc == obj.loc
+            && self.prefix == obj.prefix
+            && self.metadata.as_ref() == obj.value.get("metadata")
+    }
+}
+
+impl Evaluator {
+    /// Evaluates `files`, reusing what the previous call computed where it still holds.
+    pub fn evaluate(&mut self, files: &[SourceFile]) -> Evaluation {
+        let (raw, mut before_reading) = crate::parse::parse_files_cached(files, &mut self.cache);
+        let (_, mut assertion_diagnostics) = crate::assertions::read(&raw);
+        before_reading.append(&mut assertion_diagnostics);
+        if let Some(kept) = self.kept.take() {
+            if let Some((evaluation, kept)) = update(kept, &raw, &before_reading) {
+                self.kept = Some(kept);
+                return evaluation;
+            }
+        }
+        self.evaluate_all(raw, before_reading)
+    }
+
+    fn evaluate_all(&mut self, raw: Vec<RawObject>, before_reading: Vec<Diagnostic>) -> Evaluation {
+        let objects: Vec<Seen> = raw.iter().map(Seen::of).collect();
+        let (scenario, reading) = Scenario::from_objects(raw, before_reading);
+        let scenario = Arc::new(scenario);
+        if scenario.multicluster.is_some() {
+            return Evaluation {
+                lines: scenario.connlist(),
+                diagnostics: scenario.analyze(),
+                scenario,
+                incremental: false,
+            };
+        }
+        let checks = check_by_namespace(&scenario.cluster, None);
+        let (lines, diagnostics, engine) = results(&scenario, Engine::new(&scenario.cluster), &checks);
+        self.kept = Some(Kept {
+            scenario: scenario.clone(),
+            objects,
+            reading,
+            checks,
+            engine,
+            updates: 0,
+        });
+        Evaluation {
+            scenario,
+            lines,
+            diagnostics,
+            incremental: false,
+        }
+    }
+}
+
+/// The lines and diagnostics of a single-cluster scenario from its engine.
+fn results(
+    scenario: &Scenario,
+    engine: Engine<'_>,
+    checks: &BTreeMap<String, Vec<Diagnostic>>,
+) -> (Vec<ConnLine>, Vec<Diagnostic>, KeptEngine) {
+    let mut lines = crate::single_cluster_lines(&engine);
+    lines.sort_unstable();
+    lines.dedup();
+    let findings = checks.values().flatten().cloned().collect();
+    let diagnostics = scenario
+        .analyze_report_with(&AnalyzeOptions::default(), findings)
+        .diagnostics;
+    (lines, diagnostics, engine.keep())
+}
+
+/// The previous evaluation updated for `raw`, when at most one NetworkPolicy changed and
+/// only in ways the update handles; `None` when it must be evaluated from scratch.
+fn update(mut kept: Kept, raw: &[RawObject], before_reading: &[Diagnostic]) -> Option<(Evaluation, Kept)> {
+    if kept.updates >= UPDATES_BEFORE_REBUILD || raw.len() != kept.objects.len() {
+        return None;
+    }
+    let mut changed = (0..raw.len()).filter(|&i| !kept.objects[i].same_document(&raw[i]));
+    let edit = changed.next();
+    if changed.next().is_some() {
+        return None;
+    }
+    let mut cluster = kept.scenario.cluster.clone();
+    let mut reading = kept.reading.clone();
+    let mut edited_policy = None;
+    if let Some(i) = edit {
+        let (policy, index, diagnostics) = reread_policy(&kept, raw, i)?;
+        let resource = raw[i].resource();
+        reading.retain(|d| d.resource.as_deref() != Some(resource.as_str()));
+        reading.extend(diagnostics);
+        kept.checks.remove(&policy.namespace);
+        cluster.policies[index] = policy;
+        kept.checks
+            .extend(check_by_namespace(&cluster, Some(&cluster.policies[index].namespace)));
+        kept.objects[i] = Seen::of(&raw[i]);
+        edited_policy = Some(index);
+    }
+    let mut diagnostics = before_reading.to_vec();
+    diagnostics.extend(reading.iter().cloned());
+    let scenario = Arc::new(Scenario {
+        cluster,
+        diagnostics,
+        multicluster: None,
+    });
+    let engine = match edited_policy {
+        Some(index) => kept
+            .engine
+            .resume(&kept.scenario.cluster)
+            .update_policy(&scenario.cluster, index),
+        // The same cluster.
+        None => kept.engine.resume(&scenario.cluster),
+    };
+    let (lines, diagnostics, engine) = results(&scenario, engine, &kept.checks);
+    let kept = Kept {
+        scenario: scenario.clone(),
+        reading,
+        engine,
+        updates: kept.updates + usize::from(edited_policy.is_some()),
+        ..kept
+    };
+    let evaluation = Evaluation {
+        scenario,
+        lines,
+        diagnostics,
+        incremental: true,
+    };
+    Some((evaluation, kept))
+}
+
+/// The changed object `raw[i]` read again, when it is a NetworkPolicy (one of that name)
+/// whose metadata and pod selectors are as before: the policy, its index in the model and
+/// reading's diagnostics about it.
+fn reread_policy(kept: &Kept, raw: &[RawObject], i: usize) -> Option<(Policy, usize, Vec<Diagnostic>)> {
+    let obj = &raw[i];
+    let namespace = obj.namespace.as_deref().unwrap_or("default");
+    let is_network_policy = obj.kind == "NetworkPolicy" && obj.group() == "networking.k8s.io";
+    if !is_network_policy || !kept.objects[i].same_but_spec(obj) {
+        return None;
+    }
+    // Another object of that kind and name (a duplicate, or another API's NetworkPolicy)
+    // would share its resource name and its diagnostics.
+    let same_name = raw
+        .iter()
+        .filter(|o| {
+            o.kind == obj.kind && o.name == obj.name && o.namespace.as_deref().unwrap_or("default") == namespace
+        })
+        .count();
+    if same_name != 1 {
+        return None;
+    }
+    // Reading a NetworkPolicy depends on nothing but the object.
+    let (alone, diagnostics) = crate::read::build(vec![obj.clone()]);
+    let resource = obj.resource();
+    let [policy] = <[Policy; 1]>::try_from(alone.policies).ok()?;
+    if diagnostics
+        .iter()
+        .any(|d| d.resource.as_deref() != Some(resource.as_str()))
+    {
+        return None;
+    }
+    let mut same = kept.scenario.cluster.policies.iter().enumerate().filter(|(_, p)| {
+        p.kind == PolicyKind::NetworkPolicy && p.namespace == policy.namespace && p.name == policy.name
+    });
+    let (index, old) = same.next()?;
+    if same.next().is_some() {
+        return None;
+    }
+    // Pod selectors tell the pods of one owner apart (`read::owners`): with the same ones
+    // the workloads are the same.
+    if pod_selectors(old) != pod_selectors(&policy) {
+        return None;
+    }
+    Some((policy, index, diagnostics))
+}
+
+/// Every pod selector of a policy: its own, and its peers' with their namespace selectors.
+fn pod_selectors(p: &Policy) -> Vec<(Option<&Selector>, Option<&Selector>)> {
+    let mut out = vec![(Some(&p.pod_selector), p.namespace_selector.as_ref())];
+    for rule in p.ingress.iter().chain(&p.egress).flatten() {
+        for peer in rule.peers.iter().flatten() {
+            if let PeerKind::Pods { pods, namespaces } = &peer.kind {
+                out.push((pods.as_ref(), namespaces.as_ref()));
+            }
+        }
+    }
+    out
+}
