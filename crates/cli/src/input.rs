@@ -4,6 +4,18 @@ use netplay_core::SourceFile;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// `-n/--namespace`: the namespace of objects read from files that name none.
+static DEFAULT_NAMESPACE: Mutex<Option<String>> = Mutex::new(None);
+
+pub fn set_default_namespace(namespace: Option<String>) {
+    *DEFAULT_NAMESPACE.lock().unwrap_or_else(|e| e.into_inner()) = namespace;
+}
+
+fn default_namespace() -> Option<String> {
+    DEFAULT_NAMESPACE.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
 
 fn is_manifest(path: &Path) -> bool {
     matches!(
@@ -111,7 +123,7 @@ pub fn read_paths(paths: &[PathBuf]) -> Input {
 
 fn push_decoded(files: &mut Vec<SourceFile>, problems: &mut Vec<String>, name: String, bytes: &[u8]) {
     match SourceFile::from_bytes(name.clone(), bytes) {
-        Ok(file) => files.push(file),
+        Ok(file) => files.push(file.in_namespace(default_namespace())),
         Err(e) => problems.push(format!("{name}: cannot read: {e}")),
     }
 }
@@ -120,12 +132,9 @@ fn push_decoded(files: &mut Vec<SourceFile>, problems: &mut Vec<String>, name: S
 /// not match).
 fn read_bundle(path: &Path, bytes: &[u8], files: &mut Vec<SourceFile>, problems: &mut Vec<String>) {
     match netplay_core::export::read_bundle(bytes) {
-        Ok(bundle) => files.extend(
-            bundle
-                .files
-                .into_iter()
-                .map(|f| SourceFile::new(format!("{}/{}", path.display(), f.name), f.text)),
-        ),
+        Ok(bundle) => files.extend(bundle.files.into_iter().map(|f| {
+            SourceFile::new(format!("{}/{}", path.display(), f.name), f.text).in_namespace(default_namespace())
+        })),
         Err(e) => problems.push(format!("{}: refusing the bundle: {e}", path.display())),
     }
 }

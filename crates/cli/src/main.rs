@@ -14,13 +14,14 @@ mod live;
 mod multicluster;
 mod plan;
 mod probe;
+mod reach;
 mod render;
 mod serve;
 mod test_cmd;
 mod verbose;
 mod wire;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use netplay_core::ask::{parse_port, Verdict};
 use netplay_core::output::{self, Format};
 use netplay_core::{load, Diagnostic, Focus, Scenario, Severity};
@@ -28,15 +29,23 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `0.1.0 (commit 0123456789ab, 2026-12-06)`: the commit and its date (build.rs).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("NETPLAY_VERSION_STAMP"), ")");
+
 #[derive(Parser)]
 #[command(
     name = "netplay",
-    version,
+    version = VERSION,
     about = "Kubernetes networking playground: who can reach whom, and why"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The namespace of objects read from files that name none (Helm's and kustomize's
+    /// output), as kubectl's `-n`; objects that name one keep it (`default` without it).
+    /// For `apply`, also the ApplySet parent's namespace.
+    #[arg(short = 'n', long, global = true, value_name = "NAMESPACE")]
+    namespace: Option<String>,
     /// How much to tell (`-v` alone is 1): with a cluster, kubectl's levels (1 what was
     /// read, 6 each request, 7 its headers, 8 the response headers; never credentials or
     /// bodies); `netplay test` lists the assertions that pass. The level follows an `=`
@@ -207,9 +216,6 @@ enum Command {
             default_value = "txt"
         )]
         format: TextOnly,
-        /// The namespace of objects that name none (and of the ApplySet parent).
-        #[arg(long, short = 'n')]
-        namespace: Option<String>,
         /// `server`: the server checks and merges everything but changes nothing.
         #[arg(long, value_enum)]
         dry_run: Option<DryRun>,
@@ -346,6 +352,14 @@ enum Command {
         #[command(subcommand)]
         command: MeshCommand,
     },
+    /// Print a shell completion script (docs/cli.md says where each shell wants it).
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command with `--dir`.
+    Man(reach::ManArgs),
 }
 
 #[derive(Subcommand)]
@@ -480,11 +494,24 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 /// Exit code when no input could be read.
 const NO_INPUT: u8 = 2;
 
+/// The command line as clap knows it, named `kubectl netplay` when run as the plugin.
+fn cli_command(plugin: bool) -> clap::Command {
+    let cmd = Cli::command();
+    if plugin {
+        cmd.name(reach::PLUGIN_NAME).bin_name("kubectl netplay")
+    } else {
+        cmd
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let plugin = reach::invoked_as_plugin(std::env::args_os().next().as_deref());
+    let matches = cli_command(plugin).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    input::set_default_namespace(cli.namespace.clone());
     verbose::set_level(cli.verbose);
     cluster::set_request_timeout(cli.request_timeout);
-    match run(cli) {
+    match run(cli, plugin) {
         Ok(code) => ExitCode::from(code),
         Err(msg) => {
             eprintln!("netplay: {}", verbose::redact(&msg));
@@ -564,7 +591,8 @@ fn print(out: &str) {
     let _ = stdout.flush();
 }
 
-fn run(cli: Cli) -> Result<u8, String> {
+fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
+    let namespace = cli.namespace;
     match cli.command {
         Command::Connlist {
             paths,
@@ -716,7 +744,6 @@ fn run(cli: Cli) -> Result<u8, String> {
             filenames,
             format: TextOnly::Txt,
             cluster,
-            namespace,
             dry_run,
             force_conflicts,
             prune,
@@ -752,6 +779,11 @@ fn run(cli: Cli) -> Result<u8, String> {
             timeout,
         }),
         Command::Mesh { command } => run_mesh(command),
+        Command::Completion { shell } => {
+            reach::completion(cli_command(plugin), shell);
+            Ok(0)
+        }
+        Command::Man(args) => reach::man(cli_command(plugin), args),
         Command::Flows { command } => flows_cmd::run(command),
         Command::Plan(args) => plan::run(args),
         Command::Test(args) => test_cmd::run(args),

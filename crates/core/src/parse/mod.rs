@@ -25,6 +25,9 @@ use std::sync::Arc;
 pub struct SourceFile {
     pub name: String,
     pub text: String,
+    /// The namespace of the file's namespaced objects that name none (kubectl's `-n`);
+    /// `None`: `default`, as the API server puts them.
+    pub namespace: Option<String>,
 }
 
 impl SourceFile {
@@ -32,16 +35,20 @@ impl SourceFile {
         SourceFile {
             name: name.into(),
             text: text.into(),
+            namespace: None,
         }
+    }
+
+    /// The file with `namespace` for its objects that name none.
+    pub fn in_namespace(mut self, namespace: Option<String>) -> Self {
+        self.namespace = namespace;
+        self
     }
 
     /// A file from its bytes, decoded by [`decode_text`] (UTF-8, UTF-16 with or without a
     /// byte order mark). `Err` says why the bytes are not text.
     pub fn from_bytes(name: impl Into<String>, bytes: &[u8]) -> Result<Self, String> {
-        Ok(SourceFile {
-            name: name.into(),
-            text: decode_text(bytes)?,
-        })
+        Ok(SourceFile::new(name, decode_text(bytes)?))
     }
 }
 
@@ -202,7 +209,12 @@ pub fn parse_files_cached(files: &[SourceFile], cache: &mut ParseCache) -> (Vec<
                 parse_document(doc, json, &mut o, &mut d);
                 (o, d)
             });
-            objects.extend(parsed.0.iter().cloned());
+            objects.extend(parsed.0.iter().cloned().map(|mut o: RawObject| {
+                if o.namespace.is_none() && !is_cluster_scoped(&o.kind) {
+                    o.namespace.clone_from(&file.namespace);
+                }
+                o
+            }));
             diags.extend(parsed.1.iter().cloned());
             // The same document twice in one round (copies of a file) is parsed once.
             next.entry(key).or_insert(parsed);
