@@ -15,9 +15,19 @@ pub struct FlowInput {
     /// stdin. Repeatable.
     #[arg(long = "flows", required = true, value_name = "FILE")]
     flows: Vec<PathBuf>,
-    /// The manifests: files or directories (read recursively: .yaml, .yml, .json).
-    #[arg(required = true)]
+    /// The manifests: files or directories (read recursively: .yaml, .yml, .json),
+    /// bundles (.zip); `-` for stdin.
+    #[arg(required_unless_present = "filename")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    filenames: crate::Filenames,
+}
+
+impl FlowInput {
+    /// PATHS and the `-f` paths.
+    fn paths(&self) -> Vec<PathBuf> {
+        self.paths.iter().chain(&self.filenames.filename).cloned().collect()
+    }
 }
 
 #[derive(Subcommand)]
@@ -30,22 +40,30 @@ pub enum FlowsCommand {
         /// Follow each flow with the explanation of its verdict.
         #[arg(long)]
         explain: bool,
+        #[command(flatten)]
+        output: crate::Output<crate::TextOnly>,
     },
     /// Rules of the manifests' policies that no observed flow uses, and observed flows
     /// that no rule admits; exit 1 when there is either.
     Diff {
         #[command(flatten)]
         input: FlowInput,
+        #[command(flatten)]
+        output: crate::Output<crate::TextOnly>,
     },
     /// Least-privilege NetworkPolicies for the observed flows: per namespace a default
     /// deny and, per workload, rules that admit exactly its flows (YAML on stdout, or one
-    /// file per namespace with `-o`).
+    /// file per namespace with `--out`).
     Policy {
         #[command(flatten)]
         input: FlowInput,
         /// Write `NAMESPACE.yaml` files into this directory (created when missing).
-        #[arg(long, short = 'o', value_name = "DIR")]
-        output: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Output format: `yaml` (a directory here, as an older spelling of --out, is
+        /// still read, with a note).
+        #[arg(long = "output", short = 'o', visible_alias = "format", value_name = "FORMAT")]
+        output: Option<String>,
         /// Merge external IPv4 addresses into blocks of this prefix, e.g. `/24` (default
         /// `/32`: each address on its own).
         #[arg(long, value_name = "/N", value_parser = parse_prefix, default_value = "/32")]
@@ -96,13 +114,14 @@ fn feed(reader: &mut FlowReader, name: &str, input: impl Read) -> std::io::Resul
 
 /// The manifests and the flows read against them; `Err` (exit 2) when either cannot be read.
 fn load(input: &FlowInput) -> Result<(Scenario, Observed), String> {
-    let files = crate::input::read_paths(&input.paths);
+    let paths = input.paths();
+    let files = crate::input::read_paths(&paths);
     for p in &files.problems {
         eprintln!("netplay: {p}");
     }
     let scenario = netplay_core::load(&files.files);
     crate::report_load_diagnostics(&scenario.diagnostics);
-    crate::require_objects(&scenario, &crate::describe_paths(&input.paths))?;
+    crate::require_objects(&scenario, &crate::describe_paths(&paths))?;
     let mut reader = FlowReader::new(&scenario.cluster);
     for path in &input.flows {
         let name = path.display().to_string();
@@ -129,13 +148,13 @@ fn load(input: &FlowInput) -> Result<(Scenario, Observed), String> {
 
 pub fn run(command: FlowsCommand) -> Result<u8, String> {
     match command {
-        FlowsCommand::Replay { input, explain } => {
+        FlowsCommand::Replay { input, explain, .. } => {
             let (scenario, observed) = load(&input)?;
             let replay = flows::replay(&scenario.cluster, &observed);
             crate::print(&replay.to_text(&scenario.cluster, &observed, explain));
             Ok(u8::from(replay.blocked > 0))
         }
-        FlowsCommand::Diff { input } => {
+        FlowsCommand::Diff { input, .. } => {
             let (scenario, observed) = load(&input)?;
             let diff = flows::diff(&scenario.cluster, &observed);
             crate::print(&diff.to_text(&scenario.cluster, &observed));
@@ -143,9 +162,19 @@ pub fn run(command: FlowsCommand) -> Result<u8, String> {
         }
         FlowsCommand::Policy {
             input,
+            out,
             output,
             cidr_merge,
         } => {
+            let output = match (out, output) {
+                (out, None) => out,
+                (out, Some(f)) if f == "yaml" => out,
+                (Some(_), Some(f)) => return Err(format!("flows policy -o: the format is yaml, not {f:?}")),
+                (None, Some(dir)) => {
+                    eprintln!("netplay: note: `flows policy -o DIR` is now `flows policy --out DIR`; -o/--output is the format (yaml), as in kubectl");
+                    Some(PathBuf::from(dir))
+                }
+            };
             let (scenario, observed) = load(&input)?;
             let options = flows::GenerateOptions {
                 cidr_merge_v4: cidr_merge,

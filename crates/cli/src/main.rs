@@ -6,6 +6,7 @@ mod cluster;
 mod cluster_diff;
 mod convert;
 mod dump;
+mod exits;
 mod flows_cmd;
 mod input;
 mod kube_apply;
@@ -261,9 +262,21 @@ enum Command {
     /// ClusterNetworkPolicy (the whole input, as YAML on stdout) and check that the
     /// connections are the same before and after; exit 1 when they are not.
     Convert {
-        /// Files or directories (read recursively: .yaml, .yml, .json); `-` for stdin.
-        #[arg(required = true)]
+        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
+        /// `-` for stdin.
+        #[arg(required_unless_present = "filename")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        filenames: Filenames,
+        /// Output format (the rewritten input).
+        #[arg(
+            long = "output",
+            short = 'o',
+            visible_alias = "format",
+            value_enum,
+            default_value = "yaml"
+        )]
+        format: YamlOnly,
     },
     /// Check manifests for mistakes (NetworkPolicy, mesh as istioctl analyze, CNI); exit 1
     /// when a diagnostic reaches the failure threshold (default: an error).
@@ -354,7 +367,7 @@ enum Command {
     },
     /// Print a shell completion script (docs/cli.md says where each shell wants it).
     Completion {
-        /// The shell.
+        /// The shell to complete in: bash, zsh, fish, powershell (or elvish).
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -462,6 +475,12 @@ enum TextOnly {
     Txt,
 }
 
+/// The format of a command that only prints YAML.
+#[derive(Clone, Copy, ValueEnum)]
+enum YamlOnly {
+    Yaml,
+}
+
 impl LiveArgs {
     fn is_set(&self) -> bool {
         self.live || self.cluster.context.is_some() || self.cluster.kubeconfig.is_some()
@@ -496,7 +515,7 @@ const NO_INPUT: u8 = 2;
 
 /// The command line as clap knows it, named `kubectl netplay` when run as the plugin.
 fn cli_command(plugin: bool) -> clap::Command {
-    let cmd = Cli::command();
+    let cmd = exits::annotate(Cli::command());
     if plugin {
         cmd.name(reach::PLUGIN_NAME).bin_name("kubectl netplay")
     } else {
@@ -721,7 +740,12 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
             let dir = destination("dump", out, output, "yaml", "--out DIR")?;
             dump::run(cluster.kubeconfig.as_deref(), cluster.context.as_deref(), &dir)
         }
-        Command::Convert { paths } => {
+        Command::Convert {
+            paths,
+            filenames,
+            format: YamlOnly::Yaml,
+        } => {
+            let paths = filenames.after(paths);
             let (files, scenario) = load_paths(&paths)?;
             report_load_diagnostics(&scenario.diagnostics);
             require_objects(&scenario, &describe_paths(&paths))?;
@@ -1021,3 +1045,6 @@ fn default_scenario_name(path: &std::path::Path) -> String {
         .or_else(|| std::fs::canonicalize(path).ok().as_deref().and_then(last))
         .unwrap_or_else(|| "scenario".to_string())
 }
+
+#[cfg(test)]
+mod spec_tests;

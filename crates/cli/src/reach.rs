@@ -202,8 +202,12 @@ pub fn markdown(cmd: &Command) -> String {
             }
             out.push('\n');
         }
-        if let Some(after) = c.get_after_long_help().or(c.get_after_help()) {
-            let _ = writeln!(out, "{}\n", after.to_string().trim());
+        if let Some(codes) = crate::exits::of(&name.replacen(PLUGIN_NAME, "netplay", 1)) {
+            out.push_str("| exit status | when |\n|---|---|\n");
+            for (code, when) in codes {
+                let _ = writeln!(out, "| {code} | {} |", when.replace('|', "\\|"));
+            }
+            out.push('\n');
         }
     }
     out

@@ -86,7 +86,7 @@ fn policy_for_the_example_shop() {
     assert_snapshot!(run.transcript());
 }
 
-/// What `flows policy -o DIR` writes reads without a diagnostic, and with it every
+/// What `flows policy --out DIR` writes reads without a diagnostic, and with it every
 /// observed flow of each format replays as allowed (exit 0).
 #[test]
 fn generated_policies_allow_every_observed_flow() {
@@ -95,7 +95,7 @@ fn generated_policies_allow_every_observed_flow() {
         let out = dir.0.join("policies");
         let out = out.to_str().expect("utf-8 temp path");
         let flows = format!("tests/flows/shop/{fixture}");
-        let args = ["flows", "policy", "--flows", &flows, "-o", out, SHOP[0], SHOP[1]];
+        let args = ["flows", "policy", "--flows", &flows, "--out", out, SHOP[0], SHOP[1]];
         let run = netplay(&args);
         run.assert_no_crash();
         assert_eq!(run.code, 0, "{}", run.transcript());
