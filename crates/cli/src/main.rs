@@ -58,6 +58,29 @@ struct Cli {
     /// How long one request to a cluster may take, e.g. `30s` (as kubectl's; `0`: no limit).
     #[arg(long, global = true, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
     request_timeout: std::time::Duration,
+    /// Whose order of evaluation to use where Calico's and Cilium's differ: Calico puts
+    /// Kubernetes NetworkPolicies in its default tier at order 1000, Cilium keeps them a
+    /// tier of their own (docs/semantics.md, "The order of evaluation"). Default: the CNI
+    /// the input's policy kinds imply.
+    #[arg(long, global = true, value_enum)]
+    cni: Option<CniChoice>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CniChoice {
+    Calico,
+    Cilium,
+}
+
+/// `--cni`, for every scenario this run reads.
+static CNI: std::sync::OnceLock<netplay_core::read::calico::Cni> = std::sync::OnceLock::new();
+
+/// Applies `--cni` to a scenario just read.
+fn with_cni(mut scenario: Scenario) -> Scenario {
+    if let Some(&cni) = CNI.get() {
+        scenario.use_cni(cni);
+    }
+    scenario
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -530,6 +553,12 @@ fn main() -> ExitCode {
     input::set_default_namespace(cli.namespace.clone());
     verbose::set_level(cli.verbose);
     cluster::set_request_timeout(cli.request_timeout);
+    if let Some(cni) = cli.cni {
+        let _ = CNI.set(match cni {
+            CniChoice::Calico => netplay_core::read::calico::Cni::Calico,
+            CniChoice::Cilium => netplay_core::read::calico::Cni::Cilium,
+        });
+    }
     match run(cli, plugin) {
         Ok(code) => ExitCode::from(code),
         Err(msg) => {
@@ -548,7 +577,7 @@ fn load_paths(paths: &[PathBuf]) -> Result<(Vec<netplay_core::SourceFile>, Scena
     if input.files.is_empty() {
         return Err("no input could be read".to_string());
     }
-    let scenario = load(&input.files);
+    let scenario = with_cni(load(&input.files));
     // Kinds that decide traffic but are not evaluated: the results may be wrong.
     for w in scenario.warnings() {
         eprintln!("netplay: warning: {w}");
@@ -567,7 +596,7 @@ fn load_input(paths: &[PathBuf], live: &LiveArgs) -> Result<(Vec<netplay_core::S
             .to_string());
     }
     let files = live::read(live.cluster.kubeconfig.as_deref(), live.cluster.context.as_deref())?.files_reported();
-    let scenario = load(&files);
+    let scenario = with_cni(load(&files));
     for w in scenario.warnings() {
         eprintln!("netplay: warning: {w}");
     }

@@ -17,7 +17,7 @@ use netplay_core::netpol::engine::Engine;
 use netplay_core::netpol::explain::Target;
 use netplay_core::policy::Selector;
 use netplay_core::{load, Scenario, Severity, SourceFile};
-use netplay_synth::{generate, generate_mesh, Params};
+use netplay_synth::{generate, generate_calico, generate_mesh, Params};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -25,6 +25,8 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("growth") => growth(),
         Some("quick") => targets(true),
+        // Issue 16: Calico policies against the same count of NetworkPolicies.
+        Some("calico") => calico(args.get(1).is_some_and(|a| a == "quick")),
         Some("phases") => {
             let num = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
             phases(num(1, 250), num(2, 5000), num(3, 3000));
@@ -259,6 +261,34 @@ fn targets(quick: bool) {
         median(101, || mesh.mesh_request(&request)),
         Some(1.0),
         "",
+    );
+}
+
+/// The full connlist (parse, model, engine, lines) of the synthetic cluster with its
+/// policies as NetworkPolicies and as Calico NetworkPolicies (the same mix and count,
+/// `netplay_synth::generate_calico`); issue 16's target is Calico under 1.5x.
+fn calico(quick: bool) {
+    let (n, w, p) = if quick { (25, 500, 100) } else { (250, 5000, 1000) };
+    let size = format!("{w} workloads / {n} namespaces / {p} policies");
+    let run = |text: &str| {
+        let files = [SourceFile::new("synthetic.yaml", text.to_string())];
+        let s = load(&files);
+        let errors: Vec<_> = s.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
+        assert!(errors.is_empty(), "the synthetic cluster is valid input: {errors:?}");
+        s.connlist().len()
+    };
+    let np = generate(Params::new(n, w, p));
+    let calico = generate_calico(Params::new(n, w, p));
+    let np_time = median(3, || run(&np));
+    let calico_time = median(3, || run(&calico));
+    let ratio = calico_time.as_secs_f64() / np_time.as_secs_f64().max(1e-9);
+    report("load and connlist, NetworkPolicy", &size, np_time, None, "");
+    report(
+        "load and connlist, Calico NetworkPolicy",
+        &size,
+        calico_time,
+        Some(np_time.as_secs_f64() * 1500.0),
+        &format!(",\"ratio\":{ratio:.2}"),
     );
 }
 

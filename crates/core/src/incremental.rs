@@ -251,7 +251,7 @@ fn reread_policy(kept: &Kept, raw: &[RawObject], i: usize) -> Option<(Policy, us
     // Reading a NetworkPolicy depends on nothing but the object.
     let (alone, diagnostics) = crate::read::build(vec![obj.clone()]);
     let resource = obj.resource();
-    let [policy] = <[Policy; 1]>::try_from(alone.policies).ok()?;
+    let [mut policy] = <[Policy; 1]>::try_from(alone.policies).ok()?;
     if diagnostics
         .iter()
         .any(|d| d.resource.as_deref() != Some(resource.as_str()))
@@ -265,6 +265,9 @@ fn reread_policy(kept: &Kept, raw: &[RawObject], i: usize) -> Option<(Policy, us
     if same.next().is_some() {
         return None;
     }
+    // Where the whole input places it: under Calico's order, in the default tier at
+    // order 1000 (`read::calico::apply_cni`), which reading it alone cannot know.
+    (policy.tier, policy.priority) = (old.tier, old.priority);
     // Pod selectors tell the pods of one owner apart (`read::owners`): with the same ones
     // the workloads are the same.
     if pod_selectors(old) != pod_selectors(&policy) {

@@ -131,6 +131,13 @@ impl Scenario {
         (scenario, reading)
     }
 
+    /// Evaluates with `cni`'s order where Calico's and Cilium's differ (where the
+    /// Kubernetes NetworkPolicies stand relative to Calico's tiers; docs/semantics.md,
+    /// "The order of evaluation"). Without it, the order the input's kinds imply.
+    pub fn use_cni(&mut self, cni: read::calico::Cni) {
+        read::calico::apply_cni(&mut self.cluster, cni);
+    }
+
     /// Every allowed connection, as the lines of `netplay connlist`, sorted. With several
     /// clusters: each cluster's own, named `cluster/ns/name[Kind]`, and those between
     /// clusters that a discovery mechanism joins (docs/semantics.md, "Several clusters").

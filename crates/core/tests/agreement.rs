@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
+#[path = "gen/calico.rs"]
+mod calico_gen;
+
 const NAMESPACES: [&str; 3] = ["x", "y", "z"];
 const POD_KEYS: [(&str, &[&str]); 2] = [("app", &["web", "db", "api"]), ("tier", &["front", "back"])];
 const NS_KEYS: [(&str, &[&str]); 2] = [("team", &["a", "b"]), ("env", &["prod", "dev"])];
@@ -322,8 +325,9 @@ fn arb_cluster() -> impl Strategy<Value = String> {
         ),
         proptest::collection::vec(arb_policy(), 0..5),
         proptest::collection::vec(arb_admin_policy(), 0..3),
+        proptest::option::weighted(0.5, calico_gen::arb_calico_docs()),
     )
-        .prop_map(|(ns_labels, workloads, policies, admin)| {
+        .prop_map(|(ns_labels, workloads, policies, admin, calico)| {
             let mut docs = Vec::new();
             for (i, picks) in ns_labels.iter().enumerate() {
                 docs.push(json!({"apiVersion": "v1", "kind": "Namespace",
@@ -350,6 +354,7 @@ fn arb_cluster() -> impl Strategy<Value = String> {
                 }
                 docs.push(p);
             }
+            docs.extend(calico.into_iter().flatten());
             docs.iter()
                 .map(|d| serde_yaml::to_string(d).unwrap_or_default())
                 .collect::<Vec<_>>()
@@ -383,8 +388,20 @@ fn probe_ips(scenario: &netplay_core::Scenario) -> Vec<IpAddr> {
     for p in &scenario.cluster.policies {
         for rule in p.ingress.iter().chain(&p.egress).flatten() {
             for peer in rule.peers.iter().flatten() {
-                if let PeerKind::IpBlock { cidr, except } = &peer.kind {
-                    for net in std::iter::once(cidr).chain(except) {
+                let nets: Vec<&ipnet::IpNet> = match &peer.kind {
+                    PeerKind::IpBlock { cidr, except } => std::iter::once(cidr).chain(except).collect(),
+                    PeerKind::Calico(m) => m
+                        .nets
+                        .iter()
+                        .flatten()
+                        .chain(&m.not_nets)
+                        .chain(m.selected_sets.iter().flatten().flat_map(|s| &s.nets))
+                        .chain(m.not_selected_sets.iter().flat_map(|s| &s.nets))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                {
+                    for net in nets {
                         let set = AddrSet::from_net(net);
                         for &(lo, hi) in set.v4.ranges() {
                             for v in [lo.saturating_sub(1), lo, hi, hi.saturating_add(1)] {

@@ -73,6 +73,7 @@ fn rule(index: usize, action: Action, peers: Vec<Peer>, ports: Option<Vec<PortSp
         action,
         peers: Some(peers),
         ports,
+        except_ports: Vec::new(),
         loc: loc(10 + index as u32),
     }
 }
@@ -92,6 +93,7 @@ fn everyone(kind: PolicyKind, tier: Tier, priority: i32, name: &str) -> Policy {
         ingress: None,
         egress: None,
         policy_types_loc: None,
+        calico: None,
     }
 }
 

@@ -92,6 +92,80 @@ pub fn generate(p: Params) -> String {
     out
 }
 
+/// [`generate`]'s cluster with its policies written as Calico NetworkPolicies
+/// (projectcalico.org/v3, default tier) instead: the same workloads, the same mix of
+/// rules in Calico's syntax (selector expressions, `nets`/`notNets`, port ranges, named
+/// ports), the same count. What the benchmark of Calico's evaluation compares with.
+pub fn generate_calico(p: Params) -> String {
+    let mut rng = Rng(p.seed);
+    let mut out = String::with_capacity(p.workloads * 700 + p.policies * 600);
+    write_namespaces_and_workloads(&mut out, &mut rng, p, false);
+    write_calico_policies(&mut out, &mut rng, p);
+    out
+}
+
+/// [`write_policies`]' mix in Calico's syntax, drawing the same random numbers.
+fn write_calico_policies(out: &mut String, rng: &mut Rng, p: Params) {
+    let namespaces = p.namespaces.max(1);
+    let apps_per_ns = (p.workloads / namespaces).max(1);
+    let dns = "  - action: Allow\n    protocol: UDP\n    destination:\n      selector: k8s-app == 'kube-dns'\n      namespaceSelector: projectcalico.org/name == 'kube-system'\n      ports: [53]\n  - action: Allow\n    protocol: TCP\n    destination:\n      selector: k8s-app == 'kube-dns'\n      namespaceSelector: projectcalico.org/name == 'kube-system'\n      ports: [53]\n";
+    for k in 0..p.policies {
+        let ns = ns_name(k % namespaces);
+        let _ = write!(out, "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata:\n  name: cnp-{k:05}\n  namespace: {ns}\nspec:\n");
+        if k < namespaces {
+            out.push_str("  order: 2000\n  selector: all()\n  types: [Ingress, Egress]\n---\n");
+            continue;
+        }
+        match rng.below(6) {
+            0 => {
+                let _ = write!(
+                    out,
+                    "  selector: tier == '{}'\n  ingress:\n  - action: Allow\n    protocol: TCP\n    source:\n      namespaceSelector: team == '{}'\n    destination:\n      ports: [http]\n",
+                    rng.pick(&TIERS),
+                    team(rng.below(10))
+                );
+            }
+            1 => {
+                let _ = write!(
+                    out,
+                    "  selector: tier in {{'backend', 'db'}}\n  ingress:\n  - action: Allow\n    protocol: TCP\n    source:\n      selector: tier == '{}'\n      namespaceSelector: env not in {{'dev'}}\n    destination:\n      ports: [5432, '8080:8090']\n",
+                    rng.pick(&TIERS)
+                );
+            }
+            2 => {
+                let octet = rng.below(250);
+                let _ = write!(
+                    out,
+                    "  selector: app == 'app-{}'\n  types: [Egress]\n  egress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      nets: [10.{octet}.0.0/16]\n      notNets: [10.{octet}.{}.0/24]\n      ports: [443]\n",
+                    rng.below(apps_per_ns),
+                    rng.below(250)
+                );
+            }
+            3 => {
+                out.push_str("  selector: all()\n  types: [Egress]\n  egress:\n");
+                out.push_str(dns);
+            }
+            4 => {
+                let _ = write!(
+                    out,
+                    "  selector: version == '{}'\n  types: [Egress]\n  egress:\n  - action: Allow\n    protocol: TCP\n    destination:\n      selector: has(tier)\n      namespaceSelector: team == '{}'\n      ports: [http, grpc]\n",
+                    rng.pick(&VERSIONS),
+                    team(rng.below(10))
+                );
+            }
+            _ => {
+                let _ = write!(
+                    out,
+                    "  selector: app == 'app-{}'\n  ingress:\n  - action: Allow\n    source:\n      selector: all()\n  - action: Allow\n    protocol: TCP\n    source:\n      nets: [192.168.{}.0/24]\n    destination:\n      ports: [metrics]\n",
+                    rng.below(apps_per_ns),
+                    rng.below(250)
+                );
+            }
+        }
+        out.push_str("---\n");
+    }
+}
+
 /// A cluster where nearly every workload has a label set of its own, as in clusters
 /// segmented per application: every workload carries its own
 /// `app.kubernetes.io/instance`, and most allow rules name one instance or a whole team's

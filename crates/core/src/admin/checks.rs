@@ -113,6 +113,11 @@ fn matches_something(cluster: &Cluster, policy: &Policy, peer: &Peer) -> bool {
     match &peer.kind {
         PeerKind::IpBlock { .. } => true,
         PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
+        PeerKind::Calico(m) if m.nets.is_some() || !m.has_identity() => true,
+        PeerKind::Calico(_) => cluster.workloads.iter().any(|w| {
+            peer.kind
+                .matches_workload(&policy.namespace, w, cluster.namespace_labels(&w.namespace))
+        }),
         PeerKind::Pods { .. } => cluster.workloads.iter().any(|w| {
             peer.kind.matches_pod(
                 &policy.namespace,

@@ -195,6 +195,7 @@ fn compile_spec(cx: &mut Ctx, spec: AdminSpec, spec_path: &[PathSeg]) -> Option<
         ingress: (!ingress.is_empty()).then_some(ingress),
         egress: (!egress.is_empty()).then_some(egress),
         policy_types_loc: None,
+        calico: None,
     })
 }
 
@@ -346,6 +347,7 @@ fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool)
         action,
         peers: Some(peers),
         ports,
+        except_ports: Vec::new(),
         loc: cx.loc(path),
     };
     if unknown_peer && out.action != Action::Allow {

@@ -324,14 +324,24 @@ impl<'a> Context<'a> {
                     .cluster
                     .policies
                     .iter()
-                    .filter(|p| p.namespace == w.namespace && p.ingress.is_some() && p.pod_selector.matches(&w.labels))
+                    .filter(|p| {
+                        p.calico.is_none()
+                            && p.namespace == w.namespace
+                            && p.ingress.is_some()
+                            && p.pod_selector.matches(&w.labels)
+                    })
                     .map(|p| format!("{} ({}:{})", p.id(), p.loc.file, p.loc.line))
                     .collect();
                 let at = self
                     .cluster
                     .policies
                     .iter()
-                    .find(|p| p.namespace == w.namespace && p.ingress.is_some() && p.pod_selector.matches(&w.labels))
+                    .find(|p| {
+                        p.calico.is_none()
+                            && p.namespace == w.namespace
+                            && p.ingress.is_some()
+                            && p.pod_selector.matches(&w.labels)
+                    })
                     .map(|p| p.loc.clone());
                 if isolating.is_empty() {
                     text.push_str(&format!("Ingress to {name}: not isolated; everything allowed\n"));

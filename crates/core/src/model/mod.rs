@@ -24,6 +24,27 @@ pub struct Namespace {
     pub loc: Option<Location>,
 }
 
+/// A Calico NetworkSet (`namespace` set) or GlobalNetworkSet: addresses with labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkSet {
+    /// `None` for a GlobalNetworkSet.
+    pub namespace: Option<String>,
+    pub name: String,
+    pub labels: Labels,
+    pub nets: Vec<ipnet::IpNet>,
+    pub loc: Location,
+}
+
+impl NetworkSet {
+    /// `GlobalNetworkSet name` or `NetworkSet ns/name`.
+    pub fn display_name(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("NetworkSet {ns}/{}", self.name),
+            None => format!("GlobalNetworkSet {}", self.name),
+        }
+    }
+}
+
 /// A container port: what a named port in a policy resolves to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ContainerPort {
@@ -163,6 +184,18 @@ pub struct Cluster {
     /// The valid policies of every kind (NetworkPolicy and the admin kinds), in input
     /// order; invalid ones are reported and left out.
     pub policies: Vec<crate::policy::Policy>,
+    /// Calico policies that are staged (StagedNetworkPolicy and its kin): never enforced,
+    /// evaluated only to show what they would change.
+    pub staged_policies: Vec<crate::policy::Policy>,
+    /// Calico NetworkSets and GlobalNetworkSets: labelled address ranges that Calico
+    /// selectors select as peers.
+    pub network_sets: Vec<NetworkSet>,
+    /// Calico's default tier, when the input holds Calico objects (the Kubernetes
+    /// NetworkPolicies join it under Calico's evaluation order).
+    pub calico_default_tier: Option<crate::policy::Tier>,
+    /// The priority of order 1000 (the Kubernetes NetworkPolicies' in that tier) among
+    /// the ranked Calico orders.
+    pub calico_kubernetes_priority: i32,
     /// Istio and Gateway API objects.
     pub mesh: crate::mesh::Mesh,
     /// Address plans, CNI configuration objects and the Services' IP families.
@@ -272,14 +305,6 @@ impl Cluster {
 pub(crate) const UNEVALUATED_POLICY_KINDS: &[(&str, &str)] = &[
     ("cilium.io", "CiliumNetworkPolicy"),
     ("cilium.io", "CiliumClusterwideNetworkPolicy"),
-    ("crd.projectcalico.org", "NetworkPolicy"),
-    ("crd.projectcalico.org", "GlobalNetworkPolicy"),
-    ("crd.projectcalico.org", "StagedNetworkPolicy"),
-    ("crd.projectcalico.org", "StagedGlobalNetworkPolicy"),
-    ("projectcalico.org", "NetworkPolicy"),
-    ("projectcalico.org", "GlobalNetworkPolicy"),
-    ("projectcalico.org", "StagedNetworkPolicy"),
-    ("projectcalico.org", "StagedGlobalNetworkPolicy"),
     ("crd.antrea.io", "NetworkPolicy"),
     ("crd.antrea.io", "ClusterNetworkPolicy"),
     ("k8s.cni.cncf.io", "MultiNetworkPolicy"),

@@ -90,10 +90,9 @@ pub fn check_by_namespace(cluster: &Cluster, only: Option<&str>) -> BTreeMap<Str
     // Computed once: every egress-isolated workload is checked against them.
     let dns_pods = dns_pods(cluster);
     for w in cluster.workloads.iter().filter(|w| wanted(&w.namespace)) {
-        let egress_isolated = cluster
-            .policies
-            .iter()
-            .any(|p| p.egress.is_some() && p.namespace == w.namespace && p.pod_selector.matches(&w.labels));
+        let egress_isolated = cluster.policies.iter().any(|p| {
+            p.egress.is_some() && p.calico.is_none() && p.namespace == w.namespace && p.pod_selector.matches(&w.labels)
+        });
         if egress_isolated && !allows_dns(cluster, w, &dns_pods) {
             by_namespace.entry(w.namespace.clone()).or_default().push(
                 Diagnostic::new(
@@ -130,6 +129,10 @@ fn peer_pods<'c>(cluster: &'c Cluster, policy: &Policy, rule: &Rule) -> Vec<&'c 
                         Some(sel) => sel.matches(cluster.namespace_labels(&w.namespace)),
                     };
                     ns_ok && pods.as_ref().is_none_or(|s| s.matches(&w.labels))
+                }
+                PeerKind::Calico(_) => {
+                    p.kind
+                        .matches_workload(&policy.namespace, w, cluster.namespace_labels(&w.namespace))
                 }
                 PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
             }),
@@ -355,7 +358,7 @@ fn allows_dns(cluster: &Cluster, w: &Workload, dns_pods: &DnsPods) -> bool {
     cluster
         .policies
         .iter()
-        .filter(|p| p.namespace == w.namespace && p.pod_selector.matches(&w.labels))
+        .filter(|p| p.calico.is_none() && p.namespace == w.namespace && p.pod_selector.matches(&w.labels))
         .flat_map(|p| p.egress.iter().flatten().map(move |r| (p, r)))
         .any(|(p, rule)| {
             dns_pods.iter().any(|(ns_labels, labels, ports)| {
@@ -365,6 +368,10 @@ fn allows_dns(cluster: &Cluster, w: &Workload, dns_pods: &DnsPods) -> bool {
                         // DNS may be outside the cluster or on a node; a peer netplay
                         // cannot decide is not a reason to warn either.
                         PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => true,
+                        PeerKind::Calico(_) => {
+                            let ns = ns_labels.get(NAMESPACE_NAME_LABEL).map_or("", String::as_str);
+                            peer.kind.matches_pod(&p.namespace, ns, ns_labels, labels)
+                        }
                         PeerKind::Pods { pods, namespaces } => {
                             let ns_ok = match namespaces {
                                 None => ns_labels.get(NAMESPACE_NAME_LABEL) == Some(&p.namespace),

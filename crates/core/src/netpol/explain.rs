@@ -78,17 +78,46 @@ pub struct RuleMatch {
 /// traffic: what it took is allowed, denied or passed to the next tier.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct TierDecision {
-    pub tier: &'static str,
+    /// `Admin`, `Baseline`, or `Calico tier NAME`.
+    pub tier: String,
     pub action: &'static str,
     /// The policy as `anp/name`, `banp/default` or `cnp/name`, its priority, and the
     /// rule by name (`rule "x"`) or 1-based number (`rule 2`).
     pub policy_ref: String,
     pub priority: i32,
+    /// A Calico policy's `order` as written (`unset` when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
     pub rule_label: String,
     /// The rule and peer; `conn` is the part of the traffic this rule decided (what
     /// earlier rules of its tier left).
     #[serde(flatten)]
     pub rule: RuleMatch,
+}
+
+/// The end of a Calico tier that applies to the subject: "If the Tier applies to the
+/// endpoint, but takes no action on the packet the packet is dropped."
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct TierEnd {
+    pub tier: String,
+    /// What it denied.
+    pub denied: String,
+    /// How many entries of `tiers` come before it in the walk.
+    pub after: usize,
+    /// With a probe: whether the end of the tier decides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decides: Option<bool>,
+}
+
+/// `Calico tier NAME` for a Calico policy, the tier's name otherwise.
+fn tier_label(policy: &Policy) -> String {
+    match &policy.calico {
+        Some(c) => format!("Calico tier {}", c.tier),
+        None => match policy.tier {
+            crate::policy::Tier::Calico(_) => "Calico tier default".to_string(),
+            t => t.as_str().to_string(),
+        },
+    }
 }
 
 /// One side of a connection: the source's egress or the destination's ingress.
@@ -105,6 +134,9 @@ pub struct SideExplanation {
     /// Rules of first-match tiers that decided some of the traffic, in evaluation order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tiers: Vec<TierDecision>,
+    /// Calico tiers whose end denied what no rule of theirs took.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tier_ends: Vec<TierEnd>,
     #[serde(skip)]
     pub allowed: ConnSet,
     /// What this side allows, printed.
@@ -138,12 +170,7 @@ fn end_name(end: End) -> String {
 fn peer_admits(cluster: &Cluster, policy: &Policy, kind: &PeerKind, peer: End) -> bool {
     match peer {
         End::Ip(ip) => kind.matches_ip(&ip),
-        End::Workload(w) => kind.matches_pod(
-            &policy.namespace,
-            &w.namespace,
-            &namespace_labels(cluster, &w.namespace),
-            &w.labels,
-        ),
+        End::Workload(w) => kind.matches_workload(&policy.namespace, w, &namespace_labels(cluster, &w.namespace)),
     }
 }
 
@@ -162,6 +189,7 @@ fn explain_side(
             isolated_by: Vec::new(),
             admitted_by: Vec::new(),
             tiers: Vec::new(),
+            tier_ends: Vec::new(),
             allowed: ConnSet::all(),
             allowed_text: ConnSet::all().to_string(),
         };
@@ -178,11 +206,16 @@ fn explain_side(
         .policies
         .iter()
         .enumerate()
-        .filter(|(_, p)| p.selects(&w.namespace, &ns_labels, &w.labels));
+        .filter(|(_, p)| p.selects_workload(w, &ns_labels));
     let mut tiered: Vec<(usize, &Policy, &Rule)> = Vec::new();
+    // Tiers that deny at their end, with the name they are shown by.
+    let mut closing: Vec<(crate::policy::Tier, String)> = Vec::new();
     for (index, policy) in applying {
         let Some(rules) = policy.rules(dir) else { continue };
-        if policy.tier.walk() == TierWalk::FirstMatch {
+        if policy.tier.walk() == TierWalk::FirstMatchEndDeny {
+            closing.push((policy.tier, tier_label(policy)));
+        }
+        if policy.tier.walk().is_first_match() {
             tiered.extend(rules.iter().map(|r| (index, policy, r)));
             continue;
         }
@@ -214,18 +247,25 @@ fn explain_side(
     }
     let isolation = (!isolated_by.is_empty()).then_some(allowed);
     let mut tiers = Vec::new();
-    let allowed = if tiered.is_empty() {
+    let mut tier_ends = Vec::new();
+    let allowed = if tiered.is_empty() && closing.is_empty() {
         isolation.unwrap_or_else(ConnSet::all)
     } else {
         tiered.sort_by_key(|&(i, p, r)| (p.order_key(), i, r.index));
+        closing.sort();
+        closing.dedup();
+        let closing_tiers: Vec<crate::policy::Tier> = closing.iter().map(|(t, _)| *t).collect();
         // What each matching rule decided, by the same walk the engine takes.
         let mut hits: Vec<Option<PeerHit>> = vec![None; tiered.len()];
         let mut decided: Vec<(usize, ConnSet)> = Vec::new();
+        let mut ends: Vec<(crate::policy::Tier, ConnSet, usize)> = Vec::new();
+        let decided_cell = std::cell::RefCell::new(&mut decided);
         let allowed = walk_tiers(
             &mut Plain,
             tiered.len(),
             |i| (tiered[i].1.tier, tiered[i].2.action),
             isolation.as_ref(),
+            &closing_tiers,
             |_, i| {
                 let (_, policy, rule) = tiered[i];
                 hits[i] = Some(matching_peer(cluster, policy, rule, peer)?);
@@ -233,20 +273,44 @@ fn explain_side(
             },
             |i, taken| {
                 if !taken.is_empty() {
-                    decided.push((i, taken.clone()));
+                    decided_cell.borrow_mut().push((i, taken.clone()));
+                }
+            },
+            |tier, denied| {
+                if !denied.is_empty() {
+                    ends.push((tier, denied.clone(), decided_cell.borrow().len()));
                 }
             },
         );
+        for (tier, denied, after) in ends {
+            let name = closing
+                .iter()
+                .find(|(t, _)| *t == tier)
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default();
+            tier_ends.push(TierEnd {
+                tier: name,
+                decides: probe.map(|(p, n)| denied.contains(p, n)),
+                denied: denied.to_string(),
+                after,
+            });
+        }
         for (i, taken) in decided {
             let (_, policy, rule) = tiered[i];
             let Some((peer_index, peer_text, peer_loc)) = hits[i].take() else {
                 continue;
             };
             tiers.push(TierDecision {
-                tier: policy.tier.as_str(),
+                tier: tier_label(policy),
                 action: rule.action.as_str(),
-                policy_ref: format!("{}/{}", policy.kind.short(), policy.name),
+                policy_ref: format!("{}/{}", policy.kind.short(), policy.id()),
                 priority: policy.priority,
+                // A Kubernetes NetworkPolicy in Calico's default tier stands at order 1000.
+                order: match (&policy.calico, policy.tier) {
+                    (Some(c), _) => Some(c.order_text()),
+                    (None, crate::policy::Tier::Calico(_)) => Some("1000".to_string()),
+                    _ => None,
+                },
                 rule_label: rule.label(),
                 rule: RuleMatch {
                     policy: policy.id(),
@@ -269,6 +333,7 @@ fn explain_side(
         isolated_by,
         admitted_by,
         tiers,
+        tier_ends,
         allowed_text: allowed.to_string(),
         allowed,
     }
@@ -321,7 +386,7 @@ fn write_side(out: &mut String, side: &SideExplanation, probe: Option<(Protocol,
             "{what} an address outside the cluster: no NetworkPolicy applies; everything allowed"
         );
     };
-    if !side.tiers.is_empty() {
+    if !side.tiers.is_empty() || !side.tier_ends.is_empty() {
         return write_tiered_side(out, side, probe, what, w);
     }
     if side.isolated_by.is_empty() {
@@ -388,10 +453,27 @@ fn write_tiered_side(
     writeln!(out, "{what} {w}:")?;
     // The walk in one line: each deciding rule, then the NetworkPolicy tier, then the end.
     let mut trace: Vec<String> = Vec::new();
-    for t in &side.tiers {
+    let end_of_tier = |out: &mut String, trace: &mut Vec<String>, e: &TierEnd| {
+        let mark = if probe.is_some() && e.decides == Some(true) {
+            "*"
+        } else {
+            "-"
+        };
+        let step = format!("[{}] end of tier: Deny", e.tier);
+        trace.push(format!("{step} {}", e.denied));
+        writeln!(out, "  {mark} {step} {} (no rule of the tier matched)", e.denied)
+    };
+    for (k, t) in side.tiers.iter().enumerate() {
+        for e in side.tier_ends.iter().filter(|e| e.after == k) {
+            end_of_tier(out, &mut trace, e)?;
+        }
+        let rank = match &t.order {
+            Some(o) => format!("order {o}"),
+            None => format!("priority {}", t.priority),
+        };
         let step = format!(
-            "[{} {} priority {}, {} {} line {}] {}",
-            t.tier, t.policy_ref, t.priority, side.direction, t.rule_label, t.rule.rule_loc.line, t.action
+            "[{} {} {rank}, {} {} line {}] {}",
+            t.tier, t.policy_ref, side.direction, t.rule_label, t.rule.rule_loc.line, t.action
         );
         let mark = if probe.is_some() && t.rule.decides == Some(true) {
             "*"
@@ -409,6 +491,9 @@ fn write_tiered_side(
             t.rule.conn, loc.file, loc.line
         )?;
         trace.push(format!("{step} {}", t.rule.conn));
+    }
+    for e in side.tier_ends.iter().filter(|e| e.after >= side.tiers.len()) {
+        end_of_tier(out, &mut trace, e)?;
     }
     if side.isolated_by.is_empty() {
         writeln!(out, "  [NetworkPolicy] not isolated for {}", side.direction)?;

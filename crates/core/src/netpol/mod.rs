@@ -9,3 +9,4 @@ pub mod explain;
 pub mod ingress_controller;
 
 pub mod reference;
+mod reference_calico;

@@ -6,6 +6,7 @@
 //!
 //! It reads only policies the readers accepted (invalid ones never exist in a cluster).
 
+use super::reference_calico::Other;
 use crate::model::{Cluster, Workload};
 use crate::policy::{Action, Direction, Operator, PeerKind, Policy, PortRef, PortSpec, Rule, Selector, Tier, TierWalk};
 use std::collections::BTreeMap;
@@ -68,6 +69,26 @@ fn direction_allows(
         let hit =
             |p: &Policy, r: &Rule| rule_peers_match(cluster, p, r, peer) && rule_ports_match(r, dst, protocol, port);
         let decision = match tier.walk() {
+            // Calico: "each tier that contains a policy that applies to the endpoint
+            // processes the packet"; policies by order, rules in order; "If the Tier
+            // applies to the endpoint, but takes no action on the packet the packet is
+            // dropped", unless its defaultAction is Pass.
+            TierWalk::FirstMatchEndDeny => {
+                applying.sort_by_key(|&(i, p, _)| (p.order_key(), i));
+                if applying.is_empty() {
+                    None
+                } else {
+                    applying
+                        .iter()
+                        .flat_map(|&(_, p, rules)| rules.iter().map(move |r| (p, r)))
+                        .find(|&(p, r)| hit(p, r))
+                        .map_or(Some(false), |(_, r)| match r.action {
+                            Action::Allow => Some(true),
+                            Action::Deny => Some(false),
+                            Action::Pass => None,
+                        })
+                }
+            }
             // AdminNetworkPolicy: "the policy with the lowest priority value is evaluated
             // first"; "rules are evaluated in the order in which they are listed"; the
             // first match decides: Allow and Deny finally, Pass hands over to the next
@@ -102,6 +123,9 @@ fn direction_allows(
 /// NetworkPolicy object applies ... in the policy's namespace", or, for a cluster-wide
 /// policy, the pods in the namespaces its namespace selector picks.
 fn subject_is(cluster: &Cluster, policy: &Policy, pod: &Workload) -> bool {
+    if let Some(c) = &policy.calico {
+        return super::reference_calico::subject_is(cluster, policy, c, pod);
+    }
     let ns_ok = match &policy.namespace_selector {
         None => pod.namespace == policy.namespace,
         Some(sel) => selector_matches(sel, cluster.namespace_labels(&pod.namespace)),
@@ -139,6 +163,8 @@ fn peer_matches(cluster: &Cluster, policy: &Policy, kind: &PeerKind, peer: Party
             };
             ns_ok && pods.as_ref().is_none_or(|sel| selector_matches(sel, &pod.labels))
         }
+        (PeerKind::Calico(m), Party::Pod(w)) => super::reference_calico::entity_matches(cluster, m, Other::Pod(w)),
+        (PeerKind::Calico(m), Party::Ip(ip)) => super::reference_calico::entity_matches(cluster, m, Other::Ip(ip)),
         // Nodes and undecidable peers are no endpoint the model holds.
         _ => false,
     }
@@ -148,10 +174,12 @@ fn peer_matches(cluster: &Cluster, policy: &Policy, kind: &PeerKind, peer: Party
 /// present and contains at least one item, then this rule allows traffic only if the
 /// traffic matches at least one port in the list."
 fn rule_ports_match(rule: &Rule, dst: Party, protocol: &str, port: u16) -> bool {
-    match &rule.ports {
+    let listed = match &rule.ports {
         None => true,
         Some(ports) => ports.iter().any(|p| port_matches(p, dst, protocol, port)),
-    }
+    };
+    // Calico notPorts / notProtocol: "Negative match on the specified ports".
+    listed && !rule.except_ports.iter().any(|p| port_matches(p, dst, protocol, port))
 }
 
 fn port_matches(spec: &PortSpec, dst: Party, protocol: &str, port: u16) -> bool {

@@ -58,6 +58,7 @@
 //! isolation tier); `crates/core/tests/tiers.rs` builds the other tiers directly.
 //! docs/architecture.md ("How to add a policy kind") is the checklist for a new kind.
 
+pub mod calico;
 mod selector;
 pub mod walk;
 
@@ -65,14 +66,14 @@ pub use selector::{Operator, Requirement, Selector};
 
 use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Location;
-use crate::model::{ContainerPort, Labels};
+use crate::model::{ContainerPort, Labels, Workload};
 use ipnet::IpNet;
 use std::fmt;
 
-/// A tier of policies, in evaluation order (the derived `Ord`). A new tier (a CNI's own
-/// tiers sit between Admin and NetworkPolicy) is a new variant in its place, with its
-/// [`TierWalk`].
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+/// A tier of policies. Tiers are evaluated in their `Ord` order: Admin, NetworkPolicy,
+/// Baseline, with Calico's tiers placed among them by their `order` as Calico places its
+/// own admin (order 1,000) and baseline (order 10,000,000) tiers ([`CalicoTier`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Tier {
     /// Cluster administrators' policies that come before everything
     /// (AdminNetworkPolicy, ClusterNetworkPolicy tier Admin).
@@ -82,6 +83,67 @@ pub enum Tier {
     /// Defaults that apply when nothing else decided (BaselineAdminNetworkPolicy,
     /// ClusterNetworkPolicy tier Baseline).
     Baseline,
+    /// A Calico tier (projectcalico.org/v3 `Tier`, or the `default` tier).
+    Calico(CalicoTier),
+}
+
+/// Where a Calico tier stands: its band relative to the admin tiers, its rank among the
+/// Calico tiers of the input (by `order`, then name) and what the end of the tier does.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct CalicoTier {
+    pub band: CalicoBand,
+    pub rank: u32,
+    /// `defaultAction: Pass` (else the implicit end-of-tier deny).
+    pub pass_at_end: bool,
+}
+
+/// A Calico tier's place relative to the tiers Calico gives the admin policies.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum CalicoBand {
+    /// `order` below 1,000: before the AdminNetworkPolicy tier.
+    BeforeAdmin,
+    /// Between the admin tier and the baseline tier (the default tier, order 1,000,000).
+    Middle,
+    /// `order` above 10,000,000 (or unset): after the baseline tier.
+    AfterBaseline,
+}
+
+impl Tier {
+    /// The sort key: bands around Admin and Baseline, ranks within a band.
+    fn position(self) -> (u8, u32) {
+        match self {
+            Tier::Calico(CalicoTier {
+                band: CalicoBand::BeforeAdmin,
+                rank,
+                ..
+            }) => (0, rank),
+            Tier::Admin => (1, 0),
+            Tier::Calico(CalicoTier {
+                band: CalicoBand::Middle,
+                rank,
+                ..
+            }) => (2, rank),
+            Tier::NetworkPolicy => (3, 0),
+            Tier::Baseline => (4, 0),
+            Tier::Calico(CalicoTier {
+                band: CalicoBand::AfterBaseline,
+                rank,
+                ..
+            }) => (5, rank),
+        }
+    }
+}
+
+impl PartialOrd for Tier {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Tier {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.position().cmp(&other.position())
+    }
 }
 
 /// How a tier decides.
@@ -93,6 +155,17 @@ pub enum TierWalk {
     /// Policies that select the subject isolate it; then the union of their rules is
     /// allowed and the rest denied.
     Isolation,
+    /// A Calico tier: first match like [`TierWalk::FirstMatch`], and when some policy of
+    /// the tier selects the subject for the direction, what no rule took is denied at
+    /// the end of the tier.
+    FirstMatchEndDeny,
+}
+
+impl TierWalk {
+    /// Whether rules are taken one by one in order (every walk but isolation).
+    pub fn is_first_match(self) -> bool {
+        self != TierWalk::Isolation
+    }
 }
 
 impl Tier {
@@ -102,6 +175,8 @@ impl Tier {
         match self {
             Tier::Admin | Tier::Baseline => TierWalk::FirstMatch,
             Tier::NetworkPolicy => TierWalk::Isolation,
+            Tier::Calico(t) if t.pass_at_end => TierWalk::FirstMatch,
+            Tier::Calico(_) => TierWalk::FirstMatchEndDeny,
         }
     }
 
@@ -110,6 +185,7 @@ impl Tier {
             Tier::Admin => "Admin",
             Tier::NetworkPolicy => "NetworkPolicy",
             Tier::Baseline => "Baseline",
+            Tier::Calico(_) => "Calico",
         }
     }
 }
@@ -172,6 +248,9 @@ pub enum PeerKind {
     /// `FQDN *.example.com`). It matches no endpoint; its reader reports that the verdict
     /// leaves it out.
     Unresolved { what: String },
+    /// A Calico entity rule: selectors over endpoints and network sets, namespaces,
+    /// service accounts and nets, all of which must match.
+    Calico(Box<calico::EntityMatch>),
 }
 
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -181,8 +260,22 @@ pub struct Peer {
 }
 
 impl PeerKind {
+    /// Whether the peer is the workload (its namespace's labels given).
+    pub fn matches_workload(&self, policy_ns: &str, w: &Workload, namespace_labels: &Labels) -> bool {
+        match self {
+            PeerKind::Calico(m) => m.matches_endpoint(&calico::EndpointLabels::new(
+                &w.namespace,
+                namespace_labels,
+                &w.labels,
+                w.service_account.as_deref(),
+            )),
+            _ => self.matches_pod(policy_ns, &w.namespace, namespace_labels, &w.labels),
+        }
+    }
+
     /// Whether the peer is the pod described by its namespace (with its labels) and its
-    /// labels; `policy_ns` is the namespace of the policy the peer belongs to.
+    /// labels; `policy_ns` is the namespace of the policy the peer belongs to. (A Calico
+    /// peer is asked as a pod of the `default` service account.)
     pub fn matches_pod(
         &self,
         policy_ns: &str,
@@ -198,6 +291,12 @@ impl PeerKind {
                 };
                 ns_ok && pods.as_ref().is_none_or(|s| s.matches(pod_labels))
             }
+            PeerKind::Calico(m) => m.matches_endpoint(&calico::EndpointLabels::new(
+                namespace,
+                namespace_labels,
+                pod_labels,
+                None,
+            )),
             PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
         }
     }
@@ -206,6 +305,7 @@ impl PeerKind {
     pub fn matches_ip(&self, ip: &std::net::IpAddr) -> bool {
         match self {
             PeerKind::IpBlock { cidr, except } => cidr.contains(ip) && !except.iter().any(|e| e.contains(ip)),
+            PeerKind::Calico(m) => m.matches_ip(ip),
             PeerKind::Pods { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
         }
     }
@@ -228,6 +328,7 @@ impl fmt::Display for PeerKind {
             }
             PeerKind::Nodes { nodes } => write!(f, "nodes [{nodes}]"),
             PeerKind::Unresolved { what } => write!(f, "{what} (not decidable from manifests)"),
+            PeerKind::Calico(m) => write!(f, "{m}"),
         }
     }
 }
@@ -296,6 +397,8 @@ pub struct Rule {
     pub peers: Option<Vec<Peer>>,
     /// `None`: the rule has no `ports` (or an empty list) and matches every port.
     pub ports: Option<Vec<PortSpec>>,
+    /// Ports taken out of what `ports` matches (Calico `notPorts`, `notProtocol`).
+    pub except_ports: Vec<PortSpec>,
     pub loc: Location,
 }
 
@@ -303,7 +406,7 @@ impl Rule {
     /// The connections this rule matches towards a destination with these container
     /// ports (`None` for an external destination).
     pub fn conn_for(&self, dst_ports: Option<&[ContainerPort]>) -> ConnSet {
-        match &self.ports {
+        let mut c = match &self.ports {
             None => ConnSet::all(),
             Some(ports) => {
                 let mut c = ConnSet::none();
@@ -312,13 +415,21 @@ impl Rule {
                 }
                 c
             }
+        };
+        for p in &self.except_ports {
+            c = c.difference(&p.resolve(dst_ports));
         }
+        c
     }
 
     /// Whether any port entry is named (the rule's connections then depend on the
     /// destination pod).
     pub fn has_named_ports(&self) -> bool {
-        self.ports.iter().flatten().any(|p| matches!(p.port, PortRef::Named(_)))
+        self.ports
+            .iter()
+            .flatten()
+            .chain(&self.except_ports)
+            .any(|p| matches!(p.port, PortRef::Named(_)))
     }
 
     /// How the rule is named in explanations: its name, or its 1-based number.
@@ -337,6 +448,13 @@ pub enum PolicyKind {
     AdminNetworkPolicy,
     BaselineAdminNetworkPolicy,
     ClusterNetworkPolicy,
+    /// Calico projectcalico.org/v3 (or crd.projectcalico.org/v1) NetworkPolicy.
+    CalicoNetworkPolicy,
+    CalicoGlobalNetworkPolicy,
+    /// The staged kinds (never enforced; `Policy::calico` says `staged`).
+    CalicoStagedNetworkPolicy,
+    CalicoStagedGlobalNetworkPolicy,
+    CalicoStagedKubernetesNetworkPolicy,
 }
 
 impl PolicyKind {
@@ -348,6 +466,11 @@ impl PolicyKind {
             PolicyKind::AdminNetworkPolicy => "anp",
             PolicyKind::BaselineAdminNetworkPolicy => "banp",
             PolicyKind::ClusterNetworkPolicy => "cnp",
+            PolicyKind::CalicoNetworkPolicy => "np",
+            PolicyKind::CalicoGlobalNetworkPolicy => "gnp",
+            PolicyKind::CalicoStagedNetworkPolicy => "snp",
+            PolicyKind::CalicoStagedGlobalNetworkPolicy => "sgnp",
+            PolicyKind::CalicoStagedKubernetesNetworkPolicy => "sknp",
         }
     }
 
@@ -357,6 +480,11 @@ impl PolicyKind {
             PolicyKind::AdminNetworkPolicy => "AdminNetworkPolicy",
             PolicyKind::BaselineAdminNetworkPolicy => "BaselineAdminNetworkPolicy",
             PolicyKind::ClusterNetworkPolicy => "ClusterNetworkPolicy",
+            PolicyKind::CalicoNetworkPolicy => "NetworkPolicy.projectcalico.org",
+            PolicyKind::CalicoGlobalNetworkPolicy => "GlobalNetworkPolicy",
+            PolicyKind::CalicoStagedNetworkPolicy => "StagedNetworkPolicy",
+            PolicyKind::CalicoStagedGlobalNetworkPolicy => "StagedGlobalNetworkPolicy",
+            PolicyKind::CalicoStagedKubernetesNetworkPolicy => "StagedKubernetesNetworkPolicy",
         }
     }
 }
@@ -384,6 +512,9 @@ pub struct Policy {
     pub egress: Option<Vec<Rule>>,
     /// Where `policyTypes` is written, when it is.
     pub policy_types_loc: Option<Location>,
+    /// A Calico policy's tier name, order and subject (then `namespace_selector` and
+    /// `pod_selector` select everything they can and this decides).
+    pub calico: Option<Box<calico::CalicoPolicy>>,
 }
 
 impl Policy {
@@ -391,13 +522,12 @@ impl Policy {
     /// priority (an order the API leaves undefined) by kind, namespace and name, so that a
     /// verdict never depends on the order of the input files.
     pub fn order_key(&self) -> (Tier, i32, &'static str, &str, &str) {
-        (
-            self.tier,
-            self.priority,
-            self.kind.as_str(),
-            &self.namespace,
-            &self.name,
-        )
+        // Calico orders policies of one order by name, whatever their kind.
+        let kind = match self.tier {
+            Tier::Calico(_) => "",
+            _ => self.kind.as_str(),
+        };
+        (self.tier, self.priority, kind, &self.namespace, &self.name)
     }
 
     /// `namespace/name`, or `name` for a cluster-wide policy.
@@ -419,11 +549,28 @@ impl Policy {
     /// Whether the policy's subject is the pod described by its namespace (with its
     /// labels) and its labels.
     pub fn selects(&self, namespace: &str, namespace_labels: &Labels, pod_labels: &Labels) -> bool {
+        if let Some(c) = &self.calico {
+            return c.selects(
+                &self.namespace,
+                &calico::EndpointLabels::new(namespace, namespace_labels, pod_labels, None),
+            );
+        }
         let ns_ok = match &self.namespace_selector {
             None => namespace == self.namespace,
             Some(sel) => sel.matches(namespace_labels),
         };
         ns_ok && self.pod_selector.matches(pod_labels)
+    }
+
+    /// Whether the policy's subject is the workload (its namespace's labels given).
+    pub fn selects_workload(&self, w: &Workload, namespace_labels: &Labels) -> bool {
+        match &self.calico {
+            Some(c) => c.selects(
+                &self.namespace,
+                &calico::EndpointLabels::new(&w.namespace, namespace_labels, &w.labels, w.service_account.as_deref()),
+            ),
+            None => self.selects(&w.namespace, namespace_labels, &w.labels),
+        }
     }
 
     /// Whether the policy can select pods of `namespace` only (a namespaced subject).

@@ -91,6 +91,15 @@ impl<S: Clone + PartialEq> Walk<S> {
         self.passed = ops.none();
     }
 
+    /// Closes a tier that denies at its end (a Calico tier that applies to the subject):
+    /// only what it passed on goes on. Returns what the end of the tier denied.
+    pub fn end_tier_deny<O: ConnOps<Set = S>>(&mut self, ops: &mut O) -> S {
+        let denied = std::mem::replace(&mut self.in_tier, ops.none());
+        self.undecided = std::mem::replace(&mut self.passed, ops.none());
+        self.in_tier = self.undecided.clone();
+        denied
+    }
+
     /// The isolation tier: `allows` is `None` when no policy of the tier selects the
     /// subject (it decides nothing), else the union of their matching rules. Returns
     /// what it allowed.
@@ -118,29 +127,62 @@ impl<S: Clone + PartialEq> Walk<S> {
 /// `0..count`, in evaluation order, `rule(i)` giving each one's tier and action;
 /// `conn_of(i)` is what rule `i` matches for the peer (`None`: its peers do not);
 /// `isolation` is the isolation tier's allows (`None`: no policy of it selects the
-/// subject). `decided(i, taken)` hears what each matching rule decided. Returns the
-/// allowed connections.
+/// subject); `closing` lists the tiers that deny at their end because a policy of theirs
+/// selects the subject for the direction ([`super::TierWalk::FirstMatchEndDeny`], with or
+/// without rules). `decided(i, taken)` hears what each matching rule decided, and
+/// `end_denied(tier, denied)` what the end of a closing tier denied. Returns the allowed
+/// connections.
+#[allow(clippy::too_many_arguments)] // the walk's inputs, each a closure or a slice
 pub fn walk_tiers<O: ConnOps>(
     ops: &mut O,
     count: usize,
     rule: impl Fn(usize) -> (Tier, Action),
     isolation: Option<&O::Set>,
+    closing: &[Tier],
     mut conn_of: impl FnMut(&mut O, usize) -> Option<O::Set>,
     mut decided: impl FnMut(usize, &O::Set),
+    mut end_denied: impl FnMut(Tier, &O::Set),
 ) -> O::Set {
     let mut walk = Walk::new(ops);
     let mut isolation_done = false;
     let mut current: Option<Tier> = None;
-    for i in 0..count {
-        let (tier, action) = rule(i);
-        if current != Some(tier) {
-            if current.is_some() {
+    // Closing tiers not reached yet, in order.
+    let mut closing: Vec<Tier> = closing.to_vec();
+    closing.sort();
+    closing.dedup();
+    let mut next_closing = 0;
+    // Closes the current tier, and every closing tier before `upto` that has no rule.
+    let mut advance = |walk: &mut Walk<O::Set>, ops: &mut O, current: Option<Tier>, upto: Option<Tier>| {
+        if let Some(t) = current {
+            if closing.get(next_closing) == Some(&t) {
+                let denied = walk.end_tier_deny(ops);
+                end_denied(t, &denied);
+                next_closing += 1;
+            } else {
                 walk.end_tier(ops);
             }
-            if !isolation_done && tier > Tier::NetworkPolicy {
+        }
+        while let Some(&t) = closing.get(next_closing) {
+            if upto.is_some_and(|u| t >= u) {
+                break;
+            }
+            if !isolation_done && t > Tier::NetworkPolicy {
                 walk.isolation(ops, isolation);
                 isolation_done = true;
             }
+            let denied = walk.end_tier_deny(ops);
+            end_denied(t, &denied);
+            next_closing += 1;
+        }
+        if !isolation_done && upto.is_none_or(|u| u > Tier::NetworkPolicy) {
+            walk.isolation(ops, isolation);
+            isolation_done = true;
+        }
+    };
+    for i in 0..count {
+        let (tier, action) = rule(i);
+        if current != Some(tier) {
+            advance(&mut walk, ops, current, Some(tier));
             current = Some(tier);
         }
         if let Some(conn) = conn_of(ops, i) {
@@ -148,12 +190,7 @@ pub fn walk_tiers<O: ConnOps>(
             decided(i, &taken);
         }
     }
-    if current.is_some() {
-        walk.end_tier(ops);
-    }
-    if !isolation_done {
-        walk.isolation(ops, isolation);
-    }
+    advance(&mut walk, ops, current, None);
     walk.finish(ops)
 }
 

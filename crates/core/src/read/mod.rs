@@ -3,6 +3,7 @@
 //! (NetworkPolicy in [`netpol`], pods in `pod`, owners in [`owners`]); analyses never
 //! import this module.
 
+pub mod calico;
 pub mod netpol;
 pub(crate) mod owners;
 mod pod;
@@ -37,6 +38,8 @@ enum Known {
     Cni(crate::cni::CniKind),
     /// Read by `multicluster` (Cluster, ServiceExport, KubeFed) or `assertions`, not by the model.
     MultiCluster,
+    /// Calico policies, tiers and network sets (read last, by `calico::finish`).
+    Calico(calico::CalicoKind),
 }
 
 /// What netplay knows of `(group, kind)`: the role and the current apiVersion.
@@ -52,6 +55,14 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
         ("networking.k8s.io" | "extensions", "NetworkPolicy") => (Known::NetworkPolicy, "networking.k8s.io/v1"),
         ("networking.k8s.io", "Ingress") => (Known::Ingress, "networking.k8s.io/v1"),
         ("route.openshift.io", "Route") => (Known::Route, "route.openshift.io/v1"),
+        ("projectcalico.org", kind) if calico::CalicoKind::from_kind(kind).is_some() => (
+            Known::Calico(calico::CalicoKind::from_kind(kind)?),
+            "projectcalico.org/v3",
+        ),
+        ("crd.projectcalico.org", kind) if calico::CalicoKind::from_kind(kind).is_some() => (
+            Known::Calico(calico::CalicoKind::from_kind(kind)?),
+            "crd.projectcalico.org/v1",
+        ),
         // Each version is read as its own shape (v1alpha2 ClusterNetworkPolicy also as
         // v1beta1): no version is "old".
         (ADMIN_POLICY_GROUP, kind) if crate::admin::AdminKind::from_kind(kind).is_some() => {
@@ -370,6 +381,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
     let mut used_namespaces: Vec<String> = Vec::new();
     // Pod selectors of objects the model does not compile, to tell pods of one owner apart.
     let mut selectors: Vec<ScopedSelector> = Vec::new();
+    let mut calico_objects = calico::Pending::default();
 
     for obj in &raw {
         let known =
@@ -523,6 +535,12 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 crate::mesh::read(&mut cluster.mesh, kind, obj, &namespace, order, &mut diags);
             }
             Known::MultiCluster => {}
+            Known::Calico(kind) => {
+                if obj.namespace.is_some() || kind == calico::CalicoKind::NetworkSet {
+                    used_namespaces.push(namespace.clone());
+                }
+                calico_objects.push(obj, kind);
+            }
             Known::Cni(kind) => crate::cni::read(&mut cluster.cni, kind, obj, &mut diags),
             Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
@@ -544,6 +562,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
         });
     }
     cluster.namespaces = namespaces.into_values().collect();
+    calico::finish(calico_objects, &mut cluster, &mut diags);
     selectors.extend(model_selectors(&cluster));
     let (workloads, mut notes) = owners::fold(&candidates, &selectors, &cluster.namespaces);
     cluster.workloads = workloads;

@@ -146,6 +146,7 @@ pub fn compile(obj: &RawObject, namespace: &str, spec: NetworkPolicySpec) -> (Op
         ingress: has_ingress.then_some(ingress_rules),
         egress: has_egress.then_some(egress_rules),
         policy_types_loc,
+        calico: None,
     };
     (Some(policy), diags)
 }
@@ -193,6 +194,7 @@ fn compile_rule(
         action: Action::Allow,
         peers,
         ports,
+        except_ports: Vec::new(),
         loc,
     }
 }

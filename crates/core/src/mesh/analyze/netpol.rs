@@ -98,6 +98,7 @@ fn isolating<'c>(ctx: &Ctx<'c>, w: &Workload, egress: bool) -> Vec<&'c Policy> {
         .iter()
         .filter(|p| {
             p.namespace == w.namespace
+                && p.calico.is_none()
                 && p.pod_selector.matches(&w.labels)
                 && if egress {
                     p.egress.is_some()
@@ -134,6 +135,10 @@ fn peer_ok(policy: &Policy, rule: &Rule, ns_labels: &Labels, labels: &Labels, ip
         Some(peers) => peers.iter().any(|peer| match &peer.kind {
             PeerKind::IpBlock { cidr, .. } => ip.is_some_and(|f| f(cidr)),
             PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
+            PeerKind::Calico(_) => {
+                let ns = ns_labels.get(NAMESPACE_NAME_LABEL).map_or("", String::as_str);
+                peer.kind.matches_pod(&policy.namespace, ns, ns_labels, labels)
+            }
             PeerKind::Pods { pods, namespaces } => {
                 let ns_ok = match namespaces {
                     None => ns_labels.get(NAMESPACE_NAME_LABEL) == Some(&policy.namespace),

@@ -332,7 +332,9 @@ fn netpol_notes(m: &Member, w: &Workload, gateway: Option<&str>) -> Vec<String> 
     let isolating: Vec<&str> = cluster
         .policies
         .iter()
-        .filter(|p| p.namespace == w.namespace && p.ingress.is_some() && p.pod_selector.matches(&w.labels))
+        .filter(|p| {
+            p.calico.is_none() && p.namespace == w.namespace && p.ingress.is_some() && p.pod_selector.matches(&w.labels)
+        })
         .map(|p| p.name.as_str())
         .collect();
     if isolating.is_empty() {

@@ -8,9 +8,9 @@ impl Engine<'_> {
     /// Maximal ranges of external addresses with the same non-empty connection, from
     /// (egress) or to (ingress) class `c`.
     pub(super) fn external_runs(&mut self, c: usize, dir: Side) -> Vec<(AddrRange, u32)> {
-        let (of, tiered) = match dir {
-            Side::Egress => (&self.egress_of[c], &self.egress_tiered[c]),
-            Side::Ingress => (&self.ingress_of[c], &self.ingress_tiered[c]),
+        let (of, tiered, closing) = match dir {
+            Side::Egress => (&self.egress_of[c], &self.egress_tiered[c], &self.egress_closing[c]),
+            Side::Ingress => (&self.ingress_of[c], &self.ingress_tiered[c], &self.ingress_closing[c]),
         };
         // Only rules that name addresses can match one.
         let names_addrs = |&r: &usize| !self.rules[r].addrs.v4.is_empty() || !self.rules[r].addrs.v6.is_empty();
@@ -19,14 +19,14 @@ impl Engine<'_> {
             .map(|rules| rules.iter().copied().filter(names_addrs).collect());
         let tiered: Vec<usize> = tiered.iter().copied().filter(names_addrs).collect();
         match &isolation {
-            None if tiered.is_empty() => {
+            None if tiered.is_empty() && closing.is_empty() => {
                 let mut all = vec![(AddrRange::ALL_V4, ALL)];
                 if self.v6 {
                     all.push((AddrRange::ALL_V6, ALL));
                 }
                 return all;
             }
-            Some(rules) if rules.is_empty() && tiered.is_empty() => return Vec::new(),
+            Some(rules) if rules.is_empty() && tiered.is_empty() && closing.is_empty() => return Vec::new(),
             _ => {}
         }
         let ports = self.class_ports[c];
@@ -58,9 +58,13 @@ impl Engine<'_> {
         }
         let mut out: Vec<(AddrRange, u32)> = Vec::new();
         let rules = &self.rules;
+        let closing = match dir {
+            Side::Egress => &self.egress_closing[c],
+            Side::Ingress => &self.ingress_closing[c],
+        };
         let ops = &mut Interned(&mut self.table);
         for seg in segments {
-            let conn = side(ops, rules, &tiered, isolation.as_ref(), |_, r| {
+            let conn = side(ops, rules, (&tiered, closing), isolation.as_ref(), |_, r| {
                 r.addrs.contains_range(&seg).then(|| conn_of(r))
             });
             if conn == NONE {

@@ -1,7 +1,7 @@
 //! The fast engine: whole connection sets for a cluster.
 //!
-//! Pods with the same namespace, labels and container ports are indistinguishable to
-//! every policy, so they form one *class*; selectors are evaluated once per class and a
+//! Pods with the same namespace, labels, container ports and service account are
+//! indistinguishable to every policy, so they form one *class*; selectors are evaluated once per class and a
 //! rule's peers are a bitset of classes plus interval sets of external addresses. The
 //! connection between two classes is `egress(src → dst) ∩ ingress(dst ← src)`, each the
 //! union of the matching rules' port sets (or everything when not isolated).
@@ -51,7 +51,7 @@ use std::ops::Range;
 fn side<O: ConnOps>(
     ops: &mut O,
     rules: &[PreparedRule],
-    tiered: &[usize],
+    (tiered, closing): (&[usize], &[Tier]),
     isolation: Option<&Vec<usize>>,
     mut conn: impl FnMut(&mut O, &PreparedRule) -> Option<O::Set>,
 ) -> O::Set {
@@ -64,7 +64,7 @@ fn side<O: ConnOps>(
         }
         acc
     });
-    if tiered.is_empty() {
+    if tiered.is_empty() && closing.is_empty() {
         return allows.unwrap_or_else(|| ops.all());
     }
     walk_tiers(
@@ -72,7 +72,9 @@ fn side<O: ConnOps>(
         tiered.len(),
         |i| (rules[tiered[i]].order.0, rules[tiered[i]].action),
         allows.as_ref(),
+        closing,
         |ops, i| conn(ops, &rules[tiered[i]]),
+        |_, _| {},
         |_, _| {},
     )
 }
@@ -90,8 +92,8 @@ struct PreparedRule {
     classes: BitSet,
     /// External addresses the rule's peers match.
     addrs: AddrSet,
-    /// Whether any peer is an ipBlock (only those split the address space).
-    has_ip_block: bool,
+    /// Whether a peer names an IPv6 range (the IPv6 space then takes part).
+    names_v6: bool,
     /// Connections to a destination pod, by its port list.
     conn: RuleConn,
     /// Connections to an external address (no container ports to resolve names against).
@@ -116,10 +118,16 @@ impl PreparedRule {
     }
 }
 
+/// What makes pods indistinguishable: namespace, labels, container ports and service
+/// account (invariant 7 of architecture.md).
+type ClassKey<'a> = (&'a str, &'a Labels, &'a [ContainerPort], Option<&'a str>);
+
 /// Pods that no policy can tell apart.
 pub struct Class {
     pub namespace: String,
     pub labels: Labels,
+    /// The pods' service account (Calico selects by it).
+    pub service_account: Option<String>,
     pub ports: Vec<ContainerPort>,
     /// Indices into `Cluster::workloads`.
     pub members: Vec<usize>,
@@ -130,6 +138,9 @@ pub struct Class {
 struct PolicyRules {
     /// Whether the policy's tier is first-match (else isolation).
     first_match: bool,
+    /// The policy's tier, when its end denies (a Calico tier): the classes it selects
+    /// then close it per direction even without rules.
+    closing: Option<Tier>,
     selected: Vec<usize>,
     ingress: Option<Range<usize>>,
     egress: Option<Range<usize>>,
@@ -156,6 +167,10 @@ pub struct Engine<'c> {
     /// Per class: the rules of first-match tiers that select it, in evaluation order.
     ingress_tiered: Vec<Vec<usize>>,
     egress_tiered: Vec<Vec<usize>>,
+    /// Per class: the tiers that deny at their end because a policy of theirs selects it
+    /// (with repeats, one per policy).
+    ingress_closing: Vec<Vec<Tier>>,
+    egress_closing: Vec<Vec<Tier>>,
     /// Classes not isolated for ingress (or with first-match rules, which may allow
     /// anyone).
     ingress_open: BitSet,
@@ -210,18 +225,24 @@ impl<'c> Engine<'c> {
     /// (`crate::connlist`). Answers of [`Engine::connections`], [`Engine::lines`] and
     /// [`Engine::connection_count`] need [`Engine::new`].
     pub(crate) fn prepare(cluster: &'c Cluster) -> Self {
-        let mut class_index: HashMap<(&str, &Labels, &[ContainerPort]), usize> = HashMap::new();
+        let mut class_index: HashMap<ClassKey, usize> = HashMap::new();
         let mut port_index: HashMap<&[ContainerPort], u32> = HashMap::new();
         let mut port_lists: Vec<Vec<ContainerPort>> = Vec::new();
         let mut classes: Vec<Class> = Vec::new();
         let mut class_ports = Vec::new();
         let mut workload_class = Vec::with_capacity(cluster.workloads.len());
         for (i, w) in cluster.workloads.iter().enumerate() {
-            let key = (w.namespace.as_str(), &w.labels, w.ports.as_slice());
+            let key = (
+                w.namespace.as_str(),
+                &w.labels,
+                w.ports.as_slice(),
+                w.service_account.as_deref(),
+            );
             let c = *class_index.entry(key).or_insert_with(|| {
                 classes.push(Class {
                     namespace: w.namespace.clone(),
                     labels: w.labels.clone(),
+                    service_account: w.service_account.clone(),
                     ports: w.ports.clone(),
                     members: Vec::new(),
                 });
@@ -260,6 +281,8 @@ impl<'c> Engine<'c> {
             egress_of: vec![None; n],
             ingress_tiered: vec![Vec::new(); n],
             egress_tiered: vec![Vec::new(); n],
+            ingress_closing: vec![Vec::new(); n],
+            egress_closing: vec![Vec::new(); n],
             ingress_open: BitSet::new(n),
             ingress_from: Vec::new(),
             v6: false,
@@ -303,6 +326,8 @@ impl<'c> Engine<'c> {
             egress_of,
             ingress_tiered,
             egress_tiered,
+            ingress_closing,
+            egress_closing,
             ingress_open,
             ingress_from,
             v6,
@@ -327,6 +352,8 @@ impl<'c> Engine<'c> {
             egress_of,
             ingress_tiered,
             egress_tiered,
+            ingress_closing,
+            egress_closing,
             ingress_open,
             ingress_from,
             v6,
@@ -408,13 +435,13 @@ impl<'c> Engine<'c> {
         self.policies
             .iter()
             .flat_map(|p| p.ingress.iter().chain(&p.egress).cloned().flatten())
-            .any(|r| self.rules[r].has_ip_block && !self.rules[r].addrs.v6.is_empty())
+            .any(|r| self.rules[r].names_v6)
     }
 
     fn compute_egress_reach(&self, s: usize) -> BitSet {
         let n = self.classes.len();
         // A first-match Allow can reach beyond the isolation tier's peers.
-        if !self.egress_tiered[s].is_empty() {
+        if !self.egress_tiered[s].is_empty() || !self.egress_closing[s].is_empty() {
             return BitSet::full(n);
         }
         match &self.egress_of[s] {
@@ -431,7 +458,7 @@ impl<'c> Engine<'c> {
 
     /// Records in `ingress_open` / `ingress_from` which sources destination `d` admits at all.
     fn set_ingress_column(&mut self, d: usize) {
-        if !self.ingress_tiered[d].is_empty() {
+        if !self.ingress_tiered[d].is_empty() || !self.ingress_closing[d].is_empty() {
             self.ingress_open.insert(d);
             return;
         }
@@ -477,7 +504,7 @@ impl<'c> Engine<'c> {
         let egress = side(
             ops,
             rules,
-            &self.egress_tiered[s],
+            (&self.egress_tiered[s], &self.egress_closing[s]),
             self.egress_of[s].as_ref(),
             |_, r| r.classes.contains(d).then(|| r.conn_to(ports)),
         );
@@ -487,7 +514,7 @@ impl<'c> Engine<'c> {
         let ingress = side(
             ops,
             rules,
-            &self.ingress_tiered[d],
+            (&self.ingress_tiered[d], &self.ingress_closing[d]),
             self.ingress_of[d].as_ref(),
             |_, r| r.classes.contains(s).then(|| r.conn_to(ports)),
         );
@@ -534,14 +561,14 @@ impl<'c> Engine<'c> {
         let egress = side(
             &mut Plain,
             &self.rules,
-            &self.egress_tiered[s],
+            (&self.egress_tiered[s], &self.egress_closing[s]),
             self.egress_of[s].as_ref(),
             conn(d),
         );
         let ingress = side(
             &mut Plain,
             &self.rules,
-            &self.ingress_tiered[d],
+            (&self.ingress_tiered[d], &self.ingress_closing[d]),
             self.ingress_of[d].as_ref(),
             conn(s),
         );
@@ -606,15 +633,15 @@ impl<'c> Engine<'c> {
 
     /// One side of class `c` towards address `ip`: the walk over the rules that cover it.
     fn conn_with_ip(&self, c: usize, dir: Side, ip: IpAddr, conn_of: impl Fn(&PreparedRule) -> u32) -> ConnSet {
-        let (of, tiered) = match dir {
-            Side::Egress => (&self.egress_of[c], &self.egress_tiered[c]),
-            Side::Ingress => (&self.ingress_of[c], &self.ingress_tiered[c]),
+        let (of, tiered, closing) = match dir {
+            Side::Egress => (&self.egress_of[c], &self.egress_tiered[c], &self.egress_closing[c]),
+            Side::Ingress => (&self.ingress_of[c], &self.ingress_tiered[c], &self.ingress_closing[c]),
         };
         let range = match ip {
             IpAddr::V4(a) => AddrRange::V4(u32::from(a), u32::from(a)),
             IpAddr::V6(a) => AddrRange::V6(u128::from(a), u128::from(a)),
         };
-        side(&mut Plain, &self.rules, tiered, of.as_ref(), |_, r| {
+        side(&mut Plain, &self.rules, (tiered, closing), of.as_ref(), |_, r| {
             r.addrs
                 .contains_range(&range)
                 .then(|| self.table.get(conn_of(r)).clone())
@@ -750,7 +777,7 @@ impl<'c> Engine<'c> {
         side(
             &mut Plain,
             &self.rules,
-            &self.ingress_tiered[d],
+            (&self.ingress_tiered[d], &self.ingress_closing[d]),
             self.ingress_of[d].as_ref(),
             |_, r| r.admits_anyone.then(|| self.table.get(r.conn_to(ports)).clone()),
         )

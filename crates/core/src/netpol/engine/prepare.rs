@@ -6,6 +6,7 @@ use super::sets::SelectorCaches;
 use super::{ns_index, Engine, PolicyRules, PreparedRule, RuleConn};
 use crate::bitset::BitSet;
 use crate::endpoint::AddrSet;
+use crate::policy::calico::{EndpointLabels, EntityMatch};
 use crate::policy::{PeerKind, Policy, Rule, Tier, TierWalk};
 
 impl Engine<'_> {
@@ -21,11 +22,16 @@ impl Engine<'_> {
         let mut selected: Vec<usize> = namespaces
             .iter()
             .flat_map(|&i| self.classes_by_ns[i].iter().copied())
-            .filter(|&c| policy.pod_selector.matches(&self.classes[c].labels))
+            .filter(|&c| match &policy.calico {
+                Some(calico) => calico.selects(&policy.namespace, &self.endpoint(c)),
+                None => policy.pod_selector.matches(&self.classes[c].labels),
+            })
             .collect();
         selected.sort_unstable();
+        let walk = policy.tier.walk();
         let mut out = PolicyRules {
-            first_match: policy.tier.walk() == TierWalk::FirstMatch,
+            first_match: walk.is_first_match(),
+            closing: (walk == TierWalk::FirstMatchEndDeny).then_some(policy.tier),
             selected,
             ..PolicyRules::default()
         };
@@ -59,11 +65,14 @@ impl Engine<'_> {
         let policy = &self.policies[p];
         if policy.first_match {
             for &c in &policy.selected {
-                for (range, tiered) in [
-                    (&policy.ingress, &mut self.ingress_tiered),
-                    (&policy.egress, &mut self.egress_tiered),
+                for (range, tiered, closing) in [
+                    (&policy.ingress, &mut self.ingress_tiered, &mut self.ingress_closing),
+                    (&policy.egress, &mut self.egress_tiered, &mut self.egress_closing),
                 ] {
                     let Some(range) = range else { continue };
+                    if let Some(t) = policy.closing {
+                        closing[c].push(t);
+                    }
                     tiered[c].extend(range.clone());
                     let rules = &self.rules;
                     tiered[c].sort_unstable_by(|&a, &b| rules[a].order.cmp(&rules[b].order));
@@ -88,12 +97,15 @@ impl Engine<'_> {
         let policy = &self.policies[p];
         if policy.first_match {
             for &c in &policy.selected {
-                for (range, tiered) in [
-                    (&policy.ingress, &mut self.ingress_tiered),
-                    (&policy.egress, &mut self.egress_tiered),
+                for (range, tiered, closing) in [
+                    (&policy.ingress, &mut self.ingress_tiered, &mut self.ingress_closing),
+                    (&policy.egress, &mut self.egress_tiered, &mut self.egress_closing),
                 ] {
                     if let Some(range) = range {
                         tiered[c].retain(|r| !range.contains(r));
+                        if let Some(i) = policy.closing.and_then(|t| closing[c].iter().position(|&x| x == t)) {
+                            closing[c].swap_remove(i);
+                        }
                     }
                 }
             }
@@ -126,29 +138,51 @@ impl Engine<'_> {
         let n = self.classes.len();
         let admits_anyone = match &rule.peers {
             None => true,
-            Some(peers) => peers.iter().any(|p| {
-                matches!(&p.kind, PeerKind::Pods { pods, namespaces: Some(ns) }
-                    if ns.is_empty() && pods.as_ref().is_none_or(|s| s.is_empty()))
+            Some(peers) => peers.iter().any(|p| match &p.kind {
+                PeerKind::Pods {
+                    pods,
+                    namespaces: Some(ns),
+                } => ns.is_empty() && pods.as_ref().is_none_or(|s| s.is_empty()),
+                PeerKind::Calico(m) => m.admits_any_pod(),
+                _ => false,
             }),
         };
-        let (classes, addrs, has_ip_block) = match &rule.peers {
-            None => (BitSet::full(n), AddrSet::all(), false),
+        let mut names_v6 = false;
+        let (classes, addrs) = match &rule.peers {
+            None => (BitSet::full(n), AddrSet::all()),
             Some(peers) => {
                 let mut set = BitSet::new(n);
                 let mut addrs = AddrSet::default();
-                let mut has_ip_block = false;
                 for peer in peers {
                     match &peer.kind {
                         PeerKind::IpBlock { cidr, except } => {
-                            has_ip_block = true;
                             let mut block = AddrSet::from_net(cidr);
                             for e in except {
                                 block = block.difference(&AddrSet::from_net(e));
                             }
+                            names_v6 |= !block.v6.is_empty();
                             addrs.union_with(&block);
                         }
                         // Neither is an endpoint the model holds (see `PeerKind`).
                         PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => {}
+                        PeerKind::Calico(m) => {
+                            let block = calico_addrs(m);
+                            names_v6 |= m.names_v6();
+                            addrs.union_with(&block);
+                            let key = format!("calico {m:?}");
+                            if let Some(classes) = caches.peers.get(&key) {
+                                set.union_with(classes);
+                                continue;
+                            }
+                            let mut peer_set = BitSet::new(n);
+                            for c in 0..n {
+                                if m.matches_endpoint(&self.endpoint(c)) {
+                                    peer_set.insert(c);
+                                }
+                            }
+                            set.union_with(&peer_set);
+                            caches.peers.insert(key, peer_set);
+                        }
                         PeerKind::Pods { pods, namespaces } => {
                             // Real clusters repeat peers (DNS, "from namespace X"), so each
                             // distinct peer is evaluated once and its bitset reused.
@@ -191,7 +225,7 @@ impl Engine<'_> {
                         }
                     }
                 }
-                (set, addrs, has_ip_block)
+                (set, addrs)
             }
         };
         let external_conn = self.table.intern(rule.conn_for(None));
@@ -220,7 +254,7 @@ impl Engine<'_> {
         PreparedRule {
             classes,
             addrs,
-            has_ip_block,
+            names_v6,
             conn,
             external_conn,
             admits_anyone,
@@ -233,5 +267,41 @@ impl Engine<'_> {
                 rule.index,
             ),
         }
+    }
+}
+
+/// The external addresses a Calico entity rule matches: `nets` (or everything) without
+/// `notNets`, within the network sets its selector reaches, outside those its
+/// notSelector reaches.
+fn calico_addrs(m: &EntityMatch) -> AddrSet {
+    let union = |nets: &mut dyn Iterator<Item = &ipnet::IpNet>| {
+        let mut a = AddrSet::default();
+        for n in nets {
+            a.union_with(&AddrSet::from_net(n));
+        }
+        a
+    };
+    let mut block = match &m.nets {
+        Some(nets) => union(&mut nets.iter()),
+        None => AddrSet::all(),
+    };
+    block = block.difference(&union(&mut m.not_nets.iter()));
+    if let Some(sets) = &m.selected_sets {
+        let outside = AddrSet::all().difference(&union(&mut sets.iter().flat_map(|s| &s.nets)));
+        block = block.difference(&outside);
+    }
+    block.difference(&union(&mut m.not_selected_sets.iter().flat_map(|s| &s.nets)))
+}
+
+impl Engine<'_> {
+    /// Class `c` as Calico's selectors see it.
+    fn endpoint(&self, c: usize) -> EndpointLabels<'_> {
+        let class = &self.classes[c];
+        EndpointLabels::new(
+            &class.namespace,
+            self.cluster.namespace_labels(&class.namespace),
+            &class.labels,
+            class.service_account.as_deref(),
+        )
     }
 }
