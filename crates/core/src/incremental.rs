@@ -269,8 +269,10 @@ fn reread_policy(kept: &Kept, raw: &[RawObject], i: usize) -> Option<(Policy, us
     // order 1000 (`read::calico::apply_cni`), which reading it alone cannot know.
     (policy.tier, policy.priority) = (old.tier, old.priority);
     // Pod selectors tell the pods of one owner apart (`read::owners`): with the same ones
-    // the workloads are the same.
-    if pod_selectors(old) != pod_selectors(&policy) {
+    // the workloads are the same. Where a policy stands in evaluation order may depend on
+    // the rest of the input (Calico places NetworkPolicies in its default tier): read
+    // alone it must stand where it stood.
+    if pod_selectors(old) != pod_selectors(&policy) || (old.tier, old.priority) != (policy.tier, policy.priority) {
         return None;
     }
     Some((policy, index, diagnostics))

@@ -252,3 +252,26 @@ fn a_port_edit_is_an_update_and_a_selector_edit_is_not() {
     assert!(!selector.incremental, "a pod selector edit evaluates from scratch");
     assert_same_as_from_scratch(&selector, &files(&edited), "pod selector edited");
 }
+
+/// With Calico objects in the input a NetworkPolicy's place in evaluation order comes from
+/// the rest of the input (Calico's default tier, order 1000): an edit of one still gives
+/// what loading from scratch gives.
+#[test]
+fn an_edit_next_to_calico_policies_equals_loading_from_scratch() {
+    let mut docs = documents();
+    docs.push(
+        "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: deny-metrics\nspec:\n  order: 100\n  selector: all()\n  types: [Ingress]\n  ingress:\n  - action: Deny\n    protocol: TCP\n    destination:\n      ports: [9090]\n"
+            .to_string(),
+    );
+    let mut evaluator = Evaluator::default();
+    assert_same_as_from_scratch(&evaluator.evaluate(&files(&docs)), &files(&docs), "with Calico");
+    let d = (0..docs.len())
+        .find(|&d| docs[d].contains("kind: NetworkPolicy") && docs[d].contains("- port: 5432"))
+        .expect("a policy with a 5432 rule");
+    docs[d] = docs[d].replacen("- port: 5432", "- port: 5433", 1);
+    assert_same_as_from_scratch(
+        &evaluator.evaluate(&files(&docs)),
+        &files(&docs),
+        "port edited next to Calico",
+    );
+}
