@@ -3,8 +3,8 @@
 //! them with `netplay plan --emit DIR`). Every generated file reads back through
 //! [`super::configs`] to the plan's own facts; `crates/core/tests/cni.rs` checks that.
 
-use super::mtu::{self, Datapath};
 use super::plan::{compute, PlanReport};
+use super::{mtu, Datapath};
 use super::{AddressPlan, Cni, Family};
 use std::fmt::Write;
 

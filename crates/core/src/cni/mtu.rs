@@ -3,58 +3,10 @@
 //! The overheads are the bytes each encapsulation adds to an inner IP packet, for an IPv4
 //! and an IPv6 underlay (outer header). Sources are in docs/cni.md.
 
-use super::Family;
+use super::{Datapath, Family};
 use serde::Serialize;
-use std::fmt;
-
-/// How pod traffic crosses between nodes.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Datapath {
-    /// Native routing (no encapsulation): BGP, host-gw, cloud routes.
-    Direct,
-    Vxlan,
-    Geneve,
-    Ipip,
-    Wireguard,
-    Ipsec,
-}
 
 impl Datapath {
-    pub const ALL: [Datapath; 6] = [
-        Datapath::Direct,
-        Datapath::Vxlan,
-        Datapath::Geneve,
-        Datapath::Ipip,
-        Datapath::Wireguard,
-        Datapath::Ipsec,
-    ];
-
-    /// The name used in an AddressPlan (`datapath: vxlan`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Datapath::Direct => "direct",
-            Datapath::Vxlan => "vxlan",
-            Datapath::Geneve => "geneve",
-            Datapath::Ipip => "ipip",
-            Datapath::Wireguard => "wireguard",
-            Datapath::Ipsec => "ipsec",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Datapath> {
-        let s = s.trim().to_ascii_lowercase();
-        Some(match s.as_str() {
-            "direct" | "native" | "none" | "host-gw" | "bgp" => Datapath::Direct,
-            "vxlan" => Datapath::Vxlan,
-            "geneve" => Datapath::Geneve,
-            "ipip" | "ip-in-ip" => Datapath::Ipip,
-            "wireguard" => Datapath::Wireguard,
-            "ipsec" => Datapath::Ipsec,
-            _ => return None,
-        })
-    }
-
     /// Bytes the datapath adds to each pod packet over an underlay of `underlay` family.
     ///
     /// - VXLAN: outer IP (20 / 40) + UDP 8 + VXLAN 8 + inner Ethernet 14.
@@ -76,12 +28,6 @@ impl Datapath {
             Datapath::Wireguard => outer_ip + 8 + 16 + 16,
             Datapath::Ipsec => outer_ip + 8 + 8 + 16 + 2 + 3,
         }
-    }
-}
-
-impl fmt::Display for Datapath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

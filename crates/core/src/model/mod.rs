@@ -3,26 +3,19 @@
 //! [`crate::policy`]), mesh and CNI objects. Plain types: nothing here reads raw objects
 //! ([`crate::read`] does) or answers a question about traffic (the analyses do).
 
-use crate::conn::Protocol;
+pub mod cni;
+pub mod mesh;
+mod service;
+mod workload;
+
+pub use service::{BackendPort, Ingress, IngressBackend, Service, ServicePort, TargetPort};
+pub use workload::{ContainerPort, Labels, Namespace, Workload, NAMESPACE_NAME_LABEL};
+
 use crate::diagnostics::Location;
 use std::collections::BTreeMap;
 
-pub type Labels = BTreeMap<String, String>;
-
 /// The API group of AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy.
 pub(crate) const ADMIN_POLICY_GROUP: &str = "policy.networking.k8s.io";
-
-/// The label every namespace carries with its own name (set by the API server).
-pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Namespace {
-    pub name: String,
-    pub labels: Labels,
-    /// Where the Namespace object is; `None` for a namespace that objects use but the
-    /// input does not define.
-    pub loc: Option<Location>,
-}
 
 /// A Calico NetworkSet (`namespace` set) or GlobalNetworkSet: addresses with labels.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,122 +36,6 @@ impl NetworkSet {
             None => format!("GlobalNetworkSet {}", self.name),
         }
     }
-}
-
-/// A container port: what a named port in a policy resolves to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ContainerPort {
-    pub name: Option<String>,
-    pub port: u16,
-    pub protocol: Protocol,
-}
-
-/// A set of identical pods: a workload's pod template, or a bare Pod.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Workload {
-    pub namespace: String,
-    pub name: String,
-    pub kind: String,
-    /// The pods' labels.
-    pub labels: Labels,
-    pub annotations: Labels,
-    pub ports: Vec<ContainerPort>,
-    pub host_network: bool,
-    pub service_account: Option<String>,
-    pub loc: Location,
-}
-
-impl Workload {
-    /// `namespace/name[Kind]`, the name used everywhere.
-    pub fn endpoint_name(&self) -> String {
-        format!("{}/{}[{}]", self.namespace, self.name, self.kind)
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TargetPort {
-    Number(u16),
-    Name(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServicePort {
-    pub name: Option<String>,
-    pub port: u16,
-    pub target_port: TargetPort,
-    pub protocol: Protocol,
-    /// `appProtocol`: with the port name, how Istio tells the application protocol.
-    pub app_protocol: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Service {
-    pub namespace: String,
-    pub name: String,
-    /// `None`: a Service without selector (endpoints managed elsewhere).
-    pub selector: Option<Labels>,
-    pub ports: Vec<ServicePort>,
-    pub service_type: String,
-    pub loc: Location,
-}
-
-/// How an Ingress or a Route names the port of its backend Service.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BackendPort {
-    /// A Service port by number (Ingress `port.number`).
-    Number(u16),
-    /// A Service port by name (Ingress `port.name`, Route `port.targetPort` as a string:
-    /// the name in the Service's endpoints, which is the Service port's name).
-    Name(String),
-    /// The port on the pods (Route `port.targetPort` as a number): the Service ports whose
-    /// target port is this one.
-    Target(u16),
-    /// Every port of the Service (a Route without `port`).
-    All,
-}
-
-impl BackendPort {
-    /// The ports of `svc` this backend leads to; `target` is a port's target port on
-    /// the pod in question (`None` when it cannot be resolved there).
-    pub fn selects(&self, port: &ServicePort, target: Option<u16>) -> bool {
-        match self {
-            BackendPort::Number(n) => port.port == *n,
-            BackendPort::Name(name) => port.name.as_deref() == Some(name.as_str()),
-            BackendPort::Target(n) => target == Some(*n),
-            BackendPort::All => true,
-        }
-    }
-}
-
-impl std::fmt::Display for BackendPort {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BackendPort::Number(n) => write!(f, "port {n}"),
-            BackendPort::Name(n) => write!(f, "port {n}"),
-            BackendPort::Target(n) => write!(f, "target port {n}"),
-            BackendPort::All => f.write_str("every port"),
-        }
-    }
-}
-
-/// One Service backend of an Ingress (a rule path or the default backend).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IngressBackend {
-    pub service: String,
-    pub port: BackendPort,
-    pub loc: Location,
-}
-
-/// An Ingress, or an OpenShift Route: HTTP routed by an ingress controller (a router)
-/// to Services.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ingress {
-    /// `Ingress` or `Route`.
-    pub kind: &'static str,
-    pub namespace: String,
-    pub name: String,
-    pub backends: Vec<IngressBackend>,
-    pub loc: Location,
 }
 
 /// Every object of the input, modelled or not.
@@ -197,9 +74,9 @@ pub struct Cluster {
     /// the ranked Calico orders.
     pub calico_kubernetes_priority: i32,
     /// Istio and Gateway API objects.
-    pub mesh: crate::mesh::Mesh,
+    pub mesh: mesh::Mesh,
     /// Address plans, CNI configuration objects and the Services' IP families.
-    pub cni: crate::cni::CniObjects,
+    pub cni: cni::CniObjects,
     /// Every object read, in input order.
     pub objects: Vec<ObjectSummary>,
 }

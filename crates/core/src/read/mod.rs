@@ -4,6 +4,9 @@
 //! import this module.
 
 pub mod calico;
+pub(crate) mod cni;
+mod fields;
+pub(crate) mod mesh;
 pub mod netpol;
 pub(crate) mod owners;
 mod pod;
@@ -11,15 +14,16 @@ mod pod;
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
 use crate::model::*;
-use crate::parse::locate::{DisplayPath, PathSeg};
+use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
 use crate::policy::{PeerKind, Selector};
+pub(crate) use fields::field;
+use fields::to_path;
 use k8s_openapi::api::core::v1::ServiceSpec;
 use k8s_openapi::api::networking::v1::{IngressBackend as K8sBackend, IngressSpec, NetworkPolicySpec};
 use netpol::compile;
 use owners::{Candidate, Scope, ScopedSelector};
 use pod::pod_info;
-use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -34,8 +38,8 @@ enum Known {
     /// AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy.
     Admin(crate::admin::AdminKind),
     NetworkPolicy,
-    Mesh(crate::mesh::MeshKind),
-    Cni(crate::cni::CniKind),
+    Mesh(crate::model::mesh::MeshKind),
+    Cni(crate::model::cni::CniKind),
     /// Read by `multicluster` (Cluster, ServiceExport, KubeFed) or `assertions`, not by the model.
     MultiCluster,
     /// Calico policies, tiers and network sets (read last, by `calico::finish`).
@@ -79,10 +83,10 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
             {
                 return Some((Known::MultiCluster, current));
             }
-            if let Some((cni, current)) = crate::cni::classify(group, kind) {
+            if let Some((cni, current)) = cni::classify(group, kind) {
                 return Some((Known::Cni(cni), current));
             }
-            let (mesh, current) = crate::mesh::classify(group, kind)?;
+            let (mesh, current) = mesh::classify(group, kind)?;
             (Known::Mesh(mesh), current)
         }
     })
@@ -98,235 +102,6 @@ fn misplaced_builtin(group: &str, kind: &str) -> Option<&'static str> {
     ["", "apps", "batch", "networking.k8s.io"]
         .into_iter()
         .find_map(|g| classify(g, kind).map(|(_, current)| current))
-}
-
-/// Where a workload kind keeps its pod template.
-fn template_path(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "CronJob" => &["spec", "jobTemplate", "spec", "template"],
-        "Pod" => &[],
-        _ => &["spec", "template"],
-    }
-}
-
-fn to_path(keys: &[&str]) -> Vec<PathSeg> {
-    keys.iter().map(|k| PathSeg::key(k)).collect()
-}
-
-/// Deserializes the value at `path` of `obj` as `T`; `Ok(None)` when it is absent or null.
-/// A wrong type is an NP0002 diagnostic at the offending field; a field the type does not
-/// have (a typo such as `podselector`) is an NP0009 warning, and the field is ignored.
-pub(crate) fn field<T: DeserializeOwned>(
-    obj: &RawObject,
-    path: &[&str],
-    diags: &mut Vec<Diagnostic>,
-) -> Result<Option<T>, Box<Diagnostic>> {
-    let mut value = &obj.value;
-    for key in path {
-        match value.get(key) {
-            Some(v) => value = v,
-            None => return Ok(None),
-        }
-    }
-    if value.is_null() {
-        return Ok(None);
-    }
-    let mut track = serde_path_to_error::Track::new();
-    let mut unknown: Vec<Vec<PathSeg>> = Vec::new();
-    let result: Result<T, serde_json::Error> = {
-        let de = serde_path_to_error::Deserializer::new(value, &mut track);
-        serde_ignored::deserialize(de, |p| unknown.push(ignored_path(&p)))
-    };
-    match result {
-        Ok(v) => {
-            for rel in unknown {
-                let mut full = to_path(path);
-                full.extend(rel);
-                let Some(PathSeg::Key(name)) = full.last() else {
-                    continue;
-                };
-                let suggestion = suggest_field(name)
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                diags.push(
-                    Diagnostic::new(
-                        "NP0009",
-                        format!(
-                            "unknown field `{}`{suggestion}: netplay ignores it, and kubectl's strict field validation rejects it",
-                            DisplayPath(&full)
-                        ),
-                    )
-                    .at(&obj.locate(&full))
-                    .resource(obj.resource()),
-                );
-            }
-            Ok(Some(v))
-        }
-        Err(e) => {
-            let mut full = to_path(path);
-            for seg in track.path().iter() {
-                match seg {
-                    serde_path_to_error::Segment::Seq { index } => full.push(PathSeg::Index(*index)),
-                    serde_path_to_error::Segment::Map { key } => full.push(PathSeg::Key(key.clone())),
-                    _ => {}
-                }
-            }
-            Err(Box::new(
-                Diagnostic::new(
-                    "NP0002",
-                    format!("{}: {e}; the {} is skipped", DisplayPath(&full), obj.kind),
-                )
-                .at(&obj.locate(&full))
-                .resource(obj.resource()),
-            ))
-        }
-    }
-}
-
-fn ignored_path(p: &serde_ignored::Path) -> Vec<PathSeg> {
-    match p {
-        serde_ignored::Path::Root => Vec::new(),
-        serde_ignored::Path::Seq { parent, index } => {
-            let mut v = ignored_path(parent);
-            v.push(PathSeg::Index(*index));
-            v
-        }
-        serde_ignored::Path::Map { parent, key } => {
-            let mut v = ignored_path(parent);
-            v.push(PathSeg::Key(key.clone()));
-            v
-        }
-        serde_ignored::Path::Some { parent }
-        | serde_ignored::Path::NewtypeStruct { parent }
-        | serde_ignored::Path::NewtypeVariant { parent } => ignored_path(parent),
-    }
-}
-
-/// Field names people mistype, for "did you mean" hints.
-const KNOWN_FIELDS: &[&str] = &[
-    "podSelector",
-    "namespaceSelector",
-    "policyTypes",
-    "ingress",
-    "egress",
-    "from",
-    "to",
-    "ports",
-    "port",
-    "endPort",
-    "protocol",
-    "ipBlock",
-    "cidr",
-    "except",
-    "matchLabels",
-    "matchExpressions",
-    "key",
-    "operator",
-    "values",
-    "containers",
-    "initContainers",
-    "containerPort",
-    "name",
-    "image",
-    "hostNetwork",
-    "serviceAccountName",
-    "selector",
-    "targetPort",
-    "type",
-    "template",
-    "metadata",
-    "labels",
-    "annotations",
-    "spec",
-    "rules",
-    "http",
-    "paths",
-    "path",
-    "pathType",
-    "backend",
-    "service",
-    "number",
-    "defaultBackend",
-    "restartPolicy",
-    "clusterIP",
-    "ipFamilies",
-    "appProtocol",
-    // Istio and Gateway API
-    "hosts",
-    "gateways",
-    "match",
-    "route",
-    "destination",
-    "subset",
-    "subsets",
-    "weight",
-    "uri",
-    "exact",
-    "prefix",
-    "regex",
-    "headers",
-    "queryParams",
-    "sourceLabels",
-    "sourceNamespace",
-    "withoutHeaders",
-    "ignoreUriCase",
-    "redirect",
-    "rewrite",
-    "fault",
-    "abort",
-    "delay",
-    "fixedDelay",
-    "httpStatus",
-    "percentage",
-    "mirror",
-    "retries",
-    "attempts",
-    "perTryTimeout",
-    "timeout",
-    "directResponse",
-    "exportTo",
-    "trafficPolicy",
-    "portLevelSettings",
-    "loadBalancer",
-    "connectionPool",
-    "outlierDetection",
-    "tls",
-    "mode",
-    "servers",
-    "matchLabels",
-    "workloadSelector",
-    "action",
-    "from",
-    "to",
-    "when",
-    "source",
-    "operation",
-    "principals",
-    "notPrincipals",
-    "namespaces",
-    "notNamespaces",
-    "methods",
-    "paths",
-    "mtls",
-    "portLevelMtls",
-    "parentRefs",
-    "hostnames",
-    "backendRefs",
-    "matches",
-    "filters",
-    "listeners",
-];
-
-fn suggest_field(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
-    KNOWN_FIELDS
-        .iter()
-        .copied()
-        .filter(|k| *k != name)
-        .map(|k| (crate::suggest::distance(&lower, &k.to_ascii_lowercase()), k))
-        .filter(|(d, k)| *d <= (k.len() / 3).clamp(1, 2))
-        .min()
-        .map(|(_, k)| k)
 }
 
 /// The pod selectors of the compiled NetworkPolicies (the policy's own and its peers') and
@@ -385,7 +160,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
 
     for obj in &raw {
         let known =
-            classify(obj.group(), &obj.kind).or_else(|| crate::cni::classify_named(obj).map(|k| (Known::Cni(k), "v1")));
+            classify(obj.group(), &obj.kind).or_else(|| cni::classify_named(obj).map(|k| (Known::Cni(k), "v1")));
         cluster.objects.push(ObjectSummary {
             api_version: obj.api_version.clone(),
             kind: obj.kind.clone(),
@@ -394,7 +169,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             loc: obj.loc.clone(),
             modelled: known.is_some(),
         });
-        crate::mesh::observe(&mut cluster.mesh, obj, cluster.objects.len() - 1);
+        mesh::observe(&mut cluster.mesh, obj, cluster.objects.len() - 1);
         if known.is_none() {
             if let Some(served_by) = misplaced_builtin(obj.group(), &obj.kind) {
                 diags.push(
@@ -435,8 +210,8 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
         if obj.api_version != current
             && role != Known::MultiCluster
             && !matches!(role, Known::Admin(_))
-            && !crate::mesh::still_served(&obj.api_version)
-            && !crate::cni::still_served(&obj.api_version)
+            && !mesh::still_served(&obj.api_version)
+            && !cni::still_served(&obj.api_version)
         {
             diags.push(
                 Diagnostic::new(
@@ -496,7 +271,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             Known::Service => match field::<ServiceSpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());
-                    crate::cni::note_service(&mut cluster.cni, obj, &namespace, spec.as_ref());
+                    cni::note_service(&mut cluster.cni, obj, &namespace, spec.as_ref());
                     cluster.services.push(service(obj, namespace, spec.unwrap_or_default()));
                 }
                 Err(d) => diags.push(*d),
@@ -532,7 +307,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 owners::raw_selectors(obj, &mut selectors);
                 used_namespaces.push(namespace.clone());
                 let order = cluster.objects.len() - 1;
-                crate::mesh::read(&mut cluster.mesh, kind, obj, &namespace, order, &mut diags);
+                mesh::read(&mut cluster.mesh, kind, obj, &namespace, order, &mut diags);
             }
             Known::MultiCluster => {}
             Known::Calico(kind) => {
@@ -541,7 +316,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 }
                 calico_objects.push(obj, kind);
             }
-            Known::Cni(kind) => crate::cni::read(&mut cluster.cni, kind, obj, &mut diags),
+            Known::Cni(kind) => cni::read(&mut cluster.cni, kind, obj, &mut diags),
             Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());

@@ -1,14 +1,24 @@
 //! Reading a pod, or a workload's pod template, into what the policy engine needs: its
 //! labels, annotations and the container ports named ports resolve against.
 
+use super::fields::{field, to_path};
 use super::owners::PodInfo;
-use super::{field, template_path, to_path, ContainerPort, Labels};
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
+use crate::model::{ContainerPort, Labels};
 use crate::parse::locate::{DisplayPath, PathSeg};
 use crate::parse::RawObject;
 use k8s_openapi::api::core::v1::PodSpec;
 use serde_json::Value;
+
+/// Where a workload kind keeps its pod template.
+fn template_path(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "CronJob" => &["spec", "jobTemplate", "spec", "template"],
+        "Pod" => &[],
+        _ => &["spec", "template"],
+    }
+}
 
 pub(super) fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodInfo>, Box<Diagnostic>> {
     let base = template_path(&obj.kind);

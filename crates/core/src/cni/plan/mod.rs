@@ -20,7 +20,8 @@ pub use mtu::mtu_check;
 pub use ranges::{check_plans, cross_overlaps, CrossOverlap};
 pub use table::{count, Row};
 
-use super::mtu::{Datapath, MtuReport};
+use super::mtu::MtuReport;
+use super::Datapath;
 use super::{AddressPlan, Cni, Family, ServiceFamilies, DEFAULT_MAX_PODS};
 use crate::diagnostics::{Diagnostic, Location};
 use crate::parse::locate::PathSeg;

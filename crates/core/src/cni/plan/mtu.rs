@@ -2,7 +2,8 @@
 //! subnets', else the pods'), and a set MTU checked against it.
 
 use super::{key, PlanDiagnostics, PlanRange, RangeRole};
-use crate::cni::mtu::{self, Datapath, MtuReport};
+use crate::cni::mtu::{self, MtuReport};
+use crate::cni::Datapath;
 use crate::cni::{AddressPlan, Family, DEFAULT_UNDERLAY_MTU};
 use crate::diagnostics::Diagnostic;
 

@@ -1,146 +1,88 @@
-//! What the mesh analyzers need from objects the cluster model does not keep (or keeps
-//! only in part): Pods as written (containers, `nodeName`, even without a `spec`),
-//! Deployments, Services as written (labels, annotations, raw port protocols), Namespaces,
-//! Secrets, Nodes, the mesh and injector configuration, selectors of the Istio kinds netplay
-//! does not simulate (Telemetry, RequestAuthentication, WasmPlugin) and the
-//! `galley.istio.io/analyze-suppress` annotations. `observe` is called once per object
-//! while the model is built; it reads leniently and never reports anything (the model
-//! reports malformed objects).
+//! Mesh objects into the model: Istio and Gateway API kinds read into [`Mesh`] (wrong
+//! types are NP0002 at their field, unknown fields NP0009), and the facts the mesh
+//! analyzers need from every other object ([`observe`], read leniently: the model reports
+//! malformed objects).
 
-use super::meshconfig::MeshConfig;
-use super::types::StrMap;
-use super::{Mesh, ObjRef};
+use crate::diagnostics::Diagnostic;
+use crate::model::mesh::inventory::{
+    istio_domain, Inventory, RawDeployment, RawNamespace, RawPod, RawService, RawServicePort, SelectorPolicy,
+    SUPPRESS_ANNOTATION,
+};
+use crate::model::mesh::types::StrMap;
+use crate::model::mesh::{Mesh, MeshKind, MeshObject, ObjRef};
 use crate::parse::RawObject;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
 
-/// The annotation that suppresses analyzer messages on one object (istioctl's).
-pub const SUPPRESS_ANNOTATION: &str = "galley.istio.io/analyze-suppress";
-
-/// A Pod object of the input.
-#[derive(Clone, Debug)]
-pub struct RawPod {
-    pub meta: ObjRef,
-    pub labels: StrMap,
-    pub annotations: StrMap,
-    pub containers: Vec<String>,
-    pub init_containers: Vec<String>,
-    pub host_network: bool,
-    pub node_name: Option<String>,
+/// What netplay knows of a mesh `(group, kind)`: the kind and its current apiVersion.
+pub(crate) fn classify(group: &str, kind: &str) -> Option<(MeshKind, &'static str)> {
+    const NET: &str = "networking.istio.io/v1";
+    const SEC: &str = "security.istio.io/v1";
+    const GW: &str = "gateway.networking.k8s.io/v1";
+    Some(match (group, kind) {
+        ("networking.istio.io", "VirtualService") => (MeshKind::VirtualService, NET),
+        ("networking.istio.io", "DestinationRule") => (MeshKind::DestinationRule, NET),
+        ("networking.istio.io", "Gateway") => (MeshKind::Gateway, NET),
+        ("networking.istio.io", "ServiceEntry") => (MeshKind::ServiceEntry, NET),
+        ("networking.istio.io", "Sidecar") => (MeshKind::Sidecar, NET),
+        ("security.istio.io", "AuthorizationPolicy") => (MeshKind::AuthorizationPolicy, SEC),
+        ("security.istio.io", "PeerAuthentication") => (MeshKind::PeerAuthentication, SEC),
+        ("gateway.networking.k8s.io", "HTTPRoute") => (MeshKind::HttpRoute, GW),
+        ("gateway.networking.k8s.io", "Gateway") => (MeshKind::K8sGateway, GW),
+        _ => return None,
+    })
 }
 
-/// A Deployment object of the input.
-#[derive(Clone, Debug)]
-pub struct RawDeployment {
-    pub meta: ObjRef,
-    pub labels: StrMap,
-    pub annotations: StrMap,
-    pub template_labels: StrMap,
-    pub template_annotations: StrMap,
+/// Older apiVersions that Istio and the Gateway API still serve with the same schema:
+/// they are read without a warning.
+pub(crate) fn still_served(api_version: &str) -> bool {
+    matches!(
+        api_version,
+        "networking.istio.io/v1beta1"
+            | "networking.istio.io/v1alpha3"
+            | "security.istio.io/v1beta1"
+            | "gateway.networking.k8s.io/v1beta1"
+    )
 }
 
-/// A port of a Service as written (the protocol is not validated: istioctl compares the
-/// strings, so `HTTP` in `protocol` is a protocol of its own).
-#[derive(Clone, Debug)]
-pub struct RawServicePort {
-    pub name: String,
-    pub port: i64,
-    pub protocol: String,
-    /// `targetPort` as written (number or name); empty when absent.
-    pub target_port: String,
-    pub app_protocol: Option<String>,
-}
-
-/// A Service object of the input.
-#[derive(Clone, Debug)]
-pub struct RawService {
-    pub meta: ObjRef,
-    pub labels: StrMap,
-    pub annotations: StrMap,
-    /// `None` when the Service has no selector.
-    pub selector: Option<StrMap>,
-    pub service_type: String,
-    pub ports: Vec<RawServicePort>,
-}
-
-/// A Namespace object of the input.
-#[derive(Clone, Debug)]
-pub struct RawNamespace {
-    pub meta: ObjRef,
-    pub labels: StrMap,
-    pub annotations: StrMap,
-}
-
-/// An Istio policy that selects workloads with `selector.matchLabels` (AuthorizationPolicy,
-/// RequestAuthentication, Telemetry, WasmPlugin).
-#[derive(Clone, Debug)]
-pub struct SelectorPolicy {
-    pub meta: ObjRef,
-    /// `spec.selector.matchLabels`; `None` without a selector.
-    pub selector: Option<StrMap>,
-    /// `spec.targetRef` or `spec.targetRefs` is set.
-    pub has_target_ref: bool,
-}
-
-/// Everything `observe` collected.
-#[derive(Clone, Debug, Default)]
-pub struct Inventory {
-    pub pods: Vec<RawPod>,
-    pub deployments: Vec<RawDeployment>,
-    pub services: Vec<RawService>,
-    pub namespaces: Vec<RawNamespace>,
-    pub selector_policies: Vec<SelectorPolicy>,
-    /// `(namespace, name)` of every Secret.
-    pub secrets: BTreeSet<(String, String)>,
-    /// Node name → labels.
-    pub nodes: BTreeMap<String, StrMap>,
-    /// `(namespace, name)` of ServiceEntries whose `status.addresses` has an allocated address.
-    pub entries_with_status_addresses: BTreeSet<(String, String)>,
-    /// The mesh configuration found in the input (istio ConfigMap, IstioOperator).
-    pub mesh_config: MeshConfig,
-    /// `sidecarInjectorWebhook.enableNamespacesByDefault` of the injector ConfigMap.
-    pub inject_namespaces_by_default: bool,
-    /// `(resource, value)` of every `galley.istio.io/analyze-suppress` annotation, the
-    /// resource written as diagnostics name it (`Kind ns/name`, `Kind name`).
-    pub suppressions: Vec<(String, String)>,
-    /// The input shows that it is meant for an Istio mesh even without mesh objects: an
-    /// Istio annotation, an injection label, an IstioOperator or Istio's ConfigMaps.
-    pub istio_signals: bool,
-}
-
-fn str_map(v: Option<&Value>) -> StrMap {
-    v.and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| match v {
-                    Value::String(s) => Some((k.clone(), s.clone())),
-                    Value::Bool(b) => Some((k.clone(), b.to_string())),
-                    Value::Number(n) => Some((k.clone(), n.to_string())),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    path.iter().try_fold(v, |v, k| v.get(k))
-}
-
-fn names(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Whether an annotation or label key is in Istio's domain (`*.istio.io/...`).
-pub fn istio_domain(key: &str) -> bool {
-    key.split_once('/')
-        .is_some_and(|(domain, _)| domain == "istio.io" || domain.ends_with(".istio.io"))
+/// Reads one mesh object into `mesh`. A spec of the wrong shape is an NP0002 error (the
+/// object is skipped); unknown fields are NP0009 warnings.
+pub(crate) fn read(
+    mesh: &mut Mesh,
+    kind: MeshKind,
+    obj: &RawObject,
+    namespace: &str,
+    order: usize,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let meta = ObjRef::from_raw(obj, namespace, order);
+    fn spec<S: DeserializeOwned + Default>(
+        obj: &RawObject,
+        meta: ObjRef,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<MeshObject<S>> {
+        match super::fields::field::<S>(obj, &["spec"], diags) {
+            Ok(spec) => Some(MeshObject {
+                meta,
+                spec: spec.unwrap_or_default(),
+            }),
+            Err(d) => {
+                diags.push(*d);
+                None
+            }
+        }
+    }
+    match kind {
+        MeshKind::VirtualService => mesh.virtual_services.extend(spec(obj, meta, diags)),
+        MeshKind::DestinationRule => mesh.destination_rules.extend(spec(obj, meta, diags)),
+        MeshKind::Gateway => mesh.gateways.extend(spec(obj, meta, diags)),
+        MeshKind::ServiceEntry => mesh.service_entries.extend(spec(obj, meta, diags)),
+        MeshKind::Sidecar => mesh.sidecars.extend(spec(obj, meta, diags)),
+        MeshKind::AuthorizationPolicy => mesh.authorization_policies.extend(spec(obj, meta, diags)),
+        MeshKind::PeerAuthentication => mesh.peer_authentications.extend(spec(obj, meta, diags)),
+        MeshKind::HttpRoute => mesh.http_routes.extend(spec(obj, meta, diags)),
+        MeshKind::K8sGateway => mesh.k8s_gateways.extend(spec(obj, meta, diags)),
+    }
 }
 
 /// Records what the analyzers need from one object.
@@ -267,7 +209,7 @@ fn service(obj: &RawObject, meta: ObjRef, labels: StrMap, annotations: StrMap) -
 /// YAML) and `istio-sidecar-injector` (key `values`, the injector's Helm values as JSON),
 /// each optionally with a revision suffix.
 fn config_map(inv: &mut Inventory, obj: &RawObject, namespace: &str) {
-    if namespace != super::ROOT_NAMESPACE {
+    if namespace != crate::model::mesh::ROOT_NAMESPACE {
         return;
     }
     let data = obj.value.get("data");
@@ -294,16 +236,31 @@ fn config_map(inv: &mut Inventory, obj: &RawObject, namespace: &str) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn str_map(v: Option<&Value>) -> StrMap {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| match v {
+                    Value::String(s) => Some((k.clone(), s.clone())),
+                    Value::Bool(b) => Some((k.clone(), b.to_string())),
+                    Value::Number(n) => Some((k.clone(), n.to_string())),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
-    #[test]
-    fn istio_domains() {
-        assert!(istio_domain("sidecar.istio.io/inject"));
-        assert!(istio_domain("istio.io/rev"));
-        assert!(!istio_domain("notistio.io/x"));
-        assert!(!istio_domain("kubernetes.io/ingress.class"));
-        assert!(!istio_domain("istio.io"));
-    }
+fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |v, k| v.get(k))
+}
+
+fn names(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
