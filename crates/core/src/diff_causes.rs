@@ -5,41 +5,12 @@
 //! that admits something else, is a cause; each names the policy, the rule (1-based, as
 //! people count) and where it is written.
 
+use crate::endpoint::external_address;
 use crate::netpol::explain::{Explanation, SideExplanation};
 use crate::output::DiffEntry;
-use crate::{external_address, Scenario};
-use serde::Serialize;
-use std::fmt;
+use crate::Scenario;
 
-/// One reason a pair differs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Cause {
-    /// `namespace/name` of the policy.
-    pub policy: String,
-    /// `ingress` or `egress`.
-    pub direction: &'static str,
-    /// The rule's number in its list, 1-based; `None` when the policy as a whole is the
-    /// cause (it starts or stops isolating an end).
-    pub rule: Option<usize>,
-    pub file: String,
-    pub line: u32,
-    /// What changed, in words: `now admits TCP 443`, `no longer admits this peer`,
-    /// `now isolates shop/web[Deployment] for egress`, `admitted All Connections, now TCP 80`.
-    pub what: String,
-}
-
-impl fmt::Display for Cause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.rule {
-            Some(n) => write!(
-                f,
-                "{} {} rule {n} ({}:{}) {}",
-                self.policy, self.direction, self.file, self.line, self.what
-            ),
-            None => write!(f, "{} ({}:{}) {}", self.policy, self.file, self.line, self.what),
-        }
-    }
-}
+pub use crate::output::Cause;
 
 impl Scenario {
     /// The pairs whose connection differs from `self` (old) to `new`, each with its causes

@@ -98,3 +98,15 @@ pub enum Endpoint {
     Workload(usize),
     External(AddrRange),
 }
+
+/// An address as users write it for an external endpoint: `8.8.8.8`, or a range as
+/// connlist prints it (`a-b[External]`, which stands for its first address).
+pub fn external_address(query: &str) -> Option<IpAddr> {
+    let q = query.trim().trim_end_matches("[External]");
+    if let Ok(ip) = q.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    let (first, _) = q.split_once('-')?;
+    let ip = first.parse::<IpAddr>().ok()?;
+    query.trim().ends_with("[External]").then_some(ip)
+}

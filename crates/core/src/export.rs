@@ -45,10 +45,12 @@ pub const FORMAT_VERSION: u64 = 2;
 pub const OLDEST_FORMAT_VERSION: u64 = 1;
 /// The name of the manifest inside a bundle; no scenario file may take it.
 pub const MANIFEST_NAME: &str = "bundle.json";
-/// The largest file (uncompressed) a bundle may hold, when writing and when reading.
-pub const MAX_ENTRY_SIZE: u64 = 64 * MIB;
-/// The largest total of all files (uncompressed, `bundle.json` included) in a bundle.
-pub const MAX_TOTAL_SIZE: u64 = 256 * MIB;
+/// The largest file (uncompressed) a bundle may hold, when writing and when reading: the
+/// largest file netplay reads.
+pub const MAX_ENTRY_SIZE: u64 = crate::parse::limits::MAX_FILE_BYTES;
+/// The largest total of all files (uncompressed, `bundle.json` included) in a bundle: the
+/// most input netplay reads at once.
+pub const MAX_TOTAL_SIZE: u64 = crate::parse::limits::MAX_INPUT_BYTES;
 /// The longest share link text [`decode_share`] reads.
 pub const MAX_SHARE_LEN: u64 = 4 * MIB;
 /// The most data a share link may inflate to.

@@ -159,7 +159,7 @@ fn results(
     engine: Engine<'_>,
     checks: &BTreeMap<String, Vec<Diagnostic>>,
 ) -> (Vec<ConnLine>, Vec<Diagnostic>, KeptEngine) {
-    let mut lines = crate::single_cluster_lines(&engine);
+    let mut lines = crate::netpol::ingress_controller::cluster_lines(&engine);
     lines.sort_unstable();
     lines.dedup();
     let findings = checks.values().flatten().cloned().collect();

@@ -38,13 +38,13 @@ pub mod suggest;
 pub use conn::{ConnSet, Protocol};
 pub use connlist::Focus;
 pub use diagnostics::{Diagnostic, Location, Severity};
+pub use endpoint::external_address;
 pub use model::Cluster;
 pub use parse::SourceFile;
 
 use netpol::engine::Engine;
 use netpol::explain::{Explanation, Target};
 use output::ConnLine;
-use std::net::IpAddr;
 
 /// A loaded scenario: the cluster model and what was found while reading it.
 #[derive(Clone, Debug, Default)]
@@ -93,20 +93,6 @@ fn load_with_assertions_cached(
     (Scenario::from_objects(raw, diagnostics).0, suites)
 }
 
-/// The lines of one cluster: the engine's connections and the traffic admitted by Ingress
-/// objects (from `{ingress-controller}`), unsorted.
-pub(crate) fn single_cluster_lines(engine: &Engine) -> Vec<ConnLine> {
-    let mut lines = engine.lines();
-    for (w, conn) in netpol::ingress_controller::connections(engine) {
-        lines.push(ConnLine {
-            src: netpol::ingress_controller::INGRESS_CONTROLLER.to_string(),
-            dst: engine.cluster().workloads[w].endpoint_name(),
-            conn: conn.to_string(),
-        });
-    }
-    lines
-}
-
 impl Scenario {
     /// The scenario of parsed objects; `diagnostics` are those found before reading them
     /// (parsing, assertions). Also returns reading's own diagnostics, which
@@ -115,7 +101,7 @@ impl Scenario {
         raw: Vec<parse::RawObject>,
         mut diagnostics: Vec<Diagnostic>,
     ) -> (Scenario, Vec<Diagnostic>) {
-        let multi = multicluster::is_multicluster(&raw).then(|| Box::new(multicluster::build(raw.clone())));
+        let multi = read::multicluster::is_multicluster(&raw).then(|| Box::new(read::multicluster::build(raw.clone())));
         let (cluster, reading) = read::build(raw);
         match &multi {
             // Reading diagnostics come from each member: the merged model's would report
@@ -146,7 +132,7 @@ impl Scenario {
             return multicluster::connlist(multi);
         }
         let engine = Engine::new(&self.cluster);
-        let mut lines = single_cluster_lines(&engine);
+        let mut lines = netpol::ingress_controller::cluster_lines(&engine);
         // Sorting the fields sorts the printed text: no name is a prefix of another.
         lines.sort_unstable();
         lines.dedup();
@@ -219,21 +205,12 @@ impl Scenario {
         netpol_findings: Vec<Diagnostic>,
     ) -> diagnostics::Report {
         let mut all = self.diagnostics.clone();
-        all.extend(netpol_findings);
-        all.extend(admin::checks::check(&self.cluster));
-        all.extend(netpol::ingress_controller::check(&self.cluster));
-        all.extend(mesh::analyze(&self.cluster, options.mesh_config.as_ref()));
-        all.extend(cni::plan_scenario(&self.cluster).diagnostics);
-        all.extend(multicluster::kubefed_objects(&self.cluster.objects));
-        if let Some(multi) = &self.multicluster {
+        match &self.multicluster {
+            None => all.extend(check_cluster(&self.cluster, options, netpol_findings)),
             // Each cluster on its own, plus the checks across them.
-            all = self.diagnostics.clone();
-            all.extend(multi.analyze());
+            Some(multi) => all.extend(multi.analyze()),
         }
-        // A total order: the result does not depend on the order the findings came in.
-        all.sort_by(|a, b| (a.sort_key(), &a.resource, &a.help).cmp(&(b.sort_key(), &b.resource, &b.help)));
-        all.dedup();
-        diagnostics::filter::apply(all, options, &self.cluster.mesh.inventory.suppressions)
+        report(all, options, &self.cluster)
     }
 
     /// Every AddressPlan of the input computed (pods per node, maximum nodes, addresses
@@ -294,16 +271,46 @@ impl Scenario {
     }
 }
 
-/// An address as users write it for an external endpoint: `8.8.8.8`, or a range as
-/// connlist prints it (`a-b[External]`, which stands for its first address).
-pub fn external_address(query: &str) -> Option<IpAddr> {
-    let q = query.trim().trim_end_matches("[External]");
-    if let Ok(ip) = q.parse::<IpAddr>() {
-        return Some(ip);
+/// The checks of one cluster's model: NetworkPolicy (`netpol_findings`, computed by the
+/// caller), admin tiers, Ingress, mesh, address plans and KubeFed objects.
+fn check_cluster(
+    cluster: &Cluster,
+    options: &diagnostics::AnalyzeOptions,
+    netpol_findings: Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    let mut all = netpol_findings;
+    all.extend(admin::checks::check(cluster));
+    all.extend(netpol::ingress_controller::check(cluster));
+    all.extend(mesh::analyze(cluster, options.mesh_config.as_ref()));
+    all.extend(cni::plan_scenario(cluster).diagnostics);
+    all.extend(multicluster::kubefed_objects(&cluster.objects));
+    all
+}
+
+/// Diagnostics each once, without those `options` or the cluster's
+/// `galley.istio.io/analyze-suppress` annotations suppress.
+fn report(mut all: Vec<Diagnostic>, options: &diagnostics::AnalyzeOptions, cluster: &Cluster) -> diagnostics::Report {
+    // A total order: the result does not depend on the order the findings came in.
+    all.sort_by(|a, b| (a.sort_key(), &a.resource, &a.help).cmp(&(b.sort_key(), &b.resource, &b.help)));
+    all.dedup();
+    diagnostics::filter::apply(all, options, &cluster.mesh.inventory.suppressions)
+}
+
+impl multicluster::MultiScenario {
+    /// The multi-cluster checks (NP50xx) plus every member's own analysis (as
+    /// [`Scenario::analyze`] gives it for the member alone), each diagnostic once.
+    pub fn analyze(&self) -> Vec<Diagnostic> {
+        let options = diagnostics::AnalyzeOptions::default();
+        let mut all = self.diagnostics.clone();
+        for m in &self.clusters {
+            let findings = check_cluster(&m.cluster, &options, netpol::checks::check(&m.cluster));
+            all.extend(report(findings, &options, &m.cluster).diagnostics);
+        }
+        all.extend(multicluster::check(self));
+        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        all.dedup();
+        all
     }
-    let (first, _) = q.split_once('-')?;
-    let ip = first.parse::<IpAddr>().ok()?;
-    query.trim().ends_with("[External]").then_some(ip)
 }
 
 /// Parses a probe like `8080`, `8080/TCP`, `TCP 8080`, `udp/53`.

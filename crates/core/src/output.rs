@@ -226,7 +226,7 @@ pub struct DiffEntry {
     pub new: Option<String>,
     /// The policies and rules that make the difference ([`crate::Scenario::diff`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub causes: Vec<crate::diff_causes::Cause>,
+    pub causes: Vec<Cause>,
 }
 
 impl DiffEntry {
@@ -333,4 +333,34 @@ pub fn render_diff(entries: &[DiffEntry], format: Format) -> String {
         }
     }
     out
+}
+
+/// One reason a pair differs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cause {
+    /// `namespace/name` of the policy.
+    pub policy: String,
+    /// `ingress` or `egress`.
+    pub direction: &'static str,
+    /// The rule's number in its list, 1-based; `None` when the policy as a whole is the
+    /// cause (it starts or stops isolating an end).
+    pub rule: Option<usize>,
+    pub file: String,
+    pub line: u32,
+    /// What changed, in words: `now admits TCP 443`, `no longer admits this peer`,
+    /// `now isolates shop/web[Deployment] for egress`, `admitted All Connections, now TCP 80`.
+    pub what: String,
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rule {
+            Some(n) => write!(
+                f,
+                "{} {} rule {n} ({}:{}) {}",
+                self.policy, self.direction, self.file, self.line, self.what
+            ),
+            None => write!(f, "{} ({}:{}) {}", self.policy, self.file, self.line, self.what),
+        }
+    }
 }

@@ -165,7 +165,7 @@ fn engine_and_reference_agree_on_every_scenario() {
         match &scenario.multicluster {
             Some(multi) => {
                 for m in &multi.clusters {
-                    failures.extend(disagreements(&format!("{name}/{}", m.name), &m.scenario.cluster));
+                    failures.extend(disagreements(&format!("{name}/{}", m.name), &m.cluster));
                     checked += 1;
                 }
             }

@@ -26,11 +26,6 @@ use std::collections::BTreeMap;
 /// The apiVersion of `Assertions` documents.
 pub const API_VERSION: &str = "netplay.dev/v1alpha1";
 
-/// What the model knows of `(group, kind)` for assertions: the current apiVersion.
-pub(crate) fn classify(group: &str, kind: &str) -> Option<&'static str> {
-    (group == "netplay.dev" && kind == "Assertions").then_some(API_VERSION)
-}
-
 /// One `Assertions` document (or a lesson step's checks).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Suite {

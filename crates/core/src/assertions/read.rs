@@ -18,7 +18,7 @@ type Locate<'a> = &'a dyn Fn(&[PathSeg]) -> Location;
 pub fn read(raw: &[RawObject]) -> (Vec<Suite>, Vec<Diagnostic>) {
     let mut suites = Vec::new();
     let mut diags = Vec::new();
-    for obj in raw.iter().filter(|o| super::classify(o.group(), &o.kind).is_some()) {
+    for obj in raw.iter().filter(|o| crate::model::is_assertions(o.group(), &o.kind)) {
         let locate = |p: &[PathSeg]| obj.locate(p);
         let mut r = Reader {
             locate: &locate,

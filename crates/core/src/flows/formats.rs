@@ -553,7 +553,7 @@ fn gadget(line: &str) -> Line {
 
 fn csv_end(text: &str) -> RawEnd {
     let text = text.trim().trim_matches('"');
-    match crate::external_address(text) {
+    match crate::endpoint::external_address(text) {
         Some(addr) => RawEnd {
             ip: Some(addr),
             outside: true,

@@ -3,8 +3,8 @@
 //! `web`, `db-0` to StatefulSet `db`), then by namespace and labels. Addresses outside the
 //! cluster become external addresses. Each distinct endpoint is resolved once.
 
+use super::end::{End, KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
 use super::formats::RawEnd;
-use super::End;
 use crate::conn::Protocol;
 use crate::model::{Cluster, Labels, TargetPort, Workload};
 use std::collections::HashMap;
@@ -35,8 +35,8 @@ fn pod_of(pod: &str, owner: &str) -> bool {
 /// The cluster DNS as flow records describe it: in `kube-system`, labelled
 /// `k8s-app=kube-dns`, or a `coredns-…`/`kube-dns-…` pod.
 fn is_kube_dns(raw: &RawEnd) -> bool {
-    let (key, value) = super::KUBE_DNS_LABEL;
-    raw.namespace.as_deref() == Some(super::KUBE_DNS_NAMESPACE)
+    let (key, value) = KUBE_DNS_LABEL;
+    raw.namespace.as_deref() == Some(KUBE_DNS_NAMESPACE)
         && (raw.labels.get(key).map(String::as_str) == Some(value)
             || raw
                 .pod

@@ -7,86 +7,30 @@
 //! distinct flows and the first [`MAX_ISSUES`] problems, so a file of millions of records
 //! costs memory in proportion to the traffic's variety, not its volume.
 
+mod end;
 mod formats;
 pub mod generate;
 mod matching;
 pub mod replay;
 
+pub use end::{kube_dns_workload, End, KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
 pub use formats::FlowFormat;
 pub use generate::{generate, GenerateOptions, PolicyFile};
 pub use replay::{diff, explain_flow, replay, FlowDiff, Replay, RuleRef, Verdict};
 
 use crate::conn::Protocol;
 use crate::diagnostics::Location;
-use crate::model::{Cluster, ContainerPort, Workload};
+use crate::model::Cluster;
 use crate::parse::SourceFile;
 use formats::{Line, Skip};
 use matching::Matcher;
 use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
 
 /// The longest record line read; a longer one is reported and skipped.
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 /// How many problems are kept with their lines; past it they are only counted.
 pub const MAX_ISSUES: usize = 1000;
-
-/// One end of a flow.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum End {
-    /// Index into `Cluster::workloads`.
-    Workload(usize),
-    External(IpAddr),
-    /// The cluster DNS (`k8s-app=kube-dns` in `kube-system`) when the input does not hold
-    /// it: lookups are kept, replayed against a stand-in pod with its usual labels, and
-    /// admitted by the generated policies (docs/flows.md).
-    KubeDns,
-}
-
-/// The namespace and pod labels of the cluster DNS in every common distribution.
-pub const KUBE_DNS_NAMESPACE: &str = "kube-system";
-pub const KUBE_DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
-
-/// The stand-in for [`End::KubeDns`]: a pod of `kube-system` labelled `k8s-app=kube-dns`,
-/// listening on 53 (UDP and TCP).
-pub fn kube_dns_workload() -> Workload {
-    Workload {
-        namespace: KUBE_DNS_NAMESPACE.to_string(),
-        name: "kube-dns".to_string(),
-        kind: "DNS".to_string(),
-        labels: [(KUBE_DNS_LABEL.0.to_string(), KUBE_DNS_LABEL.1.to_string())].into(),
-        annotations: Default::default(),
-        ports: vec![
-            ContainerPort {
-                name: Some("dns".into()),
-                port: 53,
-                protocol: Protocol::Udp,
-            },
-            ContainerPort {
-                name: Some("dns-tcp".into()),
-                port: 53,
-                protocol: Protocol::Tcp,
-            },
-        ],
-        host_network: false,
-        service_account: None,
-        loc: Location::new("", 1, 1),
-    }
-}
-
-impl End {
-    /// The name connlist prints for this end.
-    pub fn name(&self, cluster: &Cluster) -> String {
-        match self {
-            End::Workload(i) => cluster
-                .workloads
-                .get(*i)
-                .map_or_else(String::new, |w| w.endpoint_name()),
-            End::External(ip) => format!("{ip}-{ip}[External]"),
-            End::KubeDns => "kube-system/kube-dns[DNS]".to_string(),
-        }
-    }
-}
 
 /// A distinct connection seen in the records: who opened it to whom, on which port.
 #[derive(Clone, Debug, PartialEq, Eq)]

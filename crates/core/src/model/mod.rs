@@ -5,6 +5,7 @@
 
 pub mod cni;
 pub mod mesh;
+pub mod multicluster;
 mod service;
 mod workload;
 
@@ -36,6 +37,12 @@ impl NetworkSet {
             None => format!("GlobalNetworkSet {}", self.name),
         }
     }
+}
+
+/// Whether `(group, kind)` is netplay's `Assertions` document, read beside the model
+/// (`assertions::read`) and known to `read::build`.
+pub(crate) fn is_assertions(group: &str, kind: &str) -> bool {
+    group == "netplay.dev" && kind == "Assertions"
 }
 
 /// Every object of the input, modelled or not.

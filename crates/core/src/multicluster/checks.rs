@@ -3,20 +3,10 @@
 use super::resolve::{east_west_gateway, LocalityLbSetting};
 use super::{Member, MultiScenario};
 use crate::diagnostics::{Diagnostic, Location};
+use crate::model::multicluster::is_kubefed_group;
 use crate::model::{ObjectSummary, Service};
 use crate::parse::locate::PathSeg;
 use std::collections::BTreeSet;
-
-const KUBEFED_GROUPS: [&str; 4] = [
-    "types.kubefed.io",
-    "core.kubefed.io",
-    "scheduling.kubefed.io",
-    "multiclusterdns.kubefed.io",
-];
-
-pub(super) fn is_kubefed_group(group: &str) -> bool {
-    KUBEFED_GROUPS.contains(&group)
-}
 
 /// What replaces a KubeFed kind today.
 fn kubefed_equivalent(kind: &str) -> &'static str {
@@ -59,7 +49,7 @@ pub fn kubefed_objects(objects: &[ObjectSummary]) -> Vec<Diagnostic> {
         .collect()
 }
 
-pub(super) fn check(multi: &MultiScenario) -> Vec<Diagnostic> {
+pub(crate) fn check(multi: &MultiScenario) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     exports_without_service(multi, &mut out);
     export_conflicts(multi, &mut out);
@@ -98,8 +88,7 @@ fn flat_routing_overlaps(multi: &MultiScenario, out: &mut Vec<Diagnostic>) {
         );
     }
     for group in groups.iter().filter(|g| g.len() > 1) {
-        let plans: Vec<&crate::cni::AddressPlan> =
-            group.iter().flat_map(|m| m.scenario.cluster.cni.plans.iter()).collect();
+        let plans: Vec<&crate::cni::AddressPlan> = group.iter().flat_map(|m| m.cluster.cni.plans.iter()).collect();
         for d in crate::cni::check_plans(&plans) {
             if !out.contains(&d) {
                 out.push(d);
@@ -220,7 +209,7 @@ fn global_services(multi: &MultiScenario, out: &mut Vec<Diagnostic>) {
         .filter(|m| m.spec.cluster_mesh.is_some())
         .collect();
     for m in &mesh {
-        for svc in &m.scenario.cluster.services {
+        for svc in &m.cluster.services {
             if m.annotation(&svc.namespace, &svc.name, "service.cilium.io/global") != Some("true") {
                 continue;
             }
@@ -256,7 +245,7 @@ fn global_services(multi: &MultiScenario, out: &mut Vec<Diagnostic>) {
 fn locality_without_outlier_detection(multi: &MultiScenario, out: &mut Vec<Diagnostic>) {
     let mut seen = BTreeSet::new();
     for m in &multi.clusters {
-        for dr in &m.scenario.cluster.mesh.destination_rules {
+        for dr in &m.cluster.mesh.destination_rules {
             let Some(tp) = &dr.spec.traffic_policy else { continue };
             let Some(setting) = tp.load_balancer.as_ref().and_then(|lb| lb.get("localityLbSetting")) else {
                 continue;
@@ -306,7 +295,6 @@ fn networks_without_gateway(multi: &MultiScenario, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let shared: Vec<String> = m
-            .scenario
             .cluster
             .services
             .iter()

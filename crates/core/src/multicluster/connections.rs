@@ -39,13 +39,9 @@ pub fn qualify(cluster: &str, endpoint: &str) -> String {
 /// Every connection of every cluster, and those between clusters, sorted.
 pub(crate) fn connlist(multi: &MultiScenario) -> Vec<ConnLine> {
     let mut lines = Vec::new();
-    let engines: Vec<Engine> = multi
-        .clusters
-        .iter()
-        .map(|m| Engine::new(&m.scenario.cluster))
-        .collect();
+    let engines: Vec<Engine> = multi.clusters.iter().map(|m| Engine::new(&m.cluster)).collect();
     for (m, engine) in multi.clusters.iter().zip(&engines) {
-        for l in crate::single_cluster_lines(engine) {
+        for l in crate::netpol::ingress_controller::cluster_lines(engine) {
             lines.push(ConnLine {
                 src: qualify(&m.name, &l.src),
                 dst: qualify(&m.name, &l.dst),
@@ -74,7 +70,7 @@ fn cross_cluster(multi: &MultiScenario, engines: &[Engine]) -> Vec<ConnLine> {
     let mut out = Vec::new();
     for (client_cluster, name) in asked {
         let cm = &multi.clusters[client_cluster];
-        for (ci, client) in cm.scenario.cluster.workloads.iter().enumerate() {
+        for (ci, client) in cm.cluster.workloads.iter().enumerate() {
             let from = format!("{}/{}", cm.name, client.endpoint_name());
             let Ok(resolution) = multi.resolve(&from, &name, &[]) else {
                 continue;
@@ -88,10 +84,10 @@ fn cross_cluster(multi: &MultiScenario, engines: &[Engine]) -> Vec<ConnLine> {
                     continue;
                 };
                 let sm = &multi.clusters[si];
-                let Ok(backend) = sm.scenario.cluster.find_workload(&e.workload) else {
+                let Ok(backend) = sm.cluster.find_workload(&e.workload) else {
                     continue;
                 };
-                let Some(bi) = index_of(&sm.scenario.cluster.workloads, backend) else {
+                let Some(bi) = index_of(&sm.cluster.workloads, backend) else {
                     continue;
                 };
                 let (ns, svc) = service_of(&name);
@@ -183,7 +179,7 @@ fn service_ports(member: &Member, namespace: &str, name: &str, backend: &Workloa
 /// The addresses a cluster's pods have, as seen from elsewhere: the pod ranges of its
 /// AddressPlan, or any IPv4 address when it has none.
 fn pod_addresses(member: &Member) -> AddrSet {
-    let plans = &member.scenario.cluster.cni.plans;
+    let plans = &member.cluster.cni.plans;
     let plan = match &member.spec.address_plan {
         Some(name) => plans.iter().find(|p| &p.name == name),
         None => plans
@@ -270,7 +266,7 @@ fn gateway_workloads(member: &Member) -> Vec<usize> {
     let Some(gw) = super::east_west_gateway(member) else {
         return Vec::new();
     };
-    let cluster = &member.scenario.cluster;
+    let cluster = &member.cluster;
     let Some(g) = cluster
         .mesh
         .gateways
@@ -295,11 +291,11 @@ enum End<'m> {
 }
 
 fn end<'m>(multi: &'m MultiScenario, query: &str) -> Result<End<'m>, String> {
-    if let Some(ip) = crate::external_address(query) {
+    if let Some(ip) = crate::endpoint::external_address(query) {
         return Ok(End::Ip(ip));
     }
     let (m, w) = multi.find_workload(query)?;
-    let i = index_of(&m.scenario.cluster.workloads, w).ok_or_else(|| format!("no workload named {query:?}"))?;
+    let i = index_of(&m.cluster.workloads, w).ok_or_else(|| format!("no workload named {query:?}"))?;
     Ok(End::Workload(m, i))
 }
 
@@ -316,17 +312,17 @@ pub(super) fn explain(
             return Err("both ends are external addresses: name a workload as CLUSTER/NAMESPACE/NAME[Kind]".to_string())
         }
         (End::Workload(m, w), End::Ip(ip)) => {
-            let mut ex = explain_in(&m.scenario.cluster, Target::Workload(*w), Target::Ip(*ip), probe);
+            let mut ex = explain_in(&m.cluster, Target::Workload(*w), Target::Ip(*ip), probe);
             qualify_explanation(&mut ex, &m.name, &m.name);
             ex
         }
         (End::Ip(ip), End::Workload(m, w)) => {
-            let mut ex = explain_in(&m.scenario.cluster, Target::Ip(*ip), Target::Workload(*w), probe);
+            let mut ex = explain_in(&m.cluster, Target::Ip(*ip), Target::Workload(*w), probe);
             qualify_explanation(&mut ex, &m.name, &m.name);
             ex
         }
         (End::Workload(a, sw), End::Workload(b, dw)) if a.name == b.name => {
-            let mut ex = explain_in(&a.scenario.cluster, Target::Workload(*sw), Target::Workload(*dw), probe);
+            let mut ex = explain_in(&a.cluster, Target::Workload(*sw), Target::Workload(*dw), probe);
             qualify_explanation(&mut ex, &a.name, &a.name);
             ex
         }
@@ -334,11 +330,11 @@ pub(super) fn explain(
             // Each side in its own cluster, towards an address of the other cluster's pods.
             let towards_b = first_address(&pod_addresses(b));
             let from_a = first_address(&pod_addresses(a));
-            let mut ex = explain_in(&a.scenario.cluster, Target::Workload(*sw), Target::Ip(towards_b), probe);
-            ex.ingress = explain_in(&b.scenario.cluster, Target::Ip(from_a), Target::Workload(*dw), probe).ingress;
+            let mut ex = explain_in(&a.cluster, Target::Workload(*sw), Target::Ip(towards_b), probe);
+            ex.ingress = explain_in(&b.cluster, Target::Ip(from_a), Target::Workload(*dw), probe).ingress;
             qualify_explanation(&mut ex, &a.name, &b.name);
-            ex.src = qualify(&a.name, &a.scenario.cluster.workloads[*sw].endpoint_name());
-            ex.dst = qualify(&b.name, &b.scenario.cluster.workloads[*dw].endpoint_name());
+            ex.src = qualify(&a.name, &a.cluster.workloads[*sw].endpoint_name());
+            ex.dst = qualify(&b.name, &b.cluster.workloads[*dw].endpoint_name());
             let joined = connlist(multi)
                 .into_iter()
                 .find(|l| l.src == ex.src && l.dst == ex.dst)

@@ -8,9 +8,24 @@ use super::engine::Engine;
 use crate::conn::ConnSet;
 use crate::diagnostics::Diagnostic;
 use crate::model::{BackendPort, Cluster, TargetPort};
+use crate::output::ConnLine;
 
 /// The source name used for ingress-controller traffic.
 pub const INGRESS_CONTROLLER: &str = "{ingress-controller}";
+
+/// The lines of one cluster: the engine's connections and the traffic admitted by Ingress
+/// objects (from `{ingress-controller}`), unsorted.
+pub(crate) fn cluster_lines(engine: &Engine) -> Vec<ConnLine> {
+    let mut lines = engine.lines();
+    for (w, conn) in connections(engine) {
+        lines.push(ConnLine {
+            src: INGRESS_CONTROLLER.to_string(),
+            dst: engine.cluster().workloads[w].endpoint_name(),
+            conn: conn.to_string(),
+        });
+    }
+    lines
+}
 
 /// Per workload, what the ingress controller may open to it (non-empty only).
 pub fn connections(engine: &Engine) -> Vec<(usize, ConnSet)> {

@@ -4,18 +4,18 @@
 //! reads without bound (a pasted "billion laughs" must not freeze the playground).
 //! docs/robustness.md lists every limit of netplay with its reason and test.
 
-use super::syntax::StrictValue;
 use crate::diagnostics::{Diagnostic, Location};
-use crate::export::{MAX_ENTRY_SIZE, MAX_TOTAL_SIZE};
 use serde_json::Value;
 use std::cell::Cell;
 
-/// The largest file read: the largest file a bundle may hold, so that every file that can
-/// be bundled can be read back.
-pub const MAX_FILE_BYTES: u64 = MAX_ENTRY_SIZE;
+const MIB: u64 = 1024 * 1024;
+
+/// The largest file read; also the largest file a bundle may hold
+/// (`export::MAX_ENTRY_SIZE`), so that every file that can be bundled can be read back.
+pub const MAX_FILE_BYTES: u64 = 64 * MIB;
 /// The most text read in one call of `parse_files`, all files together; the files after
-/// it are skipped. The largest bundle.
-pub const MAX_INPUT_BYTES: u64 = MAX_TOTAL_SIZE;
+/// it are skipped. Also the largest bundle (`export::MAX_TOTAL_SIZE`).
+pub const MAX_INPUT_BYTES: u64 = 256 * MIB;
 /// The deepest nesting of mappings and lists in a document. It is the recursion limit
 /// that serde_yaml and serde_json enforce themselves (128); what is added here is a message
 /// that says so. Real manifests nest about 15 levels.
@@ -137,6 +137,84 @@ pub(super) fn limit_diagnostic(error: &str, at: &Location) -> Option<Diagnostic>
         "write the values out instead of repeating aliases of aliases"
     };
     limit_message(error).map(|m| Diagnostic::new(CODE, m).at(at).help(help))
+}
+
+/// A value read from YAML that refuses duplicate mapping keys, as kubectl does: with
+/// plain deserialisation the last one would silently win.
+struct StrictValue(Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        count_value()?;
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(i64::try_from(v)
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(v as f64)))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(u64::try_from(v)
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::from(v as f64)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "duplicate key {key:?}: kubectl rejects this; keep one"
+                )));
+            }
+            let StrictValue(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 #[cfg(test)]

@@ -7,12 +7,14 @@ pub mod calico;
 pub(crate) mod cni;
 mod fields;
 pub(crate) mod mesh;
+pub(crate) mod multicluster;
 pub mod netpol;
 pub(crate) mod owners;
 mod pod;
 
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
+use crate::model::cni::NETPLAY_API_VERSION;
 use crate::model::*;
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
@@ -78,9 +80,10 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
             (Known::Admin(kind), current)
         }
         _ => {
-            if let Some(current) =
-                crate::multicluster::classify(group, kind).or_else(|| crate::assertions::classify(group, kind))
-            {
+            // `Assertions` are read beside the model (`assertions::read`), like the
+            // multi-cluster kinds.
+            let assertions = is_assertions(group, kind).then_some(NETPLAY_API_VERSION);
+            if let Some(current) = multicluster::classify(group, kind).or(assertions) {
                 return Some((Known::MultiCluster, current));
             }
             if let Some((cni, current)) = cni::classify(group, kind) {

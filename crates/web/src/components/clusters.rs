@@ -31,7 +31,7 @@ struct Row {
 
 fn rows(m: &Member) -> Vec<Row> {
     let mut out = Vec::new();
-    for s in &m.scenario.cluster.services {
+    for s in &m.cluster.services {
         let tags = netplay_core::present::multicluster_service_tags(m, &s.namespace, &s.name);
         let tags = if tags.is_empty() {
             String::new()
@@ -44,7 +44,7 @@ fn rows(m: &Member) -> Vec<Row> {
             service: true,
         });
     }
-    for w in &m.scenario.cluster.workloads {
+    for w in &m.cluster.workloads {
         let pods = m.replicas.get(&w.endpoint_name()).copied().unwrap_or(1);
         out.push(Row {
             key: w.endpoint_name(),
@@ -96,8 +96,7 @@ pub fn clusters(props: &ClustersProps) -> Html {
                 .clusters
                 .iter()
                 .flat_map(|m| {
-                    m.scenario
-                        .cluster
+                    m.cluster
                         .workloads
                         .iter()
                         .map(move |w| format!("{}/{}/{}", m.name, w.namespace, w.name))

@@ -2,8 +2,7 @@
 //! locality weight and ready pods; and Istio locality load balancing from the client
 //! cluster's DestinationRule (distribute weights, failoverPriority, region failover).
 
-use super::mechanisms::host_matches;
-use super::{cluster_of, display_or, Candidate, EndpointShare};
+use super::{cluster_of, display_or, host_matches, Candidate, EndpointShare};
 use crate::mesh::types::TrafficPolicy;
 use crate::model::{Labels, Workload};
 use crate::multicluster::Member;

@@ -3,7 +3,7 @@
 //! Services, or a plain Service of the client's own cluster; and what the destination's
 //! policies see of a caller from another cluster.
 
-use super::{cluster_of, display_or, new_candidate, selected, DnsAnswer, Mechanism, Query};
+use super::{cluster_of, display_or, host_matches, new_candidate, selected, DnsAnswer, Mechanism, Query};
 use crate::mesh::types::TlsMode;
 use crate::mesh::Injection;
 use crate::model::Workload;
@@ -293,18 +293,6 @@ impl<'m> Query<'m> {
                 _ => "service.cilium.io/affinity not set (none): local and remote backends alike".to_string(),
             };
     }
-}
-
-/// Whether a DestinationRule host (written in `dr_ns`) names Service `ns/svc`.
-pub(super) fn host_matches(host: &str, dr_ns: &str, ns: &str, svc: &str) -> bool {
-    let host = host.trim().to_ascii_lowercase();
-    let fqdn = format!("{svc}.{ns}.svc.cluster.local");
-    host == fqdn
-        || (host == svc && dr_ns == ns)
-        || host == format!("{svc}.{ns}")
-        || host == format!("{svc}.{ns}.svc")
-        || host == "*"
-        || host.strip_prefix('*').is_some_and(|suffix| fqdn.ends_with(suffix))
 }
 
 /// An Istio Gateway of the cluster that passes mTLS through on 15443: an east-west gateway.

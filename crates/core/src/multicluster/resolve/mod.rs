@@ -158,7 +158,7 @@ fn parse_name(name: &str, client_ns: &str) -> Result<(String, String, bool), Str
 
 /// The cluster model of a member.
 fn cluster_of(member: &Member) -> &Cluster {
-    &member.scenario.cluster
+    &member.cluster
 }
 
 /// The workloads a Service of `member` selects.
@@ -328,4 +328,16 @@ fn display_or<'a>(s: &'a str, default: &'a str) -> &'a str {
     } else {
         s
     }
+}
+
+/// Whether a DestinationRule host (written in `dr_ns`) names Service `ns/svc`.
+fn host_matches(host: &str, dr_ns: &str, ns: &str, svc: &str) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let fqdn = format!("{svc}.{ns}.svc.cluster.local");
+    host == fqdn
+        || (host == svc && dr_ns == ns)
+        || host == format!("{svc}.{ns}")
+        || host == format!("{svc}.{ns}.svc")
+        || host == "*"
+        || host.strip_prefix('*').is_some_and(|suffix| fqdn.ends_with(suffix))
 }
