@@ -40,5 +40,12 @@ done
 "$VENV/bin/python" "$BENCH_DIR/bench.py" --out "$OUT" --netplay target/release/netplay --sizes "$SIZES" \
   --plot docs/performance-growth.png
 
+# Reading pod dumps (kubectl get pods -A -o json) as the pod count doubles: the growth
+# exponent and the 40,000-pod verdict.
+PODS_SIZES=2500,5000,10000,20000,40000
+[ -n "${BENCH_QUICK:-}" ] && PODS_SIZES=1000,2000,4000
+python3 "$BENCH_DIR/pods.py" --netplay target/release/netplay --synth target/release/netplay-synth \
+  --out "$OUT" --sizes "$PODS_SIZES" | tee "$OUT/pods.txt"
+
 # The playground in Chromium (WASM), when a web build exists: prints BENCH lines.
 if [ -f "${NETPLAY_DIST:-dist}/index.html" ]; then NETPLAY_BENCH=1 node --test tests/e2e/bench.test.mjs | tee "$OUT/browser.txt" | grep BENCH; fi

@@ -68,26 +68,25 @@ pub fn convert_admin_policies(files: &[SourceFile]) -> admin::convert::Conversio
 
 /// Reads files into a scenario. Never fails: broken input becomes diagnostics.
 pub fn load(files: &[SourceFile]) -> Scenario {
-    load_cached(files, &mut parse::ParseCache::default())
+    load_with_assertions_from(parse::parse_files(files)).0
 }
 
 /// [`load`] for an editor that re-evaluates after every edit: documents that did not
 /// change since the previous call with the same `cache` are not parsed again.
 pub fn load_cached(files: &[SourceFile], cache: &mut parse::ParseCache) -> Scenario {
-    load_with_assertions_cached(files, cache).0
+    load_with_assertions_from(parse::parse_files_cached(files, cache)).0
 }
 
 /// [`load`], plus the `Assertions` documents found among the files (`netplay test`;
 /// docs/assertions.md). Their reading diagnostics are in the scenario's.
 pub fn load_with_assertions(files: &[SourceFile]) -> (Scenario, Vec<assertions::Suite>) {
-    load_with_assertions_cached(files, &mut parse::ParseCache::default())
+    load_with_assertions_from(parse::parse_files(files))
 }
 
-fn load_with_assertions_cached(
-    files: &[SourceFile],
-    cache: &mut parse::ParseCache,
+/// The scenario and assertions of parsed files.
+fn load_with_assertions_from(
+    (raw, mut diagnostics): (Vec<parse::RawObject>, Vec<Diagnostic>),
 ) -> (Scenario, Vec<assertions::Suite>) {
-    let (raw, mut diagnostics) = parse::parse_files_cached(files, cache);
     let (suites, mut assertion_diagnostics) = assertions::read(&raw);
     diagnostics.append(&mut assertion_diagnostics);
     (Scenario::from_objects(raw, diagnostics).0, suites)

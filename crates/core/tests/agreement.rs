@@ -3,6 +3,8 @@
 //! pipeline (parse → model → engines). A disagreement is a bug in one of them. The
 //! incremental path (`Engine::update_policy`) must agree with evaluation from scratch.
 
+mod common;
+
 use netplay_core::endpoint::AddrSet;
 use netplay_core::netpol::engine::Engine;
 use netplay_core::netpol::explain::Target;
@@ -702,17 +704,8 @@ fn arb_cluster_for_streaming() -> impl Strategy<Value = String> {
     })
 }
 
-/// Case counts: the full count by default (what tests/run.sh runs), `PROPTEST_CASES`
-/// when set (a quicker local run, or a longer one).
-fn cases(full: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(full)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(256, 2000), ..ProptestConfig::default() })]
 
     #[test]
     fn fast_engine_reference_and_explanations_agree(yaml in arb_cluster()) {

@@ -10,6 +10,8 @@
 //! and named container ports; workloads of one namespace with identical labels are left
 //! out, since no NetworkPolicy can tell them apart. Flows go in as netplay's CSV.
 
+mod common;
+
 use netplay_core::conn::ConnSet;
 use netplay_core::flows;
 use netplay_core::netpol::engine::Engine;
@@ -240,15 +242,8 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases(full: u32) -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(full)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(2000), ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(256, 2000), ..ProptestConfig::default() })]
 
     #[test]
     fn generated_policies_admit_exactly_the_observed_flows(case in arb_case()) {

@@ -6,6 +6,8 @@
 //! owner included, whatever their labels) changes nothing (docs/semantics.md, "Reading
 //! the input" and "Pods and their owners").
 
+mod common;
+
 use netplay_core::{load, Scenario, SourceFile};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -220,7 +222,7 @@ fn shuffled<T: Clone>(items: &[T], seed: u64) -> Vec<T> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(64, 300), ..ProptestConfig::default() })]
 
     #[test]
     fn every_way_of_writing_a_cluster_reads_the_same((namespaces, pods, policies) in arb_cluster(), seed in any::<u64>()) {

@@ -10,6 +10,7 @@
 //! pasted in, YAML syntax (anchors, aliases, flow collections, document markers) in odd
 //! places, text cut off anywhere; JSON gets bytes flipped and cut.
 
+mod common;
 #[allow(dead_code)]
 #[path = "../../fuzz/src/lib.rs"]
 mod harness;
@@ -287,7 +288,7 @@ fn config(cases: u32) -> Config {
 }
 
 proptest! {
-    #![proptest_config(config(256))]
+    #![proptest_config(config(common::cases(64, 256)))]
 
     /// Seeds from the test library, mutated, as YAML files (one, or two with the second
     /// seed beside it) through the whole pipeline.
@@ -351,7 +352,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(64))]
+    #![proptest_config(config(common::cases(16, 64)))]
 
     /// Mesh scenarios with mutated manifests and requests through `Scenario::mesh_request`.
     #[test]
@@ -426,7 +427,7 @@ const LESSON_FRAGMENTS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(config(64))]
+    #![proptest_config(config(common::cases(16, 64)))]
 
     /// The built-in lessons with lesson markup pasted in and lines damaged, through
     /// `lessons::parse`, `verify` and `grade` (the `lesson` fuzz target).

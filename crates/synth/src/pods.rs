@@ -10,7 +10,8 @@ use std::fmt::Write;
 /// The shape of the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DumpStyle {
-    /// `kubectl get pods -A -o json`: `kind: List`, items with their kinds.
+    /// `kubectl get pods -A -o json`: `kind: List`, items with their kinds, indented by
+    /// four spaces per level as kubectl prints (one line per field).
     Kubectl,
     /// `kubectl get --raw /api/v1/pods`: `kind: PodList`, items without kinds.
     ApiServer,
@@ -23,7 +24,7 @@ pub fn pod_dump(pods: usize, owners: usize, style: DumpStyle) -> String {
     let namespaces = owners.div_ceil(10);
     let mut out = String::with_capacity(pods * 1100 + 200);
     match style {
-        DumpStyle::Kubectl => out.push_str("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n"),
+        DumpStyle::Kubectl => out.push_str("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n        "),
         DumpStyle::ApiServer => out.push_str(
             "{\"kind\":\"PodList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"918273\"},\"items\":[",
         ),
@@ -34,10 +35,17 @@ pub fn pod_dump(pods: usize, owners: usize, style: DumpStyle) -> String {
         if i > 0 {
             out.push(',');
             if style == DumpStyle::Kubectl {
-                out.push('\n');
+                out.push_str("\n        ");
             }
         }
-        write_pod(&mut out, i, owner, replica, owner % namespaces, style);
+        match style {
+            DumpStyle::Kubectl => {
+                let mut pod = String::with_capacity(1100);
+                write_pod(&mut pod, i, owner, replica, owner % namespaces, style);
+                indent_json(&pod, 2, &mut out);
+            }
+            DumpStyle::ApiServer => write_pod(&mut out, i, owner, replica, owner % namespaces, style),
+        }
     }
     match style {
         DumpStyle::Kubectl => out.push_str(
@@ -46,6 +54,60 @@ pub fn pod_dump(pods: usize, owners: usize, style: DumpStyle) -> String {
         DumpStyle::ApiServer => out.push_str("]}\n"),
     }
     out
+}
+
+/// Writes compact JSON (no whitespace outside strings) as kubectl prints it: one field
+/// or item per line, four spaces per level, starting at `level`; `{}` and `[]` stay as
+/// they are.
+fn indent_json(compact: &str, level: usize, out: &mut String) {
+    let mut depth = level;
+    let mut in_string = false;
+    let mut escaped = false;
+    let bytes = compact.as_bytes();
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.extend(std::iter::repeat_n(' ', depth * 4));
+    };
+    for (i, c) in compact.char_indices() {
+        if in_string {
+            out.push(c);
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                out.push(c);
+            }
+            '{' | '[' => {
+                out.push(c);
+                let empty = matches!(bytes.get(i + 1), Some(b'}' | b']'));
+                if !empty {
+                    depth += 1;
+                    newline(out, depth);
+                }
+            }
+            '}' | ']' => {
+                let empty = i > 0 && matches!(bytes[i - 1], b'{' | b'[');
+                if !empty {
+                    depth -= 1;
+                    newline(out, depth);
+                }
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(out, depth);
+            }
+            ':' => out.push_str(": "),
+            _ => out.push(c),
+        }
+    }
 }
 
 fn write_pod(out: &mut String, i: usize, owner: usize, replica: usize, ns: usize, style: DumpStyle) {
@@ -140,10 +202,13 @@ mod tests {
         assert_eq!(raw.matches("\"ownerReferences\"").count(), 20);
         assert!(!raw.contains("\"kind\":\"Pod\""));
         let kubectl = pod_dump(20, 4, DumpStyle::Kubectl);
-        assert_eq!(kubectl.matches("\"kind\":\"Pod\"").count(), 20);
+        assert_eq!(kubectl.matches("\"kind\": \"Pod\"").count(), 20);
         assert!(kubectl.contains("\"kind\": \"List\""));
+        // kubectl's layout: one field per line, four spaces per level.
+        assert!(kubectl.contains("\n        {\n            \"apiVersion\": \"v1\",\n            \"kind\": \"Pod\",\n            \"metadata\": {\n                \"name\": "), "{}", &kubectl[..600]);
+        assert!(kubectl.contains("\"ports\": [\n"));
         // Roughly the size of a real dump's pods.
-        let per_pod = kubectl.len() / 20;
+        let per_pod = raw.len() / 20;
         assert!((800..1600).contains(&per_pod), "{per_pod} bytes per pod");
         assert_eq!(pod_dump(20, 4, DumpStyle::Kubectl), kubectl);
     }
