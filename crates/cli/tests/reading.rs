@@ -207,11 +207,11 @@ fn diff_refuses_a_side_with_errors_unless_asked() {
 #[test]
 fn unevaluated_policy_kinds_are_named_by_every_command() {
     let dir = TempDir::new("unevaluated");
-    let cilium = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: deny-all, namespace: x}\nspec:\n  endpointSelector: {}\n  ingress: [{}]\n";
-    let text = format!("{CLUSTER}---\n{cilium}---\n{}", cilium.replace("deny-all", "deny-more"));
+    let antrea = "apiVersion: crd.antrea.io/v1beta1\nkind: NetworkPolicy\nmetadata: {name: deny-all, namespace: x}\nspec:\n  appliedTo: [{podSelector: {}}]\n  ingress: [{action: Drop}]\n";
+    let text = format!("{CLUSTER}---\n{antrea}---\n{}", antrea.replace("deny-all", "deny-more"));
     dir.write("c.yaml", text.as_bytes());
     dir.write("same.yaml", text.as_bytes());
-    let line = "netplay: warning: 2 CiliumNetworkPolicy objects ignored: netplay does not evaluate them yet, so verdicts may be wrong";
+    let line = "netplay: warning: 2 NetworkPolicy objects ignored: netplay does not evaluate them yet, so verdicts may be wrong";
     for args in [
         vec!["connlist", "c.yaml"],
         vec!["explain", "--src", "x/a", "--dst", "x/b", "c.yaml"],

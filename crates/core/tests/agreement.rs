@@ -314,6 +314,163 @@ fn arb_admin_policy() -> impl Strategy<Value = Value> {
         })
 }
 
+/// A Cilium endpoint selector: pod labels with or without a `k8s:`/`any:` source, and
+/// sometimes the namespace (`k8s:io.kubernetes.pod.namespace`) or a namespace label
+/// (`io.cilium.k8s.namespace.labels.*`).
+fn arb_cilium_selector() -> impl Strategy<Value = Value> {
+    (
+        arb_selector(false),
+        0usize..3,
+        0usize..4,
+        0..NAMESPACES.len(),
+        0..NS_KEYS.len(),
+    )
+        .prop_map(|(mut sel, prefix, ns, name, ns_key)| {
+            let source = ["", "k8s:", "any:"][prefix];
+            if let Some(Value::Object(m)) = sel.get_mut("matchLabels") {
+                let taken = std::mem::take(m);
+                for (k, v) in taken {
+                    m.insert(format!("{source}{k}"), v);
+                }
+            }
+            match ns {
+                1 => {
+                    let labels = sel.as_object_mut().map(|o| o.entry("matchLabels").or_insert(json!({})));
+                    if let Some(l) = labels {
+                        l["k8s:io.kubernetes.pod.namespace"] = json!(NAMESPACES[name]);
+                    }
+                }
+                2 => {
+                    let (k, vals) = NS_KEYS[ns_key];
+                    let labels = sel.as_object_mut().map(|o| o.entry("matchLabels").or_insert(json!({})));
+                    if let Some(l) = labels {
+                        l[format!("io.cilium.k8s.namespace.labels.{k}")] = json!(vals[name % vals.len()]);
+                    }
+                }
+                _ => {}
+            }
+            sel
+        })
+}
+
+/// `toPorts` of a Cilium rule: numbers, ranges, names, port 0, protocols and ANY.
+fn arb_cilium_ports() -> impl Strategy<Value = Value> {
+    proptest::collection::vec(
+        (
+            0usize..5,
+            0usize..4,
+            0..PORT_NUMBERS.len(),
+            0..PORT_NAMES.len(),
+            proptest::option::of(0u16..3),
+        ),
+        0..3,
+    )
+    .prop_map(|ports| {
+        let list: Vec<Value> = ports
+            .into_iter()
+            .map(|(proto, kind, num, name, end)| {
+                let mut p = serde_json::Map::new();
+                if proto > 0 {
+                    p.insert("protocol".into(), json!(["TCP", "UDP", "SCTP", "ANY"][proto - 1]));
+                }
+                let n = PORT_NUMBERS[num];
+                match kind {
+                    0 => {
+                        p.insert("port".into(), json!("0"));
+                    }
+                    1 => {
+                        p.insert("port".into(), json!(PORT_NAMES[name]));
+                    }
+                    _ => {
+                        p.insert("port".into(), json!(n.to_string()));
+                        if let Some(e) = end {
+                            p.insert("endPort".into(), json!(n.saturating_add([0, 10, 1000][e as usize])));
+                        }
+                    }
+                }
+                Value::Object(p)
+            })
+            .collect();
+        json!([{ "ports": list }])
+    })
+}
+
+/// A Cilium rule: one kind of peer (or none) and maybe ports.
+fn arb_cilium_rule(egress: bool) -> impl Strategy<Value = Value> {
+    (
+        0usize..6,
+        proptest::collection::vec(arb_cilium_selector(), 1..3),
+        0..CIDRS.len(),
+        proptest::collection::vec(any::<bool>(), 3),
+        proptest::sample::subsequence(vec!["world", "cluster", "all", "host", "kube-apiserver"], 1..=2),
+        proptest::option::of(arb_cilium_ports()),
+    )
+        .prop_map(move |(l3, sels, c, take, entities, ports)| {
+            let dir = if egress { "to" } else { "from" };
+            let (cidr, excepts) = CIDRS[c];
+            let except: Vec<&str> = excepts.iter().zip(take).filter(|(_, t)| *t).map(|(e, _)| *e).collect();
+            let mut r = match l3 {
+                0 => json!({}),
+                1 | 2 => json!({ (format!("{dir}Endpoints")): sels }),
+                3 => json!({ (format!("{dir}CIDR")): [cidr] }),
+                4 => json!({ (format!("{dir}CIDRSet")): [{"cidr": cidr, "except": except}] }),
+                _ => json!({ (format!("{dir}Entities")): entities }),
+            };
+            if let Some(p) = ports {
+                r["toPorts"] = p;
+            }
+            r
+        })
+}
+
+/// A CiliumNetworkPolicy in a random namespace or a CiliumClusterwideNetworkPolicy, with
+/// allow and deny sections and sometimes `enableDefaultDeny` set.
+fn arb_cilium_policy() -> impl Strategy<Value = Value> {
+    let section = |egress: bool| proptest::option::of(proptest::collection::vec(arb_cilium_rule(egress), 0..3));
+    (
+        any::<bool>(),
+        0..NAMESPACES.len(),
+        arb_cilium_selector(),
+        (section(false), section(false), section(true), section(true)),
+        (proptest::option::of(any::<bool>()), proptest::option::of(any::<bool>())),
+    )
+        .prop_map(
+            |(clusterwide, ns, sel, (ingress, ingress_deny, egress, egress_deny), (dd_in, dd_eg))| {
+                let mut spec = json!({"endpointSelector": sel});
+                for (key, rules) in [
+                    ("ingress", ingress),
+                    ("ingressDeny", ingress_deny),
+                    ("egress", egress),
+                    ("egressDeny", egress_deny),
+                ] {
+                    if let Some(r) = rules {
+                        spec[key] = json!(r);
+                    }
+                }
+                if dd_in.is_some() || dd_eg.is_some() {
+                    let mut dd = serde_json::Map::new();
+                    if let Some(b) = dd_in {
+                        dd.insert("ingress".into(), json!(b));
+                    }
+                    if let Some(b) = dd_eg {
+                        dd.insert("egress".into(), json!(b));
+                    }
+                    spec["enableDefaultDeny"] = Value::Object(dd);
+                }
+                let kind = if clusterwide {
+                    "CiliumClusterwideNetworkPolicy"
+                } else {
+                    "CiliumNetworkPolicy"
+                };
+                let mut meta = json!({"name": "c"});
+                if !clusterwide {
+                    meta["namespace"] = json!(NAMESPACES[ns]);
+                }
+                json!({"apiVersion": "cilium.io/v2", "kind": kind, "metadata": meta, "spec": spec})
+            },
+        )
+}
+
 fn arb_cluster() -> impl Strategy<Value = String> {
     (
         proptest::collection::vec(proptest::collection::vec(proptest::option::of(0usize..2), 2), 3),
@@ -328,8 +485,9 @@ fn arb_cluster() -> impl Strategy<Value = String> {
         proptest::collection::vec(arb_policy(), 0..5),
         proptest::collection::vec(arb_admin_policy(), 0..3),
         proptest::option::weighted(0.5, calico_gen::arb_calico_docs()),
+        proptest::collection::vec(arb_cilium_policy(), 0..3),
     )
-        .prop_map(|(ns_labels, workloads, policies, admin, calico)| {
+        .prop_map(|(ns_labels, workloads, policies, admin, calico, cilium)| {
             let mut docs = Vec::new();
             for (i, picks) in ns_labels.iter().enumerate() {
                 docs.push(json!({"apiVersion": "v1", "kind": "Namespace",
@@ -357,6 +515,10 @@ fn arb_cluster() -> impl Strategy<Value = String> {
                 docs.push(p);
             }
             docs.extend(calico.into_iter().flatten());
+            for (i, mut p) in cilium.into_iter().enumerate() {
+                p["metadata"]["name"] = json!(format!("c{i}"));
+                docs.push(p);
+            }
             docs.iter()
                 .map(|d| serde_yaml::to_string(d).unwrap_or_default())
                 .collect::<Vec<_>>()

@@ -187,8 +187,6 @@ impl Cluster {
 /// Kinds that allow or deny traffic between pods, by API group. Once netplay models one
 /// (`classify` knows it), its objects are no longer counted as ignored.
 pub(crate) const UNEVALUATED_POLICY_KINDS: &[(&str, &str)] = &[
-    ("cilium.io", "CiliumNetworkPolicy"),
-    ("cilium.io", "CiliumClusterwideNetworkPolicy"),
     ("crd.antrea.io", "NetworkPolicy"),
     ("crd.antrea.io", "ClusterNetworkPolicy"),
     ("k8s.cni.cncf.io", "MultiNetworkPolicy"),

@@ -3,7 +3,7 @@
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
 use crate::model::{Cluster, ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
-use crate::policy::{Direction, PeerKind, Policy, PolicyKind, PortRef, Rule};
+use crate::policy::{Direction, PeerKind, Policy, PolicyKind, PortRef, Rule, Tier};
 use std::collections::BTreeMap;
 
 /// Runs every check on a cluster.
@@ -90,9 +90,11 @@ pub fn check_by_namespace(cluster: &Cluster, only: Option<&str>) -> BTreeMap<Str
     // Computed once: every egress-isolated workload is checked against them.
     let dns_pods = dns_pods(cluster);
     for w in cluster.workloads.iter().filter(|w| wanted(&w.namespace)) {
-        let egress_isolated = cluster.policies.iter().any(|p| {
-            p.egress.is_some() && p.calico.is_none() && p.namespace == w.namespace && p.pod_selector.matches(&w.labels)
-        });
+        let egress_isolated = cluster
+            .policies
+            .iter()
+            // Only the isolation tier isolates (NetworkPolicy, and Cilium's allows).
+            .any(|p| p.tier == Tier::NetworkPolicy && p.egress.is_some() && selects(cluster, p, w));
         if egress_isolated && !allows_dns(cluster, w, &dns_pods) {
             by_namespace.entry(w.namespace.clone()).or_default().push(
                 Diagnostic::new(
@@ -354,11 +356,16 @@ fn dns_pods(cluster: &Cluster) -> DnsPods {
 /// Whether an egress rule of the workload's policies admits UDP 53 towards kube-dns (the
 /// one in the input, or where a cluster has it), or towards some ipBlock (the DNS
 /// service address is commonly allowed that way).
+/// Whether the policy's subject is the workload (namespaced or cluster-wide).
+fn selects(cluster: &Cluster, p: &Policy, w: &Workload) -> bool {
+    p.selects(&w.namespace, cluster.namespace_labels(&w.namespace), &w.labels)
+}
+
 fn allows_dns(cluster: &Cluster, w: &Workload, dns_pods: &DnsPods) -> bool {
     cluster
         .policies
         .iter()
-        .filter(|p| p.calico.is_none() && p.namespace == w.namespace && p.pod_selector.matches(&w.labels))
+        .filter(|p| matches!(p.tier, Tier::NetworkPolicy | Tier::CiliumNoDefaultDeny) && selects(cluster, p, w))
         .flat_map(|p| p.egress.iter().flatten().map(move |r| (p, r)))
         .any(|(p, rule)| {
             dns_pods.iter().any(|(ns_labels, labels, ports)| {

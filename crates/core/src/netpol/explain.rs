@@ -5,7 +5,7 @@ use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Location;
 use crate::model::{Cluster, Labels, Workload, NAMESPACE_NAME_LABEL};
 use crate::policy::walk::{walk_tiers, Plain};
-use crate::policy::{Direction, PeerKind, Policy, Rule, TierWalk};
+use crate::policy::{Direction, PeerKind, Policy, PolicyKind, Rule, TierWalk};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt::{self, Write};
@@ -220,7 +220,7 @@ fn explain_side(
             continue;
         }
         isolated_by.push(PolicyRef {
-            policy: policy.id(),
+            policy: named(policy),
             loc: policy.loc.clone(),
         });
         for rule in rules {
@@ -233,7 +233,7 @@ fn explain_side(
             }
             allowed.union_with(&conn);
             admitted_by.push(RuleMatch {
-                policy: policy.id(),
+                policy: named(policy),
                 direction: dir.as_str(),
                 rule: rule.index,
                 peer: peer_index,
@@ -303,7 +303,10 @@ fn explain_side(
             tiers.push(TierDecision {
                 tier: tier_label(policy),
                 action: rule.action.as_str(),
-                policy_ref: format!("{}/{}", policy.kind.short(), policy.id()),
+                policy_ref: match policy.kind {
+                    PolicyKind::CiliumNetworkPolicy | PolicyKind::CiliumClusterwideNetworkPolicy => named(policy),
+                    _ => format!("{}/{}", policy.kind.short(), policy.id()),
+                },
                 priority: policy.priority,
                 // A Kubernetes NetworkPolicy in Calico's default tier stands at order 1000.
                 order: match (&policy.calico, policy.tier) {
@@ -313,7 +316,7 @@ fn explain_side(
                 },
                 rule_label: rule.label(),
                 rule: RuleMatch {
-                    policy: policy.id(),
+                    policy: named(policy),
                     direction: dir.as_str(),
                     rule: rule.index,
                     peer: peer_index,
@@ -441,6 +444,17 @@ fn write_rule(out: &mut String, m: &RuleMatch, probe: Option<(Protocol, u16)>, p
     )
 }
 
+/// How explanations name a policy: `namespace/name` (NetworkPolicy, admin kinds), with
+/// the kind for Cilium's, whose names share the namespace's with NetworkPolicies.
+fn named(policy: &Policy) -> String {
+    match policy.kind {
+        PolicyKind::CiliumNetworkPolicy | PolicyKind::CiliumClusterwideNetworkPolicy => {
+            format!("{} {}", policy.kind.as_str(), policy.id())
+        }
+        _ => policy.id(),
+    }
+}
+
 /// A side where rules of first-match tiers decided: those rules in evaluation order,
 /// then the NetworkPolicy tier, then what the side allows.
 fn write_tiered_side(
@@ -467,12 +481,14 @@ fn write_tiered_side(
         for e in side.tier_ends.iter().filter(|e| e.after == k) {
             end_of_tier(out, &mut trace, e)?;
         }
+        // Cilium's tiers have no priorities: every deny rule wins, every allow adds.
         let rank = match &t.order {
-            Some(o) => format!("order {o}"),
-            None => format!("priority {}", t.priority),
+            Some(o) => format!(" order {o}"),
+            None if t.tier.starts_with("Cilium") => String::new(),
+            None => format!(" priority {}", t.priority),
         };
         let step = format!(
-            "[{} {} {rank}, {} {} line {}] {}",
+            "[{} {}{rank}, {} {} line {}] {}",
             t.tier, t.policy_ref, side.direction, t.rule_label, t.rule.rule_loc.line, t.action
         );
         let mark = if probe.is_some() && t.rule.decides == Some(true) {

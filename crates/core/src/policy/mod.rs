@@ -33,10 +33,13 @@
 //!   selector (`namespace_selector`) and optionally a pod selector; `namespace` is empty.
 //! - **BaselineAdminNetworkPolicy / ClusterNetworkPolicy tier Baseline**:
 //!   [`Tier::Baseline`], first match, Allow/Deny (no Pass).
-//! - **Cilium** (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy): one more tier with
-//!   an *isolation, deny wins* walk: an endpoint some policy selects for a direction is
-//!   isolated; a matching Deny rule of any selecting policy denies, whatever allows; else
-//!   the union of the allows decides. Rules carry [`Action::Deny`] or [`Action::Allow`].
+//! - **Cilium** (CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, read by
+//!   [`crate::read::cilium`]): deny rules in [`Tier::CiliumDeny`], a first-match tier whose
+//!   rules all deny (a matching deny of any selecting policy denies, whatever allows);
+//!   allow rules in the isolation tier beside NetworkPolicy (an endpoint some policy of
+//!   either kind selects for a direction is isolated, and their allows add up); allows of
+//!   policies with `enableDefaultDeny` off in [`Tier::CiliumNoDefaultDeny`], a first-match
+//!   tier whose rules all allow, so that they add without isolating.
 //! - **Calico** (NetworkPolicy, GlobalNetworkPolicy in tiers): a tier per Calico tier,
 //!   ordered by its `order` (a `Tier` variant carrying the order, placed between Admin and
 //!   NetworkPolicy as Calico places its default tier), policies by `order` in
@@ -54,8 +57,8 @@
 //! cannot decide matches no endpoint, and the reader that produced it reports a
 //! diagnostic saying the verdict leaves it out: the model never guesses a match.
 //!
-//! Only [`crate::read::netpol`] builds policies from input today (NetworkPolicy, the
-//! isolation tier); `crates/core/tests/tiers.rs` builds the other tiers directly.
+//! [`crate::read::netpol`], [`crate::admin`] and [`crate::read::cilium`] build policies
+//! from input; `crates/core/tests/tiers.rs` builds tiers directly.
 //! docs/architecture.md ("How to add a policy kind") is the checklist for a new kind.
 
 pub mod calico;
@@ -78,7 +81,17 @@ pub enum Tier {
     /// Cluster administrators' policies that come before everything
     /// (AdminNetworkPolicy, ClusterNetworkPolicy tier Admin).
     Admin,
-    /// Kubernetes NetworkPolicy (networking.k8s.io/v1).
+    /// Cilium's deny rules (`ingressDeny`, `egressDeny`), which "take precedence over
+    /// allow policies, regardless of whether they are a Cilium Network Policy, a
+    /// Clusterwide Cilium Network Policy or even a Kubernetes Network Policy": a
+    /// first-match tier whose rules all deny.
+    CiliumDeny,
+    /// Cilium allow rules of policies with `enableDefaultDeny` off for the direction:
+    /// they add to what the isolating policies allow without isolating the endpoint (a
+    /// first-match tier whose rules all allow, before the isolation tier).
+    CiliumNoDefaultDeny,
+    /// Kubernetes NetworkPolicy (networking.k8s.io/v1), and the allow rules of Cilium
+    /// policies, which isolate an endpoint the same way.
     NetworkPolicy,
     /// Defaults that apply when nothing else decided (BaselineAdminNetworkPolicy,
     /// ClusterNetworkPolicy tier Baseline).
@@ -123,6 +136,9 @@ impl Tier {
                 rank,
                 ..
             }) => (2, rank),
+            // Cilium's tiers come right before the isolation tier they add to.
+            Tier::CiliumDeny => (2, u32::MAX - 1),
+            Tier::CiliumNoDefaultDeny => (2, u32::MAX),
             Tier::NetworkPolicy => (3, 0),
             Tier::Baseline => (4, 0),
             Tier::Calico(CalicoTier {
@@ -169,11 +185,17 @@ impl TierWalk {
 }
 
 impl Tier {
-    pub const ALL: [Tier; 3] = [Tier::Admin, Tier::NetworkPolicy, Tier::Baseline];
+    pub const ALL: [Tier; 5] = [
+        Tier::Admin,
+        Tier::CiliumDeny,
+        Tier::CiliumNoDefaultDeny,
+        Tier::NetworkPolicy,
+        Tier::Baseline,
+    ];
 
     pub fn walk(self) -> TierWalk {
         match self {
-            Tier::Admin | Tier::Baseline => TierWalk::FirstMatch,
+            Tier::Admin | Tier::CiliumDeny | Tier::CiliumNoDefaultDeny | Tier::Baseline => TierWalk::FirstMatch,
             Tier::NetworkPolicy => TierWalk::Isolation,
             Tier::Calico(t) if t.pass_at_end => TierWalk::FirstMatch,
             Tier::Calico(_) => TierWalk::FirstMatchEndDeny,
@@ -183,6 +205,8 @@ impl Tier {
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Admin => "Admin",
+            Tier::CiliumDeny => "CiliumDeny",
+            Tier::CiliumNoDefaultDeny => "CiliumNoDefaultDeny",
             Tier::NetworkPolicy => "NetworkPolicy",
             Tier::Baseline => "Baseline",
             Tier::Calico(_) => "Calico",
@@ -455,6 +479,8 @@ pub enum PolicyKind {
     CalicoStagedNetworkPolicy,
     CalicoStagedGlobalNetworkPolicy,
     CalicoStagedKubernetesNetworkPolicy,
+    CiliumNetworkPolicy,
+    CiliumClusterwideNetworkPolicy,
 }
 
 impl PolicyKind {
@@ -471,6 +497,8 @@ impl PolicyKind {
             PolicyKind::CalicoStagedNetworkPolicy => "snp",
             PolicyKind::CalicoStagedGlobalNetworkPolicy => "sgnp",
             PolicyKind::CalicoStagedKubernetesNetworkPolicy => "sknp",
+            PolicyKind::CiliumNetworkPolicy => "ciliumnetworkpolicy",
+            PolicyKind::CiliumClusterwideNetworkPolicy => "ciliumclusterwidenetworkpolicy",
         }
     }
 
@@ -485,6 +513,8 @@ impl PolicyKind {
             PolicyKind::CalicoStagedNetworkPolicy => "StagedNetworkPolicy",
             PolicyKind::CalicoStagedGlobalNetworkPolicy => "StagedGlobalNetworkPolicy",
             PolicyKind::CalicoStagedKubernetesNetworkPolicy => "StagedKubernetesNetworkPolicy",
+            PolicyKind::CiliumNetworkPolicy => "CiliumNetworkPolicy",
+            PolicyKind::CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
         }
     }
 }

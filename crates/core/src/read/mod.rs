@@ -4,6 +4,7 @@
 //! import this module.
 
 pub mod calico;
+pub mod cilium;
 pub(crate) mod cni;
 mod fields;
 pub(crate) mod mesh;
@@ -39,6 +40,9 @@ enum Known {
     Route,
     /// AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy.
     Admin(crate::admin::AdminKind),
+    /// CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy: compiled once every
+    /// Service is read (`toServices`).
+    Cilium(cilium::CiliumKind),
     NetworkPolicy,
     Mesh(crate::model::mesh::MeshKind),
     Cni(crate::model::cni::CniKind),
@@ -69,6 +73,9 @@ fn classify(group: &str, kind: &str) -> Option<(Known, &'static str)> {
             Known::Calico(calico::CalicoKind::from_kind(kind)?),
             "crd.projectcalico.org/v1",
         ),
+        (cilium::GROUP, kind) if cilium::CiliumKind::from_kind(kind).is_some() => {
+            (Known::Cilium(cilium::CiliumKind::from_kind(kind)?), "cilium.io/v2")
+        }
         // Each version is read as its own shape (v1alpha2 ClusterNetworkPolicy also as
         // v1beta1): no version is "old".
         (ADMIN_POLICY_GROUP, kind) if crate::admin::AdminKind::from_kind(kind).is_some() => {
@@ -160,6 +167,9 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
     // Pod selectors of objects the model does not compile, to tell pods of one owner apart.
     let mut selectors: Vec<ScopedSelector> = Vec::new();
     let mut calico_objects = calico::Pending::default();
+    // Cilium policies wait for every Service (`toServices`).
+    let mut cilium_objects: Vec<(&RawObject, cilium::CiliumKind, String)> = Vec::new();
+    let mut service_infos: Vec<cilium::ServiceInfo> = Vec::new();
 
     for obj in &raw {
         let known =
@@ -275,6 +285,12 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 Ok(spec) => {
                     used_namespaces.push(namespace.clone());
                     cni::note_service(&mut cluster.cni, obj, &namespace, spec.as_ref());
+                    service_infos.push(cilium::ServiceInfo {
+                        namespace: namespace.clone(),
+                        name: obj.name.clone(),
+                        labels: obj_labels(obj),
+                        selector: spec.as_ref().and_then(|s| s.selector.clone()),
+                    });
                     cluster.services.push(service(obj, namespace, spec.unwrap_or_default()));
                 }
                 Err(d) => diags.push(*d),
@@ -298,6 +314,12 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                     }
                     Err(d) => diags.push(*d),
                 }
+            }
+            Known::Cilium(kind) => {
+                if kind == cilium::CiliumKind::Namespaced {
+                    used_namespaces.push(namespace.clone());
+                }
+                cilium_objects.push((obj, kind, namespace));
             }
             Known::Route => match field::<RouteSpec>(obj, &["spec"], &mut diags) {
                 Ok(spec) => {
@@ -341,6 +363,20 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
     }
     cluster.namespaces = namespaces.into_values().collect();
     calico::finish(calico_objects, &mut cluster, &mut diags);
+    for (obj, kind, namespace) in cilium_objects {
+        let spec = field::<cilium::types::CiliumRule>(obj, &["spec"], &mut diags);
+        let specs = field::<Vec<cilium::types::CiliumRule>>(obj, &["specs"], &mut diags);
+        let (spec, specs) = match (spec, specs) {
+            (Ok(spec), Ok(specs)) => (spec, specs),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.push(*d);
+                continue;
+            }
+        };
+        let (policies, mut ds) = cilium::compile(obj, kind, &namespace, spec, specs, &service_infos);
+        diags.append(&mut ds);
+        cluster.policies.extend(policies);
+    }
     selectors.extend(model_selectors(&cluster));
     let (workloads, mut notes) = owners::fold(&candidates, &selectors, &cluster.namespaces);
     cluster.workloads = workloads;
@@ -387,6 +423,15 @@ fn dedupe(raw: Vec<RawObject>, diags: &mut Vec<Diagnostic>) -> Vec<RawObject> {
         .filter(|(i, o)| last.get(&key(o)) == Some(i))
         .map(|(_, o)| o)
         .collect()
+}
+
+/// An object's `metadata.labels`, leniently (a wrong type reads as none).
+fn obj_labels(obj: &RawObject) -> Labels {
+    obj.value
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| serde_json::from_value(l.clone()).ok())
+        .unwrap_or_default()
 }
 
 fn service(obj: &RawObject, namespace: String, spec: ServiceSpec) -> Service {

@@ -9,7 +9,7 @@ use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
 use crate::mesh::ROOT_NAMESPACE;
 use crate::model::{ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
-use crate::policy::{PeerKind, Policy, Rule};
+use crate::policy::{PeerKind, Policy, Rule, Tier};
 use ipnet::IpNet;
 
 /// istiod's xDS and certificate port (sidecars connect to it).
@@ -97,9 +97,9 @@ fn isolating<'c>(ctx: &Ctx<'c>, w: &Workload, egress: bool) -> Vec<&'c Policy> {
         .policies
         .iter()
         .filter(|p| {
-            p.namespace == w.namespace
-                && p.calico.is_none()
-                && p.pod_selector.matches(&w.labels)
+            // The isolation tier isolates: NetworkPolicy and Cilium's allow rules.
+            p.tier == Tier::NetworkPolicy
+                && p.selects(&w.namespace, ctx.cluster.namespace_labels(&w.namespace), &w.labels)
                 && if egress {
                     p.egress.is_some()
                 } else {
@@ -160,7 +160,12 @@ fn sidecar_egress(ctx: &Ctx, meshed: &[usize], istiod: &[Istiod], out: &mut Vec<
         };
         let policies = isolating(ctx, w, true);
         let Some(first) = policies.first() else { continue };
-        let reaches = policies.iter().any(|p| {
+        // Cilium policies that do not isolate still add their allows.
+        let additive = ctx.cluster.policies.iter().filter(|p| {
+            p.tier == Tier::CiliumNoDefaultDeny
+                && p.selects(&w.namespace, ctx.cluster.namespace_labels(&w.namespace), &w.labels)
+        });
+        let reaches = policies.iter().copied().chain(additive).any(|p| {
             p.egress.iter().flatten().any(|rule| {
                 istiod.iter().any(|d| {
                     peer_ok(p, rule, &d.ns_labels, &d.labels, Some(may_cover_pods))
@@ -184,13 +189,14 @@ fn sidecar_egress(ctx: &Ctx, meshed: &[usize], istiod: &[Istiod], out: &mut Vec<
             Diagnostic::new(
                 "NP2004",
                 format!(
-                    "NetworkPolicy {} isolates the egress of {}, which run an Istio proxy, and no egress rule lets them reach istiod ({where_}, TCP {XDS}): the proxies get no certificate or configuration, never become ready, and the application's outbound requests fail",
+                    "{} {} isolates the egress of {}, which run an Istio proxy, and no egress rule lets them reach istiod ({where_}, TCP {XDS}): the proxies get no certificate or configuration, never become ready, and the application's outbound requests fail",
+                    p.kind.as_str(),
                     p.id(),
                     names_text(&names)
                 ),
             )
             .at(p.policy_types_loc.as_ref().unwrap_or(&p.loc))
-            .resource(format!("NetworkPolicy {}", p.id()))
+            .resource(format!("{} {}", p.kind.as_str(), p.id()))
             .help(format!(
                 "add an egress rule to namespace {where_}, pods app=istiod, port TCP {XDS} (and DNS)"
             )),
@@ -238,14 +244,15 @@ fn istiod_ingress(ctx: &Ctx, istiod: &Workload, meshed: &[usize], out: &mut Vec<
         Diagnostic::new(
             "NP2004",
             format!(
-                "NetworkPolicy {} isolates the ingress of istiod {} and {}",
+                "{} {} isolates the ingress of istiod {} and {}",
+                first.kind.as_str(),
                 first.id(),
                 istiod.endpoint_name(),
                 problems.join("; and ")
             ),
         )
         .at(first.policy_types_loc.as_ref().unwrap_or(&first.loc))
-        .resource(format!("NetworkPolicy {}", first.id()))
+        .resource(format!("{} {}", first.kind.as_str(), first.id()))
         .help(format!(
             "add an ingress rule to istiod for TCP {XDS} from the meshed namespaces and for TCP {WEBHOOK} from any source (the API server)"
         )),
