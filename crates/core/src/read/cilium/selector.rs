@@ -229,8 +229,8 @@ mod tests {
             ]),
             false,
         );
-        assert_eq!(s.pods.to_string(), "app=web,tier=front");
-        assert_eq!(s.namespaces.to_string(), "kubernetes.io/metadata.name=shop,team=a");
+        assert_eq!(s.pods.to_string(), "tier=front,app=web");
+        assert_eq!(s.namespaces.to_string(), "team=a,kubernetes.io/metadata.name=shop");
         assert!(s.names_namespace && s.namespace_labels);
         assert!(s.errors.is_empty());
     }
