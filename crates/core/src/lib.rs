@@ -165,7 +165,7 @@ impl Scenario {
     }
 
     /// One line per kind of policy object in the input that netplay does not evaluate
-    /// yet, e.g. `2 GlobalNetworkPolicy objects ignored: netplay does not evaluate this
+    /// yet, e.g. `2 NetworkPolicy objects ignored: netplay does not evaluate this
     /// kind yet, so verdicts may be wrong`. Every front end shows these with its results.
     pub fn warnings(&self) -> Vec<String> {
         self.cluster
