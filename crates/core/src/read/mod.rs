@@ -256,6 +256,22 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 }
                 Err(d) => diags.push(*d),
             },
+            // A Pod that has finished (phase Succeeded or Failed) runs no container and
+            // is in no Service's endpoints: no verdict or check may count it.
+            Known::Pod if finished_phase(obj).is_some() => {
+                let phase = finished_phase(obj).unwrap_or_default();
+                diags.push(
+                    Diagnostic::new(
+                        "NP0022",
+                        format!(
+                            "Pod {} is {phase}: its containers have terminated, so it receives no traffic and is no endpoint",
+                            obj.name
+                        ),
+                    )
+                    .at(&obj.locate(&[PathSeg::key("status"), PathSeg::key("phase")]))
+                    .resource(obj.resource()),
+                );
+            }
             Known::Pod | Known::Workload => match pod_info(obj, &mut diags) {
                 Ok(Some(info)) => {
                     if info.host_network {
@@ -592,4 +608,13 @@ struct RouteTarget {
 #[serde(rename_all = "camelCase")]
 struct RoutePort {
     target_port: Option<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
+}
+
+/// `Succeeded` or `Failed` when a Pod's `status.phase` says it has finished.
+fn finished_phase(obj: &RawObject) -> Option<&str> {
+    obj.value
+        .get("status")
+        .and_then(|s| s.get("phase"))
+        .and_then(serde_json::Value::as_str)
+        .filter(|p| matches!(*p, "Succeeded" | "Failed"))
 }
