@@ -9,7 +9,7 @@ use crate::store::{ns_key, FieldPath, Stored};
 use crate::types::ResourceType;
 use crate::{Request, State, TIMESTAMP};
 use hyper::StatusCode;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
@@ -254,25 +254,10 @@ fn field_text(path: &[String]) -> String {
     path.iter().map(|k| format!(".{k}")).collect()
 }
 
-/// The FieldsV1 form of a set of leaf fields: `{"f:spec": {"f:replicas": {}}}`.
-pub(crate) fn fields_v1(fields: &BTreeSet<FieldPath>) -> Value {
-    let mut root = Map::new();
-    for path in fields {
-        let mut cur = &mut root;
-        for k in path {
-            cur = cur
-                .entry(format!("f:{k}"))
-                .or_insert_with(|| Value::Object(Map::new()))
-                .as_object_mut()
-                .expect("an object");
-        }
-    }
-    Value::Object(root)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::fields_v1;
 
     #[test]
     fn fields_v1_nests_leaf_paths() {

@@ -1,13 +1,12 @@
 //! The stored objects as the API returns them: GET, paginated LIST, DELETE.
 
-use crate::apply::fields_v1;
 use crate::routes::Target;
 use crate::server::{json_response, respond, status, Response};
 use crate::types::ResourceType;
 use crate::{Request, State, TIMESTAMP};
 use base64::Engine as _;
 use hyper::StatusCode;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
@@ -271,6 +270,22 @@ fn decode_continue(token: &str) -> Option<String> {
     }
     let start = v["start"].as_str()?;
     Some(start.trim_end_matches('\u{0}').to_string())
+}
+
+/// The FieldsV1 form of a set of leaf fields: `{"f:spec": {"f:replicas": {}}}`.
+pub(crate) fn fields_v1(fields: &BTreeSet<FieldPath>) -> Value {
+    let mut root = Map::new();
+    for path in fields {
+        let mut cur = &mut root;
+        for k in path {
+            cur = cur
+                .entry(format!("f:{k}"))
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("an object");
+        }
+    }
+    Value::Object(root)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ pub mod cni;
 pub mod mesh;
 pub mod multicluster;
 mod service;
-mod workload;
+pub(crate) mod workload;
 
 pub use service::{BackendPort, Ingress, IngressBackend, Service, ServicePort, TargetPort};
 pub use workload::{ContainerPort, Labels, Namespace, Workload, NAMESPACE_NAME_LABEL};

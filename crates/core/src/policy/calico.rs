@@ -7,7 +7,7 @@
 //! Calico's documentation (reference/resources/networkpolicy, "Selectors" and
 //! "EntityRule") is the source of every rule here.
 
-use crate::model::Labels;
+use crate::model::workload::Labels;
 use ipnet::IpNet;
 use std::fmt;
 

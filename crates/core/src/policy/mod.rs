@@ -69,7 +69,7 @@ pub use selector::{Operator, Requirement, Selector};
 
 use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Location;
-use crate::model::{ContainerPort, Labels, Workload};
+use crate::model::workload::{ContainerPort, Labels, Workload};
 use ipnet::IpNet;
 use std::fmt;
 

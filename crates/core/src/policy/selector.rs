@@ -1,6 +1,6 @@
 //! Label selectors: `matchLabels` and `matchExpressions`, validated.
 
-use crate::model::Labels;
+use crate::model::workload::Labels;
 use std::fmt;
 
 /// A label selector requirement operator.
