@@ -12,6 +12,7 @@ use crate::conn::Protocol;
 use crate::diagnostics::Location;
 use crate::model::{Cluster, Service, ServicePort, TargetPort, Workload};
 use crate::netpol::explain::{Explanation, Target};
+use crate::query::QueryError;
 use crate::{parse_probe, suggest, Scenario};
 use serde::Serialize;
 use std::fmt::Write;
@@ -28,7 +29,7 @@ pub enum PortQuery {
 /// Reads `--port`: a number with an optional protocol (see [`parse_probe`]) or a port name
 /// as Kubernetes writes them (IANA_SVC_NAME: at most 15 lowercase letters, digits and
 /// `-`, at least one letter).
-pub fn parse_port(s: &str) -> Result<PortQuery, String> {
+pub fn parse_port(s: &str) -> Result<PortQuery, QueryError> {
     let t = s.trim();
     let is_name = !t.is_empty()
         && t.len() <= 15
@@ -214,17 +215,17 @@ impl Workload {
 
 /// A Service named the way the user wrote it: `svc/name` or `service/name` (unique
 /// name), `namespace/name`, or DNS (`name.ns`, `name.ns.svc`, `name.ns.svc.cluster.local`).
-fn find_service<'c>(cluster: &'c Cluster, query: &str) -> Result<Option<&'c Service>, String> {
+fn find_service<'c>(cluster: &'c Cluster, query: &str) -> Result<Option<&'c Service>, QueryError> {
     let q = query.trim().trim_end_matches('.');
-    let by_name = |name: &str| -> Result<Option<&'c Service>, String> {
+    let by_name = |name: &str| -> Result<Option<&'c Service>, QueryError> {
         let found: Vec<&Service> = cluster.services.iter().filter(|s| s.name == name).collect();
         match found.as_slice() {
             [] => Ok(None),
             [s] => Ok(Some(*s)),
-            many => Err(format!(
-                "{query:?} is ambiguous: Services {}; write namespace/name",
-                many.iter().map(|s| s.id()).collect::<Vec<_>>().join(", ")
-            )),
+            many => Err(QueryError::AmbiguousService {
+                query: query.to_string(),
+                services: many.iter().map(|s| s.id()).collect(),
+            }),
         }
     };
     let in_ns = |ns: &str, name: &str| cluster.services.iter().find(|s| s.namespace == ns && s.name == name);
@@ -273,23 +274,19 @@ fn port_query_text(port: &PortQuery) -> String {
 }
 
 /// A workload's container port named `name`, as `(protocol, number)`.
-fn named_container_port(w: &Workload, name: &str) -> Result<(Protocol, u16), String> {
+fn named_container_port(w: &Workload, name: &str) -> Result<(Protocol, u16), QueryError> {
     w.ports
         .iter()
         .find(|p| p.name.as_deref() == Some(name))
         .map(|p| (p.protocol, p.port))
         .ok_or_else(|| {
-            let named: Vec<&str> = w.ports.iter().filter_map(|p| p.name.as_deref()).collect();
-            let known = if named.is_empty() {
-                "it names none".to_string()
-            } else {
-                format!("its named ports: {}", named.join(", "))
-            };
-            format!(
-                "{} has no container port named {name:?} ({known}){}",
-                w.endpoint_name(),
-                suggest::hint(name, named.iter().copied())
-            )
+            let named: Vec<String> = w.ports.iter().filter_map(|p| p.name.clone()).collect();
+            QueryError::NoContainerPort {
+                workload: w.endpoint_name(),
+                name: name.to_string(),
+                hint: suggest::hint(name, named.iter().map(String::as_str)),
+                named,
+            }
         })
 }
 
@@ -298,17 +295,13 @@ impl Scenario {
     /// or a Service, `port` a number or a name (`None`: every port). `Err` for a name that
     /// matches nothing (with the closest name, if any), an ambiguous one, or a port the
     /// destination does not have.
-    pub fn ask(&self, src: &str, dst: &str, port: Option<&str>) -> Result<Answer, String> {
+    pub fn ask(&self, src: &str, dst: &str, port: Option<&str>) -> Result<Answer, QueryError> {
         let port = port.map(parse_port).transpose()?;
         if self.multicluster.is_some() {
             let probe = match port {
                 None => None,
                 Some(PortQuery::Number(p, n)) => Some((p, n)),
-                Some(PortQuery::Name(name)) => {
-                    return Err(format!(
-                        "port {name:?}: with several clusters, give the port as a number"
-                    ))
-                }
+                Some(PortQuery::Name(name)) => return Err(QueryError::PortNameAcrossClusters { name }),
             };
             return Ok(Answer::new(None, vec![self.explain_names(src, dst, probe)?]));
         }
@@ -333,7 +326,7 @@ impl Scenario {
             (None, Ok(target)) => return self.answer_target(src, target, port.as_ref()),
             (None, Err(workload_error)) => match find_service(cluster, dst)? {
                 Some(svc) => Some(svc),
-                None => return Err(self.no_destination(dst, &workload_error)),
+                None => return Err(self.no_destination(dst, workload_error)),
             },
         };
         match service {
@@ -342,7 +335,7 @@ impl Scenario {
         }
     }
 
-    fn answer_target(&self, src: Target, dst: Target, port: Option<&PortQuery>) -> Result<Answer, String> {
+    fn answer_target(&self, src: Target, dst: Target, port: Option<&PortQuery>) -> Result<Answer, QueryError> {
         let probe = match (port, dst) {
             (None, _) => None,
             (Some(PortQuery::Number(p, n)), _) => Some((*p, *n)),
@@ -350,15 +343,16 @@ impl Scenario {
                 Some(named_container_port(&self.cluster.workloads[i], name)?)
             }
             (Some(PortQuery::Name(name)), Target::Ip(ip)) => {
-                return Err(format!(
-                    "port {name:?}: a port name needs a workload or a Service as destination, not the address {ip}"
-                ))
+                return Err(QueryError::PortNameNeedsWorkload {
+                    name: name.clone(),
+                    address: ip.to_string(),
+                })
             }
         };
         Ok(Answer::new(None, vec![self.explain(src, dst, probe)]))
     }
 
-    fn answer_service(&self, src: Target, svc: &Service, port: Option<&PortQuery>) -> Result<Answer, String> {
+    fn answer_service(&self, src: Target, svc: &Service, port: Option<&PortQuery>) -> Result<Answer, QueryError> {
         let cluster = &self.cluster;
         let chosen = match port {
             None => None,
@@ -369,16 +363,12 @@ impl Scenario {
                     PortQuery::Name(name) => suggest::hint(name, names.iter().copied()),
                     PortQuery::Number(..) => String::new(),
                 };
-                format!(
-                    "Service {} has no port {} (its ports: {}){hint}",
-                    svc.id(),
-                    port_query_text(q),
-                    if ports.is_empty() {
-                        "none".to_string()
-                    } else {
-                        ports.join(", ")
-                    }
-                )
+                QueryError::NoServicePort {
+                    service: svc.id(),
+                    port: port_query_text(q),
+                    ports,
+                    hint,
+                }
             })?),
         };
         let mut endpoints = Vec::new();
@@ -417,9 +407,9 @@ impl Scenario {
 
     /// The error for a destination that names nothing: the workload error when it says
     /// more (an ambiguous name), else one that names both kinds, with the closest name.
-    fn no_destination(&self, dst: &str, workload_error: &str) -> String {
-        if !workload_error.starts_with("no workload named") {
-            return workload_error.to_string();
+    fn no_destination(&self, dst: &str, workload_error: QueryError) -> QueryError {
+        if !matches!(workload_error, QueryError::NoWorkload { .. }) {
+            return workload_error;
         }
         let written = |s: &Service| {
             if dst.contains('/') {
@@ -443,10 +433,10 @@ impl Scenario {
             })
             .collect();
         names.extend(self.cluster.services.iter().map(written));
-        format!(
-            "no workload or Service named {dst:?} in the input{}",
-            suggest::hint(dst.trim(), names.iter().map(String::as_str))
-        )
+        QueryError::NoWorkloadOrService {
+            query: dst.to_string(),
+            hint: suggest::hint(dst.trim(), names.iter().map(String::as_str)),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use crate::endpoint::AddrRange;
 use crate::netpol::engine::{ConnId, Engine};
 use crate::netpol::ingress_controller;
 use crate::output::{ConnLine, ConnRows, EmitRow};
+use crate::query::QueryError;
 use crate::Scenario;
 use std::collections::HashMap;
 use std::io;
@@ -72,7 +73,7 @@ impl Scenario {
     /// The connection list of `focus`, to be produced source by source
     /// ([`ConnRows::for_each_row`], [`crate::output::write_connlist`]). `Err` when the
     /// focused workload or namespace is not in the input.
-    pub fn connlist_rows(&self, focus: &Focus) -> Result<Connlist<'_>, String> {
+    pub fn connlist_rows(&self, focus: &Focus) -> Result<Connlist<'_>, QueryError> {
         let cluster = &self.cluster;
         let focused: Option<BitSet> = match focus {
             Focus::All => None,
@@ -95,7 +96,7 @@ impl Scenario {
                 let known = cluster.namespaces.iter().any(|n| &n.name == ns)
                     || cluster.workloads.iter().any(|w| &w.namespace == ns);
                 if !known {
-                    return Err(format!("no namespace named {ns:?} in the input"));
+                    return Err(QueryError::NoNamespace { namespace: ns.clone() });
                 }
                 Some(workload_set(cluster.workloads.iter().map(|w| &w.namespace == ns)))
             }

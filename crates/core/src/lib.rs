@@ -32,6 +32,7 @@ pub mod parse;
 pub mod policy;
 pub mod present;
 pub mod probe;
+pub mod query;
 pub mod read;
 pub mod suggest;
 
@@ -41,6 +42,7 @@ pub use diagnostics::{Diagnostic, Location, Severity};
 pub use endpoint::external_address;
 pub use model::Cluster;
 pub use parse::SourceFile;
+pub use query::QueryError;
 
 use netpol::engine::Engine;
 use netpol::explain::{Explanation, Target};
@@ -143,7 +145,7 @@ impl Scenario {
     /// --focus-workload` prints them. Only the workload's rows and columns are evaluated
     /// ([`Scenario::connlist_rows`]) for one cluster; with several, the lines of the whole
     /// list that name it.
-    pub fn connlist_focused(&self, workload: &str) -> Result<Vec<ConnLine>, String> {
+    pub fn connlist_focused(&self, workload: &str) -> Result<Vec<ConnLine>, QueryError> {
         if self.multicluster.is_some() {
             let name = self.endpoint_name(workload)?;
             let mut lines = self.connlist();
@@ -154,7 +156,7 @@ impl Scenario {
     }
 
     /// The endpoint name (as connlist prints it) of a user's name for a workload.
-    pub fn endpoint_name(&self, query: &str) -> Result<String, String> {
+    pub fn endpoint_name(&self, query: &str) -> Result<String, QueryError> {
         match &self.multicluster {
             Some(multi) => {
                 let (member, w) = multi.find_workload(query)?;
@@ -221,7 +223,7 @@ impl Scenario {
 
     /// Resolves a user's name for an endpoint: a workload (`ns/name[Kind]`, `ns/name`, or
     /// a unique name) or an IP address.
-    pub fn target(&self, query: &str) -> Result<Target, String> {
+    pub fn target(&self, query: &str) -> Result<Target, QueryError> {
         if let Some(ip) = external_address(query) {
             return Ok(Target::Ip(ip));
         }
@@ -237,19 +239,22 @@ impl Scenario {
             .workloads
             .iter()
             .position(|x| std::ptr::eq(x, w))
-            .ok_or_else(|| format!("no workload named {query:?}"))?;
+            .ok_or_else(|| QueryError::NoWorkload {
+                query: query.to_string(),
+                hint: String::new(),
+            })?;
         Ok(Target::Workload(idx))
     }
 
     /// Simulates one request through the service mesh (`netplay mesh request`). `Err` for
     /// an unreadable URL or a source that is not a workload of the input.
-    pub fn mesh_request(&self, request: &mesh::Request) -> Result<mesh::Outcome, String> {
+    pub fn mesh_request(&self, request: &mesh::Request) -> Result<mesh::Outcome, QueryError> {
         mesh::simulate(&self.cluster, request)
     }
 
     /// The traffic split of a host for sample requests derived from its VirtualServices
     /// (`netplay mesh split`), sent by `from` (default: any sidecar of the host's namespace).
-    pub fn mesh_split(&self, host: &str, from: Option<&str>) -> Result<mesh::Split, String> {
+    pub fn mesh_split(&self, host: &str, from: Option<&str>) -> Result<mesh::Split, QueryError> {
         let samples = mesh::sample_requests(&self.cluster, host, from)?;
         mesh::split(&self.cluster, host, Some(&samples))
     }
@@ -262,7 +267,12 @@ impl Scenario {
     /// Explains the connection between two endpoints named as users write them (what
     /// [`Scenario::target`] reads; with several clusters, `cluster/ns/name[Kind]` for
     /// workloads, and the evaluation happens in their clusters).
-    pub fn explain_names(&self, src: &str, dst: &str, probe: Option<(Protocol, u16)>) -> Result<Explanation, String> {
+    pub fn explain_names(
+        &self,
+        src: &str,
+        dst: &str,
+        probe: Option<(Protocol, u16)>,
+    ) -> Result<Explanation, QueryError> {
         match &self.multicluster {
             Some(multi) => multi.explain(src, dst, probe),
             None => Ok(self.explain(self.target(src)?, self.target(dst)?, probe)),
@@ -313,21 +323,22 @@ impl multicluster::MultiScenario {
 }
 
 /// Parses a probe like `8080`, `8080/TCP`, `TCP 8080`, `udp/53`.
-pub fn parse_probe(s: &str) -> Result<(Protocol, u16), String> {
+pub fn parse_probe(s: &str) -> Result<(Protocol, u16), QueryError> {
     let s = s.trim();
     let parts: Vec<&str> = s.split(['/', ' ', ':']).filter(|p| !p.is_empty()).collect();
     let (proto, port) = match parts.as_slice() {
         [p] => ("TCP", *p),
         [a, b] if a.parse::<u32>().is_ok() => (*b, *a),
         [a, b] => (*a, *b),
-        _ => return Err(format!("cannot read port {s:?}: write e.g. 8080/TCP")),
+        _ => return Err(QueryError::UnreadablePort { text: s.to_string() }),
     };
-    let protocol = Protocol::parse(&proto.to_ascii_uppercase())
-        .ok_or_else(|| format!("unknown protocol {proto:?}: use TCP, UDP or SCTP"))?;
+    let protocol = Protocol::parse(&proto.to_ascii_uppercase()).ok_or_else(|| QueryError::UnknownProtocol {
+        protocol: proto.to_string(),
+    })?;
     let port: u16 = port
         .parse()
         .ok()
         .filter(|&p| p > 0)
-        .ok_or_else(|| format!("invalid port {port:?}: a port is a number from 1 to 65535"))?;
+        .ok_or_else(|| QueryError::InvalidPort { port: port.to_string() })?;
     Ok((protocol, port))
 }

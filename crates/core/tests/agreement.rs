@@ -665,8 +665,12 @@ fn check_cluster(yaml: &str) -> Result<(), TestCaseError> {
     for line in &lines {
         let conn = ConnSet::parse(&line.conn).expect("printed connection parses");
         prop_assert!(!conn.is_empty());
-        let src = scenario.target(&line.src).map_err(TestCaseError::fail)?;
-        let dst = scenario.target(&line.dst).map_err(TestCaseError::fail)?;
+        let src = scenario
+            .target(&line.src)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let dst = scenario
+            .target(&line.dst)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         match (src, dst) {
             (Target::Workload(s), Target::Workload(d)) => {
                 prop_assert!(s != d, "self-connection printed");
@@ -772,7 +776,9 @@ fn check_streaming(yaml: &str) -> Result<(), TestCaseError> {
     let scenario = load(&[SourceFile::new("random.yaml", yaml)]);
     let whole = scenario.connlist();
     let streamed = |focus: &Focus, format: Format| -> Result<String, TestCaseError> {
-        let mut rows = scenario.connlist_rows(focus).map_err(TestCaseError::fail)?;
+        let mut rows = scenario
+            .connlist_rows(focus)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let mut out = Vec::new();
         output::write_connlist(&mut rows, format, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
         String::from_utf8(out).map_err(|e| TestCaseError::fail(e.to_string()))
@@ -803,7 +809,9 @@ fn check_streaming(yaml: &str) -> Result<(), TestCaseError> {
         let expected = focused(&|e| e == name);
         let focus = Focus::Workload(name.clone());
         prop_assert_eq!(
-            &scenario.connlist_focused(&name).map_err(TestCaseError::fail)?,
+            &scenario
+                .connlist_focused(&name)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?,
             &expected
         );
         for format in [Format::Txt, Format::Dot] {

@@ -27,6 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "output",
             "parse",
             "policy",
+            "query",
             "suggest",
         ],
     ),

@@ -17,26 +17,36 @@ pub struct Suppression {
     pub resource: String,
 }
 
+/// Why a `--suppress` value cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SuppressionError {
+    #[error("cannot read suppression {text:?}: write CODE=RESOURCE, e.g. \"IST0102=Namespace frontend\" or \"IST0103=Pod *.bar\"")]
+    NoEquals { text: String },
+    #[error(
+        "cannot read suppression {text:?}: {code:?} is not a diagnostic code (see `netplay analyze --list-analyzers`)"
+    )]
+    UnknownCode { text: String, code: String },
+    #[error("cannot read suppression {text:?}: the resource is `Kind name.namespace` (or `Kind name` for a cluster-scoped kind), e.g. \"Pod mypod.testing\"")]
+    BadResource { text: String },
+}
+
 impl Suppression {
     /// Reads `CODE=Kind name.namespace`.
-    pub fn parse(text: &str) -> Result<Suppression, String> {
+    pub fn parse(text: &str) -> Result<Suppression, SuppressionError> {
         let Some((code, resource)) = text.split_once('=') else {
-            return Err(format!(
-                "cannot read suppression {text:?}: write CODE=RESOURCE, e.g. \"IST0102=Namespace frontend\" or \"IST0103=Pod *.bar\""
-            ));
+            return Err(SuppressionError::NoEquals { text: text.to_string() });
         };
         let code = code.trim();
         let resource = resource.trim();
         let known = code == "*" || super::CODES.iter().any(|(c, _, _)| *c == code);
         if !known {
-            return Err(format!(
-                "cannot read suppression {text:?}: {code:?} is not a diagnostic code (see `netplay analyze --list-analyzers`)"
-            ));
+            return Err(SuppressionError::UnknownCode {
+                text: text.to_string(),
+                code: code.to_string(),
+            });
         }
         if resource.is_empty() || !resource.contains(' ') {
-            return Err(format!(
-                "cannot read suppression {text:?}: the resource is `Kind name.namespace` (or `Kind name` for a cluster-scoped kind), e.g. \"Pod mypod.testing\""
-            ));
+            return Err(SuppressionError::BadResource { text: text.to_string() });
         }
         Ok(Suppression {
             code: code.to_string(),

@@ -47,15 +47,20 @@ impl Severity {
     }
 
     /// Reads `info`, `warning` or `error` (any case, as istioctl's thresholds).
-    pub fn parse(s: &str) -> Result<Severity, String> {
+    pub fn parse(s: &str) -> Result<Severity, UnknownSeverity> {
         match s.trim().to_ascii_lowercase().as_str() {
             "info" => Ok(Severity::Info),
             "warning" | "warn" => Ok(Severity::Warning),
             "error" => Ok(Severity::Error),
-            other => Err(format!("unknown severity {other:?}: use info, warning or error")),
+            other => Err(UnknownSeverity(other.to_string())),
         }
     }
 }
+
+/// A severity that is not `info`, `warning` or `error`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown severity {0:?}: use info, warning or error")]
+pub struct UnknownSeverity(pub String);
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,24 +10,33 @@ pub const MAX_PROGRAM_BYTES: usize = 32 * 1024;
 /// The deepest nesting of groups and repetitions accepted.
 pub const MAX_NESTING: u32 = 64;
 
+/// Why a mesh object's regex cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RegexError {
+    /// Over [`MAX_PROGRAM_BYTES`] compiled or nested deeper than [`MAX_NESTING`].
+    #[error("regex {regex:?} is too complex to use (netplay compiles regexes up to {} KiB, nested up to {MAX_NESTING} levels): {detail}", MAX_PROGRAM_BYTES / 1024)]
+    TooComplex { regex: String, detail: String },
+    /// Not RE2 syntax; `detail` is the regex compiler's message.
+    #[error("invalid regex {regex:?}: {detail}")]
+    Invalid { regex: String, detail: String },
+}
+
 /// Whether `value` matches `re` as a whole (Istio regexes are anchored, RE2 syntax).
 /// `Err` says why the pattern cannot be used.
-pub(crate) fn full_match(re: &str, value: &str) -> Result<bool, String> {
+pub(crate) fn full_match(re: &str, value: &str) -> Result<bool, RegexError> {
     regex_lite::RegexBuilder::new(&format!("^(?:{re})$"))
         .size_limit(MAX_PROGRAM_BYTES)
         .nest_limit(MAX_NESTING)
         .build()
         .map(|r| r.is_match(value))
         .map_err(|e| {
-            let e = e.to_string();
+            let detail = e.to_string();
+            let regex = re.to_string();
             // regex-lite's words for its two limits.
-            if e.contains("exceeded size limit") || e.contains("too much nesting") {
-                format!(
-                    "regex {re:?} is too complex to use (netplay compiles regexes up to {} KiB, nested up to {MAX_NESTING} levels): {e}",
-                    MAX_PROGRAM_BYTES / 1024
-                )
+            if detail.contains("exceeded size limit") || detail.contains("too much nesting") {
+                RegexError::TooComplex { regex, detail }
             } else {
-                format!("invalid regex {re:?}: {e}")
+                RegexError::Invalid { regex, detail }
             }
         })
 }
@@ -41,14 +50,17 @@ mod tests {
         assert_eq!(full_match("/api/v[0-9]+", "/api/v2"), Ok(true));
         assert_eq!(full_match("/api/v[0-9]+", "/api/v2/x"), Ok(false));
         assert_eq!(full_match("a|b", "b"), Ok(true));
-        assert!(full_match("(", "x").unwrap_err().starts_with("invalid regex"));
+        assert!(full_match("(", "x")
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid regex"));
     }
 
     #[test]
     fn huge_programs_are_refused_with_the_limit() {
-        let err = full_match("a{1000}{1000}", "a").unwrap_err();
+        let err = full_match("a{1000}{1000}", "a").unwrap_err().to_string();
         assert!(err.contains("too complex") && err.contains("32 KiB"), "{err}");
-        let err = full_match("[a-z]{5000}", "a").unwrap_err();
+        let err = full_match("[a-z]{5000}", "a").unwrap_err().to_string();
         assert!(err.contains("too complex"), "{err}");
         // What routes really use stays well inside the limit.
         let host = "[a-z0-9-]{1,63}(\\.[a-z0-9-]{1,63}){0,3}";
@@ -62,7 +74,7 @@ mod tests {
     #[test]
     fn deep_nesting_is_refused_with_the_limit() {
         let deep = format!("{}a{}", "(".repeat(100), ")".repeat(100));
-        let err = full_match(&deep, "a").unwrap_err();
+        let err = full_match(&deep, "a").unwrap_err().to_string();
         assert!(err.contains("too complex") && err.contains("64 levels"), "{err}");
         let fine = format!("{}a{}", "(".repeat(30), ")".repeat(30));
         assert_eq!(full_match(&fine, "a"), Ok(true));

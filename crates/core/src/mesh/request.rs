@@ -1,5 +1,6 @@
 //! A simulated request: who sends it, the URL, the method and the headers.
 
+use crate::query::{QueryError, UrlProblem};
 use std::fmt;
 
 /// Who sends the request.
@@ -67,20 +68,20 @@ impl Request {
     }
 
     /// Reads a header written as `name: value`.
-    pub fn parse_header(s: &str) -> Result<(String, String), String> {
+    pub fn parse_header(s: &str) -> Result<(String, String), QueryError> {
         let (k, v) = s
             .split_once(':')
-            .ok_or_else(|| format!("cannot read header {s:?}: write it as 'name: value'"))?;
+            .ok_or_else(|| QueryError::UnreadableHeader { header: s.to_string() })?;
         let k = k.trim();
         if k.is_empty() || k.contains(char::is_whitespace) {
-            return Err(format!("cannot read header {s:?}: the name is empty or has spaces"));
+            return Err(QueryError::BadHeaderName { header: s.to_string() });
         }
         Ok((k.to_ascii_lowercase(), v.trim().to_string()))
     }
 
     /// Reads one line of a `requests.txt`: `--from SRC [-X METHOD] [-H 'name: value']...
     /// URL`, with shell-like quoting.
-    pub fn parse_line(line: &str) -> Result<Request, String> {
+    pub fn parse_line(line: &str) -> Result<Request, QueryError> {
         let words = shell_words(line)?;
         let mut from = None;
         let mut method = None;
@@ -88,19 +89,23 @@ impl Request {
         let mut url = None;
         let mut it = words.into_iter();
         while let Some(w) = it.next() {
-            let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+            let mut value = |name: &str| {
+                it.next().ok_or_else(|| QueryError::MissingValue {
+                    option: name.to_string(),
+                })
+            };
             match w.as_str() {
                 "--from" => from = Some(value("--from")?),
                 "-X" | "--request" => method = Some(value("-X")?),
                 "-H" | "--header" => headers.push(Request::parse_header(&value("-H")?)?),
                 _ if w.starts_with("--from=") => from = Some(w["--from=".len()..].to_string()),
-                _ if w.starts_with('-') && w.len() > 1 => return Err(format!("unknown option {w:?}")),
+                _ if w.starts_with('-') && w.len() > 1 => return Err(QueryError::UnknownOption { option: w }),
                 _ if url.is_none() => url = Some(w),
-                _ => return Err(format!("more than one URL: {w:?}")),
+                _ => return Err(QueryError::SecondUrl { url: w }),
             }
         }
-        let from = from.ok_or("missing --from SRC")?;
-        let url = url.ok_or("missing URL")?;
+        let from = from.ok_or(QueryError::MissingFrom)?;
+        let url = url.ok_or(QueryError::MissingUrl)?;
         parse_url(&url)?;
         let mut r = Request::new(&from, &url);
         if let Some(m) = method {
@@ -131,7 +136,7 @@ impl fmt::Display for Request {
     }
 }
 
-fn shell_words(line: &str) -> Result<Vec<String>, String> {
+fn shell_words(line: &str) -> Result<Vec<String>, QueryError> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
@@ -144,7 +149,7 @@ fn shell_words(line: &str) -> Result<Vec<String>, String> {
                     match chars.next() {
                         Some('\'') => break,
                         Some(c) => cur.push(c),
-                        None => return Err("unterminated ' quote".into()),
+                        None => return Err(QueryError::UnterminatedQuote { quote: '\'' }),
                     }
                 }
             }
@@ -155,7 +160,7 @@ fn shell_words(line: &str) -> Result<Vec<String>, String> {
                         Some('"') => break,
                         Some('\\') => cur.extend(chars.next()),
                         Some(c) => cur.push(c),
-                        None => return Err("unterminated \" quote".into()),
+                        None => return Err(QueryError::UnterminatedQuote { quote: '"' }),
                     }
                 }
             }
@@ -210,16 +215,23 @@ impl Url {
     }
 }
 
-pub(crate) fn parse_url(s: &str) -> Result<Url, String> {
+pub(crate) fn parse_url(s: &str) -> Result<Url, QueryError> {
+    let unreadable = |problem| QueryError::UnreadableUrl {
+        url: s.trim().to_string(),
+        problem,
+    };
     let s = s.trim();
-    let (scheme, rest) = s
-        .split_once("://")
-        .ok_or_else(|| format!("cannot read URL {s:?}: write http://host[:port]/path or tcp://host:port"))?;
+    let (scheme, rest) = s.split_once("://").ok_or_else(|| unreadable(UrlProblem::NoScheme))?;
     let scheme = match scheme.to_ascii_lowercase().as_str() {
         "http" => Scheme::Http,
         "https" => Scheme::Https,
         "tcp" => Scheme::Tcp,
-        other => return Err(format!("unsupported scheme {other:?} in {s:?}: use http, https or tcp")),
+        other => {
+            return Err(QueryError::UnsupportedScheme {
+                scheme: other.to_string(),
+                url: s.to_string(),
+            })
+        }
     };
     let (authority, path_query) = match rest.find(['/', '?']) {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -228,7 +240,7 @@ pub(crate) fn parse_url(s: &str) -> Result<Url, String> {
     let (host, port) = if let Some(inner) = authority.strip_prefix('[') {
         let (h, after) = inner
             .split_once(']')
-            .ok_or_else(|| format!("cannot read URL {s:?}: unclosed ["))?;
+            .ok_or_else(|| unreadable(UrlProblem::UnclosedBracket))?;
         (h.to_string(), after.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
@@ -237,7 +249,7 @@ pub(crate) fn parse_url(s: &str) -> Result<Url, String> {
         }
     };
     if host.is_empty() {
-        return Err(format!("cannot read URL {s:?}: no host"));
+        return Err(unreadable(UrlProblem::NoHost));
     }
     let explicit_port = match port {
         None => None,
@@ -245,14 +257,14 @@ pub(crate) fn parse_url(s: &str) -> Result<Url, String> {
             p.parse::<u16>()
                 .ok()
                 .filter(|&n| n > 0)
-                .ok_or_else(|| format!("cannot read URL {s:?}: invalid port {p:?}"))?,
+                .ok_or_else(|| unreadable(UrlProblem::InvalidPort(p.to_string())))?,
         ),
     };
     let port = match (explicit_port, scheme) {
         (Some(p), _) => p,
         (None, Scheme::Http) => 80,
         (None, Scheme::Https) => 443,
-        (None, Scheme::Tcp) => return Err(format!("cannot read URL {s:?}: tcp:// needs a port")),
+        (None, Scheme::Tcp) => return Err(unreadable(UrlProblem::TcpWithoutPort)),
     };
     let (path, query) = match path_query.split_once('?') {
         Some((p, q)) => (p, Some(q)),

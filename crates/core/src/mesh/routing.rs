@@ -174,9 +174,10 @@ pub(crate) fn describe_match(m: &StringMatch) -> String {
     }
 }
 
-/// An RE2-style regex that must match the whole value (compiled with limits).
+/// An RE2-style regex that must match the whole value (compiled with limits). `Err` is
+/// the reason the match fails, as the matchers here give it (a trace text, not an error).
 pub(crate) fn full_regex(re: &str, value: &str) -> Result<bool, String> {
-    super::regex::full_match(re, value)
+    super::regex::full_match(re, value).map_err(|e| e.to_string())
 }
 
 /// Whether a value satisfies a StringMatch; `Err` with the reason when it does not.

@@ -6,6 +6,7 @@ use super::request::{Request, Source};
 use super::simulate::{reason, simulate, Delivery};
 use super::types::StringMatch;
 use crate::model::Cluster;
+use crate::query::QueryError;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -30,7 +31,7 @@ pub struct SplitSample {
 /// Resolves a host as written by a user: an FQDN, `name.namespace`, a Service name that
 /// is unique in the input, or a ServiceEntry host. Returns the FQDN, the namespace whose
 /// sidecars are the default clients, and the port to address.
-fn resolve_host(cluster: &Cluster, host: &str) -> Result<(String, String, u16), String> {
+fn resolve_host(cluster: &Cluster, host: &str) -> Result<(String, String, u16), QueryError> {
     let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
     let candidates: Vec<String> = if h.contains('.') {
         vec![
@@ -44,13 +45,10 @@ fn resolve_host(cluster: &Cluster, host: &str) -> Result<(String, String, u16), 
             [s] => vec![service_fqdn(&s.namespace, &s.name)],
             [] => vec![h.clone()],
             many => {
-                return Err(format!(
-                    "{h:?} is ambiguous: {}",
-                    many.iter()
-                        .map(|s| service_fqdn(&s.namespace, &s.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
+                return Err(QueryError::Ambiguous {
+                    query: h.clone(),
+                    matches: many.iter().map(|s| service_fqdn(&s.namespace, &s.name)).collect(),
+                })
             }
         }
     };
@@ -84,7 +82,7 @@ fn resolve_host(cluster: &Cluster, host: &str) -> Result<(String, String, u16), 
             }
         }
     }
-    Err(format!("no Service or ServiceEntry host {host:?} in the input"))
+    Err(QueryError::NoHost { host: host.to_string() })
 }
 
 /// A value that satisfies a StringMatch, when one can be made up.
@@ -109,7 +107,7 @@ fn sample_value(m: &StringMatch) -> Option<String> {
 /// Sample requests for a host: one per distinct match block of the VirtualServices for
 /// it (path, headers, method, query parameters and port as the match asks), plus a plain
 /// `GET /`. `from` is the sender (default: a sidecar of the host's namespace).
-pub fn sample_requests(cluster: &Cluster, host: &str, from: Option<&str>) -> Result<Vec<Request>, String> {
+pub fn sample_requests(cluster: &Cluster, host: &str, from: Option<&str>) -> Result<Vec<Request>, QueryError> {
     let (fqdn, ns, port) = resolve_host(cluster, host)?;
     let from = from.map_or_else(|| format!("mesh:{ns}"), str::to_string);
     let plain = Request::new(&from, &format!("http://{fqdn}:{port}/"));
@@ -167,7 +165,7 @@ pub fn sample_requests(cluster: &Cluster, host: &str, from: Option<&str>) -> Res
 /// The split of `host` for `samples` (`None`: [`sample_requests`] with the default
 /// sender). `Err` for a host that is not in the input or a sample that cannot be
 /// simulated (an unknown source).
-pub fn split(cluster: &Cluster, host: &str, samples: Option<&[Request]>) -> Result<Split, String> {
+pub fn split(cluster: &Cluster, host: &str, samples: Option<&[Request]>) -> Result<Split, QueryError> {
     let (fqdn, ns, _) = resolve_host(cluster, host)?;
     let derived;
     let samples = match samples {

@@ -13,6 +13,7 @@ pub use service::{BackendPort, Ingress, IngressBackend, Service, ServicePort, Ta
 pub use workload::{ContainerPort, Labels, Namespace, Workload, NAMESPACE_NAME_LABEL};
 
 use crate::diagnostics::Location;
+use crate::query::QueryError;
 use std::collections::BTreeMap;
 
 /// The API group of AdminNetworkPolicy, BaselineAdminNetworkPolicy and ClusterNetworkPolicy.
@@ -106,7 +107,7 @@ impl Cluster {
     /// Finds a workload by `ns/name[Kind]`, `ns/name`, or a bare name when it is unique.
     /// An owner shown as several workloads (`db/postgres{role=primary}[StatefulSet]`) is
     /// also found by its plain name, which is then ambiguous and lists them.
-    pub fn find_workload(&self, query: &str) -> Result<&Workload, String> {
+    pub fn find_workload(&self, query: &str) -> Result<&Workload, QueryError> {
         let owner_name = |w: &Workload| w.name.split_once('{').map_or(w.name.as_str(), |(n, _)| n).to_string();
         let matches: Vec<&Workload> = if query.ends_with(']') {
             let exact: Vec<&Workload> = self.workloads.iter().filter(|w| w.endpoint_name() == query).collect();
@@ -142,14 +143,14 @@ impl Cluster {
         };
         match matches.as_slice() {
             [w] => Ok(w),
-            [] => Err(format!(
-                "no workload named {query:?} in the input{}",
-                self.workload_hint(query)
-            )),
-            many => Err(format!(
-                "{query:?} is ambiguous: {}",
-                many.iter().map(|w| w.endpoint_name()).collect::<Vec<_>>().join(", ")
-            )),
+            [] => Err(QueryError::NoWorkload {
+                query: query.to_string(),
+                hint: self.workload_hint(query),
+            }),
+            many => Err(QueryError::Ambiguous {
+                query: query.to_string(),
+                matches: many.iter().map(|w| w.endpoint_name()).collect(),
+            }),
         }
     }
 

@@ -20,6 +20,7 @@ use crate::netpol::engine::Engine;
 use crate::netpol::explain::{explain as explain_in, Explanation, Target};
 use crate::output::ConnLine;
 use crate::policy::PeerKind;
+use crate::query::QueryError;
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -290,12 +291,15 @@ enum End<'m> {
     Workload(&'m Member, usize),
 }
 
-fn end<'m>(multi: &'m MultiScenario, query: &str) -> Result<End<'m>, String> {
+fn end<'m>(multi: &'m MultiScenario, query: &str) -> Result<End<'m>, QueryError> {
     if let Some(ip) = crate::endpoint::external_address(query) {
         return Ok(End::Ip(ip));
     }
     let (m, w) = multi.find_workload(query)?;
-    let i = index_of(&m.cluster.workloads, w).ok_or_else(|| format!("no workload named {query:?}"))?;
+    let i = index_of(&m.cluster.workloads, w).ok_or_else(|| QueryError::NoWorkload {
+        query: query.to_string(),
+        hint: String::new(),
+    })?;
     Ok(End::Workload(m, i))
 }
 
@@ -305,12 +309,10 @@ pub(super) fn explain(
     src: &str,
     dst: &str,
     probe: Option<(Protocol, u16)>,
-) -> Result<Explanation, String> {
+) -> Result<Explanation, QueryError> {
     let (s, d) = (end(multi, src)?, end(multi, dst)?);
     let mut ex = match (&s, &d) {
-        (End::Ip(_), End::Ip(_)) => {
-            return Err("both ends are external addresses: name a workload as CLUSTER/NAMESPACE/NAME[Kind]".to_string())
-        }
+        (End::Ip(_), End::Ip(_)) => return Err(QueryError::BothEndsExternal),
         (End::Workload(m, w), End::Ip(ip)) => {
             let mut ex = explain_in(&m.cluster, Target::Workload(*w), Target::Ip(*ip), probe);
             qualify_explanation(&mut ex, &m.name, &m.name);

@@ -14,6 +14,7 @@ mod connections;
 mod resolve;
 
 pub use crate::model::multicluster::{ClusterMeshSpec, ClusterSpec, Member, MultiScenario, CLUSTER_ANNOTATION};
+use crate::query::QueryError;
 pub(crate) use checks::check;
 pub use checks::kubefed_objects;
 pub(crate) use connections::connlist;
@@ -78,7 +79,7 @@ impl MultiScenario {
     /// The member and workload a user's name means: `cluster/ns/name[Kind]` (or
     /// `cluster/ns/name`, `cluster/name`), or a name without cluster that only one
     /// cluster has.
-    pub fn find_workload(&self, query: &str) -> Result<(&Member, &crate::model::Workload), String> {
+    pub fn find_workload(&self, query: &str) -> Result<(&Member, &crate::model::Workload), QueryError> {
         let query = query.trim();
         if let Some((cluster, rest)) = query.split_once('/') {
             if let Some(m) = self.member(cluster) {
@@ -92,21 +93,14 @@ impl MultiScenario {
             .collect();
         match found.as_slice() {
             [one] => Ok(*one),
-            [] => Err(format!(
-                "no workload named {query:?} in any cluster (clusters: {}); write CLUSTER/NAMESPACE/NAME[Kind]",
-                self.clusters
-                    .iter()
-                    .map(|m| m.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            many => Err(format!(
-                "{query:?} is ambiguous: {}",
-                many.iter()
-                    .map(|(m, w)| qualify(&m.name, &w.endpoint_name()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
+            [] => Err(QueryError::NoWorkloadInClusters {
+                query: query.to_string(),
+                clusters: self.clusters.iter().map(|m| m.name.clone()).collect(),
+            }),
+            many => Err(QueryError::Ambiguous {
+                query: query.to_string(),
+                matches: many.iter().map(|(m, w)| qualify(&m.name, &w.endpoint_name())).collect(),
+            }),
         }
     }
 
@@ -119,14 +113,14 @@ impl MultiScenario {
         src: &str,
         dst: &str,
         probe: Option<(crate::Protocol, u16)>,
-    ) -> Result<crate::netpol::explain::Explanation, String> {
+    ) -> Result<crate::netpol::explain::Explanation, QueryError> {
         connections::explain(self, src, dst, probe)
     }
 
     /// What a client asking for `name` reaches (`netplay multicluster resolve`).
     /// `from` is `cluster/namespace/workload` (the workload as `Cluster::find_workload`
     /// reads it); `failed` names clusters or regions taken down.
-    pub fn resolve(&self, from: &str, name: &str, failed: &[String]) -> Result<Resolution, String> {
+    pub fn resolve(&self, from: &str, name: &str, failed: &[String]) -> Result<Resolution, QueryError> {
         resolve::resolve(self, from, name, failed)
     }
 }

@@ -3,16 +3,45 @@
 //! editors arrive in other encodings; they are decoded here, or refused with a message
 //! that says what the file is, instead of reaching the YAML parser as noise.
 
+/// Why a file's bytes are not text netplay reads.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the file is UTF-32 text; save it as UTF-8")]
+    Utf32,
+    #[error("the file is {0} with an odd number of bytes: it is cut off; save it again as UTF-8")]
+    CutOff(Utf16),
+    #[error("the file is {encoding} but is not valid UTF-16: unpaired surrogate {unit:#06x} at byte {byte}; save it again as UTF-8")]
+    UnpairedSurrogate { encoding: Utf16, unit: u16, byte: usize },
+}
+
+/// How UTF-16 text was recognised: its byte order, and whether a byte order mark said so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Utf16 {
+    pub big_endian: bool,
+    pub bom: bool,
+}
+
+impl std::fmt::Display for Utf16 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match (self.big_endian, self.bom) {
+            (false, true) => "UTF-16LE text (byte order mark FF FE)",
+            (true, true) => "UTF-16BE text (byte order mark FE FF)",
+            (false, false) => "UTF-16LE text",
+            (true, false) => "UTF-16BE text",
+        })
+    }
+}
+
 /// Decodes a file's bytes: UTF-8 (a byte order mark is dropped), UTF-16 LE or BE (with a
 /// byte order mark, or recognised by the zero bytes of ASCII text). Bytes that are not
 /// valid UTF-8 are replaced (U+FFFD), so the parser can point at them. `Err` says why
 /// the bytes cannot be text: UTF-16 that is cut off or broken, or UTF-32.
-pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
+pub fn decode_text(bytes: &[u8]) -> Result<String, DecodeError> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return Ok(String::from_utf8_lossy(rest).into_owned());
     }
     if bytes.starts_with(&[0xFF, 0xFE, 0, 0]) || bytes.starts_with(&[0, 0, 0xFE, 0xFF]) {
-        return Err("the file is UTF-32 text; save it as UTF-8".to_string());
+        return Err(DecodeError::Utf32);
     }
     if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
         return utf16(rest, Endian::Little, true);
@@ -52,17 +81,13 @@ fn looks_like_utf16(bytes: &[u8]) -> Option<Endian> {
     }
 }
 
-fn utf16(bytes: &[u8], endian: Endian, bom: bool) -> Result<String, String> {
-    let how = match (endian, bom) {
-        (Endian::Little, true) => "UTF-16LE text (byte order mark FF FE)",
-        (Endian::Big, true) => "UTF-16BE text (byte order mark FE FF)",
-        (Endian::Little, false) => "UTF-16LE text",
-        (Endian::Big, false) => "UTF-16BE text",
+fn utf16(bytes: &[u8], endian: Endian, bom: bool) -> Result<String, DecodeError> {
+    let encoding = Utf16 {
+        big_endian: matches!(endian, Endian::Big),
+        bom,
     };
     if bytes.len() % 2 != 0 {
-        return Err(format!(
-            "the file is {how} with an odd number of bytes: it is cut off; save it again as UTF-8"
-        ));
+        return Err(DecodeError::CutOff(encoding));
     }
     let units = bytes.chunks_exact(2).map(|c| match endian {
         Endian::Little => u16::from_le_bytes([c[0], c[1]]),
@@ -73,11 +98,11 @@ fn utf16(bytes: &[u8], endian: Endian, bom: bool) -> Result<String, String> {
         match ch {
             Ok(c) => text.push(c),
             Err(e) => {
-                return Err(format!(
-                    "the file is {how} but is not valid UTF-16: unpaired surrogate {:#06x} at byte {}; save it again as UTF-8",
-                    e.unpaired_surrogate(),
-                    i * 2 + usize::from(bom) * 2
-                ))
+                return Err(DecodeError::UnpairedSurrogate {
+                    encoding,
+                    unit: e.unpaired_surrogate(),
+                    byte: i * 2 + usize::from(bom) * 2,
+                })
             }
         }
     }
@@ -112,14 +137,18 @@ mod tests {
     fn broken_utf16_is_refused_with_a_reason() {
         let mut cut = utf16le("kind: Pod\n", true);
         cut.pop();
-        assert!(decode_text(&cut).unwrap_err().contains("odd number of bytes"));
+        assert!(decode_text(&cut)
+            .unwrap_err()
+            .to_string()
+            .contains("odd number of bytes"));
         let mut lone = vec![0xFF, 0xFE];
         lone.extend(0xD800u16.to_le_bytes());
         lone.extend(u16::from(b'a').to_le_bytes());
-        let err = decode_text(&lone).unwrap_err();
+        let err = decode_text(&lone).unwrap_err().to_string();
         assert!(err.contains("unpaired surrogate 0xd800 at byte 2"), "{err}");
         assert!(decode_text(&[0xFF, 0xFE, 0, 0, b'a', 0, 0, 0])
             .unwrap_err()
+            .to_string()
             .contains("UTF-32"));
     }
 

@@ -11,7 +11,7 @@ mod syntax;
 
 pub(crate) use syntax::yaml_error_position;
 
-pub use decode::decode_text;
+pub use decode::{decode_text, DecodeError, Utf16};
 
 use crate::diagnostics::{Diagnostic, Location};
 use locate::{locate_line, PathSeg};
@@ -47,7 +47,7 @@ impl SourceFile {
 
     /// A file from its bytes, decoded by [`decode_text`] (UTF-8, UTF-16 with or without a
     /// byte order mark). `Err` says why the bytes are not text.
-    pub fn from_bytes(name: impl Into<String>, bytes: &[u8]) -> Result<Self, String> {
+    pub fn from_bytes(name: impl Into<String>, bytes: &[u8]) -> Result<Self, DecodeError> {
         Ok(SourceFile::new(name, decode_text(bytes)?))
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::view_model::Analysis;
 use netplay_core::multicluster::{Mechanism, Member, Resolution};
+use netplay_core::QueryError;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -84,7 +85,7 @@ pub fn clusters(props: &ClustersProps) -> Html {
     let from = use_state(String::new);
     let name = use_state(String::new);
     let fail = use_state(String::new);
-    let result = use_state(|| None::<Result<Resolution, String>>);
+    let result = use_state(|| None::<Result<Resolution, QueryError>>);
     let from_ref = use_node_ref();
     let workloads: Vec<String> = props
         .analysis
@@ -297,7 +298,7 @@ pub fn clusters(props: &ClustersProps) -> Html {
                             <pre class="clusters-text">{ r.to_text() }</pre>
                         </div>
                     },
-                    Some(Err(e)) => html! { <p class="clusters-error" data-testid="clusters-error">{ e }</p> },
+                    Some(Err(e)) => html! { <p class="clusters-error" data-testid="clusters-error">{ e.to_string() }</p> },
                     None => html! {},
                 }
             }

@@ -109,7 +109,7 @@ pub fn Explain(props: &ExplainProps) -> Html {
         _ if present::endpoint_kind(src) == EndpointKind::IngressController => html! {
             <p>{ present::ingress_controller_explanation(&scenario.cluster, dst) }</p>
         },
-        (Err(e), _) | (_, Err(e)) => html! { <p class="bad">{ e }</p> },
+        (Err(e), _) | (_, Err(e)) => html! { <p class="bad">{ e.to_string() }</p> },
     };
     html! {
         <aside class="explain" data-testid="explain" aria-label="Explanation">

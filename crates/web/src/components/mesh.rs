@@ -6,6 +6,7 @@ use crate::state::File;
 use crate::view_model::Analysis;
 use netplay_core::mesh::edit::{rebalance, set_weight, weighted_routes, WeightedRoute};
 use netplay_core::mesh::{status_reason, Outcome, Request, Success, NO_EXCHANGE};
+use netplay_core::QueryError;
 use std::rc::Rc;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -37,7 +38,7 @@ struct Form {
 }
 
 impl Form {
-    fn request(&self) -> Result<Request, String> {
+    fn request(&self) -> Result<Request, QueryError> {
         let mut req = Request::new(&self.from, self.url.trim()).with_method(&self.method);
         for line in self.headers.lines().filter(|l| !l.trim().is_empty()) {
             let (k, v) = Request::parse_header(line)?;
@@ -245,7 +246,7 @@ pub fn Mesh(props: &MeshProps) -> Html {
         method: "GET".into(),
         ..Form::default()
     });
-    let sent = use_state(|| None::<Result<Request, String>>);
+    let sent = use_state(|| None::<Result<Request, QueryError>>);
     let split_host = use_state(String::new);
     let workloads: Vec<String> = scenario.cluster.workloads.iter().map(|w| w.endpoint_name()).collect();
     // The select shows, and Send uses, the same client: the form's when it is still one of
@@ -442,7 +443,7 @@ pub fn Mesh(props: &MeshProps) -> Html {
                     None => html! {
                         <p class="muted empty-view">{ "Simulate a request through the mesh: pick the client, type a URL (a Service name, e.g. http://reviews:9080/), and send. The trace shows which VirtualService route, DestinationRule subset, endpoints, mTLS mode, AuthorizationPolicy and NetworkPolicy decided it." }</p>
                     },
-                    Some(Err(e)) => html! { <p class="verdict bad" data-testid="mesh-error">{ e.clone() }</p> },
+                    Some(Err(e)) => html! { <p class="verdict bad" data-testid="mesh-error">{ e.to_string() }</p> },
                     Some(Ok(o)) => html! {
                         <>
                             { outcome_view(o, &sent_from, &props.on_jump) }
@@ -482,7 +483,7 @@ pub fn Mesh(props: &MeshProps) -> Html {
                 {
                     match split.as_ref() {
                         Some(Ok(text)) => html! { <pre data-testid="mesh-split">{ text.clone() }</pre> },
-                        Some(Err(e)) => html! { <p class="bad">{ e.clone() }</p> },
+                        Some(Err(e)) => html! { <p class="bad">{ e.to_string() }</p> },
                         None => html! {},
                     }
                 }

@@ -9,7 +9,7 @@ use crate::storage::{self, StorageError, TabHistory, Version};
 use crate::view_model::Analysis;
 use netplay_core::export;
 use netplay_core::output::ConnLine;
-use netplay_core::{parse_probe, Protocol, SourceFile};
+use netplay_core::{parse_probe, Protocol, QueryError, SourceFile};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 use yew::Reducible;
@@ -376,12 +376,10 @@ impl State {
         if t.is_empty() {
             return None;
         }
-        parse_probe(t).err().map(|e| {
-            if e.contains("e.g.") {
-                e
-            } else {
-                format!("{e}. Write a port and protocol, e.g. 8080/TCP or UDP 53.")
-            }
+        parse_probe(t).err().map(|e| match e {
+            // Its message already shows how to write a port.
+            QueryError::UnreadablePort { .. } => e.to_string(),
+            _ => format!("{e}. Write a port and protocol, e.g. 8080/TCP or UDP 53."),
         })
     }
 

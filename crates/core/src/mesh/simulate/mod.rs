@@ -46,6 +46,7 @@ use super::request::{parse_url, Request, Scheme, Source};
 use super::routing::Context;
 use crate::diagnostics::Location;
 use crate::model::{Cluster, Labels, Workload};
+use crate::query::QueryError;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -114,7 +115,7 @@ pub struct TraceStep {
 
 /// Simulates a request. `Err` when it cannot be simulated at all: an unreadable URL or a
 /// source that names no workload of the input.
-pub fn simulate(cluster: &Cluster, req: &Request) -> Result<Outcome, String> {
+pub fn simulate(cluster: &Cluster, req: &Request) -> Result<Outcome, QueryError> {
     let url = parse_url(&req.url)?;
     match &req.source {
         Source::Workload(q) => {
@@ -130,10 +131,10 @@ pub fn simulate(cluster: &Cluster, req: &Request) -> Result<Outcome, String> {
 
 /// Simulates a request from a virtual injected client (no labels, service account
 /// `default`) in `namespace`: what "a sidecar of that namespace" sees.
-fn simulate_from_mesh(cluster: &Cluster, namespace: &str, req: &Request) -> Result<Outcome, String> {
+fn simulate_from_mesh(cluster: &Cluster, namespace: &str, req: &Request) -> Result<Outcome, QueryError> {
     let url = parse_url(&req.url)?;
     if namespace.trim().is_empty() {
-        return Err("mesh: needs a namespace, e.g. mesh:default".to_string());
+        return Err(QueryError::MeshClientWithoutNamespace);
     }
     let virt = virtual_workload(namespace, "mesh-client", Labels::new(), None);
     let mut sim = Sim::new(cluster, url.scheme != Scheme::Tcp);

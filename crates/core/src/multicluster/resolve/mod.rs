@@ -15,6 +15,7 @@ pub use mechanisms::east_west_gateway;
 
 use super::{Member, MultiScenario};
 use crate::model::{Cluster, Workload};
+use crate::query::QueryError;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -137,12 +138,10 @@ impl Resolution {
 }
 
 /// The parts of a Service name: namespace, name, and whether it is a clusterset name.
-fn parse_name(name: &str, client_ns: &str) -> Result<(String, String, bool), String> {
+fn parse_name(name: &str, client_ns: &str) -> Result<(String, String, bool), QueryError> {
     let n = name.trim().trim_end_matches('.').to_ascii_lowercase();
     let parts: Vec<&str> = n.split('.').collect();
-    let bad = || {
-        format!("{name:?} is not a Service name: write NAME, NAME.NAMESPACE, NAME.NAMESPACE.svc.cluster.local or NAME.NAMESPACE.svc.clusterset.local")
-    };
+    let bad = || QueryError::NotAServiceName { name: name.to_string() };
     if parts.iter().any(|p| p.is_empty()) {
         return Err(bad());
     }
@@ -242,18 +241,18 @@ struct Query<'m> {
 
 impl<'m> Query<'m> {
     /// Reads `--from CLUSTER/NAMESPACE/WORKLOAD`, the name and the `--fail` list.
-    fn new(multi: &'m MultiScenario, from: &str, name: &str, failed: &'m [String]) -> Result<Self, String> {
+    fn new(multi: &'m MultiScenario, from: &str, name: &str, failed: &'m [String]) -> Result<Self, QueryError> {
         let (cluster_name, workload_query) = from
             .split_once('/')
-            .ok_or_else(|| format!("--from {from:?}: write CLUSTER/NAMESPACE/WORKLOAD, e.g. east/shop/frontend"))?;
-        let client_member = multi.member(cluster_name).ok_or_else(|| {
-            let names: Vec<&str> = multi.clusters.iter().map(|m| m.name.as_str()).collect();
-            format!("no cluster named {cluster_name:?} (clusters: {})", names.join(", "))
+            .ok_or_else(|| QueryError::UnreadableFrom { from: from.to_string() })?;
+        let client_member = multi.member(cluster_name).ok_or_else(|| QueryError::NoCluster {
+            name: cluster_name.to_string(),
+            clusters: multi.clusters.iter().map(|m| m.name.clone()).collect(),
         })?;
         let client = cluster_of(client_member).find_workload(workload_query)?;
         for f in failed {
             if !multi.clusters.iter().any(|m| &m.name == f || m.region() == f) {
-                return Err(format!("--fail {f:?} is neither a cluster nor a region of the input"));
+                return Err(QueryError::UnknownFailure { name: f.clone() });
             }
         }
         let (ns, svc, clusterset) = parse_name(name, &client.namespace)?;
@@ -293,7 +292,12 @@ impl<'m> Query<'m> {
     }
 }
 
-pub(super) fn resolve(multi: &MultiScenario, from: &str, name: &str, failed: &[String]) -> Result<Resolution, String> {
+pub(super) fn resolve(
+    multi: &MultiScenario,
+    from: &str,
+    name: &str,
+    failed: &[String],
+) -> Result<Resolution, QueryError> {
     let mut q = Query::new(multi, from, name, failed)?;
     let (mechanism, dns) = if q.clusterset {
         q.mcs()
