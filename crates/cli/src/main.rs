@@ -146,6 +146,11 @@ enum Command {
         /// Only connections from or to workloads of this namespace.
         #[arg(long, value_name = "NAMESPACE", conflicts_with = "focus_workload")]
         focus_namespace: Option<String>,
+        /// Also list what pods that are not in the input could reach from each workload,
+        /// or reach it from, by the namespaces and labels the policies name
+        /// (`{any pod in namespaces with team=pay}`, `{any namespace}`).
+        #[arg(long)]
+        exposure: bool,
     },
     /// Explain why a connection is allowed or denied: which policies, rules and peers.
     Explain {
@@ -204,6 +209,10 @@ enum Command {
         /// is left out of that side); without it such a diff exits 2.
         #[arg(long)]
         allow_errors: bool,
+        /// Also compare the exposure (`connlist --exposure`): what pods not in the input
+        /// could reach or be reached from, on each side.
+        #[arg(long, conflicts_with = "server_side")]
+        exposure: bool,
         #[command(flatten)]
         live: LiveArgs,
     },
@@ -649,6 +658,7 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
             output: Output { format },
             focus_workload,
             focus_namespace,
+            exposure,
         } => {
             let paths = filenames.after(paths);
             let (_, scenario) = load_input(&paths, &live)?;
@@ -680,6 +690,16 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
                 (true, Some(ns)) => Focus::Namespace(ns),
                 (true, None) => Focus::All,
             };
+            if exposure {
+                let lines = scenario.connlist_rows(&focus)?.lines();
+                let exposures = scenario.exposure_focused(&focus)?;
+                print(&netplay_core::netpol::exposure::render_with_connlist(
+                    &lines,
+                    &exposures,
+                    format.into(),
+                ));
+                return Ok(0);
+            }
             // Written as it is computed: a large list never sits in memory whole.
             let mut rows = scenario.connlist_rows(&focus)?;
             let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
@@ -723,6 +743,7 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
             output: Output { format },
             server_side,
             allow_errors,
+            exposure,
             live,
         } => {
             let sides = diff_sides(paths, after, old, new)?;
@@ -752,6 +773,15 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
                 }
             }
             let entries = a.diff(&b);
+            if exposure {
+                let exposed = a.exposure_diff(&b);
+                print(&netplay_core::netpol::exposure::render_diff_with_exposure(
+                    &entries,
+                    &exposed,
+                    format.into(),
+                ));
+                return Ok(u8::from(!entries.is_empty() || !exposed.is_empty()));
+            }
             print(&output::render_diff(&entries, format.into()));
             Ok(u8::from(!entries.is_empty()))
         }

@@ -67,3 +67,25 @@ fn analyze_reports_the_admin_checks() {
     }
     assert_snapshot!(run.transcript());
 }
+
+#[test]
+fn diff_marks_the_tier_of_each_cause() {
+    // Old: the workloads alone; new: with the admin guardrails, the NetworkPolicy and the
+    // baseline of tests/scenarios/admin-all-tiers-together.
+    let dir = "tests/scenarios/admin-all-tiers-together";
+    let workloads = format!("{dir}/workloads.yaml");
+    let policies = format!("{dir}/policies.yaml");
+    let run = netplay(&["diff", &workloads, "--", &workloads, &policies]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("  # [Admin] anp/protect-vault ingress rule 1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  # [Baseline] banp/default ingress rule 1"),
+        "{}",
+        run.stdout
+    );
+    assert_snapshot!(run.transcript());
+}

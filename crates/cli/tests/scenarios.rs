@@ -1,7 +1,9 @@
 //! Runs every scenario under `tests/scenarios/<name>/`: `netplay connlist <dir>` must
 //! print exactly `connlist.txt`, and when `diagnostics.txt` exists, `netplay analyze`
 //! must report exactly those diagnostics (`severity CODE file:line`, sorted, file
-//! relative to the scenario). Each scenario's README says what it demonstrates.
+//! relative to the scenario), and when `exposure.txt` exists, the `Exposure:` section of
+//! `netplay connlist --exposure` must hold exactly its lines (the `  #` explanations
+//! aside). Each scenario's README says what it demonstrates.
 //!
 //! `NETPLAY_BLESS=1` rewrites the expected files from the current output — only after
 //! checking by hand that the new output is right.
@@ -59,6 +61,20 @@ fn every_scenario_prints_its_expected_output() {
         let (stdout, stderr, code) = netplay(&["connlist", dir.to_str().expect("utf-8 path")]);
         assert_eq!(code, 0, "connlist on {name} exited {code}: {stderr}");
         compare_with_file(&format!("scenario {name}: connlist"), &expected, &stdout, &mut failures);
+        let exposure = dir.join("exposure.txt");
+        if exposure.exists() {
+            let (stdout, stderr, code) = netplay(&["connlist", "--exposure", dir.to_str().expect("utf-8 path")]);
+            assert_eq!(code, 0, "connlist --exposure on {name} exited {code}: {stderr}");
+            let lines: String = stdout
+                .split_once("Exposure:\n")
+                .map(|(_, section)| section)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| !l.starts_with("  #"))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            compare_with_file(&format!("scenario {name}: exposure"), &exposure, &lines, &mut failures);
+        }
         let diags = dir.join("diagnostics.txt");
         if diags.exists() {
             compare_with_file(

@@ -1,11 +1,11 @@
 //! Benchmarks of the NetworkPolicy pipeline on synthetic clusters.
 //! `cargo bench -p netplay-core --bench engine` — parse, engine build, full connlist,
-//! explain, incremental edit, mesh request. Targets: benches/targets.rs, docs/performance.md.
+//! explain, incremental edit, mesh request, the admin tiers against NetworkPolicy. Targets: benches/targets.rs, docs/performance.md.
 
 use divan::{black_box, Bencher};
 use netplay_core::netpol::engine::Engine;
 use netplay_core::{load, SourceFile};
-use netplay_synth::{generate, Params};
+use netplay_synth::{generate, generate_admin, Params};
 
 fn main() {
     divan::main();
@@ -36,6 +36,27 @@ fn engine_build(bencher: Bencher, size: (usize, usize, usize)) {
 fn full_connlist(bencher: Bencher, size: (usize, usize, usize)) {
     let scenario = load(&input(size));
     bencher.bench(|| scenario.connlist().len());
+}
+
+/// Read, build and list every connection: NetworkPolicies ...
+#[divan::bench(args = SIZES, sample_count = 3)]
+fn whole_pipeline_network_policies(bencher: Bencher, size: (usize, usize, usize)) {
+    let files = input(size);
+    bencher.bench(|| load(black_box(&files)).connlist().len());
+}
+
+/// ... and the same cluster with the same number of policies in the admin tiers
+/// (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy; first-match
+/// walks with Pass). Issue 15's target: at most 2x the NetworkPolicy time at 5,000
+/// workloads.
+#[divan::bench(args = SIZES, sample_count = 3)]
+fn whole_pipeline_admin_tiers(bencher: Bencher, size: (usize, usize, usize)) {
+    let (n, w, p) = size;
+    let files = vec![SourceFile::new(
+        "synthetic-admin.yaml",
+        generate_admin(Params::new(n, w, p)),
+    )];
+    bencher.bench(|| load(black_box(&files)).connlist().len());
 }
 
 #[divan::bench(args = SIZES, sample_count = 20)]

@@ -6,8 +6,9 @@
 //! people count) and where it is written.
 
 use crate::endpoint::external_address;
-use crate::netpol::explain::{Explanation, SideExplanation};
+use crate::netpol::explain::{Explanation, SideExplanation, TierDecision};
 use crate::output::DiffEntry;
+use crate::policy::{Action, Tier};
 use crate::Scenario;
 
 pub use crate::output::Cause;
@@ -29,7 +30,7 @@ impl Scenario {
 
     /// The explanation of a pair named as connlist names it (an external range stands for
     /// its first address); `None` when an end is not in this input.
-    fn explain_pair(&self, src: &str, dst: &str) -> Option<Explanation> {
+    pub(crate) fn explain_pair(&self, src: &str, dst: &str) -> Option<Explanation> {
         let target = |name: &str| match external_address(name) {
             Some(ip) => Some(crate::netpol::explain::Target::Ip(ip)),
             None => self.target(name).ok(),
@@ -65,12 +66,14 @@ fn causes(old: Option<Explanation>, new: Option<Explanation>) -> Vec<Cause> {
 }
 
 fn side_causes(old: &SideExplanation, new: &SideExplanation, out: &mut Vec<Cause>) {
+    tier_causes(old, new, out);
     let end = new.workload.as_deref().or(old.workload.as_deref()).unwrap_or_default();
     // Isolation is a cause only where it begins or ends: one more policy selecting an end
     // that was isolated already only adds rules, which are causes of their own.
     for p in new.isolated_by.iter().filter(|_| old.isolated_by.is_empty()) {
         {
             out.push(Cause {
+                tier: Tier::NetworkPolicy.as_str().to_string(),
                 policy: p.policy.clone(),
                 direction: new.direction,
                 rule: None,
@@ -83,6 +86,7 @@ fn side_causes(old: &SideExplanation, new: &SideExplanation, out: &mut Vec<Cause
     for p in old.isolated_by.iter().filter(|_| new.isolated_by.is_empty()) {
         {
             out.push(Cause {
+                tier: Tier::NetworkPolicy.as_str().to_string(),
                 policy: p.policy.clone(),
                 direction: old.direction,
                 rule: None,
@@ -102,6 +106,7 @@ fn side_causes(old: &SideExplanation, new: &SideExplanation, out: &mut Vec<Cause
             None => format!("now admits {}", m.conn),
         };
         out.push(Cause {
+            tier: Tier::NetworkPolicy.as_str().to_string(),
             policy: m.policy.clone(),
             direction: m.direction,
             rule: Some(m.rule + 1),
@@ -117,6 +122,7 @@ fn side_causes(old: &SideExplanation, new: &SideExplanation, out: &mut Vec<Cause
         // A rule of a policy that is gone altogether: the policy's own cause says it.
         let policy_gone = !new.isolated_by.iter().any(|p| p.policy == m.policy);
         out.push(Cause {
+            tier: Tier::NetworkPolicy.as_str().to_string(),
             policy: m.policy.clone(),
             direction: m.direction,
             rule: Some(m.rule + 1),
@@ -128,5 +134,50 @@ fn side_causes(old: &SideExplanation, new: &SideExplanation, out: &mut Vec<Cause
                 format!("no longer admits this pair (it admitted {})", m.conn)
             },
         });
+    }
+}
+
+/// What a first-match rule does, in the present and the past tense (Pass hands the
+/// traffic on to the next tier).
+fn verbs(action: &str) -> (&'static str, &'static str) {
+    if action == Action::Allow.as_str() {
+        ("allows", "allowed")
+    } else if action == Action::Deny.as_str() {
+        ("denies", "denied")
+    } else {
+        ("passes on", "passed on")
+    }
+}
+
+/// The rules of first-match tiers (Admin, Baseline) that decide the pair on one side only,
+/// or decide another part of it, in evaluation order.
+fn tier_causes(old: &SideExplanation, new: &SideExplanation, out: &mut Vec<Cause>) {
+    let same = |a: &TierDecision, b: &TierDecision| {
+        a.policy_ref == b.policy_ref && a.rule.rule == b.rule.rule && a.action == b.action
+    };
+    let cause = |t: &TierDecision, what: String| Cause {
+        tier: t.tier.clone(),
+        policy: t.policy_ref.clone(),
+        direction: t.rule.direction,
+        rule: Some(t.rule.rule + 1),
+        file: t.rule.rule_loc.file.clone(),
+        line: t.rule.rule_loc.line,
+        what,
+    };
+    for t in &new.tiers {
+        let (now, then) = verbs(t.action);
+        let what = match old.tiers.iter().find(|o| same(o, t)) {
+            Some(o) if o.rule.conn == t.rule.conn => continue,
+            Some(o) => format!("{then} {}, now {}", o.rule.conn, t.rule.conn),
+            None => format!("now {now} {}", t.rule.conn),
+        };
+        out.push(cause(t, what));
+    }
+    for t in old.tiers.iter().filter(|t| !new.tiers.iter().any(|n| same(t, n))) {
+        let (now, then) = verbs(t.action);
+        out.push(cause(
+            t,
+            format!("no longer {now} this pair (it {then} {})", t.rule.conn),
+        ));
     }
 }

@@ -259,6 +259,40 @@ impl Scenario {
         mesh::split(&self.cluster, host, Some(&samples))
     }
 
+    /// What pods that are not in the input could reach from each workload, or reach it
+    /// from, by the namespaces and labels its policies name ([`netpol::exposure`]).
+    pub fn exposure(&self) -> Vec<netpol::exposure::Exposure> {
+        netpol::exposure::exposure(&self.cluster)
+    }
+
+    /// How the exposure differs from `self` (old) to `new`: each exposure line added,
+    /// removed or changed, as [`output::diff`] compares connection lines.
+    pub fn exposure_diff(&self, new: &Scenario) -> Vec<output::DiffEntry> {
+        let lines = |s: &Scenario| -> Vec<ConnLine> { s.exposure().iter().map(|e| e.line()).collect() };
+        output::diff(&lines(self), &lines(new))
+    }
+
+    /// [`Scenario::exposure`] of the workloads a focus names (all for `Focus::All`).
+    pub fn exposure_focused(&self, focus: &Focus) -> Result<Vec<netpol::exposure::Exposure>, String> {
+        let mut all = self.exposure();
+        match focus {
+            Focus::All => {}
+            Focus::Namespace(ns) => all.retain(|e| e.workload.split('/').next() == Some(ns.as_str())),
+            Focus::Workload(w) => {
+                let name = self.endpoint_name(w)?;
+                all.retain(|e| e.workload == name);
+            }
+            Focus::Workloads(ws) => {
+                let names = ws
+                    .iter()
+                    .map(|w| self.endpoint_name(w))
+                    .collect::<Result<Vec<_>, _>>()?;
+                all.retain(|e| names.contains(&e.workload));
+            }
+        }
+        Ok(all)
+    }
+
     /// Explains the connection between two endpoints, optionally for one port.
     pub fn explain(&self, src: Target, dst: Target, probe: Option<(Protocol, u16)>) -> Explanation {
         netpol::explain::explain(&self.cluster, src, dst, probe)

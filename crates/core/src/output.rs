@@ -338,7 +338,11 @@ pub fn render_diff(entries: &[DiffEntry], format: Format) -> String {
 /// One reason a pair differs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Cause {
-    /// `namespace/name` of the policy.
+    /// The tier of the policy as explain names it: `Admin`, `NetworkPolicy`,
+    /// `Baseline` or `Calico tier NAME`.
+    pub tier: String,
+    /// `namespace/name` of a NetworkPolicy; `anp/name`, `banp/default` or `cnp/name` for
+    /// the policies of the admin tiers.
     pub policy: String,
     /// `ingress` or `egress`.
     pub direction: &'static str,
@@ -354,6 +358,10 @@ pub struct Cause {
 
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // NetworkPolicy is the tier everyone knows; the others are named.
+        if self.tier != "NetworkPolicy" {
+            write!(f, "[{}] ", self.tier)?;
+        }
         match self.rule {
             Some(n) => write!(
                 f,

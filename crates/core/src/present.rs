@@ -105,6 +105,12 @@ pub fn side_summary(s: &SideExplanation) -> String {
     let d = s.direction;
     match &s.workload {
         None => "An address outside the cluster: no NetworkPolicy applies to it.".to_string(),
+        // Admin or Baseline rules decided part of it: the walk says how (SideExplanation::trace).
+        Some(w) if !s.tiers.is_empty() => format!(
+            "{w}'s {d} is decided tier by tier ({}), first match in the admin tiers; it allows {}.",
+            s.deciding_tiers().join(" → "),
+            s.allowed_text
+        ),
         Some(w) if s.isolated_by.is_empty() => {
             format!("{w} is not isolated for {d}: no NetworkPolicy of its namespace selects it for {d}, so everything is allowed.")
         }
@@ -113,6 +119,52 @@ pub fn side_summary(s: &SideExplanation) -> String {
         }
         Some(w) => format!("{w} is isolated for {d}; these rules admit the peer:"),
     }
+}
+
+/// The tiers whose policies decide a pair, both sides together, in evaluation order
+/// (`Admin`, `Calico tier NAME`, `NetworkPolicy`, `Baseline`); empty when no policy
+/// applies.
+pub fn deciding_tiers(e: &Explanation) -> Vec<String> {
+    // Each side lists its tiers in evaluation order; merge the ingress's into the
+    // egress's keeping both orders (a tier new to the list goes after the last tier both
+    // sides share that came before it).
+    let mut all = e.egress.deciding_tiers();
+    let mut at = 0;
+    for t in e.ingress.deciding_tiers() {
+        match all.iter().position(|x| *x == t) {
+            Some(i) => at = at.max(i + 1),
+            None => {
+                all.insert(at, t);
+                at += 1;
+            }
+        }
+    }
+    all
+}
+
+/// For each line of a connection list whose pair a first-match tier (Admin, Baseline, a
+/// Calico tier) decides, the tiers that decide it (graph arrows and matrix cells mark
+/// them, with a legend). Empty when the input has no such policy, without explaining
+/// anything.
+pub fn admin_tier_marks(
+    scenario: &crate::Scenario,
+    lines: &[crate::output::ConnLine],
+) -> std::collections::BTreeMap<(String, String), Vec<String>> {
+    let mut marks = std::collections::BTreeMap::new();
+    let has_admin = scenario.cluster.policies.iter().any(|p| p.tier.walk().is_first_match());
+    if !has_admin || scenario.multicluster.is_some() {
+        return marks;
+    }
+    for l in lines {
+        let Some(e) = scenario.explain_pair(&l.src, &l.dst) else {
+            continue;
+        };
+        let tiers = deciding_tiers(&e);
+        if tiers.iter().any(|t| *t != "NetworkPolicy") {
+            marks.insert((l.src.clone(), l.dst.clone()), tiers);
+        }
+    }
+    marks
 }
 
 /// Why the ingress controller may reach `dst` (a workload's endpoint name): the Ingress

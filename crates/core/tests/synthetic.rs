@@ -2,7 +2,7 @@
 //! every policy accepted, and every workload present.
 
 use netplay_core::{load, Severity, SourceFile};
-use netplay_synth::{generate, Params};
+use netplay_synth::{generate, generate_admin, Params};
 
 #[test]
 fn synthetic_clusters_are_valid_input() {
@@ -17,6 +17,33 @@ fn synthetic_clusters_are_valid_input() {
     assert_eq!(scenario.cluster.workloads.len(), 200);
     assert_eq!(scenario.cluster.policies.len(), 120);
     assert!(!scenario.connlist().is_empty());
+}
+
+/// The admin-tier variant: every object accepted and evaluated (no NP0003), each tier
+/// present, and the tiers change what the same cluster's connections are.
+#[test]
+fn synthetic_admin_clusters_are_valid_input() {
+    use netplay_core::policy::{PolicyKind, Tier};
+    let p = Params::new(10, 200, 120);
+    let scenario = load(&[SourceFile::new("synthetic-admin.yaml", generate_admin(p))]);
+    let errors: Vec<_> = scenario
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error || d.code == "NP0003")
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let policies = &scenario.cluster.policies;
+    assert_eq!(policies.len(), 120);
+    for kind in [
+        PolicyKind::AdminNetworkPolicy,
+        PolicyKind::BaselineAdminNetworkPolicy,
+        PolicyKind::ClusterNetworkPolicy,
+    ] {
+        assert!(policies.iter().any(|q| q.kind == kind), "no {kind:?}");
+    }
+    assert!(policies.iter().all(|q| q.tier != Tier::NetworkPolicy));
+    let plain = load(&[SourceFile::new("synthetic.yaml", generate(p))]);
+    assert_ne!(scenario.connlist(), plain.connlist());
 }
 
 /// `load_cached` (what the playground calls after each edit) gives what `load` gives,

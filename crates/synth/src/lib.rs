@@ -180,6 +180,106 @@ pub fn generate_distinct(p: Params) -> String {
     out
 }
 
+/// The cluster of [`generate`] with its policies written in the admin tiers instead:
+/// `p.policies` objects, one BaselineAdminNetworkPolicy `default` and the rest
+/// AdminNetworkPolicies (v1alpha1) and ClusterNetworkPolicies (v1alpha2, tiers Admin and
+/// Baseline) with Allow/Accept, Deny and Pass rules, namespace and pod peers, port
+/// numbers, ranges and named ports, and egress networks. Most subjects are one namespace
+/// (as teams scope their guardrails), a few a whole team's namespaces. For comparing the
+/// cost of the admin tiers with NetworkPolicies of the same count (benches/engine.rs).
+pub fn generate_admin(p: Params) -> String {
+    let mut rng = Rng(p.seed);
+    let mut out = String::with_capacity(p.workloads * 700 + p.policies * 700);
+    write_namespaces_and_workloads(&mut out, &mut rng, p, false);
+    write_admin_policies(&mut out, &mut rng, p);
+    out
+}
+
+fn write_admin_policies(out: &mut String, rng: &mut Rng, p: Params) {
+    let namespaces = p.namespaces.max(1);
+    if p.policies == 0 {
+        return;
+    }
+    // The baseline: pods no NetworkPolicy selects accept no pod traffic but DNS clients'.
+    out.push_str("apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata:\n  name: default\nspec:\n  subject:\n    namespaces: {}\n  ingress:\n  - name: from-monitoring\n    action: Allow\n    from:\n    - namespaces:\n        matchLabels:\n          team: team-0\n  - name: default-deny\n    action: Deny\n    from:\n    - namespaces: {}\n---\n");
+    for k in 1..p.policies {
+        // Subject: one namespace (most), or a team's namespaces.
+        let subject = if rng.chance(95) {
+            format!(
+                "    pods:\n      namespaceSelector:\n        matchLabels:\n          kubernetes.io/metadata.name: {}\n      podSelector:\n        matchLabels:\n          tier: {}\n",
+                ns_name(k % namespaces),
+                rng.pick(&TIERS)
+            )
+        } else {
+            format!(
+                "    namespaces:\n      matchLabels:\n        team: {}\n",
+                team(rng.below(10))
+            )
+        };
+        let cnp = rng.chance(30);
+        let (accept, ports_key) = if cnp {
+            ("Accept", "protocols")
+        } else {
+            ("Allow", "ports")
+        };
+        let port = |rng: &mut Rng| -> String {
+            match (cnp, rng.below(3)) {
+                (false, 0) => "    - portNumber:\n        protocol: TCP\n        port: 8080\n".to_string(),
+                (false, 1) => "    - portRange:\n        protocol: TCP\n        start: 8000\n        end: 9100\n".to_string(),
+                (false, _) => "    - namedPort: http\n".to_string(),
+                (true, 0) => "    - tcp:\n        destinationPort:\n          number: 8080\n".to_string(),
+                (true, 1) => "    - tcp:\n        destinationPort:\n          range:\n            start: 8000\n            end: 9100\n".to_string(),
+                (true, _) => "    - destinationNamedPort: http\n".to_string(),
+            }
+        };
+        let action = |rng: &mut Rng| match rng.below(3) {
+            0 => accept,
+            1 => "Deny",
+            _ => "Pass",
+        };
+        let peer = |rng: &mut Rng| -> String {
+            if rng.chance(50) {
+                format!(
+                    "    - namespaces:\n        matchLabels:\n          team: {}\n",
+                    team(rng.below(10))
+                )
+            } else {
+                format!(
+                    "    - pods:\n        namespaceSelector:\n          matchLabels:\n            env: {}\n        podSelector:\n          matchLabels:\n            tier: {}\n",
+                    rng.pick(&ENVS),
+                    rng.pick(&TIERS)
+                )
+            }
+        };
+        let header = if cnp {
+            let tier = if rng.chance(85) { "Admin" } else { "Baseline" };
+            format!("apiVersion: policy.networking.k8s.io/v1alpha2\nkind: ClusterNetworkPolicy\nmetadata:\n  name: cnp-{k:05}\nspec:\n  tier: {tier}\n")
+        } else {
+            format!("apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata:\n  name: anp-{k:05}\nspec:\n")
+        };
+        let _ = write!(out, "{header}  priority: {}\n  subject:\n{subject}", k % 1000);
+        out.push_str("  ingress:\n");
+        for r in 0..1 + rng.below(3) {
+            let a = action(rng);
+            let _ = write!(out, "  - name: in-{r}\n    action: {a}\n    from:\n{}", peer(rng));
+            if rng.chance(70) {
+                let _ = write!(out, "    {ports_key}:\n{}", port(rng));
+            }
+        }
+        if rng.chance(40) {
+            out.push_str("  egress:\n");
+            let a = action(rng);
+            let octet = rng.below(250);
+            let _ = write!(
+                out,
+                "  - name: out-0\n    action: {a}\n    to:\n{}    - networks:\n      - 10.{octet}.0.0/16\n",
+                peer(rng)
+            );
+        }
+        out.push_str("---\n");
+    }
+}
+
 fn write_namespaces_and_workloads(out: &mut String, rng: &mut Rng, p: Params, instances: bool) {
     let namespaces = p.namespaces.max(1);
     let apps_per_ns = (p.workloads / namespaces).max(1);

@@ -721,18 +721,33 @@ fn decided_at(e: &Explanation, probe: Option<(Protocol, u16)>) -> Option<Locatio
     };
     let sides = [&e.ingress, &e.egress];
     if allowed {
-        sides.iter().filter(|s| !s.isolated_by.is_empty()).find_map(|s| {
-            s.admitted_by
+        sides.iter().find_map(|s| {
+            let by_tier = s
+                .tiers
                 .iter()
-                .find(|m| m.decides != Some(false))
+                .find(|t| t.action == crate::policy::Action::Allow.as_str() && t.rule.decides != Some(false))
+                .map(|t| &t.rule);
+            let by_policy = || {
+                s.admitted_by
+                    .iter()
+                    .find(|m| !s.isolated_by.is_empty() && m.decides != Some(false))
+            };
+            by_tier
+                .or_else(by_policy)
                 .map(|m| m.peer_loc.clone().unwrap_or_else(|| m.rule_loc.clone()))
         })
     } else {
-        sides
-            .iter()
-            .find(|s| !admits(s))
-            .and_then(|s| s.isolated_by.first())
-            .map(|p| p.loc.clone())
+        // The refusing side's Deny rule of an admin tier, else the policy isolating it.
+        let refused = sides.into_iter().find(|s| !admits(s))?;
+        let by_rule = match probe {
+            Some((p, n)) => refused.refusal(p, n).and_then(|r| r.loc().cloned()),
+            None => refused
+                .tiers
+                .iter()
+                .find(|t| t.action == crate::policy::Action::Deny.as_str())
+                .map(|t| t.rule.rule_loc.clone()),
+        };
+        by_rule.or_else(|| refused.isolated_by.first().map(|p| p.loc.clone()))
     }
 }
 

@@ -209,7 +209,10 @@ pub fn diff(cluster: &Cluster, observed: &Observed) -> FlowDiff {
     let mut used: BTreeSet<(String, &'static str, usize)> = BTreeSet::new();
     for f in &observed.flows {
         let e = explain_flow(cluster, f);
-        for m in e.egress.admitted_by.iter().chain(&e.ingress.admitted_by) {
+        // Rules of first-match tiers count when they decided the flow's port, whatever
+        // their action: a Deny that blocks an observed flow is used too.
+        let tiered = e.egress.tiers.iter().chain(&e.ingress.tiers).map(|t| &t.rule);
+        for m in e.egress.admitted_by.iter().chain(&e.ingress.admitted_by).chain(tiered) {
             if m.decides == Some(true) {
                 used.insert((m.policy.clone(), m.direction, m.rule));
             }

@@ -3,7 +3,8 @@
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
 use crate::model::{Cluster, ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
-use crate::policy::{Direction, PeerKind, Policy, PolicyKind, PortRef, Rule, Tier};
+use crate::netpol::explain::{explain_one_side, End, Refusal, SideExplanation};
+use crate::policy::{Action, Direction, PeerKind, Policy, PolicyKind, PortRef, Rule, Tier};
 use std::collections::BTreeMap;
 
 /// Runs every check on a cluster.
@@ -87,24 +88,11 @@ pub fn check_by_namespace(cluster: &Cluster, only: Option<&str>) -> BTreeMap<Str
             );
         }
     }
-    // Computed once: every egress-isolated workload is checked against them.
+    // Computed once: every workload is checked against them.
     let dns_pods = dns_pods(cluster);
     for w in cluster.workloads.iter().filter(|w| wanted(&w.namespace)) {
-        let egress_isolated = cluster
-            .policies
-            .iter()
-            // Only the isolation tier isolates (NetworkPolicy, and Cilium's allows).
-            .any(|p| p.tier == Tier::NetworkPolicy && p.egress.is_some() && selects(cluster, p, w));
-        if egress_isolated && !allows_dns(cluster, w, &dns_pods) {
-            by_namespace.entry(w.namespace.clone()).or_default().push(
-                Diagnostic::new(
-                    "NP1004",
-                    format!("{} is egress-isolated and no egress rule allows DNS (UDP 53 to kube-dns): name lookups will time out", w.endpoint_name()),
-                )
-                .at(&w.loc)
-                .resource(format!("{} {}/{}", w.kind, w.namespace, w.name))
-                .help("add an egress rule to namespace kube-system, pods k8s-app=kube-dns, ports UDP 53 and TCP 53"),
-            );
+        if let Some(d) = dns_refused(cluster, w, &dns_pods) {
+            by_namespace.entry(w.namespace.clone()).or_default().push(d);
         }
     }
     by_namespace
@@ -307,88 +295,110 @@ fn kube_system_labels() -> Labels {
     Labels::from([(NAMESPACE_NAME_LABEL.to_string(), "kube-system".to_string())])
 }
 
-/// The DNS pods egress rules must reach: `(namespace labels, pod labels, ports)` of each
-/// kube-dns workload of the input, or where a cluster has kube-dns when the input has none.
-type DnsPods = Vec<(Labels, Labels, Vec<ContainerPort>)>;
+/// The DNS pods egress must reach: the kube-dns workloads of the input, or a stand-in
+/// where a cluster has kube-dns when the input has none.
+fn dns_pods(cluster: &Cluster) -> Vec<Workload> {
+    let in_input: Vec<Workload> = cluster
+        .workloads
+        .iter()
+        .filter(|d| d.labels.get("k8s-app").is_some_and(|v| v == "kube-dns"))
+        .cloned()
+        .collect();
+    if !in_input.is_empty() {
+        return in_input;
+    }
+    let port = |name: &str, protocol| ContainerPort {
+        name: Some(name.into()),
+        port: 53,
+        protocol,
+    };
+    vec![Workload {
+        namespace: "kube-system".to_string(),
+        name: "kube-dns".to_string(),
+        kind: "Deployment".to_string(),
+        labels: Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]),
+        annotations: Labels::new(),
+        ports: vec![port("dns", Protocol::Udp), port("dns-tcp", Protocol::Tcp)],
+        host_network: false,
+        service_account: None,
+        loc: crate::diagnostics::Location::new("", 1, 1),
+    }]
+}
 
-fn dns_pods(cluster: &Cluster) -> DnsPods {
-    let dns_ports = [
-        ContainerPort {
-            name: Some("dns".into()),
-            port: 53,
-            protocol: Protocol::Udp,
-        },
-        ContainerPort {
-            name: Some("dns-tcp".into()),
-            port: 53,
-            protocol: Protocol::Tcp,
-        },
-    ];
-    let kube_system_labels: Labels = cluster
-        .namespace("kube-system")
-        .map(|n| n.labels.clone())
-        .unwrap_or_else(kube_system_labels);
-    {
-        let in_input: Vec<_> = cluster
-            .workloads
-            .iter()
-            .filter(|d| d.labels.get("k8s-app").is_some_and(|v| v == "kube-dns"))
-            .map(|d| {
-                (
-                    cluster.namespace_labels(&d.namespace).clone(),
-                    d.labels.clone(),
-                    d.ports.clone(),
-                )
-            })
-            .collect();
-        if in_input.is_empty() {
-            vec![(
-                kube_system_labels,
-                Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]),
-                dns_ports.to_vec(),
-            )]
-        } else {
-            in_input
-        }
+/// NP1004: the workload's egress, walked through every tier, admits UDP 53 to no DNS pod.
+/// A NetworkPolicy rule towards an address outside the cluster (an ipBlock: the DNS
+/// service address is commonly allowed that way) or a peer netplay cannot decide counts as
+/// reaching DNS; an explicit Deny of a first-match tier does not.
+fn dns_refused(cluster: &Cluster, w: &Workload, dns_pods: &[Workload]) -> Option<Diagnostic> {
+    let probe = (Protocol::Udp, 53);
+    let sides: Vec<SideExplanation> = dns_pods
+        .iter()
+        .map(|d| {
+            explain_one_side(
+                cluster,
+                Direction::Egress,
+                w,
+                End::Workload(d),
+                End::Workload(d),
+                Some(probe),
+            )
+        })
+        .collect();
+    if sides.iter().any(|s| s.allowed.contains(probe.0, probe.1)) {
+        return None;
+    }
+    let refusal = sides.first()?.refusal(probe.0, probe.1)?;
+    let resource = format!("{} {}/{}", w.kind, w.namespace, w.name);
+    let help = "add an egress rule to namespace kube-system, pods k8s-app=kube-dns, ports UDP 53 and TCP 53";
+    match refusal {
+        Refusal::Isolation([]) => None,
+        Refusal::Isolation(_) | Refusal::TierEnd(_) if dns_by_address(cluster, w, dns_pods) => None,
+        Refusal::Isolation(_) | Refusal::TierEnd(_) => Some(
+            Diagnostic::new(
+                "NP1004",
+                format!("{} is egress-isolated and no egress rule allows DNS (UDP 53 to kube-dns): name lookups will time out", w.endpoint_name()),
+            )
+            .at(&w.loc)
+            .resource(resource)
+            .help(help),
+        ),
+        Refusal::Rule(_) => Some(
+            Diagnostic::new(
+                "NP1004",
+                format!(
+                    "{} cannot reach DNS (UDP 53 to kube-dns): {refusal} takes it; name lookups will time out",
+                    w.endpoint_name()
+                ),
+            )
+            .at(&w.loc)
+            .resource(resource)
+            .help("allow UDP 53 to kube-dns in an earlier rule of that tier (or Pass it to the NetworkPolicies)"),
+        ),
     }
 }
 
-/// Whether an egress rule of the workload's policies admits UDP 53 towards kube-dns (the
-/// one in the input, or where a cluster has it), or towards some ipBlock (the DNS
-/// service address is commonly allowed that way).
-/// Whether the policy's subject is the workload (namespaced or cluster-wide).
-fn selects(cluster: &Cluster, p: &Policy, w: &Workload) -> bool {
-    p.selects(&w.namespace, cluster.namespace_labels(&w.namespace), &w.labels)
-}
-
-fn allows_dns(cluster: &Cluster, w: &Workload, dns_pods: &DnsPods) -> bool {
+/// Whether an egress rule of the workload's NetworkPolicies admits UDP 53 towards an
+/// address outside the cluster, a node or a peer netplay cannot decide.
+fn dns_by_address(cluster: &Cluster, w: &Workload, dns_pods: &[Workload]) -> bool {
+    let ns_labels = cluster.namespace_labels(&w.namespace);
     cluster
         .policies
         .iter()
-        .filter(|p| matches!(p.tier, Tier::NetworkPolicy | Tier::CiliumNoDefaultDeny) && selects(cluster, p, w))
-        .flat_map(|p| p.egress.iter().flatten().map(move |r| (p, r)))
-        .any(|(p, rule)| {
-            dns_pods.iter().any(|(ns_labels, labels, ports)| {
-                let peer_ok = match &rule.peers {
-                    None => true,
-                    Some(peers) => peers.iter().any(|peer| match &peer.kind {
-                        // DNS may be outside the cluster or on a node; a peer netplay
-                        // cannot decide is not a reason to warn either.
-                        PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => true,
-                        PeerKind::Calico(_) => {
-                            let ns = ns_labels.get(NAMESPACE_NAME_LABEL).map_or("", String::as_str);
-                            peer.kind.matches_pod(&p.namespace, ns, ns_labels, labels)
-                        }
-                        PeerKind::Pods { pods, namespaces } => {
-                            let ns_ok = match namespaces {
-                                None => ns_labels.get(NAMESPACE_NAME_LABEL) == Some(&p.namespace),
-                                Some(sel) => sel.matches(ns_labels),
-                            };
-                            ns_ok && pods.as_ref().is_none_or(|s| s.matches(labels))
-                        }
-                    }),
-                };
-                peer_ok && rule.conn_for(Some(ports)).contains(Protocol::Udp, 53)
-            })
+        // NetworkPolicies, wherever they stand (Calico's default tier when the input has
+        // Calico objects), and Calico's own policies; the admin tiers have no such peers.
+        .filter(|p| !matches!(p.tier, Tier::Admin | Tier::Baseline) && p.selects_workload(w, ns_labels))
+        .flat_map(|p| p.egress.iter().flatten())
+        .filter(|rule| rule.action == Action::Allow)
+        .any(|rule| {
+            rule.peers.iter().flatten().any(|peer| {
+                match &peer.kind {
+                    PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => true,
+                    // A Calico rule to `nets` alone (the DNS service address).
+                    PeerKind::Calico(m) => m.nets.is_some() && m.selector.is_none(),
+                    PeerKind::Pods { .. } => false,
+                }
+            }) && dns_pods
+                .iter()
+                .any(|d| rule.conn_for(Some(&d.ports)).contains(Protocol::Udp, 53))
         })
 }

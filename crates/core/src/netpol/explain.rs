@@ -344,6 +344,79 @@ fn explain_side(
 
 type PeerHit = (Option<usize>, String, Option<Location>);
 
+/// One side alone: what the policies of `subject` (every tier) allow in `dir` with `peer`,
+/// `dst` being the connection's destination (named ports resolve on it). The checks ask
+/// this for pods the input may not hold (the cluster DNS, istiod).
+pub fn explain_one_side(
+    cluster: &Cluster,
+    dir: Direction,
+    subject: &Workload,
+    peer: End,
+    dst: End,
+    probe: Option<(Protocol, u16)>,
+) -> SideExplanation {
+    explain_side(cluster, dir, End::Workload(subject), peer, dst, probe)
+}
+
+/// What refuses a port on one side of a connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Refusal<'a> {
+    /// A Deny rule of a first-match tier (AdminNetworkPolicy, Baseline, Calico) took it.
+    Rule(&'a TierDecision),
+    /// The end of a Calico tier that selects the side denied it.
+    TierEnd(&'a TierEnd),
+    /// The NetworkPolicies isolating the side admit it by no rule.
+    Isolation(&'a [PolicyRef]),
+}
+
+impl Refusal<'_> {
+    /// Where the refusal is written: the Deny rule, or the first isolating policy.
+    pub fn loc(&self) -> Option<&Location> {
+        match self {
+            Refusal::Rule(t) => Some(&t.rule.rule_loc),
+            Refusal::TierEnd(_) => None,
+            Refusal::Isolation(ps) => ps.first().map(|p| &p.loc),
+        }
+    }
+}
+
+impl fmt::Display for Refusal<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::Rule(t) => f.write_str(&tier_step(t, t.rule.direction)),
+            Refusal::TierEnd(e) => f.write_str(&tier_end_step(e)),
+            Refusal::Isolation(ps) => {
+                let ids: Vec<&str> = ps.iter().map(|p| p.policy.as_str()).collect();
+                write!(f, "[NetworkPolicy {}] no rule admits", ids.join(", "))
+            }
+        }
+    }
+}
+
+impl SideExplanation {
+    /// What refuses `protocol`/`port` on this side; `None` when the side allows it.
+    pub fn refusal(&self, protocol: Protocol, port: u16) -> Option<Refusal<'_>> {
+        if self.allowed.contains(protocol, port) {
+            return None;
+        }
+        let denied_by_rule = self.tiers.iter().find(|t| {
+            t.action == crate::policy::Action::Deny.as_str()
+                && ConnSet::parse(&t.rule.conn).is_some_and(|c| c.contains(protocol, port))
+        });
+        if let Some(t) = denied_by_rule {
+            return Some(Refusal::Rule(t));
+        }
+        let denied_at_end = self
+            .tier_ends
+            .iter()
+            .find(|e| ConnSet::parse(&e.denied).is_some_and(|c| c.contains(protocol, port)));
+        Some(match denied_at_end {
+            Some(e) => Refusal::TierEnd(e),
+            None => Refusal::Isolation(&self.isolated_by),
+        })
+    }
+}
+
 fn matching_peer(cluster: &Cluster, policy: &Policy, rule: &Rule, peer: End) -> Option<PeerHit> {
     match &rule.peers {
         None => Some((None, "every peer (the rule lists none)".to_string(), None)),
@@ -446,7 +519,7 @@ fn write_rule(out: &mut String, m: &RuleMatch, probe: Option<(Protocol, u16)>, p
 
 /// How explanations name a policy: `namespace/name` (NetworkPolicy, admin kinds), with
 /// the kind for Cilium's, whose names share the namespace's with NetworkPolicies.
-fn named(policy: &Policy) -> String {
+pub(crate) fn named(policy: &Policy) -> String {
     match policy.kind {
         PolicyKind::CiliumNetworkPolicy | PolicyKind::CiliumClusterwideNetworkPolicy => {
             format!("{} {}", policy.kind.as_str(), policy.id())
@@ -465,32 +538,10 @@ fn write_tiered_side(
     w: &str,
 ) -> fmt::Result {
     writeln!(out, "{what} {w}:")?;
-    // The walk in one line: each deciding rule, then the NetworkPolicy tier, then the end.
-    let mut trace: Vec<String> = Vec::new();
-    let end_of_tier = |out: &mut String, trace: &mut Vec<String>, e: &TierEnd| {
-        let mark = if probe.is_some() && e.decides == Some(true) {
-            "*"
-        } else {
-            "-"
-        };
-        let step = format!("[{}] end of tier: Deny", e.tier);
-        trace.push(format!("{step} {}", e.denied));
-        writeln!(out, "  {mark} {step} {} (no rule of the tier matched)", e.denied)
-    };
     for (k, t) in side.tiers.iter().enumerate() {
         for e in side.tier_ends.iter().filter(|e| e.after == k) {
-            end_of_tier(out, &mut trace, e)?;
+            write_tier_end(out, e, probe)?;
         }
-        // Cilium's tiers have no priorities: every deny rule wins, every allow adds.
-        let rank = match &t.order {
-            Some(o) => format!(" order {o}"),
-            None if t.tier.starts_with("Cilium") => String::new(),
-            None => format!(" priority {}", t.priority),
-        };
-        let step = format!(
-            "[{} {}{rank}, {} {} line {}] {}",
-            t.tier, t.policy_ref, side.direction, t.rule_label, t.rule.rule_loc.line, t.action
-        );
         let mark = if probe.is_some() && t.rule.decides == Some(true) {
             "*"
         } else {
@@ -503,13 +554,15 @@ fn write_tiered_side(
         let loc = t.rule.peer_loc.as_ref().unwrap_or(&t.rule.rule_loc);
         writeln!(
             out,
-            "  {mark} {step} {} ({}:{}), {peer}",
-            t.rule.conn, loc.file, loc.line
+            "  {mark} {} {} ({}:{}), {peer}",
+            tier_step(t, side.direction),
+            t.rule.conn,
+            loc.file,
+            loc.line
         )?;
-        trace.push(format!("{step} {}", t.rule.conn));
     }
     for e in side.tier_ends.iter().filter(|e| e.after >= side.tiers.len()) {
-        end_of_tier(out, &mut trace, e)?;
+        write_tier_end(out, e, probe)?;
     }
     if side.isolated_by.is_empty() {
         writeln!(out, "  [NetworkPolicy] not isolated for {}", side.direction)?;
@@ -523,20 +576,148 @@ fn write_tiered_side(
         for m in &side.admitted_by {
             write_rule(out, m, probe, "")?;
         }
-        let ids: Vec<&str> = side.isolated_by.iter().map(|p| p.policy.as_str()).collect();
-        trace.push(if side.admitted_by.is_empty() {
-            format!("[NetworkPolicy {}] no rule admits", ids.join(", "))
-        } else {
-            let mut admitted = ConnSet::none();
-            for m in &side.admitted_by {
-                admitted.union_with(&ConnSet::parse(&m.conn).unwrap_or_default());
-            }
-            format!("[NetworkPolicy {}] admits {admitted}", ids.join(", "))
-        });
     }
     writeln!(out, "  {} allows: {}", side.direction, side.allowed_text)?;
-    trace.push(format!("{} allows {}", side.direction, side.allowed_text));
+    let trace: Vec<String> = side.trace().iter().map(TraceStep::text).collect();
     writeln!(out, "  trace: {}", trace.join(" → "))
+}
+
+/// The end of a Calico tier that denied part of the traffic.
+fn write_tier_end(out: &mut String, e: &TierEnd, probe: Option<(Protocol, u16)>) -> fmt::Result {
+    let mark = if probe.is_some() && e.decides == Some(true) {
+        "*"
+    } else {
+        "-"
+    };
+    writeln!(
+        out,
+        "  {mark} {} {} (no rule of the tier matched)",
+        tier_end_step(e),
+        e.denied
+    )
+}
+
+/// `[Calico tier security] end of tier: Deny`.
+fn tier_end_step(e: &TierEnd) -> String {
+    format!("[{}] end of tier: Deny", e.tier)
+}
+
+/// `[Admin anp/name priority 10, ingress rule "x" line 12] Deny`: a first-match rule and
+/// what it does (a Calico policy is ranked by its `order`).
+fn tier_step(t: &TierDecision, direction: &str) -> String {
+    // Cilium's tiers have no priorities: every deny rule wins, every allow adds.
+    let rank = match &t.order {
+        Some(o) => format!(" order {o}"),
+        None if t.tier.starts_with("Cilium") => String::new(),
+        None => format!(" priority {}", t.priority),
+    };
+    format!(
+        "[{} {}{rank}, {direction} {} line {}] {}",
+        t.tier, t.policy_ref, t.rule_label, t.rule.rule_loc.line, t.action
+    )
+}
+
+/// One step of a side's walk through the tiers, for the explanation's `trace:` line and
+/// the playground's Why? panel.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct TraceStep {
+    /// `Admin`, `NetworkPolicy`, `Baseline`, `Calico tier NAME`; `None` for the last step
+    /// (what the side allows).
+    pub tier: Option<String>,
+    /// What decided: `[Admin anp/x priority 10, ingress rule "r" line 12] Deny`,
+    /// `[NetworkPolicy shop/p] admits`, `ingress allows`.
+    pub step: String,
+    /// The connections this step decided.
+    pub conn: String,
+    /// Where the deciding rule or policy is written.
+    pub loc: Option<Location>,
+}
+
+impl TraceStep {
+    /// The step as the `trace:` line writes it.
+    pub fn text(&self) -> String {
+        if self.conn.is_empty() {
+            self.step.clone()
+        } else {
+            format!("{} {}", self.step, self.conn)
+        }
+    }
+}
+
+impl SideExplanation {
+    /// The walk of this side through the tiers, in order: each rule of a first-match tier
+    /// that decided part of the traffic, then the NetworkPolicy tier when it isolates the
+    /// side, then what the side allows. Empty for an address outside the cluster.
+    pub fn trace(&self) -> Vec<TraceStep> {
+        if self.workload.is_none() {
+            return Vec::new();
+        }
+        // Each rule of a first-match tier, with the ends of the Calico tiers where they
+        // stand in the walk (`after` rules).
+        let end_step = |e: &TierEnd| TraceStep {
+            tier: Some(e.tier.clone()),
+            step: tier_end_step(e),
+            conn: e.denied.clone(),
+            loc: None,
+        };
+        let mut steps: Vec<TraceStep> = Vec::new();
+        for (k, t) in self.tiers.iter().enumerate() {
+            steps.extend(self.tier_ends.iter().filter(|e| e.after == k).map(end_step));
+            steps.push(TraceStep {
+                tier: Some(t.tier.clone()),
+                step: tier_step(t, self.direction),
+                conn: t.rule.conn.clone(),
+                loc: Some(t.rule.rule_loc.clone()),
+            });
+        }
+        let len = self.tiers.len();
+        steps.extend(self.tier_ends.iter().filter(|e| e.after >= len).map(end_step));
+        if !self.isolated_by.is_empty() {
+            let ids: Vec<&str> = self.isolated_by.iter().map(|p| p.policy.as_str()).collect();
+            let mut admitted = ConnSet::none();
+            for m in &self.admitted_by {
+                admitted.union_with(&ConnSet::parse(&m.conn).unwrap_or_default());
+            }
+            let (step, conn) = if self.admitted_by.is_empty() {
+                (
+                    format!("[NetworkPolicy {}] no rule admits", ids.join(", ")),
+                    String::new(),
+                )
+            } else {
+                (
+                    format!("[NetworkPolicy {}] admits", ids.join(", ")),
+                    admitted.to_string(),
+                )
+            };
+            steps.push(TraceStep {
+                tier: Some(crate::policy::Tier::NetworkPolicy.as_str().to_string()),
+                step,
+                conn,
+                loc: self.isolated_by.first().map(|p| p.loc.clone()),
+            });
+        }
+        steps.push(TraceStep {
+            tier: None,
+            step: format!("{} allows", self.direction),
+            conn: self.allowed_text.clone(),
+            loc: None,
+        });
+        steps
+    }
+
+    /// The tiers whose policies decide part of this side (`Admin`, `NetworkPolicy`,
+    /// `Baseline`, `Calico tier NAME`, in evaluation order); empty when no policy applies.
+    pub fn deciding_tiers(&self) -> Vec<String> {
+        let mut tiers: Vec<String> = Vec::new();
+        for step in self.trace() {
+            if let Some(t) = step.tier {
+                if !tiers.contains(&t) {
+                    tiers.push(t);
+                }
+            }
+        }
+        tiers
+    }
 }
 
 impl Explanation {

@@ -6,6 +6,7 @@ pub mod checks;
 
 pub mod engine;
 pub mod explain;
+pub mod exposure;
 pub mod ingress_controller;
 
 pub mod reference;

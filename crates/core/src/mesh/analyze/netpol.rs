@@ -6,10 +6,11 @@
 
 use super::{names_text, Ctx};
 use crate::conn::Protocol;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Location};
 use crate::mesh::ROOT_NAMESPACE;
-use crate::model::{ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
-use crate::policy::{PeerKind, Policy, Rule, Tier};
+use crate::model::{ContainerPort, Labels, Workload};
+use crate::netpol::explain::{explain_one_side, End, Refusal, SideExplanation};
+use crate::policy::{Direction, PeerKind, Policy, Rule, Tier};
 use ipnet::IpNet;
 
 /// istiod's xDS and certificate port (sidecars connect to it).
@@ -17,25 +18,16 @@ const XDS: u16 = 15012;
 /// istiod's injection and validation webhook port (the API server connects to it).
 const WEBHOOK: u16 = 15017;
 
-/// An istiod pod as a NetworkPolicy sees it.
-struct Istiod {
-    ns_labels: Labels,
-    labels: Labels,
-    ports: Vec<ContainerPort>,
-    namespace: String,
-}
-
-fn istiods(ctx: &Ctx) -> (Vec<Istiod>, Vec<usize>) {
+/// The istiod pods the proxies must reach: those of the input (with istiod's usual ports
+/// when their manifests list none), or where a default install has istiod; and the indices
+/// of the ones in the input.
+fn istiods(ctx: &Ctx) -> (Vec<Workload>, Vec<usize>) {
     let is_istiod = |w: &Workload| {
         w.namespace == ROOT_NAMESPACE
             && (w.labels.get("app").is_some_and(|v| v == "istiod")
                 || w.labels.get("istio").is_some_and(|v| v == "pilot"))
     };
     let real: Vec<usize> = ctx.workloads().filter(|(_, w)| is_istiod(w)).map(|(i, _)| i).collect();
-    let ns_labels = ctx.cluster.namespace(ROOT_NAMESPACE).map_or_else(
-        || Labels::from([(NAMESPACE_NAME_LABEL.to_string(), ROOT_NAMESPACE.to_string())]),
-        |n| n.labels.clone(),
-    );
     let port = |p: u16, name: &str| ContainerPort {
         name: Some(name.to_string()),
         port: p,
@@ -48,29 +40,29 @@ fn istiods(ctx: &Ctx) -> (Vec<Istiod>, Vec<usize>) {
         port(WEBHOOK, "https-webhooks"),
     ];
     let list = if real.is_empty() {
-        vec![Istiod {
-            ns_labels,
+        vec![Workload {
+            namespace: ROOT_NAMESPACE.to_string(),
+            name: "istiod".to_string(),
+            kind: "Deployment".to_string(),
             labels: Labels::from([
                 ("app".to_string(), "istiod".to_string()),
                 ("istio".to_string(), "pilot".to_string()),
             ]),
+            annotations: Labels::new(),
             ports: default_ports,
-            namespace: ROOT_NAMESPACE.to_string(),
+            host_network: false,
+            service_account: None,
+            loc: Location::new("", 1, 1),
         }]
     } else {
         real.iter()
             .filter_map(|&i| ctx.cluster.workloads.get(i))
-            .map(|w| Istiod {
-                ns_labels: ns_labels.clone(),
-                labels: w.labels.clone(),
-                ports: if w.ports.iter().any(|p| p.port == XDS) {
-                    w.ports.clone()
-                } else {
-                    let mut p = w.ports.clone();
-                    p.extend(default_ports.iter().cloned());
-                    p
-                },
-                namespace: w.namespace.clone(),
+            .map(|w| {
+                let mut w = w.clone();
+                if !w.ports.iter().any(|p| p.port == XDS) {
+                    w.ports.extend(default_ports.iter().cloned());
+                }
+                w
             })
             .collect()
     };
@@ -84,29 +76,9 @@ pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     }
     let (istiod, real) = istiods(ctx);
     sidecar_egress(ctx, &meshed, &istiod, out);
-    for &i in &real {
-        if let Some(w) = ctx.cluster.workloads.get(i) {
-            istiod_ingress(ctx, w, &meshed, out);
-        }
+    for (w, _) in istiod.iter().zip(&real) {
+        istiod_ingress(ctx, w, &meshed, out);
     }
-}
-
-/// The policies that isolate `w` in a direction (egress when `egress`).
-fn isolating<'c>(ctx: &Ctx<'c>, w: &Workload, egress: bool) -> Vec<&'c Policy> {
-    ctx.cluster
-        .policies
-        .iter()
-        .filter(|p| {
-            // The isolation tier isolates: NetworkPolicy and Cilium's allow rules.
-            p.tier == Tier::NetworkPolicy
-                && p.selects(&w.namespace, ctx.cluster.namespace_labels(&w.namespace), &w.labels)
-                && if egress {
-                    p.egress.is_some()
-                } else {
-                    p.ingress.is_some()
-                }
-        })
-        .collect()
 }
 
 /// The address ranges pod networks are usually taken from (RFC 1918, RFC 6598, IPv6 ULA).
@@ -127,55 +99,81 @@ fn may_cover_pods(cidr: &IpNet) -> bool {
         .any(|r| r.contains(cidr) || cidr.contains(&r))
 }
 
-/// Whether a rule of `policy` admits a pod with these namespace and pod labels. With
-/// `ip` set, an ipBlock counts when `ip` accepts its CIDR.
-fn peer_ok(policy: &Policy, rule: &Rule, ns_labels: &Labels, labels: &Labels, ip: Option<fn(&IpNet) -> bool>) -> bool {
-    match &rule.peers {
-        None => true,
-        Some(peers) => peers.iter().any(|peer| match &peer.kind {
-            PeerKind::IpBlock { cidr, .. } => ip.is_some_and(|f| f(cidr)),
-            PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
-            PeerKind::Calico(_) => {
-                let ns = ns_labels.get(NAMESPACE_NAME_LABEL).map_or("", String::as_str);
-                peer.kind.matches_pod(&policy.namespace, ns, ns_labels, labels)
-            }
-            PeerKind::Pods { pods, namespaces } => {
-                let ns_ok = match namespaces {
-                    None => ns_labels.get(NAMESPACE_NAME_LABEL) == Some(&policy.namespace),
-                    Some(sel) => sel.matches(ns_labels),
-                };
-                ns_ok && pods.as_ref().is_none_or(|s| s.matches(labels))
-            }
-        }),
+/// Whether a NetworkPolicy rule admits an address outside the cluster that `ip` accepts.
+fn rule_admits_address(rule: &Rule, ip: fn(&IpNet) -> bool) -> bool {
+    rule.peers.iter().flatten().any(|peer| match &peer.kind {
+        PeerKind::IpBlock { cidr, .. } => ip(cidr),
+        _ => false,
+    })
+}
+
+/// The policy of the isolation tier (NetworkPolicy, Cilium's allows) a [`Refusal::Isolation`]
+/// names (by explain's name for it).
+fn network_policy<'c>(ctx: &Ctx<'c>, id: &str) -> Option<&'c Policy> {
+    ctx.cluster
+        .policies
+        .iter()
+        .find(|p| p.tier == Tier::NetworkPolicy && crate::netpol::explain::named(p) == id)
+}
+
+/// The first-match rules (or Calico tier ends) that refuse a port, grouped: the
+/// refusal's text, where, and the endpoints it refuses.
+type RuleRefusals = Vec<(String, Location, Vec<String>)>;
+
+fn group_rule_refusal(groups: &mut RuleRefusals, refusal: &Refusal, name: String) {
+    let (text, loc) = (
+        refusal.to_string(),
+        refusal.loc().cloned().unwrap_or_else(|| Location::new("", 1, 1)),
+    );
+    match groups.iter_mut().find(|(t, _, _)| *t == text) {
+        Some((_, _, names)) => names.push(name),
+        None => groups.push((text, loc, vec![name])),
     }
 }
 
-/// Meshed workloads whose egress is isolated and does not reach istiod on TCP 15012,
-/// reported once per isolating policy (the first one of each workload).
-fn sidecar_egress(ctx: &Ctx, meshed: &[usize], istiod: &[Istiod], out: &mut Vec<Diagnostic>) {
+/// Meshed workloads whose egress (every tier) does not reach istiod on TCP 15012:
+/// reported once per isolating NetworkPolicy (the first one of each workload), or per
+/// Deny rule of a first-match tier (or end of a Calico tier) that takes it.
+fn sidecar_egress(ctx: &Ctx, meshed: &[usize], istiod: &[Workload], out: &mut Vec<Diagnostic>) {
     let mut found: Vec<(&Policy, Vec<String>)> = Vec::new();
+    let mut by_rule: RuleRefusals = Vec::new();
     for &i in meshed {
         let Some(w) = ctx.cluster.workloads.get(i) else {
             continue;
         };
-        let policies = isolating(ctx, w, true);
-        let Some(first) = policies.first() else { continue };
-        // Cilium policies that do not isolate still add their allows.
-        let additive = ctx.cluster.policies.iter().filter(|p| {
-            p.tier == Tier::CiliumNoDefaultDeny
-                && p.selects(&w.namespace, ctx.cluster.namespace_labels(&w.namespace), &w.labels)
-        });
-        let reaches = policies.iter().copied().chain(additive).any(|p| {
-            p.egress.iter().flatten().any(|rule| {
-                istiod.iter().any(|d| {
-                    peer_ok(p, rule, &d.ns_labels, &d.labels, Some(may_cover_pods))
-                        && rule.conn_for(Some(&d.ports)).contains(Protocol::Tcp, XDS)
-                })
+        let sides: Vec<SideExplanation> = istiod
+            .iter()
+            .map(|d| {
+                let end = End::Workload(d);
+                explain_one_side(ctx.cluster, Direction::Egress, w, end, end, Some((Protocol::Tcp, XDS)))
             })
-        });
-        if reaches {
+            .collect();
+        if sides.iter().any(|s| s.allowed.contains(Protocol::Tcp, XDS)) {
             continue;
         }
+        let Some(refusal) = sides.first().and_then(|s| s.refusal(Protocol::Tcp, XDS)) else {
+            continue;
+        };
+        let ids = match refusal {
+            Refusal::Rule(_) | Refusal::TierEnd(_) => {
+                group_rule_refusal(&mut by_rule, &refusal, w.endpoint_name());
+                continue;
+            }
+            Refusal::Isolation(ids) => ids,
+        };
+        let policies: Vec<&Policy> = ids.iter().filter_map(|r| network_policy(ctx, &r.policy)).collect();
+        // An ipBlock that may cover pod addresses may cover istiod's.
+        let by_address = policies.iter().any(|p| {
+            p.egress.iter().flatten().any(|rule| {
+                rule_admits_address(rule, may_cover_pods)
+                    && istiod
+                        .iter()
+                        .any(|d| rule.conn_for(Some(&d.ports)).contains(Protocol::Tcp, XDS))
+            })
+        });
+        let Some(first) = policies.first().filter(|_| !by_address) else {
+            continue;
+        };
         match found.iter_mut().find(|(p, _)| std::ptr::eq(*p, *first)) {
             Some((_, names)) => names.push(w.endpoint_name()),
             None => found.push((first, vec![w.endpoint_name()])),
@@ -202,27 +200,68 @@ fn sidecar_egress(ctx: &Ctx, meshed: &[usize], istiod: &[Istiod], out: &mut Vec<
             )),
         );
     }
+    for (text, loc, names) in by_rule {
+        out.push(
+            Diagnostic::new(
+                "NP2004",
+                format!(
+                    "{text} takes the egress of {}, which run an Istio proxy, to istiod ({where_}, TCP {XDS}): the proxies get no certificate or configuration, never become ready, and the application's outbound requests fail",
+                    names_text(&names)
+                ),
+            )
+            .at(&loc)
+            .help(format!("allow TCP {XDS} to istiod ({where_}) in an earlier rule of that tier")),
+        );
+    }
 }
 
-/// istiod's own ingress: it must accept TCP 15012 from the proxies and TCP 15017 from the
-/// API server (outside the pod network: a rule for all sources or an ipBlock).
+/// istiod's own ingress (every tier): it must accept TCP 15012 from the proxies and TCP
+/// 15017 from the API server (outside the pod network: a NetworkPolicy rule for all
+/// sources or an ipBlock; admin tiers select only pods as ingress peers, so they never
+/// speak of the API server).
 fn istiod_ingress(ctx: &Ctx, istiod: &Workload, meshed: &[usize], out: &mut Vec<Diagnostic>) {
-    let policies = isolating(ctx, istiod, false);
-    let Some(first) = policies.first() else { return };
-    let admits = |ns_labels: &Labels, labels: &Labels, port: u16, ip: Option<fn(&IpNet) -> bool>| {
-        policies.iter().any(|p| {
-            p.ingress.iter().flatten().any(|rule| {
-                peer_ok(p, rule, ns_labels, labels, ip)
-                    && rule.conn_for(Some(&istiod.ports)).contains(Protocol::Tcp, port)
-            })
-        })
-    };
-    let refused: Vec<String> = meshed
+    let dst = End::Workload(istiod);
+    let mut refused = Vec::new();
+    let mut by_rule: RuleRefusals = Vec::new();
+    for w in meshed.iter().filter_map(|&i| ctx.cluster.workloads.get(i)) {
+        let side = explain_one_side(
+            ctx.cluster,
+            Direction::Ingress,
+            istiod,
+            End::Workload(w),
+            dst,
+            Some((Protocol::Tcp, XDS)),
+        );
+        match side.refusal(Protocol::Tcp, XDS) {
+            None => {}
+            Some(r @ (Refusal::Rule(_) | Refusal::TierEnd(_))) => {
+                group_rule_refusal(&mut by_rule, &r, w.endpoint_name())
+            }
+            Some(Refusal::Isolation(_)) => refused.push(w.endpoint_name()),
+        }
+    }
+    // Which NetworkPolicies isolate istiod's ingress, asked for any peer.
+    let side = explain_one_side(ctx.cluster, Direction::Ingress, istiod, dst, dst, None);
+    for (text, loc, names) in by_rule {
+        out.push(
+            Diagnostic::new(
+                "NP2004",
+                format!(
+                    "{text} takes TCP {XDS} to istiod {} from the proxies of {}, which then get no certificate or configuration",
+                    istiod.endpoint_name(),
+                    names_text(&names)
+                ),
+            )
+            .at(&loc)
+            .help(format!("allow TCP {XDS} from the meshed namespaces in an earlier rule of that tier")),
+        );
+    }
+    let policies: Vec<&Policy> = side
+        .isolated_by
         .iter()
-        .filter_map(|&i| ctx.cluster.workloads.get(i))
-        .filter(|w| !admits(ctx.cluster.namespace_labels(&w.namespace), &w.labels, XDS, None))
-        .map(Workload::endpoint_name)
+        .filter_map(|r| network_policy(ctx, &r.policy))
         .collect();
+    let Some(first) = policies.first() else { return };
     let mut problems = Vec::new();
     if !refused.is_empty() {
         problems.push(format!(
@@ -231,8 +270,13 @@ fn istiod_ingress(ctx: &Ctx, istiod: &Workload, meshed: &[usize], out: &mut Vec<
         ));
     }
     // The API server is no pod: only a rule for every source, or an ipBlock, admits it.
-    let none = Labels::new();
-    if !admits(&none, &none, WEBHOOK, Some(|_| true)) {
+    let admits_api_server = policies.iter().any(|p| {
+        p.ingress.iter().flatten().any(|rule| {
+            (rule.peers.is_none() || rule_admits_address(rule, |_| true))
+                && rule.conn_for(Some(&istiod.ports)).contains(Protocol::Tcp, WEBHOOK)
+        })
+    });
+    if !admits_api_server {
         problems.push(format!(
             "does not admit TCP {WEBHOOK} from the API server, so the injection webhook fails and new pods get no sidecar (or are rejected)"
         ));

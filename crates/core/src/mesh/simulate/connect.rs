@@ -10,7 +10,8 @@ use super::view::View;
 use super::{at, principal, Client, Proxy, Sim};
 use crate::conn::{ConnSet, Protocol};
 use crate::model::Workload;
-use crate::netpol::explain::{explain_ends, End, Explanation, SideExplanation};
+use crate::netpol::explain::{explain_ends, End, Explanation, Refusal, SideExplanation};
+use crate::policy::Action;
 use std::net::IpAddr;
 
 /// What the client sends.
@@ -311,20 +312,22 @@ impl<'c> Sim<'c> {
             } else {
                 side_text(&e.ingress, &sw.endpoint_name(), "ingress", &cw.endpoint_name(), port)
             };
-            let loc = e
-                .ingress
-                .isolated_by
-                .first()
-                .or(e.egress.isolated_by.first())
-                .map(|p| p.loc.clone());
+            // The refusing side's deciding rule (an admin tier's Deny) or policy.
+            let loc = [&e.ingress, &e.egress]
+                .into_iter()
+                .find_map(|side| side.refusal(Protocol::Tcp, port).and_then(|r| r.loc().cloned()));
             self.step("network-policy", format!("dropped: {text}{note}"), loc);
         }
         netpol_ok
     }
 }
 
-/// Why one side of a NetworkPolicy check does not admit the connection.
+/// Why one side of a NetworkPolicy check does not admit the connection: a Deny rule of an
+/// admin tier, or the NetworkPolicies that isolate it.
 fn side_text(side: &SideExplanation, who: &str, dir: &str, peer: &str, port: u16) -> String {
+    if let Some(r @ Refusal::Rule(_)) = side.refusal(Protocol::Tcp, port) {
+        return format!("{dir} of {who}: {r} takes {peer} on TCP {port}");
+    }
     let pols: Vec<String> = side
         .isolated_by
         .iter()
@@ -340,6 +343,18 @@ fn side_text(side: &SideExplanation, who: &str, dir: &str, peer: &str, port: u16
 fn deciding_rules(e: &Explanation) -> String {
     let mut parts = Vec::new();
     for side in [&e.egress, &e.ingress] {
+        for t in &side.tiers {
+            if t.action == Action::Allow.as_str() && t.rule.decides == Some(true) {
+                parts.push(format!(
+                    "[{} {}] {} {} ({})",
+                    t.tier,
+                    t.policy_ref,
+                    t.rule.direction,
+                    t.rule_label,
+                    at(&t.rule.rule_loc)
+                ));
+            }
+        }
         if side.isolated_by.is_empty() {
             continue;
         }
