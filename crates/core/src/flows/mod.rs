@@ -309,6 +309,31 @@ impl<'c> FlowReader<'c> {
     }
 }
 
+/// Whether a file a user drops or opens is a flow log rather than manifests: a `.csv`,
+/// `.jsonl`, `.ndjson` or `.log` file, or one whose first record is a JSON object with a
+/// flow's fields (Hubble's `flow` or `source` and `destination`, Calico's
+/// `source_namespace`, Inspektor Gadget's `pktType`). Manifests (`kind:`, `apiVersion`)
+/// never are.
+pub fn is_flow_file(name: &str, text: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if [".csv", ".jsonl", ".ndjson", ".log"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+    {
+        return true;
+    }
+    let Some(first) = text.lines().map(str::trim).find(|l| !l.is_empty()) else {
+        return false;
+    };
+    let Ok(serde_json::Value::Object(record)) = serde_json::from_str::<serde_json::Value>(first) else {
+        return false;
+    };
+    let has = |k: &str| record.contains_key(k);
+    !has("kind")
+        && !has("apiVersion")
+        && (has("flow") || (has("source") && has("destination")) || has("source_namespace") || has("pktType"))
+}
+
 /// Reads flow files held in memory against a cluster.
 pub fn read(cluster: &Cluster, files: &[SourceFile]) -> Observed {
     let mut reader = FlowReader::new(cluster);
@@ -316,4 +341,30 @@ pub fn read(cluster: &Cluster, files: &[SourceFile]) -> Observed {
         reader.file(&f.name, &f.text);
     }
     reader.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_files_are_told_from_manifests() {
+        assert!(is_flow_file("flows.csv", "src,dst,port,protocol\n"));
+        assert!(is_flow_file(
+            "observe.json",
+            "{\"flow\": {\"verdict\": \"FORWARDED\"}}\n{\"flow\": {}}"
+        ));
+        assert!(is_flow_file(
+            "calico.json",
+            "{\"source_namespace\": \"a\", \"dest_namespace\": \"b\"}"
+        ));
+        assert!(is_flow_file("ig.json", "\n{\"pktType\": \"HOST\", \"proto\": \"tcp\"}"));
+        assert!(!is_flow_file(
+            "pods.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": []}"
+        ));
+        assert!(!is_flow_file("pods.json", "{\n  \"apiVersion\": \"v1\"\n}"));
+        assert!(!is_flow_file("shop.yaml", "apiVersion: v1\nkind: Pod\n"));
+        assert!(!is_flow_file("empty.json", ""));
+    }
 }

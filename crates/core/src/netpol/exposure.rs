@@ -13,6 +13,7 @@
 //! not asked about: the connection list already shows them, range by range.
 
 use super::explain::{explain_one_side, End, TraceStep};
+use crate::conn::ConnSet;
 use crate::diagnostics::Location;
 use crate::model::{Cluster, Labels, Namespace, Workload, NAMESPACE_NAME_LABEL};
 use crate::output::{render_connlist, render_diff, ConnLine, DiffEntry, Format};
@@ -94,8 +95,10 @@ impl Exposure {
 }
 
 /// Every exposure of every workload: egress first, then ingress, each by workload and
-/// peer. Peers the workload's policies allow nothing with are left out, and so are
-/// peers no pod can match (a selector that contradicts itself).
+/// peer. Left out: peers the workload's policies allow nothing with; peers that get
+/// nothing more than `{any namespace}` does; peers a workload of the input already
+/// stands for (the same namespace and labels: the connection list shows it); peers no
+/// pod can match (a selector that contradicts itself).
 pub fn exposure(cluster: &Cluster) -> Vec<Exposure> {
     // The peers of every workload, then one copy of the cluster with a namespace for
     // each representative that needs one (their names cannot be real namespace names).
@@ -119,19 +122,36 @@ pub fn exposure(cluster: &Cluster) -> Vec<Exposure> {
     }
     let mut out = Vec::new();
     for (dir, w, peers) in asked {
+        // What a pod of any namespace gets; a peer that gets no more adds nothing.
+        let mut anyone: Option<ConnSet> = None;
         for peer in peers {
             let text = peer.to_string();
             let Some(Some(pod)) = reps.iter().find(|(k, _)| *k == text).map(|(_, p)| p) else {
                 continue;
             };
+            // A workload of the input stands for this pod already (the same namespace and
+            // labels): the connection list shows what it gets.
+            if cluster
+                .workloads
+                .iter()
+                .any(|x| x.namespace == pod.namespace && x.labels == pod.labels)
+            {
+                continue;
+            }
             let end = End::Workload(pod);
             let dst = match dir {
                 Direction::Egress => end,
                 Direction::Ingress => End::Workload(w),
             };
             let side = explain_one_side(&scoped, dir, w, end, dst, None);
-            if side.allowed.is_empty() {
+            let is_anyone = peer.namespaces == Namespaces::Any && peer.pods.is_none();
+            if side.allowed.is_empty()
+                || (!is_anyone && anyone.as_ref().is_some_and(|a| side.allowed.difference(a).is_empty()))
+            {
                 continue;
+            }
+            if is_anyone {
+                anyone = Some(side.allowed.clone());
             }
             out.push(Exposure {
                 workload: w.endpoint_name(),
@@ -186,6 +206,8 @@ fn named_peers(cluster: &Cluster, w: &Workload, dir: Direction) -> Vec<AbstractP
         }
     }
     peers.sort_by_cached_key(ToString::to_string);
+    // `{any namespace}` first: the others are compared with what it gets.
+    peers.sort_by_key(|p| !(p.namespaces == Namespaces::Any && p.pods.is_none()));
     peers
 }
 

@@ -4,11 +4,15 @@
 //! `netplay-synth cluster NAMESPACES WORKLOADS POLICIES DIR [SEED]`
 //! `netplay-synth distinct NAMESPACES WORKLOADS POLICIES DIR [SEED]` (every workload its
 //! own label set: `generate_distinct`)
+//! `netplay-synth admin NAMESPACES WORKLOADS POLICIES DIR [SEED]` (the `cluster` workloads
+//! with their policies in the admin tiers: `generate_admin`)
 //! `netplay-synth mesh NAMESPACES SERVICES DIR [SEED]`
 //! `netplay-synth pods PODS OWNERS FILE [kubectl|api]` (a pod dump as JSON: `kubectl get
 //! pods -A -o json`, or the API server's PodList without item kinds; default `api`)
 
-use netplay_synth::{generate, generate_distinct, generate_mesh, pod_dump, write_dir, DumpStyle, Params};
+use netplay_synth::{
+    generate, generate_admin, generate_distinct, generate_mesh, pod_dump, write_dir, DumpStyle, Params,
+};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -16,16 +20,16 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |i: usize| args.get(i).and_then(|a| a.parse::<usize>().ok());
     let (yaml, dir) = match args.first().map(String::as_str) {
-        Some(mode @ ("cluster" | "distinct")) => match (num(1), num(2), num(3), args.get(4)) {
+        Some(mode @ ("cluster" | "distinct" | "admin")) => match (num(1), num(2), num(3), args.get(4)) {
             (Some(n), Some(w), Some(p), Some(dir)) => {
                 let params = Params {
                     seed: num(5).map_or(42, |s| s as u64),
                     ..Params::new(n, w, p)
                 };
-                let yaml = if mode == "cluster" {
-                    generate(params)
-                } else {
-                    generate_distinct(params)
+                let yaml = match mode {
+                    "cluster" => generate(params),
+                    "admin" => generate_admin(params),
+                    _ => generate_distinct(params),
                 };
                 (yaml, dir)
             }
@@ -64,6 +68,6 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: netplay-synth cluster|distinct NAMESPACES WORKLOADS POLICIES DIR [SEED]\n       netplay-synth mesh NAMESPACES SERVICES DIR [SEED]\n       netplay-synth pods PODS OWNERS FILE [kubectl|api]");
+    eprintln!("usage: netplay-synth cluster|distinct|admin NAMESPACES WORKLOADS POLICIES DIR [SEED]\n       netplay-synth mesh NAMESPACES SERVICES DIR [SEED]\n       netplay-synth pods PODS OWNERS FILE [kubectl|api]");
     ExitCode::from(2)
 }
