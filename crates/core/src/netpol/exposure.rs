@@ -177,13 +177,11 @@ fn named_peers(cluster: &Cluster, w: &Workload, dir: Direction) -> Vec<AbstractP
         Some(ns) => &ns.labels,
         None => &implicit,
     };
-    for policy in cluster
-        .policies
-        .iter()
-        .filter(|p| p.selects(&w.namespace, ns_labels, &w.labels))
-    {
+    for policy in cluster.policies.iter().filter(|p| p.selects_workload(w, ns_labels)) {
         for rule in policy.rules(dir).unwrap_or(&[]) {
             for peer in rule.peers.iter().flatten() {
+                // Calico's entity rules are not asked about one by one (their selector
+                // language has no representative pod yet); `{any namespace}` still is.
                 let PeerKind::Pods { pods, namespaces } = &peer.kind else {
                     continue;
                 };
