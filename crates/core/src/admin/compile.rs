@@ -68,6 +68,21 @@ impl Ctx<'_> {
         self.errors.push(d);
     }
 
+    /// NP0033: a required selector of a `pods` subject or peer is missing. The API server
+    /// rejects the policy, but what was meant is plain ({} is every one), and other
+    /// analyzers read it so: the policy is kept with `{}` and the error says both.
+    fn missing_selector(&mut self, path: &[PathSeg], field: &str, what: &str) {
+        let d = self.diag(
+            "NP0033",
+            path,
+            format!(
+                "pods.{field} is required: the API server rejects this policy; netplay reads the missing selector as {{}} (every {what})"
+            ),
+        )
+        .help(format!("write `{field}: {{}}` to select every {what}"));
+        self.warnings.push(d);
+    }
+
     fn selector(&mut self, sel: &LabelSelector, path: &[PathSeg]) -> Selector {
         let (s, mut errs) = label_selector(self.obj, sel, path);
         self.errors.append(&mut errs);
@@ -205,17 +220,14 @@ fn namespaced_pod(cx: &mut Ctx, pods: &NamespacedPod, path: &[PathSeg]) -> (Sele
         // Required in v1alpha1; optional in v1alpha2, where absent means all namespaces.
         None if cx.kind == AdminKind::ClusterNetworkPolicy => Selector::default(),
         None => {
-            cx.error(
-                path,
-                "pods.namespaceSelector is required ({} selects every namespace)".into(),
-            );
+            cx.missing_selector(path, "namespaceSelector", "namespace");
             Selector::default()
         }
     };
     let pod_selector = match &pods.pod_selector {
         Some(p) => cx.selector(p, &with(path, "podSelector")),
         None => {
-            cx.error(path, "pods.podSelector is required ({} selects every pod)".into());
+            cx.missing_selector(path, "podSelector", "pod");
             Selector::default()
         }
     };

@@ -184,6 +184,7 @@ pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP0030", Severity::Error, "an AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy the API server rejects (enum, range, limit, one-of, CIDR, named port with a non-pod peer); the policy is ignored"),
     ("NP0031", Severity::Error, "a BaselineAdminNetworkPolicy not named `default`; the API server rejects it"),
     ("NP0032", Severity::Error, "a ClusterNetworkPolicy written for an older v1alpha2 draft (action Allow, ports, match); the policy is ignored"),
+    ("NP0033", Severity::Error, "an admin policy's pods subject or peer without its required podSelector (or v1alpha1 namespaceSelector): the API server rejects it; evaluated with {} for the missing selector"),
     ("NP0050", Severity::Error, "a Calico selector that does not parse (reported at the character where parsing stopped); the policy is ignored"),
     ("NP0051", Severity::Error, "a Calico policy, tier or network set that Calico's validation rejects (action, protocol, ports, CIDR, types, defaultAction); it is ignored"),
     ("NP0040", Severity::Error, "a CiliumNetworkPolicy or CiliumClusterwideNetworkPolicy Cilium rejects (selectors, peer kinds combined in one rule, ports, protocols, L7 rules, CIDRs, entities); the policy is ignored"),
