@@ -7,15 +7,18 @@
 //   NETPLAY_BENCH=1 node --test tests/e2e/bench.test.mjs  the issue's sizes (minutes)
 //
 // The durations are the app's own: `data-eval-ms` on the status bar is what core's
-// evaluation took inside the page (parse, model, engine, connection list, diagnostics).
-// The wall-clock numbers add rendering and the browser's work around it.
+// evaluation took inside the page (parse, model, engine, connection list, diagnostics;
+// `data-incremental` says whether core updated the kept evaluation). The wall-clock
+// numbers add rendering and the browser's work around it. Main-thread tasks are counted
+// with the Long Tasks API: the task that evaluates an edit and redraws the matrix is
+// what the page is frozen for.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, startServer, launchBrowser, openApp, finish, status, editor } from './harness.mjs';
+import { ROOT, startServer, launchBrowser, openApp, finish, status, editor, showMatrix } from './harness.mjs';
 
 const FULL = process.env.NETPLAY_BENCH === '1';
 // [namespaces, workloads, policies]: the issue's sizes, or small ones that keep CI quick.
@@ -106,6 +109,21 @@ async function evaluated(page) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Starts recording main-thread tasks longer than 50 ms (the Long Tasks API). */
+async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.netplayLongTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.netplayLongTasks.push(e.duration);
+    }).observe({ type: 'longtask' });
+  });
+}
+
+/** The long tasks recorded since the last call, in ms. */
+async function takeLongTasks(page) {
+  return page.evaluate(() => window.netplayLongTasks.splice(0));
+}
+
 test(`first evaluation of ${FIRST[1]} workloads / ${FIRST[0]} namespaces / ${FIRST[2]} policies`, { timeout: LONG }, async () => {
   const files = cluster(FIRST);
   const page = await emptyPage();
@@ -130,6 +148,10 @@ test(`one policy edited, ${EDIT[1]} workloads / ${EDIT[2]} policies`, { timeout:
   try {
     await openFiles(page, files);
     await page.locator('[data-testid=tab][data-name="policies.yaml"]').click();
+    // The edit's result is seen in the matrix.
+    await showMatrix(page);
+    await page.locator('[data-testid=tab][data-name="policies.yaml"]').click();
+    await watchLongTasks(page);
     const original = await editor(page).inputValue();
     // One policy's rule changes port (5432 is in the generated mix's pod-selector rules);
     // the edits alternate so every one changes the connections.
@@ -137,19 +159,29 @@ test(`one policy edited, ${EDIT[1]} workloads / ${EDIT[2]} policies`, { timeout:
     assert.notEqual(edited, original, 'the generated policies have no port 5432 rule to edit');
     const times = [];
     const walls = [];
+    const tasks = [];
+    const kinds = [];
     const before = Number(await status(page).getAttribute('data-connections'));
+    await takeLongTasks(page);
     for (let i = 0; i < EDITS; i++) {
       const start = Date.now();
       await replaceText(page, i % 2 === 0 ? edited : original);
       const ms = await evaluated(page);
+      // The frame after the evaluation: the matrix is redrawn.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
       walls.push(Date.now() - start);
       times.push(ms);
+      kinds.push(await status(page).getAttribute('data-incremental'));
+      // The longest task of this edit (0 when none reached 50 ms).
+      tasks.push(Math.max(0, ...(await takeLongTasks(page))));
     }
     const size = `${EDIT[1]}w_${EDIT[2]}p`;
     bench(`wasm_policy_edit_eval_${size}`, median(times), 'ms');
+    // The longest main-thread task per edit: evaluating it and redrawing the matrix.
+    bench(`wasm_policy_edit_longest_task_${size}`, median(tasks), 'ms');
     // The wall clock includes the app's 300 ms pause after typing before it evaluates.
     bench(`wasm_policy_edit_wall_${size}`, median(walls), 'ms');
-    console.log(`edits: data-eval-ms ${times.join(' / ')}; wall ${walls.join(' / ')} (${before} connections)`);
+    console.log(`edits: data-eval-ms ${times.join(' / ')}; longest task ${tasks.join(' / ')}; wall ${walls.join(' / ')}; incremental ${kinds.join(' / ')} (${before} connections)`);
     assert.ok(times.every((t) => Number.isFinite(t) && t > 0), `data-eval-ms is not a duration: ${times}`);
     assert.equal(await editor(page).inputValue(), EDITS % 2 === 0 ? original : edited, 'the editor keeps the text');
   } finally {
@@ -170,12 +202,17 @@ test(`typing in a ${EDIT[1]}-workload file: one keystroke`, { timeout: LONG }, a
       t.setSelectionRange(t.value.length, t.value.length);
     });
     const keys = 10;
+    await watchLongTasks(page);
     const start = Date.now();
     for (let i = 0; i < keys; i++) await page.keyboard.press('#');
     // Every keystroke is handled once the page answers.
     await page.evaluate(() => 0);
     const perKey = (Date.now() - start) / keys;
+    const tasks = await takeLongTasks(page);
     bench(`wasm_keystroke_${lines}_lines`, perKey.toFixed(1), 'ms');
+    // Tasks over 50 ms while typing (before the pause that starts an evaluation).
+    bench(`wasm_typing_long_tasks_${lines}_lines`, tasks.length, 'tasks');
+    bench(`wasm_typing_longest_task_${lines}_lines`, Math.max(0, ...tasks).toFixed(0), 'ms');
     assert.ok((await editor(page).inputValue()).includes('#'.repeat(keys)), 'the typed text is in the editor');
   } finally {
     await finish(page);

@@ -34,6 +34,19 @@ pub fn endpoint_kind(name: &str) -> EndpointKind {
     }
 }
 
+/// The addresses of an external endpoint name (`first-last[External]`, as
+/// [`crate::endpoint::AddrRange`] prints it); `None` for other endpoints.
+pub fn external_range(name: &str) -> Option<crate::endpoint::AddrRange> {
+    use crate::endpoint::AddrRange;
+    use std::net::IpAddr;
+    let (first, last) = name.strip_suffix("[External]")?.split_once('-')?;
+    match (first.parse().ok()?, last.parse().ok()?) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => Some(AddrRange::V4(a.into(), b.into())),
+        (IpAddr::V6(a), IpAddr::V6(b)) => Some(AddrRange::V6(a.into(), b.into())),
+        _ => None,
+    }
+}
+
 /// The addresses of an external endpoint as people write them: `a-b`, or `a` for a
 /// single address; `None` for other endpoints.
 pub fn external_range_text(name: &str) -> Option<String> {
@@ -318,6 +331,21 @@ mod tests {
             Some("1.2.3.4")
         );
         assert_eq!(external_range_text("a/b[Pod]"), None);
+    }
+
+    #[test]
+    fn external_ranges_read_back_as_printed() {
+        use crate::endpoint::AddrRange;
+        for range in [
+            AddrRange::V4(0, u32::MAX),
+            AddrRange::V4(0x0a00_0000, 0x0a00_00ff),
+            AddrRange::V6(1, u128::MAX),
+        ] {
+            assert_eq!(external_range(&range.to_string()), Some(range));
+        }
+        assert_eq!(external_range("a/b[Pod]"), None);
+        assert_eq!(external_range("1.2.3.4-::1[External]"), None, "mixed families");
+        assert_eq!(external_range("{ingress-controller}"), None);
     }
 
     #[test]

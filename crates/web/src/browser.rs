@@ -2,7 +2,7 @@
 //! function fails softly (returns None / does nothing) instead of panicking, and the
 //! non-wasm builds (native unit tests) get inert versions.
 
-use crate::state::Theme;
+use crate::saved::Theme;
 
 const THEME_KEY: &str = "netplay.theme";
 /// The fragment prefix of share links: `#s=v1.…`.
@@ -289,7 +289,7 @@ pub fn install_panic_hook() {
 
 /// A file the user dropped or picked.
 pub enum Picked {
-    Text(crate::state::File),
+    Text(crate::saved::File),
     /// A bundle (`.zip`): its bytes.
     Zip(String, Vec<u8>),
 }
@@ -310,7 +310,7 @@ pub fn read_files(list: Option<web_sys::FileList>, done: yew::Callback<Vec<Picke
                         out.push(Picked::Zip(name, js_sys::Uint8Array::new(&buf).to_vec()));
                     }
                 } else if let Ok(text) = wasm_bindgen_futures::JsFuture::from(f.text()).await {
-                    out.push(Picked::Text(crate::state::File::new(
+                    out.push(Picked::Text(crate::saved::File::new(
                         name,
                         text.as_string().unwrap_or_default(),
                     )));

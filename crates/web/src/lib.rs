@@ -8,6 +8,7 @@ pub mod commands;
 pub mod components;
 pub mod hooks;
 pub mod layout;
+pub mod saved;
 pub mod state;
 pub mod storage;
 pub mod view_model;

@@ -22,7 +22,7 @@
 //! Outside a browser (native unit tests) the two storage areas are in-memory maps with an
 //! optional quota, so everything here is tested natively.
 
-use crate::state::{File, Saved};
+use crate::saved::{File, Saved};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

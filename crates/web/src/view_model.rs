@@ -252,8 +252,12 @@ pub struct Cell {
 /// The matrix as a map from (src, dst) to cell; absent pairs have no connection and no
 /// change.
 pub fn matrix(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> BTreeMap<(String, String), Cell> {
-    graph(analysis, checkpoint)
-        .edges
+    cells(graph(analysis, checkpoint).edges)
+}
+
+/// The matrix's cells of a graph's edges.
+pub fn cells(edges: Vec<Edge>) -> BTreeMap<(String, String), Cell> {
+    edges
         .into_iter()
         .map(|e| {
             (

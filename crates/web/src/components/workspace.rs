@@ -136,13 +136,18 @@ fn ViewBody() -> Html {
     let Some(state) = use_app() else { return html! {} };
     let analysis = state.analysis.clone();
     let checkpoint = state.checkpoint.clone();
-    let graph_model = use_memo((analysis.clone(), checkpoint.clone()), |(a, c)| {
-        view_model::graph(a, Some(c))
+    // Each view's model is built only while the view is shown: at hundreds of thousands
+    // of connections building one costs seconds.
+    let graph_shown = state.view == View::Graph;
+    let model = use_memo((analysis.clone(), checkpoint.clone(), graph_shown), |(a, c, shown)| {
+        shown.then(|| Rc::new(view_model::graph(a, Some(c))))
     });
-    let model = use_memo(graph_model.clone(), |g| Rc::new((**g).clone()));
-    let nodes = use_memo(graph_model.clone(), |g| g.nodes.clone());
-    let cells = use_memo((analysis.clone(), checkpoint.clone()), |(a, c)| {
-        view_model::matrix(a, Some(c))
+    let matrix_shown = state.view == View::Matrix;
+    let matrix = use_memo((analysis.clone(), checkpoint.clone(), matrix_shown), |(a, c, shown)| {
+        shown.then(|| {
+            let g = view_model::graph(a, Some(c));
+            (Rc::new(g.nodes), Rc::new(view_model::cells(g.edges)))
+        })
     });
     let jump = dispatch(&state, |(f, l)| Action::JumpTo(f, l));
     // Made once, so that switching views does not re-render the (hidden) Mesh view.
@@ -168,7 +173,7 @@ fn ViewBody() -> Html {
     };
     let body = match state.view {
         View::Graph => html! {
-            <Graph model={(*model).clone()} selected={state.selected.clone()} overlay={state.mesh_path.clone()}
+            <Graph model={(*model).clone().unwrap_or_default()} selected={state.selected.clone()} overlay={state.mesh_path.clone()}
                 on_select={dispatch(&state, Action::Select)}
                 on_edge={dispatch(&state, |p| Action::Pair(Some(p)))} />
         },
@@ -182,7 +187,8 @@ fn ViewBody() -> Html {
                 on_jump={jump.clone()} />
         },
         View::Matrix => html! {
-            <Matrix nodes={nodes.clone()} cells={cells.clone()} probe={state.probe()} pair={state.pair.clone()}
+            <Matrix nodes={(*matrix).as_ref().map(|m| m.0.clone()).unwrap_or_default()}
+                cells={(*matrix).as_ref().map(|m| m.1.clone()).unwrap_or_default()} probe={state.probe()} pair={state.pair.clone()}
                 selected={state.selected.clone()}
                 on_cell={matrix_callbacks.0.clone()}
                 on_select={matrix_callbacks.1.clone()} />

@@ -47,16 +47,12 @@ const MAX_WRAP_COLUMNS: usize = 10;
 /// More namespaces than this are laid out in a grid by name, not by traffic.
 pub const FLOW_MAX_GROUPS: usize = 12;
 
-/// The sort key of an external range: its first address, numerically (IPv4 before IPv6),
-/// then the text.
-fn external_key(id: &str) -> (u8, u128, String) {
-    let range = id.strip_suffix("[External]").unwrap_or(id);
-    let first = range.split('-').next().unwrap_or("");
-    match first.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(a)) => (0, u32::from(a) as u128, id.to_string()),
-        Ok(std::net::IpAddr::V6(a)) => (1, u128::from(a), id.to_string()),
-        Err(_) => (2, 0, id.to_string()),
-    }
+/// The sort key of an external range: its addresses as core reads them from the endpoint
+/// name (IPv4 before IPv6, by first address), then the text; names core does not read as
+/// a range last.
+fn external_key(id: &str) -> (bool, Option<netplay_core::endpoint::AddrRange>, &str) {
+    let range = netplay_core::present::external_range(id);
+    (range.is_none(), range, id)
 }
 
 fn external_label(id: &str) -> String {
@@ -265,7 +261,7 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
     for members in namespaces.values_mut() {
         members.sort_by(|a, b| natural_cmp(&a.name, &b.name).then_with(|| a.id.cmp(&b.id)));
     }
-    externals.sort_by_key(|e| external_key(e));
+    externals.sort_by(|a, b| external_key(a).cmp(&external_key(b)));
     ingress.sort();
 
     let mut out = Layout {

@@ -5,46 +5,14 @@ pub mod exports;
 pub mod lesson;
 pub mod startup;
 
+pub use crate::saved::{source_files, File, Saved, Theme};
 use crate::storage::{self, StorageError, TabHistory, Version};
 use crate::view_model::Analysis;
 use netplay_core::export;
 use netplay_core::output::ConnLine;
-use netplay_core::{parse_probe, Protocol, QueryError, SourceFile};
-use serde::{Deserialize, Serialize};
+use netplay_core::{parse_probe, Protocol, QueryError};
 use std::rc::Rc;
 use yew::Reducible;
-
-/// One editor tab.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct File {
-    pub name: String,
-    pub text: String,
-}
-
-impl File {
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        File {
-            name: name.into(),
-            text: text.into(),
-        }
-    }
-}
-
-pub fn source_files(files: &[File]) -> Vec<SourceFile> {
-    files
-        .iter()
-        .map(|f| SourceFile::new(f.name.clone(), f.text.clone()))
-        .collect()
-}
-
-/// What is saved in the browser and in share links.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Saved {
-    pub name: String,
-    pub files: Vec<File>,
-    #[serde(default)]
-    pub active: usize,
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
@@ -66,12 +34,6 @@ pub enum Panel {
     Help,
     /// The saved versions of the scenario.
     History,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Theme {
-    Light,
-    Dark,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
