@@ -25,7 +25,7 @@ mod wire;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use netplay_core::ask::{parse_port, Verdict};
 use netplay_core::output::{self, Format};
-use netplay_core::{load, Diagnostic, Focus, Scenario, Severity};
+use netplay_core::{load, Diagnostic, Focus, Scenario};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -634,7 +634,7 @@ fn describe_paths(paths: &[PathBuf]) -> String {
 /// Diagnostics of reading go to stderr as one line each, so that results on stdout stay
 /// machine-readable; `netplay analyze` shows them in full.
 fn report_load_diagnostics(diags: &[Diagnostic]) {
-    let shown: Vec<&Diagnostic> = diags.iter().filter(|d| d.severity != Severity::Info).collect();
+    let shown: Vec<&Diagnostic> = diags.iter().filter(|d| d.shown_with_results()).collect();
     let mut err = std::io::stderr().lock();
     for d in &shown {
         let _ = writeln!(err, "{d}");

@@ -26,7 +26,7 @@ const ENTRIES: &[(&str, &str)] = &[
     ("containerPort", "A port a container listens on; named ones can be used in policies by name."),
     ("targetPort", "The pod port a Service sends to (a number or a container port name). Policies see this port, not the Service port."),
     ("selector", "The labels of the pods a Service or workload manages."),
-    ("hostNetwork", "The pod uses the node's network; NetworkPolicy does not reliably apply to it."),
+    ("hostNetwork", "The pod uses the node's network and address; policies see it as its node: no selector selects or admits it, an ipBlock holding the node's address does."),
     ("template", "The pod template: the labels and ports of every pod this workload runs."),
     ("ownerReferences", "The object that created this one; a Pod owned by a ReplicaSet is shown as that ReplicaSet (or its Deployment)."),
     ("backend", "The Service and port an Ingress path sends traffic to; it arrives from the ingress controller."),

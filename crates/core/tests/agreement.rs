@@ -39,6 +39,8 @@ const CIDRS: [(&str, &[&str]); 6] = [
     ("fd00::/8", &["fd00:1::/32"]),
     ("255.255.255.255/32", &[]),
 ];
+/// Node addresses of host-network pods: inside, at the edge of and outside the CIDRS.
+const NODE_ADDRESSES: [&str; 5] = ["10.1.2.3", "10.3.0.1", "192.168.1.200", "172.16.0.1", "fd00:2::1"];
 const PORT_NUMBERS: [u16; 8] = [1, 53, 80, 132, 443, 8080, 9090, 65535];
 const PORT_NAMES: [&str; 5] = ["http", "dns", "metrics", "sctp-x", "nope"];
 
@@ -479,6 +481,9 @@ fn arb_cluster() -> impl Strategy<Value = String> {
                 0..NAMESPACES.len(),
                 proptest::collection::vec(proptest::option::of(0usize..3), 2),
                 proptest::sample::subsequence(NAMED_PORTS.to_vec(), 0..=3),
+                // Mostly pod-network pods; some on the host network, on a node whose
+                // address is given (status.hostIP) or not.
+                proptest::option::weighted(0.2, proptest::option::of(0..NODE_ADDRESSES.len())),
             ),
             1..6,
         ),
@@ -493,14 +498,21 @@ fn arb_cluster() -> impl Strategy<Value = String> {
                 docs.push(json!({"apiVersion": "v1", "kind": "Namespace",
                     "metadata": {"name": NAMESPACES[i], "labels": labels_from(&NS_KEYS, picks)}}));
             }
-            for (i, (ns, picks, ports)) in workloads.iter().enumerate() {
+            for (i, (ns, picks, ports, host)) in workloads.iter().enumerate() {
                 let ports: Vec<Value> = ports
                     .iter()
                     .map(|(n, p, proto)| json!({"name": n, "containerPort": p, "protocol": proto}))
                     .collect();
-                docs.push(json!({"apiVersion": "v1", "kind": "Pod",
+                let mut pod = json!({"apiVersion": "v1", "kind": "Pod",
                     "metadata": {"name": format!("w{i}"), "namespace": NAMESPACES[*ns], "labels": labels_from(&POD_KEYS, picks)},
-                    "spec": {"containers": [{"name": "c", "image": "nginx", "ports": ports}]}}));
+                    "spec": {"containers": [{"name": "c", "image": "nginx", "ports": ports}]}});
+                if let Some(address) = host {
+                    pod["spec"]["hostNetwork"] = json!(true);
+                    if let Some(a) = address {
+                        pod["status"] = json!({"phase": "Running", "hostIP": NODE_ADDRESSES[*a]});
+                    }
+                }
+                docs.push(pod);
             }
             for (i, mut p) in policies.into_iter().enumerate() {
                 p["metadata"]["name"] = json!(format!("p{i}"));

@@ -16,7 +16,7 @@ fn selected<'c>(cluster: &'c Cluster, p: &'c Policy) -> impl Iterator<Item = &'c
     cluster
         .workloads
         .iter()
-        .filter(move |w| p.selects(&w.namespace, cluster.namespace_labels(&w.namespace), &w.labels))
+        .filter(move |w| p.selects_workload(w, cluster.namespace_labels(&w.namespace)))
 }
 
 /// Runs the admin policy checks.
@@ -64,8 +64,7 @@ fn same_priority(cluster: &Cluster, admin: &[&Policy], out: &mut Vec<Diagnostic>
             if a.tier != b.tier || a.priority != b.priority {
                 continue;
             }
-            let both = selected(cluster, a)
-                .find(|w| b.selects(&w.namespace, cluster.namespace_labels(&w.namespace), &w.labels));
+            let both = selected(cluster, a).find(|w| b.selects_workload(w, cluster.namespace_labels(&w.namespace)));
             let Some(w) = both else { continue };
             out.push(
                 Diagnostic::new(

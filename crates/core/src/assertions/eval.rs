@@ -328,6 +328,7 @@ impl<'a> Context<'a> {
                         p.calico.is_none()
                             && p.namespace == w.namespace
                             && p.ingress.is_some()
+                            && !w.host_network
                             && p.pod_selector.matches(&w.labels)
                     })
                     .map(|p| format!("{} ({}:{})", p.id(), p.loc.file, p.loc.line))
@@ -340,6 +341,7 @@ impl<'a> Context<'a> {
                         p.calico.is_none()
                             && p.namespace == w.namespace
                             && p.ingress.is_some()
+                            && !w.host_network
                             && p.pod_selector.matches(&w.labels)
                     })
                     .map(|p| p.loc.clone());

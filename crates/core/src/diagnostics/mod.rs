@@ -108,7 +108,18 @@ pub struct Diagnostic {
     pub help: Option<String>,
 }
 
+/// Notes that change how a result must be read (a host-network workload is shown as its
+/// node, NP1009): front ends print them beside every command's result, not only in
+/// `analyze`, although they are no problem.
+pub const CAVEATS: &[&str] = &["NP1009"];
+
 impl Diagnostic {
+    /// Whether a command that prints results (connlist, explain, diff) shows this
+    /// diagnostic beside them: every warning and error, and the caveats.
+    pub fn shown_with_results(&self) -> bool {
+        self.severity != Severity::Info || CAVEATS.contains(&self.code)
+    }
+
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
@@ -197,7 +208,7 @@ pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP1006", Severity::Info, "policyTypes says Egress but there are no egress rules: all egress is denied"),
     ("NP1007", Severity::Warning, "an ipBlock CIDR has host bits set"),
     ("NP1008", Severity::Warning, "a podSelector in a peer matches no pod of the input"),
-    ("NP1009", Severity::Info, "a hostNetwork workload: NetworkPolicy does not reliably apply to it"),
+    ("NP1009", Severity::Info, "a hostNetwork workload, shown as its node: no policy selects it, selectors never admit it, ipBlocks holding the node's address do"),
     ("NP1010", Severity::Warning, "an Ingress backend names a Service or Service port that is not in the input"),
     ("NP1050", Severity::Warning, "a Calico field netplay does not model (doNotTrack, preDNAT, applyOnForward, source ports, selectors of the policy's own side in a rule, services, ipVersion, http); the policy or rule is left out or evaluated without it, as the message says"),
     ("NP1051", Severity::Info, "a Calico rule for a protocol netplay does not model (ICMP, ICMPv6, UDPLite, a number): it matches no TCP, UDP or SCTP connection"),

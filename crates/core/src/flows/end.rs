@@ -44,6 +44,8 @@ pub fn kube_dns_workload() -> Workload {
             },
         ],
         host_network: false,
+        node: None,
+        node_address: None,
         service_account: None,
         loc: Location::new("", 1, 1),
     }

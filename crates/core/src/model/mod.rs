@@ -10,7 +10,7 @@ mod service;
 pub(crate) mod workload;
 
 pub use service::{BackendPort, Ingress, IngressBackend, Service, ServicePort, TargetPort};
-pub use workload::{ContainerPort, Labels, Namespace, Workload, NAMESPACE_NAME_LABEL};
+pub use workload::{node_view, ContainerPort, Labels, Namespace, Workload, NAMESPACE_NAME_LABEL};
 
 use crate::diagnostics::Location;
 use crate::query::QueryError;

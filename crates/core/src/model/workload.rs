@@ -4,6 +4,7 @@
 use crate::conn::Protocol;
 use crate::diagnostics::Location;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 pub type Labels = BTreeMap<String, String>;
 
@@ -37,7 +38,13 @@ pub struct Workload {
     pub labels: Labels,
     pub annotations: Labels,
     pub ports: Vec<ContainerPort>,
+    /// `hostNetwork: true`: the pods use their node's network and address. Selectors
+    /// of no policy tier select them; their traffic is the node's (docs/semantics.md).
     pub host_network: bool,
+    /// For a host-network workload, the node its pods run on and that node's address,
+    /// when every pod of it names the same (`spec.nodeName`, `status.hostIP`).
+    pub node: Option<String>,
+    pub node_address: Option<IpAddr>,
     pub service_account: Option<String>,
     pub loc: Location,
 }
@@ -46,5 +53,25 @@ impl Workload {
     /// `namespace/name[Kind]`, the name used everywhere.
     pub fn endpoint_name(&self) -> String {
         format!("{}/{}[{}]", self.namespace, self.name, self.kind)
+    }
+
+    /// How a host-network workload is seen by policies: as its node, `node worker-1
+    /// (10.0.0.5)`, `node worker-1`, or `its node` when the pods run on several or on
+    /// nodes the input does not say. `None` for a pod-network workload.
+    pub fn node_view(&self) -> Option<String> {
+        if !self.host_network {
+            return None;
+        }
+        Some(node_view(self.node.as_deref(), self.node_address))
+    }
+}
+
+/// `node worker-1 (10.0.0.5)`, `node worker-1`, `its node (10.0.0.5)` or `its node`.
+pub fn node_view(node: Option<&str>, address: Option<IpAddr>) -> String {
+    match (node, address) {
+        (Some(n), Some(a)) => format!("node {n} ({a})"),
+        (Some(n), None) => format!("node {n}"),
+        (None, Some(a)) => format!("its node ({a})"),
+        (None, None) => "its node".to_string(),
     }
 }

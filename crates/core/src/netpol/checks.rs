@@ -102,7 +102,7 @@ fn selected_pods<'c>(cluster: &'c Cluster, policy: &'c Policy) -> impl Iterator<
     cluster
         .workloads
         .iter()
-        .filter(move |w| w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels))
+        .filter(move |w| !w.host_network && w.namespace == policy.namespace && policy.pod_selector.matches(&w.labels))
 }
 
 /// Pods a peer list can reach; `None` peers = every pod.
@@ -110,6 +110,8 @@ fn peer_pods<'c>(cluster: &'c Cluster, policy: &Policy, rule: &Rule) -> Vec<&'c 
     cluster
         .workloads
         .iter()
+        // Host-network pods are nodes to policies: selectors never reach them.
+        .filter(|w| !w.host_network)
         .filter(|w| match &rule.peers {
             None => true,
             Some(peers) => peers.iter().any(|p| match &p.kind {
@@ -320,6 +322,8 @@ fn dns_pods(cluster: &Cluster) -> Vec<Workload> {
         annotations: Labels::new(),
         ports: vec![port("dns", Protocol::Udp), port("dns-tcp", Protocol::Tcp)],
         host_network: false,
+        node: None,
+        node_address: None,
         service_account: None,
         loc: crate::diagnostics::Location::new("", 1, 1),
     }]

@@ -127,6 +127,10 @@ pub struct SideExplanation {
     /// The workload whose policies are consulted; `None` for an external address (no
     /// policy applies to it).
     pub workload: Option<String>,
+    /// For a host-network workload, the node policies see it as (`node worker-1
+    /// (10.0.1.10)`): no policy selects it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_node: Option<String>,
     /// Policies that select the workload for this direction. Empty: not isolated.
     pub isolated_by: Vec<PolicyRef>,
     /// Rules that admit some of the traffic.
@@ -186,6 +190,7 @@ fn explain_side(
         return SideExplanation {
             direction: dir.as_str(),
             workload: None,
+            host_node: None,
             isolated_by: Vec::new(),
             admitted_by: Vec::new(),
             tiers: Vec::new(),
@@ -195,6 +200,8 @@ fn explain_side(
         };
     };
     let dst_ports = match dst {
+        // A node (a host-network destination) has no named ports to resolve.
+        End::Workload(d) if d.host_network => Some(&[][..]),
         End::Workload(d) => Some(d.ports.as_slice()),
         End::Ip(_) => None,
     };
@@ -333,6 +340,7 @@ fn explain_side(
     SideExplanation {
         direction: dir.as_str(),
         workload: Some(w.endpoint_name()),
+        host_node: w.node_view(),
         isolated_by,
         admitted_by,
         tiers,
@@ -464,6 +472,12 @@ fn write_side(out: &mut String, side: &SideExplanation, probe: Option<(Protocol,
     };
     if !side.tiers.is_empty() || !side.tier_ends.is_empty() {
         return write_tiered_side(out, side, probe, what, w);
+    }
+    if let Some(node) = &side.host_node {
+        return writeln!(
+            out,
+            "{what} {w}: not isolated: it uses hostNetwork, so policies see it as {node} and none selects it; everything allowed"
+        );
     }
     if side.isolated_by.is_empty() {
         let ns = w.split('/').next().unwrap_or_default();

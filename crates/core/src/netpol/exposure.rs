@@ -300,6 +300,8 @@ fn representative(scoped: &mut Cluster, peer: &AbstractPeer) -> Option<Workload>
         annotations: Labels::new(),
         ports: Vec::new(),
         host_network: false,
+        node: None,
+        node_address: None,
         service_account: None,
         loc: Location::new("", 1, 1),
     })

@@ -123,6 +123,12 @@ fn direction_allows(
 /// NetworkPolicy object applies ... in the policy's namespace", or, for a cluster-wide
 /// policy, the pods in the namespaces its namespace selector picks.
 fn subject_is(cluster: &Cluster, policy: &Policy, pod: &Workload) -> bool {
+    // hostNetwork: the network plugin "ignores hostNetwork pods when matching podSelector
+    // and namespaceSelector" (the Kubernetes docs' most common implementation); "host-
+    // networked pods are not included in subject selection" (AdminNetworkPolicy).
+    if pod.host_network {
+        return false;
+    }
     if let Some(c) = &policy.calico {
         return super::reference_calico::subject_is(cluster, policy, c, pod);
     }
@@ -144,6 +150,18 @@ fn rule_peers_match(cluster: &Cluster, policy: &Policy, rule: &Rule, peer: Party
 }
 
 fn peer_matches(cluster: &Cluster, policy: &Policy, kind: &PeerKind, peer: Party) -> bool {
+    // "Traffic to/from hostNetwork pods is treated the same as all other traffic to/from
+    // the node IP": a host-network pod is its node's address; where the input does not
+    // give it, only a block of every address surely holds it.
+    if let Party::Pod(w) = peer {
+        if w.host_network {
+            return match (w.node_address, kind) {
+                (Some(ip), _) => peer_matches(cluster, policy, kind, Party::Ip(ip)),
+                (None, PeerKind::IpBlock { cidr, except }) => cidr.prefix_len() == 0 && except.is_empty(),
+                (None, _) => false,
+            };
+        }
+    }
     match (kind, peer) {
         // "ipBlock defines policy on a particular IPBlock." Pod IPs are not modelled: an
         // ipBlock only speaks of addresses outside the cluster, selectors only of pods.
@@ -195,6 +213,8 @@ fn port_matches(spec: &PortSpec, dst: Party, protocol: &str, port: u16) -> bool 
         // "This can either be a numerical or named port on a pod." A name means the
         // container port of that name on the destination pod, same protocol.
         PortRef::Named(name) => match dst {
+            // A node has no named ports to resolve.
+            Party::Pod(w) if w.host_network => false,
             Party::Pod(w) => w.ports.iter().any(|cp| {
                 cp.name.as_deref() == Some(name.as_str()) && cp.protocol.as_str() == protocol && cp.port == port
             }),

@@ -284,8 +284,13 @@ pub struct Peer {
 }
 
 impl PeerKind {
-    /// Whether the peer is the workload (its namespace's labels given).
+    /// Whether the peer is the workload (its namespace's labels given). A host-network
+    /// workload is its node to every tier: no selector matches it, an address peer does
+    /// when it holds the node's address (docs/semantics.md, "Host-network pods").
     pub fn matches_workload(&self, policy_ns: &str, w: &Workload, namespace_labels: &Labels) -> bool {
+        if w.host_network {
+            return self.matches_node(w);
+        }
         match self {
             PeerKind::Calico(m) => m.matches_endpoint(&calico::EndpointLabels::new(
                 &w.namespace,
@@ -326,6 +331,17 @@ impl PeerKind {
     }
 
     /// Whether the peer is the address `ip` outside the cluster.
+    /// Whether the peer admits the node a host-network workload runs on: by its address
+    /// when the input gives it (`status.hostIP`), else only an ipBlock holding every
+    /// address of a family, which holds the node's address whatever it is.
+    pub fn matches_node(&self, w: &Workload) -> bool {
+        match (w.node_address, self) {
+            (Some(ip), _) => self.matches_ip(&ip),
+            (None, PeerKind::IpBlock { cidr, except }) => cidr.prefix_len() == 0 && except.is_empty(),
+            (None, _) => false,
+        }
+    }
+
     pub fn matches_ip(&self, ip: &std::net::IpAddr) -> bool {
         match self {
             PeerKind::IpBlock { cidr, except } => cidr.contains(ip) && !except.iter().any(|e| e.contains(ip)),
@@ -592,8 +608,14 @@ impl Policy {
         ns_ok && self.pod_selector.matches(pod_labels)
     }
 
-    /// Whether the policy's subject is the workload (its namespace's labels given).
+    /// Whether the policy's subject is the workload (its namespace's labels given). No
+    /// policy of any tier selects a host-network workload: "it ignores hostNetwork pods
+    /// when matching podSelector" (the Kubernetes docs' most common implementation), "host-
+    /// networked pods are not included in subject selection" (AdminNetworkPolicy).
     pub fn selects_workload(&self, w: &Workload, namespace_labels: &Labels) -> bool {
+        if w.host_network {
+            return false;
+        }
         match &self.calico {
             Some(c) => c.selects(
                 &self.namespace,

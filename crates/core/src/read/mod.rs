@@ -278,7 +278,12 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                         diags.push(
                             Diagnostic::new(
                                 "NP1009",
-                                format!("{} {} uses hostNetwork: NetworkPolicy behaviour for host-network pods is undefined and most CNIs do not enforce it", obj.kind, obj.name),
+                                format!(
+                                    "{} {} uses hostNetwork: netplay shows it as {}, whose traffic no policy selects and no pod or namespace selector admits; only address peers (ipBlock, networks) that hold the node's address do. That is the most common implementation: the Kubernetes docs leave NetworkPolicy for hostNetwork pods undefined",
+                                    obj.kind,
+                                    obj.name,
+                                    crate::model::node_view(info.node.as_deref(), info.node_address)
+                                ),
                             )
                             .at(&obj.loc)
                             .resource(obj.resource()),

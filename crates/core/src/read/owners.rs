@@ -40,6 +40,9 @@ pub(crate) struct PodInfo {
     pub annotations: Labels,
     pub ports: Vec<ContainerPort>,
     pub host_network: bool,
+    /// `spec.nodeName` and, for a host-network Pod, `status.hostIP` (its address).
+    pub node: Option<String>,
+    pub node_address: Option<std::net::IpAddr>,
     pub service_account: Option<String>,
 }
 
@@ -436,9 +439,17 @@ fn workload(
         annotations: info.annotations.clone(),
         ports,
         host_network: group.iter().any(|&m| candidates[m].info.host_network),
+        node: common(group.iter().map(|&m| candidates[m].info.node.clone())),
+        node_address: common(group.iter().map(|&m| candidates[m].info.node_address)),
         service_account: info.service_account.clone(),
         loc,
     }
+}
+
+/// The value every member has, `None` when they differ or one has none.
+fn common<T: PartialEq>(mut values: impl Iterator<Item = Option<T>>) -> Option<T> {
+    let first = values.next()??;
+    values.all(|v| v.as_ref() == Some(&first)).then_some(first)
 }
 
 fn kindless_note(candidates: &[Candidate], kindless: &[usize], namespace: &str, owner: &str) -> Diagnostic {

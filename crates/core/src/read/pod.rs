@@ -95,11 +95,16 @@ pub(super) fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<O
     }
     ports.sort();
     ports.dedup();
+    let host_network = spec.host_network.unwrap_or(false);
     Ok(Some(PodInfo {
         labels,
         annotations,
         ports,
-        host_network: spec.host_network.unwrap_or(false),
+        host_network,
+        node: spec.node_name.clone(),
+        node_address: host_network
+            .then(|| obj.value.get("status")?.get("hostIP")?.as_str()?.parse().ok())
+            .flatten(),
         service_account: spec.service_account_name.clone(),
     }))
 }

@@ -51,6 +51,8 @@ fn istiods(ctx: &Ctx) -> (Vec<Workload>, Vec<usize>) {
             annotations: Labels::new(),
             ports: default_ports,
             host_network: false,
+            node: None,
+            node_address: None,
             service_account: None,
             loc: Location::new("", 1, 1),
         }]

@@ -165,6 +165,8 @@ fn virtual_workload(namespace: &str, name: &str, labels: Labels, sa: Option<Stri
         annotations: Labels::new(),
         ports: Vec::new(),
         host_network: false,
+        node: None,
+        node_address: None,
         service_account: sa,
         loc: Location::new("(virtual)", 1, 1),
     }

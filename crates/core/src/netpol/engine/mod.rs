@@ -119,8 +119,15 @@ impl PreparedRule {
 }
 
 /// What makes pods indistinguishable: namespace, labels, container ports and service
-/// account (invariant 7 of architecture.md).
-type ClassKey<'a> = (&'a str, &'a Labels, &'a [ContainerPort], Option<&'a str>);
+/// account (invariant 7 of architecture.md); for host-network pods, which policies see
+/// as their node, the node's address.
+type ClassKey<'a> = (
+    &'a str,
+    &'a Labels,
+    &'a [ContainerPort],
+    Option<&'a str>,
+    Option<Option<IpAddr>>,
+);
 
 /// Pods that no policy can tell apart.
 pub struct Class {
@@ -131,6 +138,9 @@ pub struct Class {
     pub ports: Vec<ContainerPort>,
     /// Indices into `Cluster::workloads`.
     pub members: Vec<usize>,
+    /// For host-network pods, one of them: policies see the class as its node (no
+    /// selector matches it, address peers do by the node's address).
+    pub host: Option<usize>,
 }
 
 /// What one policy contributes: the classes it selects and its rules per direction.
@@ -155,6 +165,8 @@ pub struct Engine<'c> {
     port_lists: Vec<Vec<ContainerPort>>,
     /// Per namespace (index into `cluster.namespaces`), its classes.
     classes_by_ns: Vec<Vec<usize>>,
+    /// The classes of host-network pods (`Class::host`).
+    host_classes: Vec<usize>,
     rules: Vec<PreparedRule>,
     /// Per policy (index into `cluster.policies`).
     policies: Vec<PolicyRules>,
@@ -237,6 +249,7 @@ impl<'c> Engine<'c> {
                 &w.labels,
                 w.ports.as_slice(),
                 w.service_account.as_deref(),
+                w.host_network.then_some(w.node_address),
             );
             let c = *class_index.entry(key).or_insert_with(|| {
                 classes.push(Class {
@@ -245,9 +258,13 @@ impl<'c> Engine<'c> {
                     service_account: w.service_account.clone(),
                     ports: w.ports.clone(),
                     members: Vec::new(),
+                    host: w.host_network.then_some(i),
                 });
-                let p = *port_index.entry(w.ports.as_slice()).or_insert_with(|| {
-                    port_lists.push(w.ports.clone());
+                // A named port never resolves on a node (a rule reaches it by address
+                // only): a host-network class has no port list.
+                let ports: &[ContainerPort] = if w.host_network { &[] } else { &w.ports };
+                let p = *port_index.entry(ports).or_insert_with(|| {
+                    port_lists.push(ports.to_vec());
                     port_lists.len() as u32 - 1
                 });
                 class_ports.push(p);
@@ -266,6 +283,7 @@ impl<'c> Engine<'c> {
                 classes_by_ns[i].push(c);
             }
         }
+        let host_classes = (0..n).filter(|&c| classes[c].host.is_some()).collect();
         let mut engine = Engine {
             cluster,
             classes,
@@ -273,6 +291,7 @@ impl<'c> Engine<'c> {
             class_ports,
             port_lists,
             classes_by_ns,
+            host_classes,
             rules: Vec::new(),
             policies: Vec::with_capacity(cluster.policies.len()),
             ingress_isolating: vec![0; n],
@@ -318,6 +337,7 @@ impl<'c> Engine<'c> {
             class_ports,
             port_lists,
             classes_by_ns,
+            host_classes,
             rules,
             policies,
             ingress_isolating,
@@ -344,6 +364,7 @@ impl<'c> Engine<'c> {
             class_ports,
             port_lists,
             classes_by_ns,
+            host_classes,
             rules,
             policies,
             ingress_isolating,

@@ -22,6 +22,8 @@ impl Engine<'_> {
         let mut selected: Vec<usize> = namespaces
             .iter()
             .flat_map(|&i| self.classes_by_ns[i].iter().copied())
+            // No tier selects host-network pods (see `Policy::selects_workload`).
+            .filter(|&c| self.classes[c].host.is_none())
             .filter(|&c| match &policy.calico {
                 Some(calico) => calico.selects(&policy.namespace, &self.endpoint(c)),
                 None => policy.pod_selector.matches(&self.classes[c].labels),
@@ -154,6 +156,14 @@ impl Engine<'_> {
                 let mut set = BitSet::new(n);
                 let mut addrs = AddrSet::default();
                 for peer in peers {
+                    // Host-network classes are their node: address peers only, by the
+                    // node's address (see `PeerKind::matches_node`).
+                    for &c in &self.host_classes {
+                        let host = self.classes[c].host.map(|w| &self.cluster.workloads[w]);
+                        if host.is_some_and(|w| peer.kind.matches_node(w)) {
+                            set.insert(c);
+                        }
+                    }
                     match &peer.kind {
                         PeerKind::IpBlock { cidr, except } => {
                             let mut block = AddrSet::from_net(cidr);
@@ -175,7 +185,7 @@ impl Engine<'_> {
                                 continue;
                             }
                             let mut peer_set = BitSet::new(n);
-                            for c in 0..n {
+                            for c in (0..n).filter(|&c| self.classes[c].host.is_none()) {
                                 if m.matches_endpoint(&self.endpoint(c)) {
                                     peer_set.insert(c);
                                 }
@@ -215,6 +225,9 @@ impl Engine<'_> {
                             };
                             for &ns in in_namespaces {
                                 for &c in &self.classes_by_ns[ns] {
+                                    if self.classes[c].host.is_some() {
+                                        continue;
+                                    }
                                     if pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c].labels)) {
                                         peer_set.insert(c);
                                     }
