@@ -28,51 +28,28 @@ use crate::diagnostics::{Diagnostic, Location};
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
 use crate::policy::{Action, Peer, PeerKind, Policy, PortRef, PortSpec, Rule, Selector, Tier};
+use crate::read::findings::{item, with, Findings};
 use crate::read::netpol::label_selector;
 use ipnet::IpNet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 struct Ctx<'a> {
-    obj: &'a RawObject,
+    found: Findings<'a>,
     kind: AdminKind,
-    errors: Vec<Diagnostic>,
-    warnings: Vec<Diagnostic>,
-}
-
-fn with(path: &[PathSeg], key: &str) -> Vec<PathSeg> {
-    let mut p = path.to_vec();
-    p.push(PathSeg::key(key));
-    p
-}
-
-fn item(path: &[PathSeg], key: &str, i: usize) -> Vec<PathSeg> {
-    let mut p = with(path, key);
-    p.push(PathSeg::Index(i));
-    p
 }
 
 impl Ctx<'_> {
-    fn loc(&self, path: &[PathSeg]) -> Location {
-        self.obj.locate(path)
-    }
-
-    fn diag(&self, code: &'static str, path: &[PathSeg], msg: String) -> Diagnostic {
-        Diagnostic::new(code, msg)
-            .at(&self.loc(path))
-            .resource(self.obj.resource())
-    }
-
     /// NP0030: the API server rejects this value.
     fn error(&mut self, path: &[PathSeg], msg: String) {
-        let d = self.diag("NP0030", path, msg);
-        self.errors.push(d);
+        let d = self.found.diag("NP0030", path, msg);
+        self.found.errors.push(d);
     }
 
     /// NP0033: a required selector of a `pods` subject or peer is missing. The API server
     /// rejects the policy, but what was meant is plain ({} is every one), and other
     /// analyzers read it so: the policy is kept with `{}` and the error says both.
     fn missing_selector(&mut self, path: &[PathSeg], field: &str, what: &str) {
-        let d = self.diag(
+        let d = self.found.diag(
             "NP0033",
             path,
             format!(
@@ -80,12 +57,12 @@ impl Ctx<'_> {
             ),
         )
         .help(format!("write `{field}: {{}}` to select every {what}"));
-        self.warnings.push(d);
+        self.found.warnings.push(d);
     }
 
     fn selector(&mut self, sel: &LabelSelector, path: &[PathSeg]) -> Selector {
-        let (s, mut errs) = label_selector(self.obj, sel, path);
-        self.errors.append(&mut errs);
+        let (s, mut errs) = label_selector(self.found.obj, sel, path);
+        self.found.errors.append(&mut errs);
         s
     }
 
@@ -103,10 +80,8 @@ impl Ctx<'_> {
 /// would accept it, and every diagnostic (errors make the policy `None`).
 pub fn compile(obj: &RawObject, kind: AdminKind, spec: Option<AdminSpec>) -> (Option<Policy>, Vec<Diagnostic>) {
     let mut cx = Ctx {
-        obj,
+        found: Findings::new(obj),
         kind,
-        errors: Vec::new(),
-        warnings: Vec::new(),
     };
     let spec_path = vec![PathSeg::key("spec")];
     let policy = match spec {
@@ -116,26 +91,26 @@ pub fn compile(obj: &RawObject, kind: AdminKind, spec: Option<AdminSpec>) -> (Op
         }
         Some(spec) => compile_spec(&mut cx, spec, &spec_path),
     };
-    let mut diags = cx.errors;
+    let mut diags = std::mem::take(&mut cx.found.errors);
     let valid = diags.is_empty();
-    diags.append(&mut cx.warnings);
+    diags.append(&mut cx.found.warnings);
     (policy.filter(|_| valid), diags)
 }
 
 fn compile_spec(cx: &mut Ctx, spec: AdminSpec, spec_path: &[PathSeg]) -> Option<Policy> {
     let kind = cx.kind;
-    if kind == AdminKind::BaselineAdminNetworkPolicy && cx.obj.name != "default" {
+    if kind == AdminKind::BaselineAdminNetworkPolicy && cx.found.obj.name != "default" {
         let d = cx
-            .diag(
+            .found.diag(
                 "NP0031",
                 &[PathSeg::key("metadata"), PathSeg::key("name")],
                 format!(
                     "a BaselineAdminNetworkPolicy must be named `default` (there is one per cluster), not {:?}: the API server rejects it",
-                    cx.obj.name
+                    cx.found.obj.name
                 ),
             )
             .help("rename it `default`, merging its rules into the existing `default` if there is one");
-        cx.errors.push(d);
+        cx.found.errors.push(d);
     }
     let tier = match kind {
         AdminKind::AdminNetworkPolicy => Tier::Admin,
@@ -193,7 +168,7 @@ fn compile_spec(cx: &mut Ctx, spec: AdminSpec, spec_path: &[PathSeg]) -> Option<
             }
         },
     };
-    let subject_loc = cx.loc(&subject_path);
+    let subject_loc = cx.found.loc(&subject_path);
     let ingress = rules(cx, spec.ingress.as_deref(), spec_path, "ingress");
     let egress = rules(cx, spec.egress.as_deref(), spec_path, "egress");
     // "ANPs with no ingress rules do not affect ingress traffic."
@@ -202,8 +177,8 @@ fn compile_spec(cx: &mut Ctx, spec: AdminSpec, spec_path: &[PathSeg]) -> Option<
         tier,
         priority,
         namespace: String::new(),
-        name: cx.obj.name.clone(),
-        loc: cx.obj.loc.clone(),
+        name: cx.found.obj.name.clone(),
+        loc: cx.found.obj.loc.clone(),
         namespace_selector: Some(namespace_selector),
         pod_selector,
         pod_selector_loc: subject_loc,
@@ -260,13 +235,14 @@ fn action(cx: &mut Ctx, written: Option<&str>, path: &[PathSeg]) -> Option<Actio
     let action = match written {
         Some("Allow") if cnp => {
             let d = cx
+                .found
                 .diag(
                     "NP0032",
                     &with(path, "action"),
                     "action \"Allow\" is from a ClusterNetworkPolicy draft: v1alpha2 calls it \"Accept\"".into(),
                 )
                 .help("write `action: Accept`");
-            cx.errors.push(d);
+            cx.found.errors.push(d);
             return None;
         }
         Some("Accept") if cnp => Action::Allow,
@@ -321,7 +297,7 @@ fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool)
                 let p_path = item(path, peer_key, i);
                 match peer(cx, p, &p_path, egress) {
                     PeerRead::Peers(kinds) => {
-                        let loc = cx.loc(&p_path);
+                        let loc = cx.found.loc(&p_path);
                         peers.extend(kinds.into_iter().map(|kind| Peer { kind, loc: loc.clone() }));
                     }
                     PeerRead::Unknown => unknown_peer = true,
@@ -349,8 +325,8 @@ fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool)
                 "domainNames peers are supported in Allow/Accept rules only: implementations may ignore or reject this rule",
             )
             .at(&p.loc)
-            .resource(cx.obj.resource());
-            cx.warnings.push(d);
+            .resource(cx.found.obj.resource());
+            cx.found.warnings.push(d);
         }
     }
     let mut out = Rule {
@@ -360,7 +336,7 @@ fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool)
         peers: Some(peers),
         ports,
         except_ports: Vec::new(),
-        loc: cx.loc(path),
+        loc: cx.found.loc(path),
     };
     if unknown_peer && out.action != Action::Allow {
         // An Allow rule keeps its other peers (the unknown one matches nothing).
@@ -411,7 +387,7 @@ fn peer(cx: &mut Ctx, p: &RawPeer, path: &[PathSeg], egress: bool) -> PeerRead {
         }
         [] => {
             let keys: Vec<&str> = p.other.keys().map(String::as_str).collect();
-            let d = cx.diag(
+            let d = cx.found.diag(
                 "NP1034",
                 path,
                 format!(
@@ -419,7 +395,7 @@ fn peer(cx: &mut Ctx, p: &RawPeer, path: &[PathSeg], egress: bool) -> PeerRead {
                     keys.join("`, `")
                 ),
             );
-            cx.warnings.push(d);
+            cx.found.warnings.push(d);
             PeerRead::Unknown
         }
         [one] => {
@@ -465,12 +441,12 @@ fn peer(cx: &mut Ctx, p: &RawPeer, path: &[PathSeg], egress: bool) -> PeerRead {
                         .as_ref()
                         .map(|s| cx.selector(s, &with(path, "nodes")))
                         .unwrap_or_default();
-                    let d = cx.diag(
+                    let d = cx.found.diag(
                         "NP1035",
                         &with(path, "nodes"),
                         format!("a nodes peer [{nodes}] selects node addresses, which the input does not hold: netplay matches no connection with it"),
                     );
-                    cx.warnings.push(d);
+                    cx.found.warnings.push(d);
                     PeerRead::Peers(vec![PeerKind::Nodes { nodes }])
                 }
                 "networks" => networks(cx, p.networks.as_deref().unwrap_or_default(), &with(path, "networks")),
@@ -551,7 +527,7 @@ fn domain_names(cx: &mut Ctx, list: &[String], path: &[PathSeg]) -> PeerRead {
             );
         }
     }
-    let d = cx.diag(
+    let d = cx.found.diag(
         "NP1035",
         path,
         format!(
@@ -559,7 +535,7 @@ fn domain_names(cx: &mut Ctx, list: &[String], path: &[PathSeg]) -> PeerRead {
             list.join(", ")
         ),
     );
-    cx.warnings.push(d);
+    cx.found.warnings.push(d);
     PeerRead::Peers(vec![PeerKind::Unresolved {
         what: format!("domainNames {}", list.join(", ")),
     }])
@@ -610,16 +586,17 @@ fn ports(cx: &mut Ctx, r: &RawRule, path: &[PathSeg]) -> Option<Vec<PortSpec>> {
     if cx.kind == AdminKind::ClusterNetworkPolicy {
         if r.ports.is_some() {
             let d = cx
-                .diag(
+                .found.diag(
                     "NP0032",
                     &with(path, "ports"),
                     "`ports` is from a ClusterNetworkPolicy draft: v1alpha2 matches ports with `protocols`".into(),
                 )
                 .help("write `protocols: [{tcp: {destinationPort: {number: 80}}}]`, `{udp: ...}`, `{sctp: ...}` or `{destinationNamedPort: name}`");
-            cx.errors.push(d);
+            cx.found.errors.push(d);
         }
         if r.match_.is_some() {
             let d = cx
+                .found
                 .diag(
                     "NP0032",
                     &with(path, "match"),
@@ -628,7 +605,7 @@ fn ports(cx: &mut Ctx, r: &RawRule, path: &[PathSeg]) -> Option<Vec<PortSpec>> {
                 .help(
                     "write `protocols: [{tcp: {destinationPort: {number: 80}}}]` (`range: {start, end}` for a range)",
                 );
-            cx.errors.push(d);
+            cx.found.errors.push(d);
         }
         let list = r.protocols.as_ref()?;
         cx.count(&with(path, "protocols"), "protocols", list.len(), 1, limit);
@@ -636,7 +613,7 @@ fn ports(cx: &mut Ctx, r: &RawRule, path: &[PathSeg]) -> Option<Vec<PortSpec>> {
         for (i, p) in list.iter().enumerate() {
             let p_path = item(path, "protocols", i);
             let port = cnp_protocol(cx, p, &p_path);
-            port_specs(port, cx.loc(&p_path), &mut out);
+            port_specs(port, cx.found.loc(&p_path), &mut out);
         }
         return Some(out);
     }
@@ -655,7 +632,7 @@ fn ports(cx: &mut Ctx, r: &RawRule, path: &[PathSeg]) -> Option<Vec<PortSpec>> {
     for (i, p) in list.iter().enumerate() {
         let p_path = item(path, "ports", i);
         let port = anp_port(cx, p, &p_path);
-        port_specs(port, cx.loc(&p_path), &mut out);
+        port_specs(port, cx.found.loc(&p_path), &mut out);
     }
     Some(out)
 }

@@ -1,9 +1,7 @@
 //! The ends of a flow: a workload of the input, an external address, or the cluster DNS
 //! when the input does not hold it.
 
-use crate::conn::Protocol;
-use crate::diagnostics::Location;
-use crate::model::{Cluster, ContainerPort, Workload};
+use crate::model::{kube_dns_stand_in, Cluster, Workload};
 use std::net::IpAddr;
 
 /// One end of a flow.
@@ -18,37 +16,10 @@ pub enum End {
     KubeDns,
 }
 
-/// The namespace and pod labels of the cluster DNS in every common distribution.
-pub const KUBE_DNS_NAMESPACE: &str = "kube-system";
-pub const KUBE_DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
-
 /// The stand-in for [`End::KubeDns`]: a pod of `kube-system` labelled `k8s-app=kube-dns`,
 /// listening on 53 (UDP and TCP).
 pub fn kube_dns_workload() -> Workload {
-    Workload {
-        namespace: KUBE_DNS_NAMESPACE.to_string(),
-        name: "kube-dns".to_string(),
-        kind: "DNS".to_string(),
-        labels: [(KUBE_DNS_LABEL.0.to_string(), KUBE_DNS_LABEL.1.to_string())].into(),
-        annotations: Default::default(),
-        ports: vec![
-            ContainerPort {
-                name: Some("dns".into()),
-                port: 53,
-                protocol: Protocol::Udp,
-            },
-            ContainerPort {
-                name: Some("dns-tcp".into()),
-                port: 53,
-                protocol: Protocol::Tcp,
-            },
-        ],
-        host_network: false,
-        node: None,
-        node_address: None,
-        service_account: None,
-        loc: Location::new("", 1, 1),
-    }
+    kube_dns_stand_in("DNS")
 }
 
 impl End {

@@ -3,10 +3,11 @@
 //! `web`, `db-0` to StatefulSet `db`), then by namespace and labels. Addresses outside the
 //! cluster become external addresses. Each distinct endpoint is resolved once.
 
-use super::end::{End, KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
+use super::end::End;
 use super::formats::RawEnd;
 use crate::conn::Protocol;
 use crate::model::{Cluster, Labels, TargetPort, Workload};
+use crate::model::{KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
 use std::collections::HashMap;
 
 pub(crate) struct Matcher<'c> {

@@ -13,7 +13,8 @@ pub mod generate;
 mod matching;
 pub mod replay;
 
-pub use end::{kube_dns_workload, End, KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
+pub use crate::model::{KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
+pub use end::{kube_dns_workload, End};
 pub use formats::FlowFormat;
 pub use generate::{generate, GenerateOptions, PolicyFile};
 pub use replay::{diff, explain_flow, replay, FlowDiff, Replay, RuleRef, Verdict};

@@ -10,7 +10,10 @@ mod service;
 pub(crate) mod workload;
 
 pub use service::{BackendPort, Ingress, IngressBackend, Service, ServicePort, TargetPort};
-pub use workload::{node_view, ContainerPort, Labels, Namespace, Workload, NAMESPACE_NAME_LABEL};
+pub use workload::{
+    kube_dns_ports, kube_dns_stand_in, node_view, ContainerPort, Labels, Namespace, Workload, KUBE_DNS_LABEL,
+    KUBE_DNS_NAMESPACE, NAMESPACE_NAME_LABEL,
+};
 
 use crate::diagnostics::Location;
 use crate::query::QueryError;

@@ -11,6 +11,45 @@ pub type Labels = BTreeMap<String, String>;
 /// The label every namespace carries with its own name (set by the API server).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 
+/// The namespace and pod labels of the cluster DNS in every common distribution.
+pub const KUBE_DNS_NAMESPACE: &str = "kube-system";
+pub const KUBE_DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
+
+/// The cluster DNS's container ports in every common distribution: `dns` 53/UDP and
+/// `dns-tcp` 53/TCP.
+pub fn kube_dns_ports() -> Vec<ContainerPort> {
+    vec![
+        ContainerPort {
+            name: Some("dns".into()),
+            port: 53,
+            protocol: Protocol::Udp,
+        },
+        ContainerPort {
+            name: Some("dns-tcp".into()),
+            port: 53,
+            protocol: Protocol::Tcp,
+        },
+    ]
+}
+
+/// A stand-in for the cluster DNS where the input holds none: a `kind` of `kube-system`
+/// named `kube-dns`, labelled `k8s-app=kube-dns`, with [`kube_dns_ports`].
+pub fn kube_dns_stand_in(kind: &str) -> Workload {
+    Workload {
+        namespace: KUBE_DNS_NAMESPACE.to_string(),
+        name: "kube-dns".to_string(),
+        kind: kind.to_string(),
+        labels: [(KUBE_DNS_LABEL.0.to_string(), KUBE_DNS_LABEL.1.to_string())].into(),
+        annotations: Default::default(),
+        ports: kube_dns_ports(),
+        host_network: false,
+        node: None,
+        node_address: None,
+        service_account: None,
+        loc: Location::new("", 1, 1),
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Namespace {
     pub name: String,

@@ -2,7 +2,7 @@
 
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
-use crate::model::{Cluster, ContainerPort, Labels, Workload, NAMESPACE_NAME_LABEL};
+use crate::model::{kube_dns_stand_in, Cluster, Labels, Workload, KUBE_DNS_LABEL, NAMESPACE_NAME_LABEL};
 use crate::netpol::explain::{explain_one_side, End, Refusal, SideExplanation};
 use crate::policy::{Action, Direction, PeerKind, Policy, PolicyKind, PortRef, Rule, Tier};
 use std::collections::BTreeMap;
@@ -303,30 +303,13 @@ fn dns_pods(cluster: &Cluster) -> Vec<Workload> {
     let in_input: Vec<Workload> = cluster
         .workloads
         .iter()
-        .filter(|d| d.labels.get("k8s-app").is_some_and(|v| v == "kube-dns"))
+        .filter(|d| d.labels.get(KUBE_DNS_LABEL.0).is_some_and(|v| v == KUBE_DNS_LABEL.1))
         .cloned()
         .collect();
     if !in_input.is_empty() {
         return in_input;
     }
-    let port = |name: &str, protocol| ContainerPort {
-        name: Some(name.into()),
-        port: 53,
-        protocol,
-    };
-    vec![Workload {
-        namespace: "kube-system".to_string(),
-        name: "kube-dns".to_string(),
-        kind: "Deployment".to_string(),
-        labels: Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]),
-        annotations: Labels::new(),
-        ports: vec![port("dns", Protocol::Udp), port("dns-tcp", Protocol::Tcp)],
-        host_network: false,
-        node: None,
-        node_address: None,
-        service_account: None,
-        loc: crate::diagnostics::Location::new("", 1, 1),
-    }]
+    vec![kube_dns_stand_in("Deployment")]
 }
 
 /// NP1004: the workload's egress, walked through every tier, admits UDP 53 to no DNS pod.

@@ -17,6 +17,7 @@ use crate::diagnostics::{Diagnostic, Location};
 use locate::{locate_line, PathSeg};
 use serde_json::Value;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// One input file: its name as the user knows it (a path, or a tab name in the web app)
@@ -264,6 +265,59 @@ fn is_json_name(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".json")
 }
 
+/// One document of a YAML stream as byte ranges of its text: the separator line that
+/// opened it (`---`, possibly with content after it, or `...`; empty for the first
+/// document) and the lines after it up to the next separator. The separators and bodies
+/// of all documents, in order, are the whole text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentSpan {
+    pub separator: Range<usize>,
+    pub body: Range<usize>,
+    /// 0-based line of the separator (of the body, for the first document).
+    pub line: usize,
+}
+
+impl DocumentSpan {
+    /// Whether the separator is `---` (a document start), not `...` or none.
+    pub fn starts_with_marker(&self, text: &str) -> bool {
+        is_document_start(&text[self.separator.clone()])
+    }
+}
+
+/// A `---` line, possibly with content after it (`--- {a: 1}`).
+pub fn is_document_start(line: &str) -> bool {
+    line.strip_prefix("---")
+        .is_some_and(|rest| rest.chars().next().is_none_or(char::is_whitespace))
+}
+
+/// The documents of a YAML stream, split at `---` and `...` lines (see [`DocumentSpan`]).
+pub fn document_spans(text: &str) -> Vec<DocumentSpan> {
+    let mut spans = Vec::new();
+    let mut separator = 0..0;
+    let mut line = 0;
+    let mut body_start = 0;
+    let mut offset = 0;
+    for (no, l) in text.split_inclusive('\n').enumerate() {
+        if is_document_start(l) || l.trim_end() == "..." {
+            spans.push(DocumentSpan {
+                separator,
+                body: body_start..offset,
+                line,
+            });
+            separator = offset..offset + l.len();
+            line = no;
+            body_start = offset + l.len();
+        }
+        offset += l.len();
+    }
+    spans.push(DocumentSpan {
+        separator,
+        body: body_start..text.len(),
+        line,
+    });
+    spans
+}
+
 /// Splits a file into documents: `(first line, text)`. YAML documents are separated by
 /// `---` lines; the separator line is kept blank in the next document so that line
 /// numbers inside a document stay aligned with the file. JSON (a `.json` file, or text
@@ -274,27 +328,23 @@ fn split_documents(name: &str, text: &str) -> (Vec<(usize, String)>, bool) {
     if is_json_name(name) || syntax::reads_as_json(text) {
         return (vec![(0, text.to_string())], true);
     }
-    let mut docs = Vec::new();
-    let mut current = String::new();
-    let mut start = 0;
-    for (no, line) in text.split_inclusive('\n').enumerate() {
-        let is_separator = line.starts_with("---") && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
-        let is_end = line.trim_end() == "...";
-        if is_separator || is_end {
-            docs.push((start, std::mem::take(&mut current)));
-            start = no;
-            // Keep what follows `---` on the same line (`--- {a: 1}`), at its column.
-            if is_separator {
-                current.push_str("   ");
-                current.push_str(&line[3..]);
-            } else {
-                current.push('\n');
+    let mut docs: Vec<(usize, String)> = document_spans(text)
+        .into_iter()
+        .map(|span| {
+            let separator = &text[span.separator.clone()];
+            let body = &text[span.body];
+            let mut doc = String::with_capacity(separator.len() + body.len());
+            if is_document_start(separator) {
+                // Keep what follows `---` on the same line (`--- {a: 1}`), at its column.
+                doc.push_str("   ");
+                doc.push_str(&separator[3..]);
+            } else if !separator.is_empty() {
+                doc.push('\n');
             }
-        } else {
-            current.push_str(line);
-        }
-    }
-    docs.push((start, current));
+            doc.push_str(body);
+            (span.line, doc)
+        })
+        .collect();
     docs.retain(|(_, t)| {
         t.lines().any(|l| {
             let l = l.trim();

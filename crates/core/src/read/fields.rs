@@ -101,7 +101,7 @@ fn ignored_path(p: &serde_ignored::Path) -> Vec<PathSeg> {
 }
 
 /// Field names people mistype, for "did you mean" hints.
-const KNOWN_FIELDS: &[&str] = &[
+pub const KNOWN_FIELDS: &[&str] = &[
     "podSelector",
     "namespaceSelector",
     "policyTypes",

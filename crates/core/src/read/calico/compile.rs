@@ -16,58 +16,34 @@ use crate::conn::Protocol;
 use crate::diagnostics::{Diagnostic, Location};
 use crate::model::NetworkSet;
 use crate::parse::locate::PathSeg;
-use crate::parse::RawObject;
 use crate::policy::calico::{
     CalicoPolicy, CalicoSelector, EntityMatch, GlobalScope, NamespaceLabels, NetSetRef, PlainLabels,
     ServiceAccountMatch,
 };
 use crate::policy::{Action, Peer, PeerKind, Policy, PortRef, PortSpec, Rule, Selector};
+use crate::read::findings::{item, with, Findings};
 use crate::read::netpol::check_port_name;
 use ipnet::IpNet;
 use serde_json::Value;
 
 pub(super) struct Ctx<'a> {
-    pub obj: &'a RawObject,
-    pub errors: Vec<Diagnostic>,
-    pub warnings: Vec<Diagnostic>,
+    pub found: Findings<'a>,
     pub network_sets: &'a [NetworkSet],
     /// Namespace labels by name (for network sets in selected namespaces).
     pub namespace_labels: &'a dyn Fn(&str) -> crate::model::Labels,
 }
 
-fn with(path: &[PathSeg], key: &str) -> Vec<PathSeg> {
-    let mut p = path.to_vec();
-    p.push(PathSeg::key(key));
-    p
-}
-
-fn item(path: &[PathSeg], key: &str, i: usize) -> Vec<PathSeg> {
-    let mut p = with(path, key);
-    p.push(PathSeg::Index(i));
-    p
-}
-
 impl Ctx<'_> {
-    pub fn loc(&self, path: &[PathSeg]) -> Location {
-        self.obj.locate(path)
-    }
-
-    fn diag(&self, code: &'static str, path: &[PathSeg], msg: String) -> Diagnostic {
-        Diagnostic::new(code, msg)
-            .at(&self.loc(path))
-            .resource(self.obj.resource())
-    }
-
     /// NP0051: Calico's validation rejects this value.
     pub fn error(&mut self, path: &[PathSeg], msg: String) {
-        let d = self.diag("NP0051", path, msg);
-        self.errors.push(d);
+        let d = self.found.diag("NP0051", path, msg);
+        self.found.errors.push(d);
     }
 
     /// NP1050: a field netplay does not model.
     pub fn not_modelled(&mut self, path: &[PathSeg], msg: String) {
-        let d = self.diag("NP1050", path, msg);
-        self.warnings.push(d);
+        let d = self.found.diag("NP1050", path, msg);
+        self.found.warnings.push(d);
     }
 
     /// Parses a selector; a syntax error is NP0050 at the exact column.
@@ -78,16 +54,16 @@ impl Ctx<'_> {
                 text: text.to_string(),
             }),
             Err(e) => {
-                let mut loc = self.loc(path);
+                let mut loc = self.found.loc(path);
                 loc.column = self.column_of(&loc, text, e.offset);
                 let d = Diagnostic::new(
                     "NP0050",
                     format!("selector syntax error at character {}: {}", e.offset + 1, e.message),
                 )
                 .at(&loc)
-                .resource(self.obj.resource())
+                .resource(self.found.obj.resource())
                 .help(format!("the selector is {text:?}"));
-                self.errors.push(d);
+                self.found.errors.push(d);
                 None
             }
         }
@@ -96,7 +72,7 @@ impl Ctx<'_> {
     /// The 1-based column of character `offset` of `text` on the line of `loc`, when the
     /// text is written there (else the column of the line's value).
     fn column_of(&self, loc: &Location, text: &str, offset: usize) -> u32 {
-        let doc = &self.obj.doc;
+        let doc = &self.found.obj.doc;
         let Some(line) = (loc.line as usize)
             .checked_sub(doc.start_line + 1)
             .and_then(|i| doc.text.lines().nth(i))
@@ -133,7 +109,7 @@ impl Ctx<'_> {
 pub(super) fn compile(cx: &mut Ctx, kind: CalicoKind, spec: PolicySpec, tiers: &Tiers) -> Option<Policy> {
     let spec_path = vec![PathSeg::key("spec")];
     let namespace = if kind.namespaced() {
-        cx.obj.namespace.clone().unwrap_or_else(|| "default".to_string())
+        cx.found.obj.namespace.clone().unwrap_or_else(|| "default".to_string())
     } else {
         String::new()
     };
@@ -159,12 +135,12 @@ pub(super) fn compile(cx: &mut Ctx, kind: CalicoKind, spec: PolicySpec, tiers: &
         .unwrap_or_else(|| "default".into());
     let (tier, known) = tiers.tier(&tier_name);
     if !known {
-        let d = cx.diag(
+        let d = cx.found.diag(
             "NP1052",
             &with(&spec_path, "tier"),
             format!("tier {tier_name:?} is not in the input: Calico refuses policies in a tier that does not exist; netplay evaluates it as a tier with no order (after every other tier)"),
         );
-        cx.warnings.push(d);
+        cx.found.warnings.push(d);
     }
     let selector = match &spec.selector {
         Some(text) => cx.selector(text, &with(&spec_path, "selector")),
@@ -211,21 +187,21 @@ pub(super) fn compile(cx: &mut Ctx, kind: CalicoKind, spec: PolicySpec, tiers: &
     let egress = rules_of(cx, "egress", &spec.egress);
     let host_only =
         spec.do_not_track == Some(true) || spec.pre_dnat == Some(true) || spec.apply_on_forward == Some(true);
-    let subject_loc = cx.loc(&with(&spec_path, "selector"));
+    let subject_loc = cx.found.loc(&with(&spec_path, "selector"));
     let policy = Policy {
         kind: kind.policy_kind(),
         tier,
         // Ranked among every order of the input once all policies are read.
         priority: 0,
         namespace: namespace.clone(),
-        name: cx.obj.name.clone(),
-        loc: cx.obj.loc.clone(),
+        name: cx.found.obj.name.clone(),
+        loc: cx.found.obj.loc.clone(),
         namespace_selector: (!kind.namespaced()).then(Selector::default),
         pod_selector: Selector::default(),
         pod_selector_loc: subject_loc,
         ingress: ingress_on.then_some(ingress),
         egress: egress_on.then_some(egress),
-        policy_types_loc: spec.types.as_ref().map(|_| cx.loc(&with(&spec_path, "types"))),
+        policy_types_loc: spec.types.as_ref().map(|_| cx.found.loc(&with(&spec_path, "types"))),
         calico: Some(Box::new(CalicoPolicy {
             tier: tier_name,
             order: spec.order,
@@ -270,17 +246,15 @@ fn protocols(cx: &mut Ctx, r: &RuleSpec, path: &[PathSeg]) -> Option<(Vec<Protoc
     let mut list = match protocol {
         Some((Some(p), _)) => vec![p],
         Some((None, _)) => {
-            cx.warnings.push(
-                Diagnostic::new(
-                    "NP1051",
-                    format!(
-                        "protocol {} is shown but not modelled: netplay evaluates TCP, UDP and SCTP, so this rule matches none of them",
-                        r.protocol.as_ref().map(|v| v.to_string()).unwrap_or_default()
-                    ),
-                )
-                .at(&cx.loc(&with(path, "protocol")))
-                .resource(cx.obj.resource()),
+            let d = cx.found.diag(
+                "NP1051",
+                &with(path, "protocol"),
+                format!(
+                    "protocol {} is shown but not modelled: netplay evaluates TCP, UDP and SCTP, so this rule matches none of them",
+                    r.protocol.as_ref().map(|v| v.to_string()).unwrap_or_default()
+                ),
             );
+            cx.found.warnings.push(d);
             Vec::new()
         }
         None => vec![Protocol::Tcp, Protocol::Udp, Protocol::Sctp],
@@ -337,7 +311,7 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
         for (i, v) in list.iter().enumerate() {
             let p = item(&dst_path, key, i);
             let port = port_ref(cx, v, &p)?;
-            let loc = cx.loc(&p);
+            let loc = cx.found.loc(&p);
             specs.extend(protos.iter().map(|&protocol| PortSpec {
                 protocol,
                 port: port.clone(),
@@ -351,7 +325,7 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
         }
     }
     if ports.is_none() && protos.len() < 3 {
-        let loc = cx.loc(path);
+        let loc = cx.found.loc(path);
         ports = Some(
             protos
                 .iter()
@@ -393,7 +367,7 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
     }
     let peer_path = if ingress { &src_path } else { &dst_path };
     let peer = entity(cx, peer_spec, peer_path, ns)?;
-    let rule_loc = cx.loc(path);
+    let rule_loc = cx.found.loc(path);
     let peers = if !unmodelled.is_empty() {
         let what = unmodelled.join(", ");
         cx.not_modelled(
@@ -410,7 +384,7 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
         peer.map(|m| {
             vec![Peer {
                 kind: PeerKind::Calico(Box::new(m)),
-                loc: cx.loc(&with(path, peer_key)),
+                loc: cx.found.loc(&with(path, peer_key)),
             }]
         })
     };

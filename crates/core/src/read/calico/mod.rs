@@ -19,6 +19,7 @@ use crate::model::{Cluster, NetworkSet};
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
 use crate::policy::{CalicoBand, CalicoTier, Policy, PolicyKind, Tier};
+use crate::read::findings::Findings;
 use std::collections::BTreeMap;
 
 /// The API groups of Calico's resources: the aggregated API and the CRDs behind it.
@@ -218,16 +219,14 @@ pub fn finish(pending: Pending, cluster: &mut Cluster, diags: &mut Vec<Diagnosti
                 };
                 let delete = kind.staged() && spec.staged_action.as_deref() == Some("Delete");
                 let mut cx = compile::Ctx {
-                    obj,
-                    errors: Vec::new(),
-                    warnings: Vec::new(),
+                    found: Findings::new(obj),
                     network_sets: &cluster.network_sets,
                     namespace_labels: &ns_labels,
                 };
                 let policy = compile::compile(&mut cx, kind, spec, &tiers);
-                let valid = cx.errors.is_empty();
-                diags.append(&mut cx.errors);
-                diags.append(&mut cx.warnings);
+                let valid = cx.found.errors.is_empty();
+                diags.append(&mut cx.found.errors);
+                diags.append(&mut cx.found.warnings);
                 policy.filter(|_| valid).map(|mut p| {
                     if delete {
                         p.ingress = None;

@@ -8,20 +8,9 @@ use crate::diagnostics::{Diagnostic, Location};
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
 use crate::policy::{Peer, PeerKind};
+pub(super) use crate::read::findings::{item, with};
 use ipnet::IpNet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-
-pub(super) fn with(path: &[PathSeg], key: &str) -> Vec<PathSeg> {
-    let mut p = path.to_vec();
-    p.push(PathSeg::key(key));
-    p
-}
-
-pub(super) fn item(path: &[PathSeg], key: &str, i: usize) -> Vec<PathSeg> {
-    let mut p = with(path, key);
-    p.push(PathSeg::Index(i));
-    p
-}
 
 pub(super) struct Ctx<'a> {
     pub obj: &'a RawObject,
