@@ -16,9 +16,13 @@
 
 use crate::bitset::BitSet;
 use crate::endpoint::AddrRange;
+use crate::model::Cluster;
 use crate::netpol::engine::{ConnId, Engine};
+use crate::netpol::explain::{explain_ends, namespace_labels, End};
 use crate::netpol::ingress_controller;
-use crate::output::{ConnLine, ConnRows, EmitRow};
+use crate::netpol::l7;
+use crate::output::{ConnLine, ConnRows, EmitRow, RowLine};
+use crate::policy::Rule;
 use crate::query::QueryError;
 use crate::Scenario;
 use std::collections::HashMap;
@@ -61,6 +65,8 @@ pub struct Connlist<'c> {
     focus: Option<FocusSets>,
     /// Printed connection sets, by id, formatted once.
     texts: Vec<Option<String>>,
+    /// Layer 7 markers, when some policy has layer 7 rules.
+    marks: Option<L7Marks<'c>>,
 }
 
 struct FocusSets {
@@ -183,6 +189,7 @@ impl<'c> Connlist<'c> {
             controller,
             focus,
             texts: Vec::new(),
+            marks: L7Marks::new(cluster),
         }
     }
 
@@ -249,10 +256,11 @@ impl<'c> Connlist<'c> {
     pub fn lines(&mut self) -> Vec<ConnLine> {
         let mut out = Vec::new();
         let _ = self.for_each_row(&mut |src, row| {
-            out.extend(row.iter().map(|(dst, conn)| ConnLine {
+            out.extend(row.iter().map(|(dst, conn, l7)| ConnLine {
                 src: src.to_string(),
                 dst: dst.to_string(),
                 conn: conn.to_string(),
+                l7: (!l7.is_empty()).then(|| l7.to_string()),
             }));
             Ok(())
         });
@@ -317,9 +325,24 @@ impl ConnRows for Connlist<'_> {
             // Equal destinations only come from equal names (duplicates in the input).
             lines.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
             lines.dedup();
-            let printed: Vec<(&str, &str)> = lines
+            let src = self.names[group[0] as usize].as_str();
+            let marks: Vec<String> = match &self.marks {
+                None => Vec::new(),
+                Some(m) => lines
+                    .iter()
+                    .map(|&(d, _)| {
+                        let dst = self.names[self.by_rank[d as usize] as usize].as_str();
+                        m.mark(src, dst).unwrap_or_default()
+                    })
+                    .collect(),
+            };
+            let printed: Vec<RowLine> = lines
                 .iter()
-                .map(|&(d, conn)| (self.names[self.by_rank[d as usize] as usize].as_str(), text(conn)))
+                .enumerate()
+                .map(|(i, &(d, conn))| {
+                    let l7 = marks.get(i).map_or("", String::as_str);
+                    (self.names[self.by_rank[d as usize] as usize].as_str(), text(conn), l7)
+                })
                 .collect();
             if let Err(e) = emit(&self.names[group[0] as usize], &printed) {
                 result = Err(e);
@@ -328,5 +351,78 @@ impl ConnRows for Connlist<'_> {
         }
         self.order = order;
         result
+    }
+}
+
+/// Marks connection lines with the layer 7 constraints on them (Cilium
+/// `toPorts[].rules`, [`crate::netpol::l7`]). Only lines whose source's egress or
+/// destination's ingress a policy with layer 7 rules selects are explained.
+pub(crate) struct L7Marks<'c> {
+    cluster: &'c Cluster,
+    by_name: HashMap<String, usize>,
+    /// Per workload: selected by a policy with layer 7 rules for egress, for ingress.
+    egress: Vec<bool>,
+    ingress: Vec<bool>,
+}
+
+impl<'c> L7Marks<'c> {
+    /// `None` when no policy has layer 7 rules (no line has a marker).
+    pub(crate) fn new(cluster: &'c Cluster) -> Option<Self> {
+        let has_l7 = |rules: Option<&[Rule]>| {
+            rules.is_some_and(|rs| rs.iter().any(|r| r.ports.iter().flatten().any(|p| p.l7.is_some())))
+        };
+        let policies: Vec<_> = cluster
+            .policies
+            .iter()
+            .filter(|p| has_l7(p.ingress.as_deref()) || has_l7(p.egress.as_deref()))
+            .collect();
+        if policies.is_empty() {
+            return None;
+        }
+        let n = cluster.workloads.len();
+        let (mut egress, mut ingress) = (vec![false; n], vec![false; n]);
+        for (i, w) in cluster.workloads.iter().enumerate() {
+            let labels = namespace_labels(cluster, &w.namespace);
+            for p in policies.iter().filter(|p| p.selects_workload(w, &labels)) {
+                egress[i] |= has_l7(p.egress.as_deref());
+                ingress[i] |= has_l7(p.ingress.as_deref());
+            }
+        }
+        let by_name = cluster
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.endpoint_name(), i))
+            .collect();
+        Some(L7Marks {
+            cluster,
+            by_name,
+            egress,
+            ingress,
+        })
+    }
+
+    /// The marker of the line from `src` to `dst` (names as connlist prints them).
+    pub(crate) fn mark(&self, src: &str, dst: &str) -> Option<String> {
+        let end = |name: &str| match self.by_name.get(name) {
+            Some(&i) => Some((End::Workload(&self.cluster.workloads[i]), Some(i))),
+            None => crate::endpoint::external_address(name).map(|ip| (End::Ip(ip), None)),
+        };
+        let (s, si) = end(src)?;
+        let (d, di) = end(dst)?;
+        if !si.is_some_and(|i| self.egress[i]) && !di.is_some_and(|i| self.ingress[i]) {
+            return None;
+        }
+        let e = explain_ends(self.cluster, s, d, None);
+        (!e.l7.is_empty()).then(|| l7::summary(&e.l7))
+    }
+
+    /// Marks every line of a whole list.
+    pub(crate) fn mark_all(cluster: &Cluster, lines: &mut [ConnLine]) {
+        if let Some(marks) = L7Marks::new(cluster) {
+            for line in lines {
+                line.l7 = marks.mark(&line.src, &line.dst);
+            }
+        }
     }
 }

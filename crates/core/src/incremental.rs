@@ -162,6 +162,7 @@ fn results(
     let mut lines = crate::netpol::ingress_controller::cluster_lines(&engine);
     lines.sort_unstable();
     lines.dedup();
+    crate::connlist::L7Marks::mark_all(&scenario.cluster, &mut lines);
     let findings = checks.values().flatten().cloned().collect();
     let diagnostics = scenario
         .analyze_report_with(&AnalyzeOptions::default(), findings)

@@ -137,6 +137,7 @@ impl Scenario {
         // Sorting the fields sorts the printed text: no name is a prefix of another.
         lines.sort_unstable();
         lines.dedup();
+        connlist::L7Marks::mark_all(&self.cluster, &mut lines);
         lines
     }
 

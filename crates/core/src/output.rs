@@ -12,12 +12,29 @@ pub struct ConnLine {
     pub src: String,
     pub dst: String,
     pub conn: String,
+    /// The layer 7 constraints on `conn` (Cilium `toPorts[].rules`), e.g. `TCP 80 only
+    /// GET /public` ([`crate::netpol::l7::summary`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub l7: Option<String>,
 }
 
-/// `SRC => DST : CONN`.
+/// `SRC => DST : CONN`, and ` [L7: ...]` when layer 7 rules narrow it.
 impl fmt::Display for ConnLine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} => {} : {}", self.src, self.dst, self.conn)
+        write!(f, "{} => {} : {}", self.src, self.dst, self.conn)?;
+        match &self.l7 {
+            Some(l7) => write!(f, " [L7: {l7}]"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A connection's text with its layer 7 marker, as txt, csv, md and dot show it.
+fn conn_marked(conn: &str, l7: &str) -> String {
+    if l7.is_empty() {
+        conn.to_string()
+    } else {
+        format!("{conn} [L7: {l7}]")
     }
 }
 
@@ -55,11 +72,15 @@ fn dot_id(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Receives one source and its lines as (destination, connection), sorted.
-pub type EmitRow<'a> = dyn FnMut(&str, &[(&str, &str)]) -> io::Result<()> + 'a;
+/// One line of a row: destination, connection, and its layer 7 constraints (`""` when
+/// none).
+pub type RowLine<'a> = (&'a str, &'a str, &'a str);
+
+/// Receives one source and its lines, sorted.
+pub type EmitRow<'a> = dyn FnMut(&str, &[RowLine<'_>]) -> io::Result<()> + 'a;
 
 /// A connection list produced one source at a time, in printed order: each call of
-/// `emit` gets a source and its lines as (destination, connection), sorted. A source
+/// `emit` gets a source and its lines as (destination, connection, layer 7), sorted. A source
 /// comes once. `for_each_row` may be called again and produces the same rows.
 pub trait ConnRows {
     fn for_each_row(&mut self, emit: &mut EmitRow<'_>) -> io::Result<()>;
@@ -71,7 +92,10 @@ pub struct SortedLines<'a>(pub &'a [ConnLine]);
 impl ConnRows for SortedLines<'_> {
     fn for_each_row(&mut self, emit: &mut EmitRow<'_>) -> io::Result<()> {
         for group in self.0.chunk_by(|a, b| a.src == b.src) {
-            let row: Vec<(&str, &str)> = group.iter().map(|l| (l.dst.as_str(), l.conn.as_str())).collect();
+            let row: Vec<RowLine> = group
+                .iter()
+                .map(|l| (l.dst.as_str(), l.conn.as_str(), l.l7.as_deref().unwrap_or_default()))
+                .collect();
             emit(&group[0].src, &row)?;
         }
         Ok(())
@@ -95,10 +119,16 @@ pub fn write_connlist<W: io::Write>(rows: &mut dyn ConnRows, format: Format, out
     match format {
         Format::Txt => rows.for_each_row(&mut |src, row| {
             buf.clear();
-            for (dst, conn) in row {
-                for part in [src, " => ", dst, " : ", conn, "\n"] {
+            for (dst, conn, l7) in row {
+                for part in [src, " => ", dst, " : ", conn] {
                     buf.extend_from_slice(part.as_bytes());
                 }
+                if !l7.is_empty() {
+                    for part in [" [L7: ", l7, "]"] {
+                        buf.extend_from_slice(part.as_bytes());
+                    }
+                }
+                buf.push(b'\n');
             }
             out.write_all(&buf)
         }),
@@ -110,7 +140,7 @@ pub fn write_connlist<W: io::Write>(rows: &mut dyn ConnRows, format: Format, out
                 buf.clear();
                 let mut src_json = Vec::new();
                 json_str(&mut src_json, src);
-                for (dst, conn) in row {
+                for (dst, conn, l7) in row {
                     buf.extend_from_slice(if first {
                         b"\n    {\n      \"src\": "
                     } else {
@@ -122,6 +152,10 @@ pub fn write_connlist<W: io::Write>(rows: &mut dyn ConnRows, format: Format, out
                     json_str(&mut buf, dst);
                     buf.extend_from_slice(b",\n      \"conn\": ");
                     json_str(&mut buf, conn);
+                    if !l7.is_empty() {
+                        buf.extend_from_slice(b",\n      \"l7\": ");
+                        json_str(&mut buf, l7);
+                    }
                     buf.extend_from_slice(b"\n    }");
                 }
                 out.write_all(&buf)
@@ -133,8 +167,9 @@ pub fn write_connlist<W: io::Write>(rows: &mut dyn ConnRows, format: Format, out
             rows.for_each_row(&mut |src, row| {
                 buf.clear();
                 let src = csv_field(src);
-                for (dst, conn) in row {
-                    for part in [src.as_str(), ",", &csv_field(dst), ",", &csv_field(conn), "\n"] {
+                for (dst, conn, l7) in row {
+                    let conn = conn_marked(conn, l7);
+                    for part in [src.as_str(), ",", &csv_field(dst), ",", &csv_field(&conn), "\n"] {
                         buf.extend_from_slice(part.as_bytes());
                     }
                 }
@@ -145,8 +180,8 @@ pub fn write_connlist<W: io::Write>(rows: &mut dyn ConnRows, format: Format, out
             out.write_all(b"| src | dst | conn |\n|-----|-----|------|\n")?;
             rows.for_each_row(&mut |src, row| {
                 buf.clear();
-                for (dst, conn) in row {
-                    for part in ["| ", src, " | ", dst, " | ", conn, " |\n"] {
+                for (dst, conn, l7) in row {
+                    for part in ["| ", src, " | ", dst, " | ", &conn_marked(conn, l7), " |\n"] {
                         buf.extend_from_slice(part.as_bytes());
                     }
                 }
@@ -172,7 +207,7 @@ fn write_dot<W: io::Write>(rows: &mut dyn ConnRows, out: &mut W) -> io::Result<(
     // Namespaces as clusters; external ranges (and the ingress controller) on their own.
     let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     rows.for_each_row(&mut |src, row| {
-        for e in std::iter::once(src).chain(row.iter().map(|(dst, _)| *dst)) {
+        for e in std::iter::once(src).chain(row.iter().map(|(dst, _, _)| *dst)) {
             let group = if e.ends_with("[External]") || e.starts_with('{') {
                 ""
             } else {
@@ -205,8 +240,13 @@ fn write_dot<W: io::Write>(rows: &mut dyn ConnRows, out: &mut W) -> io::Result<(
     rows.for_each_row(&mut |src, row| {
         buf.clear();
         let src = dot_id(src);
-        for (dst, conn) in row {
-            let _ = writeln!(buf, "\t{src} -> {} [label={}]", dot_id(dst), dot_id(conn));
+        for (dst, conn, l7) in row {
+            let _ = writeln!(
+                buf,
+                "\t{src} -> {} [label={}]",
+                dot_id(dst),
+                dot_id(&conn_marked(conn, l7))
+            );
         }
         out.write_all(buf.as_bytes())
     })?;

@@ -354,6 +354,7 @@ mod tests {
             src: s.into(),
             dst: "d".into(),
             conn: c.into(),
+            l7: None,
         };
         let d = diff(
             &[l("a", "TCP 80"), l("b", "TCP 80")],

@@ -355,46 +355,62 @@ fn arb_cilium_selector() -> impl Strategy<Value = Value> {
         })
 }
 
-/// `toPorts` of a Cilium rule: numbers, ranges, names, port 0, protocols and ANY.
+/// `toPorts` of a Cilium rule: numbers, ranges, names, port 0, protocols and ANY, and
+/// sometimes HTTP rules (which never change the ports; connlist marks the lines).
 fn arb_cilium_ports() -> impl Strategy<Value = Value> {
-    proptest::collection::vec(
-        (
-            0usize..5,
-            0usize..4,
-            0..PORT_NUMBERS.len(),
-            0..PORT_NAMES.len(),
-            proptest::option::of(0u16..3),
+    (
+        proptest::collection::vec(
+            (
+                0usize..5,
+                0usize..4,
+                0..PORT_NUMBERS.len(),
+                0..PORT_NAMES.len(),
+                proptest::option::of(0u16..3),
+            ),
+            0..3,
         ),
-        0..3,
+        proptest::option::of(0usize..3),
     )
-    .prop_map(|ports| {
-        let list: Vec<Value> = ports
-            .into_iter()
-            .map(|(proto, kind, num, name, end)| {
-                let mut p = serde_json::Map::new();
-                if proto > 0 {
-                    p.insert("protocol".into(), json!(["TCP", "UDP", "SCTP", "ANY"][proto - 1]));
-                }
-                let n = PORT_NUMBERS[num];
-                match kind {
-                    0 => {
-                        p.insert("port".into(), json!("0"));
+        .prop_map(|(ports, http)| {
+            // Cilium takes layer 7 rules on TCP ports other than 0 only.
+            let l7_ok = !ports.is_empty() && ports.iter().all(|&(proto, kind, ..)| proto == 1 && kind != 0);
+            let list: Vec<Value> = ports
+                .into_iter()
+                .map(|(proto, kind, num, name, end)| {
+                    let mut p = serde_json::Map::new();
+                    if proto > 0 {
+                        p.insert("protocol".into(), json!(["TCP", "UDP", "SCTP", "ANY"][proto - 1]));
                     }
-                    1 => {
-                        p.insert("port".into(), json!(PORT_NAMES[name]));
-                    }
-                    _ => {
-                        p.insert("port".into(), json!(n.to_string()));
-                        if let Some(e) = end {
-                            p.insert("endPort".into(), json!(n.saturating_add([0, 10, 1000][e as usize])));
+                    let n = PORT_NUMBERS[num];
+                    match kind {
+                        0 => {
+                            p.insert("port".into(), json!("0"));
+                        }
+                        1 => {
+                            p.insert("port".into(), json!(PORT_NAMES[name]));
+                        }
+                        _ => {
+                            p.insert("port".into(), json!(n.to_string()));
+                            if let Some(e) = end {
+                                p.insert("endPort".into(), json!(n.saturating_add([0, 10, 1000][e as usize])));
+                            }
                         }
                     }
+                    Value::Object(p)
+                })
+                .collect();
+            match http {
+                Some(h) if l7_ok => {
+                    let rules = [
+                        json!([{"method": "GET"}]),
+                        json!([{"path": "/api/.*"}, {"method": "POST", "path": "/a"}]),
+                        json!([{}]),
+                    ];
+                    json!([{ "ports": list, "rules": {"http": rules[h]} }])
                 }
-                Value::Object(p)
-            })
-            .collect();
-        json!([{ "ports": list }])
-    })
+                _ => json!([{ "ports": list }]),
+            }
+        })
 }
 
 /// A Cilium rule: one kind of peer (or none) and maybe ports.

@@ -63,6 +63,7 @@ fn tcp(port: u16) -> Option<Vec<PortSpec>> {
         protocol: Protocol::Tcp,
         port: PortRef::Range(port, port),
         loc: loc(1),
+        l7: None,
     }])
 }
 

@@ -651,6 +651,7 @@ fn port_specs(port: Option<AdminPort>, loc: Location, out: &mut Vec<PortSpec>) {
             protocol,
             port: PortRef::Range(lo, hi),
             loc,
+            l7: None,
         }),
         Some(AdminPort::Named(name)) => {
             for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Sctp] {
@@ -658,6 +659,7 @@ fn port_specs(port: Option<AdminPort>, loc: Location, out: &mut Vec<PortSpec>) {
                     protocol,
                     port: PortRef::Named(name.clone()),
                     loc: loc.clone(),
+                    l7: None,
                 });
             }
         }

@@ -18,7 +18,7 @@ pub mod edit;
 mod gateway_api;
 mod host;
 mod inject;
-mod regex;
+pub(crate) mod regex;
 mod request;
 mod routing;
 mod security;

@@ -47,6 +47,7 @@ pub(crate) fn connlist(multi: &MultiScenario) -> Vec<ConnLine> {
                 src: qualify(&m.name, &l.src),
                 dst: qualify(&m.name, &l.dst),
                 conn: l.conn,
+                l7: l.l7,
             });
         }
     }
@@ -114,6 +115,7 @@ fn cross_cluster(multi: &MultiScenario, engines: &[Engine]) -> Vec<ConnLine> {
                         src: from.clone(),
                         dst: format!("{}/{}", sm.name, backend.endpoint_name()),
                         conn: conn.to_string(),
+                        l7: None,
                     });
                 }
             }
@@ -138,6 +140,7 @@ fn merge_pairs(lines: Vec<ConnLine>) -> Vec<ConnLine> {
             src,
             dst,
             conn: conn.to_string(),
+            l7: None,
         })
         .collect()
 }

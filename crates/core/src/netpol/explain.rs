@@ -1,11 +1,12 @@
 //! Explanations: for one pair (and optionally one port), which policies isolate each side
 //! and which rules and peers admit the traffic.
 
+use super::l7::{self, Admitted, L7Constraint};
 use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Location;
 use crate::model::{Cluster, Labels, Workload, NAMESPACE_NAME_LABEL};
 use crate::policy::walk::{walk_tiers, Plain};
-use crate::policy::{Direction, PeerKind, Policy, PolicyKind, Rule, TierWalk};
+use crate::policy::{Direction, PeerKind, Policy, PolicyKind, Rule, Tier, TierWalk};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt::{self, Write};
@@ -39,7 +40,7 @@ impl Target {
 
 /// The labels of namespace `name`; a namespace the cluster does not hold (that of a
 /// virtual workload) has only its name label, as an implicit namespace does.
-fn namespace_labels<'a>(cluster: &'a Cluster, name: &str) -> Cow<'a, Labels> {
+pub(crate) fn namespace_labels<'a>(cluster: &'a Cluster, name: &str) -> Cow<'a, Labels> {
     match cluster.namespace(name) {
         Some(ns) => Cow::Borrowed(&ns.labels),
         None => Cow::Owned(Labels::from([(NAMESPACE_NAME_LABEL.to_string(), name.to_string())])),
@@ -141,6 +142,9 @@ pub struct SideExplanation {
     /// Calico tiers whose end denied what no rule of theirs took.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tier_ends: Vec<TierEnd>,
+    /// Layer 7 rules (Cilium's) that narrow what this side allows to some requests.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub l7: Vec<L7Constraint>,
     #[serde(skip)]
     pub allowed: ConnSet,
     /// What this side allows, printed.
@@ -161,6 +165,10 @@ pub struct Explanation {
     pub probe: Option<String>,
     /// For a probe: whether it is allowed.
     pub probe_allowed: Option<bool>,
+    /// Layer 7 rules of either side on what is allowed ([`l7`]): those ports are open
+    /// only to the requests the rules let through.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub l7: Vec<L7Constraint>,
 }
 
 fn end_name(end: End) -> String {
@@ -195,6 +203,7 @@ fn explain_side(
             admitted_by: Vec::new(),
             tiers: Vec::new(),
             tier_ends: Vec::new(),
+            l7: Vec::new(),
             allowed: ConnSet::all(),
             allowed_text: ConnSet::all().to_string(),
         };
@@ -215,6 +224,8 @@ fn explain_side(
         .enumerate()
         .filter(|(_, p)| p.selects_workload(w, &ns_labels));
     let mut tiered: Vec<(usize, &Policy, &Rule)> = Vec::new();
+    // What each allowing rule let through, for the layer 7 constraints.
+    let mut admitted: Vec<Admitted> = Vec::new();
     // Tiers that deny at their end, with the name they are shown by.
     let mut closing: Vec<(crate::policy::Tier, String)> = Vec::new();
     for (index, policy) in applying {
@@ -239,6 +250,12 @@ fn explain_side(
                 continue;
             }
             allowed.union_with(&conn);
+            admitted.push(Admitted {
+                policy: named(policy),
+                rule,
+                conn: conn.clone(),
+                cilium_tier: true,
+            });
             admitted_by.push(RuleMatch {
                 policy: named(policy),
                 direction: dir.as_str(),
@@ -307,6 +324,14 @@ fn explain_side(
             let Some((peer_index, peer_text, peer_loc)) = hits[i].take() else {
                 continue;
             };
+            if rule.action == crate::policy::Action::Allow {
+                admitted.push(Admitted {
+                    policy: named(policy),
+                    rule,
+                    conn: taken.clone(),
+                    cilium_tier: policy.tier == Tier::CiliumNoDefaultDeny,
+                });
+            }
             tiers.push(TierDecision {
                 tier: tier_label(policy),
                 action: rule.action.as_str(),
@@ -341,6 +366,7 @@ fn explain_side(
         direction: dir.as_str(),
         workload: Some(w.endpoint_name()),
         host_node: w.node_view(),
+        l7: l7::constraints(dir.as_str(), &admitted, dst_ports, &allowed),
         isolated_by,
         admitted_by,
         tiers,
@@ -447,6 +473,7 @@ pub fn explain_ends(cluster: &Cluster, src: End, dst: End, probe: Option<(Protoc
     let ingress = explain_side(cluster, Direction::Ingress, dst, src, dst, probe);
     let allowed = egress.allowed.intersect(&ingress.allowed);
     Explanation {
+        l7: l7::pair(egress.l7.clone(), ingress.l7.clone(), &allowed),
         src: end_name(src),
         dst: end_name(dst),
         conn: allowed.to_string(),
@@ -763,6 +790,16 @@ impl Explanation {
         let _ = writeln!(out);
         let _ = write_side(&mut out, &self.egress, probe);
         let _ = write_side(&mut out, &self.ingress, probe);
+        for c in &self.l7 {
+            let _ = writeln!(
+                out,
+                "  [L7 {} {}] on {} only: {}",
+                c.direction,
+                c.policies.join(", "),
+                c.conn,
+                c.rules.join(" | ")
+            );
+        }
         let _ = writeln!(out);
         match (&self.probe, self.probe_allowed) {
             (Some(p), Some(true)) => {
@@ -778,6 +815,13 @@ impl Explanation {
             _ => {
                 let _ = writeln!(out, "Verdict: allowed {} (egress ∩ ingress).", self.conn);
             }
+        }
+        if !self.l7.is_empty() && self.probe_allowed != Some(false) {
+            let _ = writeln!(
+                out,
+                "Layer 7: {} is open only to the requests the [L7 ...] rules above let through (netplay does not see requests).",
+                l7::summary_ports(&self.l7)
+            );
         }
         out
     }

@@ -90,6 +90,7 @@ impl Exposure {
             src,
             dst,
             conn: self.conn.clone(),
+            l7: None,
         }
     }
 }

@@ -22,6 +22,7 @@ pub(crate) fn cluster_lines(engine: &Engine) -> Vec<ConnLine> {
             src: INGRESS_CONTROLLER.to_string(),
             dst: engine.cluster().workloads[w].endpoint_name(),
             conn: conn.to_string(),
+            l7: None,
         });
     }
     lines

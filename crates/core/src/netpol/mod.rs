@@ -8,6 +8,7 @@ pub mod engine;
 pub mod explain;
 pub mod exposure;
 pub mod ingress_controller;
+pub mod l7;
 
 pub mod reference;
 mod reference_calico;

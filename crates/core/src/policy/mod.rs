@@ -62,9 +62,11 @@
 //! docs/architecture.md ("How to add a policy kind") is the checklist for a new kind.
 
 pub mod calico;
+mod l7;
 mod selector;
 pub mod walk;
 
+pub use l7::{DnsMatch, HttpMatch, L7};
 pub use selector::{Operator, Requirement, Selector};
 
 use crate::conn::{ConnSet, Protocol};
@@ -389,6 +391,9 @@ pub struct PortSpec {
     pub protocol: Protocol,
     pub port: PortRef,
     pub loc: Location,
+    /// Layer 7 rules on these ports (Cilium `toPorts[].rules`): they narrow what an allow
+    /// lets through to some requests, and never change which ports are allowed.
+    pub l7: Option<Box<L7>>,
 }
 
 impl PortSpec {

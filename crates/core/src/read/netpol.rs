@@ -378,6 +378,7 @@ fn compile_port(cx: &mut Ctx, port: &NetworkPolicyPort, path: &[PathSeg]) -> Opt
         protocol,
         port: port_ref,
         loc,
+        l7: None,
     })
 }
 

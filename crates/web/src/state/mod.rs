@@ -222,7 +222,12 @@ impl State {
             s.checkpoint = Rc::new(
                 h.checkpoint
                     .into_iter()
-                    .map(|(src, dst, conn)| ConnLine { src, dst, conn })
+                    .map(|(src, dst, conn)| ConnLine {
+                        src,
+                        dst,
+                        conn,
+                        l7: None,
+                    })
                     .collect(),
             );
         }

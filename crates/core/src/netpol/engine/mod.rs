@@ -761,6 +761,7 @@ impl<'c> Engine<'c> {
                                 src: names[ws].clone(),
                                 dst: names[wd].clone(),
                                 conn: text(conn),
+                                l7: None,
                             });
                         }
                     }
@@ -781,6 +782,7 @@ impl<'c> Engine<'c> {
                             src,
                             dst,
                             conn: text(conn),
+                            l7: None,
                         });
                     }
                 }

@@ -316,6 +316,7 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
                 protocol,
                 port: port.clone(),
                 loc: loc.clone(),
+                l7: None,
             }));
         }
         if key == "ports" {
@@ -333,6 +334,7 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
                     protocol,
                     port: PortRef::Any,
                     loc: loc.clone(),
+                    l7: None,
                 })
                 .collect(),
         );

@@ -20,11 +20,11 @@
 
 use super::ctx::{item, with, Ctx};
 use super::peers::L3;
-use super::types::{CiliumEgress, CiliumIngress, CiliumRule, PortRule};
+use super::types::{CiliumEgress, CiliumIngress, CiliumRule, L7Rules, PortRule};
 use crate::conn::Protocol;
 use crate::model::NAMESPACE_NAME_LABEL;
 use crate::parse::locate::PathSeg;
-use crate::policy::{Action, Policy, PortRef, PortSpec, Rule, Selector, Tier};
+use crate::policy::{Action, DnsMatch, HttpMatch, Policy, PortRef, PortSpec, Rule, Selector, Tier, L7};
 use crate::read::netpol::check_port_name;
 
 /// The most ports one port rule may list (`maxPorts`).
@@ -347,17 +347,18 @@ fn port_rules(cx: &mut Ctx, list: &[PortRule], path: &[PathSeg], deny: bool, egr
     let mut out = Vec::new();
     for (i, pr) in list.iter().enumerate() {
         let pr_path = item(path, "toPorts", i);
-        let l7 = pr.rules.as_ref();
-        if deny && l7.is_some() {
+        let l7_rules = pr.rules.as_ref();
+        let l7 = if deny { None } else { l7_rules.and_then(model_l7) };
+        if deny && l7_rules.is_some() {
             cx.warn(
                 "NP0009",
                 &with(&pr_path, "rules"),
                 "unknown field `rules`: a deny rule's toPorts has no layer 7 rules, so the API server drops it".into(),
             );
         }
-        let http = l7.and_then(|r| r.http.as_ref()).is_some();
-        let dns = l7.and_then(|r| r.dns.as_ref()).is_some();
-        let other_l7 = l7.is_some_and(|r| r.kafka.is_some() || r.l7proto.is_some() || r.l7.is_some());
+        let http = l7_rules.and_then(|r| r.http.as_ref()).is_some();
+        let dns = l7_rules.and_then(|r| r.dns.as_ref()).is_some();
+        let other_l7 = l7_rules.is_some_and(|r| r.kafka.is_some() || r.l7proto.is_some() || r.l7.is_some());
         if !deny {
             if [http, dns, other_l7].iter().filter(|b| **b).count() > 1 {
                 cx.error(
@@ -368,7 +369,7 @@ fn port_rules(cx: &mut Ctx, list: &[PortRule], path: &[PathSeg], deny: bool, egr
             if dns && !egress {
                 cx.error(&with(&pr_path, "rules"), "DNS rules are not allowed on ingress".into());
             }
-            if l7.is_some_and(|r| r.l7.is_some() && r.l7proto.is_none()) {
+            if l7_rules.is_some_and(|r| r.l7.is_some() && r.l7proto.is_none()) {
                 cx.error(
                     &with(&pr_path, "rules"),
                     "'l7' may only be specified when a 'l7proto' is also specified".into(),
@@ -396,6 +397,7 @@ fn port_rules(cx: &mut Ctx, list: &[PortRule], path: &[PathSeg], deny: bool, egr
                     protocol,
                     port: PortRef::Any,
                     loc: loc.clone(),
+                    l7: l7.clone(),
                 });
             }
         }
@@ -439,7 +441,7 @@ fn port_rules(cx: &mut Ctx, list: &[PortRule], path: &[PathSeg], deny: bool, egr
             } else {
                 match port.parse::<u16>() {
                     Ok(0) => {
-                        if l7.is_some() && !deny {
+                        if l7_rules.is_some() && !deny {
                             cx.error(
                                 &with(&p_path, "port"),
                                 "L7 rules can not be used when a port is 0".into(),
@@ -478,9 +480,50 @@ fn port_rules(cx: &mut Ctx, list: &[PortRule], path: &[PathSeg], deny: bool, egr
                     protocol,
                     port: port_ref.clone(),
                     loc: loc.clone(),
+                    l7: l7.clone(),
                 });
             }
         }
     }
     out
+}
+
+/// The layer 7 rules of a port rule in the model: `None` when they let every request
+/// through ("If no rules are specified, then all traffic is permitted"; an empty HTTP
+/// rule or the DNS pattern `*` matches every request).
+fn model_l7(rules: &L7Rules) -> Option<Box<L7>> {
+    let text = |s: &Option<String>| s.as_ref().filter(|s| !s.is_empty()).cloned();
+    if let Some(http) = &rules.http {
+        let matches: Vec<HttpMatch> = http
+            .iter()
+            .map(|r| HttpMatch {
+                method: text(&r.method),
+                path: text(&r.path),
+                host: text(&r.host),
+                headers: r.headers.clone().unwrap_or_default(),
+                header_matches: r.header_matches.is_some(),
+            })
+            .collect();
+        let all = matches.is_empty() || matches.iter().any(|m| *m == HttpMatch::default());
+        return (!all).then(|| Box::new(L7::Http(matches)));
+    }
+    if let Some(dns) = &rules.dns {
+        let matches: Vec<DnsMatch> = dns
+            .iter()
+            .filter_map(|r| match (text(&r.match_name), text(&r.match_pattern)) {
+                (Some(name), _) => Some(DnsMatch::Name(name)),
+                (None, Some(pattern)) => Some(DnsMatch::Pattern(pattern)),
+                (None, None) => None,
+            })
+            .collect();
+        let all = matches.is_empty() || matches.contains(&DnsMatch::Pattern("*".into()));
+        return (!all).then(|| Box::new(L7::Dns(matches)));
+    }
+    if rules.kafka.is_some() {
+        return Some(Box::new(L7::Other("kafka rules (not modelled)".into())));
+    }
+    rules
+        .l7proto
+        .as_ref()
+        .map(|proto| Box::new(L7::Other(format!("{proto} rules (not modelled)"))))
 }

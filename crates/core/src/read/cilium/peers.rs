@@ -372,7 +372,7 @@ fn fqdn(cx: &mut Ctx, f: &FqdnSelector, path: &[PathSeg]) -> Option<Peer> {
     cx.warn(
         "NP1042",
         path,
-        format!("toFQDNs {pattern} allows the addresses DNS gives for it at run time: netplay shows it as the destination fqdn:{pattern} and matches no address with it"),
+        format!("toFQDNs {pattern} allows the addresses DNS gives for it at run time: netplay names it fqdn:{pattern} and matches no address with it, so connections to those addresses are not shown as allowed"),
     );
     Some(peer(
         PeerKind::Unresolved {
