@@ -35,18 +35,10 @@ pub fn kube_dns_ports() -> Vec<ContainerPort> {
 /// A stand-in for the cluster DNS where the input holds none: a `kind` of `kube-system`
 /// named `kube-dns`, labelled `k8s-app=kube-dns`, with [`kube_dns_ports`].
 pub fn kube_dns_stand_in(kind: &str) -> Workload {
+    let labels = [(KUBE_DNS_LABEL.0.to_string(), KUBE_DNS_LABEL.1.to_string())].into();
     Workload {
-        namespace: KUBE_DNS_NAMESPACE.to_string(),
-        name: "kube-dns".to_string(),
-        kind: kind.to_string(),
-        labels: [(KUBE_DNS_LABEL.0.to_string(), KUBE_DNS_LABEL.1.to_string())].into(),
-        annotations: Default::default(),
         ports: kube_dns_ports(),
-        host_network: false,
-        node: None,
-        node_address: None,
-        service_account: None,
-        loc: Location::new("", 1, 1),
+        ..Workload::stand_in(KUBE_DNS_NAMESPACE, "kube-dns", kind, labels)
     }
 }
 
@@ -112,5 +104,26 @@ pub fn node_view(node: Option<&str>, address: Option<IpAddr>) -> String {
         (Some(n), None) => format!("node {n}"),
         (None, Some(a)) => format!("its node ({a})"),
         (None, None) => "its node".to_string(),
+    }
+}
+
+impl Workload {
+    /// A workload the input does not hold (the cluster DNS, istiod, a simulated client, a
+    /// pod that may be created later): no annotations, ports, node or service account, and
+    /// no place in a file unless the caller gives one.
+    pub fn stand_in(namespace: &str, name: &str, kind: &str, labels: Labels) -> Workload {
+        Workload {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            kind: kind.to_string(),
+            labels,
+            annotations: Labels::new(),
+            ports: Vec::new(),
+            host_network: false,
+            node: None,
+            node_address: None,
+            service_account: None,
+            loc: Location::new("", 1, 1),
+        }
     }
 }

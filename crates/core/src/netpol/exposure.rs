@@ -14,7 +14,6 @@
 
 use super::explain::{explain_one_side, End, TraceStep};
 use crate::conn::ConnSet;
-use crate::diagnostics::Location;
 use crate::model::{Cluster, Labels, Namespace, Workload, NAMESPACE_NAME_LABEL};
 use crate::output::{render_connlist, render_diff, ConnLine, DiffEntry, Format};
 use crate::policy::{Direction, Operator, PeerKind, Selector};
@@ -293,19 +292,7 @@ fn representative(scoped: &mut Cluster, peer: &AbstractPeer) -> Option<Workload>
     if peer.pods.as_ref().is_some_and(|sel| !sel.matches(&labels)) {
         return None;
     }
-    Some(Workload {
-        namespace,
-        name: "{new pod}".to_string(),
-        kind: "Pod".to_string(),
-        labels,
-        annotations: Labels::new(),
-        ports: Vec::new(),
-        host_network: false,
-        node: None,
-        node_address: None,
-        service_account: None,
-        loc: Location::new("", 1, 1),
-    })
+    Some(Workload::stand_in(&namespace, "{new pod}", "Pod", labels))
 }
 
 /// The connection list followed by the exposure. Text: the list, then `Exposure:` and a

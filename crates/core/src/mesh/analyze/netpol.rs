@@ -40,21 +40,13 @@ fn istiods(ctx: &Ctx) -> (Vec<Workload>, Vec<usize>) {
         port(WEBHOOK, "https-webhooks"),
     ];
     let list = if real.is_empty() {
+        let labels = Labels::from([
+            ("app".to_string(), "istiod".to_string()),
+            ("istio".to_string(), "pilot".to_string()),
+        ]);
         vec![Workload {
-            namespace: ROOT_NAMESPACE.to_string(),
-            name: "istiod".to_string(),
-            kind: "Deployment".to_string(),
-            labels: Labels::from([
-                ("app".to_string(), "istiod".to_string()),
-                ("istio".to_string(), "pilot".to_string()),
-            ]),
-            annotations: Labels::new(),
             ports: default_ports,
-            host_network: false,
-            node: None,
-            node_address: None,
-            service_account: None,
-            loc: Location::new("", 1, 1),
+            ..Workload::stand_in(ROOT_NAMESPACE, "istiod", "Deployment", labels)
         }]
     } else {
         real.iter()

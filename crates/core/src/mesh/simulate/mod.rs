@@ -158,17 +158,9 @@ fn simulate_from_mesh(cluster: &Cluster, namespace: &str, req: &Request) -> Resu
 /// A client the input does not describe: lives beside the cluster for one simulation.
 fn virtual_workload(namespace: &str, name: &str, labels: Labels, sa: Option<String>) -> Workload {
     Workload {
-        namespace: namespace.to_string(),
-        name: name.to_string(),
-        kind: "Virtual".to_string(),
-        labels,
-        annotations: Labels::new(),
-        ports: Vec::new(),
-        host_network: false,
-        node: None,
-        node_address: None,
         service_account: sa,
         loc: Location::new("(virtual)", 1, 1),
+        ..Workload::stand_in(namespace, name, "Virtual", labels)
     }
 }
 
