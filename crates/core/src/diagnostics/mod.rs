@@ -192,6 +192,7 @@ pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP0020", Severity::Warning, "a controller ownerReference without kind; the pods naming it are folded into one workload"),
     ("NP0021", Severity::Info, "pods of one owner differ in labels that selectors tell apart; the owner is shown as several workloads"),
     ("NP0022", Severity::Info, "a Pod in phase Succeeded or Failed: its containers have terminated, it receives no traffic and is no endpoint"),
+    ("NP0023", Severity::Error, "a name, label, selector or port name the API server rejects (RFC 1123/1035 names, label keys and values, IANA port names, CronJob names over 52); kubectl apply refuses the object, so it is left out"),
     ("NP0030", Severity::Error, "an AdminNetworkPolicy, BaselineAdminNetworkPolicy or ClusterNetworkPolicy the API server rejects (enum, range, limit, one-of, CIDR, named port with a non-pod peer); the policy is ignored"),
     ("NP0031", Severity::Error, "a BaselineAdminNetworkPolicy not named `default`; the API server rejects it"),
     ("NP0032", Severity::Error, "a ClusterNetworkPolicy written for an older v1alpha2 draft (action Allow, ports, match); the policy is ignored"),

@@ -10,6 +10,7 @@ mod fields;
 pub(crate) mod findings;
 pub(crate) mod mesh;
 pub(crate) mod multicluster;
+pub mod names;
 pub mod netpol;
 pub(crate) mod owners;
 mod pod;
@@ -240,6 +241,20 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 .resource(obj.resource())
                 .help(format!("write `apiVersion: {current}`")),
             );
+        }
+        // An object whose name, labels or port names the API server refuses never exists
+        // in a cluster: reported (NP0023) and left out, as `kubectl apply` leaves it.
+        if role != Known::MultiCluster {
+            let rule = match role {
+                Known::Namespace => names::NameRule::Dns1123Label,
+                Known::Service => names::NameRule::Dns1035Label,
+                _ => names::NameRule::Dns1123Subdomain,
+            };
+            let refused = names::check_object(obj, rule);
+            if !refused.is_empty() {
+                diags.extend(refused);
+                continue;
+            }
         }
         let namespace = obj.namespace.clone().unwrap_or_else(|| "default".to_string());
         match role {

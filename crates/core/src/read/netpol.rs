@@ -6,7 +6,7 @@
 
 use crate::conn::Protocol;
 use crate::diagnostics::{Diagnostic, Location};
-use crate::parse::locate::PathSeg;
+use crate::parse::locate::{DisplayPath, PathSeg};
 use crate::parse::RawObject;
 use crate::policy::*;
 use ipnet::IpNet;
@@ -447,6 +447,18 @@ fn selector(cx: &mut Ctx, sel: Option<&LabelSelector>, path: &[PathSeg]) -> Opti
             }
             Operator::Exists | Operator::DoesNotExist if !values.is_empty() => {
                 cx.error("NP0014", &p, format!("operator {} takes no values", expr.operator));
+            }
+            // The values of In and NotIn are label values (the API server's wording).
+            Operator::In | Operator::NotIn => {
+                for (vi, value) in values.iter().enumerate() {
+                    let errs = super::names::label_value(value);
+                    if !errs.is_empty() {
+                        let mut vp = with(&p, "values");
+                        vp.push(vi.into());
+                        let msg = format!("{}: Invalid value: {value:?}: {}", DisplayPath(&vp), errs.join(", "));
+                        cx.error("NP0014", &vp, msg);
+                    }
+                }
             }
             _ => {}
         }
