@@ -2,6 +2,7 @@
 //! NP0002 at the offending field and a field the type does not have as NP0009 (with the
 //! closest known field name).
 
+use super::value_de;
 use crate::diagnostics::Diagnostic;
 use crate::parse::locate::{DisplayPath, PathSeg};
 use crate::parse::RawObject;
@@ -29,15 +30,11 @@ pub(crate) fn field<T: DeserializeOwned>(
     if value.is_null() {
         return Ok(None);
     }
-    let mut track = serde_path_to_error::Track::new();
-    let mut unknown: Vec<Vec<PathSeg>> = Vec::new();
-    let result: Result<T, serde_json::Error> = {
-        let de = serde_path_to_error::Deserializer::new(value, &mut track);
-        serde_ignored::deserialize(de, |p| unknown.push(ignored_path(&p)))
-    };
+    let mut track = value_de::Track::default();
+    let result: Result<T, value_de::ReadError> = value_de::read(value, &mut track);
     match result {
         Ok(v) => {
-            for rel in unknown {
+            for rel in track.unknown {
                 let mut full = to_path(path);
                 full.extend(rel);
                 let Some(PathSeg::Key(name)) = full.last() else {
@@ -62,13 +59,7 @@ pub(crate) fn field<T: DeserializeOwned>(
         }
         Err(e) => {
             let mut full = to_path(path);
-            for seg in track.path().iter() {
-                match seg {
-                    serde_path_to_error::Segment::Seq { index } => full.push(PathSeg::Index(*index)),
-                    serde_path_to_error::Segment::Map { key } => full.push(PathSeg::Key(key.clone())),
-                    _ => {}
-                }
-            }
+            full.extend(track.error_at.unwrap_or_default());
             Err(Box::new(
                 Diagnostic::new(
                     "NP0002",
@@ -78,25 +69,6 @@ pub(crate) fn field<T: DeserializeOwned>(
                 .resource(obj.resource()),
             ))
         }
-    }
-}
-
-fn ignored_path(p: &serde_ignored::Path) -> Vec<PathSeg> {
-    match p {
-        serde_ignored::Path::Root => Vec::new(),
-        serde_ignored::Path::Seq { parent, index } => {
-            let mut v = ignored_path(parent);
-            v.push(PathSeg::Index(*index));
-            v
-        }
-        serde_ignored::Path::Map { parent, key } => {
-            let mut v = ignored_path(parent);
-            v.push(PathSeg::Key(key.clone()));
-            v
-        }
-        serde_ignored::Path::Some { parent }
-        | serde_ignored::Path::NewtypeStruct { parent }
-        | serde_ignored::Path::NewtypeVariant { parent } => ignored_path(parent),
     }
 }
 

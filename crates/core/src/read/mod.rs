@@ -14,6 +14,8 @@ pub mod names;
 pub mod netpol;
 pub(crate) mod owners;
 mod pod;
+mod pod_spec;
+mod value_de;
 
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;

@@ -3,12 +3,12 @@
 
 use super::fields::{field, to_path};
 use super::owners::PodInfo;
+use super::pod_spec::PodSpec;
 use crate::conn::Protocol;
 use crate::diagnostics::Diagnostic;
 use crate::model::{ContainerPort, Labels};
 use crate::parse::locate::{DisplayPath, PathSeg};
 use crate::parse::RawObject;
-use k8s_openapi::api::core::v1::PodSpec;
 use serde_json::Value;
 
 /// Where a workload kind keeps its pod template.
@@ -55,13 +55,15 @@ pub(super) fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<O
     let serving = spec
         .containers
         .iter()
+        .flatten()
         .enumerate()
         .map(|(i, c)| ("containers", i, c))
         .chain(sidecars.map(|(i, c)| ("initContainers", i, c)));
     for (list, ci, c) in serving {
         for (pi, p) in c.ports.iter().flatten().enumerate() {
             let protocol = p.protocol.as_deref().map_or(Some(Protocol::Tcp), Protocol::parse);
-            let port = u16::try_from(p.container_port).ok().filter(|&n| n > 0);
+            let container_port = p.container_port.unwrap_or_default();
+            let port = u16::try_from(container_port).ok().filter(|&n| n > 0);
             match (protocol, port) {
                 (Some(protocol), Some(port)) => ports.push(ContainerPort {
                     name: p.name.clone(),
@@ -82,7 +84,7 @@ pub(super) fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<O
                             format!(
                                 "{}: invalid container port {} {}; the port is ignored",
                                 DisplayPath(&path),
-                                p.container_port,
+                                container_port,
                                 p.protocol.as_deref().unwrap_or("TCP")
                             ),
                         )
