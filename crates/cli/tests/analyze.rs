@@ -184,3 +184,38 @@ fn junit_fails_the_cases_at_the_failure_threshold() {
     assert!(run.stdout.contains("failures=\"3\""), "{}", run.stdout);
     assert_snapshot!(run.transcript());
 }
+
+/// NP codes are suppressed as IST codes are: by the `galley.istio.io/analyze-suppress`
+/// annotation on the object and by `--suppress CODE=Kind name.namespace`, and a warning
+/// fails the run only at `--failure-threshold warning`.
+#[test]
+fn np_codes_are_suppressed_and_thresholded_like_ist_codes() {
+    const INPUT: &str = "crates/cli/tests/inputs/np-suppress/app.yaml";
+    let run = netplay(&["analyze", INPUT]);
+    assert_eq!(run.code, 0, "a warning is below the default threshold");
+    assert!(
+        run.stdout.contains("0 errors, 1 warning, 0 notes (1 suppressed)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("shop/typo") && !run.stdout.contains("future-api"),
+        "{}",
+        run.stdout
+    );
+    assert_snapshot!(run.transcript());
+    let strict = netplay(&["analyze", "--failure-threshold", "warning", INPUT]);
+    assert_eq!(strict.code, 1);
+    let both = netplay(&[
+        "analyze",
+        "--failure-threshold",
+        "warning",
+        "--suppress",
+        "NP1001=NetworkPolicy typo.shop",
+        "-o",
+        "json",
+        INPUT,
+    ]);
+    assert_eq!(both.code, 0, "{}", both.stdout);
+    assert_eq!(codes(&both), Vec::<String>::new());
+}

@@ -236,3 +236,43 @@ fn each_changed_pair_names_the_policy_and_rule_that_changed_it() {
     assert_eq!(api["causes"][0]["what"], "admitted TCP 8080, now TCP 8080,9090");
     assert_eq!(api["causes"].as_array().map(Vec::len), Some(1));
 }
+
+/// explain and diff name a rule by the same number and line (the rule's, issue 19.4);
+/// explain adds the matching peer's line, and its JSON numbers from 1 as the text does.
+#[test]
+fn explain_and_diff_give_a_rule_the_same_number_and_line() {
+    const LOCKED: &str = "crates/cli/tests/inputs/shop-locked";
+    let diff = netplay(&["diff", "crates/cli/tests/inputs/shop", LOCKED]);
+    let rule = "shop/web-egress egress rule 2 (crates/cli/tests/inputs/shop-locked/web-egress.yaml:23)";
+    assert!(
+        diff.stdout.contains(&format!("# {rule} now admits TCP 443")),
+        "{}",
+        diff.stdout
+    );
+    let explain = netplay(&[
+        "explain", "--src", "shop/web", "--dst", "11.0.0.1", "--port", "443", LOCKED,
+    ]);
+    assert!(
+        explain.stdout.contains(&format!(
+            "* {rule}, peer 1 at line 24 (ipBlock 0.0.0.0/0 except 10.0.0.0/8): TCP 443"
+        )),
+        "{}",
+        explain.stdout
+    );
+    let json = netplay(&[
+        "explain", "--src", "shop/web", "--dst", "11.0.0.1", "--port", "443", "-o", "json", LOCKED,
+    ])
+    .json();
+    let admitted = &json["egress"]["admitted_by"][0];
+    assert_eq!(
+        (admitted["rule"].as_u64(), admitted["peer"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(
+        (
+            admitted["rule_loc"]["line"].as_u64(),
+            admitted["peer_loc"]["line"].as_u64()
+        ),
+        (Some(23), Some(24))
+    );
+}

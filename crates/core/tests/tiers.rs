@@ -326,7 +326,7 @@ fn the_explanation_names_the_deciding_tier_and_rule() {
     let text = denied.to_text();
     assert!(
         text.contains(
-            "* [Admin anp/guard priority 10, ingress rule \"r0\" line 10] Deny TCP 5432 (model.yaml:1), peer 1 (all pods in namespaces [team=a])"
+            "* [Admin anp/guard priority 10, ingress rule \"r0\" line 10] Deny TCP 5432 (model.yaml:10), peer 1 at line 1 (all pods in namespaces [team=a])"
         ),
         "{text}"
     );

@@ -530,14 +530,15 @@ pub(crate) fn authorize(cluster: &Cluster, w: &Workload, input: &AuthzInput) -> 
                         action.as_str(),
                         p.meta.id(),
                         scope(p),
-                        i,
+                        i + 1,
                         rloc.file,
                         rloc.line
                     ));
                     return Some(rloc);
                 }
-                Ok(Some(w)) => why.push(format!("rule {i} ({}:{}): {w}", rloc.file, rloc.line)),
-                Err(w) => why.push(format!("rule {i} ({}:{}) {w}", rloc.file, rloc.line)),
+                // Numbered from 1, as explanations number rules; the path index is 0-based.
+                Ok(Some(w)) => why.push(format!("rule {} ({}:{}): {w}", i + 1, rloc.file, rloc.line)),
+                Err(w) => why.push(format!("rule {} ({}:{}) {w}", i + 1, rloc.file, rloc.line)),
             }
         }
         lines.push(format!(

@@ -54,14 +54,30 @@ pub struct PolicyRef {
     pub loc: Location,
 }
 
+/// A 0-based index as people count it, from 1.
+fn one_based<S: serde::Serializer>(i: &usize, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(*i as u64 + 1)
+}
+
+fn one_based_opt<S: serde::Serializer>(i: &Option<usize>, s: S) -> Result<S::Ok, S::Error> {
+    match i {
+        Some(i) => s.serialize_some(&(*i as u64 + 1)),
+        None => s.serialize_none(),
+    }
+}
+
 /// A rule that admits (part of) the traffic.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct RuleMatch {
     pub policy: String,
     pub direction: &'static str,
-    /// 0-based index of the rule in the policy's ingress/egress list.
+    /// 0-based index of the rule in the policy's ingress/egress list; written 1-based
+    /// in JSON, as the text and diff number rules.
+    #[serde(serialize_with = "one_based")]
     pub rule: usize,
-    /// 0-based index of the matching peer; `None` when the rule has no peers (all match).
+    /// 0-based index of the matching peer; `None` when the rule has no peers (all
+    /// match). Written 1-based in JSON.
+    #[serde(serialize_with = "one_based_opt")]
     pub peer: Option<usize>,
     /// The peer in words, e.g. `pods [app=web] in namespaces [team=a]`.
     pub peer_text: String,
@@ -541,11 +557,8 @@ fn write_rule(out: &mut String, m: &RuleMatch, probe: Option<(Protocol, u16)>, p
     } else {
         "-"
     };
-    let peer = match m.peer {
-        None => m.peer_text.clone(),
-        Some(i) => format!("peer {} ({})", i + 1, m.peer_text),
-    };
-    let loc = m.peer_loc.as_ref().unwrap_or(&m.rule_loc);
+    let peer = peer_words(m);
+    let loc = &m.rule_loc;
     writeln!(
         out,
         "  {mark} {prefix}{} {} rule {} ({}:{}), {peer}: {}",
@@ -556,6 +569,19 @@ fn write_rule(out: &mut String, m: &RuleMatch, probe: Option<(Protocol, u16)>, p
         loc.line,
         m.conn
     )
+}
+
+/// The matching peer as a rule line names it: `peer 2 at line 14 (pods [app=web] ...)`,
+/// 1-based, with the peer's own line when it is not the rule's (the rule line gives the
+/// rule's, as diff and the trace do); the peer's words alone when the rule has none.
+fn peer_words(m: &RuleMatch) -> String {
+    match (m.peer, &m.peer_loc) {
+        (None, _) => m.peer_text.clone(),
+        (Some(i), Some(at)) if at.line != m.rule_loc.line => {
+            format!("peer {} at line {} ({})", i + 1, at.line, m.peer_text)
+        }
+        (Some(i), _) => format!("peer {} ({})", i + 1, m.peer_text),
+    }
 }
 
 /// How explanations name a policy: `namespace/name` (NetworkPolicy, admin kinds), with
@@ -588,11 +614,8 @@ fn write_tiered_side(
         } else {
             "-"
         };
-        let peer = match t.rule.peer {
-            None => t.rule.peer_text.clone(),
-            Some(i) => format!("peer {} ({})", i + 1, t.rule.peer_text),
-        };
-        let loc = t.rule.peer_loc.as_ref().unwrap_or(&t.rule.rule_loc);
+        let peer = peer_words(&t.rule);
+        let loc = &t.rule.rule_loc;
         writeln!(
             out,
             "  {mark} {} {} ({}:{}), {peer}",

@@ -286,7 +286,8 @@ fn identities_without_mtls(ctx: &Ctx, ap: &MeshObject<AuthorizationPolicySpec>, 
             Diagnostic::new(
                 "NP2003",
                 format!(
-                    "ALLOW rule {i} matches on peer identities (principals, namespaces or service accounts), which only mTLS provides, but {}: the rule never matches those requests and they are denied (403)",
+                    "ALLOW rule {} matches on peer identities (principals, namespaces or service accounts), which only mTLS provides, but {}: the rule never matches those requests and they are denied (403)",
+                    i + 1,
                     reasons.join("; ")
                 ),
             )
