@@ -6,7 +6,7 @@
 //! fields). Each layer is instantiated again for every type read, which made the typed
 //! reads the largest part of the web app's code. One deserializer that tracks both does
 //! the same work with a third of the code. Its behaviour is theirs: the same visits for
-//! the same values, the same error texts (serde_json's "invalid type: null, …"), the
+//! the same values (except a struct written as a list, which it refuses), the same error texts (serde_json's "invalid type: null, …"), the
 //! deepest failing path (first error wins), and an unknown field wherever a type asks
 //! to ignore a value (`IgnoredAny`, which serde's derive and k8s-openapi use for fields
 //! they do not have).
@@ -364,8 +364,10 @@ impl<'v> de::Deserializer<'v> for ValueDe<'v, '_, '_> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, ReadError> {
+        // A Kubernetes object's struct is a mapping; serde_json would also take an array
+        // (the struct's fields in order), which no manifest means. Refusing it keeps every
+        // derived struct's sequence visitor out of the build.
         let result = match self.value {
-            Value::Array(items) => self.array(items, visitor),
             Value::Object(map) => self.object(map, visitor),
             _ => self.invalid(&visitor),
         };
@@ -618,6 +620,15 @@ mod tests {
     }
 
     #[test]
+    fn a_struct_written_as_a_list_is_refused() {
+        // serde_json reads `[[], null, null]` as a Spec (its fields in order); no manifest means that.
+        assert!(serde_json::from_value::<Spec>(json!([[], null, null])).is_ok());
+        let (result, track) = read_spec(json!([[], null, null]));
+        assert_eq!(result.unwrap_err(), "invalid type: sequence, expected struct Spec");
+        assert_eq!(shown(&track.error_at), "");
+    }
+
+    #[test]
     fn enums_read_as_serde_json_reads_them() {
         let (result, _) = read_spec(json!({"ports": [], "mode": "Strict"}));
         assert!(matches!(
@@ -651,7 +662,6 @@ mod tests {
             json!({"ports": [{"port": 1.0}]}),
             json!({"ports": "x"}),
             json!({"ports": [{"port": true}]}),
-            json!([[]]),
             json!({"ports": [], "mode": "Weighted"}),
             json!({"ports": [], "mode": {"Strict": 1}}),
             json!({"ports": [], "mode": 3}),
