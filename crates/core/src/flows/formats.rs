@@ -2,10 +2,20 @@
 //! logs, Inspektor Gadget's network trace and netplay's CSV. Field names follow each
 //! project's documentation (docs/flows.md lists them); unknown fields are ignored, so
 //! newer versions of a tool keep reading.
+//!
+//! Records are read without copying: strings borrow from the line (`Cow` owns only when a
+//! JSON escape had to be undone), fields the reader does not use are skipped unparsed, and
+//! an endpoint is matched by its bytes ([`RawEnd::key`]) so that a record of an endpoint
+//! seen before costs no allocation for it (issue 20's benchmark, docs/performance.md).
 
+use super::raw::{key_ip, key_text};
+pub(crate) use super::raw::{RawEnd, RawLabels, Text};
 use crate::conn::Protocol;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::IpAddr;
 
 /// The format of a flow file, decided by its first record (docs/flows.md, "Formats").
@@ -44,35 +54,60 @@ impl FlowFormat {
     }
 }
 
-/// One end of a record as the tool describes it, before it is matched to a workload.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub(crate) struct RawEnd {
-    pub namespace: Option<String>,
-    /// A pod name, or a pod name prefix (Calico's aggregated `frontend-7d9c-*` without `*`).
-    pub pod: Option<String>,
-    pub pod_is_prefix: bool,
-    /// The workload the tool names (Hubble's `workloads`: kind, name; IG's `podOwner`).
-    pub workload: Option<(Option<String>, String)>,
-    pub labels: BTreeMap<String, String>,
-    /// A Service whose pods the tool did not resolve (IG `svc` endpoints): its namespace
-    /// and name, and the selector when the tool gives it.
-    pub service: Option<(String, String)>,
-    pub service_selector: BTreeMap<String, String>,
-    pub ip: Option<IpAddr>,
-    /// The tool says the endpoint is outside the cluster (Hubble `reserved:world`,
-    /// Calico `net`).
-    pub outside: bool,
-    /// The tool says what the endpoint is when it is no pod: `host`, `remote-node`,
-    /// a Calico NetworkSet, … (it cannot be matched; the record is reported).
-    pub special: Option<String>,
-    /// A name as netplay prints it (CSV): `ns/name[Kind]`, `ns/name` or a bare name.
-    pub name: Option<String>,
+/// One end of a record as read: built, or a Hubble endpoint left as parsed until the
+/// matcher meets it for the first time (most records repeat endpoints seen before).
+#[derive(Debug)]
+pub(crate) enum EndSource<'a> {
+    Built(RawEnd<'a>),
+    Hubble(HubbleEndpoint<'a>, Option<IpAddr>),
+}
+
+impl<'a> EndSource<'a> {
+    /// The bytes that identify this end (see [`RawEnd::key`]); the first byte tells the
+    /// two forms apart, and a Hubble endpoint's key holds every field [`hubble_end`] reads.
+    pub fn key(&self, out: &mut Vec<u8>) {
+        match self {
+            EndSource::Built(raw) => {
+                raw.key(out);
+                out.insert(0, b'B');
+            }
+            EndSource::Hubble(e, ip) => {
+                out.clear();
+                out.push(b'H');
+                key_text(out, e.namespace.as_deref());
+                key_text(out, e.pod_name.as_deref());
+                out.extend_from_slice(&(e.labels.len() as u64).to_le_bytes());
+                for l in &e.labels {
+                    key_text(out, Some(l));
+                }
+                let first = e.workloads.first();
+                key_text(out, first.map(|w| w.name.as_ref()));
+                key_text(out, first.and_then(|w| w.kind.as_deref()));
+                key_ip(out, *ip);
+            }
+        }
+    }
+
+    pub fn build(&self) -> RawEnd<'a> {
+        match self {
+            EndSource::Built(raw) => raw.clone(),
+            EndSource::Hubble(e, ip) => hubble_end(e, *ip),
+        }
+    }
+
+    /// The Service the record names instead of a pod (Inspektor Gadget's `svc`).
+    pub fn service(&self) -> Option<&(Text<'a>, Text<'a>)> {
+        match self {
+            EndSource::Built(raw) => raw.service.as_ref(),
+            EndSource::Hubble(..) => None,
+        }
+    }
 }
 
 /// What one line says.
 #[derive(Debug)]
-pub(crate) enum Line {
-    Record(Box<Record>),
+pub(crate) enum Line<'a> {
+    Record(Box<Record<'a>>),
     /// A line that is no connection: a header, a reply, ICMP, an event of another kind.
     Skip(Skip),
     /// A line that cannot be read, with the reason.
@@ -88,17 +123,17 @@ pub(crate) enum Skip {
 }
 
 #[derive(Debug)]
-pub(crate) struct Record {
-    pub src: RawEnd,
-    pub dst: RawEnd,
+pub(crate) struct Record<'a> {
+    pub src: EndSource<'a>,
+    pub dst: EndSource<'a>,
     pub protocol: Protocol,
     pub port: u16,
     pub count: u64,
     /// The verdict the tool observed (`FORWARDED`, `DROPPED`, `allow`, `deny`, …).
-    pub verdict: Option<String>,
+    pub verdict: Option<Text<'a>>,
 }
 
-pub(crate) fn read_line(format: FlowFormat, line: &str) -> Line {
+pub(crate) fn read_line(format: FlowFormat, line: &str) -> Line<'_> {
     let t = line.trim();
     if t.is_empty() || t.starts_with('#') {
         return Line::Skip(Skip::Blank);
@@ -111,7 +146,7 @@ pub(crate) fn read_line(format: FlowFormat, line: &str) -> Line {
     }
 }
 
-fn json_error(e: serde_json::Error) -> Line {
+fn json_error(e: serde_json::Error) -> Line<'static> {
     Line::Bad(match e.classify() {
         serde_json::error::Category::Data => format!("a field has the wrong type ({e})"),
         _ => format!("not a complete JSON object on one line ({e})"),
@@ -127,7 +162,7 @@ fn protocol_name(s: &str) -> Option<Protocol> {
     }
 }
 
-fn nonempty(s: Option<String>) -> Option<String> {
+fn nonempty(s: Option<Text<'_>>) -> Option<Text<'_>> {
     s.filter(|s| !s.is_empty() && s != "-")
 }
 
@@ -142,15 +177,19 @@ fn ip(s: Option<&str>) -> Option<IpAddr> {
 /// itself. Field names are the proto names (`pod_name`, `is_reply`); the lowerCamelCase JSON
 /// names are read too.
 #[derive(Deserialize, Default)]
-struct HubbleFlow {
+struct HubbleFlow<'a> {
     /// The envelope's flow; `None` when the line is the flow itself.
-    flow: Option<Box<HubbleFlow>>,
-    verdict: Option<String>,
-    #[serde(rename = "IP", alias = "ip")]
-    ip: Option<HubbleIp>,
+    #[serde(borrow)]
+    flow: Option<Box<HubbleFlow<'a>>>,
+    #[serde(borrow)]
+    verdict: Option<Text<'a>>,
+    #[serde(rename = "IP", alias = "ip", borrow)]
+    ip: Option<HubbleIp<'a>>,
     l4: Option<HubbleL4>,
-    source: Option<HubbleEndpoint>,
-    destination: Option<HubbleEndpoint>,
+    #[serde(borrow)]
+    source: Option<HubbleEndpoint<'a>>,
+    #[serde(borrow)]
+    destination: Option<HubbleEndpoint<'a>>,
     #[serde(alias = "isReply")]
     is_reply: Option<bool>,
     /// Deprecated before `is_reply` existed.
@@ -158,9 +197,11 @@ struct HubbleFlow {
 }
 
 #[derive(Deserialize)]
-struct HubbleIp {
-    source: Option<String>,
-    destination: Option<String>,
+struct HubbleIp<'a> {
+    #[serde(borrow)]
+    source: Option<Text<'a>>,
+    #[serde(borrow)]
+    destination: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -179,24 +220,27 @@ struct HubblePorts {
     destination_port: Option<u32>,
 }
 
-#[derive(Deserialize, Default)]
-struct HubbleEndpoint {
-    namespace: Option<String>,
-    #[serde(default)]
-    labels: Vec<String>,
-    #[serde(alias = "podName")]
-    pod_name: Option<String>,
-    #[serde(default)]
-    workloads: Vec<HubbleWorkload>,
+#[derive(Deserialize, Default, Debug)]
+pub(crate) struct HubbleEndpoint<'a> {
+    #[serde(borrow)]
+    namespace: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    labels: Vec<Text<'a>>,
+    #[serde(alias = "podName", borrow)]
+    pod_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    workloads: Vec<HubbleWorkload<'a>>,
 }
 
-#[derive(Deserialize)]
-struct HubbleWorkload {
-    name: String,
-    kind: Option<String>,
+#[derive(Deserialize, Debug)]
+struct HubbleWorkload<'a> {
+    #[serde(borrow)]
+    name: Text<'a>,
+    #[serde(borrow)]
+    kind: Option<Text<'a>>,
 }
 
-fn hubble(line: &str) -> Line {
+fn hubble(line: &str) -> Line<'_> {
     let parsed: HubbleFlow = match serde_json::from_str(line) {
         Ok(p) => p,
         Err(e) => return json_error(e),
@@ -237,8 +281,8 @@ fn hubble(line: &str) -> Line {
         None => (None, None),
     };
     Line::Record(Box::new(Record {
-        src: hubble_end(src, src_ip),
-        dst: hubble_end(dst, dst_ip),
+        src: EndSource::Hubble(src, src_ip),
+        dst: EndSource::Hubble(dst, dst_ip),
         protocol,
         port,
         count: 1,
@@ -246,34 +290,21 @@ fn hubble(line: &str) -> Line {
     }))
 }
 
-fn hubble_end(e: HubbleEndpoint, ip: Option<IpAddr>) -> RawEnd {
+fn hubble_end<'a>(e: &HubbleEndpoint<'a>, ip: Option<IpAddr>) -> RawEnd<'a> {
     let mut end = RawEnd {
-        namespace: nonempty(e.namespace),
-        pod: nonempty(e.pod_name),
+        namespace: nonempty(e.namespace.clone()),
+        pod: nonempty(e.pod_name.clone()),
         ip,
         ..RawEnd::default()
     };
     for label in &e.labels {
-        // Labels are `source:key=value`; pod labels have source `k8s`.
-        let (source, kv) = label.split_once(':').unwrap_or(("", label.as_str()));
-        if source == "reserved" {
-            match kv {
-                "world" | "world-ipv4" | "world-ipv6" => end.outside = true,
-                other => end.special = Some(format!("Cilium's reserved identity {other}")),
-            }
-            continue;
+        match label {
+            Cow::Borrowed(l) => hubble_label(&mut end, l, Cow::Borrowed),
+            Cow::Owned(l) => hubble_label(&mut end, l, |t| Cow::Owned(t.to_string())),
         }
-        if source != "k8s" && !source.is_empty() {
-            continue;
-        }
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        if k.starts_with("io.cilium.") || k == "io.kubernetes.pod.namespace" {
-            continue;
-        }
-        end.labels.insert(k.to_string(), v.to_string());
     }
-    if let Some(w) = e.workloads.into_iter().next() {
-        end.workload = Some((w.kind.filter(|k| !k.is_empty()), w.name));
+    if let Some(w) = e.workloads.first() {
+        end.workload = Some((w.kind.clone().filter(|k| !k.is_empty()), w.name.clone()));
     }
     if end.outside {
         end.special = None;
@@ -281,28 +312,63 @@ fn hubble_end(e: HubbleEndpoint, ip: Option<IpAddr>) -> RawEnd {
     end
 }
 
+/// One of Hubble's `source:key=value` labels into `end`; pod labels have source `k8s`.
+/// `keep` makes the key and value texts (borrowed from the line when `label` is).
+fn hubble_label<'a, 's>(end: &mut RawEnd<'a>, label: &'s str, keep: impl Fn(&'s str) -> Text<'a>) {
+    let (source, kv) = label.split_once(':').unwrap_or(("", label));
+    if source == "reserved" {
+        match kv {
+            "world" | "world-ipv4" | "world-ipv6" => end.outside = true,
+            other => end.special = Some(format!("Cilium's reserved identity {other}")),
+        }
+        return;
+    }
+    if source != "k8s" && !source.is_empty() {
+        return;
+    }
+    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+    if k.starts_with("io.cilium.") || k == "io.kubernetes.pod.namespace" {
+        return;
+    }
+    end.labels.insert(keep(k), keep(v));
+}
+
 // ---------------------------------------------------------------- Calico
 
 /// A Calico flow log record (the documented fields of "Flow log data types"): one JSON
 /// object a line, as the flow log files and an Elasticsearch export hold them.
 #[derive(Deserialize)]
-struct CalicoLine {
-    source_ip: Option<String>,
-    source_name: Option<String>,
-    source_name_aggr: Option<String>,
-    source_namespace: Option<String>,
-    source_type: Option<String>,
+struct CalicoLine<'a> {
+    #[serde(borrow)]
+    source_ip: Option<Text<'a>>,
+    #[serde(borrow)]
+    source_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    source_name_aggr: Option<Text<'a>>,
+    #[serde(borrow)]
+    source_namespace: Option<Text<'a>>,
+    #[serde(borrow)]
+    source_type: Option<Text<'a>>,
     source_labels: Option<CalicoLabels>,
-    dest_ip: Option<String>,
-    dest_name: Option<String>,
-    dest_name_aggr: Option<String>,
-    dest_namespace: Option<String>,
-    dest_type: Option<String>,
+    #[serde(borrow)]
+    dest_ip: Option<Text<'a>>,
+    #[serde(borrow)]
+    dest_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    dest_name_aggr: Option<Text<'a>>,
+    #[serde(borrow)]
+    dest_namespace: Option<Text<'a>>,
+    #[serde(borrow)]
+    dest_type: Option<Text<'a>>,
     dest_labels: Option<CalicoLabels>,
-    dest_port: Option<serde_json::Value>,
-    proto: Option<serde_json::Value>,
-    action: Option<String>,
-    reporter: Option<String>,
+    #[serde(borrow)]
+    dest_port: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    proto: Option<Scalar<'a>>,
+    #[serde(borrow)]
+    action: Option<Text<'a>>,
+    #[serde(borrow)]
+    reporter: Option<Text<'a>>,
     num_flows: Option<u64>,
 }
 
@@ -315,38 +381,78 @@ enum CalicoLabels {
     Map(BTreeMap<String, String>),
 }
 
-fn calico_labels(l: Option<CalicoLabels>) -> BTreeMap<String, String> {
+fn calico_labels<'a>(l: Option<CalicoLabels>) -> RawLabels<'a> {
     let list = match l {
         None => return BTreeMap::new(),
-        Some(CalicoLabels::Map(m)) => return m,
+        Some(CalicoLabels::Map(m)) => return m.into_iter().map(|(k, v)| (Cow::Owned(k), Cow::Owned(v))).collect(),
         Some(CalicoLabels::Wrapped { labels }) => labels.unwrap_or_default(),
         Some(CalicoLabels::List(l)) => l,
     };
     list.iter()
         .map(|kv| {
             let (k, v) = kv.split_once('=').unwrap_or((kv.as_str(), ""));
-            (k.to_string(), v.to_string())
+            (Cow::Owned(k.to_string()), Cow::Owned(v.to_string()))
         })
         .collect()
 }
 
-fn value_text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
+/// A JSON value read as the text of a string or a number (Calico writes `proto` and
+/// `dest_port` as either); `None` for anything else, which is skipped unparsed.
+struct Scalar<'a>(Option<Text<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl<'de> Visitor<'de> for ScalarVisitor {
+            type Value = Scalar<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Scalar(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                // As JSON writes it (`6.0`), which names no protocol or port.
+                Ok(Scalar(
+                    serde_json::Number::from_f64(v).map(|n| Cow::Owned(n.to_string())),
+                ))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Scalar(None))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Scalar(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar(None))
+            }
+        }
+        d.deserialize_any(ScalarVisitor)
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn calico_end(
-    ty: Option<String>,
-    namespace: Option<String>,
-    name: Option<String>,
-    name_aggr: Option<String>,
+fn calico_end<'a>(
+    ty: Option<Text<'a>>,
+    namespace: Option<Text<'a>>,
+    name: Option<Text<'a>>,
+    name_aggr: Option<Text<'a>>,
     labels: Option<CalicoLabels>,
-    addr: Option<String>,
-) -> RawEnd {
+    addr: Option<Text<'a>>,
+) -> RawEnd<'a> {
     let mut end = RawEnd {
         ip: ip(addr.as_deref()),
         labels: calico_labels(labels),
@@ -363,7 +469,10 @@ fn calico_end(
                 (Some(n), _) => end.pod = Some(n),
                 (None, Some(a)) => {
                     end.pod_is_prefix = a.ends_with('*');
-                    end.pod = Some(a.trim_end_matches('*').to_string());
+                    end.pod = Some(match a {
+                        Cow::Borrowed(a) => Cow::Borrowed(a.trim_end_matches('*')),
+                        Cow::Owned(a) => Cow::Owned(a.trim_end_matches('*').to_string()),
+                    });
                 }
                 (None, None) => {}
             }
@@ -372,12 +481,12 @@ fn calico_end(
     end
 }
 
-fn calico(line: &str) -> Line {
+fn calico(line: &str) -> Line<'_> {
     let r: CalicoLine = match serde_json::from_str(line) {
         Ok(r) => r,
         Err(e) => return json_error(e),
     };
-    let Some(proto) = r.proto.as_ref().and_then(value_text) else {
+    let Some(proto) = r.proto.and_then(|p| p.0) else {
         return Line::Bad("no `proto`".into());
     };
     let Some(protocol) = protocol_name(&proto) else {
@@ -385,8 +494,7 @@ fn calico(line: &str) -> Line {
     };
     let port = r
         .dest_port
-        .as_ref()
-        .and_then(value_text)
+        .and_then(|p| p.0)
         .and_then(|p| p.parse::<u16>().ok())
         .filter(|&p| p > 0);
     let Some(port) = port else {
@@ -396,22 +504,22 @@ fn calico(line: &str) -> Line {
     // destination's (`dst`): both become the same flow and fold.
     let _ = r.reporter;
     Line::Record(Box::new(Record {
-        src: calico_end(
+        src: EndSource::Built(calico_end(
             r.source_type,
             r.source_namespace,
             r.source_name,
             r.source_name_aggr,
             r.source_labels,
             r.source_ip,
-        ),
-        dst: calico_end(
+        )),
+        dst: EndSource::Built(calico_end(
             r.dest_type,
             r.dest_namespace,
             r.dest_name,
             r.dest_name_aggr,
             r.dest_labels,
             r.dest_ip,
-        ),
+        )),
         protocol,
         port,
         count: r.num_flows.unwrap_or(1).max(1),
@@ -427,56 +535,72 @@ fn calico(line: &str) -> Line {
 /// flatten them (`namespace`, `pod`, `remoteKind`, `remotePodName`, …).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct GadgetLine {
-    k8s: Option<GadgetK8s>,
-    namespace: Option<String>,
-    pod: Option<String>,
-    pkt_type: Option<String>,
-    proto: Option<String>,
+struct GadgetLine<'a> {
+    #[serde(borrow)]
+    k8s: Option<GadgetK8s<'a>>,
+    #[serde(borrow)]
+    namespace: Option<Text<'a>>,
+    #[serde(borrow)]
+    pod: Option<Text<'a>>,
+    #[serde(borrow)]
+    pkt_type: Option<Text<'a>>,
+    #[serde(borrow)]
+    proto: Option<Text<'a>>,
     port: Option<u32>,
-    #[serde(rename = "podIP")]
-    pod_ip: Option<String>,
-    pod_owner: Option<String>,
-    #[serde(default)]
-    pod_labels: BTreeMap<String, String>,
-    dst: Option<GadgetDst>,
-    remote_kind: Option<String>,
-    remote_pod_namespace: Option<String>,
-    remote_pod_name: Option<String>,
-    #[serde(default)]
-    remote_pod_labels: BTreeMap<String, String>,
-    #[serde(rename = "remoteServiceNamespace")]
-    remote_svc_namespace: Option<String>,
-    #[serde(rename = "remoteServiceName")]
-    remote_svc_name: Option<String>,
-    #[serde(rename = "remoteServiceLabelSelector", default)]
-    remote_svc_selector: BTreeMap<String, String>,
-    remote_other: Option<String>,
-    ip: Option<String>,
+    #[serde(rename = "podIP", borrow)]
+    pod_ip: Option<Text<'a>>,
+    #[serde(borrow)]
+    pod_owner: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pod_labels: RawLabels<'a>,
+    #[serde(borrow)]
+    dst: Option<GadgetDst<'a>>,
+    #[serde(borrow)]
+    remote_kind: Option<Text<'a>>,
+    #[serde(borrow)]
+    remote_pod_namespace: Option<Text<'a>>,
+    #[serde(borrow)]
+    remote_pod_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    remote_pod_labels: RawLabels<'a>,
+    #[serde(rename = "remoteServiceNamespace", borrow)]
+    remote_svc_namespace: Option<Text<'a>>,
+    #[serde(rename = "remoteServiceName", borrow)]
+    remote_svc_name: Option<Text<'a>>,
+    #[serde(rename = "remoteServiceLabelSelector", default, borrow)]
+    remote_svc_selector: RawLabels<'a>,
+    #[serde(borrow)]
+    remote_other: Option<Text<'a>>,
+    #[serde(borrow)]
+    ip: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct GadgetK8s {
-    namespace: Option<String>,
-    #[serde(alias = "pod")]
-    pod_name: Option<String>,
-    #[serde(default)]
-    pod_labels: BTreeMap<String, String>,
+struct GadgetK8s<'a> {
+    #[serde(borrow)]
+    namespace: Option<Text<'a>>,
+    #[serde(alias = "pod", borrow)]
+    pod_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pod_labels: RawLabels<'a>,
 }
 
 #[derive(Deserialize)]
-struct GadgetDst {
-    addr: Option<String>,
-    namespace: Option<String>,
-    #[serde(alias = "name")]
-    podname: Option<String>,
-    kind: Option<String>,
-    #[serde(default)]
-    podlabels: BTreeMap<String, String>,
+struct GadgetDst<'a> {
+    #[serde(borrow)]
+    addr: Option<Text<'a>>,
+    #[serde(borrow)]
+    namespace: Option<Text<'a>>,
+    #[serde(alias = "name", borrow)]
+    podname: Option<Text<'a>>,
+    #[serde(borrow)]
+    kind: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    podlabels: RawLabels<'a>,
 }
 
-fn gadget(line: &str) -> Line {
+fn gadget(line: &str) -> Line<'_> {
     let g: GadgetLine = match serde_json::from_str(line) {
         Ok(g) => g,
         Err(e) => return json_error(e),
@@ -540,8 +664,8 @@ fn gadget(line: &str) -> Line {
         None => return Line::Bad("no `pktType`".into()),
     };
     Line::Record(Box::new(Record {
-        src,
-        dst,
+        src: EndSource::Built(src),
+        dst: EndSource::Built(dst),
         protocol,
         port,
         count: 1,
@@ -551,7 +675,7 @@ fn gadget(line: &str) -> Line {
 
 // ---------------------------------------------------------------- CSV
 
-fn csv_end(text: &str) -> RawEnd {
+fn csv_end(text: &str) -> RawEnd<'_> {
     let text = text.trim().trim_matches('"');
     match crate::endpoint::external_address(text) {
         Some(addr) => RawEnd {
@@ -560,14 +684,14 @@ fn csv_end(text: &str) -> RawEnd {
             ..RawEnd::default()
         },
         None => RawEnd {
-            name: Some(text.to_string()),
+            name: Some(Cow::Borrowed(text)),
             ..RawEnd::default()
         },
     }
 }
 
 /// `src,dst,port,protocol[,count]`; a first line naming the columns is a header.
-fn csv(line: &str) -> Line {
+fn csv(line: &str) -> Line<'_> {
     let fields: Vec<&str> = line.split(',').map(str::trim).collect();
     if fields
         .first()
@@ -599,8 +723,8 @@ fn csv(line: &str) -> Line {
         return Line::Bad("an empty source or destination".into());
     }
     Line::Record(Box::new(Record {
-        src: csv_end(fields[0]),
-        dst: csv_end(fields[1]),
+        src: EndSource::Built(csv_end(fields[0])),
+        dst: EndSource::Built(csv_end(fields[1])),
         protocol,
         port,
         count,

@@ -76,9 +76,9 @@ pub struct PolicyFile {
 
 /// A pod selector that picks one workload within its namespace.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct PodSelector {
-    match_labels: Vec<(String, String)>,
-    does_not_exist: Vec<String>,
+pub(super) struct PodSelector {
+    pub match_labels: Vec<(String, String)>,
+    pub does_not_exist: Vec<String>,
 }
 
 fn is_stable(key: &str) -> bool {
@@ -144,20 +144,20 @@ fn pod_selector(w: &Workload, neighbours: &[&Workload]) -> PodSelector {
 
 /// A peer of a rule.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Peer {
+pub(super) enum Peer {
     Workload(usize),
     Block(IpNet),
     /// The cluster DNS, when the input does not hold it: by its usual labels.
     KubeDns,
 }
 
-type Ports = BTreeSet<(Protocol, u16)>;
+pub(super) type Ports = BTreeSet<(Protocol, u16)>;
 
 /// One workload's observed traffic, by peer.
 #[derive(Default)]
-struct Traffic<'o> {
-    ingress: BTreeMap<Peer, (Ports, Vec<&'o Flow>)>,
-    egress: BTreeMap<Peer, (Ports, Vec<&'o Flow>)>,
+pub(super) struct Traffic<'o> {
+    pub ingress: BTreeMap<Peer, (Ports, Vec<&'o Flow>)>,
+    pub egress: BTreeMap<Peer, (Ports, Vec<&'o Flow>)>,
 }
 
 fn block(ip: IpAddr, options: &GenerateOptions) -> IpNet {
@@ -170,7 +170,7 @@ fn block(ip: IpAddr, options: &GenerateOptions) -> IpNet {
 
 /// YAML for a scalar: plain when that reads back as the same string, else double-quoted
 /// (a JSON string is a valid YAML double-quoted scalar).
-fn scalar(s: &str) -> String {
+pub(super) fn scalar(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
@@ -206,17 +206,17 @@ fn dns_name(s: &str) -> String {
     }
 }
 
-struct Writer<'a> {
-    cluster: &'a Cluster,
-    selectors: &'a [PodSelector],
-    out: String,
+pub(super) struct Writer<'a> {
+    pub cluster: &'a Cluster,
+    pub selectors: &'a [PodSelector],
+    pub out: String,
 }
 
 /// How many flows a rule's comment names before it says how many more.
-const COMMENT_FLOWS: usize = 8;
+pub(super) const COMMENT_FLOWS: usize = 8;
 
 impl Writer<'_> {
-    fn line(&mut self, indent: usize, text: &str) {
+    pub(super) fn line(&mut self, indent: usize, text: &str) {
         let _ = writeln!(self.out, "{:indent$}{text}", "");
     }
 
@@ -319,7 +319,7 @@ fn port_name(cluster: &Cluster, destinations: &[usize], protocol: Protocol, port
 
 /// The rules of one direction: peers with the same ports share a rule (exact, since a
 /// rule admits each of its peers on each of its ports).
-fn rules<'o>(by_peer: &BTreeMap<Peer, (Ports, Vec<&'o Flow>)>) -> Vec<(Ports, Vec<Peer>, Vec<&'o Flow>)> {
+pub(super) fn rules<'o>(by_peer: &BTreeMap<Peer, (Ports, Vec<&'o Flow>)>) -> Vec<(Ports, Vec<Peer>, Vec<&'o Flow>)> {
     let mut grouped: BTreeMap<&Ports, (Vec<Peer>, Vec<&Flow>)> = BTreeMap::new();
     for (peer, (ports, flows)) in by_peer {
         let g = grouped.entry(ports).or_default();
@@ -344,8 +344,15 @@ fn rules<'o>(by_peer: &BTreeMap<Peer, (Ports, Vec<&'o Flow>)>) -> Vec<(Ports, Ve
         .collect()
 }
 
-/// The policies for the observed flows, one file per namespace with workloads, sorted.
-pub fn generate(cluster: &Cluster, observed: &Observed, options: &GenerateOptions) -> Vec<PolicyFile> {
+/// What the writers of every policy kind share: the workloads by namespace, the selector
+/// that picks each, and each workload's observed traffic by peer.
+pub(super) struct Plan<'a> {
+    pub by_namespace: BTreeMap<&'a str, Vec<usize>>,
+    pub selectors: Vec<PodSelector>,
+    pub traffic: HashMap<usize, Traffic<'a>>,
+}
+
+pub(super) fn plan<'a>(cluster: &'a Cluster, observed: &'a Observed, options: &GenerateOptions) -> Plan<'a> {
     let mut by_namespace: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, w) in cluster.workloads.iter().enumerate() {
         by_namespace.entry(w.namespace.as_str()).or_default().push(i);
@@ -388,15 +395,63 @@ pub fn generate(cluster: &Cluster, observed: &Observed, options: &GenerateOption
             e.1.push(f);
         }
     }
-    by_namespace
+    Plan {
+        by_namespace,
+        selectors,
+        traffic,
+    }
+}
+
+/// How many distinct observed flows start or end at one of `members`.
+pub(super) fn flows_touching(members: &[usize], traffic: &HashMap<usize, Traffic>) -> usize {
+    let mut touching: BTreeSet<*const Flow> = BTreeSet::new();
+    for t in members.iter().filter_map(|m| traffic.get(m)) {
+        for (_, flows) in t.ingress.values().chain(t.egress.values()) {
+            touching.extend(flows.iter().map(|f| *f as *const Flow));
+        }
+    }
+    touching.len()
+}
+
+/// The members with traffic and their policies' names (`allow-NAME`, unique in the
+/// namespace and never `default-deny`).
+pub(super) fn policy_names(
+    cluster: &Cluster,
+    members: &[usize],
+    traffic: &HashMap<usize, Traffic>,
+) -> Vec<(usize, String)> {
+    let mut used_names: BTreeSet<String> = BTreeSet::from(["default-deny".to_string()]);
+    let mut out = Vec::new();
+    for &m in members.iter().filter(|m| traffic.contains_key(m)) {
+        let workload = &cluster.workloads[m];
+        let mut name = format!("allow-{}", dns_name(&workload.name));
+        if used_names.contains(&name) {
+            name = format!("{name}-{}", dns_name(&workload.kind));
+        }
+        let base = name.clone();
+        let mut n = 2;
+        while used_names.contains(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        used_names.insert(name.clone());
+        out.push((m, name));
+    }
+    out
+}
+
+/// The policies for the observed flows, one file per namespace with workloads, sorted.
+pub fn generate(cluster: &Cluster, observed: &Observed, options: &GenerateOptions) -> Vec<PolicyFile> {
+    let plan = plan(cluster, observed, options);
+    plan.by_namespace
         .iter()
         .map(|(ns, members)| {
             let mut w = Writer {
                 cluster,
-                selectors: &selectors,
+                selectors: &plan.selectors,
                 out: String::new(),
             };
-            namespace_file(&mut w, ns, members, &traffic);
+            namespace_file(&mut w, ns, members, &plan.traffic);
             PolicyFile {
                 namespace: ns.to_string(),
                 file_name: format!("{ns}.yaml"),
@@ -407,13 +462,7 @@ pub fn generate(cluster: &Cluster, observed: &Observed, options: &GenerateOption
 }
 
 fn namespace_file(w: &mut Writer, ns: &str, members: &[usize], traffic: &HashMap<usize, Traffic>) {
-    let mut touching: BTreeSet<*const Flow> = BTreeSet::new();
-    for t in members.iter().filter_map(|m| traffic.get(m)) {
-        for (_, flows) in t.ingress.values().chain(t.egress.values()) {
-            touching.extend(flows.iter().map(|f| *f as *const Flow));
-        }
-    }
-    let flows = touching.len();
+    let flows = flows_touching(members, traffic);
     w.line(
         0,
         &format!("# NetworkPolicies for namespace {ns}, written by `netplay flows policy`."),
@@ -443,22 +492,10 @@ fn namespace_file(w: &mut Writer, ns: &str, members: &[usize], traffic: &HashMap
     w.line(2, "policyTypes:");
     w.line(2, "- Ingress");
     w.line(2, "- Egress");
-    let mut used_names: BTreeSet<String> = BTreeSet::from(["default-deny".to_string()]);
-    for &m in members {
-        let Some(t) = traffic.get(&m) else { continue };
-        let workload = &w.cluster.workloads[m];
-        let mut name = format!("allow-{}", dns_name(&workload.name));
-        if used_names.contains(&name) {
-            name = format!("{name}-{}", dns_name(&workload.kind));
+    for (m, name) in policy_names(w.cluster, members, traffic) {
+        if let Some(t) = traffic.get(&m) {
+            workload_policy(w, ns, m, &name, t);
         }
-        let base = name.clone();
-        let mut n = 2;
-        while used_names.contains(&name) {
-            name = format!("{base}-{n}");
-            n += 1;
-        }
-        used_names.insert(name.clone());
-        workload_policy(w, ns, m, &name, t);
     }
 }
 

@@ -1,10 +1,11 @@
 //! Endpoints of flow records to the scenario's workloads: by the workload the tool names,
 //! by pod name (a pod is named after its owner: `web-7d9c5b-x2x4z` belongs to Deployment
 //! `web`, `db-0` to StatefulSet `db`), then by namespace and labels. Addresses outside the
-//! cluster become external addresses. Each distinct endpoint is resolved once.
+//! cluster become external addresses. Each distinct endpoint is resolved once: records
+//! find it again by its key ([`EndSource::key`]) without building anything.
 
 use super::end::End;
-use super::formats::RawEnd;
+use super::formats::{EndSource, RawEnd, RawLabels};
 use crate::conn::Protocol;
 use crate::model::{Cluster, Labels, TargetPort, Workload};
 use crate::model::{KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
@@ -16,16 +17,26 @@ pub(crate) struct Matcher<'c> {
     by_namespace: HashMap<&'c str, Vec<usize>>,
     /// Workload indices by endpoint name (`ns/name[Kind]`).
     by_name: HashMap<String, usize>,
-    cache: HashMap<RawEnd, Result<Vec<End>, String>>,
+    /// Each distinct endpoint's key and the index of its answer in `answers`.
+    seen: HashMap<Box<[u8]>, usize>,
+    answers: Vec<Result<Vec<End>, String>>,
+    /// The key of the endpoint being resolved, kept to reuse its allocation.
+    key: Vec<u8>,
 }
+
+/// An endpoint resolved by [`Matcher::resolve`]; [`Matcher::answer`] says what it is.
+#[derive(Clone, Copy)]
+pub(crate) struct Resolved(usize);
 
 /// The name of the owner a workload stands for (`postgres` for `postgres{role=primary}`).
 fn owner_name(w: &Workload) -> &str {
     w.name.split_once('{').map_or(w.name.as_str(), |(n, _)| n)
 }
 
-fn labels_within(w: &Workload, labels: &Labels) -> bool {
-    w.labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+fn labels_within(w: &Workload, labels: &RawLabels<'_>) -> bool {
+    w.labels
+        .iter()
+        .all(|(k, v)| labels.get(k.as_str()).is_some_and(|l| l.as_ref() == v.as_str()))
 }
 
 /// Whether a pod (or pod name prefix) of this name can belong to an owner named `owner`.
@@ -35,10 +46,10 @@ fn pod_of(pod: &str, owner: &str) -> bool {
 
 /// The cluster DNS as flow records describe it: in `kube-system`, labelled
 /// `k8s-app=kube-dns`, or a `coredns-…`/`kube-dns-…` pod.
-fn is_kube_dns(raw: &RawEnd) -> bool {
+fn is_kube_dns(raw: &RawEnd<'_>) -> bool {
     let (key, value) = KUBE_DNS_LABEL;
     raw.namespace.as_deref() == Some(KUBE_DNS_NAMESPACE)
-        && (raw.labels.get(key).map(String::as_str) == Some(value)
+        && (raw.labels.get(key).map(|v| v.as_ref()) == Some(value)
             || raw
                 .pod
                 .as_deref()
@@ -49,7 +60,7 @@ fn is_kube_dns(raw: &RawEnd) -> bool {
                 .is_some_and(|(_, w)| w == "coredns" || w == "kube-dns"))
 }
 
-fn describe(raw: &RawEnd) -> String {
+fn describe(raw: &RawEnd<'_>) -> String {
     let mut parts = Vec::new();
     if let Some(p) = &raw.pod {
         parts.push(format!("pod {p}{}", if raw.pod_is_prefix { "*" } else { "" }));
@@ -80,26 +91,36 @@ impl<'c> Matcher<'c> {
             cluster,
             by_namespace,
             by_name,
-            cache: HashMap::new(),
+            seen: HashMap::new(),
+            answers: Vec::new(),
+            key: Vec::new(),
         }
     }
 
-    /// The workloads (or the address) an endpoint stands for; `Err` says why none.
-    pub fn resolve(&mut self, raw: RawEnd) -> Result<&[End], &str> {
-        if !self.cache.contains_key(&raw) {
-            let answer = self.resolve_uncached(&raw);
-            self.cache.insert(raw.clone(), answer);
+    /// Resolves an endpoint, once per distinct endpoint.
+    pub fn resolve(&mut self, end: &EndSource<'_>) -> Resolved {
+        end.key(&mut self.key);
+        if let Some(&i) = self.seen.get(self.key.as_slice()) {
+            return Resolved(i);
         }
-        match self.cache.get(&raw) {
+        let i = self.answers.len();
+        self.answers.push(self.resolve_uncached(&end.build()));
+        self.seen.insert(self.key.as_slice().into(), i);
+        Resolved(i)
+    }
+
+    /// The workloads (or the address) a resolved endpoint stands for; `Err` says why none.
+    pub fn answer(&self, r: Resolved) -> Result<&[End], &str> {
+        match self.answers.get(r.0) {
             Some(Ok(v)) => Ok(v),
             Some(Err(e)) => Err(e),
             None => Err("internal: endpoint cache"),
         }
     }
 
-    fn resolve_uncached(&self, raw: &RawEnd) -> Result<Vec<End>, String> {
+    fn resolve_uncached(&self, raw: &RawEnd<'_>) -> Result<Vec<End>, String> {
         if let Some(name) = &raw.name {
-            if let Some(&i) = self.by_name.get(name) {
+            if let Some(&i) = self.by_name.get(name.as_ref()) {
                 return Ok(vec![End::Workload(i)]);
             }
             let w = self.cluster.find_workload(name)?;
@@ -136,7 +157,7 @@ impl<'c> Matcher<'c> {
             (Some((kind, name)), _) => in_ns
                 .iter()
                 .copied()
-                .filter(|&i| owner_name(&ws[i]) == name && kind.as_ref().is_none_or(|k| *k == ws[i].kind))
+                .filter(|&i| owner_name(&ws[i]) == name.as_ref() && kind.as_ref().is_none_or(|k| *k == ws[i].kind))
                 .collect(),
             (None, Some(pod)) => {
                 // The longest owner name the pod's name starts with: `web-api-5d…` is
@@ -197,7 +218,7 @@ impl<'c> Matcher<'c> {
 
     /// The workloads behind a Service the tool did not resolve to a pod: those its selector
     /// (from the input, else the one the record carries) selects.
-    fn service(&self, ns: &str, name: &str, selector: &Labels) -> Result<Vec<End>, String> {
+    fn service(&self, ns: &str, name: &str, selector: &RawLabels<'_>) -> Result<Vec<End>, String> {
         let from_input = self
             .cluster
             .services
@@ -206,7 +227,10 @@ impl<'c> Matcher<'c> {
             .and_then(|s| s.selector.clone());
         let selector = match from_input {
             Some(s) => s,
-            None if !selector.is_empty() => selector.clone(),
+            None if !selector.is_empty() => selector
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Labels>(),
             None => {
                 return Err(format!(
                     "Service {ns}/{name} is not in the input and the record names no selector"

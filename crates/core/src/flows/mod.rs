@@ -11,6 +11,7 @@ mod end;
 mod formats;
 pub mod generate;
 mod matching;
+mod raw;
 pub mod replay;
 
 pub use crate::model::{KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
@@ -212,7 +213,7 @@ impl<'c> FlowReader<'c> {
             }
         };
         let record = match formats::read_line(format, text) {
-            Line::Record(r) => *r,
+            Line::Record(r) => r,
             Line::Skip(Skip::Blank) => return,
             Line::Skip(Skip::Reply) => {
                 self.out.replies += 1;
@@ -224,31 +225,28 @@ impl<'c> FlowReader<'c> {
             }
             Line::Bad(why) => return self.issue(format!("cannot read this {} record: {why}", format.name())),
         };
-        let srcs = match self.matcher.resolve(record.src) {
-            Ok(ends) => Ok(ends.to_vec()),
-            Err(why) => Err(format!("source: {why}")),
+        let src = self.matcher.resolve(&record.src);
+        if let Err(why) = self.matcher.answer(src) {
+            let message = format!("source: {why}");
+            return self.issue(message);
+        }
+        let dst = self.matcher.resolve(&record.dst);
+        if let Err(why) = self.matcher.answer(dst) {
+            let message = format!("destination: {why}");
+            return self.issue(message);
+        }
+        let (Ok(srcs), Ok(dsts)) = (self.matcher.answer(src), self.matcher.answer(dst)) else {
+            return;
         };
-        let srcs = match srcs {
-            Ok(ends) => ends,
-            Err(message) => return self.issue(message),
-        };
-        let service = record.dst.service.clone();
-        let dsts = match self.matcher.resolve(record.dst) {
-            Ok(ends) => Ok(ends.to_vec()),
-            Err(why) => Err(format!("destination: {why}")),
-        };
-        let dsts = match dsts {
-            Ok(ends) => ends,
-            Err(message) => return self.issue(message),
-        };
-        if srcs.iter().chain(&dsts).all(|e| !matches!(e, End::Workload(_))) {
+        if srcs.iter().chain(dsts).all(|e| !matches!(e, End::Workload(_))) {
             return self.issue("neither end is a workload of the input".into());
         }
         self.out.records += record.count;
-        for &src in &srcs {
-            for &dst in &dsts {
+        let service = record.dst.service();
+        for &src in srcs {
+            for &dst in dsts {
                 // Through a Service the pod sees the Service's target port.
-                let port = match (&service, dst) {
+                let port = match (service, dst) {
                     (Some((ns, name)), End::Workload(w)) => {
                         self.matcher.target_port(ns, name, record.protocol, record.port, w)
                     }
@@ -267,8 +265,8 @@ impl<'c> FlowReader<'c> {
                 });
                 stats.records += record.count;
                 if let Some(v) = &record.verdict {
-                    if !stats.observed.contains(v) && stats.observed.len() < 8 {
-                        stats.observed.push(v.clone());
+                    if !stats.observed.iter().any(|o| o == v) && stats.observed.len() < 8 {
+                        stats.observed.push(v.to_string());
                     }
                 }
             }
