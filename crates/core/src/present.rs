@@ -118,9 +118,10 @@ pub fn side_summary(s: &SideExplanation) -> String {
     let d = s.direction;
     match &s.workload {
         None => "An address outside the cluster: no NetworkPolicy applies to it.".to_string(),
-        // Admin or Baseline rules decided part of it: the walk says how (SideExplanation::trace).
-        Some(w) if !s.tiers.is_empty() => format!(
-            "{w}'s {d} is decided tier by tier ({}), first match in the admin tiers; it allows {}.",
+        // Rules of first-match tiers (or a Calico tier's end) decided part of it: the walk
+        // says how (SideExplanation::trace).
+        Some(w) if !s.tiers.is_empty() || !s.tier_ends.is_empty() => format!(
+            "{w}'s {d} is decided tier by tier ({}), first match in each tier; it allows {}.",
             s.deciding_tiers().join(" → "),
             s.allowed_text
         ),
@@ -178,6 +179,63 @@ pub fn admin_tier_marks(
         }
     }
     marks
+}
+
+/// How graph arrows and matrix cells mark the tiers that decide a pair: a short mark, the
+/// CSS class it is drawn with, and the legend's words. The NetworkPolicy tier is the one
+/// everyone expects and is not marked.
+pub fn tier_mark_of(tier: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    match tier {
+        "Admin" => Some((
+            "A",
+            "tier-admin",
+            "an Admin rule (AdminNetworkPolicy, ClusterNetworkPolicy tier Admin) decides it",
+        )),
+        "Baseline" => Some((
+            "B",
+            "tier-baseline",
+            "a Baseline rule (BaselineAdminNetworkPolicy, ClusterNetworkPolicy tier Baseline) decides it",
+        )),
+        "CiliumDeny" | "CiliumNoDefaultDeny" => Some((
+            "Ci",
+            "tier-cilium",
+            "a Cilium deny rule, or an allow of a policy without default deny, decides it",
+        )),
+        t if t.starts_with("Calico") => Some(("C", "tier-calico", "a rule or the end of a Calico tier decides it")),
+        _ => None,
+    }
+}
+
+/// The mark of a pair decided by `tiers` (`A`, `B`, `A+B`, `C`, ...) and the class of its
+/// first marked tier; `None` when only the NetworkPolicy tier decides it.
+pub fn tier_mark(tiers: &[String]) -> Option<(String, &'static str)> {
+    let mut marks: Vec<&'static str> = Vec::new();
+    let mut class = None;
+    for (mark, c, _) in tiers.iter().filter_map(|t| tier_mark_of(t)) {
+        class.get_or_insert(c);
+        if !marks.contains(&mark) {
+            marks.push(mark);
+        }
+    }
+    Some((marks.join("+"), class?))
+}
+
+/// The legend for a set of marks: each mark that occurs, its class and its words, in the
+/// order the tiers are walked.
+pub fn tier_legend<'a>(
+    marks: impl IntoIterator<Item = &'a Vec<String>>,
+) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut legend: Vec<(&'static str, &'static str, &'static str)> = Vec::new();
+    for tiers in marks {
+        for entry in tiers.iter().filter_map(|t| tier_mark_of(t)) {
+            if !legend.contains(&entry) {
+                legend.push(entry);
+            }
+        }
+    }
+    let order = ["A", "C", "Ci", "B"];
+    legend.sort_by_key(|(m, _, _)| order.iter().position(|o| o == m));
+    legend
 }
 
 /// Why the ingress controller may reach `dst` (a workload's endpoint name): the Ingress
@@ -403,5 +461,23 @@ mod tests {
             plain_syntax_message(d).as_deref(),
             Some("line 5 is indented more than the key above it (or holds \": \" in a value that needs quotes); the document is skipped until it parses.")
         );
+    }
+
+    #[test]
+    fn tier_marks_name_every_tier_but_networkpolicy() {
+        let t = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        assert_eq!(tier_mark(&t(&["NetworkPolicy"])), None);
+        assert_eq!(
+            tier_mark(&t(&["Admin", "NetworkPolicy", "Baseline"])),
+            Some(("A+B".to_string(), "tier-admin"))
+        );
+        assert_eq!(tier_mark(&t(&["Baseline"])), Some(("B".to_string(), "tier-baseline")));
+        assert_eq!(
+            tier_mark(&t(&["Calico tier security", "Calico tier default"])),
+            Some(("C".to_string(), "tier-calico"))
+        );
+        let marks = [t(&["Baseline"]), t(&["Calico tier default", "Admin"])];
+        let legend: Vec<&str> = tier_legend(marks.iter()).into_iter().map(|(m, _, _)| m).collect();
+        assert_eq!(legend, ["A", "C", "B"]);
     }
 }

@@ -669,16 +669,28 @@ fn tier_end_step(e: &TierEnd) -> String {
 /// `[Admin anp/name priority 10, ingress rule "x" line 12] Deny`: a first-match rule and
 /// what it does (a Calico policy is ranked by its `order`).
 fn tier_step(t: &TierDecision, direction: &str) -> String {
-    // Cilium's tiers have no priorities: every deny rule wins, every allow adds.
-    let rank = match &t.order {
-        Some(o) => format!(" order {o}"),
-        None if t.tier.starts_with("Cilium") => String::new(),
-        None => format!(" priority {}", t.priority),
-    };
     format!(
-        "[{} {}{rank}, {direction} {} line {}] {}",
-        t.tier, t.policy_ref, t.rule_label, t.rule.rule_loc.line, t.action
+        "[{} {}{}, {direction} {} line {}] {}",
+        t.tier,
+        t.policy_ref,
+        t.rank(),
+        t.rule_label,
+        t.rule.rule_loc.line,
+        t.action
     )
+}
+
+impl TierDecision {
+    /// Where the policy stands in its tier, as explanations write it after its name:
+    /// ` priority 10`, ` order 100` (Calico), nothing for Cilium's tiers, which have no
+    /// priorities (every deny rule wins, every allow adds).
+    pub fn rank(&self) -> String {
+        match &self.order {
+            Some(o) => format!(" order {o}"),
+            None if self.tier.starts_with("Cilium") => String::new(),
+            None => format!(" priority {}", self.priority),
+        }
+    }
 }
 
 /// One step of a side's walk through the tiers, for the explanation's `trace:` line and

@@ -234,16 +234,18 @@ pub fn Editor(props: &EditorProps) -> Html {
             let value = t.value();
             let caret = t.selection_start().ok().flatten().unwrap_or(0) as usize;
             let mut units = 0usize;
-            let mut current = "";
-            for l in value.split_inclusive('\n') {
+            let mut line = 0usize;
+            for (i, l) in value.split_inclusive('\n').enumerate() {
                 let n = l.encode_utf16().count();
-                current = l;
+                line = i;
                 if units + n > caret {
                     break;
                 }
                 units += n;
             }
-            let found = glossary::field_on_line(current).and_then(|f| glossary::meaning(f).map(|m| (f.to_string(), m)));
+            // The meaning in the kind of the document the cursor is in (admin policies
+            // give `ingress`, `from`, `ports` other meanings).
+            let found = glossary::hint_at(&value, line).map(|(f, m)| (f.to_string(), m));
             if *hint != found {
                 hint.set(found);
             }

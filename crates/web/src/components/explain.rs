@@ -2,7 +2,7 @@
 //! traffic, the verdict — with links to the deciding lines in the editor.
 
 use crate::view_model::Analysis;
-use netplay_core::netpol::explain::{RuleMatch, SideExplanation};
+use netplay_core::netpol::explain::{RuleMatch, SideExplanation, TierDecision, TraceStep};
 use netplay_core::present::{self, EndpointKind};
 use netplay_core::Protocol;
 use std::rc::Rc;
@@ -45,6 +45,53 @@ fn rule_row(m: &RuleMatch, on_jump: &Callback<(String, u32)>, probe: Option<(Pro
     }
 }
 
+/// The class a tier's badge is drawn with (core's marks; NetworkPolicy has none).
+fn tier_class(tier: &str) -> &'static str {
+    present::tier_mark_of(tier).map_or("tier-networkpolicy", |(_, class, _)| class)
+}
+
+/// A rule of a first-match tier (Admin, Baseline, Calico, Cilium) that decided part of
+/// the traffic.
+fn tier_row(t: &TierDecision, on_jump: &Callback<(String, u32)>, probe: Option<(Protocol, u16)>) -> Html {
+    let decides = probe.is_some() && t.rule.decides == Some(true);
+    let loc = t.rule.peer_loc.as_ref().unwrap_or(&t.rule.rule_loc);
+    let peer = match t.rule.peer {
+        None => t.rule.peer_text.clone(),
+        Some(i) => format!("peer {}: {}", i + 1, t.rule.peer_text),
+    };
+    let action = t.action.to_ascii_lowercase();
+    html! {
+        <li class={classes!("rule", decides.then_some("decides"))} data-testid="tier-rule">
+            <span class={classes!("tier-badge", tier_class(&t.tier))}>{ &t.tier }</span>
+            <span class={classes!("action", format!("action-{action}"))}>{ t.action }</span>
+            <strong>{ format!(" {} ", t.policy_ref) }</strong>
+            { format!("{}, {} {} ", t.rank().trim_start(), t.rule.direction, t.rule_label) }
+            { link(on_jump, &loc.file, loc.line, format!("{}:{}", loc.file, loc.line)) }
+            <div class="peer">{ peer }</div>
+            <div class="conn">{ "takes " }<code>{ &t.rule.conn }</code></div>
+        </li>
+    }
+}
+
+/// The walk through the tiers in one line per step, as core's trace gives it.
+fn tier_walk(steps: &[TraceStep], on_jump: &Callback<(String, u32)>) -> Html {
+    html! {
+        <ol class="tier-walk" data-testid="tier-walk" aria-label="Tier walk">
+            { for steps.iter().map(|step| html! {
+                <li>
+                    if let Some(tier) = &step.tier {
+                        <span class={classes!("tier-badge", tier_class(tier))}>{ tier }</span>
+                    }
+                    { format!(" {}", step.text()) }
+                    if let Some(loc) = &step.loc {
+                        { " (" }{ link(on_jump, &loc.file, loc.line, format!("{}:{}", loc.file, loc.line)) }{ ")" }
+                    }
+                </li>
+            }) }
+        </ol>
+    }
+}
+
 fn side(s: &SideExplanation, on_jump: &Callback<(String, u32)>, probe: Option<(Protocol, u16)>) -> Html {
     let title = if s.direction == "egress" {
         "Egress of the source"
@@ -68,8 +115,14 @@ fn side(s: &SideExplanation, on_jump: &Callback<(String, u32)>, probe: Option<(P
                     }) }
                 </p>
             }
+            if !s.tiers.is_empty() {
+                <ul class="rules">{ for s.tiers.iter().map(|t| tier_row(t, on_jump, probe)) }</ul>
+            }
             if !s.admitted_by.is_empty() {
                 <ul class="rules">{ for s.admitted_by.iter().map(|m| rule_row(m, on_jump, probe)) }</ul>
+            }
+            if !s.tiers.is_empty() || !s.tier_ends.is_empty() {
+                { tier_walk(&s.trace(), on_jump) }
             }
             <p class="side-total">{ format!("{} allows: ", s.direction) }<code>{ &s.allowed_text }</code></p>
         </section>

@@ -24,6 +24,12 @@ pub struct MatrixProps {
     pub selected: Option<String>,
     pub on_cell: Callback<(String, String)>,
     pub on_select: Callback<Option<String>>,
+    /// The tiers that decide each pair (core's `present::admin_tier_marks`).
+    #[prop_or_default]
+    pub tiers: Rc<crate::components::graph::TierMarks>,
+    /// Observed flows: their cells are marked (allowed or would be blocked).
+    #[prop_or_default]
+    pub flows: Rc<crate::components::flows::FlowMarks>,
 }
 
 /// From this many endpoints on, only the cells in view are rendered.
@@ -265,6 +271,15 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             } else if change == Change::Added {
                 title.push_str(" (new since the checkpoint)");
             }
+            let tiers = props.tiers.get(&key);
+            let tier_mark = tiers.and_then(|t| netplay_core::present::tier_mark(t));
+            if let Some(t) = tiers.filter(|_| tier_mark.is_some()) {
+                title.push_str(&format!(" — decided by the {} tier(s)", t.join(", ")));
+            }
+            let observed = props.flows.get(&key).copied();
+            if let Some(allowed) = observed {
+                title.push_str(if allowed { " — observed" } else { " — observed, would be blocked" });
+            }
             title.push_str(" — Enter: why?");
             let chosen = props.pair.as_ref() == Some(&key);
             let faded = props.selected.as_ref().is_some_and(|s| s != &src.id && s != &dst.id);
@@ -295,10 +310,18 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                 <td class={class} data-src={src.id.clone()} data-dst={dst.id.clone()}
                     data-conn={conn.clone().unwrap_or_default()} data-change={change_name(change)}
                     data-probe={probe.map(|a| if a { "allowed" } else { "denied" })}
+                    data-tiers={tier_mark.as_ref().and(tiers).map(|t| t.join(" "))}
+                    data-observed={observed.map(|a| if a { "allowed" } else { "blocked" })}
                     title={title} onclick={on_click} tabindex="0" role="button"
                     aria-label={format!("{text} — {} to {}: {}", src.id, dst.id, conn.as_deref().unwrap_or("no connection"))}>
                     if change != Change::Same { <span class="diff-mark" aria-hidden="true">{ change_mark(change) }</span> }
                     { text }
+                    if let Some(allowed) = observed {
+                        <span class={classes!("observed-mark", if allowed { "flow-allowed" } else { "flow-blocked" })} aria-hidden="true">{ "●" }</span>
+                    }
+                    if let Some((m, class)) = &tier_mark {
+                        <sup class={classes!("cell-tier", *class)} aria-hidden="true">{ m.clone() }</sup>
+                    }
                 </td>
             }
         });

@@ -6,6 +6,8 @@ pub mod clusters;
 pub mod dialogs;
 pub mod editor;
 pub mod explain;
+pub mod exposure;
+pub mod flows;
 pub mod graph;
 pub mod lessons;
 pub mod markdown;

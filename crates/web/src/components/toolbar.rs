@@ -43,13 +43,21 @@ pub const VIEWS: &[(View, &str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Files picked or dropped: text files join the scenario, a bundle replaces it.
+/// Files picked or dropped: text files join the scenario, a bundle replaces it, a flow
+/// log opens the Flows panel.
 pub fn on_picked(state: &AppState) -> Callback<Vec<Picked>> {
     let d = state.dispatcher();
     Callback::from(move |picked: Vec<Picked>| {
         let mut texts = Vec::new();
         for p in picked {
             match p {
+                // A flow log is traffic to replay, not a manifest (core decides which).
+                Picked::Text(f) if netplay_core::flows::is_flow_file(&f.name, &f.text) => {
+                    d.dispatch(Action::Flows(Some(crate::components::flows::FlowFile {
+                        name: f.name,
+                        text: f.text,
+                    })))
+                }
                 Picked::Text(f) => texts.push(f),
                 Picked::Zip(name, bytes) => match exports::read_bundle(&bytes) {
                     Ok(saved) => d.dispatch(Action::Load(saved)),

@@ -6,6 +6,8 @@ use super::about::About;
 use super::clusters::Clusters;
 use super::editor::Editor;
 use super::explain::Explain;
+use super::exposure::ExposurePanel;
+use super::flows::Flows;
 use super::graph::Graph;
 use super::lessons::Lessons;
 use super::matrix::Matrix;
@@ -118,6 +120,15 @@ pub fn Workspace() -> Html {
                     <div class={classes!("view-main", (!state.unparsed.is_empty()).then_some("stale"))} data-stale={(!state.unparsed.is_empty()).to_string()}>
                         <ViewBody />
                     </div>
+                    if state.exposure {
+                        <ExposurePanel analysis={analysis.clone()} on_close={dispatch(&state, |_: ()| Action::ToggleExposure)} />
+                    }
+                    if let Some(file) = &state.flows {
+                        <Flows analysis={analysis.clone()} file={file.clone()}
+                            on_generate={dispatch(&state, Action::AddFiles)}
+                            on_close={dispatch(&state, |_: ()| Action::Flows(None))}
+                            on_pair={dispatch(&state, |p| Action::Pair(Some(p)))} />
+                    }
                     if let Some(pair) = &state.pair {
                         <Explain analysis={analysis.clone()} pair={pair.clone()} probe={state.probe()}
                             on_jump={dispatch(&state, |(f, l)| Action::JumpTo(f, l))}
@@ -149,6 +160,22 @@ fn ViewBody() -> Html {
             (Rc::new(g.nodes), Rc::new(view_model::cells(g.edges)))
         })
     });
+    // Which admin tier decides each pair (graph marks and legend); empty without admin
+    // policies.
+    let tiers = use_memo((analysis.clone(), graph_shown || matrix_shown), |(a, shown)| {
+        Rc::new(if *shown {
+            netplay_core::present::admin_tier_marks(&a.scenario, &a.lines)
+        } else {
+            Default::default()
+        })
+    });
+    // Observed flows (a dropped flow file), replayed by core against this analysis.
+    let flows = use_memo((analysis.clone(), state.flows.clone()), |(a, f)| {
+        Rc::new(match f {
+            Some(f) => crate::components::flows::flow_marks(&crate::components::flows::flow_view(a, f).rows),
+            None => Default::default(),
+        })
+    });
     let jump = dispatch(&state, |(f, l)| Action::JumpTo(f, l));
     // Made once, so that switching views does not re-render the (hidden) Mesh view.
     let mesh_callbacks = {
@@ -174,6 +201,7 @@ fn ViewBody() -> Html {
     let body = match state.view {
         View::Graph => html! {
             <Graph model={(*model).clone().unwrap_or_default()} selected={state.selected.clone()} overlay={state.mesh_path.clone()}
+                tiers={(*tiers).clone()} flows={(*flows).clone()}
                 on_select={dispatch(&state, Action::Select)}
                 on_edge={dispatch(&state, |p| Action::Pair(Some(p)))} />
         },
@@ -189,7 +217,7 @@ fn ViewBody() -> Html {
         View::Matrix => html! {
             <Matrix nodes={(*matrix).as_ref().map(|m| m.0.clone()).unwrap_or_default()}
                 cells={(*matrix).as_ref().map(|m| m.1.clone()).unwrap_or_default()} probe={state.probe()} pair={state.pair.clone()}
-                selected={state.selected.clone()}
+                selected={state.selected.clone()} tiers={(*tiers).clone()} flows={(*flows).clone()}
                 on_cell={matrix_callbacks.0.clone()}
                 on_select={matrix_callbacks.1.clone()} />
         },

@@ -117,6 +117,11 @@ pub struct State {
     pub theme: Theme,
     /// The last simulated mesh request's path, drawn over the graph.
     pub mesh_path: Rc<Vec<crate::view_model::PathHop>>,
+    /// An observed flow file (dropped or opened), replayed against every evaluation and
+    /// drawn over the graph and the matrix; not saved with the work.
+    pub flows: Option<Rc<crate::components::flows::FlowFile>>,
+    /// Whether the Exposure panel is open.
+    pub exposure: bool,
     /// Bumped whenever undo, redo or the checkpoint change: the app saves them then
     /// (a reload keeps them).
     pub history_seq: u64,
@@ -155,6 +160,10 @@ pub enum Action {
     SetTheme(Theme),
     /// The Mesh view simulated a request: its path, to draw over the graph.
     MeshPath(Vec<crate::view_model::PathHop>),
+    /// A flow file was dropped or opened (`None`: closed).
+    Flows(Option<crate::components::flows::FlowFile>),
+    /// Opens or closes the Exposure panel.
+    ToggleExposure,
     /// A share link's code (`v1.…`) arrived: open it in place of the work (undo and the
     /// versions keep the work).
     OpenShared(String),
@@ -207,6 +216,8 @@ impl State {
             message,
             theme,
             mesh_path: Rc::new(Vec::new()),
+            flows: None,
+            exposure: false,
             history_seq: 0,
             panel: None,
             lesson: None,
@@ -641,6 +652,10 @@ impl Reducible for State {
             }
             Action::ResetLessonStep => s.reset_lesson_step(),
             Action::CloseLesson => s.lesson = None,
+            Action::ToggleExposure => s.exposure = !s.exposure,
+            Action::Flows(file) => {
+                s.flows = file.map(Rc::new);
+            }
             Action::MeshPath(path) => {
                 if *s.mesh_path == path {
                     return self;

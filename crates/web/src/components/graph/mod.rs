@@ -44,7 +44,18 @@ pub struct GraphProps {
     /// A simulated mesh request's path, drawn on top (empty: none).
     #[prop_or_default]
     pub overlay: Rc<Vec<PathHop>>,
+    /// The tiers that decide each pair (core's `present::admin_tier_marks`): its arrow
+    /// is marked, and a legend (core's `present::tier_legend`) says what the marks mean.
+    #[prop_or_default]
+    pub tiers: Rc<TierMarks>,
+    /// Observed flows to draw over the arrows (allowed green, would-be-blocked red).
+    #[prop_or_default]
+    pub flows: Rc<crate::components::flows::FlowMarks>,
 }
+
+/// `(src, dst)` → the tiers that decide the pair, when a tier other than NetworkPolicy
+/// is among them (core's `present::admin_tier_marks`).
+pub type TierMarks = std::collections::BTreeMap<(String, String), Vec<String>>;
 
 /// What the graph shows first: small pictures expanded, big ones with every namespace
 /// collapsed; external ranges grouped.
@@ -128,6 +139,12 @@ fn expanded(opts: &LayoutOptions, id: &str) -> LayoutOptions {
 
 #[function_component]
 pub fn Graph(props: &GraphProps) -> Html {
+    // The Exposure panel's switch lives here, beside the picture it completes.
+    let app = crate::components::use_app();
+    let exposure_on = app.as_ref().is_some_and(|s| s.exposure);
+    let toggle_exposure = app
+        .as_ref()
+        .map(|s| crate::components::dispatch(s, |_: MouseEvent| crate::state::Action::ToggleExposure));
     // The user's choice of what to collapse, for this set of namespaces.
     let chosen = use_state(|| None::<(Vec<String>, LayoutOptions)>);
     let namespaces: Vec<String> = {
@@ -369,6 +386,19 @@ pub fn Graph(props: &GraphProps) -> Html {
                     onclick={zoom(1.0 / ZOOM_STEP)}>{"−"}</button>
                 <button type="button" data-testid="graph-fit" title="Fit the whole graph" aria-label="Fit the whole graph"
                     onclick={on_fit}>{"fit"}</button>
+                if let Some(onclick) = toggle_exposure {
+                    <button type="button" data-testid="exposure-toggle" aria-pressed={exposure_on.to_string()}
+                        title="What pods that are not in the scenario could reach, or be reached from" {onclick}>
+                        { "Exposure" }
+                    </button>
+                }
+                if !props.tiers.is_empty() {
+                    <span class="tier-legend" data-testid="tier-legend">
+                        { for netplay_core::present::tier_legend(props.tiers.values()).into_iter().map(|(mark, class, words)| html! {
+                            <span class="tier-legend-entry"><span class={classes!("tier-badge", class)}>{ mark }</span>{ words }</span>
+                        }) }
+                    </span>
+                }
             </div>
             if let Some(sel) = &focus {
                 { why_not(sel, &props.model, &why_other, &props.on_edge, &props.on_select) }
@@ -388,7 +418,7 @@ pub fn Graph(props: &GraphProps) -> Html {
                         {EMPTY_TEXT}
                     </text>
                 } else if !too_many {
-                    <GraphScene scene={scene.clone()} selected={props.selected.clone()} />
+                    <GraphScene scene={scene.clone()} selected={props.selected.clone()} tiers={props.tiers.clone()} flows={props.flows.clone()} />
                     { overlay_view(&scene.layout, &props.overlay) }
                 }
             </svg>

@@ -22,11 +22,18 @@ pub struct SceneProps {
     pub scene: Rc<Scene>,
     /// The selected endpoint (highlighted).
     pub selected: Option<String>,
+    /// The admin tiers that decide each pair (marked on its arrow).
+    pub tiers: Rc<super::TierMarks>,
+    /// Observed flows, drawn over the arrows.
+    pub flows: Rc<crate::components::flows::FlowMarks>,
 }
 
 impl PartialEq for SceneProps {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.scene, &other.scene) && self.selected == other.selected
+        Rc::ptr_eq(&self.scene, &other.scene)
+            && self.selected == other.selected
+            && Rc::ptr_eq(&self.tiers, &other.tiers)
+            && Rc::ptr_eq(&self.flows, &other.flows)
     }
 }
 
@@ -82,9 +89,20 @@ pub fn GraphScene(props: &SceneProps) -> Html {
         let aggregate = p.single().is_none();
         let label = p.label_at.and_then(|at| arrow_label(p, model).map(|t| (at, t)));
         let d = p.d();
+        // Which tiers decide the pair, from core; only single arrows are marked.
+        let tiers = (!aggregate)
+            .then(|| props.tiers.get(&(src.clone(), dst.clone())))
+            .flatten();
+        let mark = tiers.and_then(|t| netplay_core::present::tier_mark(t));
+        let tiers = tiers.filter(|_| mark.is_some());
+        let title = match tiers {
+            Some(t) => format!("{title} — decided by the {} tier(s)", t.join(", ")),
+            None => title,
+        };
         html! {
-            <g class={classes!("edge", format!("edge-{name}"), aggregate.then_some("edge-aggregate"))}
+            <g class={classes!("edge", format!("edge-{name}"), aggregate.then_some("edge-aggregate"), mark.as_ref().map(|_| "edge-tiered"))}
                 data-src={src} data-dst={dst} data-change={name} data-count={p.edges.len().to_string()}
+                data-tiers={tiers.map(|t| t.join(" "))}
                 tabindex="0" role="button" aria-label={title.clone()}>
                 <title>{title}</title>
                 <path class="edge-hit" d={d.clone()} />
@@ -97,6 +115,10 @@ pub fn GraphScene(props: &SceneProps) -> Html {
                 }
                 if let Some((at, t)) = label {
                     <text class="edge-label" x={num(at.x)} y={num(at.y)} text-anchor="middle" dominant-baseline="central">{t}</text>
+                }
+                if let Some((m, class)) = &mark {
+                    <text class={classes!("edge-tier", *class)} aria-hidden="true"
+                        x={num(p.mid.x)} y={num(p.mid.y - 10.0)} text-anchor="middle">{m.clone()}</text>
                 }
             </g>
         }
@@ -131,6 +153,23 @@ pub fn GraphScene(props: &SceneProps) -> Html {
                 .iter()
                 .any(|&i| l.nodes.get(i).map(|n| n.id.as_str()) == sel)
     };
+    // Observed flows: a straight dashed line from box to box, when both are drawn.
+    let centre = |id: &str| {
+        l.nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map(|n| (n.rect.x + n.rect.w / 2.0, n.rect.y + n.rect.h / 2.0))
+    };
+    let flow_lines = props.flows.iter().filter_map(|((src, dst), allowed)| {
+        let ((x1, y1), (x2, y2)) = (centre(src)?, centre(dst)?);
+        let class = if *allowed { "flow-line flow-allowed" } else { "flow-line flow-blocked" };
+        Some(html! {
+            <line class={class} x1={num(x1)} y1={num(y1)} x2={num(x2)} y2={num(y2)}
+                data-src={src.clone()} data-dst={dst.clone()} data-allowed={allowed.to_string()}>
+                <title>{ format!("observed {src} => {dst}: {}", if *allowed { "allowed" } else { "would be blocked" }) }</title>
+            </line>
+        })
+    });
     let edges_back = l.edges.iter().filter(|p| !touches(p)).map(arrow);
     let edges_front = l.edges.iter().filter(touches).map(arrow);
     html! {
@@ -138,6 +177,7 @@ pub fn GraphScene(props: &SceneProps) -> Html {
             <defs>{for markers}</defs>
             <g class="ns-groups">{for groups}</g>
             <g class="edges">{for edges_back}{for edges_front}</g>
+            <g class="flows" data-testid="flow-overlay">{for flow_lines}</g>
             <g class="nodes">{for nodes}</g>
         </>
     }
