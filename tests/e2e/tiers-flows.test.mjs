@@ -81,6 +81,15 @@ test('the admin guardrails: tier marks on arrows and cells, the tier walk in Why
     assert.match(ingress[0], /^Admin \[Admin anp\/allow-monitoring priority 10, ingress rule "from-monitoring" line \d+\] Allow/);
     assert.match(ingress[ingress.length - 1], /ingress allows/);
     assert.ok(await why.locator('[data-testid=tier-rule]').count() >= 1);
+    // An Admin Allow is final (the Network Policy API: later tiers are not consulted for
+    // what it took): `to-every-pod` allows all of monitoring's egress, so no later step
+    // refuses anything and the side is not drawn as a refusal.
+    const egressSide = why.locator('section.side').nth(0);
+    assert.match(await egressSide.locator('.side-total').innerText(), /egress allows: All Connections/);
+    assert.equal(await egressSide.locator('p.bad').count(), 0, 'egress allowed by an Admin Allow is drawn as a refusal');
+    for (const step of [...egress, ...ingress]) {
+      assert.doesNotMatch(step, /no rule admits$/, `a step after the deciding Admin Allow refuses: ${egress.join(' | ')}`);
+    }
     await screenshot(page, 'tiers-why');
   } finally {
     await finish(page);

@@ -135,6 +135,13 @@ pub fn side_summary(s: &SideExplanation) -> String {
     }
 }
 
+/// Whether a side refuses everything, so its summary is drawn as a refusal: an Admin
+/// Allow that took the traffic is final even when a NetworkPolicy isolates the side and
+/// admits nothing.
+pub fn side_allows_nothing(s: &SideExplanation) -> bool {
+    s.workload.is_some() && s.allowed.is_empty()
+}
+
 /// The tiers whose policies decide a pair, both sides together, in evaluation order
 /// (`Admin`, `Calico tier NAME`, `NetworkPolicy`, `Baseline`); empty when no policy
 /// applies.
@@ -218,6 +225,18 @@ pub fn tier_mark(tiers: &[String]) -> Option<(String, &'static str)> {
         }
     }
     Some((marks.join("+"), class?))
+}
+
+/// A mark in words, for the accessible name and tooltip of the arrow or cell it is drawn
+/// on (what the eye sees, the ear hears): `tier mark A: decided by the Admin,
+/// NetworkPolicy tiers`. `None` when the pair carries no mark.
+pub fn tier_mark_label(tiers: &[String]) -> Option<String> {
+    let (mark, _) = tier_mark(tiers)?;
+    let plural = if tiers.len() == 1 { "" } else { "s" };
+    Some(format!(
+        "tier mark {mark}: decided by the {} tier{plural}",
+        tiers.join(", ")
+    ))
 }
 
 /// The legend for a set of marks: each mark that occurs, its class and its words, in the
@@ -472,6 +491,11 @@ mod tests {
             Some(("A+B".to_string(), "tier-admin"))
         );
         assert_eq!(tier_mark(&t(&["Baseline"])), Some(("B".to_string(), "tier-baseline")));
+        assert_eq!(
+            tier_mark_label(&t(&["Admin"])).as_deref(),
+            Some("tier mark A: decided by the Admin tier")
+        );
+        assert_eq!(tier_mark_label(&t(&["NetworkPolicy"])), None);
         assert_eq!(
             tier_mark(&t(&["Calico tier security", "Calico tier default"])),
             Some(("C".to_string(), "tier-calico"))

@@ -165,6 +165,11 @@ pub struct SideExplanation {
     pub allowed: ConnSet,
     /// What this side allows, printed.
     pub allowed_text: String,
+    /// What the tiers before NetworkPolicy left undecided, so what the NetworkPolicy tier
+    /// decides: an Admin (or Calico, Cilium) Allow or Deny is final and later tiers are
+    /// not consulted for what it took.
+    #[serde(skip)]
+    pub reaches_networkpolicy: ConnSet,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -222,6 +227,7 @@ fn explain_side(
             l7: Vec::new(),
             allowed: ConnSet::all(),
             allowed_text: ConnSet::all().to_string(),
+            reaches_networkpolicy: ConnSet::all(),
         };
     };
     let dst_ports = match dst {
@@ -288,6 +294,7 @@ fn explain_side(
     let isolation = (!isolated_by.is_empty()).then_some(allowed);
     let mut tiers = Vec::new();
     let mut tier_ends = Vec::new();
+    let mut reaches_networkpolicy = ConnSet::all();
     let allowed = if tiered.is_empty() && closing.is_empty() {
         isolation.unwrap_or_else(ConnSet::all)
     } else {
@@ -322,6 +329,19 @@ fn explain_side(
                 }
             },
         );
+        // What an Allow or Deny of a tier before NetworkPolicy took, and what the end of
+        // such a tier denied, never reaches NetworkPolicy (a Pass does).
+        for (i, taken) in &decided {
+            let (_, policy, rule) = tiered[*i];
+            if policy.tier < Tier::NetworkPolicy && rule.action != crate::policy::Action::Pass {
+                reaches_networkpolicy = reaches_networkpolicy.difference(taken);
+            }
+        }
+        for (tier, denied, _) in &ends {
+            if *tier < Tier::NetworkPolicy {
+                reaches_networkpolicy = reaches_networkpolicy.difference(denied);
+            }
+        }
         for (tier, denied, after) in ends {
             let name = closing
                 .iter()
@@ -389,6 +409,7 @@ fn explain_side(
         tier_ends,
         allowed_text: allowed.to_string(),
         allowed,
+        reaches_networkpolicy,
     }
 }
 
@@ -642,7 +663,7 @@ fn write_tiered_side(
         }
     }
     writeln!(out, "  {} allows: {}", side.direction, side.allowed_text)?;
-    let trace: Vec<String> = side.trace().iter().map(TraceStep::text).collect();
+    let trace: Vec<String> = side.trace().iter().map(|step| step.text()).collect();
     writeln!(out, "  trace: {}", trace.join(" → "))
 }
 
@@ -662,13 +683,13 @@ fn write_tier_end(out: &mut String, e: &TierEnd, probe: Option<(Protocol, u16)>)
 }
 
 /// `[Calico tier security] end of tier: Deny`.
-fn tier_end_step(e: &TierEnd) -> String {
+pub(super) fn tier_end_step(e: &TierEnd) -> String {
     format!("[{}] end of tier: Deny", e.tier)
 }
 
 /// `[Admin anp/name priority 10, ingress rule "x" line 12] Deny`: a first-match rule and
 /// what it does (a Calico policy is ranked by its `order`).
-fn tier_step(t: &TierDecision, direction: &str) -> String {
+pub(super) fn tier_step(t: &TierDecision, direction: &str) -> String {
     format!(
         "[{} {}{}, {direction} {} line {}] {}",
         t.tier,
@@ -690,109 +711,6 @@ impl TierDecision {
             None if self.tier.starts_with("Cilium") => String::new(),
             None => format!(" priority {}", self.priority),
         }
-    }
-}
-
-/// One step of a side's walk through the tiers, for the explanation's `trace:` line and
-/// the playground's Why? panel.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct TraceStep {
-    /// `Admin`, `NetworkPolicy`, `Baseline`, `Calico tier NAME`; `None` for the last step
-    /// (what the side allows).
-    pub tier: Option<String>,
-    /// What decided: `[Admin anp/x priority 10, ingress rule "r" line 12] Deny`,
-    /// `[NetworkPolicy shop/p] admits`, `ingress allows`.
-    pub step: String,
-    /// The connections this step decided.
-    pub conn: String,
-    /// Where the deciding rule or policy is written.
-    pub loc: Option<Location>,
-}
-
-impl TraceStep {
-    /// The step as the `trace:` line writes it.
-    pub fn text(&self) -> String {
-        if self.conn.is_empty() {
-            self.step.clone()
-        } else {
-            format!("{} {}", self.step, self.conn)
-        }
-    }
-}
-
-impl SideExplanation {
-    /// The walk of this side through the tiers, in order: each rule of a first-match tier
-    /// that decided part of the traffic, then the NetworkPolicy tier when it isolates the
-    /// side, then what the side allows. Empty for an address outside the cluster.
-    pub fn trace(&self) -> Vec<TraceStep> {
-        if self.workload.is_none() {
-            return Vec::new();
-        }
-        // Each rule of a first-match tier, with the ends of the Calico tiers where they
-        // stand in the walk (`after` rules).
-        let end_step = |e: &TierEnd| TraceStep {
-            tier: Some(e.tier.clone()),
-            step: tier_end_step(e),
-            conn: e.denied.clone(),
-            loc: None,
-        };
-        let mut steps: Vec<TraceStep> = Vec::new();
-        for (k, t) in self.tiers.iter().enumerate() {
-            steps.extend(self.tier_ends.iter().filter(|e| e.after == k).map(end_step));
-            steps.push(TraceStep {
-                tier: Some(t.tier.clone()),
-                step: tier_step(t, self.direction),
-                conn: t.rule.conn.clone(),
-                loc: Some(t.rule.rule_loc.clone()),
-            });
-        }
-        let len = self.tiers.len();
-        steps.extend(self.tier_ends.iter().filter(|e| e.after >= len).map(end_step));
-        if !self.isolated_by.is_empty() {
-            let ids: Vec<&str> = self.isolated_by.iter().map(|p| p.policy.as_str()).collect();
-            let mut admitted = ConnSet::none();
-            for m in &self.admitted_by {
-                admitted.union_with(&ConnSet::parse(&m.conn).unwrap_or_default());
-            }
-            let (step, conn) = if self.admitted_by.is_empty() {
-                (
-                    format!("[NetworkPolicy {}] no rule admits", ids.join(", ")),
-                    String::new(),
-                )
-            } else {
-                (
-                    format!("[NetworkPolicy {}] admits", ids.join(", ")),
-                    admitted.to_string(),
-                )
-            };
-            steps.push(TraceStep {
-                tier: Some(crate::policy::Tier::NetworkPolicy.as_str().to_string()),
-                step,
-                conn,
-                loc: self.isolated_by.first().map(|p| p.loc.clone()),
-            });
-        }
-        steps.push(TraceStep {
-            tier: None,
-            step: format!("{} allows", self.direction),
-            conn: self.allowed_text.clone(),
-            loc: None,
-        });
-        steps
-    }
-
-    /// The tiers whose policies decide part of this side (`Admin`, `NetworkPolicy`,
-    /// `Baseline`, `Calico tier NAME`, in evaluation order); empty when no policy applies.
-    pub fn deciding_tiers(&self) -> Vec<String> {
-        let mut tiers: Vec<String> = Vec::new();
-        for step in self.trace() {
-            if let Some(t) = step.tier {
-                if !tiers.contains(&t) {
-                    tiers.push(t);
-                }
-            }
-        }
-        tiers
     }
 }
 

@@ -12,7 +12,8 @@
 //! future pod's own policies may restrict it further. Addresses outside the cluster are
 //! not asked about: the connection list already shows them, range by range.
 
-use super::explain::{explain_one_side, End, TraceStep};
+use super::explain::{explain_one_side, End};
+use super::trace::TraceStep;
 use crate::conn::ConnSet;
 use crate::model::{Cluster, Labels, Namespace, Workload, NAMESPACE_NAME_LABEL};
 use crate::output::{render_connlist, render_diff, ConnLine, DiffEntry, Format};

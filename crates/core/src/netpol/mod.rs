@@ -12,3 +12,4 @@ pub mod l7;
 
 pub mod reference;
 mod reference_calico;
+pub mod trace;

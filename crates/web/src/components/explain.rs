@@ -2,7 +2,8 @@
 //! traffic, the verdict — with links to the deciding lines in the editor.
 
 use crate::view_model::Analysis;
-use netplay_core::netpol::explain::{RuleMatch, SideExplanation, TierDecision, TraceStep};
+use netplay_core::netpol::explain::{RuleMatch, SideExplanation, TierDecision};
+use netplay_core::netpol::trace::TraceStep;
 use netplay_core::present::{self, EndpointKind};
 use netplay_core::Protocol;
 use std::rc::Rc;
@@ -99,7 +100,7 @@ fn side(s: &SideExplanation, on_jump: &Callback<(String, u32)>, probe: Option<(P
         "Ingress of the destination"
     };
     let summary = present::side_summary(s);
-    let nothing = s.workload.is_some() && !s.isolated_by.is_empty() && s.admitted_by.is_empty();
+    let nothing = present::side_allows_nothing(s);
     html! {
         <section class="side">
             <h4>{ title }</h4>

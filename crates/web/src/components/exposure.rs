@@ -4,8 +4,8 @@
 //! core's (`Scenario::exposure`, as `netplay connlist --exposure` prints it).
 
 use crate::view_model::Analysis;
-use netplay_core::netpol::explain::TraceStep;
 use netplay_core::netpol::exposure::Exposure;
+use netplay_core::netpol::trace::TraceStep;
 use std::rc::Rc;
 use yew::prelude::*;
 

@@ -273,8 +273,9 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             }
             let tiers = props.tiers.get(&key);
             let tier_mark = tiers.and_then(|t| netplay_core::present::tier_mark(t));
-            if let Some(t) = tiers.filter(|_| tier_mark.is_some()) {
-                title.push_str(&format!(" — decided by the {} tier(s)", t.join(", ")));
+            let tier_words = tiers.and_then(|t| netplay_core::present::tier_mark_label(t));
+            if let Some(words) = &tier_words {
+                title.push_str(&format!(" — {words}"));
             }
             let observed = props.flows.get(&key).copied();
             if let Some(allowed) = observed {
@@ -313,7 +314,8 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                     data-tiers={tier_mark.as_ref().and(tiers).map(|t| t.join(" "))}
                     data-observed={observed.map(|a| if a { "allowed" } else { "blocked" })}
                     title={title} onclick={on_click} tabindex="0" role="button"
-                    aria-label={format!("{text} — {} to {}: {}", src.id, dst.id, conn.as_deref().unwrap_or("no connection"))}>
+                    aria-label={format!("{text} — {} to {}: {}{}", src.id, dst.id, conn.as_deref().unwrap_or("no connection"),
+                        tier_words.as_ref().map(|w| format!(" — {w}")).unwrap_or_default())}>
                     if change != Change::Same { <span class="diff-mark" aria-hidden="true">{ change_mark(change) }</span> }
                     { text }
                     if let Some(allowed) = observed {

@@ -95,8 +95,9 @@ pub fn GraphScene(props: &SceneProps) -> Html {
             .flatten();
         let mark = tiers.and_then(|t| netplay_core::present::tier_mark(t));
         let tiers = tiers.filter(|_| mark.is_some());
-        let title = match tiers {
-            Some(t) => format!("{title} — decided by the {} tier(s)", t.join(", ")),
+        // The mark drawn on the arrow is in its accessible name too.
+        let title = match tiers.and_then(|t| netplay_core::present::tier_mark_label(t)) {
+            Some(words) => format!("{title} — {words}"),
             None => title,
         };
         html! {

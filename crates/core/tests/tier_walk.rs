@@ -1,0 +1,178 @@
+//! What the explanation shows of the tier walk when an Admin rule already decided.
+//!
+//! The Network Policy API (AdminNetworkPolicy rule actions): "Allow: indicates that the
+//! specified traffic is allowed ... it will not be further evaluated by lower-precedence
+//! policies"; "Deny: ... denied"; "Pass: indicates that ... the traffic is passed on to
+//! the NetworkPolicy and then the BaselineAdminNetworkPolicy tiers". A connection an
+//! Admin Allow or Deny took is therefore final: the NetworkPolicy that isolates the pod is
+//! never consulted for it, so the walk must not show that NetworkPolicy as refusing it,
+//! and the side must not be summed up as refusing everything.
+
+use netplay_core::netpol::explain::SideExplanation;
+use netplay_core::present::{side_allows_nothing, side_summary};
+use netplay_core::{load, Protocol, Scenario, SourceFile};
+
+const CLUSTER: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: monitoring}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: prometheus, namespace: monitoring, labels: {app: prometheus}}
+spec: {containers: [{name: c, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: x, ports: [{containerPort: 8080}]}]}
+---
+# Every pod of shop is isolated for ingress and egress, with no rule admitting anything.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+"#;
+
+/// The cluster with `admin` (AdminNetworkPolicy documents) added.
+fn scenario(admin: &str) -> Scenario {
+    load(&[
+        SourceFile::new("cluster.yaml", CLUSTER),
+        SourceFile::new("admin.yaml", admin),
+    ])
+}
+
+fn sides(s: &Scenario, src: &str, dst: &str) -> (SideExplanation, SideExplanation) {
+    let (Ok(src), Ok(dst)) = (s.target(src), s.target(dst)) else {
+        panic!("{src} or {dst} is not in the input");
+    };
+    let e = s.explain(src, dst, None);
+    (e.egress, e.ingress)
+}
+
+fn trace(side: &SideExplanation) -> String {
+    side.trace().iter().map(|s| s.text()).collect::<Vec<_>>().join(" → ")
+}
+
+const PROMETHEUS: &str = "monitoring/prometheus[Pod]";
+const WEB: &str = "shop/web[Pod]";
+
+#[test]
+fn an_admin_allow_of_everything_is_final_and_the_isolating_networkpolicy_is_not_reached() {
+    let s = scenario(
+        r#"
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: allow-monitoring}
+spec:
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}
+  ingress:
+  - name: from-monitoring
+    action: Allow
+    from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+  egress:
+  - name: to-monitoring
+    action: Allow
+    to: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+"#,
+    );
+    // web's ingress from prometheus: the Admin Allow took every connection.
+    let (_, ingress) = sides(&s, PROMETHEUS, WEB);
+    assert!(ingress.allowed.is_all(), "{ingress:#?}");
+    assert!(
+        !side_allows_nothing(&ingress),
+        "an Admin Allow of everything is no refusal"
+    );
+    let walk = trace(&ingress);
+    assert!(!walk.contains("no rule admits"), "{walk}");
+    assert!(
+        walk.contains("[NetworkPolicy shop/default-deny] not reached: the tiers before it decided everything"),
+        "{walk}"
+    );
+    assert_eq!(ingress.deciding_tiers(), ["Admin"], "{walk}");
+    assert!(side_summary(&ingress).contains("(Admin)"), "{}", side_summary(&ingress));
+
+    // web's egress to prometheus: the same on the other side.
+    let (egress, _) = sides(&s, WEB, PROMETHEUS);
+    assert!(egress.allowed.is_all(), "{egress:#?}");
+    assert!(
+        !side_allows_nothing(&egress),
+        "an Admin Allow of everything is no refusal"
+    );
+    assert!(!trace(&egress).contains("no rule admits"), "{}", trace(&egress));
+    assert_eq!(egress.deciding_tiers(), ["Admin"]);
+}
+
+#[test]
+fn what_an_admin_deny_did_not_take_reaches_the_networkpolicy_and_only_that_is_shown_refused() {
+    let s = scenario(
+        r#"
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: no-ssh}
+spec:
+  priority: 5
+  subject: {namespaces: {}}
+  ingress:
+  - name: ssh
+    action: Deny
+    from: [{namespaces: {}}]
+    ports: [{portNumber: {protocol: TCP, port: 22}}]
+"#,
+    );
+    let (_, ingress) = sides(&s, PROMETHEUS, WEB);
+    assert!(ingress.allowed.is_empty(), "{ingress:#?}");
+    assert!(side_allows_nothing(&ingress));
+    let walk = trace(&ingress);
+    // The Deny took TCP 22; the NetworkPolicy refuses the rest, which is what reached it.
+    assert!(
+        walk.contains("Deny TCP 22 → [NetworkPolicy shop/default-deny] no rule admits "),
+        "{walk}"
+    );
+    let after = walk.split("no rule admits ").nth(1).unwrap_or_default();
+    assert!(
+        after.starts_with("SCTP 1-65535,TCP 1-21,23-65535,UDP 1-65535"),
+        "{walk}"
+    );
+    assert_eq!(ingress.deciding_tiers(), ["Admin", "NetworkPolicy"]);
+    assert_eq!(
+        ingress.refusal(Protocol::Tcp, 22).map(|r| r.to_string()).as_deref(),
+        Some("[Admin anp/no-ssh priority 5, ingress rule \"ssh\" line 9] Deny")
+    );
+}
+
+#[test]
+fn a_pass_goes_on_to_the_networkpolicy_which_then_decides_everything() {
+    let s = scenario(
+        r#"
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: delegate}
+spec:
+  priority: 20
+  subject: {namespaces: {}}
+  ingress:
+  - name: to-namespaces
+    action: Pass
+    from: [{namespaces: {}}]
+"#,
+    );
+    let (_, ingress) = sides(&s, PROMETHEUS, WEB);
+    assert!(ingress.allowed.is_empty());
+    assert!(side_allows_nothing(&ingress));
+    let walk = trace(&ingress);
+    assert!(
+        walk.contains(
+            "Pass All Connections → [NetworkPolicy shop/default-deny] no rule admits → ingress allows No Connections"
+        ),
+        "{walk}"
+    );
+    assert_eq!(ingress.deciding_tiers(), ["Admin", "NetworkPolicy"]);
+}
