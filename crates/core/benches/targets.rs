@@ -17,7 +17,7 @@ use netplay_core::netpol::engine::Engine;
 use netplay_core::netpol::explain::Target;
 use netplay_core::policy::Selector;
 use netplay_core::{load, Scenario, Severity, SourceFile};
-use netplay_synth::{generate, generate_calico, generate_mesh, Params};
+use netplay_synth::{generate, generate_calico, generate_cilium, generate_cilium_and_calico, generate_mesh, Params};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -27,6 +27,9 @@ fn main() {
         Some("quick") => targets(true),
         // Issue 16: Calico policies against the same count of NetworkPolicies.
         Some("calico") => calico(args.get(1).is_some_and(|a| a == "quick")),
+        // Issue 16's done-when: 1,000 Cilium and 1,000 Calico policies against 2,000
+        // NetworkPolicies, and each language alone against the same count.
+        Some("cni") => cni(args.get(1).is_some_and(|a| a == "quick")),
         Some("phases") => {
             let num = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
             phases(num(1, 250), num(2, 5000), num(3, 3000));
@@ -290,6 +293,42 @@ fn calico(quick: bool) {
         Some(np_time.as_secs_f64() * 1500.0),
         &format!(",\"ratio\":{ratio:.2}"),
     );
+}
+
+/// The full connlist of the synthetic cluster with its policies as NetworkPolicies, as
+/// CiliumNetworkPolicies, as Calico NetworkPolicies (each `p`), and half Cilium, half
+/// Calico (`2p`, against `2p` NetworkPolicies): issue 16's target is under 1.5x.
+fn cni(quick: bool) {
+    let (n, w, p) = if quick { (25, 500, 100) } else { (250, 5000, 1000) };
+    let run = |text: &str| {
+        let files = [SourceFile::new("synthetic.yaml", text.to_string())];
+        let s = load(&files);
+        let errors: Vec<_> = s.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
+        assert!(errors.is_empty(), "the synthetic cluster is valid input: {errors:?}");
+        s.connlist().len()
+    };
+    for (what, policies, text) in [
+        ("CiliumNetworkPolicy", p, generate_cilium(Params::new(n, w, p))),
+        ("Calico NetworkPolicy", p, generate_calico(Params::new(n, w, p))),
+        (
+            "CiliumNetworkPolicy + Calico NetworkPolicy",
+            2 * p,
+            generate_cilium_and_calico(Params::new(n, w, 2 * p)),
+        ),
+    ] {
+        let size = format!("{w} workloads / {n} namespaces / {policies} policies");
+        let np_time = median(3, || run(&generate(Params::new(n, w, policies))));
+        let time = median(3, || run(&text));
+        let ratio = time.as_secs_f64() / np_time.as_secs_f64().max(1e-9);
+        report("load and connlist, NetworkPolicy", &size, np_time, None, "");
+        report(
+            &format!("load and connlist, {what}"),
+            &size,
+            time,
+            Some(np_time.as_secs_f64() * 1500.0),
+            &format!(",\"ratio\":{ratio:.2}"),
+        );
+    }
 }
 
 /// Time of the full connlist against size: distinct label sets (classes) × policies, and

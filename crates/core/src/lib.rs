@@ -35,6 +35,7 @@ pub mod probe;
 pub mod query;
 pub mod read;
 pub mod suggest;
+pub mod templates;
 
 pub use conn::{ConnSet, Protocol};
 pub use connlist::Focus;

@@ -29,6 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "policy",
             "query",
             "suggest",
+            "templates",
         ],
     ),
     ("read", &["admin", "read"]),

@@ -2,7 +2,7 @@
 //! every policy accepted, and every workload present.
 
 use netplay_core::{load, Severity, SourceFile};
-use netplay_synth::{generate, generate_admin, Params};
+use netplay_synth::{generate, generate_admin, generate_cilium, generate_cilium_and_calico, Params};
 
 #[test]
 fn synthetic_clusters_are_valid_input() {
@@ -44,6 +44,34 @@ fn synthetic_admin_clusters_are_valid_input() {
     assert!(policies.iter().all(|q| q.tier != Tier::NetworkPolicy));
     let plain = load(&[SourceFile::new("synthetic.yaml", generate(p))]);
     assert_ne!(scenario.connlist(), plain.connlist());
+}
+
+/// The Cilium variant says what the NetworkPolicy variant says, in Cilium's language
+/// (namespace labels in endpoint selectors, `toCIDRSet`, `fromCIDR`, named ports, the
+/// default deny as `ingress: [{}]`): every policy accepted, and the same connections.
+/// The half-Cilium, half-Calico cluster of the benchmark is valid input too.
+#[test]
+fn synthetic_cilium_clusters_say_what_the_network_policies_say() {
+    let p = Params::new(10, 200, 120);
+    let cilium = load(&[SourceFile::new("synthetic-cilium.yaml", generate_cilium(p))]);
+    let errors: Vec<_> = cilium
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error || d.code == "NP0003")
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(cilium.cluster.policies.len(), 120);
+    let plain = load(&[SourceFile::new("synthetic.yaml", generate(p))]);
+    assert_eq!(cilium.connlist(), plain.connlist());
+
+    let mixed = load(&[SourceFile::new("synthetic-cni.yaml", generate_cilium_and_calico(p))]);
+    let errors: Vec<_> = mixed
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error || d.code == "NP0003")
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(!mixed.connlist().is_empty());
 }
 
 /// `load_cached` (what the playground calls after each edit) gives what `load` gives,

@@ -166,6 +166,101 @@ fn write_calico_policies(out: &mut String, rng: &mut Rng, p: Params) {
     }
 }
 
+/// [`generate`]'s cluster with its policies written as CiliumNetworkPolicies instead
+/// (cilium.io/v2): the same workloads, the same mix of rules in Cilium's syntax (endpoint
+/// selectors with namespace labels, `toCIDRSet` with `except`, `fromCIDR`, port ranges,
+/// named ports), the same count.
+pub fn generate_cilium(p: Params) -> String {
+    let mut rng = Rng(p.seed);
+    let mut out = String::with_capacity(p.workloads * 700 + p.policies * 600);
+    write_namespaces_and_workloads(&mut out, &mut rng, p, false);
+    write_cilium_policies(&mut out, &mut rng, p);
+    out
+}
+
+/// [`generate`]'s cluster with half its policies as CiliumNetworkPolicies and half as
+/// Calico NetworkPolicies: what issue 16's benchmark compares with the same count of
+/// NetworkPolicies.
+pub fn generate_cilium_and_calico(p: Params) -> String {
+    let mut rng = Rng(p.seed);
+    let mut out = String::with_capacity(p.workloads * 700 + p.policies * 600);
+    write_namespaces_and_workloads(&mut out, &mut rng, p, false);
+    let cilium = p.policies / 2;
+    write_cilium_policies(&mut out, &mut rng, Params { policies: cilium, ..p });
+    write_calico_policies(
+        &mut out,
+        &mut rng,
+        Params {
+            policies: p.policies - cilium,
+            ..p
+        },
+    );
+    out
+}
+
+/// [`write_policies`]' mix in Cilium's syntax, drawing the same random numbers.
+fn write_cilium_policies(out: &mut String, rng: &mut Rng, p: Params) {
+    let namespaces = p.namespaces.max(1);
+    let apps_per_ns = (p.workloads / namespaces).max(1);
+    let team_peer = |t: String| format!("    - matchLabels:\n        io.cilium.k8s.namespace.labels.team: {t}\n");
+    for k in 0..p.policies {
+        let ns = ns_name(k % namespaces);
+        let _ = write!(out, "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata:\n  name: cil-{k:05}\n  namespace: {ns}\nspec:\n");
+        if k < namespaces {
+            out.push_str("  endpointSelector: {}\n  ingress:\n  - {}\n  egress:\n  - {}\n---\n");
+            continue;
+        }
+        match rng.below(6) {
+            0 => {
+                let tier = rng.pick(&TIERS);
+                let _ = write!(
+                    out,
+                    "  endpointSelector:\n    matchLabels:\n      tier: {tier}\n  ingress:\n  - fromEndpoints:\n{}    toPorts:\n    - ports:\n      - port: http\n        protocol: TCP\n",
+                    team_peer(team(rng.below(10)))
+                );
+            }
+            1 => {
+                let _ = write!(
+                    out,
+                    "  endpointSelector:\n    matchExpressions:\n    - key: tier\n      operator: In\n      values: [backend, db]\n  ingress:\n  - fromEndpoints:\n    - matchLabels:\n        tier: {}\n      matchExpressions:\n      - key: io.cilium.k8s.namespace.labels.env\n        operator: NotIn\n        values: [dev]\n    toPorts:\n    - ports:\n      - port: \"5432\"\n        protocol: TCP\n      - port: \"8080\"\n        endPort: 8090\n        protocol: TCP\n",
+                    rng.pick(&TIERS)
+                );
+            }
+            2 => {
+                let octet = rng.below(250);
+                let _ = write!(
+                    out,
+                    "  endpointSelector:\n    matchLabels:\n      app: app-{}\n  egress:\n  - toCIDRSet:\n    - cidr: 10.{octet}.0.0/16\n      except:\n      - 10.{octet}.{}.0/24\n    toPorts:\n    - ports:\n      - port: \"443\"\n        protocol: TCP\n",
+                    rng.below(apps_per_ns),
+                    rng.below(250)
+                );
+            }
+            3 => {
+                out.push_str(
+                    "  endpointSelector: {}\n  egress:\n  - toEndpoints:\n    - matchLabels:\n        k8s:io.kubernetes.pod.namespace: kube-system\n        k8s:k8s-app: kube-dns\n    toPorts:\n    - ports:\n      - port: \"53\"\n        protocol: UDP\n      - port: \"53\"\n        protocol: TCP\n",
+                );
+            }
+            4 => {
+                let version = rng.pick(&VERSIONS);
+                let _ = write!(
+                    out,
+                    "  endpointSelector:\n    matchLabels:\n      version: {version}\n  egress:\n  - toEndpoints:\n    - matchLabels:\n        io.cilium.k8s.namespace.labels.team: {}\n      matchExpressions:\n      - key: tier\n        operator: Exists\n    toPorts:\n    - ports:\n      - port: http\n        protocol: TCP\n      - port: grpc\n        protocol: TCP\n",
+                    team(rng.below(10))
+                );
+            }
+            _ => {
+                let _ = write!(
+                    out,
+                    "  endpointSelector:\n    matchLabels:\n      app: app-{}\n  ingress:\n  - fromEndpoints:\n    - {{}}\n  - fromCIDR:\n    - 192.168.{}.0/24\n    toPorts:\n    - ports:\n      - port: metrics\n        protocol: TCP\n",
+                    rng.below(apps_per_ns),
+                    rng.below(250)
+                );
+            }
+        }
+        out.push_str("---\n");
+    }
+}
+
 /// A cluster where nearly every workload has a label set of its own, as in clusters
 /// segmented per application: every workload carries its own
 /// `app.kubernetes.io/instance`, and most allow rules name one instance or a whole team's

@@ -744,14 +744,7 @@ impl Explanation {
         let _ = write_side(&mut out, &self.egress, probe);
         let _ = write_side(&mut out, &self.ingress, probe);
         for c in &self.l7 {
-            let _ = writeln!(
-                out,
-                "  [L7 {} {}] on {} only: {}",
-                c.direction,
-                c.policies.join(", "),
-                c.conn,
-                c.rules.join(" | ")
-            );
+            let _ = writeln!(out, "  {}", c.text());
         }
         let _ = writeln!(out);
         match (&self.probe, self.probe_allowed) {
@@ -769,13 +762,20 @@ impl Explanation {
                 let _ = writeln!(out, "Verdict: allowed {} (egress ∩ ingress).", self.conn);
             }
         }
-        if !self.l7.is_empty() && self.probe_allowed != Some(false) {
-            let _ = writeln!(
-                out,
-                "Layer 7: {} is open only to the requests the [L7 ...] rules above let through (netplay does not see requests).",
-                l7::summary_ports(&self.l7)
-            );
+        if let Some(note) = self.l7_note() {
+            let _ = writeln!(out, "{note}");
         }
         out
+    }
+
+    /// What the layer 7 rules mean for the verdict, under their lines; `None` without
+    /// such rules or for a denied probe.
+    pub fn l7_note(&self) -> Option<String> {
+        (!self.l7.is_empty() && self.probe_allowed != Some(false)).then(|| {
+            format!(
+                "Layer 7: {} is open only to the requests the [L7 ...] rules above let through (netplay does not see requests).",
+                l7::summary_ports(&self.l7)
+            )
+        })
     }
 }

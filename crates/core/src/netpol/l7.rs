@@ -34,6 +34,20 @@ pub struct L7Constraint {
     pub l7: Vec<L7>,
 }
 
+impl L7Constraint {
+    /// `[L7 ingress default/rule1] on TCP 80 only: POST /v1/request-landing | GET /path1$`,
+    /// as explanations print it.
+    pub fn text(&self) -> String {
+        format!(
+            "[L7 {} {}] on {} only: {}",
+            self.direction,
+            self.policies.join(", "),
+            self.conn,
+            self.rules.join(" | ")
+        )
+    }
+}
+
 /// What one allowing rule let through on one side of a connection.
 pub(crate) struct Admitted<'a> {
     /// The policy as explanations name it.

@@ -6,12 +6,16 @@
 //! own label set: `generate_distinct`)
 //! `netplay-synth admin NAMESPACES WORKLOADS POLICIES DIR [SEED]` (the `cluster` workloads
 //! with their policies in the admin tiers: `generate_admin`)
+//! `netplay-synth cilium|calico|cni NAMESPACES WORKLOADS POLICIES DIR [SEED]` (the same
+//! mix as CiliumNetworkPolicies, as Calico NetworkPolicies, or half each:
+//! `generate_cilium`, `generate_calico`, `generate_cilium_and_calico`)
 //! `netplay-synth mesh NAMESPACES SERVICES DIR [SEED]`
 //! `netplay-synth pods PODS OWNERS FILE [kubectl|api]` (a pod dump as JSON: `kubectl get
 //! pods -A -o json`, or the API server's PodList without item kinds; default `api`)
 
 use netplay_synth::{
-    generate, generate_admin, generate_distinct, generate_mesh, pod_dump, write_dir, DumpStyle, Params,
+    generate, generate_admin, generate_calico, generate_cilium, generate_cilium_and_calico, generate_distinct,
+    generate_mesh, pod_dump, write_dir, DumpStyle, Params,
 };
 use std::path::Path;
 use std::process::ExitCode;
@@ -20,21 +24,26 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |i: usize| args.get(i).and_then(|a| a.parse::<usize>().ok());
     let (yaml, dir) = match args.first().map(String::as_str) {
-        Some(mode @ ("cluster" | "distinct" | "admin")) => match (num(1), num(2), num(3), args.get(4)) {
-            (Some(n), Some(w), Some(p), Some(dir)) => {
-                let params = Params {
-                    seed: num(5).map_or(42, |s| s as u64),
-                    ..Params::new(n, w, p)
-                };
-                let yaml = match mode {
-                    "cluster" => generate(params),
-                    "admin" => generate_admin(params),
-                    _ => generate_distinct(params),
-                };
-                (yaml, dir)
+        Some(mode @ ("cluster" | "distinct" | "admin" | "cilium" | "calico" | "cni")) => {
+            match (num(1), num(2), num(3), args.get(4)) {
+                (Some(n), Some(w), Some(p), Some(dir)) => {
+                    let params = Params {
+                        seed: num(5).map_or(42, |s| s as u64),
+                        ..Params::new(n, w, p)
+                    };
+                    let yaml = match mode {
+                        "cluster" => generate(params),
+                        "admin" => generate_admin(params),
+                        "cilium" => generate_cilium(params),
+                        "calico" => generate_calico(params),
+                        "cni" => generate_cilium_and_calico(params),
+                        _ => generate_distinct(params),
+                    };
+                    (yaml, dir)
+                }
+                _ => return usage(),
             }
-            _ => return usage(),
-        },
+        }
         Some("pods") => {
             let style = match args.get(4).map(String::as_str) {
                 None | Some("api") => DumpStyle::ApiServer,
@@ -68,6 +77,6 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: netplay-synth cluster|distinct|admin NAMESPACES WORKLOADS POLICIES DIR [SEED]\n       netplay-synth mesh NAMESPACES SERVICES DIR [SEED]\n       netplay-synth pods PODS OWNERS FILE [kubectl|api]");
+    eprintln!("usage: netplay-synth cluster|distinct|admin|cilium|calico|cni NAMESPACES WORKLOADS POLICIES DIR [SEED]\n       netplay-synth mesh NAMESPACES SERVICES DIR [SEED]\n       netplay-synth pods PODS OWNERS FILE [kubectl|api]");
     ExitCode::from(2)
 }

@@ -25,6 +25,10 @@ pub struct EditorProps {
     pub on_delete: Callback<usize>,
     pub on_jump: Callback<(String, u32)>,
     pub on_picked: Callback<Vec<Picked>>,
+    /// The namespace the Cilium templates are written for.
+    pub template_namespace: String,
+    /// Adds files (a template) and opens the last.
+    pub on_add_files: Callback<Vec<File>>,
 }
 
 fn severity_class(s: Severity) -> &'static str {
@@ -496,6 +500,9 @@ pub fn Editor(props: &EditorProps) -> Html {
                         <button class="tab-add" data-testid="tab-add" title="New file" aria-label="New file"
                             onclick={props.on_add.reform(|_| ())}>{ "+" }</button>
                     </li>
+                    <li class="tab-item">
+                        <TemplateMenu namespace={props.template_namespace.clone()} on_add_files={props.on_add_files.clone()} />
+                    </li>
                 </ul>
                 if props.files.len() >= FILE_LIST_FROM {
                     <FileList files={props.files.clone()} active={props.active} on_select={props.on_select.clone()} />
@@ -542,5 +549,37 @@ pub fn Editor(props: &EditorProps) -> Html {
                 </ul>
             </details>
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct TemplateMenuProps {
+    namespace: String,
+    on_add_files: Callback<Vec<File>>,
+}
+
+/// The Cilium policy editor's one-click templates (`netplay_core::templates`): choosing
+/// one adds it as a new file for the namespace, and the menu goes back to its prompt.
+#[function_component]
+fn TemplateMenu(props: &TemplateMenuProps) -> Html {
+    let templates = netplay_core::templates::cilium(&props.namespace);
+    let on_change = {
+        let on_add_files = props.on_add_files.clone();
+        let templates = templates.clone();
+        Callback::from(move |e: Event| {
+            let select = e.target_unchecked_into::<web_sys::HtmlSelectElement>();
+            if let Some(t) = templates.iter().find(|t| t.id == select.value()) {
+                on_add_files.emit(vec![File::new(t.file.clone(), t.yaml.clone())]);
+            }
+            select.set_value("");
+        })
+    };
+    html! {
+        <select class="template-add" data-testid="template-add" onchange={on_change}
+            aria-label={format!("Add a Cilium policy for namespace {}", props.namespace)}
+            title={format!("Add a Cilium policy for namespace {} from a template", props.namespace)}>
+            <option value="" selected=true>{ "+ Cilium…" }</option>
+            { for templates.iter().map(|t| html! { <option value={t.id}>{ format!("Cilium: {}", t.title) }</option> }) }
+        </select>
     }
 }

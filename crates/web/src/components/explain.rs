@@ -154,6 +154,13 @@ pub fn Explain(props: &ExplainProps) -> Html {
                     { verdict }
                     { side(&e.egress, &props.on_jump, props.probe) }
                     { side(&e.ingress, &props.on_jump, props.probe) }
+                    if !e.l7.is_empty() {
+                        <section class="side" data-testid="explain-l7">
+                            <h4>{ "Layer 7 rules" }</h4>
+                            <ul class="rules">{ for e.l7.iter().map(|c| html! { <li><code>{ c.text() }</code></li> }) }</ul>
+                            if let Some(note) = e.l7_note() { <p class="small">{ note }</p> }
+                        </section>
+                    }
                     if props.probe.is_none() {
                         <p class="muted small">{ "Tip: type a port into the probe field (e.g. TCP 8080) to see which rule decides it." }</p>
                     }

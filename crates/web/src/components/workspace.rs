@@ -32,6 +32,7 @@ struct EditorCallbacks {
     on_delete: Callback<usize>,
     on_jump: Callback<(String, u32)>,
     on_picked: Callback<Vec<crate::browser::Picked>>,
+    on_add_files: Callback<Vec<crate::state::File>>,
 }
 
 #[function_component]
@@ -92,8 +93,17 @@ pub fn Workspace() -> Html {
             on_delete: dispatch(&state, Action::DeleteFile),
             on_jump: dispatch(&state, |(f, l)| Action::JumpTo(f, l)),
             on_picked: on_picked(&state),
+            on_add_files: dispatch(&state, Action::AddFiles),
         })
     };
+    // Templates are written for the first workload's namespace (`default` without one).
+    let template_namespace = state
+        .analysis
+        .scenario
+        .cluster
+        .workloads
+        .first()
+        .map_or_else(|| "default".to_string(), |w| w.namespace.clone());
     let cb = &*editor_callbacks;
     html! {
         <main class="workspace" ref={main}>
@@ -101,7 +111,8 @@ pub fn Workspace() -> Html {
                 diagnostics={state.diagnostics.clone()} jump={state.jump}
                 on_edit={cb.on_edit.clone()} on_select={cb.on_select.clone()} on_add={cb.on_add.clone()}
                 on_rename={cb.on_rename.clone()} on_delete={cb.on_delete.clone()} on_jump={cb.on_jump.clone()}
-                on_picked={cb.on_picked.clone()} />
+                on_picked={cb.on_picked.clone()}
+                template_namespace={template_namespace} on_add_files={cb.on_add_files.clone()} />
             <div class="splitter" role="separator" aria-orientation="vertical" aria-label="Resize the editor (← →)"
                 aria-valuenow={format!("{:.0}", *editor_width)} aria-valuemin="280" aria-valuemax="1400" tabindex="0"
                 onpointerdown={on_split_down} onpointermove={on_split} onkeydown={on_split_key} />
