@@ -68,6 +68,10 @@ pub enum FlowsCommand {
         /// `/32`: each address on its own).
         #[arg(long, value_name = "/N", value_parser = parse_prefix, default_value = "/32")]
         cidr_merge: u8,
+        /// What to write: `networkpolicy` (Kubernetes NetworkPolicies) or `cnp`
+        /// (CiliumNetworkPolicies, `cilium.io/v2`; `cilium` is an alias).
+        #[arg(long, value_name = "KIND", value_parser = parse_kind, default_value = "networkpolicy")]
+        kind: flows::PolicyKind,
     },
 }
 
@@ -78,6 +82,10 @@ fn parse_prefix(s: &str) -> Result<u8, String> {
         .ok()
         .filter(|&p| p <= 32)
         .ok_or_else(|| format!("{s:?} is not a prefix length like /24 (0 to 32)"))
+}
+
+fn parse_kind(s: &str) -> Result<flows::PolicyKind, String> {
+    flows::PolicyKind::parse(s).ok_or_else(|| format!("{s:?} is not a policy kind: networkpolicy, cnp or cilium"))
 }
 
 /// Feeds one reader's lines to core, at most `MAX_RECORD_BYTES` (plus one) of a line at a
@@ -165,6 +173,7 @@ pub fn run(command: FlowsCommand) -> Result<u8, String> {
             out,
             output,
             cidr_merge,
+            kind,
         } => {
             let output = match (out, output) {
                 (out, None) => out,
@@ -177,6 +186,7 @@ pub fn run(command: FlowsCommand) -> Result<u8, String> {
             };
             let (scenario, observed) = load(&input)?;
             let options = flows::GenerateOptions {
+                kind,
                 cidr_merge_v4: cidr_merge,
                 ..flows::GenerateOptions::default()
             };

@@ -86,6 +86,26 @@ fn policy_for_the_example_shop() {
     assert_snapshot!(run.transcript());
 }
 
+/// The same flows as CiliumNetworkPolicies (`--kind cnp`): a default deny per namespace
+/// (`ingress: [{}]`, `egress: [{}]`), endpoints by namespace and labels, addresses by CIDR.
+#[test]
+fn cilium_policy_for_the_example_shop() {
+    let run = netplay(&[
+        "flows",
+        "policy",
+        "--kind",
+        "cnp",
+        "--flows",
+        "tests/flows/shop/flows.csv",
+        "--cidr-merge",
+        "/24",
+        "manifests/namespaces.yaml",
+        "manifests/applications",
+    ]);
+    run.assert_no_crash();
+    assert_snapshot!(run.transcript());
+}
+
 /// What `flows policy --out DIR` writes reads without a diagnostic, and with it every
 /// observed flow of each format replays as allowed (exit 0).
 #[test]

@@ -1,5 +1,6 @@
 //! The property that defines `netplay flows policy` (issue 20): on random clusters and
-//! random observed flows, the generated NetworkPolicies — and no others — let netplay
+//! random observed flows, the generated NetworkPolicies (or, with `--kind cnp`,
+//! CiliumNetworkPolicies) — and no others — let netplay
 //! compute exactly the observed connections: every observed (source workload,
 //! destination workload, protocol, port) allowed, no other workload pair or port opened,
 //! and between workloads and external addresses exactly the observed ports (with the
@@ -159,7 +160,7 @@ fn end_text(case: &Case, e: &FlowEnd) -> String {
     }
 }
 
-fn check(case: &Case) -> Result<(), TestCaseError> {
+fn check(case: &Case, kind: flows::PolicyKind) -> Result<(), TestCaseError> {
     let cluster_yaml = manifests(case);
     let base = load(&[SourceFile::new("cluster.yaml", cluster_yaml.clone())]);
     let errors: Vec<_> = base
@@ -190,7 +191,11 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         .count();
     prop_assert_eq!(observed.records as usize, kept, "{:?}\n{}", observed.issues, csv);
 
-    let files = flows::generate(&base.cluster, &observed, &flows::GenerateOptions::default());
+    let options = flows::GenerateOptions {
+        kind,
+        ..flows::GenerateOptions::default()
+    };
+    let files = flows::generate(&base.cluster, &observed, &options);
     let mut inputs = vec![SourceFile::new("cluster.yaml", cluster_yaml.clone())];
     inputs.extend(
         files
@@ -247,6 +252,12 @@ proptest! {
 
     #[test]
     fn generated_policies_admit_exactly_the_observed_flows(case in arb_case()) {
-        check(&case)?;
+        check(&case, flows::PolicyKind::NetworkPolicy)?;
+    }
+
+    /// The same property for `--kind cnp`: CiliumNetworkPolicies alone.
+    #[test]
+    fn generated_cilium_policies_admit_exactly_the_observed_flows(case in arb_case()) {
+        check(&case, flows::PolicyKind::Cilium)?;
     }
 }

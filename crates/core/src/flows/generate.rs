@@ -47,9 +47,31 @@ const DISTINGUISHING_LABELS: [&str; 6] = [
     "app.kubernetes.io/instance",
 ];
 
-/// How far the user allows external addresses to be merged.
+/// The kind of policies [`super::generate`] writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// Kubernetes NetworkPolicies (`networking.k8s.io/v1`).
+    #[default]
+    NetworkPolicy,
+    /// CiliumNetworkPolicies (`cilium.io/v2`).
+    Cilium,
+}
+
+impl PolicyKind {
+    /// `networkpolicy`, `cnp` or `cilium` (its alias), as `flows policy --kind` takes them.
+    pub fn parse(s: &str) -> Option<PolicyKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "networkpolicy" => Some(PolicyKind::NetworkPolicy),
+            "cnp" | "cilium" => Some(PolicyKind::Cilium),
+            _ => None,
+        }
+    }
+}
+
+/// What to write, and how far the user allows external addresses to be merged.
 #[derive(Clone, Copy, Debug)]
 pub struct GenerateOptions {
+    pub kind: PolicyKind,
     /// IPv4 addresses become blocks of this prefix length (32: each address on its own).
     pub cidr_merge_v4: u8,
     /// IPv6 addresses become blocks of this prefix length (128: each on its own).
@@ -59,6 +81,7 @@ pub struct GenerateOptions {
 impl Default for GenerateOptions {
     fn default() -> Self {
         GenerateOptions {
+            kind: PolicyKind::NetworkPolicy,
             cidr_merge_v4: 32,
             cidr_merge_v6: 128,
         }
@@ -440,8 +463,9 @@ pub(super) fn policy_names(
     out
 }
 
-/// The policies for the observed flows, one file per namespace with workloads, sorted.
-pub fn generate(cluster: &Cluster, observed: &Observed, options: &GenerateOptions) -> Vec<PolicyFile> {
+/// The NetworkPolicies for the observed flows, one file per namespace with workloads,
+/// sorted ([`super::generate`] chooses between them and CiliumNetworkPolicies).
+pub fn generate_network_policies(cluster: &Cluster, observed: &Observed, options: &GenerateOptions) -> Vec<PolicyFile> {
     let plan = plan(cluster, observed, options);
     plan.by_namespace
         .iter()

@@ -1,12 +1,14 @@
 //! Observed traffic (docs/flows.md): flow records from Hubble, Calico, Inspektor Gadget or
 //! a CSV, read line by line into the distinct flows between the scenario's workloads and
 //! external addresses; replayed against the scenario's policies ([`replay`]), compared
-//! with them ([`diff`]), and turned into least-privilege NetworkPolicies ([`generate`]).
+//! with them ([`diff`]), and turned into least-privilege NetworkPolicies or
+//! CiliumNetworkPolicies ([`generate`]).
 //!
 //! Reading is a stream: [`FlowReader::line`] takes one line at a time and keeps only the
 //! distinct flows and the first [`MAX_ISSUES`] problems, so a file of millions of records
 //! costs memory in proportion to the traffic's variety, not its volume.
 
+mod cilium;
 mod end;
 mod formats;
 pub mod generate;
@@ -15,9 +17,10 @@ mod raw;
 pub mod replay;
 
 pub use crate::model::{KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
+pub use cilium::generate_cilium;
 pub use end::{kube_dns_workload, End};
 pub use formats::FlowFormat;
-pub use generate::{generate, GenerateOptions, PolicyFile};
+pub use generate::{generate_network_policies, GenerateOptions, PolicyFile, PolicyKind};
 pub use replay::{diff, explain_flow, replay, FlowDiff, Replay, RuleRef, Verdict};
 
 use crate::conn::Protocol;
@@ -25,6 +28,16 @@ use crate::diagnostics::Location;
 use crate::model::Cluster;
 use crate::parse::SourceFile;
 use formats::{Line, Skip};
+
+/// The least-privilege policies for the observed flows, one file per namespace with
+/// workloads, sorted: NetworkPolicies or CiliumNetworkPolicies, as `options.kind` says.
+/// (Both writers share [`generate::plan`]; choosing here keeps them out of each other.)
+pub fn generate(cluster: &Cluster, observed: &Observed, options: &GenerateOptions) -> Vec<PolicyFile> {
+    match options.kind {
+        PolicyKind::NetworkPolicy => generate::generate_network_policies(cluster, observed, options),
+        PolicyKind::Cilium => cilium::generate_cilium(cluster, observed, options),
+    }
+}
 use matching::Matcher;
 use std::collections::HashMap;
 use std::fmt;

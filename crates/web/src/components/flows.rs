@@ -6,8 +6,8 @@
 
 use crate::state::File;
 use crate::view_model::Analysis;
-use netplay_core::flows::generate::{generate, GenerateOptions};
 use netplay_core::flows::replay::replay;
+use netplay_core::flows::{generate, GenerateOptions};
 use netplay_core::flows::{read, Observed};
 use netplay_core::SourceFile;
 use std::collections::BTreeMap;
