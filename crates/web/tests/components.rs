@@ -55,6 +55,8 @@ async fn matrix_shows_allowed_ports_and_the_probe_verdict() {
             selected: None,
             on_cell: Callback::from(move |pair| *clicked.borrow_mut() = Some(pair)),
             on_select: Callback::noop(),
+            tiers: Rc::default(),
+            flows: Rc::default(),
         }
     };
     let root = root();
@@ -105,6 +107,8 @@ async fn editor_marks_diagnostics_in_the_gutter_and_jumps_from_the_problems_list
             on_delete: Callback::noop(),
             on_jump: Callback::from(move |j| *jumped.borrow_mut() = Some(j)),
             on_picked: Callback::noop(),
+            template_namespace: "x".to_string(),
+            on_add_files: Callback::noop(),
         }
     };
     let root = root();
@@ -169,6 +173,8 @@ async fn problems_list_shows_istio_codes_and_jumps_to_their_line() {
             on_delete: Callback::noop(),
             on_jump: Callback::from(move |j| *jumped.borrow_mut() = Some(j)),
             on_picked: Callback::noop(),
+            template_namespace: "x".to_string(),
+            on_add_files: Callback::noop(),
         }
     };
     let root = root();
