@@ -2,7 +2,7 @@
 //! says about it, and the security headers on every response (docs/robustness.md).
 
 use std::io::{BufRead, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 struct Server {
@@ -20,17 +20,34 @@ impl Drop for Server {
     }
 }
 
-fn temp_dir(name: &str, index_html: &str) -> PathBuf {
+/// A directory to serve, removed when the test ends (declared before the server, so the
+/// server stops first).
+struct Site(PathBuf);
+
+impl std::ops::Deref for Site {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_dir(name: &str, index_html: &str) -> Site {
     let dir = std::env::temp_dir().join(format!("netplay-serve-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a temporary directory");
     std::fs::write(dir.join("index.html"), index_html).expect("write index.html");
     std::fs::write(dir.join("app.js"), "export default 1;\n").expect("write app.js");
-    dir
+    Site(dir)
 }
 
 /// `netplay serve --port 0 --dir DIR` with the default address.
-fn start(dir: &PathBuf) -> Server {
+fn start(dir: &Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_netplay"))
         .args(["serve", "--port", "0", "--dir"])
         .arg(dir)
