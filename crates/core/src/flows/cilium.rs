@@ -11,39 +11,16 @@
 //! NetworkPolicy writer's, tested the same way (crates/core/tests/flows_policy.rs).
 
 use super::generate::{
-    flows_touching, plan, policy_names, rules, scalar, GenerateOptions, Peer, PodSelector, PolicyFile, Ports, Traffic,
-    Writer, COMMENT_FLOWS,
+    flows_touching, policy_names, rules, scalar, Peer, PodSelector, Ports, Traffic, Writer, COMMENT_FLOWS,
 };
-use super::{plural, End, Flow, Observed};
-use crate::model::Cluster;
+use super::{plural, End, Flow};
 use std::collections::HashMap;
 
 /// The label of an endpoint's namespace in its Cilium identity.
 const POD_NAMESPACE: &str = "k8s:io.kubernetes.pod.namespace";
 
-/// The CiliumNetworkPolicies for the observed flows, one file per namespace with
-/// workloads, sorted.
-pub fn generate_cilium(cluster: &Cluster, observed: &Observed, options: &GenerateOptions) -> Vec<PolicyFile> {
-    let plan = plan(cluster, observed, options);
-    plan.by_namespace
-        .iter()
-        .map(|(ns, members)| {
-            let mut w = Writer {
-                cluster,
-                selectors: &plan.selectors,
-                out: String::new(),
-            };
-            namespace_file(&mut w, ns, members, &plan.traffic);
-            PolicyFile {
-                namespace: ns.to_string(),
-                file_name: format!("{ns}.yaml"),
-                text: w.out,
-            }
-        })
-        .collect()
-}
-
-fn namespace_file(w: &mut Writer, ns: &str, members: &[usize], traffic: &HashMap<usize, Traffic>) {
+/// One namespace's CiliumNetworkPolicies.
+pub(super) fn namespace_file(w: &mut Writer, ns: &str, members: &[usize], traffic: &HashMap<usize, Traffic>) {
     let flows = flows_touching(members, traffic);
     w.line(
         0,

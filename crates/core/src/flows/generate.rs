@@ -463,9 +463,17 @@ pub(super) fn policy_names(
     out
 }
 
-/// The NetworkPolicies for the observed flows, one file per namespace with workloads,
-/// sorted ([`super::generate`] chooses between them and CiliumNetworkPolicies).
-pub fn generate_network_policies(cluster: &Cluster, observed: &Observed, options: &GenerateOptions) -> Vec<PolicyFile> {
+/// Writes one namespace's policies: its members' traffic into `w`, in one policy kind.
+pub(super) type NamespaceWriter = fn(&mut Writer, &str, &[usize], &HashMap<usize, Traffic>);
+
+/// The policies for the observed flows, one file per namespace with workloads, sorted,
+/// each written by `write_namespace` (NetworkPolicies: [`namespace_file`]).
+pub(super) fn policy_files(
+    cluster: &Cluster,
+    observed: &Observed,
+    options: &GenerateOptions,
+    write_namespace: NamespaceWriter,
+) -> Vec<PolicyFile> {
     let plan = plan(cluster, observed, options);
     plan.by_namespace
         .iter()
@@ -475,7 +483,7 @@ pub fn generate_network_policies(cluster: &Cluster, observed: &Observed, options
                 selectors: &plan.selectors,
                 out: String::new(),
             };
-            namespace_file(&mut w, ns, members, &plan.traffic);
+            write_namespace(&mut w, ns, members, &plan.traffic);
             PolicyFile {
                 namespace: ns.to_string(),
                 file_name: format!("{ns}.yaml"),
@@ -485,7 +493,8 @@ pub fn generate_network_policies(cluster: &Cluster, observed: &Observed, options
         .collect()
 }
 
-fn namespace_file(w: &mut Writer, ns: &str, members: &[usize], traffic: &HashMap<usize, Traffic>) {
+/// One namespace's NetworkPolicies.
+pub(super) fn namespace_file(w: &mut Writer, ns: &str, members: &[usize], traffic: &HashMap<usize, Traffic>) {
     let flows = flows_touching(members, traffic);
     w.line(
         0,

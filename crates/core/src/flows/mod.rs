@@ -17,10 +17,9 @@ mod raw;
 pub mod replay;
 
 pub use crate::model::{KUBE_DNS_LABEL, KUBE_DNS_NAMESPACE};
-pub use cilium::generate_cilium;
 pub use end::{kube_dns_workload, End};
 pub use formats::FlowFormat;
-pub use generate::{generate_network_policies, GenerateOptions, PolicyFile, PolicyKind};
+pub use generate::{GenerateOptions, PolicyFile, PolicyKind};
 pub use replay::{diff, explain_flow, replay, FlowDiff, Replay, RuleRef, Verdict};
 
 use crate::conn::Protocol;
@@ -33,10 +32,11 @@ use formats::{Line, Skip};
 /// workloads, sorted: NetworkPolicies or CiliumNetworkPolicies, as `options.kind` says.
 /// (Both writers share [`generate::plan`]; choosing here keeps them out of each other.)
 pub fn generate(cluster: &Cluster, observed: &Observed, options: &GenerateOptions) -> Vec<PolicyFile> {
-    match options.kind {
-        PolicyKind::NetworkPolicy => generate::generate_network_policies(cluster, observed, options),
-        PolicyKind::Cilium => cilium::generate_cilium(cluster, observed, options),
-    }
+    let write_namespace: generate::NamespaceWriter = match options.kind {
+        PolicyKind::NetworkPolicy => generate::namespace_file,
+        PolicyKind::Cilium => cilium::namespace_file,
+    };
+    generate::policy_files(cluster, observed, options, write_namespace)
 }
 use matching::Matcher;
 use std::collections::HashMap;
