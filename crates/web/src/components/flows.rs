@@ -14,13 +14,6 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use yew::prelude::*;
 
-/// A flow file: its name and text.
-#[derive(Clone, Debug, PartialEq)]
-pub struct FlowFile {
-    pub name: String,
-    pub text: String,
-}
-
 /// One observed flow as the views show it: endpoints as connlist names them, the port,
 /// core's verdict and why a blocked one is blocked.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,7 +35,7 @@ pub struct FlowView {
 }
 
 /// Reads and replays `file` against the analysis (all rules are core's).
-pub fn flow_view(analysis: &Analysis, file: &FlowFile) -> FlowView {
+pub fn flow_view(analysis: &Analysis, file: &File) -> FlowView {
     let cluster = &analysis.scenario.cluster;
     let observed = read(cluster, &[SourceFile::new(file.name.clone(), file.text.clone())]);
     let result = replay(cluster, &observed);
@@ -85,7 +78,7 @@ pub fn flow_marks(rows: &[FlowRow]) -> FlowMarks {
 #[derive(Properties, PartialEq)]
 pub struct FlowsProps {
     pub analysis: Rc<Analysis>,
-    pub file: Rc<FlowFile>,
+    pub file: Rc<File>,
     /// The generated policy files, to open as new tabs.
     pub on_generate: Callback<Vec<File>>,
     pub on_close: Callback<()>,

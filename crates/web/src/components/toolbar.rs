@@ -53,10 +53,7 @@ pub fn on_picked(state: &AppState) -> Callback<Vec<Picked>> {
             match p {
                 // A flow log is traffic to replay, not a manifest (core decides which).
                 Picked::Text(f) if netplay_core::flows::is_flow_file(&f.name, &f.text) => {
-                    d.dispatch(Action::Flows(Some(crate::components::flows::FlowFile {
-                        name: f.name,
-                        text: f.text,
-                    })))
+                    d.dispatch(Action::Flows(Some(f)))
                 }
                 Picked::Text(f) => texts.push(f),
                 Picked::Zip(name, bytes) => match exports::read_bundle(&bytes) {

@@ -119,7 +119,7 @@ pub struct State {
     pub mesh_path: Rc<Vec<crate::view_model::PathHop>>,
     /// An observed flow file (dropped or opened), replayed against every evaluation and
     /// drawn over the graph and the matrix; not saved with the work.
-    pub flows: Option<Rc<crate::components::flows::FlowFile>>,
+    pub flows: Option<Rc<File>>,
     /// Whether the Exposure panel is open.
     pub exposure: bool,
     /// Bumped whenever undo, redo or the checkpoint change: the app saves them then
@@ -161,7 +161,7 @@ pub enum Action {
     /// The Mesh view simulated a request: its path, to draw over the graph.
     MeshPath(Vec<crate::view_model::PathHop>),
     /// A flow file was dropped or opened (`None`: closed).
-    Flows(Option<crate::components::flows::FlowFile>),
+    Flows(Option<File>),
     /// Opens or closes the Exposure panel.
     ToggleExposure,
     /// A share link's code (`v1.…`) arrived: open it in place of the work (undo and the
