@@ -4,6 +4,9 @@
 //! `super::` and `self::` paths of `crates/core/src` (test modules left out), with names
 //! followed through re-exports to the file that defines them, as a reader would.
 
+mod house;
+
+use house::{rust_files, src};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -299,21 +302,6 @@ fn module_path(src: &Path, file: &Path) -> ModPath {
     parts
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("readable source directory")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            rust_files(&p, out);
-        } else if p.extension().is_some_and(|e| e == "rs") {
-            out.push(p);
-        }
-    }
-}
-
 struct Crate {
     files: BTreeMap<ModPath, File>,
 }
@@ -518,10 +506,6 @@ fn describe(edges: &BTreeMap<ModPath, BTreeSet<ModPath>>, comp: &[ModPath]) -> S
         }
     }
     lines.join("\n")
-}
-
-fn src(krate: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(krate).join("src")
 }
 
 /// Exceptions to the stack: files in an import circle and imports that break it. Both

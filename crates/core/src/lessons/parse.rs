@@ -19,13 +19,58 @@ pub fn parse(file: &str, text: &str) -> (Option<Lesson>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
-    let at = |line: usize| Location::new(file, line as u32, 1);
-    let lesson_error = |line: usize, msg: &str, help: &str| {
-        Diagnostic::new("NP6101", msg)
-            .at(&at(line))
-            .resource(format!("lesson {file}"))
-            .help(help)
+    let Some((end, front)) = front_matter(file, &lines, &mut diags) else {
+        return (None, diags);
     };
+
+    let sections = sections(&lines, end + 1);
+    let mut lesson = Lesson {
+        id: lesson_id(file),
+        file: file.to_string(),
+        title: front.title,
+        summary: front.summary,
+        level: front.level,
+        tags: front.tags,
+        intro: String::new(),
+        start: Vec::new(),
+        steps: Vec::new(),
+    };
+    for section in sections {
+        read_section(file, section, &mut lesson, &mut diags);
+    }
+    if lesson.steps.is_empty() {
+        diags.push(lesson_error(
+            file,
+            (end + 2).min(lines.len().max(1)),
+            "a lesson needs at least one step: a `## ` heading with a task and a check block",
+            "add `## The first step`, its task, and a ```yaml check block",
+        ));
+        return (None, diags);
+    }
+    (Some(lesson), diags)
+}
+
+/// What a lesson's front matter says.
+struct FrontMatter {
+    title: String,
+    summary: String,
+    level: String,
+    tags: Vec<String>,
+}
+
+/// A lesson error (NP6101) at a line of `file`.
+fn lesson_error(file: &str, line: usize, msg: &str, help: &str) -> Diagnostic {
+    Diagnostic::new("NP6101", msg)
+        .at(&Location::new(file, line as u32, 1))
+        .resource(format!("lesson {file}"))
+        .help(help)
+}
+
+/// Reads the front matter: the line after it and what it says, or `None` when the lesson
+/// cannot be used (no front matter, not a mapping, no title).
+fn front_matter(file: &str, lines: &[&str], diags: &mut Vec<Diagnostic>) -> Option<(usize, FrontMatter)> {
+    let at = |line: usize| Location::new(file, line as u32, 1);
+    let error = |line: usize, msg: &str, help: &str| lesson_error(file, line, msg, help);
 
     // Front matter: the first line is `---`, it ends at the next `---` (or `...`).
     let end = match lines.first().map(|l| l.trim_end()) {
@@ -38,12 +83,12 @@ pub fn parse(file: &str, text: &str) -> (Option<Lesson>, Vec<Diagnostic>) {
         _ => None,
     };
     let Some(end) = end else {
-        diags.push(lesson_error(
+        diags.push(error(
             1,
             "a lesson starts with YAML front matter between two `---` lines",
             "begin the file with `---`, `title: ...`, `---`",
         ));
-        return (None, diags);
+        return None;
     };
     let front_text: String = lines[1..end].iter().map(|l| format!("{l}\n")).collect();
     let front: Value = match serde_yaml::from_str(&front_text) {
@@ -55,17 +100,17 @@ pub fn parse(file: &str, text: &str) -> (Option<Lesson>, Vec<Diagnostic>) {
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
             diags
                 .push(Diagnostic::new("NP0001", format!("YAML syntax error in the front matter: {msg}")).at(&at(line)));
-            return (None, diags);
+            return None;
         }
     };
     let field_line = |k: &str| 2 + locate_line(&front_text, &[PathSeg::key(k)]);
     let Some(front) = front.as_object() else {
-        diags.push(lesson_error(
+        diags.push(error(
             2,
             "the front matter is a mapping",
             "write `title: ...` and optionally `summary`, `level`, `tags`",
         ));
-        return (None, diags);
+        return None;
     };
     for k in front.keys().filter(|k| !FIELDS.contains(&k.as_str())) {
         diags.push(
@@ -82,20 +127,20 @@ pub fn parse(file: &str, text: &str) -> (Option<Lesson>, Vec<Diagnostic>) {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.trim().to_string(),
         Some(_) => {
-            diags.push(lesson_error(field_line(k), &format!("`{k}` is a string"), "quote it"));
+            diags.push(error(field_line(k), &format!("`{k}` is a string"), "quote it"));
             String::new()
         }
     };
-    let title = string("title", &mut diags);
-    let summary = string("summary", &mut diags);
-    let level = string("level", &mut diags);
+    let title = string("title", diags);
+    let summary = string("summary", diags);
+    let level = string("level", diags);
     let tags = match front.get("tags") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
             a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect()
         }
         Some(_) => {
-            diags.push(lesson_error(
+            diags.push(error(
                 field_line("tags"),
                 "`tags` is a list of words",
                 "write `tags: [networkpolicy, dns]`",
@@ -104,38 +149,22 @@ pub fn parse(file: &str, text: &str) -> (Option<Lesson>, Vec<Diagnostic>) {
         }
     };
     if title.is_empty() {
-        diags.push(lesson_error(
+        diags.push(error(
             1,
             "a lesson needs a `title` in its front matter",
             "add `title: ...`",
         ));
-        return (None, diags);
+        return None;
     }
-
-    let sections = sections(&lines, end + 1);
-    let mut lesson = Lesson {
-        id: lesson_id(file),
-        file: file.to_string(),
-        title,
-        summary,
-        level,
-        tags,
-        intro: String::new(),
-        start: Vec::new(),
-        steps: Vec::new(),
-    };
-    for section in sections {
-        read_section(file, section, &mut lesson, &mut diags);
-    }
-    if lesson.steps.is_empty() {
-        diags.push(lesson_error(
-            (end + 2).min(lines.len().max(1)),
-            "a lesson needs at least one step: a `## ` heading with a task and a check block",
-            "add `## The first step`, its task, and a ```yaml check block",
-        ));
-        return (None, diags);
-    }
-    (Some(lesson), diags)
+    Some((
+        end,
+        FrontMatter {
+            title,
+            summary,
+            level,
+            tags,
+        },
+    ))
 }
 
 /// `01-default-deny-dns.md` → `default-deny-dns`.

@@ -451,11 +451,14 @@ fn rule_matches(
     Ok(None)
 }
 
-/// Evaluates the AuthorizationPolicies that apply to `w`: those of its namespace whose
+/// The AuthorizationPolicies that apply to `w`, oldest first: those of its namespace whose
 /// selector matches it (or that have none) and those of the root namespace (mesh-wide, or
-/// matching its labels in any namespace). CUSTOM, then DENY, then ALLOW.
-pub(crate) fn authorize(cluster: &Cluster, w: &Workload, input: &AuthzInput) -> AuthzResult {
-    let mut lines = Vec::new();
+/// matching its labels in any namespace). A policy with targetRefs is noted and left out.
+fn applicable_policies<'c>(
+    cluster: &'c Cluster,
+    w: &Workload,
+    lines: &mut Vec<String>,
+) -> Vec<&'c MeshObject<super::types::AuthorizationPolicySpec>> {
     let mut applicable = Vec::new();
     for p in &cluster.mesh.authorization_policies {
         let in_scope = p.meta.namespace == w.namespace || p.meta.namespace == ROOT_NAMESPACE;
@@ -479,6 +482,77 @@ pub(crate) fn authorize(cluster: &Cluster, w: &Workload, input: &AuthzInput) -> 
         applicable.push(p);
     }
     applicable.sort_by(|a, b| a.meta.age_key().cmp(&b.meta.age_key()));
+    applicable
+}
+
+/// Evaluates one policy for `w`'s request: the location of its first matching rule, or
+/// `None`, with a line saying which rule matched or why none did.
+fn evaluate_policy(
+    p: &MeshObject<super::types::AuthorizationPolicySpec>,
+    action: AuthAction,
+    w: &Workload,
+    input: &AuthzInput,
+    lines: &mut Vec<String>,
+) -> Option<Location> {
+    let scope = if p.meta.namespace == ROOT_NAMESPACE && p.meta.namespace != w.namespace {
+        " (root namespace: mesh-wide)"
+    } else {
+        ""
+    };
+    let rules = match p.spec.rules.as_deref() {
+        Some(r) if !r.is_empty() => r,
+        _ => {
+            lines.push(format!(
+                "{} {}{scope}: no rules, so it never matches",
+                action.as_str(),
+                p.meta.describe(),
+            ));
+            return None;
+        }
+    };
+    let mut why = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        let rloc = p.meta.locate(&[key("spec"), key("rules"), idx(i)]);
+        match rule_matches(r, action, input, &p.meta.namespace) {
+            Ok(None) => {
+                let how = if !input.http && !http_only_fields(r).is_empty() {
+                    format!(
+                        " (its HTTP-only fields {} cannot be evaluated on a TCP connection; for a {} rule Istio drops them, so the rule matches more)",
+                        http_only_fields(r).join(", "),
+                        action.as_str()
+                    )
+                } else {
+                    String::new()
+                };
+                lines.push(format!(
+                    "{} {}{scope}: rule {} ({}:{}) matches{how}",
+                    action.as_str(),
+                    p.meta.id(),
+                    i + 1,
+                    rloc.file,
+                    rloc.line
+                ));
+                return Some(rloc);
+            }
+            // Numbered from 1, as explanations number rules; the path index is 0-based.
+            Ok(Some(w)) => why.push(format!("rule {} ({}:{}): {w}", i + 1, rloc.file, rloc.line)),
+            Err(w) => why.push(format!("rule {} ({}:{}) {w}", i + 1, rloc.file, rloc.line)),
+        }
+    }
+    lines.push(format!(
+        "{} {}{scope}: no rule matches — {}",
+        action.as_str(),
+        p.meta.describe(),
+        why.join("; ")
+    ));
+    None
+}
+
+/// Evaluates the AuthorizationPolicies that apply to `w` ([`applicable_policies`]):
+/// CUSTOM, then DENY, then ALLOW.
+pub(crate) fn authorize(cluster: &Cluster, w: &Workload, input: &AuthzInput) -> AuthzResult {
+    let mut lines = Vec::new();
+    let applicable = applicable_policies(cluster, w, &mut lines);
     if applicable.is_empty() {
         return AuthzResult {
             allowed: true,
@@ -487,68 +561,8 @@ pub(crate) fn authorize(cluster: &Cluster, w: &Workload, input: &AuthzInput) -> 
             loc: None,
         };
     }
-    let scope = |p: &MeshObject<super::types::AuthorizationPolicySpec>| {
-        if p.meta.namespace == ROOT_NAMESPACE && p.meta.namespace != w.namespace {
-            " (root namespace: mesh-wide)"
-        } else {
-            ""
-        }
-    };
-    // Evaluate a policy: the first matching rule, or why none matches.
-    let eval = |p: &MeshObject<super::types::AuthorizationPolicySpec>,
-                action: AuthAction,
-                lines: &mut Vec<String>|
-     -> Option<Location> {
-        let rules = match p.spec.rules.as_deref() {
-            Some(r) if !r.is_empty() => r,
-            _ => {
-                lines.push(format!(
-                    "{} {}{}: no rules, so it never matches",
-                    action.as_str(),
-                    p.meta.describe(),
-                    scope(p)
-                ));
-                return None;
-            }
-        };
-        let mut why = Vec::new();
-        for (i, r) in rules.iter().enumerate() {
-            let rloc = p.meta.locate(&[key("spec"), key("rules"), idx(i)]);
-            match rule_matches(r, action, input, &p.meta.namespace) {
-                Ok(None) => {
-                    let how = if !input.http && !http_only_fields(r).is_empty() {
-                        format!(
-                            " (its HTTP-only fields {} cannot be evaluated on a TCP connection; for a {} rule Istio drops them, so the rule matches more)",
-                            http_only_fields(r).join(", "),
-                            action.as_str()
-                        )
-                    } else {
-                        String::new()
-                    };
-                    lines.push(format!(
-                        "{} {}{}: rule {} ({}:{}) matches{how}",
-                        action.as_str(),
-                        p.meta.id(),
-                        scope(p),
-                        i + 1,
-                        rloc.file,
-                        rloc.line
-                    ));
-                    return Some(rloc);
-                }
-                // Numbered from 1, as explanations number rules; the path index is 0-based.
-                Ok(Some(w)) => why.push(format!("rule {} ({}:{}): {w}", i + 1, rloc.file, rloc.line)),
-                Err(w) => why.push(format!("rule {} ({}:{}) {w}", i + 1, rloc.file, rloc.line)),
-            }
-        }
-        lines.push(format!(
-            "{} {}{}: no rule matches — {}",
-            action.as_str(),
-            p.meta.describe(),
-            scope(p),
-            why.join("; ")
-        ));
-        None
+    let eval = |p: &MeshObject<super::types::AuthorizationPolicySpec>, action: AuthAction, lines: &mut Vec<String>| {
+        evaluate_policy(p, action, w, input, lines)
     };
     let of = |a: AuthAction| {
         applicable

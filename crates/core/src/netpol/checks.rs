@@ -144,6 +144,28 @@ fn check_rule(
     resource: &str,
     out: &mut Vec<Diagnostic>,
 ) {
+    check_peers(
+        cluster,
+        policy,
+        rule,
+        (has_workloads, has_namespace_objects),
+        resource,
+        out,
+    );
+    check_named_ports(cluster, policy, dir, rule, selected, resource, out);
+}
+
+/// Pod peers that admit nothing: a namespaceSelector matching no namespace (NP1002) or a
+/// podSelector matching no pod of the namespaces it covers (NP1008). Only said when the
+/// input holds namespaces, respectively workloads, to compare with.
+fn check_peers(
+    cluster: &Cluster,
+    policy: &Policy,
+    rule: &Rule,
+    (has_workloads, has_namespace_objects): (bool, bool),
+    resource: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     for peer in rule.peers.iter().flatten() {
         let PeerKind::Pods { pods, namespaces } = &peer.kind else {
             continue;
@@ -198,6 +220,19 @@ fn check_rule(
             }
         }
     }
+}
+
+/// Named ports that resolve on none of the pods a rule reaches, or that an egress rule
+/// to addresses only names (NP1003).
+fn check_named_ports(
+    cluster: &Cluster,
+    policy: &Policy,
+    dir: Direction,
+    rule: &Rule,
+    selected: &[&Workload],
+    resource: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     // Named ports resolve on the destination: the selected pods for ingress, the peers
     // for egress.
     let destinations: Vec<&Workload> = match dir {

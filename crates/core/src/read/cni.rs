@@ -141,54 +141,10 @@ pub(crate) fn read_config(kind: CniKind, obj: &RawObject, diags: &mut Vec<Diagno
         datapath: None,
     };
     let v = &obj.value;
-    // What could not be read: (path, what is wrong), reported at the end.
-    let mut problems: Vec<(Vec<PathSeg>, String)> = Vec::new();
+    let mut problems: Problems = Vec::new();
     match kind {
         CniKind::AddressPlan => return None,
-        CniKind::CiliumConfig => {
-            let data = |k: &str| get(v, &["data", k]);
-            for (family, cidr_key, mask_key) in [
-                (Family::V4, "cluster-pool-ipv4-cidr", "cluster-pool-ipv4-mask-size"),
-                (Family::V6, "cluster-pool-ipv6-cidr", "cluster-pool-ipv6-mask-size"),
-            ] {
-                if let Some(list) = text(data(cidr_key)) {
-                    // Cilium takes a space- or comma-separated list.
-                    for c in list.split([' ', ',']).filter(|s| !s.is_empty()) {
-                        add_cidr(&mut config, c, to_path(&["data", cidr_key]), &mut problems);
-                    }
-                }
-                if let Some(m) = number(data(mask_key)) {
-                    config
-                        .masks
-                        .push((family, m.min(255) as u8, to_path(&["data", mask_key])));
-                }
-            }
-            let routing = text(data("routing-mode")).or_else(|| {
-                // Before Cilium 1.14 `tunnel: disabled|vxlan|geneve` said both.
-                text(data("tunnel")).map(|t| if t == "disabled" { "native" } else { "tunnel" })
-            });
-            let tunnel = text(data("tunnel-protocol")).or_else(|| text(data("tunnel")).filter(|t| *t != "disabled"));
-            config.datapath = if truthy(data("enable-wireguard")) {
-                Some(Datapath::Wireguard)
-            } else if truthy(data("enable-ipsec")) {
-                Some(Datapath::Ipsec)
-            } else {
-                match routing {
-                    Some("native") => Some(Datapath::Direct),
-                    Some("tunnel") | None => Some(tunnel.and_then(Datapath::parse).unwrap_or(Datapath::Vxlan)),
-                    Some(_) => None,
-                }
-            };
-            if let Some(m) = number(data("mtu")).filter(|&m| m > 0) {
-                config.mtus.push(MtuSetting {
-                    value: m.min(u64::from(u32::MAX)) as u32,
-                    datapath: config.datapath,
-                    path: to_path(&["data", "mtu"]),
-                });
-            } else if data("mtu").is_some_and(|m| number(Some(m)).is_none()) {
-                problems.push((to_path(&["data", "mtu"]), "not a number".into()));
-            }
-        }
+        CniKind::CiliumConfig => read_cilium_config(&mut config, v, &mut problems),
         CniKind::CalicoConfig => {
             let path = to_path(&["data", "veth_mtu"]);
             if let Some(m) = get(v, &["data", "veth_mtu"]) {
@@ -224,31 +180,7 @@ pub(crate) fn read_config(kind: CniKind, obj: &RawObject, diags: &mut Vec<Diagno
             let spec = get(v, &["spec"]).cloned().unwrap_or_default();
             read_pool(&mut config, &spec, &to_path(&["spec"]), "", &mut problems);
         }
-        CniKind::FelixConfiguration => {
-            let fields = [
-                ("vxlanMTU", Datapath::Vxlan, Family::V4),
-                ("vxlanMTUV6", Datapath::Vxlan, Family::V6),
-                ("ipipMTU", Datapath::Ipip, Family::V4),
-                ("wireguardMTU", Datapath::Wireguard, Family::V4),
-                ("wireguardMTUV6", Datapath::Wireguard, Family::V6),
-            ];
-            for (field, datapath, _) in fields {
-                let Some(raw) = get(v, &["spec", field]) else { continue };
-                match number(Some(raw)) {
-                    // 0: Felix detects the MTU itself.
-                    Some(0) => {}
-                    Some(m) => config.mtus.push(MtuSetting {
-                        value: m.min(u64::from(u32::MAX)) as u32,
-                        datapath: Some(datapath),
-                        path: to_path(&["spec", field]),
-                    }),
-                    None => problems.push((to_path(&["spec", field]), "not a number".into())),
-                }
-            }
-            if truthy(get(v, &["spec", "wireguardEnabled"])) {
-                config.datapath = Some(Datapath::Wireguard);
-            }
-        }
+        CniKind::FelixConfiguration => read_felix(&mut config, v, &mut problems),
     }
     for (path, what) in problems {
         diags.push(
@@ -266,7 +198,85 @@ pub(crate) fn read_config(kind: CniKind, obj: &RawObject, diags: &mut Vec<Diagno
     Some(config)
 }
 
-fn add_cidr(config: &mut CniConfig, text: &str, path: Vec<PathSeg>, problems: &mut Vec<(Vec<PathSeg>, String)>) {
+/// What could not be read: (path, what is wrong), reported at the end as NP3009.
+type Problems = Vec<(Vec<PathSeg>, String)>;
+
+/// Cilium's `cilium-config` ConfigMap: cluster-pool CIDRs and mask sizes, the datapath
+/// (routing mode, tunnel, encryption) and the MTU.
+fn read_cilium_config(config: &mut CniConfig, v: &Value, problems: &mut Problems) {
+    let data = |k: &str| get(v, &["data", k]);
+    for (family, cidr_key, mask_key) in [
+        (Family::V4, "cluster-pool-ipv4-cidr", "cluster-pool-ipv4-mask-size"),
+        (Family::V6, "cluster-pool-ipv6-cidr", "cluster-pool-ipv6-mask-size"),
+    ] {
+        if let Some(list) = text(data(cidr_key)) {
+            // Cilium takes a space- or comma-separated list.
+            for c in list.split([' ', ',']).filter(|s| !s.is_empty()) {
+                add_cidr(config, c, to_path(&["data", cidr_key]), problems);
+            }
+        }
+        if let Some(m) = number(data(mask_key)) {
+            config
+                .masks
+                .push((family, m.min(255) as u8, to_path(&["data", mask_key])));
+        }
+    }
+    let routing = text(data("routing-mode")).or_else(|| {
+        // Before Cilium 1.14 `tunnel: disabled|vxlan|geneve` said both.
+        text(data("tunnel")).map(|t| if t == "disabled" { "native" } else { "tunnel" })
+    });
+    let tunnel = text(data("tunnel-protocol")).or_else(|| text(data("tunnel")).filter(|t| *t != "disabled"));
+    config.datapath = if truthy(data("enable-wireguard")) {
+        Some(Datapath::Wireguard)
+    } else if truthy(data("enable-ipsec")) {
+        Some(Datapath::Ipsec)
+    } else {
+        match routing {
+            Some("native") => Some(Datapath::Direct),
+            Some("tunnel") | None => Some(tunnel.and_then(Datapath::parse).unwrap_or(Datapath::Vxlan)),
+            Some(_) => None,
+        }
+    };
+    if let Some(m) = number(data("mtu")).filter(|&m| m > 0) {
+        config.mtus.push(MtuSetting {
+            value: m.min(u64::from(u32::MAX)) as u32,
+            datapath: config.datapath,
+            path: to_path(&["data", "mtu"]),
+        });
+    } else if data("mtu").is_some_and(|m| number(Some(m)).is_none()) {
+        problems.push((to_path(&["data", "mtu"]), "not a number".into()));
+    }
+}
+
+/// Calico's FelixConfiguration: the MTU of each encapsulation (0: Felix detects it) and
+/// whether WireGuard is on.
+fn read_felix(config: &mut CniConfig, v: &Value, problems: &mut Problems) {
+    let fields = [
+        ("vxlanMTU", Datapath::Vxlan, Family::V4),
+        ("vxlanMTUV6", Datapath::Vxlan, Family::V6),
+        ("ipipMTU", Datapath::Ipip, Family::V4),
+        ("wireguardMTU", Datapath::Wireguard, Family::V4),
+        ("wireguardMTUV6", Datapath::Wireguard, Family::V6),
+    ];
+    for (field, datapath, _) in fields {
+        let Some(raw) = get(v, &["spec", field]) else { continue };
+        match number(Some(raw)) {
+            // 0: Felix detects the MTU itself.
+            Some(0) => {}
+            Some(m) => config.mtus.push(MtuSetting {
+                value: m.min(u64::from(u32::MAX)) as u32,
+                datapath: Some(datapath),
+                path: to_path(&["spec", field]),
+            }),
+            None => problems.push((to_path(&["spec", field]), "not a number".into())),
+        }
+    }
+    if truthy(get(v, &["spec", "wireguardEnabled"])) {
+        config.datapath = Some(Datapath::Wireguard);
+    }
+}
+
+fn add_cidr(config: &mut CniConfig, text: &str, path: Vec<PathSeg>, problems: &mut Problems) {
     match text.trim().parse::<IpNet>() {
         Ok(net) => config.pod_cidrs.push((net, path)),
         Err(_) => problems.push((path, format!("{text:?} is not a CIDR"))),
@@ -279,7 +289,7 @@ fn read_pool(
     pool: &Value,
     base: &[PathSeg],
     encapsulation_field: &str,
-    problems: &mut Vec<(Vec<PathSeg>, String)>,
+    problems: &mut Problems,
 ) {
     let at = |k: &str| {
         let mut p = base.to_vec();

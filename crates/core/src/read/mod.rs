@@ -165,21 +165,45 @@ fn model_selectors(cluster: &Cluster) -> Vec<ScopedSelector> {
 pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
     let mut diags = Vec::new();
     let raw = dedupe(raw, &mut diags);
-    let mut cluster = Cluster::default();
-    let mut namespaces: BTreeMap<String, Namespace> = BTreeMap::new();
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let mut used_namespaces: Vec<String> = Vec::new();
-    // Pod selectors of objects the model does not compile, to tell pods of one owner apart.
-    let mut selectors: Vec<ScopedSelector> = Vec::new();
-    let mut calico_objects = calico::Pending::default();
-    // Cilium policies wait for every Service (`toServices`).
-    let mut cilium_objects: Vec<(&RawObject, cilium::CiliumKind, String)> = Vec::new();
-    let mut service_infos: Vec<cilium::ServiceInfo> = Vec::new();
-
+    let mut b = Builder {
+        diags,
+        ..Builder::default()
+    };
     for obj in &raw {
+        if let Some(role) = b.admit(obj) {
+            b.read(obj, role);
+        }
+    }
+    b.finish()
+}
+
+/// What `build` gathers while it reads the objects one by one; kinds whose reading needs
+/// every object (Calico's tiers and selectors, Cilium's `toServices`, pods folded into
+/// workloads by owner) wait here for [`Builder::finish`].
+#[derive(Default)]
+struct Builder<'r> {
+    diags: Vec<Diagnostic>,
+    cluster: Cluster,
+    namespaces: BTreeMap<String, Namespace>,
+    candidates: Vec<Candidate>,
+    used_namespaces: Vec<String>,
+    /// Pod selectors of objects the model does not compile, to tell pods of one owner apart.
+    selectors: Vec<ScopedSelector>,
+    calico_objects: calico::Pending<'r>,
+    /// Cilium policies wait for every Service (`toServices`).
+    cilium_objects: Vec<(&'r RawObject, cilium::CiliumKind, String)>,
+    service_infos: Vec<cilium::ServiceInfo>,
+}
+
+impl<'r> Builder<'r> {
+    /// Lists the object and decides whether the model reads it: its role, or `None` for
+    /// an object that is unknown (NP0003 when it could change traffic), served by another
+    /// apiVersion (NP0008) or refused by the API server (NP0023). An old apiVersion is
+    /// read, with NP0006.
+    fn admit(&mut self, obj: &RawObject) -> Option<Known> {
         let known =
             classify(obj.group(), &obj.kind).or_else(|| cni::classify_named(obj).map(|k| (Known::Cni(k), "v1")));
-        cluster.objects.push(ObjectSummary {
+        self.cluster.objects.push(ObjectSummary {
             api_version: obj.api_version.clone(),
             kind: obj.kind.clone(),
             namespace: obj.namespace.clone(),
@@ -187,43 +211,10 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             loc: obj.loc.clone(),
             modelled: known.is_some(),
         });
-        mesh::observe(&mut cluster.mesh, obj, cluster.objects.len() - 1);
-        if known.is_none() {
-            if let Some(served_by) = misplaced_builtin(obj.group(), &obj.kind) {
-                diags.push(
-                    Diagnostic::new(
-                        "NP0008",
-                        format!(
-                            "{} is not served by apiVersion {}; the API server rejects it",
-                            obj.kind, obj.api_version
-                        ),
-                    )
-                    .at(&obj.locate(&[PathSeg::key("apiVersion")]))
-                    .resource(obj.resource())
-                    .help(format!("write `apiVersion: {served_by}`")),
-                );
-                continue;
-            }
-        }
+        mesh::observe(&mut self.cluster.mesh, obj, self.cluster.objects.len() - 1);
         let Some((role, current)) = known else {
-            if obj.group() == ADMIN_POLICY_GROUP {
-                owners::raw_selectors(obj, &mut selectors);
-            }
-            // Only kinds that could change traffic are worth a word (docs/diagnostics.md).
-            if crate::diagnostics::may_affect_traffic(obj.group(), &obj.kind) {
-                diags.push(
-                    Diagnostic::new(
-                        "NP0003",
-                        format!(
-                            "{} ({}) can change traffic but is not modelled by netplay: connections and requests are computed without it",
-                            obj.kind, obj.api_version
-                        ),
-                    )
-                    .at(&obj.loc)
-                    .resource(obj.resource()),
-                );
-            }
-            continue;
+            self.unknown(obj);
+            return None;
         };
         if obj.api_version != current
             && role != Known::MultiCluster
@@ -231,7 +222,7 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             && !mesh::still_served(&obj.api_version)
             && !cni::still_served(&obj.api_version)
         {
-            diags.push(
+            self.diags.push(
                 Diagnostic::new(
                     "NP0006",
                     format!(
@@ -254,17 +245,61 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
             };
             let refused = names::check_object(obj, rule);
             if !refused.is_empty() {
-                diags.extend(refused);
-                continue;
+                self.diags.extend(refused);
+                return None;
             }
         }
+        Some(role)
+    }
+
+    /// An object of a kind the model does not read: a known kind in the wrong API group
+    /// (NP0008), else a word only when it could change traffic (NP0003,
+    /// docs/diagnostics.md). Admin policies of an unknown version still lend their
+    /// selectors to telling pods apart.
+    fn unknown(&mut self, obj: &RawObject) {
+        if let Some(served_by) = misplaced_builtin(obj.group(), &obj.kind) {
+            self.diags.push(
+                Diagnostic::new(
+                    "NP0008",
+                    format!(
+                        "{} is not served by apiVersion {}; the API server rejects it",
+                        obj.kind, obj.api_version
+                    ),
+                )
+                .at(&obj.locate(&[PathSeg::key("apiVersion")]))
+                .resource(obj.resource())
+                .help(format!("write `apiVersion: {served_by}`")),
+            );
+            return;
+        }
+        if obj.group() == ADMIN_POLICY_GROUP {
+            owners::raw_selectors(obj, &mut self.selectors);
+        }
+        if crate::diagnostics::may_affect_traffic(obj.group(), &obj.kind) {
+            self.diags.push(
+                Diagnostic::new(
+                    "NP0003",
+                    format!(
+                        "{} ({}) can change traffic but is not modelled by netplay: connections and requests are computed without it",
+                        obj.kind, obj.api_version
+                    ),
+                )
+                .at(&obj.loc)
+                .resource(obj.resource()),
+            );
+        }
+    }
+
+    /// Reads one admitted object into the model by its role.
+    fn read(&mut self, obj: &'r RawObject, role: Known) {
         let namespace = obj.namespace.clone().unwrap_or_else(|| "default".to_string());
+        let diags = &mut self.diags;
         match role {
-            Known::Namespace => match field::<Labels>(obj, &["metadata", "labels"], &mut diags) {
+            Known::Namespace => match field::<Labels>(obj, &["metadata", "labels"], diags) {
                 Ok(labels) => {
                     let mut labels = labels.unwrap_or_default();
                     labels.insert(NAMESPACE_NAME_LABEL.to_string(), obj.name.clone());
-                    namespaces.insert(
+                    self.namespaces.insert(
                         obj.name.clone(),
                         Namespace {
                             name: obj.name.clone(),
@@ -275,153 +310,179 @@ pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
                 }
                 Err(d) => diags.push(*d),
             },
-            // A Pod that has finished (phase Succeeded or Failed) runs no container and
-            // is in no Service's endpoints: no verdict or check may count it.
-            Known::Pod if finished_phase(obj).is_some() => {
-                let phase = finished_phase(obj).unwrap_or_default();
-                diags.push(
-                    Diagnostic::new(
-                        "NP0022",
-                        format!(
-                            "Pod {} is {phase}: its containers have terminated, so it receives no traffic and is no endpoint",
-                            obj.name
-                        ),
-                    )
-                    .at(&obj.locate(&[PathSeg::key("status"), PathSeg::key("phase")]))
-                    .resource(obj.resource()),
-                );
-            }
-            Known::Pod | Known::Workload => match pod_info(obj, &mut diags) {
-                Ok(Some(info)) => {
-                    if info.host_network {
-                        diags.push(
-                            Diagnostic::new(
-                                "NP1009",
-                                format!(
-                                    "{} {} uses hostNetwork: netplay shows it as {}, whose traffic no policy selects and no pod or namespace selector admits; only address peers (ipBlock, networks) that hold the node's address do. That is the most common implementation: the Kubernetes docs leave NetworkPolicy for hostNetwork pods undefined",
-                                    obj.kind,
-                                    obj.name,
-                                    crate::model::node_view(info.node.as_deref(), info.node_address)
-                                ),
-                            )
-                            .at(&obj.loc)
-                            .resource(obj.resource()),
-                        );
-                    }
-                    used_namespaces.push(namespace.clone());
-                    candidates.push(Candidate {
-                        kind: obj.kind.clone(),
-                        namespace,
-                        name: obj.name.clone(),
-                        owner: owners::controller_owner(obj),
-                        info,
-                        loc: obj.loc.clone(),
-                    });
-                }
-                Ok(None) => {}
-                Err(d) => diags.push(*d),
-            },
-            Known::Service => match field::<ServiceSpec>(obj, &["spec"], &mut diags) {
+            Known::Pod | Known::Workload => self.pod(obj, role, namespace),
+            Known::Service => match field::<ServiceSpec>(obj, &["spec"], diags) {
                 Ok(spec) => {
-                    used_namespaces.push(namespace.clone());
-                    cni::note_service(&mut cluster.cni, obj, &namespace, spec.as_ref());
-                    service_infos.push(cilium::ServiceInfo {
+                    self.used_namespaces.push(namespace.clone());
+                    cni::note_service(&mut self.cluster.cni, obj, &namespace, spec.as_ref());
+                    self.service_infos.push(cilium::ServiceInfo {
                         namespace: namespace.clone(),
                         name: obj.name.clone(),
                         labels: obj_labels(obj),
                         selector: spec.as_ref().and_then(|s| s.selector.clone()),
                     });
-                    cluster.services.push(service(obj, namespace, spec.unwrap_or_default()));
+                    self.cluster
+                        .services
+                        .push(service(obj, namespace, spec.unwrap_or_default()));
                 }
                 Err(d) => diags.push(*d),
             },
-            Known::Ingress => match field::<IngressSpec>(obj, &["spec"], &mut diags) {
+            Known::Ingress => match field::<IngressSpec>(obj, &["spec"], diags) {
                 Ok(spec) => {
-                    used_namespaces.push(namespace.clone());
-                    cluster
+                    self.used_namespaces.push(namespace.clone());
+                    self.cluster
                         .ingresses
                         .push(ingress(obj, namespace, spec.unwrap_or_default()));
                 }
                 Err(d) => diags.push(*d),
             },
+            Known::Route => match field::<RouteSpec>(obj, &["spec"], diags) {
+                Ok(spec) => {
+                    self.used_namespaces.push(namespace.clone());
+                    self.cluster
+                        .ingresses
+                        .push(route(obj, namespace, spec.unwrap_or_default()));
+                }
+                Err(d) => diags.push(*d),
+            },
+            Known::Mesh(kind) => {
+                owners::raw_selectors(obj, &mut self.selectors);
+                self.used_namespaces.push(namespace.clone());
+                let order = self.cluster.objects.len() - 1;
+                mesh::read(&mut self.cluster.mesh, kind, obj, &namespace, order, diags);
+            }
+            Known::MultiCluster => {}
+            Known::Cni(kind) => cni::read(&mut self.cluster.cni, kind, obj, diags),
+            Known::NetworkPolicy | Known::Admin(_) | Known::Cilium(_) | Known::Calico(_) => {
+                self.policy(obj, role, namespace)
+            }
+        }
+    }
+
+    /// A Pod or a workload's pod template: a candidate for [`owners::fold`], unless the
+    /// Pod has finished (phase Succeeded or Failed): then it runs no container and is in no
+    /// Service's endpoints, so no verdict or check may count it (NP0022).
+    fn pod(&mut self, obj: &RawObject, role: Known, namespace: String) {
+        if let Some(phase) = finished_phase(obj).filter(|_| role == Known::Pod) {
+            self.diags.push(
+                Diagnostic::new(
+                    "NP0022",
+                    format!(
+                        "Pod {} is {phase}: its containers have terminated, so it receives no traffic and is no endpoint",
+                        obj.name
+                    ),
+                )
+                .at(&obj.locate(&[PathSeg::key("status"), PathSeg::key("phase")]))
+                .resource(obj.resource()),
+            );
+            return;
+        }
+        match pod_info(obj, &mut self.diags) {
+            Ok(Some(info)) => {
+                if info.host_network {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "NP1009",
+                            format!(
+                                "{} {} uses hostNetwork: netplay shows it as {}, whose traffic no policy selects and no pod or namespace selector admits; only address peers (ipBlock, networks) that hold the node's address do. That is the most common implementation: the Kubernetes docs leave NetworkPolicy for hostNetwork pods undefined",
+                                obj.kind,
+                                obj.name,
+                                crate::model::node_view(info.node.as_deref(), info.node_address)
+                            ),
+                        )
+                        .at(&obj.loc)
+                        .resource(obj.resource()),
+                    );
+                }
+                self.used_namespaces.push(namespace.clone());
+                self.candidates.push(Candidate {
+                    kind: obj.kind.clone(),
+                    namespace,
+                    name: obj.name.clone(),
+                    owner: owners::controller_owner(obj),
+                    info,
+                    loc: obj.loc.clone(),
+                });
+            }
+            Ok(None) => {}
+            Err(d) => self.diags.push(*d),
+        }
+    }
+
+    /// A policy of any kind: NetworkPolicy and the admin tiers are compiled into the rule
+    /// model now; Cilium and Calico objects wait for [`Builder::finish`].
+    fn policy(&mut self, obj: &'r RawObject, role: Known, namespace: String) {
+        let diags = &mut self.diags;
+        match role {
+            Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"], diags) {
+                Ok(spec) => {
+                    self.used_namespaces.push(namespace.clone());
+                    let (policy, mut ds) = compile(obj, &namespace, spec.unwrap_or_default());
+                    diags.append(&mut ds);
+                    self.cluster.policies.extend(policy);
+                }
+                Err(d) => diags.push(*d),
+            },
             Known::Admin(kind) => {
-                owners::raw_selectors(obj, &mut selectors);
-                match field::<crate::admin::types::AdminSpec>(obj, &["spec"], &mut diags) {
+                owners::raw_selectors(obj, &mut self.selectors);
+                match field::<crate::admin::types::AdminSpec>(obj, &["spec"], diags) {
                     Ok(spec) => {
                         let (policy, mut ds) = crate::admin::compile::compile(obj, kind, spec);
                         diags.append(&mut ds);
-                        cluster.policies.extend(policy);
+                        self.cluster.policies.extend(policy);
                     }
                     Err(d) => diags.push(*d),
                 }
             }
             Known::Cilium(kind) => {
                 if kind == cilium::CiliumKind::Namespaced {
-                    used_namespaces.push(namespace.clone());
+                    self.used_namespaces.push(namespace.clone());
                 }
-                cilium_objects.push((obj, kind, namespace));
+                self.cilium_objects.push((obj, kind, namespace));
             }
-            Known::Route => match field::<RouteSpec>(obj, &["spec"], &mut diags) {
-                Ok(spec) => {
-                    used_namespaces.push(namespace.clone());
-                    cluster.ingresses.push(route(obj, namespace, spec.unwrap_or_default()));
-                }
-                Err(d) => diags.push(*d),
-            },
-            Known::Mesh(kind) => {
-                owners::raw_selectors(obj, &mut selectors);
-                used_namespaces.push(namespace.clone());
-                let order = cluster.objects.len() - 1;
-                mesh::read(&mut cluster.mesh, kind, obj, &namespace, order, &mut diags);
-            }
-            Known::MultiCluster => {}
             Known::Calico(kind) => {
                 if obj.namespace.is_some() || kind == calico::CalicoKind::NetworkSet {
-                    used_namespaces.push(namespace.clone());
+                    self.used_namespaces.push(namespace.clone());
                 }
-                calico_objects.push(obj, kind);
+                self.calico_objects.push(obj, kind);
             }
-            Known::Cni(kind) => cni::read(&mut cluster.cni, kind, obj, &mut diags),
-            Known::NetworkPolicy => match field::<NetworkPolicySpec>(obj, &["spec"], &mut diags) {
-                Ok(spec) => {
-                    used_namespaces.push(namespace.clone());
-                    let (policy, mut ds) = compile(obj, &namespace, spec.unwrap_or_default());
-                    diags.append(&mut ds);
-                    cluster.policies.extend(policy);
-                }
-                Err(d) => diags.push(*d),
-            },
+            _ => {}
         }
     }
 
-    for ns in used_namespaces {
-        namespaces.entry(ns.clone()).or_insert_with(|| Namespace {
-            labels: Labels::from([(NAMESPACE_NAME_LABEL.to_string(), ns.clone())]),
-            name: ns,
-            loc: None,
-        });
+    /// What needs every object: namespaces only referred to, Calico and Cilium policies,
+    /// and pods folded into workloads by the selectors that tell them apart.
+    fn finish(mut self) -> (Cluster, Vec<Diagnostic>) {
+        let (cluster, diags) = (&mut self.cluster, &mut self.diags);
+        for ns in self.used_namespaces {
+            self.namespaces.entry(ns.clone()).or_insert_with(|| Namespace {
+                labels: Labels::from([(NAMESPACE_NAME_LABEL.to_string(), ns.clone())]),
+                name: ns,
+                loc: None,
+            });
+        }
+        cluster.namespaces = self.namespaces.into_values().collect();
+        calico::finish(self.calico_objects, cluster, diags);
+        for (obj, kind, namespace) in self.cilium_objects {
+            let spec = field::<cilium::types::CiliumRule>(obj, &["spec"], diags);
+            let specs = field::<Vec<cilium::types::CiliumRule>>(obj, &["specs"], diags);
+            let (spec, specs) = match (spec, specs) {
+                (Ok(spec), Ok(specs)) => (spec, specs),
+                (Err(d), _) | (_, Err(d)) => {
+                    diags.push(*d);
+                    continue;
+                }
+            };
+            let (policies, mut ds) = cilium::compile(obj, kind, &namespace, spec, specs, &self.service_infos);
+            diags.append(&mut ds);
+            cluster.policies.extend(policies);
+        }
+        self.selectors.extend(model_selectors(cluster));
+        let (workloads, mut notes) = owners::fold(&self.candidates, &self.selectors, &cluster.namespaces);
+        cluster.workloads = workloads;
+        diags.append(&mut notes);
+        (self.cluster, self.diags)
     }
-    cluster.namespaces = namespaces.into_values().collect();
-    calico::finish(calico_objects, &mut cluster, &mut diags);
-    for (obj, kind, namespace) in cilium_objects {
-        let spec = field::<cilium::types::CiliumRule>(obj, &["spec"], &mut diags);
-        let specs = field::<Vec<cilium::types::CiliumRule>>(obj, &["specs"], &mut diags);
-        let (spec, specs) = match (spec, specs) {
-            (Ok(spec), Ok(specs)) => (spec, specs),
-            (Err(d), _) | (_, Err(d)) => {
-                diags.push(*d);
-                continue;
-            }
-        };
-        let (policies, mut ds) = cilium::compile(obj, kind, &namespace, spec, specs, &service_infos);
-        diags.append(&mut ds);
-        cluster.policies.extend(policies);
-    }
-    selectors.extend(model_selectors(&cluster));
-    let (workloads, mut notes) = owners::fold(&candidates, &selectors, &cluster.namespaces);
-    cluster.workloads = workloads;
-    diags.append(&mut notes);
-    (cluster, diags)
 }
 
 /// The same object twice: the later definition wins, as with `kubectl apply`.

@@ -156,87 +156,7 @@ impl Engine<'_> {
                 let mut set = BitSet::new(n);
                 let mut addrs = AddrSet::default();
                 for peer in peers {
-                    // Host-network classes are their node: address peers only, by the
-                    // node's address (see `PeerKind::matches_node`).
-                    for &c in &self.host_classes {
-                        let host = self.classes[c].host.map(|w| &self.cluster.workloads[w]);
-                        if host.is_some_and(|w| peer.kind.matches_node(w)) {
-                            set.insert(c);
-                        }
-                    }
-                    match &peer.kind {
-                        PeerKind::IpBlock { cidr, except } => {
-                            let mut block = AddrSet::from_net(cidr);
-                            for e in except {
-                                block = block.difference(&AddrSet::from_net(e));
-                            }
-                            names_v6 |= !block.v6.is_empty();
-                            addrs.union_with(&block);
-                        }
-                        // Neither is an endpoint the model holds (see `PeerKind`).
-                        PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => {}
-                        PeerKind::Calico(m) => {
-                            let block = calico_addrs(m);
-                            names_v6 |= m.names_v6();
-                            addrs.union_with(&block);
-                            let key = format!("calico {m:?}");
-                            if let Some(classes) = caches.peers.get(&key) {
-                                set.union_with(classes);
-                                continue;
-                            }
-                            let mut peer_set = BitSet::new(n);
-                            for c in (0..n).filter(|&c| self.classes[c].host.is_none()) {
-                                if m.matches_endpoint(&self.endpoint(c)) {
-                                    peer_set.insert(c);
-                                }
-                            }
-                            set.union_with(&peer_set);
-                            caches.peers.insert(key, peer_set);
-                        }
-                        PeerKind::Pods { pods, namespaces } => {
-                            // Real clusters repeat peers (DNS, "from namespace X"), so each
-                            // distinct peer is evaluated once and its bitset reused.
-                            let key = match namespaces {
-                                None => format!("own {policy_ns} {pods:?}"),
-                                Some(sel) => format!("ns {sel:?} {pods:?}"),
-                            };
-                            if let Some(classes) = caches.peers.get(&key) {
-                                set.union_with(classes);
-                                continue;
-                            }
-                            let mut peer_set = BitSet::new(n);
-                            // The namespaces the peer covers; each distinct namespace
-                            // selector is evaluated once.
-                            let own: Vec<usize>;
-                            let in_namespaces: &[usize] = match namespaces {
-                                None => {
-                                    own = ns_index(self.cluster, policy_ns).into_iter().collect();
-                                    &own
-                                }
-                                Some(sel) => caches.namespaces.entry(format!("{sel:?}")).or_insert_with(|| {
-                                    self.cluster
-                                        .namespaces
-                                        .iter()
-                                        .enumerate()
-                                        .filter(|(_, ns)| sel.matches(&ns.labels))
-                                        .map(|(i, _)| i)
-                                        .collect()
-                                }),
-                            };
-                            for &ns in in_namespaces {
-                                for &c in &self.classes_by_ns[ns] {
-                                    if self.classes[c].host.is_some() {
-                                        continue;
-                                    }
-                                    if pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c].labels)) {
-                                        peer_set.insert(c);
-                                    }
-                                }
-                            }
-                            set.union_with(&peer_set);
-                            caches.peers.insert(key, peer_set);
-                        }
-                    }
+                    names_v6 |= self.add_peer(&peer.kind, policy_ns, caches, &mut set, &mut addrs);
                 }
                 (set, addrs)
             }
@@ -279,6 +199,97 @@ impl Engine<'_> {
                 0,
                 rule.index,
             ),
+        }
+    }
+
+    /// Adds what one peer of a rule admits: its classes to `set`, its external addresses
+    /// to `addrs`. Returns whether it names IPv6 addresses.
+    fn add_peer(
+        &self,
+        peer: &PeerKind,
+        policy_ns: &str,
+        caches: &mut SelectorCaches,
+        set: &mut BitSet,
+        addrs: &mut AddrSet,
+    ) -> bool {
+        // Host-network classes are their node: address peers only, by the node's address
+        // (see `PeerKind::matches_node`).
+        for &c in &self.host_classes {
+            let host = self.classes[c].host.map(|w| &self.cluster.workloads[w]);
+            if host.is_some_and(|w| peer.matches_node(w)) {
+                set.insert(c);
+            }
+        }
+        match peer {
+            PeerKind::IpBlock { cidr, except } => {
+                let mut block = AddrSet::from_net(cidr);
+                for e in except {
+                    block = block.difference(&AddrSet::from_net(e));
+                }
+                addrs.union_with(&block);
+                !block.v6.is_empty()
+            }
+            // Neither is an endpoint the model holds (see `PeerKind`).
+            PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
+            PeerKind::Calico(m) => {
+                addrs.union_with(&calico_addrs(m));
+                let key = format!("calico {m:?}");
+                let peers = caches.peers.entry(key).or_insert_with(|| {
+                    let mut peer_set = BitSet::new(self.classes.len());
+                    for c in (0..self.classes.len()).filter(|&c| self.classes[c].host.is_none()) {
+                        if m.matches_endpoint(&self.endpoint(c)) {
+                            peer_set.insert(c);
+                        }
+                    }
+                    peer_set
+                });
+                set.union_with(peers);
+                m.names_v6()
+            }
+            PeerKind::Pods { pods, namespaces } => {
+                // Real clusters repeat peers (DNS, "from namespace X"), so each distinct
+                // peer is evaluated once and its bitset reused.
+                let key = match namespaces {
+                    None => format!("own {policy_ns} {pods:?}"),
+                    Some(sel) => format!("ns {sel:?} {pods:?}"),
+                };
+                if let Some(classes) = caches.peers.get(&key) {
+                    set.union_with(classes);
+                    return false;
+                }
+                let mut peer_set = BitSet::new(self.classes.len());
+                // The namespaces the peer covers; each distinct namespace selector is
+                // evaluated once.
+                let own: Vec<usize>;
+                let in_namespaces: &[usize] = match namespaces {
+                    None => {
+                        own = ns_index(self.cluster, policy_ns).into_iter().collect();
+                        &own
+                    }
+                    Some(sel) => caches.namespaces.entry(format!("{sel:?}")).or_insert_with(|| {
+                        self.cluster
+                            .namespaces
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, ns)| sel.matches(&ns.labels))
+                            .map(|(i, _)| i)
+                            .collect()
+                    }),
+                };
+                for &ns in in_namespaces {
+                    for &c in &self.classes_by_ns[ns] {
+                        if self.classes[c].host.is_some() {
+                            continue;
+                        }
+                        if pods.as_ref().is_none_or(|sel| sel.matches(&self.classes[c].labels)) {
+                            peer_set.insert(c);
+                        }
+                    }
+                }
+                set.union_with(&peer_set);
+                caches.peers.insert(key, peer_set);
+                false
+            }
         }
     }
 }

@@ -2,17 +2,19 @@
 //! (`connlist`'s answers), explanations from `netpol::explain` (the agreement test keeps
 //! the two equal) and mesh requests from `Scenario::mesh_request`.
 
+mod parties;
+mod why;
+
 use super::report::{AssertionResult, Report};
 use super::{Assertion, Check, EndpointSpec, MeshExpect, Suite};
 use crate::conn::{ConnSet, Protocol};
-use crate::diagnostics::Location;
 use crate::endpoint::AddrRange;
 use crate::netpol::engine::Engine;
-use crate::netpol::explain::{explain, Explanation, Target};
+use crate::netpol::explain::Target;
 use crate::netpol::ingress_controller::{self, INGRESS_CONTROLLER};
 use crate::policy::PeerKind;
 use crate::{Cluster, Scenario};
-use std::collections::BTreeSet;
+use parties::{push_merged, Cuts, Party};
 use std::fmt::Write;
 
 /// How many failing pairs of a group assertion are explained in full.
@@ -28,61 +30,6 @@ pub fn run(scenario: &Scenario, suites: &[Suite]) -> Report {
         }
     }
     Report { results }
-}
-
-/// One end of a connection being checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Party {
-    Workload(usize),
-    /// A range of addresses that every ipBlock of the input treats alike.
-    External(AddrRange),
-    IngressController,
-}
-
-/// Points where the address space is cut: the first address of every range that starts
-/// somewhere inside, so each piece is wholly inside or outside every ipBlock.
-#[derive(Default)]
-struct Cuts {
-    v4: BTreeSet<u32>,
-    v6: BTreeSet<u128>,
-}
-
-impl Cuts {
-    fn add(&mut self, r: AddrRange) {
-        match r {
-            AddrRange::V4(lo, hi) => {
-                self.v4.insert(lo);
-                self.v4.extend(hi.checked_add(1));
-            }
-            AddrRange::V6(lo, hi) => {
-                self.v6.insert(lo);
-                self.v6.extend(hi.checked_add(1));
-            }
-        }
-    }
-
-    /// `range` cut at every point inside it.
-    fn split(&self, range: AddrRange) -> Vec<AddrRange> {
-        fn pieces<T: Copy + Ord + std::ops::Sub<Output = T> + From<u8>>(
-            lo: T,
-            hi: T,
-            cuts: &BTreeSet<T>,
-            make: fn(T, T) -> AddrRange,
-        ) -> Vec<AddrRange> {
-            let mut out = Vec::new();
-            let mut start = lo;
-            for &c in cuts.iter().filter(|&&c| c > lo && c <= hi) {
-                out.push(make(start, c - T::from(1)));
-                start = c;
-            }
-            out.push(make(start, hi));
-            out
-        }
-        match range {
-            AddrRange::V4(lo, hi) => pieces(lo, hi, &self.v4, AddrRange::V4),
-            AddrRange::V6(lo, hi) => pieces(lo, hi, &self.v6, AddrRange::V6),
-        }
-    }
 }
 
 struct Context<'a> {
@@ -263,96 +210,6 @@ impl<'a> Context<'a> {
             (Party::IngressController, Party::Workload(b)) => self.from_ingress.get(b)?.clone(),
             _ => return None,
         })
-    }
-
-    // ------------------------------------------------------------------ explanations
-
-    /// The explanation of one pair, as `netplay explain` prints it, and the line that
-    /// decided the verdict on `probe`.
-    fn explain_pair(&self, s: Party, d: Party, probe: Option<(Protocol, u16)>) -> (String, Option<Location>) {
-        if s == Party::IngressController {
-            return self.explain_ingress(d, probe);
-        }
-        let (Some(src), Some(dst)) = (Self::target(s), Self::target(d)) else {
-            return (String::new(), None);
-        };
-        let e = explain(self.cluster, src, dst, probe);
-        let mut text = String::new();
-        for p in [s, d] {
-            if let Party::External(r) = p {
-                if r.first() != range_last(r) {
-                    let _ = writeln!(
-                        text,
-                        "(explained for {}, the first address of {}: every address of it gets the same connections)",
-                        r.first(),
-                        r
-                    );
-                }
-            }
-        }
-        text.push_str(&e.to_text());
-        (text, decided_at(&e, probe))
-    }
-
-    fn explain_ingress(&self, d: Party, probe: Option<(Protocol, u16)>) -> (String, Option<Location>) {
-        let Party::Workload(b) = d else {
-            return (String::new(), None);
-        };
-        let conn = self.from_ingress.get(b).cloned().unwrap_or_default();
-        let name = self.name(d);
-        let mut text = format!("{INGRESS_CONTROLLER} => {name} : {conn}\n\n");
-        text.push_str(&format!(
-            "{INGRESS_CONTROLLER} is the traffic Ingress objects route to {name}: the controller connects to the target ports of the backend Services' pods.\n"
-        ));
-        let controller = (0..self.cluster.workloads.len())
-            .find(|&i| i != b && ingress_controller::is_ingress_controller(self.cluster, i));
-        match controller {
-            Some(c) => {
-                let e = explain(self.cluster, Target::Workload(c), Target::Workload(b), probe);
-                text.push_str(&format!(
-                    "The input holds the controller, {}; its connection decides:\n\n",
-                    self.name(Party::Workload(c))
-                ));
-                text.push_str(&e.to_text());
-                (text, decided_at(&e, probe))
-            }
-            None => {
-                text.push_str("The input holds no ingress controller, so it counts as a pod of a namespace the input does not describe: only ingress rules that admit every pod of every namespace let it in.\n");
-                // The destination's side is what decides; explain it for an unknown pod.
-                let w = &self.cluster.workloads[b];
-                let isolating: Vec<String> = self
-                    .cluster
-                    .policies
-                    .iter()
-                    .filter(|p| {
-                        p.calico.is_none()
-                            && p.namespace == w.namespace
-                            && p.ingress.is_some()
-                            && !w.host_network
-                            && p.pod_selector.matches(&w.labels)
-                    })
-                    .map(|p| format!("{} ({}:{})", p.id(), p.loc.file, p.loc.line))
-                    .collect();
-                let at = self
-                    .cluster
-                    .policies
-                    .iter()
-                    .find(|p| {
-                        p.calico.is_none()
-                            && p.namespace == w.namespace
-                            && p.ingress.is_some()
-                            && !w.host_network
-                            && p.pod_selector.matches(&w.labels)
-                    })
-                    .map(|p| p.loc.clone());
-                if isolating.is_empty() {
-                    text.push_str(&format!("Ingress to {name}: not isolated; everything allowed\n"));
-                } else {
-                    text.push_str(&format!("Ingress to {name}: isolated by {}\n", isolating.join(", ")));
-                }
-                (text, at)
-            }
-        }
     }
 
     // ------------------------------------------------------------------ checks
@@ -546,7 +403,7 @@ impl<'a> Context<'a> {
             } else {
                 (*subject, *other)
             };
-            let (text, at) = self.explain_pair(s, d, first_port(extra));
+            let (text, at) = self.explain_first_port(s, d, extra);
             if i > 0 {
                 result.explanation.push('\n');
             }
@@ -657,102 +514,6 @@ fn pct(share: f64) -> String {
     }
 }
 
-fn range_last(r: AddrRange) -> std::net::IpAddr {
-    match r {
-        AddrRange::V4(_, hi) => std::net::IpAddr::V4(hi.into()),
-        AddrRange::V6(_, hi) => std::net::IpAddr::V6(hi.into()),
-    }
-}
-
-/// Adds a pair to a list of findings; an address range next to one already listed, with
-/// the same other end and the same connection, extends that one (they read as one).
-fn push_merged(list: &mut Vec<(Party, Party, ConnSet)>, item: (Party, Party, ConnSet)) {
-    for (a, b, conn) in list.iter_mut() {
-        if *conn != item.2 {
-            continue;
-        }
-        match (*a, *b, item.0, item.1) {
-            (Party::External(r), other, Party::External(n), other2) if other == other2 && adjacent(r, n) => {
-                *a = Party::External(merge(r, n));
-                return;
-            }
-            (other, Party::External(r), other2, Party::External(n)) if other == other2 && adjacent(r, n) => {
-                *b = Party::External(merge(r, n));
-                return;
-            }
-            _ => {}
-        }
-    }
-    list.push(item);
-}
-
-fn adjacent(a: AddrRange, b: AddrRange) -> bool {
-    match (a, b) {
-        (AddrRange::V4(_, hi), AddrRange::V4(lo, _)) => hi.checked_add(1) == Some(lo),
-        (AddrRange::V6(_, hi), AddrRange::V6(lo, _)) => hi.checked_add(1) == Some(lo),
-        _ => false,
-    }
-}
-
-fn merge(a: AddrRange, b: AddrRange) -> AddrRange {
-    match (a, b) {
-        (AddrRange::V4(lo, _), AddrRange::V4(_, hi)) => AddrRange::V4(lo, hi),
-        (AddrRange::V6(lo, _), AddrRange::V6(_, hi)) => AddrRange::V6(lo, hi),
-        _ => a,
-    }
-}
-
-/// The first port of a connection set, to explain it as a probe.
-fn first_port(c: &ConnSet) -> Option<(Protocol, u16)> {
-    Protocol::ALL
-        .into_iter()
-        .find_map(|p| c.ports(p).ranges().first().map(|&(lo, _)| (p, lo)))
-}
-
-/// The line that decided an explained verdict: for a refused probe (or pair), the policy
-/// that isolates the refusing side (the destination's first); for an admitted one, the
-/// peer (else rule) that admits it. `None` when no policy applies at all.
-fn decided_at(e: &Explanation, probe: Option<(Protocol, u16)>) -> Option<Location> {
-    let admits = |side: &crate::netpol::explain::SideExplanation| match probe {
-        Some((p, n)) => side.allowed.contains(p, n),
-        None => !side.allowed.is_empty(),
-    };
-    let allowed = match probe {
-        Some((p, n)) => e.allowed.contains(p, n),
-        None => !e.allowed.is_empty(),
-    };
-    let sides = [&e.ingress, &e.egress];
-    if allowed {
-        sides.iter().find_map(|s| {
-            let by_tier = s
-                .tiers
-                .iter()
-                .find(|t| t.action == crate::policy::Action::Allow.as_str() && t.rule.decides != Some(false))
-                .map(|t| &t.rule);
-            let by_policy = || {
-                s.admitted_by
-                    .iter()
-                    .find(|m| !s.isolated_by.is_empty() && m.decides != Some(false))
-            };
-            by_tier
-                .or_else(by_policy)
-                .map(|m| m.peer_loc.clone().unwrap_or_else(|| m.rule_loc.clone()))
-        })
-    } else {
-        // The refusing side's Deny rule of an admin tier, else the policy isolating it.
-        let refused = sides.into_iter().find(|s| !admits(s))?;
-        let by_rule = match probe {
-            Some((p, n)) => refused.refusal(p, n).and_then(|r| r.loc().cloned()),
-            None => refused
-                .tiers
-                .iter()
-                .find(|t| t.action == crate::policy::Action::Deny.as_str())
-                .map(|t| t.rule.rule_loc.clone()),
-        };
-        by_rule.or_else(|| refused.isolated_by.first().map(|p| p.loc.clone()))
-    }
-}
-
 /// `*` matches any run of characters (also `/`); everything else matches itself.
 fn glob(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
@@ -788,18 +549,6 @@ mod tests {
         assert!(!glob("backend/*", "frontend/web"));
         assert!(!glob("backend/api", "backend/api-v1"));
         assert!(glob("b*d/a*1", "backend/api-v1"));
-    }
-
-    #[test]
-    fn cuts_split_ranges_at_every_boundary_inside() {
-        let mut cuts = Cuts::default();
-        cuts.add(AddrRange::V4(10, 19));
-        cuts.add(AddrRange::V4(0, u32::MAX));
-        assert_eq!(
-            cuts.split(AddrRange::V4(0, 30)),
-            vec![AddrRange::V4(0, 9), AddrRange::V4(10, 19), AddrRange::V4(20, 30)]
-        );
-        assert_eq!(cuts.split(AddrRange::V4(12, 14)), vec![AddrRange::V4(12, 14)]);
     }
 
     #[test]
