@@ -12,6 +12,8 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, Discovery, Scope};
 use kube::{Api, Client, Config};
+use netplay_core::diagnostics::Location;
+use netplay_core::parse::RawObject;
 use netplay_core::SourceFile;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,8 @@ pub struct Object {
     pub name: String,
     /// As written in the file; the target namespace is decided when applying.
     pub namespace: Option<String>,
+    /// Where the object starts in its file.
+    pub loc: Location,
 }
 
 impl Object {
@@ -49,75 +53,11 @@ pub fn group_kind(group: &str, kind: &str) -> String {
     }
 }
 
-/// Install phases, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Phase {
-    /// Namespaces and CustomResourceDefinitions, before everything that lives in them.
-    Foundations,
-    /// NetworkPolicies before the workloads they protect, so no pod starts unprotected.
-    NetworkPolicies,
-    /// Everything else in the usual install order (accounts, config, services, workloads).
-    Rest,
-    /// Objects of CRD-defined kinds, once their definitions are Established.
-    CustomResources,
-}
+pub use netplay_core::export::install::Phase;
 
-impl Phase {
-    pub fn title(self) -> &'static str {
-        match self {
-            Phase::Foundations => "namespaces and CRDs",
-            Phase::NetworkPolicies => "network policies",
-            Phase::Rest => "other objects",
-            Phase::CustomResources => "custom resources",
-        }
-    }
-}
-
-/// Groups whose kinds Kubernetes itself serves; any other group is a custom resource.
-fn is_builtin_group(group: &str) -> bool {
-    group.is_empty() || !group.contains('.') || group.ends_with(".k8s.io")
-}
-
-/// The phase of an object and its rank inside the phase (the order Helm and kubectl
-/// users expect: what others refer to first).
+/// The phase of an object and its rank inside the phase (core's install order).
 pub fn install_order(o: &Object) -> (Phase, u8) {
-    const REST: &[&str] = &[
-        "ResourceQuota",
-        "LimitRange",
-        "PriorityClass",
-        "ServiceAccount",
-        "Secret",
-        "ConfigMap",
-        "StorageClass",
-        "PersistentVolume",
-        "PersistentVolumeClaim",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "Role",
-        "RoleBinding",
-        "Service",
-        "DaemonSet",
-        "Pod",
-        "ReplicaSet",
-        "Deployment",
-        "StatefulSet",
-        "Job",
-        "CronJob",
-        "HorizontalPodAutoscaler",
-        "PodDisruptionBudget",
-        "IngressClass",
-        "Ingress",
-    ];
-    match o.gvk.kind.as_str() {
-        "Namespace" if o.gvk.group.is_empty() => (Phase::Foundations, 0),
-        "CustomResourceDefinition" => (Phase::Foundations, 1),
-        "NetworkPolicy" => (Phase::NetworkPolicies, 0),
-        kind if is_builtin_group(&o.gvk.group) => {
-            let rank = REST.iter().position(|k| *k == kind).unwrap_or(REST.len());
-            (Phase::Rest, u8::try_from(rank).unwrap_or(u8::MAX))
-        }
-        _ => (Phase::CustomResources, 0),
-    }
+    netplay_core::export::install::install_order(&o.gvk.group, &o.gvk.kind)
 }
 
 /// Reads a bundle (a zip, its checksums verified) or files and directories.
@@ -150,63 +90,38 @@ fn is_zip(path: &Path) -> bool {
         && magic == *b"PK\x03\x04"
 }
 
-/// Every object of the files, in install order (stable: file order within a rank).
+/// Every object of the files as core's parser reads them, in core's install order
+/// (stable: file order within a rank). A document that cannot be read is an error at its
+/// line; nothing is sent then.
 pub fn objects(files: &[SourceFile]) -> Result<Vec<Object>, String> {
-    use serde::Deserialize;
-    let mut out = Vec::new();
-    for file in files {
-        for (i, doc) in serde_yaml::Deserializer::from_str(&file.text).enumerate() {
-            let source = if i == 0 {
-                file.name.clone()
-            } else {
-                format!("{}#{}", file.name, i + 1)
-            };
-            let yaml = serde_yaml::Value::deserialize(doc).map_err(|e| format!("{source}: not valid YAML: {e}"))?;
-            if yaml.is_null() {
-                continue;
-            }
-            let value = serde_json::to_value(&yaml).map_err(|e| format!("{source}: {e}"))?;
-            // `kind: List` (what `kubectl get -o yaml` writes) stands for its items.
-            let items = match (value["kind"].as_str(), value["items"].as_array()) {
-                (Some(kind), Some(items)) if kind.ends_with("List") => items.clone(),
-                _ => vec![value],
-            };
-            for value in items {
-                // netplay's own documents (AddressPlan, Cluster) describe the design; no
-                // cluster knows their kinds.
-                if value["apiVersion"]
-                    .as_str()
-                    .is_some_and(netplay_core::export::is_netplay_api_version)
-                {
-                    let kind = value["kind"].as_str().unwrap_or("document");
-                    eprintln!("netplay: {source}: skipping {kind}: netplay's own description, not a Kubernetes object");
-                    continue;
-                }
-                out.push(object(value, &source)?);
-            }
-        }
+    let install = netplay_core::export::install::install(files);
+    if let Some(d) = install.first_error() {
+        let at = match (&d.file, d.line) {
+            (Some(file), Some(line)) => format!("{file}:{line}: "),
+            (Some(file), None) => format!("{file}: "),
+            _ => String::new(),
+        };
+        return Err(format!("{at}{}", d.message));
     }
-    out.sort_by_key(install_order);
-    Ok(out)
+    for o in &install.skipped {
+        eprintln!(
+            "netplay: {}:{}: skipping {}: netplay's own description, not a Kubernetes object",
+            o.loc.file, o.loc.line, o.kind
+        );
+    }
+    Ok(install.objects.into_iter().map(object).collect())
 }
 
-fn object(value: Value, source: &str) -> Result<Object, String> {
-    let field = |v: &Value, what: &str| {
-        v.as_str()
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .ok_or_else(|| format!("{source}: the object has no {what}"))
-    };
-    let api_version = field(&value["apiVersion"], "apiVersion")?;
-    let kind = field(&value["kind"], "kind")?;
-    let name = field(&value["metadata"]["name"], "metadata.name")?;
-    let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
-    Ok(Object {
-        gvk: GroupVersionKind::gvk(group, version, &kind),
-        namespace: value["metadata"]["namespace"].as_str().map(str::to_string),
-        name,
-        value,
-    })
+fn object(raw: RawObject) -> Object {
+    let (group, version) = raw.api_version.split_once('/').unwrap_or(("", &raw.api_version));
+    Object {
+        gvk: GroupVersionKind::gvk(group, version, &raw.kind),
+        // As written: `-n` and the context's namespace are decided when applying.
+        namespace: raw.value["metadata"]["namespace"].as_str().map(str::to_string),
+        name: raw.name,
+        loc: raw.loc,
+        value: raw.value,
+    }
 }
 
 /// A connection to the cluster of one kubeconfig context.
@@ -568,7 +483,7 @@ mod tests {
     fn an_object_without_a_name_is_an_error_naming_the_document() {
         let err = names("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\n")
             .expect_err("no name");
-        assert_eq!(err, "in.yaml#2: the object has no metadata.name");
+        assert_eq!(err, "in.yaml:5: ConfigMap has no metadata.name");
     }
 
     #[test]

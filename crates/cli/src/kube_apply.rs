@@ -4,6 +4,7 @@
 //! API server of netplay-testkube.
 
 use crate::cluster::{self, display_name, error_code, error_text, Cluster, Object, Phase, FIELD_MANAGER};
+use crate::verbose;
 use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::GroupVersionKind;
 use kube::discovery::Discovery;
@@ -385,6 +386,14 @@ async fn apply_one(cluster: &Cluster, discovery: &Discovery, o: &Object, args: &
         }
     };
     row.namespace = ns.clone();
+    verbose::log(
+        4,
+        &format!(
+            "{}: applying {}",
+            o.loc,
+            display_name(&o.gvk.kind, ns.as_deref(), &o.name)
+        ),
+    );
     let params = PatchParams {
         dry_run: args.dry_run,
         force: args.force_conflicts,

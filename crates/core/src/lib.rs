@@ -275,7 +275,7 @@ impl Scenario {
     }
 
     /// [`Scenario::exposure`] of the workloads a focus names (all for `Focus::All`).
-    pub fn exposure_focused(&self, focus: &Focus) -> Result<Vec<netpol::exposure::Exposure>, String> {
+    pub fn exposure_focused(&self, focus: &Focus) -> Result<Vec<netpol::exposure::Exposure>, QueryError> {
         let mut all = self.exposure();
         match focus {
             Focus::All => {}

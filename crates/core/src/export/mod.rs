@@ -28,6 +28,7 @@
 mod bundle;
 mod error;
 mod format;
+pub mod install;
 mod paths;
 mod share;
 mod stream;
