@@ -55,14 +55,8 @@ pub struct Output<F: clap::ValueEnum + Clone + Send + Sync + 'static> {
 pub(crate) enum Command {
     /// List the allowed connections between workloads and external addresses.
     Connlist {
-        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
-        /// `-` for stdin.
-        #[arg(required_unless_present_any = INPUT_FLAGS)]
-        paths: Vec<PathBuf>,
         #[command(flatten)]
-        filenames: Filenames,
-        #[command(flatten)]
-        live: LiveArgs,
+        input: Inputs,
         #[command(flatten)]
         output: crate::Output<ListFormat>,
         /// Only connections from or to this workload (`ns/name[Kind]`, `ns/name` or
@@ -98,14 +92,8 @@ pub(crate) enum Command {
         expect: Option<Expect>,
         #[command(flatten)]
         output: crate::Output<ReportFormat>,
-        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
-        /// `-` for stdin.
-        #[arg(required_unless_present_any = INPUT_FLAGS)]
-        paths: Vec<PathBuf>,
         #[command(flatten)]
-        filenames: Filenames,
-        #[command(flatten)]
-        live: LiveArgs,
+        input: Inputs,
     },
     /// Compare the connections of two inputs (`diff OLD NEW`); of a live cluster before and
     /// after applying an input (`diff NEW --context C`); or, with `--server-side`, the
@@ -220,12 +208,8 @@ pub(crate) enum Command {
     /// ClusterNetworkPolicy (the whole input, as YAML on stdout) and check that the
     /// connections are the same before and after; exit 1 when they are not.
     Convert {
-        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
-        /// `-` for stdin.
-        #[arg(required_unless_present = "filename")]
-        paths: Vec<PathBuf>,
         #[command(flatten)]
-        filenames: Filenames,
+        input: FileInputs,
         /// Output format (the rewritten input).
         #[arg(
             long = "output",
@@ -350,12 +334,8 @@ pub(crate) enum MeshCommand {
         /// A request header, `'name: value'`; repeatable. `Host` overrides the URL's host.
         #[arg(short = 'H', long = "header")]
         headers: Vec<String>,
-        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
-        /// `-` for stdin.
-        #[arg(required_unless_present = "filename")]
-        paths: Vec<PathBuf>,
         #[command(flatten)]
-        filenames: Filenames,
+        input: FileInputs,
         #[command(flatten)]
         output: crate::Output<ReportFormat>,
     },
@@ -365,12 +345,8 @@ pub(crate) enum MeshCommand {
         /// An FQDN (`reviews.bookinfo.svc.cluster.local`), `name.namespace`, a unique
         /// Service name, or a ServiceEntry host.
         host: String,
-        /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
-        /// `-` for stdin.
-        #[arg(required_unless_present = "filename")]
-        paths: Vec<PathBuf>,
         #[command(flatten)]
-        filenames: Filenames,
+        input: FileInputs,
         /// Who sends the samples (default: any sidecar of the host's namespace).
         #[arg(long)]
         from: Option<String>,
@@ -398,6 +374,38 @@ pub(crate) struct LiveArgs {
     pub(crate) live: bool,
     #[command(flatten)]
     pub(crate) cluster: ClusterArgs,
+}
+
+/// The input of a command that reads files or a live cluster: PATHS, `-f` or the live
+/// cluster's flags.
+#[derive(clap::Args)]
+pub(crate) struct Inputs {
+    /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
+    /// `-` for stdin.
+    #[arg(required_unless_present_any = INPUT_FLAGS)]
+    pub(crate) paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) filenames: Filenames,
+    #[command(flatten)]
+    pub(crate) live: LiveArgs,
+}
+
+/// The input of a command that reads files only: PATHS and `-f`.
+#[derive(clap::Args)]
+pub(crate) struct FileInputs {
+    /// Files or directories (read recursively: .yaml, .yml, .json), bundles (.zip);
+    /// `-` for stdin.
+    #[arg(required_unless_present = "filename")]
+    pub(crate) paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) filenames: Filenames,
+}
+
+impl FileInputs {
+    /// PATHS followed by the `-f` paths.
+    pub(crate) fn paths(self) -> Vec<PathBuf> {
+        self.filenames.after(self.paths)
+    }
 }
 
 /// The flags that give a command its input instead of PATHS: `-f` or a live cluster.

@@ -190,9 +190,7 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
     let namespace = cli.namespace;
     match cli.command {
         Command::Connlist {
-            paths,
-            filenames,
-            live,
+            input: Inputs { paths, filenames, live },
             output: Output { format },
             focus_workload,
             focus_namespace,
@@ -254,9 +252,7 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
             port,
             expect,
             output: Output { format },
-            paths,
-            filenames,
-            live,
+            input: Inputs { paths, filenames, live },
         } => {
             // A port that cannot be read fails before the input is read.
             port.as_deref().map(parse_port).transpose()?;
@@ -338,11 +334,10 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
             dump::run(cluster.kubeconfig.as_deref(), cluster.context.as_deref(), &dir)
         }
         Command::Convert {
-            paths,
-            filenames,
+            input,
             format: YamlOnly::Yaml,
         } => {
-            let paths = filenames.after(paths);
+            let paths = input.paths();
             let (files, scenario) = load_paths(&paths)?;
             report_load_diagnostics(&scenario.diagnostics);
             require_objects(&scenario, &describe_paths(&paths))?;
@@ -431,11 +426,10 @@ fn run_mesh(command: MeshCommand) -> Result<u8, String> {
             url,
             method,
             headers,
-            paths,
-            filenames,
+            input,
             output: Output { format },
         } => {
-            let paths = filenames.after(paths);
+            let paths = input.paths();
             let mut request = mesh::Request::new(&from, &url).with_method(&method);
             for h in &headers {
                 let (k, v) = mesh::Request::parse_header(h)?;
@@ -452,12 +446,11 @@ fn run_mesh(command: MeshCommand) -> Result<u8, String> {
         }
         MeshCommand::Split {
             host,
-            paths,
-            filenames,
+            input,
             from,
             output: Output { format },
         } => {
-            let paths = filenames.after(paths);
+            let paths = input.paths();
             let (_, scenario) = load_paths(&paths)?;
             report_load_diagnostics(&scenario.diagnostics);
             let split = scenario.mesh_split(&host, from.as_deref())?;
