@@ -100,36 +100,7 @@ pub(crate) enum Command {
     /// objects of an input with the cluster's as `kubectl diff --server-side` does (a
     /// server-side dry run, managedFields left out, Secret data masked). Exit 1 when they
     /// differ.
-    Diff {
-        /// `OLD NEW` (one path each), or `OLD... -- NEW...` (several each); with a
-        /// cluster, the input to apply over it. Files, directories or bundles.
-        #[arg(value_name = "PATHS")]
-        paths: Vec<PathBuf>,
-        /// The new side's paths, after `--`.
-        #[arg(last = true, value_name = "NEW")]
-        after: Vec<PathBuf>,
-        /// The old side's paths (instead of positional ones).
-        #[arg(long, num_args = 1.., value_name = "PATH", conflicts_with = "after")]
-        old: Vec<PathBuf>,
-        /// The new side's paths (instead of positional ones).
-        #[arg(long, num_args = 1.., value_name = "PATH", requires = "old")]
-        new: Vec<PathBuf>,
-        #[command(flatten)]
-        output: crate::Output<ListFormat>,
-        /// Compare the input's objects with the cluster's by a server-side dry run.
-        #[arg(long, conflicts_with_all = ["new", "after"])]
-        server_side: bool,
-        /// Compare even when a side has errors (a broken document or an invalid policy
-        /// is left out of that side); without it such a diff exits 2.
-        #[arg(long)]
-        allow_errors: bool,
-        /// Also compare the exposure (`connlist --exposure`): what pods not in the input
-        /// could reach or be reached from, on each side.
-        #[arg(long, conflicts_with = "server_side")]
-        exposure: bool,
-        #[command(flatten)]
-        live: LiveArgs,
-    },
+    Diff(DiffArgs),
     /// Write what netplay reads from a live cluster to a new directory, a snapshot that
     /// every command reads offline as it read the cluster (`netplay connlist DIR`).
     Dump {
@@ -353,6 +324,39 @@ pub(crate) enum MeshCommand {
         #[command(flatten)]
         output: crate::Output<ReportFormat>,
     },
+}
+
+// `netplay diff`'s arguments (no doc comment: the variant's is the command's about).
+#[derive(clap::Args)]
+pub(crate) struct DiffArgs {
+    /// `OLD NEW` (one path each), or `OLD... -- NEW...` (several each); with a
+    /// cluster, the input to apply over it. Files, directories or bundles.
+    #[arg(value_name = "PATHS")]
+    pub(crate) paths: Vec<PathBuf>,
+    /// The new side's paths, after `--`.
+    #[arg(last = true, value_name = "NEW")]
+    pub(crate) after: Vec<PathBuf>,
+    /// The old side's paths (instead of positional ones).
+    #[arg(long, num_args = 1.., value_name = "PATH", conflicts_with = "after")]
+    pub(crate) old: Vec<PathBuf>,
+    /// The new side's paths (instead of positional ones).
+    #[arg(long, num_args = 1.., value_name = "PATH", requires = "old")]
+    pub(crate) new: Vec<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: crate::Output<ListFormat>,
+    /// Compare the input's objects with the cluster's by a server-side dry run.
+    #[arg(long, conflicts_with_all = ["new", "after"])]
+    pub(crate) server_side: bool,
+    /// Compare even when a side has errors (a broken document or an invalid policy
+    /// is left out of that side); without it such a diff exits 2.
+    #[arg(long)]
+    pub(crate) allow_errors: bool,
+    /// Also compare the exposure (`connlist --exposure`): what pods not in the input
+    /// could reach or be reached from, on each side.
+    #[arg(long, conflicts_with = "server_side")]
+    pub(crate) exposure: bool,
+    #[command(flatten)]
+    pub(crate) live: LiveArgs,
 }
 
 /// Which cluster: kubectl's flags.

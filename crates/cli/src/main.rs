@@ -190,135 +190,21 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
     let namespace = cli.namespace;
     match cli.command {
         Command::Connlist {
-            input: Inputs { paths, filenames, live },
+            input,
             output: Output { format },
             focus_workload,
             focus_namespace,
             exposure,
-        } => {
-            let paths = filenames.after(paths);
-            let (_, scenario) = load_input(&paths, &live)?;
-            report_load_diagnostics(&scenario.diagnostics);
-            require_objects(&scenario, &describe_paths(&paths))?;
-            if scenario.multicluster.is_some() {
-                // Several clusters: core lists each cluster's connections and those between
-                // them as a whole (docs/semantics.md, "Several clusters").
-                let lines = match (focus_workload.is_empty(), focus_namespace) {
-                    (false, _) => {
-                        let mut lines = Vec::new();
-                        for w in &focus_workload {
-                            lines.extend(scenario.connlist_focused(w)?);
-                        }
-                        lines.sort_unstable();
-                        lines.dedup();
-                        lines
-                    }
-                    (true, Some(_)) => {
-                        return Err("--focus-namespace is not available with several clusters; use --focus-workload CLUSTER/NAMESPACE/NAME".to_string())
-                    }
-                    (true, None) => scenario.connlist(),
-                };
-                print(&output::render_connlist(&lines, format.into()));
-                return Ok(0);
-            }
-            let focus = match (focus_workload.is_empty(), focus_namespace) {
-                (false, _) => Focus::Workloads(focus_workload),
-                (true, Some(ns)) => Focus::Namespace(ns),
-                (true, None) => Focus::All,
-            };
-            if exposure {
-                let lines = scenario.connlist_rows(&focus)?.lines();
-                let exposures = scenario.exposure_focused(&focus)?;
-                print(&netplay_core::netpol::exposure::render_with_connlist(
-                    &lines,
-                    &exposures,
-                    format.into(),
-                ));
-                return Ok(0);
-            }
-            // Written as it is computed: a large list never sits in memory whole.
-            let mut rows = scenario.connlist_rows(&focus)?;
-            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-            let written = output::write_connlist(&mut rows, format.into(), &mut stdout).and_then(|()| stdout.flush());
-            match written {
-                // A closed pipe (`| head`) is not an error.
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write the list: {e}")),
-                _ => Ok(0),
-            }
-        }
+        } => connlist(input, format, focus_workload, focus_namespace, exposure),
         Command::Explain {
             src,
             dst,
             port,
             expect,
             output: Output { format },
-            input: Inputs { paths, filenames, live },
-        } => {
-            // A port that cannot be read fails before the input is read.
-            port.as_deref().map(parse_port).transpose()?;
-            let paths = filenames.after(paths);
-            let (_, scenario) = load_input(&paths, &live)?;
-            report_load_diagnostics(&scenario.diagnostics);
-            require_objects(&scenario, &describe_paths(&paths))?;
-            let answer = scenario.ask(&src, &dst, port.as_deref())?;
-            match (format, answer.explanations.as_slice()) {
-                (ReportFormat::Txt, _) => print(&answer.to_text()),
-                // A workload or an address: the explanation itself, as before Services.
-                (ReportFormat::Json, [one]) if answer.service.is_none() => print(&pretty_json(one)),
-                (ReportFormat::Json, _) => print(&pretty_json(&answer)),
-            }
-            Ok(explain_exit(expect, answer.verdict))
-        }
-        Command::Diff {
-            paths,
-            after,
-            old,
-            new,
-            output: Output { format },
-            server_side,
-            allow_errors,
-            exposure,
-            live,
-        } => {
-            let sides = diff_sides(paths, after, old, new)?;
-            let (kubeconfig, context) = (live.cluster.kubeconfig.as_deref(), live.cluster.context.as_deref());
-            let (old, new) = match sides {
-                DiffSides::One(input) if server_side => return cluster_diff::run(&input, kubeconfig, context),
-                DiffSides::One(input) if live.is_set() => {
-                    return cluster_diff::connections(&input, kubeconfig, context, format.into())
-                }
-                DiffSides::One(_) => return Err(cluster_diff::NEEDS_NEW.to_string()),
-                DiffSides::Two(..) if server_side || live.is_set() => {
-                    return Err("with a cluster, diff takes one input: `netplay diff NEW --context C`".to_string())
-                }
-                DiffSides::Two(old, new) => (old, new),
-            };
-            let (_, a) = load_paths(&old)?;
-            report_load_diagnostics(&a.diagnostics);
-            let (_, b) = load_paths(&new)?;
-            report_load_diagnostics(&b.diagnostics);
-            for (side, paths) in [(&a, &old), (&b, &new)] {
-                require_objects(side, &describe_paths(paths))?;
-                if !allow_errors && netplay_core::diagnostics::has_errors(&side.diagnostics) {
-                    return Err(format!(
-                        "{} has errors (above): what was left out would show as a difference; fix them, or pass --allow-errors to compare anyway",
-                        describe_paths(paths)
-                    ));
-                }
-            }
-            let entries = a.diff(&b);
-            if exposure {
-                let exposed = a.exposure_diff(&b);
-                print(&netplay_core::netpol::exposure::render_diff_with_exposure(
-                    &entries,
-                    &exposed,
-                    format.into(),
-                ));
-                return Ok(u8::from(!entries.is_empty() || !exposed.is_empty()));
-            }
-            print(&output::render_diff(&entries, format.into()));
-            Ok(u8::from(!entries.is_empty()))
-        }
+            input,
+        } => explain((src, dst, port), expect, format, input),
+        Command::Diff(args) => diff(args),
         Command::Serve {
             port,
             address,
@@ -414,6 +300,146 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
             Ok(code)
         }
     }
+}
+
+/// `netplay explain`: why a connection is allowed or denied; exit 1 when `--expect`
+/// says otherwise.
+fn explain(
+    (src, dst, port): (String, String, Option<String>),
+    expect: Option<Expect>,
+    format: ReportFormat,
+    Inputs { paths, filenames, live }: Inputs,
+) -> Result<u8, String> {
+    // A port that cannot be read fails before the input is read.
+    port.as_deref().map(parse_port).transpose()?;
+    let paths = filenames.after(paths);
+    let (_, scenario) = load_input(&paths, &live)?;
+    report_load_diagnostics(&scenario.diagnostics);
+    require_objects(&scenario, &describe_paths(&paths))?;
+    let answer = scenario.ask(&src, &dst, port.as_deref())?;
+    match (format, answer.explanations.as_slice()) {
+        (ReportFormat::Txt, _) => print(&answer.to_text()),
+        // A workload or an address: the explanation itself, as before Services.
+        (ReportFormat::Json, [one]) if answer.service.is_none() => print(&pretty_json(one)),
+        (ReportFormat::Json, _) => print(&pretty_json(&answer)),
+    }
+    Ok(explain_exit(expect, answer.verdict))
+}
+
+/// `netplay connlist`: the allowed connections, focused or not, with the exposure on
+/// request; several clusters are listed as a whole.
+fn connlist(
+    Inputs { paths, filenames, live }: Inputs,
+    format: ListFormat,
+    focus_workload: Vec<String>,
+    focus_namespace: Option<String>,
+    exposure: bool,
+) -> Result<u8, String> {
+    let paths = filenames.after(paths);
+    let (_, scenario) = load_input(&paths, &live)?;
+    report_load_diagnostics(&scenario.diagnostics);
+    require_objects(&scenario, &describe_paths(&paths))?;
+    if scenario.multicluster.is_some() {
+        // Several clusters: core lists each cluster's connections and those between
+        // them as a whole (docs/semantics.md, "Several clusters").
+        let lines = match (focus_workload.is_empty(), focus_namespace) {
+            (false, _) => {
+                let mut lines = Vec::new();
+                for w in &focus_workload {
+                    lines.extend(scenario.connlist_focused(w)?);
+                }
+                lines.sort_unstable();
+                lines.dedup();
+                lines
+            }
+            (true, Some(_)) => return Err(
+                "--focus-namespace is not available with several clusters; use --focus-workload CLUSTER/NAMESPACE/NAME"
+                    .to_string(),
+            ),
+            (true, None) => scenario.connlist(),
+        };
+        print(&output::render_connlist(&lines, format.into()));
+        return Ok(0);
+    }
+    let focus = match (focus_workload.is_empty(), focus_namespace) {
+        (false, _) => Focus::Workloads(focus_workload),
+        (true, Some(ns)) => Focus::Namespace(ns),
+        (true, None) => Focus::All,
+    };
+    if exposure {
+        let lines = scenario.connlist_rows(&focus)?.lines();
+        let exposures = scenario.exposure_focused(&focus)?;
+        print(&netplay_core::netpol::exposure::render_with_connlist(
+            &lines,
+            &exposures,
+            format.into(),
+        ));
+        return Ok(0);
+    }
+    // Written as it is computed: a large list never sits in memory whole.
+    let mut rows = scenario.connlist_rows(&focus)?;
+    let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = output::write_connlist(&mut rows, format.into(), &mut stdout).and_then(|()| stdout.flush());
+    match written {
+        // A closed pipe (`| head`) is not an error.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write the list: {e}")),
+        _ => Ok(0),
+    }
+}
+
+/// `netplay diff`: the connections (and exposure) of two inputs, of a cluster before and
+/// after an input, or its objects against the cluster's (`--server-side`).
+fn diff(
+    DiffArgs {
+        paths,
+        after,
+        old,
+        new,
+        output: Output { format },
+        server_side,
+        allow_errors,
+        exposure,
+        live,
+    }: DiffArgs,
+) -> Result<u8, String> {
+    let sides = diff_sides(paths, after, old, new)?;
+    let (kubeconfig, context) = (live.cluster.kubeconfig.as_deref(), live.cluster.context.as_deref());
+    let (old, new) = match sides {
+        DiffSides::One(input) if server_side => return cluster_diff::run(&input, kubeconfig, context),
+        DiffSides::One(input) if live.is_set() => {
+            return cluster_diff::connections(&input, kubeconfig, context, format.into())
+        }
+        DiffSides::One(_) => return Err(cluster_diff::NEEDS_NEW.to_string()),
+        DiffSides::Two(..) if server_side || live.is_set() => {
+            return Err("with a cluster, diff takes one input: `netplay diff NEW --context C`".to_string())
+        }
+        DiffSides::Two(old, new) => (old, new),
+    };
+    let (_, a) = load_paths(&old)?;
+    report_load_diagnostics(&a.diagnostics);
+    let (_, b) = load_paths(&new)?;
+    report_load_diagnostics(&b.diagnostics);
+    for (side, paths) in [(&a, &old), (&b, &new)] {
+        require_objects(side, &describe_paths(paths))?;
+        if !allow_errors && netplay_core::diagnostics::has_errors(&side.diagnostics) {
+            return Err(format!(
+                "{} has errors (above): what was left out would show as a difference; fix them, or pass --allow-errors to compare anyway",
+                describe_paths(paths)
+            ));
+        }
+    }
+    let entries = a.diff(&b);
+    if exposure {
+        let exposed = a.exposure_diff(&b);
+        print(&netplay_core::netpol::exposure::render_diff_with_exposure(
+            &entries,
+            &exposed,
+            format.into(),
+        ));
+        return Ok(u8::from(!entries.is_empty() || !exposed.is_empty()));
+    }
+    print(&output::render_diff(&entries, format.into()));
+    Ok(u8::from(!entries.is_empty()))
 }
 
 /// `netplay mesh ...`: exit 0 when the request could be simulated, whatever its status;
