@@ -146,10 +146,17 @@ pub fn walk_tiers<O: ConnOps>(
     let mut walk = Walk::new(ops);
     let mut isolation_done = false;
     let mut current: Option<Tier> = None;
-    // Closing tiers not reached yet, in order.
-    let mut closing: Vec<Tier> = closing.to_vec();
-    closing.sort();
-    closing.dedup();
+    // Closing tiers not reached yet, in order; repeats (one per selecting policy) are
+    // stepped over. The engine walks millions of pairs with lists it keeps sorted, so a
+    // copy is sorted only when the caller's list is not.
+    let closing: std::borrow::Cow<[Tier]> = if closing.windows(2).all(|w| w[0] <= w[1]) {
+        std::borrow::Cow::Borrowed(closing)
+    } else {
+        let mut sorted = closing.to_vec();
+        sorted.sort();
+        std::borrow::Cow::Owned(sorted)
+    };
+    let past = |next: usize, t: Tier| next + closing[next..].iter().take_while(|&&x| x == t).count();
     let mut next_closing = 0;
     // Closes the current tier, and every closing tier before `upto` that has no rule.
     let mut advance = |walk: &mut Walk<O::Set>, ops: &mut O, current: Option<Tier>, upto: Option<Tier>| {
@@ -157,7 +164,7 @@ pub fn walk_tiers<O: ConnOps>(
             if closing.get(next_closing) == Some(&t) {
                 let denied = walk.end_tier_deny(ops);
                 end_denied(t, &denied);
-                next_closing += 1;
+                next_closing = past(next_closing, t);
             } else {
                 walk.end_tier(ops);
             }
@@ -172,7 +179,7 @@ pub fn walk_tiers<O: ConnOps>(
             }
             let denied = walk.end_tier_deny(ops);
             end_denied(t, &denied);
-            next_closing += 1;
+            next_closing = past(next_closing, t);
         }
         if !isolation_done && upto.is_none_or(|u| u > Tier::NetworkPolicy) {
             walk.isolation(ops, isolation);

@@ -141,6 +141,9 @@ pub struct Class {
     /// For host-network pods, one of them: policies see the class as its node (no
     /// selector matches it, address peers do by the node's address).
     pub host: Option<usize>,
+    /// The namespace's index in `Cluster::namespaces` (found once: Calico's selectors
+    /// read its labels for every rule).
+    namespace_index: Option<usize>,
 }
 
 /// What one policy contributes: the classes it selects and its rules per direction.
@@ -259,6 +262,7 @@ impl<'c> Engine<'c> {
                     ports: w.ports.clone(),
                     members: Vec::new(),
                     host: w.host_network.then_some(i),
+                    namespace_index: ns_index(cluster, &w.namespace),
                 });
                 // A named port never resolves on a node (a rule reaches it by address
                 // only): a host-network class has no port list.
@@ -279,7 +283,7 @@ impl<'c> Engine<'c> {
         // look at the namespaces they can match.
         let mut classes_by_ns: Vec<Vec<usize>> = vec![Vec::new(); cluster.namespaces.len()];
         for (c, class) in classes.iter().enumerate() {
-            if let Some(i) = ns_index(cluster, &class.namespace) {
+            if let Some(i) = class.namespace_index {
                 classes_by_ns[i].push(c);
             }
         }
@@ -460,37 +464,50 @@ impl<'c> Engine<'c> {
     }
 
     fn compute_egress_reach(&self, s: usize) -> BitSet {
+        self.side_reach(
+            &self.egress_tiered[s],
+            &self.egress_closing[s],
+            self.egress_of[s].as_ref(),
+        )
+        .unwrap_or_else(|| BitSet::full(self.classes.len()))
+    }
+
+    /// The classes one side (a class's egress or ingress) can admit at all, a superset
+    /// (`None`: every class). Only an Allow rule, or the end of the walk, admits: what
+    /// falls through a tier that denies at its end (a Calico tier selecting the class) is
+    /// only what a Pass rule took, and what falls through the isolation tier is what its
+    /// rules name. So the reach is the Allow rules' classes, plus the isolation rules'
+    /// classes, or the Pass rules' classes when a tier closes, or everything. Without it a
+    /// Calico default deny (every class selected by some tier) made every pair a candidate.
+    fn side_reach(&self, tiered: &[usize], closing: &[Tier], isolation: Option<&Vec<usize>>) -> Option<BitSet> {
         let n = self.classes.len();
-        // A first-match Allow can reach beyond the isolation tier's peers.
-        if !self.egress_tiered[s].is_empty() || !self.egress_closing[s].is_empty() {
-            return BitSet::full(n);
-        }
-        match &self.egress_of[s] {
-            None => BitSet::full(n),
-            Some(rules) => {
-                let mut reach = BitSet::new(n);
-                for &r in rules {
-                    reach.union_with(&self.rules[r].classes);
-                }
-                reach
+        let union_of = |rules: &mut dyn Iterator<Item = &usize>| {
+            let mut reach = BitSet::new(n);
+            for &r in rules {
+                reach.union_with(&self.rules[r].classes);
             }
-        }
+            reach
+        };
+        let by_action = |action: Action| union_of(&mut tiered.iter().filter(|&&r| self.rules[r].action == action));
+        let mut reach = match (isolation, closing.is_empty()) {
+            (Some(rules), _) => union_of(&mut rules.iter()),
+            (None, false) => by_action(Action::Pass),
+            (None, true) => return None,
+        };
+        reach.union_with(&by_action(Action::Allow));
+        Some(reach)
     }
 
     /// Records in `ingress_open` / `ingress_from` which sources destination `d` admits at all.
     fn set_ingress_column(&mut self, d: usize) {
-        if !self.ingress_tiered[d].is_empty() || !self.ingress_closing[d].is_empty() {
-            self.ingress_open.insert(d);
-            return;
-        }
-        match &self.ingress_of[d] {
+        match self.side_reach(
+            &self.ingress_tiered[d],
+            &self.ingress_closing[d],
+            self.ingress_of[d].as_ref(),
+        ) {
             None => self.ingress_open.insert(d),
-            Some(rules) => {
+            Some(reach) => {
                 self.ingress_open.remove(d);
-                let mut reach = BitSet::new(self.classes.len());
-                for &r in rules {
-                    reach.union_with(&self.rules[r].classes);
-                }
                 for s in reach.iter() {
                     self.ingress_from[s].insert(d);
                 }

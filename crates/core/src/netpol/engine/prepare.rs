@@ -6,7 +6,7 @@ use super::sets::SelectorCaches;
 use super::{ns_index, Engine, PolicyRules, PreparedRule, RuleConn};
 use crate::bitset::BitSet;
 use crate::endpoint::AddrSet;
-use crate::policy::calico::{EndpointLabels, EntityMatch};
+use crate::policy::calico::{EndpointLabels, EntityMatch, NamespaceLabels};
 use crate::policy::{PeerKind, Policy, Rule, Tier, TierWalk};
 
 impl Engine<'_> {
@@ -73,7 +73,9 @@ impl Engine<'_> {
                 ] {
                     let Some(range) = range else { continue };
                     if let Some(t) = policy.closing {
-                        closing[c].push(t);
+                        // Kept sorted, so that the walk need not sort a copy per pair.
+                        let at = closing[c].partition_point(|&x| x <= t);
+                        closing[c].insert(at, t);
                     }
                     tiered[c].extend(range.clone());
                     let rules = &self.rules;
@@ -106,7 +108,7 @@ impl Engine<'_> {
                     if let Some(range) = range {
                         tiered[c].retain(|r| !range.contains(r));
                         if let Some(i) = policy.closing.and_then(|t| closing[c].iter().position(|&x| x == t)) {
-                            closing[c].swap_remove(i);
+                            closing[c].remove(i);
                         }
                     }
                 }
@@ -234,16 +236,13 @@ impl Engine<'_> {
             PeerKind::Calico(m) => {
                 addrs.union_with(&calico_addrs(m));
                 let key = format!("calico {m:?}");
-                let peers = caches.peers.entry(key).or_insert_with(|| {
-                    let mut peer_set = BitSet::new(self.classes.len());
-                    for c in (0..self.classes.len()).filter(|&c| self.classes[c].host.is_none()) {
-                        if m.matches_endpoint(&self.endpoint(c)) {
-                            peer_set.insert(c);
-                        }
-                    }
-                    peer_set
-                });
-                set.union_with(peers);
+                if !caches.peers.contains_key(&key) {
+                    let peer_set = self.calico_peer_classes(m, caches);
+                    caches.peers.insert(key.clone(), peer_set);
+                }
+                if let Some(peers) = caches.peers.get(&key) {
+                    set.union_with(peers);
+                }
                 m.names_v6()
             }
             PeerKind::Pods { pods, namespaces } => {
@@ -321,11 +320,65 @@ impl Engine<'_> {
     /// Class `c` as Calico's selectors see it.
     fn endpoint(&self, c: usize) -> EndpointLabels<'_> {
         let class = &self.classes[c];
+        let namespace_labels = match class.namespace_index.and_then(|i| self.cluster.namespaces.get(i)) {
+            Some(ns) => &ns.labels,
+            None => self.cluster.namespace_labels(&class.namespace),
+        };
         EndpointLabels::new(
             &class.namespace,
-            self.cluster.namespace_labels(&class.namespace),
+            namespace_labels,
             &class.labels,
             class.service_account.as_deref(),
         )
+    }
+
+    /// The classes a Calico entity rule matches (`EntityMatch::matches_endpoint`). With an
+    /// identity criterion only endpoints in the rule's scope can match: those of the
+    /// namespaces its namespaceSelector selects (evaluated once per namespace and
+    /// selector), else of the policy's namespace (every namespace for a global policy), so
+    /// only their classes are tested, not every class for every rule.
+    fn calico_peer_classes(&self, m: &EntityMatch, caches: &mut SelectorCaches) -> BitSet {
+        let n = self.classes.len();
+        let mut set = BitSet::new(n);
+        if m.nets.is_some() {
+            // `nets` never match a pod (pod addresses are not modelled).
+            return set;
+        }
+        let namespaces = &self.cluster.namespaces;
+        let candidates: Vec<usize> = if m.has_identity() {
+            let scope: Vec<usize> = match (&m.namespace_selector, m.policy_namespace.as_str()) {
+                (Some(sel), _) => caches
+                    .namespaces
+                    .entry(format!("calico {sel:?}"))
+                    .or_insert_with(|| {
+                        (0..namespaces.len())
+                            .filter(|&i| {
+                                sel.matches(&NamespaceLabels {
+                                    name: &namespaces[i].name,
+                                    labels: &namespaces[i].labels,
+                                })
+                            })
+                            .collect()
+                    })
+                    .clone(),
+                (None, "") => (0..namespaces.len()).collect(),
+                (None, ns) => ns_index(self.cluster, ns).into_iter().collect(),
+            };
+            // Classes of a namespace the input does not list are tested one by one.
+            let unlisted = (0..n).filter(|&c| self.classes[c].namespace_index.is_none());
+            scope
+                .iter()
+                .flat_map(|&i| self.classes_by_ns[i].iter().copied())
+                .chain(unlisted)
+                .collect()
+        } else {
+            (0..n).collect()
+        };
+        for c in candidates.into_iter().filter(|&c| self.classes[c].host.is_none()) {
+            if m.matches_endpoint(&self.endpoint(c)) {
+                set.insert(c);
+            }
+        }
+        set
     }
 }
