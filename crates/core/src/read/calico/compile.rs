@@ -265,37 +265,38 @@ fn protocols(cx: &mut Ctx, r: &RuleSpec, path: &[PathSeg]) -> Option<(Vec<Protoc
     Some((list, protocol.is_some_and(|(_, ports)| ports)))
 }
 
-fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingress: bool, ns: &str) -> Option<Rule> {
-    let action = match r.action.as_deref() {
-        Some("Allow") => Action::Allow,
-        Some("Deny") => Action::Deny,
-        Some("Pass") => Action::Pass,
-        // "After a Log action, processing continues with the next rule."
-        Some("Log") => return None,
+/// A rule's action; `Some(None)` for Log, which decides nothing ("After a Log action,
+/// processing continues with the next rule"); `None` when Calico rejects it.
+fn rule_action(cx: &mut Ctx, r: &RuleSpec, path: &[PathSeg]) -> Option<Option<Action>> {
+    match r.action.as_deref() {
+        Some("Allow") => Some(Some(Action::Allow)),
+        Some("Deny") => Some(Some(Action::Deny)),
+        Some("Pass") => Some(Some(Action::Pass)),
+        Some("Log") => Some(None),
         Some(other) => {
             cx.error(
                 &with(path, "action"),
                 format!("invalid action {other:?}: Allow, Deny, Log or Pass"),
             );
-            return None;
+            None
         }
         None => {
             cx.error(path, "a rule needs an action (Allow, Deny, Log or Pass)".into());
-            return None;
+            None
         }
-    };
-    let (protos, supports_ports) = protocols(cx, r, path)?;
-    let empty = EntitySpec::default();
-    let source = r.source.as_ref().unwrap_or(&empty);
-    let destination = r.destination.as_ref().unwrap_or(&empty);
-    let (peer_key, own_key, peer_spec, own_spec) = if ingress {
-        ("source", "destination", source, destination)
-    } else {
-        ("destination", "source", destination, source)
-    };
+    }
+}
+
+/// What a rule's ports match: `destination.ports` (`None`: every port of the rule's
+/// protocols) and `destination.notPorts`, per protocol; the source's ports are source
+/// ports, not modelled. `None` when Calico rejects them.
+fn rule_ports(
+    cx: &mut Ctx,
+    destination: &EntitySpec,
+    (protos, supports_ports): (&[Protocol], bool),
+    path: &[PathSeg],
+) -> Option<(Option<Vec<PortSpec>>, Vec<PortSpec>)> {
     let dst_path = with(path, "destination");
-    // Ports: "ports" and "notPorts" of the destination; those of the source are source
-    // ports.
     let mut ports = None;
     let mut except_ports = Vec::new();
     for (key, list) in [("ports", &destination.ports), ("notPorts", &destination.not_ports)] {
@@ -325,6 +326,7 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
             except_ports = specs;
         }
     }
+    // A protocol without ports: every port of it (and only of it).
     if ports.is_none() && protos.len() < 3 {
         let loc = cx.found.loc(path);
         ports = Some(
@@ -339,10 +341,16 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
                 .collect(),
         );
     }
-    let src_path = with(path, "source");
-    let mut unmodelled: Vec<String> = Vec::new();
-    if source.ports.is_some() || source.not_ports.is_some() {
-        unmodelled.push("source ports".into());
+    Some((ports, except_ports))
+}
+
+/// The criteria of a rule the model cannot evaluate (the rule then matches nothing), in
+/// words.
+fn unmodelled(r: &RuleSpec, peer_spec: &EntitySpec, own_spec: &EntitySpec, own_key: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let source = r.source.as_ref();
+    if source.is_some_and(|s| s.ports.is_some() || s.not_ports.is_some()) {
+        out.push("source ports".into());
     }
     if own_spec.selector.is_some()
         || own_spec.not_selector.is_some()
@@ -351,24 +359,40 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
         || own_spec.nets.is_some()
         || own_spec.not_nets.is_some()
     {
-        unmodelled.push(format!(
+        out.push(format!(
             "{own_key} selectors or nets (they restrict the policy's own endpoint per rule)"
         ));
     }
     if peer_spec.services.is_some() || own_spec.services.is_some() {
-        unmodelled.push("services".into());
+        out.push("services".into());
     }
     if r.ip_version.is_some() {
-        unmodelled.push("ipVersion".into());
+        out.push("ipVersion".into());
     }
+    out
+}
+
+fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingress: bool, ns: &str) -> Option<Rule> {
+    let action = rule_action(cx, r, path)??;
+    let (protos, supports_ports) = protocols(cx, r, path)?;
+    let empty = EntitySpec::default();
+    let source = r.source.as_ref().unwrap_or(&empty);
+    let destination = r.destination.as_ref().unwrap_or(&empty);
+    let (peer_key, own_key, peer_spec, own_spec) = if ingress {
+        ("source", "destination", source, destination)
+    } else {
+        ("destination", "source", destination, source)
+    };
+    let (ports, except_ports) = rule_ports(cx, destination, (&protos, supports_ports), path)?;
+    let unmodelled = unmodelled(r, peer_spec, own_spec, own_key);
     if r.http.is_some() {
         cx.not_modelled(
             &with(path, "http"),
             "http match criteria (application layer policy) are not modelled: the rule is evaluated on its L3/L4 criteria only".into(),
         );
     }
-    let peer_path = if ingress { &src_path } else { &dst_path };
-    let peer = entity(cx, peer_spec, peer_path, ns)?;
+    let peer_path = with(path, peer_key);
+    let peer = entity(cx, peer_spec, &peer_path, ns)?;
     let rule_loc = cx.found.loc(path);
     let peers = if !unmodelled.is_empty() {
         let what = unmodelled.join(", ");
@@ -386,7 +410,7 @@ fn compile_rule(cx: &mut Ctx, r: &RuleSpec, index: usize, path: &[PathSeg], ingr
         peer.map(|m| {
             vec![Peer {
                 kind: PeerKind::Calico(Box::new(m)),
-                loc: cx.found.loc(&with(path, peer_key)),
+                loc: cx.found.loc(&peer_path),
             }]
         })
     };

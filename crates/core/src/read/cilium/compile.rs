@@ -20,7 +20,7 @@
 
 use super::ctx::{item, with, Ctx};
 use super::peers::L3;
-use super::types::{CiliumEgress, CiliumIngress, CiliumRule, L7Rules, PortRule};
+use super::types::{CiliumEgress, CiliumIngress, CiliumRule, L7Rules, PortProtocol, PortRule};
 use crate::conn::Protocol;
 use crate::model::NAMESPACE_NAME_LABEL;
 use crate::parse::locate::PathSeg;
@@ -343,39 +343,58 @@ fn rule(cx: &mut Ctx, parts: RuleParts, index: usize, path: &[PathSeg], deny: bo
     })
 }
 
+/// The layer 7 rules of one port rule: which kinds it writes, validated as Cilium does,
+/// and the model of them (`None` on a deny rule, which has none).
+struct PortL7 {
+    l7: Option<Box<L7>>,
+    /// Whether `rules` is written at all.
+    written: bool,
+    http: bool,
+    dns: bool,
+    other: bool,
+}
+
+fn port_l7(cx: &mut Ctx, pr: &PortRule, pr_path: &[PathSeg], deny: bool, egress: bool) -> PortL7 {
+    let l7_rules = pr.rules.as_ref();
+    if deny && l7_rules.is_some() {
+        cx.warn(
+            "NP0009",
+            &with(pr_path, "rules"),
+            "unknown field `rules`: a deny rule's toPorts has no layer 7 rules, so the API server drops it".into(),
+        );
+    }
+    let found = PortL7 {
+        l7: if deny { None } else { l7_rules.and_then(model_l7) },
+        written: l7_rules.is_some(),
+        http: l7_rules.and_then(|r| r.http.as_ref()).is_some(),
+        dns: l7_rules.and_then(|r| r.dns.as_ref()).is_some(),
+        other: l7_rules.is_some_and(|r| r.kafka.is_some() || r.l7proto.is_some() || r.l7.is_some()),
+    };
+    if !deny {
+        if [found.http, found.dns, found.other].iter().filter(|b| **b).count() > 1 {
+            cx.error(
+                &with(pr_path, "rules"),
+                "multiple L7 protocol rule types specified in single rule".into(),
+            );
+        }
+        if found.dns && !egress {
+            cx.error(&with(pr_path, "rules"), "DNS rules are not allowed on ingress".into());
+        }
+        if l7_rules.is_some_and(|r| r.l7.is_some() && r.l7proto.is_none()) {
+            cx.error(
+                &with(pr_path, "rules"),
+                "'l7' may only be specified when a 'l7proto' is also specified".into(),
+            );
+        }
+    }
+    found
+}
+
 fn port_rules(cx: &mut Ctx, list: &[PortRule], path: &[PathSeg], deny: bool, egress: bool) -> Vec<PortSpec> {
     let mut out = Vec::new();
     for (i, pr) in list.iter().enumerate() {
         let pr_path = item(path, "toPorts", i);
-        let l7_rules = pr.rules.as_ref();
-        let l7 = if deny { None } else { l7_rules.and_then(model_l7) };
-        if deny && l7_rules.is_some() {
-            cx.warn(
-                "NP0009",
-                &with(&pr_path, "rules"),
-                "unknown field `rules`: a deny rule's toPorts has no layer 7 rules, so the API server drops it".into(),
-            );
-        }
-        let http = l7_rules.and_then(|r| r.http.as_ref()).is_some();
-        let dns = l7_rules.and_then(|r| r.dns.as_ref()).is_some();
-        let other_l7 = l7_rules.is_some_and(|r| r.kafka.is_some() || r.l7proto.is_some() || r.l7.is_some());
-        if !deny {
-            if [http, dns, other_l7].iter().filter(|b| **b).count() > 1 {
-                cx.error(
-                    &with(&pr_path, "rules"),
-                    "multiple L7 protocol rule types specified in single rule".into(),
-                );
-            }
-            if dns && !egress {
-                cx.error(&with(&pr_path, "rules"), "DNS rules are not allowed on ingress".into());
-            }
-            if l7_rules.is_some_and(|r| r.l7.is_some() && r.l7proto.is_none()) {
-                cx.error(
-                    &with(&pr_path, "rules"),
-                    "'l7' may only be specified when a 'l7proto' is also specified".into(),
-                );
-            }
-        }
+        let l7 = port_l7(cx, pr, &pr_path, deny, egress);
         let ports = pr.ports.as_deref().unwrap_or_default();
         if ports.len() > MAX_PORTS {
             cx.error(
@@ -383,7 +402,7 @@ fn port_rules(cx: &mut Ctx, list: &[PortRule], path: &[PathSeg], deny: bool, egr
                 format!("too many ports, the max is {MAX_PORTS}"),
             );
         }
-        if dns && ports.is_empty() && !deny {
+        if l7.dns && ports.is_empty() && !deny {
             cx.error(
                 &with(&pr_path, "rules"),
                 "Port 53 must be specified for DNS rules".into(),
@@ -397,95 +416,111 @@ fn port_rules(cx: &mut Ctx, list: &[PortRule], path: &[PathSeg], deny: bool, egr
                     protocol,
                     port: PortRef::Any,
                     loc: loc.clone(),
-                    l7: l7.clone(),
+                    l7: l7.l7.clone(),
                 });
             }
         }
         for (j, pp) in ports.iter().enumerate() {
-            let p_path = item(&pr_path, "ports", j);
-            let Some(port) = pp.port.as_deref() else {
-                cx.error(&p_path, "Port must be specified".into());
-                continue;
-            };
-            let protocols = match pp.protocol.as_deref().map(str::to_ascii_uppercase).as_deref() {
-                None | Some("") | Some("ANY") => vec![Protocol::Tcp, Protocol::Udp, Protocol::Sctp],
-                Some("TCP") => vec![Protocol::Tcp],
-                Some("UDP") => vec![Protocol::Udp],
-                Some("SCTP") => vec![Protocol::Sctp],
-                Some(p @ ("ICMP" | "ICMPV6" | "VRRP" | "IGMP")) => {
-                    cx.warn(
-                        "NP1040",
-                        &with(&p_path, "protocol"),
-                        format!("protocol {p} is not modelled: this port matches no TCP, UDP or SCTP connection"),
-                    );
-                    Vec::new()
-                }
-                Some(other) => {
-                    cx.error(
-                        &with(&p_path, "protocol"),
-                        format!("protocol {other:?} is not one of TCP, UDP, SCTP, ANY"),
-                    );
-                    continue;
-                }
-            };
-            if (http || other_l7) && !deny && protocols != [Protocol::Tcp] {
-                cx.error(
-                    &p_path,
-                    "L7 rules can only apply to TCP (write `protocol: TCP`) except for DNS rules".into(),
-                );
-            }
-            let port_ref = if check_port_name(&port.to_ascii_lowercase()).is_ok()
-                && port.bytes().any(|b| b.is_ascii_alphabetic())
-            {
-                PortRef::Named(port.to_ascii_lowercase())
-            } else {
-                match port.parse::<u16>() {
-                    Ok(0) => {
-                        if l7_rules.is_some() && !deny {
-                            cx.error(
-                                &with(&p_path, "port"),
-                                "L7 rules can not be used when a port is 0".into(),
-                            );
-                        }
-                        PortRef::Any
-                    }
-                    Ok(n) => match pp.end_port {
-                        Some(end) if !(0..=65535).contains(&end) => {
-                            cx.error(
-                                &with(&p_path, "endPort"),
-                                format!("endPort {end} is out of range: ports are 0-65535"),
-                            );
-                            continue;
-                        }
-                        Some(end) if end > i64::from(n) => {
-                            if dns && !deny {
-                                cx.error(&with(&p_path, "endPort"), "DNS rules do not support port ranges".into());
-                            }
-                            PortRef::Range(n, end as u16)
-                        }
-                        _ => PortRef::Range(n, n),
-                    },
-                    Err(_) => {
-                        cx.error(
-                            &with(&p_path, "port"),
-                            format!("port {port:?} is neither a number 0-65535 nor a port name (IANA service name)"),
-                        );
-                        continue;
-                    }
-                }
-            };
-            let loc = cx.loc(&p_path);
-            for protocol in protocols {
-                out.push(PortSpec {
-                    protocol,
-                    port: port_ref.clone(),
-                    loc: loc.clone(),
-                    l7: l7.clone(),
-                });
-            }
+            out.extend(port_entry(cx, pp, &item(&pr_path, "ports", j), &l7, deny));
         }
     }
     out
+}
+
+/// One `ports[]` entry of a port rule, per protocol; nothing when Cilium rejects it.
+fn port_entry(cx: &mut Ctx, pp: &PortProtocol, p_path: &[PathSeg], l7: &PortL7, deny: bool) -> Vec<PortSpec> {
+    let Some(port) = pp.port.as_deref() else {
+        cx.error(p_path, "Port must be specified".into());
+        return Vec::new();
+    };
+    let protocols = match pp.protocol.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        None | Some("") | Some("ANY") => vec![Protocol::Tcp, Protocol::Udp, Protocol::Sctp],
+        Some("TCP") => vec![Protocol::Tcp],
+        Some("UDP") => vec![Protocol::Udp],
+        Some("SCTP") => vec![Protocol::Sctp],
+        Some(p @ ("ICMP" | "ICMPV6" | "VRRP" | "IGMP")) => {
+            cx.warn(
+                "NP1040",
+                &with(p_path, "protocol"),
+                format!("protocol {p} is not modelled: this port matches no TCP, UDP or SCTP connection"),
+            );
+            Vec::new()
+        }
+        Some(other) => {
+            cx.error(
+                &with(p_path, "protocol"),
+                format!("protocol {other:?} is not one of TCP, UDP, SCTP, ANY"),
+            );
+            return Vec::new();
+        }
+    };
+    if (l7.http || l7.other) && !deny && protocols != [Protocol::Tcp] {
+        cx.error(
+            p_path,
+            "L7 rules can only apply to TCP (write `protocol: TCP`) except for DNS rules".into(),
+        );
+    }
+    let Some(port_ref) = cilium_port(cx, port, pp.end_port, p_path, l7, deny) else {
+        return Vec::new();
+    };
+    let loc = cx.loc(p_path);
+    protocols
+        .into_iter()
+        .map(|protocol| PortSpec {
+            protocol,
+            port: port_ref.clone(),
+            loc: loc.clone(),
+            l7: l7.l7.clone(),
+        })
+        .collect()
+}
+
+/// `port` (a number, `"0"` for every port, or a port name) with its `endPort`.
+fn cilium_port(
+    cx: &mut Ctx,
+    port: &str,
+    end_port: Option<i64>,
+    p_path: &[PathSeg],
+    l7: &PortL7,
+    deny: bool,
+) -> Option<PortRef> {
+    if check_port_name(&port.to_ascii_lowercase()).is_ok() && port.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return Some(PortRef::Named(port.to_ascii_lowercase()));
+    }
+    match port.parse::<u16>() {
+        Ok(0) => {
+            if l7.written && !deny {
+                cx.error(
+                    &with(p_path, "port"),
+                    "L7 rules can not be used when a port is 0".into(),
+                );
+            }
+            Some(PortRef::Any)
+        }
+        Ok(n) => match end_port {
+            Some(end) if !(0..=65535).contains(&end) => {
+                cx.error(
+                    &with(p_path, "endPort"),
+                    format!("endPort {end} is out of range: ports are 0-65535"),
+                );
+                None
+            }
+            Some(end) if end > i64::from(n) => {
+                if l7.dns && !deny {
+                    cx.error(&with(p_path, "endPort"), "DNS rules do not support port ranges".into());
+                }
+                Some(PortRef::Range(n, end as u16))
+            }
+            _ => Some(PortRef::Range(n, n)),
+        },
+        Err(_) => {
+            cx.error(
+                &with(p_path, "port"),
+                format!("port {port:?} is neither a number 0-65535 nor a port name (IANA service name)"),
+            );
+            None
+        }
+    }
 }
 
 /// The layer 7 rules of a port rule in the model: `None` when they let every request
