@@ -2,26 +2,19 @@
 // explanation and the dark theme against WCAG 2.0/2.1/2.2 A and AA. No violations.
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/a11y.test.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { startServer, launchBrowser, openApp, finish, settle, chooseScenario, showMatrix, cell } from './harness.mjs';
+import { useApp, openApp, finish, settle, chooseScenario, showMatrix, cell } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 let axeSource;
-let server;
-let browser;
 
-before(async () => {
-  axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
+const app = useApp({
+  setup: async () => {
+    axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+  },
 });
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -44,7 +37,7 @@ async function violations(page, what) {
 }
 
 test('axe-core finds no WCAG 2.2 AA violation in any view, dialog or theme', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   const found = [];
   try {
     found.push(...(await violations(page, 'graph, first screen')));

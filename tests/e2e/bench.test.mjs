@@ -12,13 +12,13 @@
 // numbers add rendering and the browser's work around it. Main-thread tasks are counted
 // with the Long Tasks API: the task that evaluates an edit and redraws the matrix is
 // what the page is frozen for.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, startServer, launchBrowser, openApp, finish, status, editor, showMatrix } from './harness.mjs';
+import { ROOT, useApp, openApp, finish, status, editor, showMatrix } from './harness.mjs';
 
 const FULL = process.env.NETPLAY_BENCH === '1';
 // [namespaces, workloads, policies]: the sizes, or small ones that keep CI quick.
@@ -28,23 +28,18 @@ const EDITS = FULL ? 5 : 3;
 const LONG = FULL ? 900_000 : 60_000;
 
 const SYNTH = path.join(ROOT, 'target/release/netplay-synth');
-let server;
-let browser;
 let work;
 
-before(async () => {
-  if (!existsSync(SYNTH)) {
-    execFileSync('cargo', ['build', '--release', '-p', 'netplay-synth'], { cwd: ROOT, stdio: 'inherit' });
-  }
-  work = mkdtempSync(path.join(tmpdir(), 'netplay-bench-'));
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-  if (work) rmSync(work, { recursive: true, force: true });
+const app = useApp({
+  setup: async () => {
+    if (!existsSync(SYNTH)) {
+      execFileSync('cargo', ['build', '--release', '-p', 'netplay-synth'], { cwd: ROOT, stdio: 'inherit' });
+    }
+    work = mkdtempSync(path.join(tmpdir(), 'netplay-bench-'));
+  },
+  teardown: async () => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  },
 });
 
 function cluster([ns, workloads, policies]) {
@@ -60,7 +55,7 @@ function bench(name, value, unit) {
 /** A page whose tab's saved work is an empty scenario, so the cluster is all it shows. */
 async function emptyPage() {
   // Ready first: the app autosaves what it opened with, which would overwrite ours.
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   // A reload opens this tab's own work (session storage) before anything else.
   await page.evaluate(() => {
     sessionStorage.removeItem('netplay.tab.history.v1');

@@ -4,31 +4,20 @@
 // docs/performance.md) and the README's screenshot (written to the shots directory; copied
 // to docs/screenshot.png only by tests/readme-screenshot.sh). The numbers are printed so
 // CI logs show them.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir, copyFile } from 'node:fs/promises';
 import { gzipSync, constants } from 'node:zlib';
 import path from 'node:path';
 import {
-  ROOT, DIST, DEFAULT_SCENARIO, startServer, launchBrowser, openApp, finish, settle,
+  ROOT, DIST, DEFAULT_SCENARIO, useApp, openApp, finish, settle,
   editor, status, chooseScenario, builtinScenarios, screenshot,
 } from './harness.mjs';
 
 const MAX_GZIP_BYTES = 1.5 * 1000 * 1000;
 const MAX_EVAL_MS = 50;
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 test('the shipped .wasm + .js are under 1.5 MB gzip', async () => {
   const shipped = (await readdir(DIST)).filter((f) => /\.(wasm|js)$/.test(f));
@@ -48,7 +37,7 @@ test('the shipped .wasm + .js are under 1.5 MB gzip', async () => {
 
 test('re-evaluating the largest built-in scenario after an edit is measured and printed (target 50 ms)', async () => {
   const largest = (await builtinScenarios()).sort((a, b) => b.bytes - a.bytes)[0];
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, largest.name);
     const loadMs = Number(await status(page).getAttribute('data-eval-ms'));
@@ -90,7 +79,7 @@ function graphScale(page) {
 // label is 13 px; the one-row chain of columns the shop used to be drawn as showed it at
 // 0.59 (1440×900) and 0.49 (1280×720), labels of 6-8 px.
 test('screenshot for the README: the first screen (the example shop) at 1440×900, light theme, with a legible graph', async () => {
-  const page = await openApp(browser, server.url, { viewport: { width: 1440, height: 900 } });
+  const page = await openApp(app.browser, app.url, { viewport: { width: 1440, height: 900 } });
   try {
     assert.equal(await page.locator('[data-testid=scenario-select]').inputValue(), DEFAULT_SCENARIO);
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
@@ -106,7 +95,7 @@ test('screenshot for the README: the first screen (the example shop) at 1440×90
   } finally {
     await finish(page);
   }
-  const small = await openApp(browser, server.url, { viewport: { width: 1280, height: 720 } });
+  const small = await openApp(app.browser, app.url, { viewport: { width: 1280, height: 720 } });
   try {
     const scale = await graphScale(small);
     console.log(`first screen graph scale at 1280×720: ${scale.toFixed(2)}`);

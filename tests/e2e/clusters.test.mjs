@@ -3,22 +3,11 @@
 // `MultiScenario::resolve` (the same as `netplay multicluster resolve`).
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/clusters.test.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, openApp, finish, settle, chooseScenario, screenshot } from './harness.mjs';
+import { useApp, openApp, finish, settle, chooseScenario, screenshot } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** The endpoint table as [share, priority, cluster, workload] rows. */
 async function endpoints(page) {
@@ -35,7 +24,7 @@ async function resolve(page, from, name, fail = '') {
 }
 
 test('the multi-cluster library: clusters side by side, MCS shares and failover', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   await chooseScenario(page, 'multi-cluster');
   await page.keyboard.press('c');
   await page.locator('[data-testid=clusters-svg]').waitFor();
@@ -60,7 +49,7 @@ test('the multi-cluster library: clusters side by side, MCS shares and failover'
 });
 
 test('a single-cluster scenario says how to describe several', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   await page.keyboard.press('c');
   await page.locator('[data-testid=clusters-empty]').waitFor();
   await finish(page);

@@ -5,27 +5,16 @@
 // add a policy that changes the verdicts.
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/cni.test.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
-  ROOT, startServer, launchBrowser, openApp, openFixture, finish, settle, editorText, chooseScenario,
+  ROOT, useApp, openApp, openFixture, finish, settle, editorText, chooseScenario,
   showMatrix, cell, matrixCells, tabNames, activeTab,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** The shop's own namespaces: the library scenario adds cluster components (CoreDNS, istiod,
  * ingress-nginx) that the built-in scenario does not hold, so only pairs of these count. */
@@ -59,7 +48,7 @@ for (const [scenario, dir, names] of [
   ['calico-policies', '13-calico-policies', /Calico tier /],
 ]) {
   test(`${scenario}: the shop's verdicts match the library's, and Why? names the CNI's policies`, async () => {
-    const page = await openApp(browser, server.url);
+    const page = await openApp(app.browser, app.url);
     try {
       await chooseScenario(page, scenario);
       const expected = await expectedShop(dir);
@@ -89,7 +78,7 @@ for (const [scenario, dir, names] of [
 }
 
 test('cilium-l7-http: Why? shows the layer 7 rules beside the port', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'cilium-l7-http');
     await showMatrix(page);
@@ -105,7 +94,7 @@ test('cilium-l7-http: Why? shows the layer 7 rules beside the port', async () =>
 });
 
 test('a Cilium template adds a policy in a new file and the verdicts follow', async () => {
-  const page = await openFixture(browser, server.url);
+  const page = await openFixture(app.browser, app.url);
   try {
     await showMatrix(page);
     assert.equal(await cell(page, 'x/a[Pod]', 'y/b[Pod]').getAttribute('data-conn'), 'All Connections');

@@ -4,25 +4,14 @@
 // with "why (not)?" towards any other endpoint; the count agrees with the status bar.
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/graph.test.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, launchBrowser, openApp, finish, settle, chooseScenario, status, screenshot } from './harness.mjs';
+import { useApp, openApp, finish, settle, chooseScenario, status, screenshot } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** Geometry problems of the drawn graph, measured in the page (SVG user units). */
 function problems() {
@@ -61,7 +50,7 @@ function problems() {
 const graph = (page) => page.locator('svg[data-testid=graph]');
 
 test('the example library draws legibly: no arrow through a box, no label overlap or cut', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const bad = [];
     for (const name of ['network-policies', 'applications', 'istio-config', 'troubleshooting', 'custom-cni', 'everything']) {
@@ -83,7 +72,7 @@ test('the example library draws legibly: no arrow through a box, no label overla
 });
 
 test('namespaces collapse into one box with aggregated arrows; external ranges are grouped', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'everything');
     await page.locator('[data-testid=graph-expand-all]').click();
@@ -117,7 +106,7 @@ test('namespaces collapse into one box with aggregated arrows; external ranges a
 });
 
 test('selecting a workload shows its neighbourhood only; "why (not)?" explains any pair', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'network-policies');
     await page.locator('[data-testid=graph-expand-all]').click();
@@ -149,7 +138,7 @@ test('selecting a workload shows its neighbourhood only; "why (not)?" explains a
 });
 
 test('the graph\'s connection count agrees with the status bar, also at 200 Deployments', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const agree = async (what) => {
       const g = await page.locator('[data-testid=graph-info]').getAttribute('data-connections');

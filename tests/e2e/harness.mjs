@@ -3,6 +3,7 @@
 // contract (data-testid attributes). Every page fails its test on a console error, a page
 // error or the panic banner.
 import { chromium } from 'playwright-core';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFile, stat, readdir, mkdir } from 'node:fs/promises';
@@ -93,6 +94,33 @@ export function launchBrowser() {
       '--disable-quic',
     ],
   });
+}
+
+/**
+ * The static server and Chromium for one test file: started before its first test and
+ * stopped after its last. Every test file opens with `const app = useApp();` and reaches
+ * them as `app.browser` and `app.url`. `setup` runs first (before the server starts) and
+ * `teardown` last, for what a file prepares of its own.
+ */
+export function useApp({ setup, teardown } = {}) {
+  const app = {
+    server: null,
+    browser: null,
+    get url() {
+      return this.server.url;
+    },
+  };
+  before(async () => {
+    await setup?.();
+    app.server = await startServer();
+    app.browser = await launchBrowser();
+  });
+  after(async () => {
+    await app.browser?.close();
+    await app.server?.close();
+    await teardown?.();
+  });
+  return app;
 }
 
 // Runs in the page before the app: records whether #panic-banner ever becomes visible and

@@ -2,24 +2,13 @@
 // task until its checks turn green, moves through the steps with hints, reloads and finds
 // the progress, and ends on a summary. The policies below are written as a learner would
 // (from the Kubernetes NetworkPolicy reference), not copied from the lesson's solution.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openApp, finish, settle, reload, editor, editorText, setEditorText, tabNames, openTab, screenshot,
+  useApp, openApp, finish, settle, reload, editor, editorText, setEditorText, tabNames, openTab, screenshot,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 const LESSON = 'allow-from-one-namespace';
 
@@ -53,7 +42,7 @@ async function stepNumber(page) {
 }
 
 test('issue 17.5: a learner completes a lesson by editing YAML, checks turn green, progress survives a reload', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await page.locator('[data-testid=view-lessons]').click();
     const cards = page.locator('[data-testid=lesson-card]');
@@ -134,9 +123,9 @@ test('issue 17.5: a learner completes a lesson by editing YAML, checks turn gree
 });
 
 test('a lesson link opens its lesson; a bad lesson link says so and keeps the work', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
-    await page.goto(`${server.url}#lesson=default-deny-dns`);
+    await page.goto(`${app.url}#lesson=default-deny-dns`);
     await page.locator('[data-testid=lesson-step]').waitFor();
     await settle(page);
     assert.equal(await stepNumber(page), 1);

@@ -3,24 +3,13 @@
 // are drawn and listed. Everything it shows is core's `Scenario::plan`.
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/plan.test.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_SCENARIO, startServer, launchBrowser, openApp, finish, settle, editorText, chooseScenario, openTab, screenshot,
+  DEFAULT_SCENARIO, useApp, openApp, finish, settle, editorText, chooseScenario, openTab, screenshot,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** The plan table as a Map label -> value. */
 async function table(page) {
@@ -37,7 +26,7 @@ async function setField(page, testid, value) {
 }
 
 test('the library plan: its numbers, a clean picture, and the form rewrites only the field', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   await chooseScenario(page, 'custom-cni');
   await page.keyboard.press('p');
   await page.locator('[data-testid=plan-table]').waitFor();
@@ -82,7 +71,7 @@ test('the library plan: its numbers, a clean picture, and the form rewrites only
 });
 
 test('a scenario without a plan gets a starter plan from the Plan view', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   await chooseScenario(page, DEFAULT_SCENARIO);
   await page.locator('[data-testid=view-plan]').click();
   await page.locator('[data-testid=plan-add]').click();

@@ -3,7 +3,7 @@
 // storage) and fails on any console error, page error, failed request or panic banner.
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -11,23 +11,12 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  ROOT, DIST, DEFAULT_SCENARIO, FIXTURE, startServer, launchBrowser, openApp, openFixture, finish, settle,
+  ROOT, DIST, DEFAULT_SCENARIO, FIXTURE, useApp, openApp, openFixture, finish, settle,
   editor, editorText, status, chooseScenario, openTab, setEditorText, showMatrix, cell, matrixCells,
   tabNames, activeTab, allFiles, exportFile,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 const scenarioDir = (name) => path.join(ROOT, 'tests/scenarios', name);
 
@@ -82,7 +71,7 @@ test('dist/index.html references its assets relatively (works from any sub-path)
 });
 
 test('a first visit opens the example shop with a dismissable "start here"', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const select = page.locator('[data-testid=scenario-select]');
     assert.equal(await select.inputValue(), DEFAULT_SCENARIO);
@@ -111,7 +100,7 @@ test('a first visit opens the example shop with a dismissable "start here"', asy
 });
 
 test('the nine-pod fixture loads with the connections the CLI expects', async () => {
-  const page = await openFixture(browser, server.url);
+  const page = await openFixture(app.browser, app.url);
   try {
     assert.deepEqual(await tabNames(page), ['cluster.yaml', 'policy.yaml']);
     const first = await readFile(path.join(scenarioDir(FIXTURE), 'cluster.yaml'), 'utf8');
@@ -127,7 +116,7 @@ test('the nine-pod fixture loads with the connections the CLI expects', async ()
 });
 
 test('the graph draws the workloads and only allowed connections', async () => {
-  const page = await openFixture(browser, server.url);
+  const page = await openFixture(app.browser, app.url);
   try {
     await page.locator('[data-testid=view-graph]').click();
     const svg = page.locator('svg[data-testid=graph]');
@@ -149,7 +138,7 @@ test('the graph draws the workloads and only allowed connections', async () => {
 });
 
 test('choosing a scenario loads its files and connections', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'np-named-port-ingress');
     assert.deepEqual(await tabNames(page), ['manifests.yaml']);
@@ -166,7 +155,7 @@ test('choosing a scenario loads its files and connections', async () => {
 });
 
 test('editing a policy changes the matrix and the diff summary; accepting makes a checkpoint', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'np-deny-all-ingress');
     await showMatrix(page);
@@ -200,7 +189,7 @@ test('editing a policy changes the matrix and the diff summary; accepting makes 
 });
 
 test('a new tab with broken YAML lists a problem; fixing it clears the problem', async () => {
-  const page = await openFixture(browser, server.url);
+  const page = await openFixture(app.browser, app.url);
   try {
     const before = await tabNames(page);
     await page.locator('[data-testid=tab-add]').click();
@@ -232,7 +221,7 @@ test('a new tab with broken YAML lists a problem; fixing it clears the problem',
 });
 
 test('a matrix cell opens its explanation, whose link selects the policy line', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'np-named-port-ingress');
     await showMatrix(page);
@@ -261,7 +250,7 @@ test('a matrix cell opens its explanation, whose link selects the policy line', 
 });
 
 test('the probe field recolours cells by whether the port is allowed', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'np-named-port-ingress');
     await showMatrix(page);
@@ -295,7 +284,7 @@ test('the probe field recolours cells by whether the port is allowed', async () 
 });
 
 test('the exported bundle holds the files and a bundle.json with their sha256', async () => {
-  const page = await openFixture(browser, server.url);
+  const page = await openFixture(app.browser, app.url);
   const dir = await mkdtemp(path.join(tmpdir(), 'netplay-bundle-'));
   try {
     const files = await allFiles(page);
@@ -327,7 +316,7 @@ test('the exported bundle holds the files and a bundle.json with their sha256', 
 });
 
 test('an exported bundle opens again through Open…', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   const dir = await mkdtemp(path.join(tmpdir(), 'netplay-open-'));
   try {
     await chooseScenario(page, 'np-deny-all-ingress');
@@ -352,7 +341,7 @@ test('an exported bundle opens again through Open…', async () => {
 });
 
 test('the other exports download YAML, connections, SVG and PNG, and the menu closes after each', async () => {
-  const page = await openFixture(browser, server.url);
+  const page = await openFixture(app.browser, app.url);
   try {
     const connlist = await readFile(path.join(scenarioDir(FIXTURE), 'connlist.txt'), 'utf8');
     const lines = connlist.split('\n').filter((l) => l.trim());
@@ -391,7 +380,7 @@ test('the other exports download YAML, connections, SVG and PNG, and the menu cl
 });
 
 test('a reload restores the edited text from local storage', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const marker = `# autosave check ${Date.now()}\n`;
     const edited = marker + (await editorText(page));
@@ -407,7 +396,7 @@ test('a reload restores the edited text from local storage', async () => {
 });
 
 test('a share link opens the same scenario in a fresh browser', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   let other;
   try {
     await chooseScenario(page, 'np-deny-all-ingress');
@@ -418,10 +407,10 @@ test('a share link opens the same scenario in a fresh browser', async () => {
     const input = page.locator('input[data-testid=share-link]');
     await input.waitFor();
     const link = await input.inputValue();
-    assert.ok(link.startsWith(server.url + '#s=v1.'), `unexpected share link ${link.slice(0, 80)}…`);
+    assert.ok(link.startsWith(app.url + '#s=v1.'), `unexpected share link ${link.slice(0, 80)}…`);
     assert.equal(new URL(await page.url()).hash, new URL(link).hash, 'the page URL does not carry the share fragment');
 
-    other = await openApp(browser, link);
+    other = await openApp(app.browser, link);
     assert.deepEqual(await allFiles(other), files);
     assert.match(await other.locator('[data-testid=message]').innerText(), /share link/i);
     assert.equal(new URL(other.url()).hash, '', 'the fragment stays in the URL after opening it');
@@ -432,7 +421,7 @@ test('a share link opens the same scenario in a fresh browser', async () => {
 });
 
 test('a garbage share link shows an error and the app keeps working', async () => {
-  const page = await openApp(browser, server.url + '#s=v1.garbage!!');
+  const page = await openApp(app.browser, app.url + '#s=v1.garbage!!');
   try {
     const message = page.locator('[data-testid=message]');
     await message.waitFor();
@@ -448,7 +437,7 @@ test('a garbage share link shows an error and the app keeps working', async () =
 });
 
 test('undo restores the previous text and redo brings the edit back', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const original = await editorText(page);
     const undo = page.locator('[data-testid=undo]');
@@ -469,7 +458,7 @@ test('undo restores the previous text and redo brings the edit back', async () =
 });
 
 test('undo after choosing a scenario brings back the previous scenario, name and files', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const files = await allFiles(page);
     await chooseScenario(page, 'np-deny-all-ingress');
@@ -488,7 +477,7 @@ test('undo after choosing a scenario brings back the previous scenario, name and
 });
 
 test('keyboard shortcuts: Ctrl+Z undoes in the editor, Ctrl+S exports the bundle', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const original = await editorText(page);
     await editor(page).click();
@@ -507,7 +496,7 @@ test('keyboard shortcuts: Ctrl+Z undoes in the editor, Ctrl+S exports the bundle
 });
 
 test('the theme button switches between light and dark', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const look = () =>
       page.evaluate(() => ({
@@ -530,7 +519,7 @@ test('the theme button switches between light and dark', async () => {
 });
 
 test('the mesh view simulates a request: shares, status and a trace that follows edits', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'mesh/bookinfo-weighted-90-10');
     await page.locator('[data-testid=view-mesh]').click();
@@ -612,7 +601,7 @@ async function sendRequest(page, from, url) {
 }
 
 test('issue 18.3: a route split 80/20 onto a subset without pods does not headline a green 200', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'mesh/bookinfo-weighted-90-10');
     // Istio: route weights split the requests 80/20; the subset v2 selects no pod (its
@@ -652,7 +641,7 @@ test('issue 18.3: a route split 80/20 onto a subset without pods does not headli
 });
 
 test('the mesh view shows each outcome of a split request, and no HTTP status for a host that does not resolve', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'mesh/bookinfo-faults');
     // The VirtualService of details aborts 10% of the requests with 503 (Istio fault injection).

@@ -4,28 +4,17 @@
 // <img onerror>). Every test of the suite also fails on a CSP violation (harness.mjs).
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/security.test.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  ROOT, DIST, startServer, launchBrowser, openApp, finish, settle, setEditorText, chooseScenario,
+  ROOT, DIST, useApp, openApp, finish, settle, setEditorText, chooseScenario,
   showMatrix, exportFile,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** The policy of the built page, directive -> sources. */
 async function policy() {
@@ -49,7 +38,7 @@ test('the page declares a strict Content-Security-Policy and has no inline scrip
 });
 
 test('every view and export runs under the policy, and nothing leaves the page\'s own files', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     for (const v of ['view-matrix', 'view-mesh', 'view-clusters', 'view-plan', 'view-graph']) {
       await page.locator(`[data-testid=${v}]`).click();
@@ -66,7 +55,7 @@ test('every view and export runs under the policy, and nothing leaves the page\'
     await page.locator('[data-testid=share]').click();
     await page.locator('[data-testid=theme]').click();
     await settle(page, 300);
-    const own = new URL(server.url);
+    const own = new URL(app.url);
     const elsewhere = page.requests.filter((u) => {
       if (/^(blob|data):/.test(u)) return false;
       const url = new URL(u);
@@ -89,7 +78,7 @@ const EVIL = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</sc
 
 test('user text is never inserted as HTML: names, labels, annotations, files, scenario name', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'netplay-xss-'));
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const yaml = (name) => [
       'apiVersion: v1', 'kind: Pod', 'metadata:', `  name: ${JSON.stringify(name)}`, `  namespace: ${JSON.stringify(name)}`,

@@ -6,26 +6,15 @@
 // after which every observed flow is allowed.
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/tiers-flows.test.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  ROOT, DEFAULT_SCENARIO, startServer, launchBrowser, openApp, finish, settle, chooseScenario, showMatrix, tabNames,
+  ROOT, DEFAULT_SCENARIO, useApp, openApp, finish, settle, chooseScenario, showMatrix, tabNames,
   screenshot, openTab, editor,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 async function open(page, file) {
   await page.locator('[data-testid=open-files] input[type=file]').setInputFiles(file);
@@ -33,7 +22,7 @@ async function open(page, file) {
 }
 
 test('the admin guardrails: tier marks on arrows and cells, the tier walk in Why?', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, DEFAULT_SCENARIO);
     // Before: no admin policy, no marks and no legend.
@@ -97,7 +86,7 @@ test('the admin guardrails: tier marks on arrows and cells, the tier walk in Why
 });
 
 test('a flow file: replayed, drawn over the graph, marked in the matrix; Generate policies opens them', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, DEFAULT_SCENARIO);
     const before = await tabNames(page);
@@ -136,7 +125,7 @@ test('a flow file: replayed, drawn over the graph, marked in the matrix; Generat
 });
 
 test('the exposure switch lists what pods not in the scenario could reach, as core says', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, DEFAULT_SCENARIO);
     await page.locator('[data-testid=view-graph]').click();

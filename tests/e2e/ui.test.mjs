@@ -4,34 +4,23 @@
 // probe's format, a scenario that is no longer the example it came from).
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/ui.test.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
-  FIXTURE, startServer, launchBrowser, openApp, openFixture, finish, settle, editor, editorText,
+  FIXTURE, useApp, openApp, openFixture, finish, settle, editor, editorText,
   setEditorText, chooseScenario, openTab, showMatrix, cell, builtinScenarios, tabNames, activeTab, status, screenshot,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 // ---------------------------------------------------------------------------------------
 // Controls show what they use.
 
 test('Mesh: after switching scenario, From shows the client that Send uses', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'mesh/bookinfo-weighted-90-10');
     await page.locator('[data-testid=view-mesh]').click();
@@ -53,7 +42,7 @@ test('Mesh: after switching scenario, From shows the client that Send uses', asy
 });
 
 test('Clusters: when the chosen client disappears, From and Resolve agree on the new one', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'multi-cluster');
     await page.keyboard.press('c');
@@ -100,7 +89,7 @@ function frame() {
 }
 
 test('every built-in scenario fills the window at 1440×900 and 1280×720', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const bad = [];
     for (const { name } of await builtinScenarios()) {
@@ -126,7 +115,7 @@ test('every built-in scenario fills the window at 1440×900 and 1280×720', asyn
 // Keyboard.
 
 test('Enter and Space on a matrix cell open Why?; arrows move between cells', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'np-named-port-ingress');
     await showMatrix(page);
@@ -152,7 +141,7 @@ test('Enter and Space on a matrix cell open Why?; arrows move between cells', as
 });
 
 test('Tab indents in the editor; Esc then Tab leaves it (no keyboard trap); file tabs are reachable', async () => {
-  const page = await openFixture(browser, server.url);
+  const page = await openFixture(app.browser, app.url);
   try {
     const original = await editorText(page);
     await editor(page).click();
@@ -184,7 +173,7 @@ test('Tab indents in the editor; Esc then Tab leaves it (no keyboard trap); file
 });
 
 test('Help lists every shortcut, c included', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await page.keyboard.press('?');
     const help = page.locator('[data-testid=help-dialog]');
@@ -209,7 +198,7 @@ test('Help lists every shortcut, c included', async () => {
 // Errors.
 
 test('broken YAML: the last good result stays on screen, marked stale, with no false "removed"', async () => {
-  const page = await openFixture(browser, server.url);
+  const page = await openFixture(app.browser, app.url);
   try {
     await openTab(page, 'policy.yaml');
     const good = await editorText(page);
@@ -239,7 +228,7 @@ test('broken YAML: the last good result stays on screen, marked stale, with no f
 // Finding things.
 
 test('many files: a searchable file list, and the active tab scrolled into view', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'everything');
     const names = await tabNames(page);
@@ -262,7 +251,7 @@ test('many files: a searchable file list, and the active tab scrolled into view'
 });
 
 test('the matrix sorts names naturally and filters by namespace; Problems put errors before notes', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const pod = (ns, name) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ${ns}}\nspec: {containers: [{name: c, image: i}]}\n---\n`;
     const text = ['api-11', 'api-16', 'api-1', 'api-6'].map((n) => pod('shop', n)).join('') + pod('other', 'x') +
@@ -292,7 +281,7 @@ test('the matrix sorts names naturally and filters by namespace; Problems put er
 
 test('a matrix of 1,000 workloads is virtualised: only the visible cells are in the DOM', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'netplay-matrix-'));
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     let text = '';
     for (let n = 0; n < 10; n++) {
@@ -341,7 +330,7 @@ test('a matrix of 1,000 workloads is virtualised: only the visible cells are in 
 // Smaller things.
 
 test('About renders the README as Markdown, and goes once the content is replaced', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'np-deny-all-ingress');
     const about = page.locator('[data-testid=about]');
@@ -364,7 +353,7 @@ test('About renders the README as Markdown, and goes once the content is replace
 });
 
 test('an invalid probe says which format it expects', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await page.locator('[data-testid=probe]').fill('foo');
     await settle(page, 200);
@@ -380,7 +369,7 @@ test('an invalid probe says which format it expects', async () => {
 });
 
 test('a long share link comes with the advice to send the bundle file instead', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'everything');
     await page.locator('[data-testid=share]').click();
@@ -393,7 +382,7 @@ test('a long share link comes with the advice to send the bundle file instead', 
 });
 
 test('the fixture stays loadable by name', async () => {
-  const page = await openFixture(browser, server.url);
+  const page = await openFixture(app.browser, app.url);
   try {
     assert.equal(await page.locator('[data-testid=scenario-select]').inputValue(), FIXTURE);
   } finally {

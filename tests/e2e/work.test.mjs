@@ -4,29 +4,18 @@
 // refuses to store anything says so.
 //
 //   trunk build --release --config trunk.toml && node --test tests/e2e/work.test.mjs
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_SCENARIO, startServer, launchBrowser, openApp, openPage, finish, assertClean, settle, reload,
+  DEFAULT_SCENARIO, useApp, openApp, openPage, finish, assertClean, settle, reload,
   editorText, setEditorText, chooseScenario, openTab, shareLink,
 } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const app = useApp();
 
 /** A share link of a built-in scenario, made in a browser of its own. */
 async function linkOf(scenario) {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, scenario);
     return await shareLink(page);
@@ -49,7 +38,7 @@ async function selectValue(page) {
 
 test('a share link opened in a second tab leaves the first tab\'s work alone', async () => {
   const link = await linkOf('np-deny-all-ingress');
-  const first = await openApp(browser, server.url);
+  const first = await openApp(app.browser, app.url);
   let second;
   try {
     const mine = await mark(first, 'my work in the first tab');
@@ -75,7 +64,7 @@ test('a share link opened in a second tab leaves the first tab\'s work alone', a
 
 test('a share link pasted into an open tab opens at once, and Undo brings the work back', async () => {
   const link = await linkOf('np-deny-all-ingress');
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const mine = await mark(page, 'work before the link');
     await page.evaluate((hash) => {
@@ -95,7 +84,7 @@ test('a share link pasted into an open tab opens at once, and Undo brings the wo
 });
 
 test('a reload keeps the undo history and the "since checkpoint" baseline', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     await chooseScenario(page, 'np-deny-all-ingress');
     await openTab(page, 'policy.yaml');
@@ -120,7 +109,7 @@ test('a reload keeps the undo history and the "since checkpoint" baseline', asyn
 });
 
 test('loading another scenario keeps the work as a version; versions survive a reload', async () => {
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const mine = await mark(page, 'a version to keep');
     await chooseScenario(page, 'np-named-port-ingress');
@@ -145,7 +134,7 @@ test('loading another scenario keeps the work as a version; versions survive a r
 });
 
 test('a full storage is reported in words, and the app keeps working', async () => {
-  const page = await openApp(browser, server.url, {
+  const page = await openApp(app.browser, app.url, {
     init: () => {
       Storage.prototype.setItem = function () {
         throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
@@ -166,7 +155,7 @@ test('a full storage is reported in words, and the app keeps working', async () 
 });
 
 test('disabled storage (private mode) is reported in words, and the app keeps working', async () => {
-  const page = await openApp(browser, server.url, {
+  const page = await openApp(app.browser, app.url, {
     init: () => {
       for (const name of ['localStorage', 'sessionStorage']) {
         Object.defineProperty(window, name, {
