@@ -1,5 +1,6 @@
 //! A simulated request: who sends it, the URL, the method and the headers.
 
+use crate::model::Cluster;
 use crate::query::{QueryError, UrlProblem};
 use std::fmt;
 
@@ -27,6 +28,17 @@ pub struct Request {
     pub method: String,
     /// Header names lower-cased, in the order given.
     pub headers: Vec<(String, String)>,
+}
+
+impl Source {
+    /// Whether a request can be sent from this client in `cluster`: an external client
+    /// and a namespace's mesh client always can; a workload when the input has it.
+    pub fn exists_in(&self, cluster: &Cluster) -> bool {
+        match self {
+            Source::External | Source::MeshClient(_) => true,
+            Source::Workload(name) => cluster.find_workload(name).is_ok(),
+        }
+    }
 }
 
 impl Request {
@@ -298,6 +310,21 @@ pub(crate) fn parse_url(s: &str) -> Result<Url, QueryError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn external_and_mesh_clients_always_exist_a_workload_when_the_input_has_it() {
+        let cluster = crate::load(&[crate::SourceFile::new(
+            "a.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\n",
+        )])
+        .cluster;
+        let exists = |from: &str| Request::new(from, "http://web.shop").source.exists_in(&cluster);
+        assert!(exists("external"));
+        assert!(exists("mesh:shop"));
+        assert!(exists("shop/web"));
+        assert!(exists("shop/web[Pod]"));
+        assert!(!exists("shop/db"));
+    }
+
     use super::*;
 
     #[test]

@@ -232,6 +232,9 @@ fn outcome_view(o: &Outcome, from: &str, on_jump: &Callback<(String, u32)>) -> H
     }
 }
 
+// Long function: a Yew function component: its hooks must run in the same order on every
+// render and share its state and refs, and its html! tree is the one view it draws; the
+// parts that stand alone are already functions or components of this module.
 #[function_component]
 pub fn Mesh(props: &MeshProps) -> Html {
     let scenario = &props.analysis.scenario;
@@ -252,7 +255,7 @@ pub fn Mesh(props: &MeshProps) -> Html {
     // The select shows, and Send uses, the same client: the form's when it is still one of
     // the options, else the default. When the options change (another scenario) a stale
     // choice and a request from a client that no longer exists are dropped.
-    let valid = |from: &str| from == "external" || from.starts_with("mesh:") || workloads.iter().any(|w| w == from);
+    let valid = |from: &str| Request::new(from, "").source.exists_in(&scenario.cluster);
     let from = if valid(&form.from) {
         form.from.clone()
     } else {
@@ -265,7 +268,7 @@ pub fn Mesh(props: &MeshProps) -> Html {
         let analysis = props.analysis.clone();
         use_effect_with(options, move |_| {
             let cluster = &analysis.scenario.cluster;
-            let valid = |f: &str| f == "external" || f.starts_with("mesh:") || cluster.find_workload(f).is_ok();
+            let valid = |f: &str| Request::new(f, "").source.exists_in(cluster);
             if form.from != from {
                 form.set(Form {
                     from,
