@@ -42,15 +42,7 @@ pub fn run(args: PlanArgs) -> Result<u8, String> {
                 .to_string(),
         );
     }
-    let mut diags: Vec<Diagnostic> = scenario
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity != netplay_core::Severity::Info)
-        .cloned()
-        .collect();
-    diags.extend(outcome.diagnostics.iter().cloned());
-    diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    diags.dedup();
+    let diags = scenario.plan_diagnostics(&outcome);
     match args.output.format {
         PlanFormat::Txt => {
             crate::print(&outcome.to_text());

@@ -223,6 +223,22 @@ impl Scenario {
         cni::plan_scenario(&self.cluster)
     }
 
+    /// What `netplay plan` reports beside the plans of `outcome`: its diagnostics and the
+    /// reading's warnings and errors (notes about the rest of the input stay out), sorted
+    /// and de-duplicated once.
+    pub fn plan_diagnostics(&self, outcome: &cni::PlanOutcome) -> Vec<Diagnostic> {
+        let mut diags: Vec<Diagnostic> = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity != Severity::Info)
+            .chain(&outcome.diagnostics)
+            .cloned()
+            .collect();
+        diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        diags.dedup();
+        diags
+    }
+
     /// Resolves a user's name for an endpoint: a workload (`ns/name[Kind]`, `ns/name`, or
     /// a unique name) or an IP address.
     pub fn target(&self, query: &str) -> Result<Target, QueryError> {
