@@ -80,6 +80,9 @@ fn describe(m: &Member) -> String {
     parts.join(" · ")
 }
 
+// Long function: a Yew function component: its hooks must run in the same order on every
+// render and share its state and refs, and its html! tree is the one view it draws; the
+// parts that stand alone are already functions or components of this module.
 #[function_component(Clusters)]
 pub fn clusters(props: &ClustersProps) -> Html {
     let from = use_state(String::new);

@@ -169,6 +169,9 @@ fn FileList(props: &FileListProps) -> Html {
     }
 }
 
+// Long function: a Yew function component: its hooks must run in the same order on every
+// render and share its state and refs, and its html! tree is the one view it draws; the
+// parts that stand alone are already functions or components of this module.
 #[function_component]
 pub fn Editor(props: &EditorProps) -> Html {
     let textarea = use_node_ref();

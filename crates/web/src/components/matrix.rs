@@ -114,6 +114,9 @@ struct Window {
     cols: usize,
 }
 
+// Long function: a Yew function component: its hooks must run in the same order on every
+// render and share its state and refs, and its html! tree is the one view it draws; the
+// parts that stand alone are already functions or components of this module.
 #[function_component]
 pub fn Matrix(props: &MatrixProps) -> Html {
     let namespace = use_state(String::new);

@@ -239,6 +239,9 @@ enum Field {
     Existing,
 }
 
+// Long function: a Yew function component: its hooks must run in the same order on every
+// render and share its state and refs, and its html! tree is the one view it draws; the
+// parts that stand alone are already functions or components of this module.
 #[function_component(Plan)]
 pub fn plan(props: &PlanProps) -> Html {
     let chosen = use_state(|| 0usize);

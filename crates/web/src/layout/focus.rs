@@ -113,6 +113,20 @@ pub fn focus_layout(model: &GraphModel, selected: &str) -> Layout {
     place(&right, rx, &mut out);
 
     // Arrows: straight-ish curves between the facing sides, labelled beside the peer.
+    arrows(&mut out, model, selected, (&sources, &targets));
+    out.finish_bounds();
+    out
+}
+
+/// The arrows between the centre (box 0) and each peer box: straight-ish curves between
+/// the facing sides, labelled beside the peer; a peer that is both source and target gets
+/// two arrows a little apart.
+fn arrows(
+    out: &mut Layout,
+    model: &GraphModel,
+    selected: &str,
+    (sources, targets): (&BTreeSet<&str>, &BTreeSet<&str>),
+) {
     let c = out.nodes[0].rect;
     for (i, e) in model.edges.iter().enumerate() {
         let (peer, outgoing) = if e.src == selected && e.dst != selected {
@@ -180,8 +194,6 @@ pub fn focus_layout(model: &GraphModel, selected: &str) -> Layout {
             has_reverse: both,
         });
     }
-    out.finish_bounds();
-    out
 }
 
 #[cfg(test)]

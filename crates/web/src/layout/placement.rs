@@ -271,53 +271,7 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
     };
 
     // The left column: the ingress controller, then the external ranges or their box.
-    let mut side: Vec<NodeBox> = ingress
-        .iter()
-        .map(|id| NodeBox {
-            id: id.clone(),
-            role: NodeRole::Ingress,
-            namespace: None,
-            rect: Rect::new(0.0, 0.0, SIDE_W, NODE_H),
-            label: truncate(
-                id.trim_start_matches('{').trim_end_matches('}'),
-                fits(SIDE_W, LABEL_CHAR_W),
-            ),
-            sublabel: "Ingress".to_string(),
-            title: format!("{id} (traffic admitted by an Ingress)"),
-            members: vec![id.clone()],
-        })
-        .collect();
-    if externals.len() > 1 && !opts.externals_expanded {
-        side.push(NodeBox {
-            id: EXTERNALS_ID.to_string(),
-            role: NodeRole::Externals,
-            namespace: None,
-            rect: Rect::new(0.0, 0.0, SIDE_W, NODE_H),
-            label: "outside the cluster".to_string(),
-            sublabel: format!("{} address ranges ▸", externals.len()),
-            title: format!(
-                "{} ranges of addresses outside the cluster, grouped (activate to show each): {}",
-                externals.len(),
-                externals
-                    .iter()
-                    .map(|e| external_label(e))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            members: externals.clone(),
-        });
-    } else {
-        side.extend(externals.iter().map(|id| NodeBox {
-            id: id.clone(),
-            role: NodeRole::External,
-            namespace: None,
-            rect: Rect::new(0.0, 0.0, SIDE_W, NODE_H),
-            label: truncate(&external_label(id), fits(SIDE_W, LABEL_CHAR_W)),
-            sublabel: "External".to_string(),
-            title: format!("{id} (addresses outside the cluster)"),
-            members: vec![id.clone()],
-        }));
-    }
+    let side = side_column(&ingress, &externals, opts);
 
     // Namespaces in columns by traffic (or a grid by name when there are many).
     let names: Vec<String> = namespaces.keys().cloned().collect();
@@ -389,6 +343,72 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
     }
 
     // Sizes of the columns, and where they go.
+    place_columns(&mut out, side, by_column);
+
+    // Edges, aggregated between the boxes that show their ends.
+    aggregate_edges(&mut out, model);
+    routing::route(&mut out);
+    super::labels::place(&mut out, model);
+    out.finish_bounds();
+    out
+}
+
+/// The left column: the ingress controller, then the external ranges, or one box for
+/// them all unless they are expanded.
+fn side_column(ingress: &[String], externals: &[String], opts: &LayoutOptions) -> Vec<NodeBox> {
+    let mut side: Vec<NodeBox> = ingress
+        .iter()
+        .map(|id| NodeBox {
+            id: id.clone(),
+            role: NodeRole::Ingress,
+            namespace: None,
+            rect: Rect::new(0.0, 0.0, SIDE_W, NODE_H),
+            label: truncate(
+                id.trim_start_matches('{').trim_end_matches('}'),
+                fits(SIDE_W, LABEL_CHAR_W),
+            ),
+            sublabel: "Ingress".to_string(),
+            title: format!("{id} (traffic admitted by an Ingress)"),
+            members: vec![id.clone()],
+        })
+        .collect();
+    if externals.len() > 1 && !opts.externals_expanded {
+        side.push(NodeBox {
+            id: EXTERNALS_ID.to_string(),
+            role: NodeRole::Externals,
+            namespace: None,
+            rect: Rect::new(0.0, 0.0, SIDE_W, NODE_H),
+            label: "outside the cluster".to_string(),
+            sublabel: format!("{} address ranges ▸", externals.len()),
+            title: format!(
+                "{} ranges of addresses outside the cluster, grouped (activate to show each): {}",
+                externals.len(),
+                externals
+                    .iter()
+                    .map(|e| external_label(e))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            members: externals.to_vec(),
+        });
+    } else {
+        side.extend(externals.iter().map(|id| NodeBox {
+            id: id.clone(),
+            role: NodeRole::External,
+            namespace: None,
+            rect: Rect::new(0.0, 0.0, SIDE_W, NODE_H),
+            label: truncate(&external_label(id), fits(SIDE_W, LABEL_CHAR_W)),
+            sublabel: "External".to_string(),
+            title: format!("{id} (addresses outside the cluster)"),
+            members: vec![id.clone()],
+        }));
+    }
+    side
+}
+
+/// Sizes the columns (the side column first, when there is one), places them and puts
+/// every box and group into `out`.
+fn place_columns(out: &mut Layout, side: Vec<NodeBox>, by_column: Vec<Vec<(usize, Unit)>>) {
     let mut columns_units: Vec<Vec<Unit>> = Vec::new();
     if !side.is_empty() {
         columns_units.push(side.into_iter().map(Unit::Node).collect());
@@ -452,8 +472,11 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
             y += h + ROW_GAP;
         }
     }
+}
 
-    // Edges, aggregated between the boxes that show their ends.
+/// The model's edges aggregated into one arrow between the boxes that show their ends;
+/// an edge inside a group box is counted in its title.
+fn aggregate_edges(out: &mut Layout, model: &crate::view_model::GraphModel) {
     let shown: HashMap<&str, usize> = out
         .nodes
         .iter()
@@ -494,10 +517,6 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
             has_reverse: pairs.contains(&(d, s)),
         })
         .collect();
-    routing::route(&mut out);
-    super::labels::place(&mut out, model);
-    out.finish_bounds();
-    out
 }
 
 #[cfg(test)]

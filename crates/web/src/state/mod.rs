@@ -489,6 +489,8 @@ fn unique_name(files: &[File], wanted: &str) -> String {
 impl Reducible for State {
     type Action = Action;
 
+    // Long function: the state machine in one place, one short arm per `Action`; split up,
+    // a reader would have to hunt for what an action changes.
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut s = (*self).clone();
         match action {

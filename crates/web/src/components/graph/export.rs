@@ -3,7 +3,9 @@
 
 use super::texts::{aria_label, arrow_title};
 use crate::layout::labels::arrow_label;
-use crate::layout::{change_badge, change_name, layout, num, LayoutOptions, NodeBox, NodeRole, NODE_H};
+use crate::layout::{
+    change_badge, change_name, layout, num, EdgePath, Layout, LayoutOptions, NodeBox, NodeRole, NODE_H,
+};
 use crate::view_model::{Change, GraphModel};
 use std::fmt::Write as _;
 
@@ -141,88 +143,99 @@ pub fn standalone_svg(model: &GraphModel, opts: &LayoutOptions) -> String {
     }
 
     for p in &l.edges {
-        let change =
-            crate::layout::aggregate_change(p.edges.iter().filter_map(|&i| model.edges.get(i)).map(|e| e.change));
-        let name = change_name(change);
-        let colour = export_colour(change);
-        let (src, dst) = (
-            l.nodes.get(p.src).map(|n| n.id.as_str()).unwrap_or_default(),
-            l.nodes.get(p.dst).map(|n| n.id.as_str()).unwrap_or_default(),
-        );
-        let _ = write!(
-            s,
-            "<g data-src=\"{}\" data-dst=\"{}\" data-change=\"{name}\"><title>{}</title><path d=\"{}\" fill=\"none\" \
-             stroke=\"{colour}\" stroke-width=\"1.6\"{} marker-end=\"url(#npx-arrow-{name})\"/>",
-            esc(src),
-            esc(dst),
-            esc(&arrow_title(p, &l, model)),
-            p.d(),
-            export_dash(change),
-        );
-        if let Some(badge) = change_badge(change) {
-            let _ = write!(
-                s,
-                "<circle cx=\"{x}\" cy=\"{y}\" r=\"8\" fill=\"{bg}\" stroke=\"{colour}\" stroke-width=\"1.5\"/>\
-                 <text x=\"{x}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"700\" \
-                 fill=\"{colour}\">{badge}</text>",
-                x = num(p.mid.x),
-                y = num(p.mid.y),
-                ty = num(p.mid.y + 4.0),
-                bg = palette::BG,
-            );
-        }
-        if let (Some(label), Some(at)) = (arrow_label(p, model), p.label_at) {
-            let _ = write!(
-                s,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" dominant-baseline=\"central\" font-size=\"11\" fill=\"{}\" stroke=\"{}\" \
-                 stroke-width=\"3\" paint-order=\"stroke\" stroke-linejoin=\"round\">{}</text>",
-                num(at.x),
-                num(at.y),
-                if change == Change::Same { palette::FG } else { colour },
-                palette::BG,
-                esc(&label)
-            );
-        }
-        s.push_str("</g>\n");
+        write_edge(&mut s, p, &l, model);
     }
 
     for n in &l.nodes {
-        let r = n.rect;
-        let cx = num(r.x + r.w / 2.0);
-        let _ = writeln!(
-            s,
-            "<g data-node=\"{}\"><title>{}</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" \
-             fill=\"{}\" stroke=\"{}\" stroke-width=\"1.2\"{}/><text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" \
-             font-size=\"12\" font-weight=\"600\" fill=\"{}\">{}</text><text x=\"{cx}\" y=\"{}\" \
-             text-anchor=\"middle\" font-size=\"10\" fill=\"{}\">{}</text></g>",
-            esc(&n.id),
-            esc(&n.title),
-            num(r.x),
-            num(r.y),
-            num(r.w),
-            num(NODE_H.min(r.h)),
-            node_rx(n),
-            if n.role == NodeRole::Workload {
-                palette::NODE
-            } else {
-                palette::PANEL
-            },
-            palette::BORDER,
-            if matches!(n.role, NodeRole::Workload | NodeRole::Namespace) {
-                ""
-            } else {
-                " stroke-dasharray=\"5 3\""
-            },
-            num(r.y + 19.0),
-            palette::FG,
-            esc(&n.label),
-            num(r.y + 34.0),
-            palette::MUTED,
-            esc(&n.sublabel),
-        );
+        write_node(&mut s, n);
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// One arrow of the exported SVG: its path, change badge and label.
+fn write_edge(s: &mut String, p: &EdgePath, l: &Layout, model: &GraphModel) {
+    let esc = xml_escape;
+    let change = crate::layout::aggregate_change(p.edges.iter().filter_map(|&i| model.edges.get(i)).map(|e| e.change));
+    let name = change_name(change);
+    let colour = export_colour(change);
+    let (src, dst) = (
+        l.nodes.get(p.src).map(|n| n.id.as_str()).unwrap_or_default(),
+        l.nodes.get(p.dst).map(|n| n.id.as_str()).unwrap_or_default(),
+    );
+    let _ = write!(
+        s,
+        "<g data-src=\"{}\" data-dst=\"{}\" data-change=\"{name}\"><title>{}</title><path d=\"{}\" fill=\"none\" \
+         stroke=\"{colour}\" stroke-width=\"1.6\"{} marker-end=\"url(#npx-arrow-{name})\"/>",
+        esc(src),
+        esc(dst),
+        esc(&arrow_title(p, l, model)),
+        p.d(),
+        export_dash(change),
+    );
+    if let Some(badge) = change_badge(change) {
+        let _ = write!(
+            s,
+            "<circle cx=\"{x}\" cy=\"{y}\" r=\"8\" fill=\"{bg}\" stroke=\"{colour}\" stroke-width=\"1.5\"/>\
+             <text x=\"{x}\" y=\"{ty}\" text-anchor=\"middle\" font-size=\"12\" font-weight=\"700\" \
+             fill=\"{colour}\">{badge}</text>",
+            x = num(p.mid.x),
+            y = num(p.mid.y),
+            ty = num(p.mid.y + 4.0),
+            bg = palette::BG,
+        );
+    }
+    if let (Some(label), Some(at)) = (arrow_label(p, model), p.label_at) {
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" dominant-baseline=\"central\" font-size=\"11\" fill=\"{}\" stroke=\"{}\" \
+             stroke-width=\"3\" paint-order=\"stroke\" stroke-linejoin=\"round\">{}</text>",
+            num(at.x),
+            num(at.y),
+            if change == Change::Same { palette::FG } else { colour },
+            palette::BG,
+            esc(&label)
+        );
+    }
+    s.push_str("</g>\n");
+}
+
+/// One box of the exported SVG with its two lines of text.
+fn write_node(s: &mut String, n: &NodeBox) {
+    let esc = xml_escape;
+    let r = n.rect;
+    let cx = num(r.x + r.w / 2.0);
+    let _ = writeln!(
+        s,
+        "<g data-node=\"{}\"><title>{}</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" \
+         fill=\"{}\" stroke=\"{}\" stroke-width=\"1.2\"{}/><text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" \
+         font-size=\"12\" font-weight=\"600\" fill=\"{}\">{}</text><text x=\"{cx}\" y=\"{}\" \
+         text-anchor=\"middle\" font-size=\"10\" fill=\"{}\">{}</text></g>",
+        esc(&n.id),
+        esc(&n.title),
+        num(r.x),
+        num(r.y),
+        num(r.w),
+        num(NODE_H.min(r.h)),
+        node_rx(n),
+        if n.role == NodeRole::Workload {
+            palette::NODE
+        } else {
+            palette::PANEL
+        },
+        palette::BORDER,
+        if matches!(n.role, NodeRole::Workload | NodeRole::Namespace) {
+            ""
+        } else {
+            " stroke-dasharray=\"5 3\""
+        },
+        num(r.y + 19.0),
+        palette::FG,
+        esc(&n.label),
+        num(r.y + 34.0),
+        palette::MUTED,
+        esc(&n.sublabel),
+    );
 }
 
 #[cfg(test)]

@@ -137,6 +137,9 @@ fn expanded(opts: &LayoutOptions, id: &str) -> LayoutOptions {
     o
 }
 
+// Long function: a Yew function component: its hooks must run in the same order on every
+// render and share its state and refs, and its html! tree is the one view it draws; the
+// parts that stand alone are already functions or components of this module.
 #[function_component]
 pub fn Graph(props: &GraphProps) -> Html {
     // The Exposure panel's switch lives here, beside the picture it completes.

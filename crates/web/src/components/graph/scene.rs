@@ -45,6 +45,9 @@ const MARKERS: [crate::view_model::Change; 4] = [
 ];
 
 /// The drawing itself; re-rendered only when the layout or the selection changes.
+// Long function: a Yew function component: its hooks must run in the same order on every
+// render and share its state and refs, and its html! tree is the one view it draws; the
+// parts that stand alone are already functions or components of this module.
 #[function_component]
 pub fn GraphScene(props: &SceneProps) -> Html {
     let l = &props.scene.layout;
