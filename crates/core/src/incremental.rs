@@ -111,7 +111,7 @@ impl Evaluator {
     /// Evaluates `files`, reusing what the previous call computed where it still holds.
     pub fn evaluate(&mut self, files: &[SourceFile]) -> Evaluation {
         let (raw, mut before_reading) = crate::parse::parse_files_cached(files, &mut self.cache);
-        let (_, mut assertion_diagnostics) = crate::assertions::read(&raw);
+        let mut assertion_diagnostics = crate::assertions::read(&raw).diagnostics;
         before_reading.append(&mut assertion_diagnostics);
         if let Some(kept) = self.kept.take() {
             if let Some((evaluation, kept)) = update(kept, &raw, &before_reading) {
@@ -250,7 +250,7 @@ fn reread_policy(kept: &Kept, raw: &[RawObject], i: usize) -> Option<(Policy, us
         return None;
     }
     // Reading a NetworkPolicy depends on nothing but the object.
-    let (alone, diagnostics) = crate::read::build(vec![obj.clone()]);
+    let (alone, diagnostics) = crate::read::build(vec![obj.clone()]).into_parts();
     let resource = obj.resource();
     let [mut policy] = <[Policy; 1]>::try_from(alone.policies).ok()?;
     if diagnostics

@@ -39,7 +39,7 @@ pub mod templates;
 
 pub use conn::{ConnSet, Protocol};
 pub use connlist::Focus;
-pub use diagnostics::{Diagnostic, Location, Severity};
+pub use diagnostics::{Checked, Diagnostic, Location, Severity};
 pub use endpoint::external_address;
 pub use model::Cluster;
 pub use parse::SourceFile;
@@ -90,7 +90,7 @@ pub fn load_with_assertions(files: &[SourceFile]) -> (Scenario, Vec<assertions::
 fn load_with_assertions_from(
     (raw, mut diagnostics): (Vec<parse::RawObject>, Vec<Diagnostic>),
 ) -> (Scenario, Vec<assertions::Suite>) {
-    let (suites, mut assertion_diagnostics) = assertions::read(&raw);
+    let (suites, mut assertion_diagnostics) = assertions::read(&raw).into_parts();
     diagnostics.append(&mut assertion_diagnostics);
     (Scenario::from_objects(raw, diagnostics).0, suites)
 }
@@ -104,7 +104,7 @@ impl Scenario {
         mut diagnostics: Vec<Diagnostic>,
     ) -> (Scenario, Vec<Diagnostic>) {
         let multi = read::multicluster::is_multicluster(&raw).then(|| Box::new(read::multicluster::build(raw.clone())));
-        let (cluster, reading) = read::build(raw);
+        let (cluster, reading) = read::build(raw).into_parts();
         match &multi {
             // Reading diagnostics come from each member: the merged model's would report
             // the same Service of two clusters as a duplicate.
@@ -234,8 +234,7 @@ impl Scenario {
             .chain(&outcome.diagnostics)
             .cloned()
             .collect();
-        diags.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        diags.dedup();
+        diagnostics::sort_and_dedup(&mut diags);
         diags
     }
 
@@ -351,9 +350,7 @@ fn check_cluster(
 /// Diagnostics each once, without those `options` or the cluster's
 /// `galley.istio.io/analyze-suppress` annotations suppress.
 fn report(mut all: Vec<Diagnostic>, options: &diagnostics::AnalyzeOptions, cluster: &Cluster) -> diagnostics::Report {
-    // A total order: the result does not depend on the order the findings came in.
-    all.sort_by(|a, b| (a.sort_key(), &a.resource, &a.help).cmp(&(b.sort_key(), &b.resource, &b.help)));
-    all.dedup();
+    diagnostics::sort_and_dedup(&mut all);
     diagnostics::filter::apply(all, options, &cluster.mesh.inventory.suppressions)
 }
 
@@ -368,8 +365,7 @@ impl multicluster::MultiScenario {
             all.extend(report(findings, &options, &m.cluster).diagnostics);
         }
         all.extend(multicluster::check(self));
-        all.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        all.dedup();
+        diagnostics::sort_and_dedup(&mut all);
         all
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{Assertion, Check, EndpointSpec, MeshExpect, Suite};
 use crate::conn::{ConnSet, Protocol};
-use crate::diagnostics::{Diagnostic, Location};
+use crate::diagnostics::{Checked, Diagnostic, Location};
 use crate::endpoint::AddrRange;
 use crate::parse::locate::PathSeg;
 use crate::parse::{Document, RawObject};
@@ -15,7 +15,7 @@ type Locate<'a> = &'a dyn Fn(&[PathSeg]) -> Location;
 
 /// Reads every `netplay.dev` `Assertions` object of `raw` into a suite. Items that
 /// cannot be read are reported (NP6001, NP6002) and left out; the others still run.
-pub fn read(raw: &[RawObject]) -> (Vec<Suite>, Vec<Diagnostic>) {
+pub fn read(raw: &[RawObject]) -> Checked<Vec<Suite>> {
     let mut suites = Vec::new();
     let mut diags = Vec::new();
     for obj in raw.iter().filter(|o| crate::model::is_assertions(o.group(), &o.kind)) {
@@ -60,7 +60,7 @@ pub fn read(raw: &[RawObject]) -> (Vec<Suite>, Vec<Diagnostic>) {
             assertions,
         });
     }
-    (suites, diags)
+    Checked::new(suites, diags)
 }
 
 /// Reads a block of YAML text holding a list of assertions (or a whole `Assertions`

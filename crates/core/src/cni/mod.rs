@@ -77,8 +77,7 @@ pub fn plan_scenario(cluster: &crate::model::Cluster) -> PlanOutcome {
     diagnostics.extend(plan::check_plans(&refs));
     let facts: Vec<configs::ConfigFacts> = objects.configs.iter().map(|c| c.facts()).collect();
     diagnostics.extend(configs::check(&objects.configs, &objects.plans, &plans));
-    diagnostics.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    diagnostics.dedup();
+    crate::diagnostics::sort_and_dedup(&mut diagnostics);
     PlanOutcome {
         plans,
         configs: facts,

@@ -293,6 +293,34 @@ fn code_severity(code: &str) -> Severity {
         .unwrap_or(Severity::Warning)
 }
 
+/// A value and what was found wrong while making it: the shape of a reader's result
+/// (`read::build`, `assertions::read`). Whoever combines several keeps the diagnostics
+/// together and sorts them once ([`sort_and_dedup`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checked<T> {
+    pub value: T,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<T> Checked<T> {
+    pub fn new(value: T, diagnostics: Vec<Diagnostic>) -> Self {
+        Checked { value, diagnostics }
+    }
+
+    /// The value and the diagnostics apart.
+    pub fn into_parts(self) -> (T, Vec<Diagnostic>) {
+        (self.value, self.diagnostics)
+    }
+}
+
+/// Sorts diagnostics in their one total order (file, line, column, code, message, then
+/// resource and help: the result does not depend on the order the findings came in) and
+/// keeps each once.
+pub fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
+    diags.sort_by(|a, b| (a.sort_key(), &a.resource, &a.help).cmp(&(b.sort_key(), &b.resource, &b.help)));
+    diags.dedup();
+}
+
 /// Whether any diagnostic is an error.
 pub fn has_errors(diags: &[Diagnostic]) -> bool {
     diags.iter().any(|d| d.severity == Severity::Error)

@@ -18,7 +18,7 @@ mod pod_spec;
 mod value_de;
 
 use crate::conn::Protocol;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Checked, Diagnostic};
 use crate::model::cni::NETPLAY_API_VERSION;
 use crate::model::*;
 use crate::parse::locate::PathSeg;
@@ -161,8 +161,8 @@ fn model_selectors(cluster: &Cluster) -> Vec<ScopedSelector> {
     out
 }
 
-/// Builds the model from raw objects. Returns the cluster and what was found wrong.
-pub fn build(raw: Vec<RawObject>) -> (Cluster, Vec<Diagnostic>) {
+/// Builds the model from raw objects: the cluster and what was found wrong.
+pub fn build(raw: Vec<RawObject>) -> Checked<Cluster> {
     let mut diags = Vec::new();
     let raw = dedupe(raw, &mut diags);
     let mut b = Builder {
@@ -452,7 +452,7 @@ impl<'r> Builder<'r> {
 
     /// What needs every object: namespaces only referred to, Calico and Cilium policies,
     /// and pods folded into workloads by the selectors that tell them apart.
-    fn finish(mut self) -> (Cluster, Vec<Diagnostic>) {
+    fn finish(mut self) -> Checked<Cluster> {
         let (cluster, diags) = (&mut self.cluster, &mut self.diags);
         for ns in self.used_namespaces {
             self.namespaces.entry(ns.clone()).or_insert_with(|| Namespace {
@@ -481,7 +481,7 @@ impl<'r> Builder<'r> {
         let (workloads, mut notes) = owners::fold(&self.candidates, &self.selectors, &cluster.namespaces);
         cluster.workloads = workloads;
         diags.append(&mut notes);
-        (self.cluster, self.diags)
+        Checked::new(self.cluster, self.diags)
     }
 }
 

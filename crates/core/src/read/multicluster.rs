@@ -135,7 +135,7 @@ pub(crate) fn build(raw: Vec<RawObject>) -> MultiScenario {
     for (name, objects) in parts {
         let (spec, loc, _) = specs.get(&name).cloned().unwrap_or_default();
         let extra = read_extras(&objects);
-        let (cluster, mut ds) = super::build(objects);
+        let (cluster, mut ds) = super::build(objects).into_parts();
         // Objects shared by every cluster would be reported once per cluster.
         ds.retain(|d| !diags.contains(d));
         let mut member = Member {
