@@ -178,7 +178,7 @@ pub fn to_junit(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Location;
+    use crate::diagnostics::Location;
 
     fn sample() -> Vec<Diagnostic> {
         vec![

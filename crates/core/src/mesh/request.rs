@@ -312,11 +312,11 @@ pub(crate) fn parse_url(s: &str) -> Result<Url, QueryError> {
 mod tests {
     #[test]
     fn external_and_mesh_clients_always_exist_a_workload_when_the_input_has_it() {
-        let cluster = crate::load(&[crate::SourceFile::new(
+        let (raw, _) = crate::parse::parse_files(&[crate::parse::SourceFile::new(
             "a.yaml",
             "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\n",
-        )])
-        .cluster;
+        )]);
+        let cluster = crate::read::build(raw).value;
         let exists = |from: &str| Request::new(from, "http://web.shop").source.exists_in(&cluster);
         assert!(exists("external"));
         assert!(exists("mesh:shop"));

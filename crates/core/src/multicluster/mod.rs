@@ -112,7 +112,7 @@ impl MultiScenario {
         &self,
         src: &str,
         dst: &str,
-        probe: Option<(crate::Protocol, u16)>,
+        probe: Option<(crate::conn::Protocol, u16)>,
     ) -> Result<crate::netpol::explain::Explanation, QueryError> {
         connections::explain(self, src, dst, probe)
     }

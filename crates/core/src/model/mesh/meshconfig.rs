@@ -29,7 +29,7 @@ impl MeshConfig {
             let line = u32::try_from(crate::parse::yaml_error_position(text, &e).0).unwrap_or(u32::MAX);
             Box::new(
                 Diagnostic::new("NP0001", format!("{source}: the mesh config is not valid YAML: {e}"))
-                    .at(&crate::Location::new(source, line, 1)),
+                    .at(&crate::diagnostics::Location::new(source, line, 1)),
             )
         })?;
         let mut config = MeshConfig::default();
