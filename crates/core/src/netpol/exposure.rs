@@ -81,7 +81,7 @@ impl Exposure {
     /// The exposure as a connection line: `workload => peer` for egress, `peer =>
     /// workload` for ingress.
     pub fn line(&self) -> ConnLine {
-        let (src, dst) = if self.direction == Direction::Egress.as_str() {
+        let (src, dst) = if self.is_egress() {
             (self.workload.clone(), self.peer.clone())
         } else {
             (self.peer.clone(), self.workload.clone())
@@ -91,6 +91,20 @@ impl Exposure {
             dst,
             conn: self.conn.clone(),
             l7: None,
+        }
+    }
+
+    /// Whether the workload connects to the peer (egress), rather than the peer to it.
+    pub fn is_egress(&self) -> bool {
+        self.direction == Direction::Egress.as_str()
+    }
+
+    /// How the exposure is decided, in words: the walk through the tiers, or that no
+    /// policy selects the workload in that direction.
+    pub fn why(&self) -> String {
+        match self.trace.as_slice() {
+            [_] | [] => format!("no policy selects {} for {}", self.workload, self.direction),
+            steps => steps.iter().map(TraceStep::text).collect::<Vec<_>>().join(" → "),
         }
     }
 }
@@ -338,11 +352,7 @@ pub fn render_text(exposures: &[Exposure]) -> String {
     for e in exposures {
         let l = e.line();
         let _ = writeln!(out, "{} => {} : {}", l.src, l.dst, l.conn);
-        let why = match e.trace.as_slice() {
-            [_] | [] => format!("no policy selects {} for {}", e.workload, e.direction),
-            steps => steps.iter().map(TraceStep::text).collect::<Vec<_>>().join(" → "),
-        };
-        let _ = writeln!(out, "  # {why}");
+        let _ = writeln!(out, "  # {}", e.why());
     }
     out
 }

@@ -5,7 +5,6 @@
 
 use crate::view_model::Analysis;
 use netplay_core::netpol::exposure::Exposure;
-use netplay_core::netpol::trace::TraceStep;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -17,10 +16,7 @@ pub struct ExposureProps {
 
 fn row(e: &Exposure) -> Html {
     let line = e.line();
-    let why = match e.trace.as_slice() {
-        [_] | [] => format!("no policy selects {} for {}", e.workload, e.direction),
-        steps => steps.iter().map(TraceStep::text).collect::<Vec<_>>().join(" → "),
-    };
+    let why = e.why();
     html! {
         <li data-testid="exposure-row" data-direction={e.direction} data-workload={e.workload.clone()}
             data-peer={e.peer.clone()}>
@@ -34,8 +30,7 @@ fn row(e: &Exposure) -> Html {
 pub fn ExposurePanel(props: &ExposureProps) -> Html {
     let all = use_memo(props.analysis.clone(), |a| a.scenario.exposure());
     let close = props.on_close.reform(|_: MouseEvent| ());
-    let egress: Vec<&Exposure> = all.iter().filter(|e| e.direction == "egress").collect();
-    let ingress: Vec<&Exposure> = all.iter().filter(|e| e.direction == "ingress").collect();
+    let (egress, ingress): (Vec<&Exposure>, Vec<&Exposure>) = all.iter().partition(|e| e.is_egress());
     html! {
         <aside class="explain exposure" data-testid="exposure" aria-label="Exposure">
             <header>
