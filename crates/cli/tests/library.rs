@@ -432,6 +432,63 @@ fn each_step_prints_its_expected_connlist_and_diagnostics() {
     );
 }
 
+/// The connections of `netplay connlist --format json` for the inputs of `step`, as
+/// `src => dst : conn` without layer 7 markers (layer 7 rules narrow requests on a port,
+/// never which ports are open).
+fn connections(step: &str) -> BTreeSet<String> {
+    let mut args = vec!["connlist".to_string(), "--format".into(), "json".into()];
+    args.extend(step_paths(step));
+    let doc = netplay(&args).json();
+    doc["connections"]
+        .as_array()
+        .expect("connlist --format json prints its connections")
+        .iter()
+        .map(|l| {
+            format!(
+                "{} => {} : {}",
+                l["src"].as_str().unwrap_or("?"),
+                l["dst"].as_str().unwrap_or("?"),
+                l["conn"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+/// Where a CNI's library may allow other connections than the NetworkPolicy shop because
+/// its language says more (issue 16: "except where a language can say more, e.g. L7 or
+/// deny"): `(step, line, why)`, the line as `src => dst : conn` of either side.
+const SAYS_MORE: &[(&str, &str, &str)] = &[
+    // None today: manifests/cilium-policies/ and manifests/calico-policies/ keep to what
+    // NetworkPolicy can say (their READMEs); a deny or a narrower rule added there must be
+    // listed here with the line it changes.
+];
+
+#[test]
+fn the_cilium_and_calico_shops_allow_exactly_what_the_networkpolicy_shop_allows() {
+    let shop = connections(ALL_POLICIES);
+    assert!(shop.len() > 40, "the NetworkPolicy shop has its connections: {shop:?}");
+    for step in ["13-cilium-policies", "13-calico-policies"] {
+        let paths = step_paths(step);
+        let language = if step.contains("cilium") {
+            "cilium-policies"
+        } else {
+            "calico-policies"
+        };
+        assert!(
+            paths.iter().any(|p| p.ends_with(language)) && !paths.iter().any(|p| p.ends_with("network-policies")),
+            "step {step} replaces manifests/network-policies/ by manifests/{language}/: {paths:?}"
+        );
+        let cni = connections(step);
+        let excepted = |line: &String| SAYS_MORE.iter().any(|(s, l, _)| *s == step && l == line);
+        let only_shop: Vec<&String> = shop.difference(&cni).filter(|l| !excepted(l)).collect();
+        let only_cni: Vec<&String> = cni.difference(&shop).filter(|l| !excepted(l)).collect();
+        assert!(
+            only_shop.is_empty() && only_cni.is_empty(),
+            "{step} differs from {ALL_POLICIES}:\nonly with NetworkPolicies: {only_shop:#?}\nonly with {language}: {only_cni:#?}"
+        );
+    }
+}
+
 #[test]
 fn the_steps_add_one_policy_file_at_a_time_and_cover_them_all() {
     let steps = steps();
