@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   ROOT, useApp, openApp, openFixture, finish, settle, editorText, chooseScenario,
-  showMatrix, cell, matrixCells, tabNames, activeTab,
+  showMatrix, cell, matrixCells, tabNames, activeTab, screenshot,
 } from './harness.mjs';
 
 const app = useApp();
@@ -88,6 +88,53 @@ test('cilium-l7-http: Why? shows the layer 7 rules beside the port', async () =>
     // The NetworkPolicy's layer 4 allow lifts them for the tiefighter.
     const lifted = await explainCell(page, 'default/tiefighter[Pod]', 'default/deathstar[Deployment]');
     assert.doesNotMatch(lifted, /Layer 7:/, lifted);
+  } finally {
+    await finish(page);
+  }
+});
+
+test('cilium-l7-http: Why? checks an HTTP request against the layer 7 rules, as explain --http does', async () => {
+  const page = await openApp(app.browser, app.url);
+  try {
+    await chooseScenario(page, 'cilium-l7-http');
+    await showMatrix(page);
+    await page.locator('[data-testid=probe]').fill('TCP 80');
+    await settle(page);
+    await explainCell(page, 'default/probe-droid[Pod]', 'default/deathstar[Deployment]');
+    const form = page.locator('[data-testid=http-check]');
+    const ask = async (request) => {
+      await form.locator('[data-testid=http-request]').fill(request);
+      await form.locator('[data-testid=http-check-run]').click();
+      const verdict = form.locator('[data-testid=http-verdict]');
+      await verdict.waitFor();
+      return { allowed: await verdict.getAttribute('data-allowed'), text: await verdict.innerText() };
+    };
+    // The Star Wars demo: landing is what rule1 allows; the exhaust port is refused (403).
+    const landing = await ask('POST /v1/request-landing');
+    assert.equal(landing.allowed, 'true', landing.text);
+    assert.match(landing.text, /admitted by POST \/v1\/request-landing/, landing.text);
+    const exhaust = await ask('PUT /v1/exhaust-port');
+    assert.equal(exhaust.allowed, 'false', exhaust.text);
+    assert.match(exhaust.text, /HTTP verdict: PUT \/v1\/exhaust-port is DENIED/, exhaust.text);
+    await screenshot(page, 'cni-http-check');
+  } finally {
+    await finish(page);
+  }
+});
+
+test('cilium-fqdn-destinations: toFQDNs names are external nodes, explained as undecidable', async () => {
+  const page = await openApp(app.browser, app.url);
+  try {
+    await chooseScenario(page, 'cilium-fqdn-destinations');
+    await showMatrix(page);
+    // tests/scenarios/cilium-fqdn-destinations/connlist.txt, derived from Cilium's docs.
+    assert.equal(await cell(page, 'shop/web[Pod]', 'fqdn:api.github.com').getAttribute('data-conn'), 'TCP 443');
+    assert.equal(await cell(page, 'shop/worker[Pod]', 'fqdn:api.example.com').getAttribute('data-conn'), 'TCP 443,8443');
+    assert.equal(await cell(page, 'shop/batch[Pod]', 'fqdn:api.example.com').getAttribute('data-conn'), '');
+    const text = await explainCell(page, 'shop/worker[Pod]', 'fqdn:api.example.com');
+    assert.match(text, /Undecidable offline: fqdn:api\.example\.com/, text);
+    assert.match(text, /fqdn:\*\.example\.com/, text);
+    await screenshot(page, 'cni-fqdn');
   } finally {
     await finish(page);
   }

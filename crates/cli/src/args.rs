@@ -77,9 +77,10 @@ pub(crate) enum Command {
         /// Source: a workload (`ns/name[Kind]`, `ns/name`, `name`) or an IP address.
         #[arg(long)]
         src: String,
-        /// Destination: a workload, an IP address, or a Service (`ns/name`, `svc/name`,
+        /// Destination: a workload, an IP address, a Service (`ns/name`, `svc/name`,
         /// `name.ns`, `name.ns.svc.cluster.local`), which is explained for each endpoint
-        /// after translating its port to the endpoint's target port.
+        /// after translating its port to the endpoint's target port, or an FQDN
+        /// destination of Cilium `toFQDNs` as connlist names it (`fqdn:api.github.com`).
         #[arg(long)]
         dst: String,
         /// One port to decide: a number (`8080/TCP`, `UDP 53`, `443`) or a port name
@@ -90,6 +91,14 @@ pub(crate) enum Command {
         /// exit code); for a Service, every endpoint must agree.
         #[arg(long, value_enum, value_name = "VERDICT")]
         expect: Option<Expect>,
+        /// Also check one HTTP request on `--port` against the layer 7 rules (Cilium
+        /// `toPorts[].rules.http`) of both sides: `'METHOD /path'`, e.g. `'GET /api/v1/items'`.
+        /// `--expect` then asks about the request.
+        #[arg(long, value_name = "REQUEST", requires = "port")]
+        http: Option<String>,
+        /// A header of the `--http` request, `'name: value'`; repeatable (as `mesh request -H`).
+        #[arg(short = 'H', long = "header", value_name = "HEADER", requires = "http")]
+        headers: Vec<String>,
         #[command(flatten)]
         output: crate::Output<ReportFormat>,
         #[command(flatten)]

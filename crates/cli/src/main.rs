@@ -201,9 +201,11 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
             dst,
             port,
             expect,
+            http,
+            headers,
             output: Output { format },
             input,
-        } => explain((src, dst, port), expect, format, input),
+        } => explain((src, dst, port), (http, headers), expect, format, input),
         Command::Diff(args) => diff(args),
         Command::Serve {
             port,
@@ -306,17 +308,25 @@ fn run(cli: Cli, plugin: bool) -> Result<u8, String> {
 /// says otherwise.
 fn explain(
     (src, dst, port): (String, String, Option<String>),
+    (http, headers): (Option<String>, Vec<String>),
     expect: Option<Expect>,
     format: ReportFormat,
     Inputs { paths, filenames, live }: Inputs,
 ) -> Result<u8, String> {
-    // A port that cannot be read fails before the input is read.
+    // A port or a request that cannot be read fails before the input is read.
     port.as_deref().map(parse_port).transpose()?;
+    let request = http
+        .as_deref()
+        .map(|text| netplay_core::netpol::http::parse_http_request(text, &headers))
+        .transpose()?;
     let paths = filenames.after(paths);
     let (_, scenario) = load_input(&paths, &live)?;
     report_load_diagnostics(&scenario.diagnostics);
     require_objects(&scenario, &describe_paths(&paths))?;
     let answer = scenario.ask(&src, &dst, port.as_deref())?;
+    if let Some(request) = request {
+        return Ok(explain_http(&answer, &request, format, expect));
+    }
     match (format, answer.explanations.as_slice()) {
         (ReportFormat::Txt, _) => print(&answer.to_text()),
         // A workload or an address: the explanation itself, as before Services.
@@ -490,6 +500,36 @@ fn run_mesh(command: MeshCommand) -> Result<u8, String> {
 }
 
 /// `explain`'s exit code: 1 when `--expect` names another verdict than the answer's.
+/// `explain --http`: the explanation, then the request checked against each explained
+/// connection's layer 7 rules (one per endpoint of a Service). JSON: the answer with
+/// `http`, one check per explanation. `--expect` asks about the request: an undecided
+/// check meets neither verdict.
+fn explain_http(
+    answer: &netplay_core::ask::Answer,
+    request: &netplay_core::netpol::l7::HttpRequest,
+    format: ReportFormat,
+    expect: Option<Expect>,
+) -> u8 {
+    let checks: Vec<_> = answer
+        .explanations
+        .iter()
+        .map(|e| netplay_core::netpol::http::check_http(e, request))
+        .collect();
+    match format {
+        ReportFormat::Txt => {
+            let texts: Vec<String> = checks.iter().map(|c| c.to_text()).collect();
+            print(&format!("{}\n{}", answer.to_text(), texts.join("\n")));
+        }
+        ReportFormat::Json => print(&pretty_json(&serde_json::json!({ "answer": answer, "http": checks }))),
+    }
+    let verdict = match checks.iter().map(|c| c.allowed).collect::<Vec<_>>() {
+        v if v.iter().all(|a| *a == Some(true)) => Verdict::Allowed,
+        v if v.iter().all(|a| *a == Some(false)) => Verdict::Denied,
+        _ => Verdict::Partly,
+    };
+    explain_exit(expect, verdict)
+}
+
 fn explain_exit(expect: Option<Expect>, verdict: Verdict) -> u8 {
     let expected = match expect {
         None => return 0,

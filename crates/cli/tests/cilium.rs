@@ -121,3 +121,106 @@ fn analyze_reports_cilium_validation_at_the_line() {
     assert!(run.stdout.contains("NP0040"), "{}", run.stdout);
     assert_snapshot!(run.transcript());
 }
+
+/// `explain --http`: the Star Wars demo's landing request passes `rule1`'s HTTP rule
+/// (docs.cilium.io, "Identity-Aware and HTTP-Aware Policy Enforcement"), the exhaust-port
+/// request matches no rule and the proxy refuses it ("Access denied", 403), on top of a
+/// layer 4 verdict that allows TCP 80.
+#[test]
+fn explain_checks_an_http_request_against_the_layer_7_rules() {
+    let ask = |request: &str, expect: &str| {
+        common::netplay(&[
+            "explain",
+            "--src",
+            "default/probe-droid",
+            "--dst",
+            "default/deathstar",
+            "--port",
+            "80",
+            "--http",
+            request,
+            "--expect",
+            expect,
+            "tests/scenarios/cilium-l7-http",
+        ])
+    };
+    let landing = ask("POST /v1/request-landing", "allowed");
+    assert_eq!(landing.code, 0, "{}{}", landing.stdout, landing.stderr);
+    assert!(
+        landing.stdout.contains("admitted by POST /v1/request-landing"),
+        "{}",
+        landing.stdout
+    );
+    assert!(
+        landing
+            .stdout
+            .contains("HTTP verdict: POST /v1/request-landing is ALLOWED"),
+        "{}",
+        landing.stdout
+    );
+    let exhaust = ask("PUT /v1/exhaust-port", "denied");
+    assert_eq!(exhaust.code, 0, "{}{}", exhaust.stdout, exhaust.stderr);
+    assert!(
+        exhaust.stdout.contains("HTTP verdict: PUT /v1/exhaust-port is DENIED"),
+        "{}",
+        exhaust.stdout
+    );
+    // `/path1$` is the whole path: `/path1/x` is another path.
+    let longer = ask("GET /path1/x", "allowed");
+    assert_eq!(longer.code, 1, "{}", longer.stdout);
+    assert_snapshot!(exhaust.transcript());
+}
+
+#[test]
+fn explain_http_needs_a_port_and_a_request_line() {
+    let no_port = common::netplay(&[
+        "explain",
+        "--src",
+        "default/probe-droid",
+        "--dst",
+        "default/deathstar",
+        "--http",
+        "GET /",
+        "tests/scenarios/cilium-l7-http",
+    ]);
+    assert_eq!(no_port.code, 2, "{}", no_port.stderr);
+    assert!(no_port.stderr.contains("--port"), "{}", no_port.stderr);
+    let bad = common::netplay(&[
+        "explain",
+        "--src",
+        "default/probe-droid",
+        "--dst",
+        "default/deathstar",
+        "--port",
+        "80",
+        "--http",
+        "GET",
+        "tests/scenarios/cilium-l7-http",
+    ]);
+    assert_ne!(bad.code, 0);
+    assert!(bad.stderr.contains("write `METHOD /path`"), "{}", bad.stderr);
+}
+
+/// An FQDN destination: the pattern's and the name's rules add up, the `world` deny takes
+/// TCP 80, and the explanation says the destination is undecidable offline.
+#[test]
+fn explain_walks_the_rules_of_an_fqdn_destination() {
+    let run = common::netplay(&[
+        "explain",
+        "--src",
+        "shop/worker",
+        "--dst",
+        "fqdn:api.example.com",
+        "--port",
+        "80",
+        "tests/scenarios/cilium-fqdn-destinations",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("TCP 80 is DENIED"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Undecidable offline: fqdn:api.example.com"),
+        "{}",
+        run.stdout
+    );
+    assert_snapshot!(run.transcript());
+}

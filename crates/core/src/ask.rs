@@ -305,6 +305,20 @@ impl Scenario {
             };
             return Ok(Answer::new(None, vec![self.explain_names(src, dst, probe)?]));
         }
+        // `fqdn:<name>`: the addresses DNS gives for a name (Cilium `toFQDNs`).
+        if crate::policy::DnsMatch::from_fqdn_name(dst).is_some() {
+            let probe = match port {
+                None => None,
+                Some(PortQuery::Number(p, n)) => Some((p, n)),
+                Some(PortQuery::Name(name)) => {
+                    return Err(QueryError::PortNameNeedsWorkload {
+                        name,
+                        address: dst.to_string(),
+                    })
+                }
+            };
+            return Ok(Answer::new(None, vec![self.explain_names(src, dst, probe)?]));
+        }
         let src = self.target(src)?;
         let cluster = &self.cluster;
         let service = if names_a_service_explicitly(dst) {

@@ -19,8 +19,8 @@ use crate::endpoint::AddrRange;
 use crate::model::Cluster;
 use crate::netpol::engine::{ConnId, Engine};
 use crate::netpol::explain::{explain_ends, namespace_labels, End};
-use crate::netpol::ingress_controller;
 use crate::netpol::l7;
+use crate::netpol::{fqdn, ingress_controller};
 use crate::output::{ConnLine, ConnRows, EmitRow, RowLine};
 use crate::policy::Rule;
 use crate::query::QueryError;
@@ -60,6 +60,9 @@ pub struct Connlist<'c> {
     external_sources: Vec<Vec<(u32, ConnId)>>,
     /// What the ingress controller may open, per workload.
     controller: Vec<(usize, ConnId)>,
+    /// What each workload may open to FQDN destinations: (workload, endpoint,
+    /// connection), by workload.
+    fqdn: Vec<(usize, u32, ConnId)>,
     /// With a focus: the workloads in it, the classes holding them, and per other class
     /// its connections to those classes.
     focus: Option<FocusSets>,
@@ -145,6 +148,18 @@ impl<'c> Connlist<'c> {
         if !controller.is_empty() {
             names.push(ingress_controller::INGRESS_CONTROLLER.to_string());
         }
+        // FQDN destinations, one endpoint per name (by workload: `connections` is).
+        let mut fqdn_ids: HashMap<String, u32> = HashMap::new();
+        let fqdn: Vec<(usize, u32, ConnId)> = fqdn::connections(cluster)
+            .into_iter()
+            .map(|(w, m, conn)| {
+                let id = *fqdn_ids.entry(m.fqdn_name()).or_insert_with(|| {
+                    names.push(m.fqdn_name());
+                    names.len() as u32 - 1
+                });
+                (w, id, engine.conn_id(conn))
+            })
+            .collect();
 
         let mut order: Vec<u32> = (0..names.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
@@ -187,6 +202,7 @@ impl<'c> Connlist<'c> {
             external_ids,
             external_sources,
             controller,
+            fqdn,
             focus,
             texts: Vec::new(),
             marks: L7Marks::new(cluster),
@@ -225,6 +241,10 @@ impl<'c> Connlist<'c> {
                         out.push((self.rank[x as usize], *conn));
                     }
                 }
+                let from = self.fqdn.partition_point(|&(w, _, _)| w < e);
+                for &(_, x, conn) in self.fqdn[from..].iter().take_while(|&&(w, _, _)| w == e) {
+                    out.push((self.rank[x as usize], conn));
+                }
             }
         } else if let Some(sources) = self.external_sources.get(e - workloads) {
             for &(c, conn) in sources {
@@ -234,7 +254,8 @@ impl<'c> Connlist<'c> {
                     }
                 }
             }
-        } else {
+        } else if e == workloads + self.external_sources.len() {
+            // The ingress controller (FQDN destinations, after it, are never sources).
             for &(w, conn) in &self.controller {
                 if self.wanted(None, Some(w)) {
                     out.push((self.rank[w], conn));
@@ -404,12 +425,17 @@ impl<'c> L7Marks<'c> {
 
     /// The marker of the line from `src` to `dst` (names as connlist prints them).
     pub(crate) fn mark(&self, src: &str, dst: &str) -> Option<String> {
+        // An FQDN destination's rules may have layer 7 rules too.
+        let fqdn = crate::policy::DnsMatch::from_fqdn_name(dst);
         let end = |name: &str| match self.by_name.get(name) {
             Some(&i) => Some((End::Workload(&self.cluster.workloads[i]), Some(i))),
             None => crate::endpoint::external_address(name).map(|ip| (End::Ip(ip), None)),
         };
         let (s, si) = end(src)?;
-        let (d, di) = end(dst)?;
+        let (d, di) = match &fqdn {
+            Some(m) => (End::Fqdn(m), None),
+            None => end(dst)?,
+        };
         if !si.is_some_and(|i| self.egress[i]) && !di.is_some_and(|i| self.ingress[i]) {
             return None;
         }

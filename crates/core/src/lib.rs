@@ -317,17 +317,27 @@ impl Scenario {
 
     /// Explains the connection between two endpoints named as users write them (what
     /// [`Scenario::target`] reads; with several clusters, `cluster/ns/name[Kind]` for
-    /// workloads, and the evaluation happens in their clusters).
+    /// workloads, and the evaluation happens in their clusters). The destination may also
+    /// be an FQDN destination of the connection list, `fqdn:<name>` ([`netpol::fqdn`]).
     pub fn explain_names(
         &self,
         src: &str,
         dst: &str,
         probe: Option<(Protocol, u16)>,
     ) -> Result<Explanation, QueryError> {
-        match &self.multicluster {
-            Some(multi) => multi.explain(src, dst, probe),
-            None => Ok(self.explain(self.target(src)?, self.target(dst)?, probe)),
+        use netpol::explain::{explain_ends, End};
+        if let Some(multi) = &self.multicluster {
+            return multi.explain(src, dst, probe);
         }
+        let src = self.target(src)?;
+        let Some(fqdn) = policy::DnsMatch::from_fqdn_name(dst) else {
+            return Ok(self.explain(src, self.target(dst)?, probe));
+        };
+        let src = match src {
+            Target::Workload(i) => End::Workload(&self.cluster.workloads[i]),
+            Target::Ip(ip) => End::Ip(ip),
+        };
+        Ok(explain_ends(&self.cluster, src, End::Fqdn(&fqdn), probe))
     }
 }
 

@@ -204,11 +204,12 @@ fn json_str(buf: &mut Vec<u8>, s: &str) {
 }
 
 fn write_dot<W: io::Write>(rows: &mut dyn ConnRows, out: &mut W) -> io::Result<()> {
-    // Namespaces as clusters; external ranges (and the ingress controller) on their own.
+    // Namespaces as clusters; external ranges, FQDN destinations and the ingress controller
+    // on their own.
     let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     rows.for_each_row(&mut |src, row| {
         for e in std::iter::once(src).chain(row.iter().map(|(dst, _, _)| *dst)) {
-            let group = if e.ends_with("[External]") || e.starts_with('{') {
+            let group = if e.ends_with("[External]") || e.starts_with("fqdn:") || e.starts_with('{') {
                 ""
             } else {
                 e.split('/').next().unwrap_or_default()

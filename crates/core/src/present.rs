@@ -27,7 +27,8 @@ pub enum EndpointKind {
 pub fn endpoint_kind(name: &str) -> EndpointKind {
     if name == INGRESS_CONTROLLER {
         EndpointKind::IngressController
-    } else if name.ends_with("[External]") {
+    } else if name.ends_with("[External]") || name.starts_with("fqdn:") {
+        // An FQDN destination (`fqdn:api.example.com`) is addresses outside the cluster too.
         EndpointKind::External
     } else {
         EndpointKind::Workload

@@ -416,7 +416,7 @@ fn arb_cilium_ports() -> impl Strategy<Value = Value> {
 /// A Cilium rule: one kind of peer (or none) and maybe ports.
 fn arb_cilium_rule(egress: bool) -> impl Strategy<Value = Value> {
     (
-        0usize..6,
+        0usize..7,
         proptest::collection::vec(arb_cilium_selector(), 1..3),
         0..CIDRS.len(),
         proptest::collection::vec(any::<bool>(), 3),
@@ -432,6 +432,11 @@ fn arb_cilium_rule(egress: bool) -> impl Strategy<Value = Value> {
                 1 | 2 => json!({ (format!("{dir}Endpoints")): sels }),
                 3 => json!({ (format!("{dir}CIDR")): [cidr] }),
                 4 => json!({ (format!("{dir}CIDRSet")): [{"cidr": cidr, "except": except}] }),
+                // FQDN destinations (`fqdn:<name>` lines, which the streamed and the whole
+                // list must both hold): a pattern and a name it covers.
+                6 if egress => {
+                    json!({ "toFQDNs": [{"matchName": "api.example.com"}, {"matchPattern": "*.example.com"}] })
+                }
                 _ => json!({ (format!("{dir}Entities")): entities }),
             };
             if let Some(p) = ports {
@@ -693,6 +698,14 @@ fn check_cluster(yaml: &str) -> Result<(), TestCaseError> {
     for line in &lines {
         let conn = ConnSet::parse(&line.conn).expect("printed connection parses");
         prop_assert!(!conn.is_empty());
+        if line.dst.starts_with("fqdn:") {
+            // An FQDN destination (Cilium toFQDNs): what explain's walk allows to it.
+            let explained = scenario
+                .explain_names(&line.src, &line.dst, None)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(&explained.allowed, &conn, "{}\n{}", line, yaml);
+            continue;
+        }
         let src = scenario
             .target(&line.src)
             .map_err(|e| TestCaseError::fail(e.to_string()))?;

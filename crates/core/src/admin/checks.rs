@@ -110,7 +110,8 @@ fn covers(earlier: &Rule, later: &Rule) -> bool {
 /// Whether a peer can match something of the input: a pod, or an address outside.
 fn matches_something(cluster: &Cluster, policy: &Policy, peer: &Peer) -> bool {
     match &peer.kind {
-        PeerKind::IpBlock { .. } => true,
+        // An FQDN is a destination of its own (`fqdn:<name>`).
+        PeerKind::IpBlock { .. } | PeerKind::Fqdn(_) => true,
         PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
         PeerKind::Calico(m) if m.nets.is_some() || !m.has_identity() => true,
         PeerKind::Calico(_) => cluster.workloads.iter().any(|w| {

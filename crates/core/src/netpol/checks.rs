@@ -126,7 +126,9 @@ fn peer_pods<'c>(cluster: &'c Cluster, policy: &Policy, rule: &Rule) -> Vec<&'c 
                     p.kind
                         .matches_workload(&policy.namespace, w, cluster.namespace_labels(&w.namespace))
                 }
-                PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
+                PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } | PeerKind::Fqdn(_) => {
+                    false
+                }
             }),
         })
         .collect()
@@ -414,7 +416,10 @@ fn dns_by_address(cluster: &Cluster, w: &Workload, dns_pods: &[Workload]) -> boo
         .any(|rule| {
             rule.peers.iter().flatten().any(|peer| {
                 match &peer.kind {
-                    PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => true,
+                    PeerKind::IpBlock { .. }
+                    | PeerKind::Nodes { .. }
+                    | PeerKind::Unresolved { .. }
+                    | PeerKind::Fqdn(_) => true,
                     // A Calico rule to `nets` alone (the DNS service address).
                     PeerKind::Calico(m) => m.nets.is_some() && m.selector.is_none(),
                     PeerKind::Pods { .. } => false,

@@ -27,6 +27,8 @@ pub enum Target {
 pub enum End<'a> {
     Workload(&'a Workload),
     Ip(IpAddr),
+    /// The addresses DNS gives for a name at run time (`fqdn:<name>`, [`super::fqdn`]).
+    Fqdn(&'a crate::policy::DnsMatch),
 }
 
 impl Target {
@@ -197,12 +199,14 @@ fn end_name(end: End) -> String {
         End::Workload(w) => w.endpoint_name(),
         // A single address is the range `a-a`, as everywhere else.
         End::Ip(ip) => format!("{ip}-{ip}[External]"),
+        End::Fqdn(m) => m.fqdn_name(),
     }
 }
 
 fn peer_admits(cluster: &Cluster, policy: &Policy, kind: &PeerKind, peer: End) -> bool {
     match peer {
         End::Ip(ip) => kind.matches_ip(&ip),
+        End::Fqdn(m) => kind.matches_fqdn(m),
         End::Workload(w) => kind.matches_workload(&policy.namespace, w, &namespace_labels(cluster, &w.namespace)),
     }
 }
@@ -234,7 +238,7 @@ fn explain_side(
         // A node (a host-network destination) has no named ports to resolve.
         End::Workload(d) if d.host_network => Some(&[][..]),
         End::Workload(d) => Some(d.ports.as_slice()),
-        End::Ip(_) => None,
+        End::Ip(_) | End::Fqdn(_) => None,
     };
     let mut isolated_by = Vec::new();
     let mut admitted_by = Vec::new();
@@ -762,10 +766,16 @@ impl Explanation {
                 let _ = writeln!(out, "Verdict: allowed {} (egress ∩ ingress).", self.conn);
             }
         }
-        if let Some(note) = self.l7_note() {
+        for note in [self.l7_note(), self.fqdn_note()].into_iter().flatten() {
             let _ = writeln!(out, "{note}");
         }
         out
+    }
+
+    /// For an FQDN end (`fqdn:<name>`, [`super::fqdn`]): that it is undecidable offline.
+    pub fn fqdn_note(&self) -> Option<String> {
+        let name = [&self.src, &self.dst].into_iter().find(|n| n.starts_with("fqdn:"))?;
+        Some(crate::policy::DnsMatch::undecidable_note(name))
     }
 
     /// What the layer 7 rules mean for the verdict, under their lines; `None` without

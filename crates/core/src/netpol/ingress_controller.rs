@@ -13,10 +13,12 @@ use crate::output::ConnLine;
 /// The source name used for ingress-controller traffic.
 pub const INGRESS_CONTROLLER: &str = "{ingress-controller}";
 
-/// The lines of one cluster: the engine's connections and the traffic admitted by Ingress
-/// objects (from `{ingress-controller}`), unsorted.
+/// The lines of one cluster: the engine's connections, those to FQDN destinations
+/// ([`super::fqdn`]) and the traffic admitted by Ingress objects (from
+/// `{ingress-controller}`), unsorted.
 pub(crate) fn cluster_lines(engine: &Engine) -> Vec<ConnLine> {
     let mut lines = engine.lines();
+    lines.extend(super::fqdn::lines(engine.cluster()));
     for (w, conn) in connections(engine) {
         lines.push(ConnLine {
             src: INGRESS_CONTROLLER.to_string(),

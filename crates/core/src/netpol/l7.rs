@@ -233,21 +233,6 @@ pub fn http_matches(rule: &HttpMatch, req: &HttpRequest) -> Result<bool, RegexEr
     }))
 }
 
-/// Whether a constraint lets `req` through: `Some(true)` when one HTTP rule matches,
-/// `Some(false)` when none does, `None` when the rules are not HTTP (DNS, Kafka).
-pub fn allows_http(constraint: &L7Constraint, req: &HttpRequest) -> Result<Option<bool>, RegexError> {
-    let mut any = false;
-    for l7 in &constraint.l7 {
-        let L7::Http(rules) = l7 else { return Ok(None) };
-        for rule in rules {
-            if http_matches(rule, req)? {
-                any = true;
-            }
-        }
-    }
-    Ok(Some(any))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

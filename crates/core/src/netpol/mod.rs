@@ -7,6 +7,8 @@ pub mod checks;
 pub mod engine;
 pub mod explain;
 pub mod exposure;
+pub mod fqdn;
+pub mod http;
 pub mod ingress_controller;
 pub mod l7;
 

@@ -277,6 +277,10 @@ pub enum PeerKind {
     /// A Calico entity rule: selectors over endpoints and network sets, namespaces,
     /// service accounts and nets, all of which must match.
     Calico(Box<calico::EntityMatch>),
+    /// Cilium `toFQDNs`: the addresses DNS gives for a name (or pattern) at run time. It
+    /// matches no endpoint and no address; connection lists show it as a destination of
+    /// its own, `fqdn:<name>` ([`PeerKind::matches_fqdn`]).
+    Fqdn(DnsMatch),
 }
 
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -328,7 +332,32 @@ impl PeerKind {
                 pod_labels,
                 None,
             )),
-            PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
+            PeerKind::IpBlock { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } | PeerKind::Fqdn(_) => {
+                false
+            }
+        }
+    }
+
+    /// Whether the peer holds every address of the `fqdn:` destination `dest`, whatever
+    /// DNS answers: a `toFQDNs` selector that allows every name of it, or a peer holding
+    /// every address outside the cluster (`0.0.0.0/0` or `::/0` without exceptions, as
+    /// `world` is; a Calico rule with no criterion or such `nets`). A narrower address
+    /// block may or may not hold the name's addresses: it is not applied (explain says
+    /// the destination is undecidable).
+    pub fn matches_fqdn(&self, dest: &DnsMatch) -> bool {
+        match self {
+            PeerKind::Fqdn(selector) => selector.covers(dest),
+            PeerKind::IpBlock { cidr, except } => cidr.prefix_len() == 0 && except.is_empty(),
+            PeerKind::Calico(m) => {
+                !m.has_identity()
+                    && m.not_selector.is_none()
+                    && m.not_nets.is_empty()
+                    && m.not_selected_sets.is_empty()
+                    && m.nets
+                        .as_ref()
+                        .is_none_or(|nets| nets.iter().any(|n| n.prefix_len() == 0))
+            }
+            PeerKind::Pods { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
         }
     }
 
@@ -348,7 +377,7 @@ impl PeerKind {
         match self {
             PeerKind::IpBlock { cidr, except } => cidr.contains(ip) && !except.iter().any(|e| e.contains(ip)),
             PeerKind::Calico(m) => m.matches_ip(ip),
-            PeerKind::Pods { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
+            PeerKind::Pods { .. } | PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } | PeerKind::Fqdn(_) => false,
         }
     }
 }
@@ -371,6 +400,7 @@ impl fmt::Display for PeerKind {
             PeerKind::Nodes { nodes } => write!(f, "nodes [{nodes}]"),
             PeerKind::Unresolved { what } => write!(f, "{what} (not decidable from manifests)"),
             PeerKind::Calico(m) => write!(f, "{m}"),
+            PeerKind::Fqdn(m) => write!(f, "{}: the addresses DNS gives at run time", m.fqdn_name()),
         }
     }
 }

@@ -2,11 +2,13 @@
 //! traffic, the verdict — with links to the deciding lines in the editor.
 
 use crate::view_model::Analysis;
-use netplay_core::netpol::explain::{RuleMatch, SideExplanation, TierDecision};
+use netplay_core::netpol::explain::{Explanation, RuleMatch, SideExplanation, TierDecision};
+use netplay_core::netpol::http;
 use netplay_core::netpol::trace::TraceStep;
 use netplay_core::present::{self, EndpointKind};
 use netplay_core::Protocol;
 use std::rc::Rc;
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -130,15 +132,60 @@ fn side(s: &SideExplanation, on_jump: &Callback<(String, u32)>, probe: Option<(P
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct HttpCheckProps {
+    explanation: Explanation,
+}
+
+/// One HTTP request (`GET /api/v1/items`) checked against the layer 7 rules of the
+/// explained connection, by core's `http::check_http` as `explain --http` does.
+#[function_component]
+fn HttpCheckForm(props: &HttpCheckProps) -> Html {
+    let text = use_state(|| "GET /".to_string());
+    let result = use_state(|| None::<Result<http::HttpCheck, String>>);
+    let on_input = {
+        let text = text.clone();
+        Callback::from(move |e: InputEvent| text.set(e.target_unchecked_into::<HtmlInputElement>().value()))
+    };
+    let on_submit = {
+        let (text, result, e) = (text.clone(), result.clone(), props.explanation.clone());
+        Callback::from(move |ev: SubmitEvent| {
+            ev.prevent_default();
+            result.set(Some(
+                http::parse_http_request(&text, &[]).map(|req| http::check_http(&e, &req)),
+            ));
+        })
+    };
+    if props.explanation.probe.is_none() {
+        return html! { <p class="muted small">{ "Type a TCP port into the probe field to check an HTTP request against these rules." }</p> };
+    }
+    html! {
+        <form class="http-check" data-testid="http-check" onsubmit={on_submit} aria-label="Check an HTTP request">
+            <label>{ "Request " }
+                <input data-testid="http-request" placeholder="GET /api/v1/items" value={(*text).clone()} oninput={on_input} />
+            </label>
+            <button type="submit" data-testid="http-check-run">{ "Check" }</button>
+            { match &*result {
+                None => html! {},
+                Some(Err(why)) => html! { <p class="bad small">{ why }</p> },
+                Some(Ok(c)) => html! {
+                    <pre class={classes!("small", if c.allowed == Some(true) { "ok" } else { "bad" })} data-testid="http-verdict"
+                        data-allowed={c.allowed.map_or("undecided".to_string(), |a| a.to_string())}>{ c.to_text() }</pre>
+                },
+            } }
+        </form>
+    }
+}
+
 #[function_component]
 pub fn Explain(props: &ExplainProps) -> Html {
     let (src, dst) = &props.pair;
     let scenario = &props.analysis.scenario;
     let close = props.on_close.reform(|_: MouseEvent| ());
-    let content = match (scenario.target(src), scenario.target(dst)) {
-        (Ok(s), Ok(d)) => {
-            let e = scenario.explain(s, d, props.probe);
+    let content = match scenario.explain_names(src, dst, props.probe) {
+        Ok(e) => {
             let v = present::verdict(&e);
+            let fqdn_note = e.fqdn_note();
             let verdict = html! {
                 <p class={classes!("verdict", if v.allowed { "ok" } else { "bad" })} data-testid="verdict"
                     data-allowed={v.allowed.to_string()}>
@@ -148,7 +195,9 @@ pub fn Explain(props: &ExplainProps) -> Html {
             html! {
                 <>
                     <p class="pair"><code>{ format!("{src} => {dst} : {}", e.conn) }</code></p>
-                    if present::endpoint_kind(src) == EndpointKind::External || present::endpoint_kind(dst) == EndpointKind::External {
+                    if let Some(note) = fqdn_note {
+                        <p class="muted small" data-testid="explain-fqdn">{ note }</p>
+                    } else if present::endpoint_kind(src) == EndpointKind::External || present::endpoint_kind(dst) == EndpointKind::External {
                         <p class="muted small">{ "Explained for the first address of the range: every address of a range shown in the matrix gets the same verdict." }</p>
                     }
                     { verdict }
@@ -159,6 +208,7 @@ pub fn Explain(props: &ExplainProps) -> Html {
                             <h4>{ "Layer 7 rules" }</h4>
                             <ul class="rules">{ for e.l7.iter().map(|c| html! { <li><code>{ c.text() }</code></li> }) }</ul>
                             if let Some(note) = e.l7_note() { <p class="small">{ note }</p> }
+                            <HttpCheckForm explanation={e.clone()} />
                         </section>
                     }
                     if props.probe.is_none() {
@@ -170,7 +220,7 @@ pub fn Explain(props: &ExplainProps) -> Html {
         _ if present::endpoint_kind(src) == EndpointKind::IngressController => html! {
             <p>{ present::ingress_controller_explanation(&scenario.cluster, dst) }</p>
         },
-        (Err(e), _) | (_, Err(e)) => html! { <p class="bad">{ e.to_string() }</p> },
+        Err(e) => html! { <p class="bad">{ e.to_string() }</p> },
     };
     html! {
         <aside class="explain" data-testid="explain" aria-label="Explanation">

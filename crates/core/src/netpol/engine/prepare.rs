@@ -231,8 +231,9 @@ impl Engine<'_> {
                 addrs.union_with(&block);
                 !block.v6.is_empty()
             }
-            // Neither is an endpoint the model holds (see `PeerKind`).
-            PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } => false,
+            // None is an endpoint the model holds (see `PeerKind`; FQDN destinations are
+            // listed by `netpol::fqdn`).
+            PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } | PeerKind::Fqdn(_) => false,
             PeerKind::Calico(m) => {
                 addrs.union_with(&calico_addrs(m));
                 let key = format!("calico {m:?}");

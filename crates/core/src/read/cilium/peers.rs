@@ -5,7 +5,7 @@ use super::ctx::{parse_cidr, peer, Ctx};
 use super::types::{CidrRule, FqdnSelector, ServiceRef};
 use crate::model::NAMESPACE_NAME_LABEL;
 use crate::parse::locate::PathSeg;
-use crate::policy::{Peer, PeerKind, Selector};
+use crate::policy::{DnsMatch, Peer, PeerKind, Selector};
 use ipnet::IpNet;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
@@ -358,9 +358,9 @@ fn service(cx: &mut Ctx, svc: &ServiceRef, path: &[PathSeg]) -> Vec<Peer> {
 
 /// `toFQDNs`: which addresses a name has is known only to DNS at run time.
 fn fqdn(cx: &mut Ctx, f: &FqdnSelector, path: &[PathSeg]) -> Option<Peer> {
-    let pattern = match (&f.match_name, &f.match_pattern) {
-        (Some(n), None) => n.clone(),
-        (None, Some(p)) => p.clone(),
+    let selector = match (&f.match_name, &f.match_pattern) {
+        (Some(n), None) => DnsMatch::Name(n.clone()),
+        (None, Some(p)) => DnsMatch::Pattern(p.clone()),
         _ => {
             cx.error(
                 path,
@@ -369,15 +369,11 @@ fn fqdn(cx: &mut Ctx, f: &FqdnSelector, path: &[PathSeg]) -> Option<Peer> {
             return None;
         }
     };
+    let name = selector.fqdn_name();
     cx.warn(
         "NP1042",
         path,
-        format!("toFQDNs {pattern} allows the addresses DNS gives for it at run time: netplay names it fqdn:{pattern} and matches no address with it, so connections to those addresses are not shown as allowed"),
+        format!("toFQDNs allows the addresses DNS gives at run time, which netplay cannot know: connection lists show them as the destination {name}, never as addresses"),
     );
-    Some(peer(
-        PeerKind::Unresolved {
-            what: format!("fqdn:{pattern}"),
-        },
-        cx.obj.locate(path),
-    ))
+    Some(peer(PeerKind::Fqdn(selector), cx.obj.locate(path)))
 }
