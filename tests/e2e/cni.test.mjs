@@ -116,6 +116,7 @@ test('cilium-l7-http: Why? checks an HTTP request against the layer 7 rules, as 
     const exhaust = await ask('PUT /v1/exhaust-port');
     assert.equal(exhaust.allowed, 'false', exhaust.text);
     assert.match(exhaust.text, /HTTP verdict: PUT \/v1\/exhaust-port is DENIED/, exhaust.text);
+    await form.locator('[data-testid=http-verdict]').scrollIntoViewIfNeeded();
     await screenshot(page, 'cni-http-check');
   } finally {
     await finish(page);
