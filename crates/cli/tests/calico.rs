@@ -59,3 +59,22 @@ fn the_cni_flag_chooses_where_kubernetes_network_policies_stand() {
         cilium.stdout
     );
 }
+
+/// Staged policies are never enforced; analyze says what each would change (NP1053),
+/// derived by hand in tests/scenarios/calico-staged-policies/README.md.
+#[test]
+fn analyze_says_what_a_staged_policy_would_change() {
+    let run = common::netplay(&["analyze", "tests/scenarios/calico-staged-policies"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("StagedNetworkPolicy shop/allow-client would change 2 connection lines if enforced: - shop/client[Pod] => shop/web[Pod] : TCP 80; + shop/client[Pod] => shop/web[Pod] : TCP 80,443"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("StagedNetworkPolicy shop/isolate-other would change 3 connection lines if enforced"),
+        "{}",
+        run.stdout
+    );
+}

@@ -351,6 +351,7 @@ fn check_cluster(
     let mut all = netpol_findings;
     all.extend(admin::checks::check(cluster));
     all.extend(netpol::ingress_controller::check(cluster));
+    all.extend(netpol::staged::check(cluster));
     all.extend(mesh::analyze(cluster, options.mesh_config.as_ref()));
     all.extend(cni::plan_scenario(cluster).diagnostics);
     all.extend(multicluster::kubefed_objects(&cluster.objects));

@@ -214,6 +214,7 @@ pub const CODES: &[(&str, Severity, &str)] = &[
     ("NP1050", Severity::Warning, "a Calico field netplay does not model (doNotTrack, preDNAT, applyOnForward, source ports, selectors of the policy's own side in a rule, services, ipVersion, http); the policy or rule is left out or evaluated without it, as the message says"),
     ("NP1051", Severity::Info, "a Calico rule for a protocol netplay does not model (ICMP, ICMPv6, UDPLite, a number): it matches no TCP, UDP or SCTP connection"),
     ("NP1052", Severity::Warning, "a Calico policy names a tier that is not in the input; it is evaluated in a tier of its own after every other"),
+    ("NP1053", Severity::Info, "a Calico staged policy: never enforced; the finding lists the connection lines it would change if it were"),
     ("NP1030", Severity::Warning, "two admin policies of one tier have the same priority and select a common pod: their order is undefined"),
     ("NP1031", Severity::Warning, "an admin policy rule that an earlier rule of the policy always pre-empts"),
     ("NP1032", Severity::Warning, "an admin policy whose subject selects no pod, or a rule whose peers match nothing of the input"),

@@ -14,4 +14,5 @@ pub mod l7;
 
 pub mod reference;
 mod reference_calico;
+pub mod staged;
 pub mod trace;
