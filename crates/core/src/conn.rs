@@ -135,7 +135,7 @@ impl ConnSet {
     /// diff of two printed lists.
     pub fn parse(s: &str) -> Option<ConnSet> {
         let s = s.trim();
-        if s == "All Connections" {
+        if s == ALL_CONNECTIONS {
             return Some(ConnSet::all());
         }
         if s == "No Connections" {
@@ -165,11 +165,14 @@ impl ConnSet {
     }
 }
 
+/// How every connection is printed.
+pub const ALL_CONNECTIONS: &str = "All Connections";
+
 /// `All Connections`, `No Connections`, or e.g. `SCTP 1-9002,9004-65535,TCP 80,UDP 53`.
 impl fmt::Display for ConnSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_all() {
-            return f.write_str("All Connections");
+            return f.write_str(ALL_CONNECTIONS);
         }
         if self.is_empty() {
             return f.write_str("No Connections");

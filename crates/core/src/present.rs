@@ -77,6 +77,16 @@ impl DiffEntry {
     }
 }
 
+/// A printed connection (connlist's `conn`) as a matrix cell or an arrow label shows it:
+/// `All` for every connection, else the set as printed.
+pub fn short_conn(conn: &str) -> String {
+    if conn == crate::conn::ALL_CONNECTIONS {
+        "All".to_string()
+    } else {
+        conn.to_string()
+    }
+}
+
 /// Whether a connection as printed (`TCP 80,UDP 53`, `All Connections`) admits a port.
 pub fn conn_allows(conn: &str, probe: (Protocol, u16)) -> bool {
     ConnSet::parse(conn).is_some_and(|c| c.contains(probe.0, probe.1))

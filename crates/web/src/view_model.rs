@@ -272,15 +272,6 @@ pub fn cells(edges: Vec<Edge>) -> BTreeMap<(String, String), Cell> {
         .collect()
 }
 
-/// A short form of a connection for a matrix cell: `All`, or the printed set.
-pub fn short_conn(conn: &str) -> String {
-    if conn == "All Connections" {
-        "All".to_string()
-    } else {
-        conn.to_string()
-    }
-}
-
 /// One hop of a simulated mesh request, drawn over the graph.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PathHop {

@@ -7,7 +7,8 @@
 //! while a sizer gives the scroll area the size of the whole matrix. 1,000 workloads are a
 //! million cells; a few hundred are on screen.
 
-use crate::view_model::{probe_allows, short_conn, Cell, Change, Node, NodeKind};
+use crate::view_model::{probe_allows, Cell, Change, Node, NodeKind};
+use netplay_core::present::short_conn;
 use netplay_core::Protocol;
 use std::collections::BTreeMap;
 use std::rc::Rc;

@@ -6,7 +6,8 @@
 
 use super::geometry::{quad, truncate, Point, Rect};
 use super::{EdgePath, Layout};
-use crate::view_model::{short_conn, Change, Edge, GraphModel};
+use crate::view_model::{Change, Edge, GraphModel};
+use netplay_core::present::short_conn;
 
 /// Up to this many arrows, each gets a label where one fits.
 pub const LABELS_MAX: usize = 40;
