@@ -10,6 +10,7 @@ use crate::mesh::Delivery;
 use crate::model::Cluster;
 use crate::netpol::explain::{Explanation, SideExplanation};
 use crate::netpol::ingress_controller::INGRESS_CONTROLLER;
+use crate::netpol::trace::NetworkPolicyPart;
 use crate::output::DiffEntry;
 
 /// What a printed endpoint name (connlist's `src`/`dst`) stands for.
@@ -129,6 +130,26 @@ pub fn side_summary(s: &SideExplanation) -> String {
     let d = s.direction;
     match &s.workload {
         None => "An address outside the cluster: no NetworkPolicy applies to it.".to_string(),
+        // Rules of tiers before NetworkPolicy (an Admin Allow or Deny, a Calico tier's end)
+        // decided all of it: they are the reason, not the isolation nothing reached.
+        Some(w) if !s.decided_before_networkpolicy().is_empty() => {
+            let by: Vec<String> = s.decided_before_networkpolicy().iter().map(|t| t.text()).collect();
+            let not_consulted = match s.networkpolicy_part() {
+                NetworkPolicyPart::NotReached(ps) => {
+                    let ids: Vec<&str> = ps.iter().map(|p| p.policy.as_str()).collect();
+                    format!(
+                        " The NetworkPolicies that select it ({}) are not consulted.",
+                        ids.join(", ")
+                    )
+                }
+                _ => String::new(),
+            };
+            format!(
+                "{w}'s {d} is decided before the NetworkPolicy tier, by {}; it allows {}.{not_consulted}",
+                by.join("; "),
+                s.allowed_text
+            )
+        }
         // Rules of first-match tiers (or a Calico tier's end) decided part of it: the walk
         // says how (SideExplanation::trace).
         Some(w) if !s.tiers.is_empty() || !s.tier_ends.is_empty() => format!(

@@ -9,6 +9,7 @@
 //! and the side must not be summed up as refusing everything.
 
 use netplay_core::netpol::explain::SideExplanation;
+use netplay_core::netpol::trace::NetworkPolicyPart;
 use netplay_core::present::{side_allows_nothing, side_summary};
 use netplay_core::{load, Protocol, Scenario, SourceFile};
 
@@ -97,7 +98,39 @@ spec:
         "{walk}"
     );
     assert_eq!(ingress.deciding_tiers(), ["Admin"], "{walk}");
-    assert!(side_summary(&ingress).contains("(Admin)"), "{}", side_summary(&ingress));
+    // The reason is the Admin rule (admin.yaml line 9, `- name: from-monitoring`), not the
+    // isolation by shop/default-deny, which nothing reached.
+    assert!(matches!(ingress.networkpolicy_part(), NetworkPolicyPart::NotReached(_)));
+    let deciders = ingress.decided_before_networkpolicy();
+    assert_eq!(deciders.len(), 1, "{deciders:#?}");
+    assert_eq!(deciders[0].tier.as_deref(), Some("Admin"));
+    assert_eq!(
+        deciders[0].text(),
+        r#"[Admin anp/allow-monitoring priority 10, ingress rule "from-monitoring" line 9] Allow All Connections"#
+    );
+    assert_eq!(
+        deciders[0].loc.as_ref().map(|l| (l.file.as_str(), l.line)),
+        Some(("admin.yaml", 9))
+    );
+    let summary = side_summary(&ingress);
+    assert_eq!(
+        summary,
+        "shop/web[Pod]'s ingress is decided before the NetworkPolicy tier, by [Admin anp/allow-monitoring priority 10, \
+         ingress rule \"from-monitoring\" line 9] Allow All Connections; it allows All Connections. The NetworkPolicies \
+         that select it (shop/default-deny) are not consulted."
+    );
+    // The CLI's text says the same: the NetworkPolicy is not reached, so not listed as
+    // isolating the side.
+    let (Ok(src), Ok(dst)) = (s.target(PROMETHEUS), s.target(WEB)) else {
+        panic!("the pods are in the input");
+    };
+    let text = s.explain(src, dst, None).to_text();
+    let ingress_text = text.split("Ingress to").nth(1).unwrap_or_default();
+    assert!(!ingress_text.contains("isolated by"), "{text}");
+    assert!(
+        ingress_text.contains("[NetworkPolicy] not reached: the tiers before it decided everything"),
+        "{text}"
+    );
 
     // web's egress to prometheus: the same on the other side.
     let (egress, _) = sides(&s, WEB, PROMETHEUS);
@@ -142,6 +175,12 @@ spec:
         "{walk}"
     );
     assert_eq!(ingress.deciding_tiers(), ["Admin", "NetworkPolicy"]);
+    // The isolation decides the rest, so it is part of the reason.
+    assert!(matches!(
+        ingress.networkpolicy_part(),
+        NetworkPolicyPart::Consulted { .. }
+    ));
+    assert!(ingress.decided_before_networkpolicy().is_empty());
     assert_eq!(
         ingress.refusal(Protocol::Tcp, 22).map(|r| r.to_string()).as_deref(),
         Some("[Admin anp/no-ssh priority 5, ingress rule \"ssh\" line 9] Deny")
@@ -175,4 +214,15 @@ spec:
         "{walk}"
     );
     assert_eq!(ingress.deciding_tiers(), ["Admin", "NetworkPolicy"]);
+    // A Pass decides nothing itself: the NetworkPolicy isolation is the reason.
+    assert!(matches!(
+        ingress.networkpolicy_part(),
+        NetworkPolicyPart::Consulted { .. }
+    ));
+    assert!(ingress.decided_before_networkpolicy().is_empty());
+    assert!(
+        side_summary(&ingress).contains("tier by tier"),
+        "{}",
+        side_summary(&ingress)
+    );
 }

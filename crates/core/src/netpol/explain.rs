@@ -2,6 +2,7 @@
 //! and which rules and peers admit the traffic.
 
 use super::l7::{self, Admitted, L7Constraint};
+use super::trace::NetworkPolicyPart;
 use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Location;
 use crate::model::{Cluster, Labels, Workload, NAMESPACE_NAME_LABEL};
@@ -240,180 +241,249 @@ fn explain_side(
         End::Workload(d) => Some(d.ports.as_slice()),
         End::Ip(_) | End::Fqdn(_) => None,
     };
-    let mut isolated_by = Vec::new();
-    let mut admitted_by = Vec::new();
+    let ask = Ask {
+        cluster,
+        dir,
+        peer,
+        dst_ports,
+        probe,
+    };
+    let mut side = gather(&ask, w);
+    let walked = if side.tiered.is_empty() && side.closing.is_empty() {
+        Walked {
+            allowed: side.isolation.clone().unwrap_or_else(ConnSet::all),
+            tiers: Vec::new(),
+            tier_ends: Vec::new(),
+            reaches_networkpolicy: ConnSet::all(),
+        }
+    } else {
+        walk_first_match(&ask, &mut side)
+    };
+    SideExplanation {
+        direction: dir.as_str(),
+        workload: Some(w.endpoint_name()),
+        host_node: w.node_view(),
+        l7: l7::constraints(dir.as_str(), &side.admitted, dst_ports, &walked.allowed),
+        isolated_by: side.isolated_by,
+        admitted_by: side.admitted_by,
+        tiers: walked.tiers,
+        tier_ends: walked.tier_ends,
+        allowed_text: walked.allowed.to_string(),
+        allowed: walked.allowed,
+        reaches_networkpolicy: walked.reaches_networkpolicy,
+    }
+}
+
+/// What one side's explanation is asked: the direction, the peer, the destination's
+/// ports (named ports resolve on them) and the probed port.
+struct Ask<'a> {
+    cluster: &'a Cluster,
+    dir: Direction,
+    peer: End<'a>,
+    dst_ports: Option<&'a [crate::model::ContainerPort]>,
+    probe: Option<(Protocol, u16)>,
+}
+
+/// The policies that select a side's workload, sorted: the NetworkPolicy tier (which
+/// isolate it, which rules admit the peer and what they admit) and the rules of
+/// first-match tiers, still to be walked.
+struct Gathered<'a> {
+    isolated_by: Vec<PolicyRef>,
+    admitted_by: Vec<RuleMatch>,
+    /// What the isolating policies admit; `None` when none isolates the side.
+    isolation: Option<ConnSet>,
+    /// What each allowing rule let through, for the layer 7 constraints.
+    admitted: Vec<Admitted<'a>>,
+    /// (policy index, policy, rule) of every first-match tier rule of the side.
+    tiered: Vec<(usize, &'a Policy, &'a Rule)>,
+    /// Tiers that deny at their end, with the name they are shown by.
+    closing: Vec<(Tier, String)>,
+}
+
+fn gather<'a>(ask: &Ask<'a>, w: &Workload) -> Gathered<'a> {
+    let mut g = Gathered {
+        isolated_by: Vec::new(),
+        admitted_by: Vec::new(),
+        isolation: None,
+        admitted: Vec::new(),
+        tiered: Vec::new(),
+        closing: Vec::new(),
+    };
     let mut allowed = ConnSet::none();
-    let ns_labels = namespace_labels(cluster, &w.namespace);
-    let applying = cluster
+    let ns_labels = namespace_labels(ask.cluster, &w.namespace);
+    let applying = ask
+        .cluster
         .policies
         .iter()
         .enumerate()
         .filter(|(_, p)| p.selects_workload(w, &ns_labels));
-    let mut tiered: Vec<(usize, &Policy, &Rule)> = Vec::new();
-    // What each allowing rule let through, for the layer 7 constraints.
-    let mut admitted: Vec<Admitted> = Vec::new();
-    // Tiers that deny at their end, with the name they are shown by.
-    let mut closing: Vec<(crate::policy::Tier, String)> = Vec::new();
     for (index, policy) in applying {
-        let Some(rules) = policy.rules(dir) else { continue };
+        let Some(rules) = policy.rules(ask.dir) else { continue };
         if policy.tier.walk() == TierWalk::FirstMatchEndDeny {
-            closing.push((policy.tier, tier_label(policy)));
+            g.closing.push((policy.tier, tier_label(policy)));
         }
         if policy.tier.walk().is_first_match() {
-            tiered.extend(rules.iter().map(|r| (index, policy, r)));
+            g.tiered.extend(rules.iter().map(|r| (index, policy, r)));
             continue;
         }
-        isolated_by.push(PolicyRef {
+        g.isolated_by.push(PolicyRef {
             policy: named(policy),
             loc: policy.loc.clone(),
         });
         for rule in rules {
-            let Some((peer_index, peer_text, peer_loc)) = matching_peer(cluster, policy, rule, peer) else {
+            let Some((peer_index, peer_text, peer_loc)) = matching_peer(ask.cluster, policy, rule, ask.peer) else {
                 continue;
             };
-            let conn = rule.conn_for(dst_ports);
+            let conn = rule.conn_for(ask.dst_ports);
             if conn.is_empty() {
                 continue;
             }
             allowed.union_with(&conn);
-            admitted.push(Admitted {
+            g.admitted.push(Admitted {
                 policy: named(policy),
                 rule,
                 conn: conn.clone(),
                 cilium_tier: true,
             });
-            admitted_by.push(RuleMatch {
+            g.admitted_by.push(RuleMatch {
                 policy: named(policy),
-                direction: dir.as_str(),
+                direction: ask.dir.as_str(),
                 rule: rule.index,
                 peer: peer_index,
                 peer_text,
                 conn: conn.to_string(),
                 rule_loc: rule.loc.clone(),
                 peer_loc,
-                decides: probe.map(|(p, n)| conn.contains(p, n)),
+                decides: ask.probe.map(|(p, n)| conn.contains(p, n)),
             });
         }
     }
-    let isolation = (!isolated_by.is_empty()).then_some(allowed);
-    let mut tiers = Vec::new();
-    let mut tier_ends = Vec::new();
+    g.isolation = (!g.isolated_by.is_empty()).then_some(allowed);
+    g
+}
+
+/// What the walk through the tiers gave one side.
+struct Walked {
+    allowed: ConnSet,
+    tiers: Vec<TierDecision>,
+    tier_ends: Vec<TierEnd>,
+    reaches_networkpolicy: ConnSet,
+}
+
+/// The side's walk through its first-match tiers and the NetworkPolicy tier, by the same
+/// walk the engine takes: each rule that decided part of the traffic, each tier end that
+/// denied some, and what reached the NetworkPolicy tier.
+fn walk_first_match<'a>(ask: &Ask<'a>, g: &mut Gathered<'a>) -> Walked {
+    g.tiered.sort_by_key(|&(i, p, r)| (p.order_key(), i, r.index));
+    let tiered = &g.tiered;
+    g.closing.sort();
+    g.closing.dedup();
+    let closing_tiers: Vec<Tier> = g.closing.iter().map(|(t, _)| *t).collect();
+    let mut hits: Vec<Option<PeerHit>> = vec![None; tiered.len()];
+    let mut decided: Vec<(usize, ConnSet)> = Vec::new();
+    let mut ends: Vec<(Tier, ConnSet, usize)> = Vec::new();
+    let decided_cell = std::cell::RefCell::new(&mut decided);
+    let allowed = walk_tiers(
+        &mut Plain,
+        tiered.len(),
+        |i| (tiered[i].1.tier, tiered[i].2.action),
+        g.isolation.as_ref(),
+        &closing_tiers,
+        |_, i| {
+            let (_, policy, rule) = tiered[i];
+            hits[i] = Some(matching_peer(ask.cluster, policy, rule, ask.peer)?);
+            Some(rule.conn_for(ask.dst_ports))
+        },
+        |i, taken| {
+            if !taken.is_empty() {
+                decided_cell.borrow_mut().push((i, taken.clone()));
+            }
+        },
+        |tier, denied| {
+            if !denied.is_empty() {
+                ends.push((tier, denied.clone(), decided_cell.borrow().len()));
+            }
+        },
+    );
+    // What an Allow or Deny of a tier before NetworkPolicy took, and what the end of such
+    // a tier denied, never reaches NetworkPolicy (a Pass does).
     let mut reaches_networkpolicy = ConnSet::all();
-    let allowed = if tiered.is_empty() && closing.is_empty() {
-        isolation.unwrap_or_else(ConnSet::all)
-    } else {
-        tiered.sort_by_key(|&(i, p, r)| (p.order_key(), i, r.index));
-        closing.sort();
-        closing.dedup();
-        let closing_tiers: Vec<crate::policy::Tier> = closing.iter().map(|(t, _)| *t).collect();
-        // What each matching rule decided, by the same walk the engine takes.
-        let mut hits: Vec<Option<PeerHit>> = vec![None; tiered.len()];
-        let mut decided: Vec<(usize, ConnSet)> = Vec::new();
-        let mut ends: Vec<(crate::policy::Tier, ConnSet, usize)> = Vec::new();
-        let decided_cell = std::cell::RefCell::new(&mut decided);
-        let allowed = walk_tiers(
-            &mut Plain,
-            tiered.len(),
-            |i| (tiered[i].1.tier, tiered[i].2.action),
-            isolation.as_ref(),
-            &closing_tiers,
-            |_, i| {
-                let (_, policy, rule) = tiered[i];
-                hits[i] = Some(matching_peer(cluster, policy, rule, peer)?);
-                Some(rule.conn_for(dst_ports))
-            },
-            |i, taken| {
-                if !taken.is_empty() {
-                    decided_cell.borrow_mut().push((i, taken.clone()));
-                }
-            },
-            |tier, denied| {
-                if !denied.is_empty() {
-                    ends.push((tier, denied.clone(), decided_cell.borrow().len()));
-                }
-            },
-        );
-        // What an Allow or Deny of a tier before NetworkPolicy took, and what the end of
-        // such a tier denied, never reaches NetworkPolicy (a Pass does).
-        for (i, taken) in &decided {
-            let (_, policy, rule) = tiered[*i];
-            if policy.tier < Tier::NetworkPolicy && rule.action != crate::policy::Action::Pass {
-                reaches_networkpolicy = reaches_networkpolicy.difference(taken);
-            }
+    for (i, taken) in &decided {
+        let (_, policy, rule) = tiered[*i];
+        if policy.tier < Tier::NetworkPolicy && rule.action != crate::policy::Action::Pass {
+            reaches_networkpolicy = reaches_networkpolicy.difference(taken);
         }
-        for (tier, denied, _) in &ends {
-            if *tier < Tier::NetworkPolicy {
-                reaches_networkpolicy = reaches_networkpolicy.difference(denied);
-            }
+    }
+    for (tier, denied, _) in &ends {
+        if *tier < Tier::NetworkPolicy {
+            reaches_networkpolicy = reaches_networkpolicy.difference(denied);
         }
-        for (tier, denied, after) in ends {
-            let name = closing
+    }
+    let tier_ends = ends
+        .into_iter()
+        .map(|(tier, denied, after)| TierEnd {
+            tier: g
+                .closing
                 .iter()
                 .find(|(t, _)| *t == tier)
                 .map(|(_, n)| n.clone())
-                .unwrap_or_default();
-            tier_ends.push(TierEnd {
-                tier: name,
-                decides: probe.map(|(p, n)| denied.contains(p, n)),
-                denied: denied.to_string(),
-                after,
+                .unwrap_or_default(),
+            decides: ask.probe.map(|(p, n)| denied.contains(p, n)),
+            denied: denied.to_string(),
+            after,
+        })
+        .collect();
+    let mut tiers = Vec::new();
+    for (i, taken) in decided {
+        let (_, policy, rule) = tiered[i];
+        let Some(hit) = hits[i].take() else { continue };
+        if rule.action == crate::policy::Action::Allow {
+            g.admitted.push(Admitted {
+                policy: named(policy),
+                rule,
+                conn: taken.clone(),
+                cilium_tier: policy.tier == Tier::CiliumNoDefaultDeny,
             });
         }
-        for (i, taken) in decided {
-            let (_, policy, rule) = tiered[i];
-            let Some((peer_index, peer_text, peer_loc)) = hits[i].take() else {
-                continue;
-            };
-            if rule.action == crate::policy::Action::Allow {
-                admitted.push(Admitted {
-                    policy: named(policy),
-                    rule,
-                    conn: taken.clone(),
-                    cilium_tier: policy.tier == Tier::CiliumNoDefaultDeny,
-                });
-            }
-            tiers.push(TierDecision {
-                tier: tier_label(policy),
-                action: rule.action.as_str(),
-                policy_ref: match policy.kind {
-                    PolicyKind::CiliumNetworkPolicy | PolicyKind::CiliumClusterwideNetworkPolicy => named(policy),
-                    _ => format!("{}/{}", policy.kind.short(), policy.id()),
-                },
-                priority: policy.priority,
-                // A Kubernetes NetworkPolicy in Calico's default tier stands at order 1000.
-                order: match (&policy.calico, policy.tier) {
-                    (Some(c), _) => Some(c.order_text()),
-                    (None, crate::policy::Tier::Calico(_)) => Some("1000".to_string()),
-                    _ => None,
-                },
-                rule_label: rule.label(),
-                rule: RuleMatch {
-                    policy: named(policy),
-                    direction: dir.as_str(),
-                    rule: rule.index,
-                    peer: peer_index,
-                    peer_text,
-                    conn: taken.to_string(),
-                    rule_loc: rule.loc.clone(),
-                    peer_loc,
-                    decides: probe.map(|(p, n)| taken.contains(p, n)),
-                },
-            });
-        }
-        allowed
-    };
-    SideExplanation {
-        direction: dir.as_str(),
-        workload: Some(w.endpoint_name()),
-        host_node: w.node_view(),
-        l7: l7::constraints(dir.as_str(), &admitted, dst_ports, &allowed),
-        isolated_by,
-        admitted_by,
+        tiers.push(tier_decision(ask, policy, rule, &taken, hit));
+    }
+    Walked {
+        allowed,
         tiers,
         tier_ends,
-        allowed_text: allowed.to_string(),
-        allowed,
         reaches_networkpolicy,
+    }
+}
+
+/// A first-match rule that took `taken` of the traffic, as the explanation shows it.
+fn tier_decision(ask: &Ask, policy: &Policy, rule: &Rule, taken: &ConnSet, hit: PeerHit) -> TierDecision {
+    let (peer_index, peer_text, peer_loc) = hit;
+    TierDecision {
+        tier: tier_label(policy),
+        action: rule.action.as_str(),
+        policy_ref: match policy.kind {
+            PolicyKind::CiliumNetworkPolicy | PolicyKind::CiliumClusterwideNetworkPolicy => named(policy),
+            _ => format!("{}/{}", policy.kind.short(), policy.id()),
+        },
+        priority: policy.priority,
+        // A Kubernetes NetworkPolicy in Calico's default tier stands at order 1000.
+        order: match (&policy.calico, policy.tier) {
+            (Some(c), _) => Some(c.order_text()),
+            (None, Tier::Calico(_)) => Some("1000".to_string()),
+            _ => None,
+        },
+        rule_label: rule.label(),
+        rule: RuleMatch {
+            policy: named(policy),
+            direction: ask.dir.as_str(),
+            rule: rule.index,
+            peer: peer_index,
+            peer_text,
+            conn: taken.to_string(),
+            rule_loc: rule.loc.clone(),
+            peer_loc,
+            decides: ask.probe.map(|(p, n)| taken.contains(p, n)),
+        },
     }
 }
 
@@ -653,17 +723,29 @@ fn write_tiered_side(
     for e in side.tier_ends.iter().filter(|e| e.after >= side.tiers.len()) {
         write_tier_end(out, e, probe)?;
     }
-    if side.isolated_by.is_empty() {
-        writeln!(out, "  [NetworkPolicy] not isolated for {}", side.direction)?;
-    } else {
-        let list: Vec<String> = side
-            .isolated_by
+    let list = |ps: &[PolicyRef]| -> String {
+        let list: Vec<String> = ps
             .iter()
             .map(|p| format!("{} ({}:{})", p.policy, p.loc.file, p.loc.line))
             .collect();
-        writeln!(out, "  [NetworkPolicy] isolated by {}", list.join(", "))?;
-        for m in &side.admitted_by {
-            write_rule(out, m, probe, "")?;
+        list.join(", ")
+    };
+    match side.networkpolicy_part() {
+        NetworkPolicyPart::NotIsolated => writeln!(out, "  [NetworkPolicy] not isolated for {}", side.direction)?,
+        // The isolation is no reason when the tiers before it decided everything.
+        NetworkPolicyPart::NotReached(ps) => writeln!(
+            out,
+            "  [NetworkPolicy] not reached: the tiers before it decided everything ({} would isolate it; not consulted)",
+            list(ps)
+        )?,
+        NetworkPolicyPart::Consulted {
+            isolated_by,
+            admitted_by,
+        } => {
+            writeln!(out, "  [NetworkPolicy] isolated by {}", list(isolated_by))?;
+            for m in admitted_by {
+                write_rule(out, m, probe, "")?;
+            }
         }
     }
     writeln!(out, "  {} allows: {}", side.direction, side.allowed_text)?;

@@ -3,7 +3,7 @@
 //! tier the walk does not reach (the tiers before it decided everything) is shown as not
 //! reached and decides nothing.
 
-use super::explain::{tier_end_step, tier_step, SideExplanation, TierEnd};
+use super::explain::{tier_end_step, tier_step, PolicyRef, RuleMatch, SideExplanation, TierEnd};
 use crate::conn::ConnSet;
 use crate::diagnostics::Location;
 use serde::Serialize;
@@ -39,7 +39,56 @@ impl TraceStep {
     }
 }
 
+/// The NetworkPolicy tier in one side's explanation: whether it is part of the reason.
+/// The CLI's `explain` and the playground's Why? panel both show a side by it, so that a
+/// pair an Admin (or Calico, Cilium) rule decided is not explained by the NetworkPolicy
+/// isolation that was never consulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetworkPolicyPart<'a> {
+    /// No NetworkPolicy selects the side for this direction.
+    NotIsolated,
+    /// NetworkPolicies select the side, but the tiers before theirs decided all of the
+    /// traffic (an Allow or Deny there is final): they decide nothing and are not a reason.
+    NotReached(&'a [PolicyRef]),
+    /// The NetworkPolicies that isolate the side decide what reached their tier, admitting
+    /// it by these rules.
+    Consulted {
+        isolated_by: &'a [PolicyRef],
+        admitted_by: &'a [RuleMatch],
+    },
+}
+
 impl SideExplanation {
+    /// The NetworkPolicy tier's part in this side (see [`NetworkPolicyPart`]).
+    pub fn networkpolicy_part(&self) -> NetworkPolicyPart<'_> {
+        if self.isolated_by.is_empty() {
+            NetworkPolicyPart::NotIsolated
+        } else if self.reaches_networkpolicy.is_empty() {
+            NetworkPolicyPart::NotReached(&self.isolated_by)
+        } else {
+            NetworkPolicyPart::Consulted {
+                isolated_by: &self.isolated_by,
+                admitted_by: &self.admitted_by,
+            }
+        }
+    }
+
+    /// The steps of the walk that decided this side before the NetworkPolicy tier was
+    /// reached (Allow and Deny rules, tier ends), when they decided all of it; empty when
+    /// the NetworkPolicy tier or a later one decides some of the traffic. What the
+    /// explanation names as the decider instead of NetworkPolicy isolation.
+    pub fn decided_before_networkpolicy(&self) -> Vec<TraceStep> {
+        if self.workload.is_none() || !self.reaches_networkpolicy.is_empty() {
+            return Vec::new();
+        }
+        let np = crate::policy::Tier::NetworkPolicy.as_str();
+        let mut steps = self.trace();
+        // Nothing reached NetworkPolicy, so no Pass took anything: every step left is an
+        // Allow, a Deny or a tier's end.
+        steps.retain(|s| s.reached && s.tier.as_deref().is_some_and(|t| t != np));
+        steps
+    }
+
     /// The walk of this side through the tiers, in order: each rule of a first-match tier
     /// that decided part of the traffic, then the NetworkPolicy tier when it isolates the
     /// side, then what the side allows. Empty for an address outside the cluster.

@@ -4,7 +4,7 @@
 use crate::view_model::Analysis;
 use netplay_core::netpol::explain::{Explanation, RuleMatch, SideExplanation, TierDecision};
 use netplay_core::netpol::http;
-use netplay_core::netpol::trace::TraceStep;
+use netplay_core::netpol::trace::{NetworkPolicyPart, TraceStep};
 use netplay_core::present::{self, EndpointKind};
 use netplay_core::Protocol;
 use std::rc::Rc;
@@ -107,22 +107,24 @@ fn side(s: &SideExplanation, on_jump: &Callback<(String, u32)>, probe: Option<(P
         <section class="side">
             <h4>{ title }</h4>
             <p class={classes!(nothing.then_some("bad"))}>{ summary }</p>
-            if !s.isolated_by.is_empty() {
-                <p class="small">
+            if !s.tiers.is_empty() {
+                <ul class="rules">{ for s.tiers.iter().map(|t| tier_row(t, on_jump, probe)) }</ul>
+            }
+            // Core says whether the NetworkPolicy isolation is part of the reason: not when
+            // the tiers before it decided everything (the walk below shows it not reached).
+            if let NetworkPolicyPart::Consulted { isolated_by, admitted_by } = s.networkpolicy_part() {
+                <p class="small" data-testid="isolated-by">
                     { "Isolated by " }
-                    { for s.isolated_by.iter().enumerate().map(|(i, p)| html! {
+                    { for isolated_by.iter().enumerate().map(|(i, p)| html! {
                         <>
                             if i > 0 { { ", " } }
                             <strong>{ &p.policy }</strong>{ " (" }{ link(on_jump, &p.loc.file, p.loc.line, format!("{}:{}", p.loc.file, p.loc.line)) }{ ")" }
                         </>
                     }) }
                 </p>
-            }
-            if !s.tiers.is_empty() {
-                <ul class="rules">{ for s.tiers.iter().map(|t| tier_row(t, on_jump, probe)) }</ul>
-            }
-            if !s.admitted_by.is_empty() {
-                <ul class="rules">{ for s.admitted_by.iter().map(|m| rule_row(m, on_jump, probe)) }</ul>
+                if !admitted_by.is_empty() {
+                    <ul class="rules">{ for admitted_by.iter().map(|m| rule_row(m, on_jump, probe)) }</ul>
+                }
             }
             if !s.tiers.is_empty() || !s.tier_ends.is_empty() {
                 { tier_walk(&s.trace(), on_jump) }
