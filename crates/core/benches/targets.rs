@@ -7,6 +7,8 @@
 //! `cargo bench -p netplay-core --bench targets -- phases N W P` where the time goes
 //! `cargo bench -p netplay-core --bench targets -- playground N W P` one policy edit, kept
 //! evaluation against from scratch
+//! `cargo bench -p netplay-core --bench targets -- admin [quick]` the admin tiers against
+//! NetworkPolicies of the same count (issue 15: at most 2x)
 //!
 //! Wall-clock medians of several runs in one process (release build). divan's
 //! `benches/engine.rs` measures the same operations for day-to-day comparison.
@@ -17,7 +19,10 @@ use netplay_core::netpol::engine::Engine;
 use netplay_core::netpol::explain::Target;
 use netplay_core::policy::Selector;
 use netplay_core::{load, Scenario, Severity, SourceFile};
-use netplay_synth::{generate, generate_calico, generate_cilium, generate_cilium_and_calico, generate_mesh, Params};
+use netplay_synth::{
+    generate, generate_admin, generate_calico, generate_cilium, generate_cilium_and_calico, generate_mesh,
+    generate_with_admin, Params,
+};
 use std::time::{Duration, Instant};
 
 fn main() {
@@ -30,6 +35,9 @@ fn main() {
         // Issue 16's done-when: 1,000 Cilium and 1,000 Calico policies against 2,000
         // NetworkPolicies, and each language alone against the same count.
         Some("cni") => cni(args.get(1).is_some_and(|a| a == "quick")),
+        // Issue 15's done-when: the admin tiers cost at most 2x plain NetworkPolicy
+        // evaluation at 5,000 workloads.
+        Some("admin") => admin(args.get(1).is_some_and(|a| a == "quick")),
         Some("phases") => {
             let num = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
             phases(num(1, 250), num(2, 5000), num(3, 3000));
@@ -328,6 +336,60 @@ fn cni(quick: bool) {
             Some(np_time.as_secs_f64() * 1500.0),
             &format!(",\"ratio\":{ratio:.2}"),
         );
+    }
+}
+
+/// The synthetic cluster with its policies all NetworkPolicies, against the same cluster
+/// and policy count with a share of them in the admin tiers (`generate_with_admin`: the
+/// BANP `default`, ANPs and v1alpha2 ClusterNetworkPolicies of both tiers, with Pass
+/// rules, networks, port ranges and named ports), and with all of them there
+/// (`generate_admin`, the worst case). For each: the connlist of the loaded input
+/// (evaluation) and load plus connlist, medians of 5 runs; issue 15's target is at most
+/// 2x the NetworkPolicy time.
+fn admin(quick: bool) {
+    let (n, w, p) = if quick { (25, 500, 300) } else { (250, 5000, 3000) };
+    let loaded = |text: &str| {
+        let s = load(&[SourceFile::new("synthetic.yaml", text.to_string())]);
+        let errors: Vec<_> = s.diagnostics.iter().filter(|d| d.severity == Severity::Error).collect();
+        assert!(errors.is_empty(), "the synthetic cluster is valid input: {errors:?}");
+        s
+    };
+    let size = format!("{w} workloads / {n} namespaces / {p} policies");
+    let np_text = generate(Params::new(n, w, p));
+    let np = loaded(&np_text);
+    let np_eval = median(5, || np.connlist().len());
+    let np_whole = median(5, || {
+        load(&[SourceFile::new("synthetic.yaml", np_text.clone())])
+            .connlist()
+            .len()
+    });
+    drop(np);
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    report("connlist, NetworkPolicy", &size, np_eval, None, "");
+    report("load and connlist, NetworkPolicy", &size, np_whole, None, "");
+    for (admin, text) in [
+        (p / 10, generate_with_admin(Params::new(n, w, p), p / 10)),
+        (p, generate_admin(Params::new(n, w, p))),
+    ] {
+        let s = loaded(&text);
+        let eval = median(5, || s.connlist().len());
+        drop(s);
+        let whole = median(5, || {
+            load(&[SourceFile::new("synthetic.yaml", text.clone())])
+                .connlist()
+                .len()
+        });
+        for (what, time, base) in [("connlist", eval, np_eval), ("load and connlist", whole, np_whole)] {
+            let ratio = time.as_secs_f64() / base.as_secs_f64().max(1e-9);
+            let verdict = if ratio <= 2.0 { "met" } else { "missed" };
+            report(
+                &format!("{what}, {admin} of {p} policies in the admin tiers"),
+                &size,
+                time,
+                Some(ms(base) * 2.0),
+                &format!(",\"ratio\":{ratio:.2},\"target\":\"2x\",\"verdict\":\"{verdict}\""),
+            );
+        }
     }
 }
 

@@ -290,6 +290,29 @@ pub fn generate_admin(p: Params) -> String {
     out
 }
 
+/// [`generate`]'s cluster with `admin` of its `p.policies` policies in the admin tiers
+/// (written as [`generate_admin`] writes them: the BaselineAdminNetworkPolicy `default`,
+/// AdminNetworkPolicies and ClusterNetworkPolicies) and the rest NetworkPolicies, as on a
+/// cluster where administrators set guardrails and teams write NetworkPolicies. The same
+/// workloads and the same policy count as [`generate`]: what issue 15's benchmark
+/// compares with (`benches/targets.rs -- admin`).
+pub fn generate_with_admin(p: Params, admin: usize) -> String {
+    let admin = admin.min(p.policies);
+    let mut rng = Rng(p.seed);
+    let mut out = String::with_capacity(p.workloads * 700 + p.policies * 700);
+    write_namespaces_and_workloads(&mut out, &mut rng, p, false);
+    write_policies(
+        &mut out,
+        &mut rng,
+        Params {
+            policies: p.policies - admin,
+            ..p
+        },
+    );
+    write_admin_policies(&mut out, &mut rng, Params { policies: admin, ..p });
+    out
+}
+
 fn write_admin_policies(out: &mut String, rng: &mut Rng, p: Params) {
     let namespaces = p.namespaces.max(1);
     if p.policies == 0 {
