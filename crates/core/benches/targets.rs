@@ -357,6 +357,7 @@ fn admin(quick: bool) {
     let size = format!("{w} workloads / {n} namespaces / {p} policies");
     let np_text = generate(Params::new(n, w, p));
     let np = loaded(&np_text);
+    let np_lines = np.connlist().len();
     let np_eval = median(5, || np.connlist().len());
     let np_whole = median(5, || {
         load(&[SourceFile::new("synthetic.yaml", np_text.clone())])
@@ -365,13 +366,20 @@ fn admin(quick: bool) {
     });
     drop(np);
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    report("connlist, NetworkPolicy", &size, np_eval, None, "");
+    report(
+        "connlist, NetworkPolicy",
+        &size,
+        np_eval,
+        None,
+        &format!(",\"lines\":{np_lines}"),
+    );
     report("load and connlist, NetworkPolicy", &size, np_whole, None, "");
     for (admin, text) in [
         (p / 10, generate_with_admin(Params::new(n, w, p), p / 10)),
         (p, generate_admin(Params::new(n, w, p))),
     ] {
         let s = loaded(&text);
+        let lines = s.connlist().len();
         let eval = median(5, || s.connlist().len());
         drop(s);
         let whole = median(5, || {
@@ -387,7 +395,7 @@ fn admin(quick: bool) {
                 &size,
                 time,
                 Some(ms(base) * 2.0),
-                &format!(",\"ratio\":{ratio:.2},\"target\":\"2x\",\"verdict\":\"{verdict}\""),
+                &format!(",\"lines\":{lines},\"ratio\":{ratio:.2},\"target\":\"2x\",\"verdict\":\"{verdict}\""),
             );
         }
     }

@@ -35,7 +35,7 @@ mod sets;
 
 pub use kept::KeptEngine;
 pub use sets::ConnId;
-use sets::{ConnTable, Interned, SelectorCaches, NONE};
+use sets::{ConnTable, Interned, SelectorCaches, ALL, NONE};
 
 use crate::policy::walk::{walk_tiers, ConnOps};
 use crate::policy::{Action, Tier};
@@ -476,8 +476,10 @@ impl<'c> Engine<'c> {
     /// (`None`: every class). Only an Allow rule, or the end of the walk, admits: what
     /// falls through a tier that denies at its end (a Calico tier selecting the class) is
     /// only what a Pass rule took, and what falls through the isolation tier is what its
-    /// rules name. So the reach is the Allow rules' classes, plus the isolation rules'
-    /// classes, or the Pass rules' classes when a tier closes, or everything. Without it a
+    /// rules name; nothing falls through a last tier that denies everything its rules did
+    /// not take. So the reach is the Allow rules' classes, plus the isolation rules'
+    /// classes, or the Pass rules' classes when a tier closes, or nothing more when the
+    /// last tier is sealed, or everything. Without it a
     /// Calico default deny (every class selected by some tier) made every pair a candidate.
     fn side_reach(&self, tiered: &[usize], closing: &[Tier], isolation: Option<&Vec<usize>>) -> Option<BitSet> {
         let n = self.classes.len();
@@ -492,10 +494,35 @@ impl<'c> Engine<'c> {
         let mut reach = match (isolation, closing.is_empty()) {
             (Some(rules), _) => union_of(&mut rules.iter()),
             (None, false) => by_action(Action::Pass),
+            // A last tier that ends in a Deny of everything (a baseline default deny)
+            // leaves nothing to the default allow.
+            (None, true) if self.sealed(tiered) => BitSet::new(n),
             (None, true) => return None,
         };
         reach.union_with(&by_action(Action::Allow));
         Some(reach)
+    }
+
+    /// Whether the last tier of these first-match rules (in evaluation order) denies
+    /// everything its earlier rules did not take: a Deny of all connections from every
+    /// class, with no Pass before it in the tier (a baseline default deny).
+    fn sealed(&self, tiered: &[usize]) -> bool {
+        let Some(&last) = tiered.last() else { return false };
+        let tier = self.rules[last].order.0;
+        for &r in tiered.iter().filter(|&&r| self.rules[r].order.0 == tier) {
+            let rule = &self.rules[r];
+            match rule.action {
+                Action::Pass => return false,
+                Action::Deny
+                    if matches!(rule.conn, RuleConn::Fixed(ALL))
+                        && rule.classes.iter().count() == self.classes.len() =>
+                {
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        false
     }
 
     /// Records in `ingress_open` / `ingress_from` which sources destination `d` admits at all.
