@@ -53,7 +53,10 @@ test('the admin guardrails: tier marks on arrows and cells, the tier walk in Why
     const cells = await page.locator('td.cell[data-tiers]').evaluateAll((tds) =>
       tds.map((td) => [td.dataset.src, td.dataset.dst, td.dataset.tiers]));
     assert.ok(cells.length > 0, 'no matrix cell marked with its tier');
-    const [src, dst] = cells.find(([s]) => s.startsWith('monitoring/'));
+    // A pod of backend, whose NetworkPolicy default-deny-all isolates it: the Admin Allow
+    // still decides, and the panel must say so rather than blame the isolation.
+    const [src, dst] = cells.find(([s, d]) => s.startsWith('monitoring/') && d.startsWith('backend/'))
+      ?? cells.find(([s]) => s.startsWith('monitoring/'));
     await page.locator(`td.cell[data-src="${src}"][data-dst="${dst}"]`).click();
     const why = page.locator('[data-testid=explain]');
     await why.waitFor();
@@ -78,6 +81,19 @@ test('the admin guardrails: tier marks on arrows and cells, the tier walk in Why
     assert.equal(await egressSide.locator('p.bad').count(), 0, 'egress allowed by an Admin Allow is drawn as a refusal');
     for (const step of [...egress, ...ingress]) {
       assert.doesNotMatch(step, /no rule admits$/, `a step after the deciding Admin Allow refuses: ${egress.join(' | ')}`);
+    }
+    // Core's explanation names what decided each side: the Admin rule (tier, object, rule,
+    // line) that took everything. The NetworkPolicy isolation nothing reached is shown as
+    // not reached in the walk, never listed as "Isolated by".
+    for (const k of [0, 1]) {
+      const summary = await why.locator('section.side').nth(k).locator('p').first().innerText();
+      assert.match(summary,
+        /decided before the NetworkPolicy tier, by \[Admin anp\/[a-z-]+ priority \d+, (egress|ingress) rule "[^"]+" line \d+\] Allow All Connections/);
+    }
+    assert.equal(await why.locator('[data-testid=isolated-by]').count(), 0, 'NetworkPolicy isolation listed as the reason');
+    if (dst.startsWith('backend/')) {
+      assert.ok(ingress.some((step) => /^NetworkPolicy \[NetworkPolicy [^\]]*backend\/default-deny-all[^\]]*\] not reached/.test(step)),
+        ingress.join(' | '));
     }
     await screenshot(page, 'tiers-why');
   } finally {
