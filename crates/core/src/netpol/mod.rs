@@ -6,6 +6,7 @@ pub mod checks;
 
 pub mod engine;
 pub mod explain;
+mod explain_text;
 pub mod exposure;
 pub mod fqdn;
 pub mod http;
