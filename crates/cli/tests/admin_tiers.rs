@@ -58,6 +58,25 @@ fn explain_walks_the_tiers() {
     assert_snapshot!(run.transcript());
 }
 
+/// An Admin Allow that took every connection is the reason for the side, named with its
+/// tier, policy, rule and line; the NetworkPolicy that isolates `shop/api` is not reached
+/// and is not listed as isolating it (the Network Policy API: an Allow "will not be further
+/// evaluated by lower-precedence policies").
+#[test]
+fn explain_names_the_admin_rule_that_decided_a_side_not_the_isolation() {
+    let run = netplay(&[
+        "explain",
+        "--src",
+        "monitoring/prom",
+        "--dst",
+        "shop/api",
+        "tests/scenarios/admin-all-tiers-together",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("isolated by"), "{}", run.stdout);
+    assert_snapshot!(run.transcript());
+}
+
 #[test]
 fn analyze_reports_the_admin_checks() {
     let run = netplay(&["analyze", "tests/scenarios/diag-admin-checks"]);
