@@ -79,6 +79,12 @@ pub enum QueryError {
     UnreadableHeader { header: String },
     #[error("cannot read header {header:?}: the name is empty or has spaces")]
     BadHeaderName { header: String },
+    /// An HTTP request to check against layer 7 rules that is not `METHOD /path`.
+    #[error("{text:?} is not an HTTP request: write `METHOD /path`, e.g. `GET /api/v1/items`")]
+    NotAnHttpRequest { text: String },
+    /// A header of such a request that is not `Name: value`.
+    #[error("{header:?} is not a header: write `Name: value`")]
+    NotAHeader { header: String },
     /// A request line's option without its value.
     #[error("{option} needs a value")]
     MissingValue { option: String },

@@ -7,6 +7,7 @@ use super::explain::Explanation;
 use super::l7::{http_matches, HttpRequest, L7Constraint};
 use crate::conn::Protocol;
 use crate::policy::L7;
+use crate::query::QueryError;
 use serde::Serialize;
 
 /// One side's layer 7 rules on the request's port, and what they made of it.
@@ -169,22 +170,18 @@ impl HttpCheck {
 
 /// Reads a request as `explain --http` and the web form take it: `METHOD PATH`
 /// (`GET /api/v1/items`), or a path alone for a GET. `Err` says what is wrong.
-pub fn parse_http_request(text: &str, headers: &[String]) -> Result<HttpRequest, String> {
+pub fn parse_http_request(text: &str, headers: &[String]) -> Result<HttpRequest, QueryError> {
     let mut words = text.split_whitespace();
     let (method, path) = match (words.next(), words.next(), words.next()) {
         (Some(p), None, _) if p.starts_with('/') => ("GET".to_string(), p.to_string()),
         (Some(m), Some(p), None) if p.starts_with('/') => (m.to_ascii_uppercase(), p.to_string()),
-        _ => {
-            return Err(format!(
-                "{text:?} is not an HTTP request: write `METHOD /path`, e.g. `GET /api/v1/items`"
-            ))
-        }
+        _ => return Err(QueryError::NotAnHttpRequest { text: text.to_string() }),
     };
     let mut parsed = Vec::new();
     for h in headers {
         match h.split_once(':') {
             Some((n, v)) if !n.trim().is_empty() => parsed.push((n.trim().to_string(), v.trim().to_string())),
-            _ => return Err(format!("{h:?} is not a header: write `Name: value`")),
+            _ => return Err(QueryError::NotAHeader { header: h.clone() }),
         }
     }
     // `Host` is the request's host, as HTTP/1.1 carries it.

@@ -144,7 +144,7 @@ struct HttpCheckProps {
 #[function_component]
 fn HttpCheckForm(props: &HttpCheckProps) -> Html {
     let text = use_state(|| "GET /".to_string());
-    let result = use_state(|| None::<Result<http::HttpCheck, String>>);
+    let result = use_state(|| None::<Result<http::HttpCheck, netplay_core::QueryError>>);
     let on_input = {
         let text = text.clone();
         Callback::from(move |e: InputEvent| text.set(e.target_unchecked_into::<HtmlInputElement>().value()))
@@ -169,7 +169,7 @@ fn HttpCheckForm(props: &HttpCheckProps) -> Html {
             <button type="submit" data-testid="http-check-run">{ "Check" }</button>
             { match &*result {
                 None => html! {},
-                Some(Err(why)) => html! { <p class="bad small">{ why }</p> },
+                Some(Err(why)) => html! { <p class="bad small">{ why.to_string() }</p> },
                 Some(Ok(c)) => html! {
                     <pre class={classes!("small", if c.allowed == Some(true) { "ok" } else { "bad" })} data-testid="http-verdict"
                         data-allowed={c.allowed.map_or("undecided".to_string(), |a| a.to_string())}>{ c.to_text() }</pre>
