@@ -1,6 +1,7 @@
 //! The results of a run and their printed forms: text for people, JUnit XML and SARIF
 //! for CI systems, JSON for scripts. The same in the CLI and the web app.
 
+use crate::diagnostics::formats::xml_escape as xml;
 use crate::diagnostics::Location;
 use serde::Serialize;
 use std::fmt::Write;
@@ -229,25 +230,6 @@ fn sarif_location(loc: &Location) -> serde_json::Value {
             "region": { "startLine": loc.line.max(1), "startColumn": loc.column.max(1) },
         }
     })
-}
-
-/// Text for an XML attribute or element.
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' | '\t' | '\r' => out.push(c),
-            // Characters XML 1.0 cannot hold at all.
-            c if (c as u32) < 0x20 => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -108,7 +108,9 @@ pub fn to_sarif(diags: &[Diagnostic], tool_version: &str) -> String {
     format!("{}\n", serde_json::to_string_pretty(&log).unwrap_or_default())
 }
 
-fn xml_escape(s: &str) -> String {
+/// Text for an XML attribute or element: markup escaped, the control characters XML 1.0
+/// cannot hold dropped. The JUnit XML of `analyze` and of `test` (assertions) share it.
+pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
