@@ -226,3 +226,49 @@ spec:
         side_summary(&ingress)
     );
 }
+
+/// The API: "If two (or more) policies with the same priority could both match a
+/// connection, then the implementation can apply any of the matching policies to the
+/// connection, and there is no way for the user to reliably determine which one it will
+/// choose." The explanation names both: the rule that decided (netplay takes the policies
+/// of one priority by kind, namespace and name, so `allow-monitoring` first) says which
+/// other policy of its priority also matches the pair.
+#[test]
+fn two_admin_policies_of_one_priority_that_match_the_pair_are_both_named() {
+    let s = scenario(
+        r#"
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: allow-monitoring}
+spec:
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}
+  ingress:
+  - name: from-monitoring
+    action: Allow
+    from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: deny-all}
+spec:
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: shop}}}
+  ingress:
+  - name: from-everyone
+    action: Deny
+    from: [{namespaces: {}}]
+"#,
+    );
+    let (_, ingress) = sides(&s, PROMETHEUS, WEB);
+    assert!(ingress.allowed.is_all(), "{ingress:#?}");
+    assert_eq!(ingress.tiers.len(), 1, "{ingress:#?}");
+    assert_eq!(ingress.tiers[0].same_priority_as, ["anp/deny-all"]);
+    let walk = trace(&ingress);
+    assert!(
+        walk.starts_with(
+            r#"[Admin anp/allow-monitoring priority 10 (as anp/deny-all: order undefined), ingress rule "from-monitoring" line 9] Allow All Connections"#
+        ),
+        "{walk}"
+    );
+}

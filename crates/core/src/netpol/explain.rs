@@ -108,6 +108,11 @@ pub struct TierDecision {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<String>,
     pub rule_label: String,
+    /// Other admin policies of the same tier and priority that also have a rule matching
+    /// this pair (`anp/name`): the API leaves their order undefined, so an implementation
+    /// may apply either (NP1030); netplay took this one first, by kind, namespace and name.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub same_priority_as: Vec<String>,
     /// The rule and peer; `conn` is the part of the traffic this rule decided (what
     /// earlier rules of its tier left).
     #[serde(flatten)]
@@ -432,9 +437,12 @@ fn walk_first_match<'a>(ask: &Ask<'a>, g: &mut Gathered<'a>) -> Walked {
             after,
         })
         .collect();
+    // Which rules match the peer at all, before the decided ones take their hits.
+    let matching: Vec<bool> = hits.iter().map(Option::is_some).collect();
     let mut tiers = Vec::new();
     for (i, taken) in decided {
-        let (_, policy, rule) = tiered[i];
+        let (index, policy, rule) = tiered[i];
+        let same_priority = same_priority_as(tiered, &matching, index, policy);
         let Some(hit) = hits[i].take() else { continue };
         if rule.action == crate::policy::Action::Allow {
             g.admitted.push(Admitted {
@@ -444,7 +452,9 @@ fn walk_first_match<'a>(ask: &Ask<'a>, g: &mut Gathered<'a>) -> Walked {
                 cilium_tier: policy.tier == Tier::CiliumNoDefaultDeny,
             });
         }
-        tiers.push(tier_decision(ask, policy, rule, &taken, hit));
+        let mut decision = tier_decision(ask, policy, rule, &taken, hit);
+        decision.same_priority_as = same_priority;
+        tiers.push(decision);
     }
     Walked {
         allowed,
@@ -452,6 +462,38 @@ fn walk_first_match<'a>(ask: &Ask<'a>, g: &mut Gathered<'a>) -> Walked {
         tier_ends,
         reaches_networkpolicy,
     }
+}
+
+/// The other admin policies (AdminNetworkPolicy, ClusterNetworkPolicy) of `policy`'s tier
+/// and priority with a rule that matches the peer (`matching`, by entry of `tiered`): "If
+/// two (or more) policies with the same priority could both match a connection, then the
+/// implementation can apply any of the matching policies to the connection".
+fn same_priority_as(
+    tiered: &[(usize, &Policy, &Rule)],
+    matching: &[bool],
+    index: usize,
+    policy: &Policy,
+) -> Vec<String> {
+    let admin = |p: &Policy| {
+        matches!(
+            p.kind,
+            PolicyKind::AdminNetworkPolicy | PolicyKind::ClusterNetworkPolicy
+        )
+    };
+    if !admin(policy) {
+        return Vec::new();
+    }
+    let mut others: Vec<String> = tiered
+        .iter()
+        .zip(matching)
+        .filter(|&(&(j, q, _), &m)| {
+            m && j != index && admin(q) && q.tier == policy.tier && q.priority == policy.priority
+        })
+        .map(|(&(_, q, _), _)| format!("{}/{}", q.kind.short(), q.id()))
+        .collect();
+    others.sort();
+    others.dedup();
+    others
 }
 
 /// A first-match rule that took `taken` of the traffic, as the explanation shows it.
@@ -472,6 +514,7 @@ fn tier_decision(ask: &Ask, policy: &Policy, rule: &Rule, taken: &ConnSet, hit: 
             _ => None,
         },
         rule_label: rule.label(),
+        same_priority_as: Vec::new(),
         rule: RuleMatch {
             policy: named(policy),
             direction: ask.dir.as_str(),
@@ -613,9 +656,16 @@ pub(super) fn tier_end_step(e: &TierEnd) -> String {
 
 /// `[Admin anp/name priority 10, ingress rule "x" line 12] Deny`: a first-match rule and
 /// what it does (a Calico policy is ranked by its `order`).
+/// A rule of a policy that shares its priority with another matching one says so:
+/// `[Admin anp/a priority 10 (as anp/b: order undefined), ingress rule ...] Allow`.
 pub(super) fn tier_step(t: &TierDecision, direction: &str) -> String {
+    let same = if t.same_priority_as.is_empty() {
+        String::new()
+    } else {
+        format!(" (as {}: order undefined)", t.same_priority_as.join(", "))
+    };
     format!(
-        "[{} {}{}, {direction} {} line {}] {}",
+        "[{} {}{}{same}, {direction} {} line {}] {}",
         t.tier,
         t.policy_ref,
         t.rank(),
