@@ -1,6 +1,15 @@
-//! Compiles the built-in scenarios into the app: every directory of `manifests/` (and the
-//! whole library at once) and every `tests/scenarios/<name>/`, with their README as the
-//! description. The app stays a static page: nothing is fetched at run time.
+//! Lists the built-in scenarios for the app: every directory of `manifests/` (and the
+//! whole library at once), every `tests/scenarios/<name>/` and `tests/mesh-scenarios/<name>/`,
+//! with their README as the description.
+//!
+//! The wasm build compiles in the texts of the default scenario only; the others are
+//! static files next to the app (Trunk copies the three directories into `dist/builtin/`,
+//! www/index.html) that it fetches when one is picked, and checks against the fingerprint
+//! written here. That keeps ~120 KB gzip of example text out of the download. Native
+//! builds (the crate's unit tests) compile every text in.
+
+#[path = "src/fingerprint.rs"]
+mod fingerprint;
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -38,6 +47,58 @@ struct Scenario {
     /// Example requests for the Mesh view (`requests.txt` of a mesh scenario).
     requests: Option<PathBuf>,
     files: Vec<(String, PathBuf)>,
+}
+
+/// The scenario the app opens with (`builtin::DEFAULT`): its texts are always compiled in.
+const DEFAULT: &str = "network-policies";
+
+/// Where Trunk puts each source directory inside `dist/` (www/index.html's copy-dir links).
+fn served_url(root: &Path, file: &Path) -> String {
+    let served = [
+        ("manifests", "builtin/library"),
+        ("tests/scenarios", "builtin/scenarios"),
+        ("tests/mesh-scenarios", "builtin/mesh"),
+    ];
+    for (dir, url) in served {
+        if let Ok(rest) = file.strip_prefix(root.join(dir)) {
+            return format!("{url}/{}", rest.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    panic!("{} is not in a served directory", file.display())
+}
+
+/// `Some(include_str!(..))` when the text is compiled in, else `None`.
+fn text_literal(file: &Path, embed: bool) -> String {
+    if embed {
+        format!(
+            "Some(include_str!({:?}))",
+            file.canonicalize().unwrap_or(file.to_path_buf())
+        )
+    } else {
+        "None".to_string()
+    }
+}
+
+/// A file as `Asset { url, fingerprint, text }`.
+fn asset_literal(root: &Path, file: &Path, embed: bool) -> String {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+    format!(
+        "Asset {{ url: {:?}, fingerprint: {:#x}, text: {} }}",
+        served_url(root, file),
+        fingerprint::fingerprint(&text),
+        text_literal(file, embed)
+    )
+}
+
+/// The `name:` lines of a scenario's files: what makes work recognisably that example
+/// (`State::replaced_builtin`).
+fn distinctive_lines(files: &[(String, PathBuf)]) -> std::collections::BTreeSet<String> {
+    files
+        .iter()
+        .filter_map(|(_, p)| std::fs::read_to_string(p).ok())
+        .flat_map(|t| t.lines().map(str::trim).map(str::to_string).collect::<Vec<_>>())
+        .filter(|l| l.trim_start_matches("- ").starts_with("name:"))
+        .collect()
 }
 
 fn main() {
@@ -126,29 +187,32 @@ fn main() {
         });
     }
 
-    let mut code = String::from(
-        "/// Built-in scenarios: (group, name, description, [(path, text)]).\npub const BUILTIN: &[Builtin] = &[\n",
-    );
+    let wasm = std::env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|a| a == "wasm32");
+    let mut code = String::from("/// Built-in scenarios (see build.rs).\npub const BUILTIN: &[Builtin] = &[\n");
     for s in &scenarios {
+        let embed = !wasm || s.name == DEFAULT;
         let desc = match &s.description {
-            Some(p) => format!("Some(include_str!({:?}))", p.canonicalize().unwrap_or(p.clone())),
+            Some(p) => format!("Some({})", asset_literal(&root, p, embed)),
             None => "None".to_string(),
         };
+        // The Mesh view's example requests are a few lines: always compiled in.
         let requests = match &s.requests {
             Some(p) => format!("Some(include_str!({:?}))", p.canonicalize().unwrap_or(p.clone())),
             None => "None".to_string(),
         };
         let _ = writeln!(
             code,
-            "    Builtin {{ group: {:?}, name: {:?}, description: {desc}, requests: {requests}, files: &[",
+            "    Builtin {{ group: {:?}, name: {:?}, description: {desc}, requests: {requests},",
             s.group, s.name
         );
+        let _ = writeln!(
+            code,
+            "        distinctive: &{:?},",
+            Vec::from_iter(distinctive_lines(&s.files))
+        );
+        code.push_str("        files: &[\n");
         for (path, file) in &s.files {
-            let _ = writeln!(
-                code,
-                "        ({path:?}, include_str!({:?})),",
-                file.canonicalize().unwrap_or(file.clone())
-            );
+            let _ = writeln!(code, "            ({path:?}, {}),", asset_literal(&root, file, embed));
         }
         code.push_str("    ] },\n");
     }

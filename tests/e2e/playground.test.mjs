@@ -436,6 +436,31 @@ test('a garbage share link shows an error and the app keeps working', async () =
   }
 });
 
+test('an example that cannot be fetched is an error naming the file, and the work stays', async () => {
+  // Examples other than the default are static files next to the app, fetched when picked
+  // (crates/web/build.rs); here the server answers 404 for them.
+  const page = await openApp(browser, server.url);
+  try {
+    const before = await editorText(page);
+    await page.route('**/builtin/**', (route) => route.fulfill({ status: 404, body: 'gone' }));
+    await page.locator('[data-testid=scenario-select]').selectOption('np-named-port-ingress');
+    const message = page.locator('[data-testid=message].error');
+    await message.waitFor();
+    assert.match(await message.innerText(), /np-named-port-ingress could not be opened: builtin\/scenarios\/np-named-port-ingress\/\S+ could not be fetched: HTTP 404/);
+    assert.match(await message.innerText(), /Your work is unchanged/);
+    assert.equal(await editorText(page), before);
+    assert.equal(await page.locator('[data-testid=scenario-select]').inputValue(), DEFAULT_SCENARIO);
+    // The server is back: the same choice now opens the example.
+    await page.unroute('**/builtin/**');
+    page.problems = page.problems.filter((p) => !/HTTP 404: .*\/builtin\/|Failed to load resource: .* 404/.test(p));
+    await chooseScenario(page, 'np-named-port-ingress');
+    await showMatrix(page);
+    assert.equal(await cell(page, 'shop/web[Pod]', 'shop/api[Deployment]').getAttribute('data-conn'), 'TCP 8080');
+  } finally {
+    await finish(page);
+  }
+});
+
 test('undo restores the previous text and redo brings the edit back', async () => {
   const page = await openApp(app.browser, app.url);
   try {

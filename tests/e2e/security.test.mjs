@@ -62,7 +62,12 @@ test('every view and export runs under the policy, and nothing leaves the page\'
       return url.origin !== own.origin || !url.pathname.startsWith(own.pathname);
     });
     assert.deepEqual(elsewhere, [], 'requests outside the page\'s own files');
-    const files = new Set(await readdir(DIST));
+    // Every file of the build, in subdirectories too (the examples in builtin/).
+    const files = new Set(
+      (await readdir(DIST, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(DIST, path.join(e.parentPath, e.name)).split(path.sep).join('/')),
+    );
     const unknown = page.requests
       .filter((u) => !/^(blob|data):/.test(u))
       .map((u) => decodeURIComponent(new URL(u).pathname.slice(own.pathname.length)) || 'index.html')

@@ -58,6 +58,9 @@ fn content_type(path: &str) -> &'static str {
         "svg" => "image/svg+xml",
         "png" => "image/png",
         "json" => "application/json",
+        // The built-in examples the app fetches (dist/builtin/).
+        "yaml" | "yml" => "application/yaml; charset=utf-8",
+        "md" | "txt" => "text/plain; charset=utf-8",
         "ico" => "image/x-icon",
         _ => "application/octet-stream",
     }

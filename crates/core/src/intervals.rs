@@ -185,7 +185,7 @@ fn push_merged<T: Point>(out: &mut Vec<(T, T)>, (lo, hi): (T, T)) {
 impl<T: Point> FromIterator<(T, T)> for IntervalSet<T> {
     fn from_iter<I: IntoIterator<Item = (T, T)>>(iter: I) -> Self {
         let mut v: Vec<(T, T)> = iter.into_iter().filter(|(lo, hi)| lo <= hi).collect();
-        v.sort();
+        crate::sorting::sort(&mut v);
         let mut out = Vec::with_capacity(v.len());
         for r in v {
             push_merged(&mut out, r);

@@ -34,6 +34,7 @@ pub mod present;
 pub mod probe;
 pub mod query;
 pub mod read;
+pub mod sorting;
 pub mod suggest;
 pub mod templates;
 

@@ -291,7 +291,7 @@ pub fn diff(old: &[ConnLine], new: &[ConnLine]) -> Vec<DiffEntry> {
     };
     let (a, b) = (index(old), index(new));
     let mut keys: Vec<&(String, String)> = a.keys().chain(b.keys()).collect();
-    keys.sort();
+    crate::sorting::sort(&mut keys);
     keys.dedup();
     keys.into_iter()
         .filter_map(|k| {

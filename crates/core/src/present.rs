@@ -285,7 +285,7 @@ pub fn tier_legend<'a>(
         }
     }
     let order = ["A", "C", "Ci", "B"];
-    legend.sort_by_key(|(m, _, _)| order.iter().position(|o| o == m));
+    crate::sorting::sort_by_key(&mut legend, |(m, _, _)| order.iter().position(|o| o == m));
     legend
 }
 
@@ -316,7 +316,7 @@ pub fn ingress_controller_explanation(cluster: &Cluster, dst: &str) -> String {
             }
         }
     }
-    via.sort();
+    crate::sorting::sort(&mut via);
     via.dedup();
     let routes = if via.is_empty() {
         "No Ingress object leads to it.".to_string()

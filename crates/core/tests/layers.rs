@@ -31,6 +31,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "parse",
             "policy",
             "query",
+            "sorting",
             "suggest",
             "templates",
         ],

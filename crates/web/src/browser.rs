@@ -324,3 +324,45 @@ pub fn read_files(list: Option<web_sys::FileList>, done: yew::Callback<Vec<Picke
     #[cfg(not(target_arch = "wasm32"))]
     let _ = (list, done);
 }
+
+/// The texts at `urls` (relative to the page), fetched at once (all requests are in flight
+/// together), in the order given; or what went wrong, naming the URL.
+pub async fn fetch_texts(urls: &[&str]) -> Result<Vec<String>, String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen_futures::JsFuture;
+        let window = web_sys::window().ok_or_else(|| "no window to fetch with".to_string())?;
+        let requests: Vec<JsFuture> = urls
+            .iter()
+            .map(|url| JsFuture::from(window.fetch_with_str(url)))
+            .collect();
+        let mut texts = Vec::with_capacity(urls.len());
+        for (url, request) in urls.iter().zip(requests) {
+            let failed = |why: &str| format!("{url} could not be fetched: {why}");
+            let response = request
+                .await
+                .map_err(|_| failed("the network request failed"))?
+                .dyn_into::<web_sys::Response>()
+                .map_err(|_| failed("not a response"))?;
+            if !response.ok() {
+                return Err(failed(&format!(
+                    "HTTP {} {}",
+                    response.status(),
+                    response.status_text()
+                )));
+            }
+            // The bytes, not `Response::text()`: that drops a leading byte order mark, and
+            // the text must be the file as it is (read-tool-output-shapes has one on purpose).
+            let body = response.array_buffer().map_err(|_| failed("the body cannot be read"))?;
+            let bytes = JsFuture::from(body)
+                .await
+                .map(|buf| js_sys::Uint8Array::new(&buf).to_vec())
+                .map_err(|_| failed("the body cannot be read"))?;
+            texts.push(String::from_utf8(bytes).map_err(|_| failed("the file is not UTF-8"))?);
+        }
+        Ok(texts)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    Err(format!("{}: fetching needs the browser", urls.join(", ")))
+}

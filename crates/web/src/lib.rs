@@ -6,6 +6,7 @@ pub mod browser;
 pub mod builtin;
 pub mod commands;
 pub mod components;
+pub mod fingerprint;
 pub mod hooks;
 pub mod layout;
 pub mod saved;

@@ -414,7 +414,7 @@ pub fn versions(name: &str) -> Vec<Version> {
 /// Scenarios with stored versions, newest first: (name, time of the newest version).
 pub fn scenarios_with_versions() -> Vec<(String, f64)> {
     let mut all: Vec<(String, f64)> = index().into_iter().collect();
-    all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    netplay_core::sorting::sort_by(&mut all, |a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     all
 }
 

@@ -149,7 +149,7 @@ pub fn endpoints(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> Vec<No
         })
         .collect();
     // Natural order by namespace, then name: api-2 before api-10.
-    nodes.sort_by(|a, b| match (&a.kind, &b.kind) {
+    netplay_core::sorting::sort_by(&mut nodes, |a, b| match (&a.kind, &b.kind) {
         (
             NodeKind::Workload {
                 namespace: na,
@@ -349,7 +349,7 @@ mod tests {
     #[test]
     fn natural_order() {
         let mut v = vec!["api-11", "api-16", "api-1", "api-6", "api-01b", "b"];
-        v.sort_by(|a, b| natural_cmp(a, b));
+        netplay_core::sorting::sort_by(&mut v, |a, b| natural_cmp(a, b));
         assert_eq!(v, ["api-1", "api-01b", "api-6", "api-11", "api-16", "b"]);
     }
 

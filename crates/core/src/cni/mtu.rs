@@ -64,7 +64,7 @@ pub fn compute(underlay_mtu: u32, datapath: Datapath, underlay: &[Family]) -> Mt
             }
         })
         .collect();
-    families.sort_by_key(|f| f.family);
+    crate::sorting::sort_by_key(&mut families, |f| f.family);
     families.dedup();
     let pod_mtu = families.iter().map(|f| f.pod_mtu).min().unwrap_or(underlay_mtu);
     MtuReport {

@@ -48,7 +48,7 @@ pub fn help_uri(code: &str) -> String {
 /// diagnostics, each with its file, line and resource.
 pub fn to_sarif(diags: &[Diagnostic], tool_version: &str) -> String {
     let mut codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
-    codes.sort_unstable();
+    crate::sorting::sort_unstable(&mut codes);
     codes.dedup();
     let rules: Vec<Value> = codes
         .iter()

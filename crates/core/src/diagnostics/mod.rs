@@ -318,7 +318,9 @@ impl<T> Checked<T> {
 /// resource and help: the result does not depend on the order the findings came in) and
 /// keeps each once.
 pub fn sort_and_dedup(diags: &mut Vec<Diagnostic>) {
-    diags.sort_by(|a, b| (a.sort_key(), &a.resource, &a.help).cmp(&(b.sort_key(), &b.resource, &b.help)));
+    crate::sorting::sort_by(diags, |a, b| {
+        (a.sort_key(), &a.resource, &a.help).cmp(&(b.sort_key(), &b.resource, &b.help))
+    });
     diags.dedup();
 }
 

@@ -34,7 +34,7 @@ fn sorted_entries(files: &[SourceFile]) -> Result<Vec<(String, &SourceFile)>, Ex
         }
         entries.push((path, file));
     }
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    crate::sorting::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
     let mut paths = BTreeSet::new();
     paths.insert(MANIFEST_NAME);
     for (path, _) in &entries {

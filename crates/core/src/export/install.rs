@@ -110,7 +110,7 @@ pub fn install(files: &[SourceFile]) -> Install {
     let (skipped, mut objects): (Vec<RawObject>, Vec<RawObject>) = raw
         .into_iter()
         .partition(|o| super::is_netplay_api_version(&o.api_version));
-    objects.sort_by_key(|o| install_order(o.group(), &o.kind));
+    crate::sorting::sort_by_key(&mut objects, |o| install_order(o.group(), &o.kind));
     Install {
         objects,
         skipped,

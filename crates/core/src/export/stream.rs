@@ -29,7 +29,7 @@ pub fn multi_document_yaml(files: &[SourceFile]) -> String {
             (path, f.text.strip_prefix('\u{feff}').unwrap_or(&f.text))
         })
         .collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    crate::sorting::sort_by(&mut sorted, |a, b| a.0.cmp(&b.0));
     let mut out = String::new();
     for (i, (path, text)) in sorted.iter().enumerate() {
         let first = first_content_line(text);

@@ -129,7 +129,7 @@ fn to_ports(w: &mut Writer, indent: usize, ports: &Ports) {
 
 fn comment(w: &mut Writer, flows: &[&Flow]) {
     let mut texts: Vec<String> = flows.iter().map(|f| f.text(w.cluster)).collect();
-    texts.sort();
+    crate::sorting::sort(&mut texts);
     for text in texts.iter().take(COMMENT_FLOWS) {
         w.line(2, &format!("# {text}"));
     }

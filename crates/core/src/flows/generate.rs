@@ -160,8 +160,8 @@ fn pod_selector(w: &Workload, neighbours: &[&Workload]) -> PodSelector {
         others.retain(|l| !l.contains_key(&key));
         sel.does_not_exist.push(key);
     }
-    sel.match_labels.sort();
-    sel.does_not_exist.sort();
+    crate::sorting::sort(&mut sel.match_labels);
+    crate::sorting::sort(&mut sel.does_not_exist);
     sel
 }
 
@@ -567,7 +567,7 @@ fn workload_policy(w: &mut Writer, ns: &str, m: usize, name: &str, t: &Traffic) 
         w.line(2, &format!("{key}:"));
         for (ports, peers, flows) in rules {
             let mut texts: Vec<String> = flows.iter().map(|f| f.text(w.cluster)).collect();
-            texts.sort();
+            crate::sorting::sort(&mut texts);
             for text in texts.iter().take(COMMENT_FLOWS) {
                 w.line(2, &format!("# {text}"));
             }

@@ -301,7 +301,7 @@ impl<'c> FlowReader<'c> {
             .flows
             .into_iter()
             .map(|(k, mut s)| {
-                s.observed.sort();
+                crate::sorting::sort(&mut s.observed);
                 let flow = Flow {
                     src: k.src,
                     dst: k.dst,
@@ -314,7 +314,9 @@ impl<'c> FlowReader<'c> {
                 (flow.src.name(cluster), flow.dst.name(cluster), flow)
             })
             .collect();
-        flows.sort_unstable_by(|a, b| (&a.0, &a.1, a.2.protocol, a.2.port).cmp(&(&b.0, &b.1, b.2.protocol, b.2.port)));
+        crate::sorting::sort_unstable_by(&mut flows, |a, b| {
+            (&a.0, &a.1, a.2.protocol, a.2.port).cmp(&(&b.0, &b.1, b.2.protocol, b.2.port))
+        });
         let mut out = self.out;
         out.flows = flows.into_iter().map(|(_, _, f)| f).collect();
         out

@@ -210,7 +210,7 @@ pub(crate) fn ordered_candidates(cluster: &Cluster, routes: &[usize]) -> Vec<Can
             }
         }
     }
-    out.sort_by(|(a, pa), (b, pb)| {
+    crate::sorting::sort_by(&mut out, |(a, pa), (b, pb)| {
         pb.cmp(pa)
             .then(all[a.0].meta.age_key().0.cmp(&all[b.0].meta.age_key().0))
             .then(all[a.0].meta.created.cmp(&all[b.0].meta.created))

@@ -75,7 +75,9 @@ pub fn find_service(cluster: &Cluster, fqdn: &str) -> Option<usize> {
 pub fn find_entry(entries: &[MeshObject<ServiceEntrySpec>], host: &str, client_ns: &str) -> Option<(usize, String)> {
     let mut best: Option<(usize, String, (u8, usize))> = None;
     let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by(|&a, &b| entries[a].meta.age_key().cmp(&entries[b].meta.age_key()));
+    crate::sorting::sort_by(&mut order, |&a, &b| {
+        entries[a].meta.age_key().cmp(&entries[b].meta.age_key())
+    });
     for i in order {
         let e = &entries[i];
         if !exported_to(&e.spec.export_to, &e.meta.namespace, client_ns) {

@@ -86,7 +86,7 @@ pub(crate) fn select_for_sidecar(mesh: &Mesh, host: &str, client_ns: &str) -> Op
         }
     }
     let vss = &mesh.virtual_services;
-    cands.sort_by(|a, b| {
+    crate::sorting::sort_by(&mut cands, |a, b| {
         b.1.cmp(&a.1)
             .then(vss[a.0].meta.age_key().cmp(&vss[b.0].meta.age_key()))
     });
@@ -122,7 +122,7 @@ pub(crate) fn select_for_gateway(
             out.push(i);
         }
     }
-    out.sort_by(|&a, &b| {
+    crate::sorting::sort_by(&mut out, |&a, &b| {
         mesh.virtual_services[a]
             .meta
             .age_key()

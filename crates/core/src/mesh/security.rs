@@ -259,7 +259,7 @@ fn http_only_fields(rule: &AuthRule) -> Vec<String> {
             out.push(format!("when {}", c.key));
         }
     }
-    out.sort();
+    crate::sorting::sort(&mut out);
     out.dedup();
     out
 }
@@ -481,7 +481,7 @@ fn applicable_policies<'c>(
         }
         applicable.push(p);
     }
-    applicable.sort_by(|a, b| a.meta.age_key().cmp(&b.meta.age_key()));
+    crate::sorting::sort_by(&mut applicable, |a, b| a.meta.age_key().cmp(&b.meta.age_key()));
     applicable
 }
 

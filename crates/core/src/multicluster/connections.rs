@@ -52,7 +52,7 @@ pub(crate) fn connlist(multi: &MultiScenario) -> Vec<ConnLine> {
         }
     }
     lines.extend(cross_cluster(multi, &engines));
-    lines.sort_unstable();
+    crate::sorting::sort_unstable(&mut lines);
     lines.dedup();
     lines
 }

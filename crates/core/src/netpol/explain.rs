@@ -378,9 +378,9 @@ struct Walked {
 /// walk the engine takes: each rule that decided part of the traffic, each tier end that
 /// denied some, and what reached the NetworkPolicy tier.
 fn walk_first_match<'a>(ask: &Ask<'a>, g: &mut Gathered<'a>) -> Walked {
-    g.tiered.sort_by_key(|&(i, p, r)| (p.order_key(), i, r.index));
+    crate::sorting::sort_by_key(&mut g.tiered, |&(i, p, r)| (p.order_key(), i, r.index));
     let tiered = &g.tiered;
-    g.closing.sort();
+    crate::sorting::sort(&mut g.closing);
     g.closing.dedup();
     let closing_tiers: Vec<Tier> = g.closing.iter().map(|(t, _)| *t).collect();
     let mut hits: Vec<Option<PeerHit>> = vec![None; tiered.len()];

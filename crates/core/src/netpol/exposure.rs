@@ -220,7 +220,7 @@ fn named_peers(cluster: &Cluster, w: &Workload, dir: Direction) -> Vec<AbstractP
     }
     peers.sort_by_cached_key(ToString::to_string);
     // `{any namespace}` first: the others are compared with what it gets.
-    peers.sort_by_key(|p| !(p.namespaces == Namespaces::Any && p.pods.is_none()));
+    crate::sorting::sort_by_key(&mut peers, |p| !(p.namespaces == Namespaces::Any && p.pods.is_none()));
     peers
 }
 

@@ -49,7 +49,7 @@ pub fn connections(cluster: &Cluster) -> Vec<(usize, DnsMatch, ConnSet)> {
             .filter(|p| p.selects_workload(w, &labels))
             .flat_map(|p| named_by(p))
             .collect();
-        names.sort_by_key(|m| m.fqdn_name());
+        crate::sorting::sort_by_key(&mut names, |m| m.fqdn_name());
         names.dedup();
         for m in names {
             let side = explain_one_side(cluster, Direction::Egress, w, End::Fqdn(m), End::Fqdn(m), None);

@@ -156,7 +156,7 @@ pub(crate) fn constraints(
             None => merged.push(c),
         }
     }
-    merged.sort_by(|a, b| a.conn.cmp(&b.conn));
+    crate::sorting::sort_by(&mut merged, |a, b| a.conn.cmp(&b.conn));
     merged
 }
 

@@ -49,7 +49,7 @@ fn direction_allows(
     port: u16,
 ) -> bool {
     let mut tiers: Vec<Tier> = cluster.policies.iter().map(|p| p.tier).collect();
-    tiers.sort();
+    crate::sorting::sort(&mut tiers);
     tiers.dedup();
     for tier in tiers {
         // The policies of this tier whose subject is the pod and that speak of `dir`.
@@ -74,7 +74,7 @@ fn direction_allows(
             // applies to the endpoint, but takes no action on the packet the packet is
             // dropped", unless its defaultAction is Pass.
             TierWalk::FirstMatchEndDeny => {
-                applying.sort_by_key(|&(i, p, _)| (p.order_key(), i));
+                crate::sorting::sort_by_key(&mut applying, |&(i, p, _)| (p.order_key(), i));
                 if applying.is_empty() {
                     None
                 } else {
@@ -94,7 +94,7 @@ fn direction_allows(
             // first match decides: Allow and Deny finally, Pass hands over to the next
             // tier.
             TierWalk::FirstMatch => {
-                applying.sort_by_key(|&(i, p, _)| (p.order_key(), i));
+                crate::sorting::sort_by_key(&mut applying, |&(i, p, _)| (p.order_key(), i));
                 applying
                     .iter()
                     .flat_map(|&(_, p, rules)| rules.iter().map(move |r| (p, r)))

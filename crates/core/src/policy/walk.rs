@@ -153,7 +153,7 @@ pub fn walk_tiers<O: ConnOps>(
         std::borrow::Cow::Borrowed(closing)
     } else {
         let mut sorted = closing.to_vec();
-        sorted.sort();
+        crate::sorting::sort(&mut sorted);
         std::borrow::Cow::Owned(sorted)
     };
     let past = |next: usize, t: Tier| next + closing[next..].iter().take_while(|&&x| x == t).count();

@@ -352,7 +352,7 @@ pub(crate) fn fold(
             ));
         }
     }
-    out.sort_by_key(|w| w.endpoint_name());
+    crate::sorting::sort_by_key(&mut out, |w| w.endpoint_name());
     (out, diags)
 }
 
@@ -429,7 +429,7 @@ fn workload(
         .iter()
         .flat_map(|&m| candidates[m].info.ports.iter().cloned())
         .collect();
-    ports.sort();
+    crate::sorting::sort(&mut ports);
     ports.dedup();
     Workload {
         namespace: namespace.to_string(),

@@ -95,7 +95,7 @@ pub(super) fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<O
             }
         }
     }
-    ports.sort();
+    crate::sorting::sort(&mut ports);
     ports.dedup();
     let host_network = spec.host_network.unwrap_or(false);
     Ok(Some(PodInfo {

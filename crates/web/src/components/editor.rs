@@ -447,7 +447,7 @@ pub fn Editor(props: &EditorProps) -> Html {
     // Errors first, then warnings, each in file order; notes ("not modelled", hints)
     // folded into one group so that they never bury the problems.
     let mut problems: Vec<&Diagnostic> = props.diagnostics.iter().collect();
-    problems.sort_by_key(|d| (d.severity, d.file.clone(), d.line));
+    netplay_core::sorting::sort_by_key(&mut problems, |d| (d.severity, d.file.clone(), d.line));
     let problem_row = |d: &&Diagnostic| {
         let file = d.file.clone().unwrap_or_default();
         let line = d.line.unwrap_or(1);

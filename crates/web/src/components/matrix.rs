@@ -134,7 +134,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
 
     // The namespaces, and the endpoints the filter keeps.
     let mut namespaces: Vec<&str> = props.nodes.iter().filter_map(namespace_of).collect();
-    namespaces.sort_by(|a, b| crate::view_model::natural_cmp(a, b));
+    netplay_core::sorting::sort_by(&mut namespaces, |a, b| crate::view_model::natural_cmp(a, b));
     namespaces.dedup();
     let filter = (*namespace).clone();
     let keep = |n: &&Node| filter.is_empty() || namespace_of(n) == Some(filter.as_str());

@@ -389,7 +389,7 @@ pub fn Mesh(props: &MeshProps) -> Html {
             .iter()
             .map(|s| format!("{}.{}", s.name, s.namespace))
             .collect();
-        h.sort();
+        netplay_core::sorting::sort(&mut h);
         h.dedup();
         h
     };

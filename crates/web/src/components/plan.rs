@@ -93,7 +93,7 @@ impl Axis {
             .iter()
             .flat_map(|r| [r.start, r.start.saturating_add(r.size)])
             .collect();
-        cuts.sort_unstable();
+        netplay_core::sorting::sort_unstable(&mut cuts);
         cuts.dedup();
         let weights: Vec<f64> = cuts
             .windows(2)

@@ -97,9 +97,8 @@ fn ScenarioPicker() -> Html {
         let d = state.dispatcher();
         Callback::from(move |e: Event| {
             let value = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
-            if let Some(saved) = startup::builtin_saved(&value) {
-                d.dispatch(Action::Load(saved));
-            }
+            let d = d.clone();
+            startup::open_builtin(&value, move |action| d.dispatch(action));
         })
     };
     let mut groups: Vec<&str> = BUILTIN.iter().map(|b| b.group).collect();

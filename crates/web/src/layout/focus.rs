@@ -79,7 +79,7 @@ pub fn focus_layout(model: &GraphModel, selected: &str) -> Layout {
             .iter()
             .filter(|n| ids.contains(n.id.as_str()) && !exclude.contains(n.id.as_str()))
             .collect();
-        v.sort_by(|a, b| {
+        netplay_core::sorting::sort_by(&mut v, |a, b| {
             let (ka, kb) = (sort_key(a), sort_key(b));
             ka.0.cmp(&kb.0)
                 .then_with(|| natural_cmp(&ka.1, &kb.1))

@@ -61,7 +61,7 @@ fn candidates(p: &EdgePath, text: &str) -> Vec<Point> {
             .collect();
     }
     let mut segs: Vec<(Point, Point)> = p.points.windows(2).map(|w| (w[0], w[1])).collect();
-    segs.sort_by(|a, b| b.0.dist(b.1).total_cmp(&a.0.dist(a.1)));
+    netplay_core::sorting::sort_by(&mut segs, |a, b| b.0.dist(b.1).total_cmp(&a.0.dist(a.1)));
     let mut out = Vec::new();
     for (a, b) in segs {
         let vertical = (a.x - b.x).abs() < 1e-9;

@@ -259,10 +259,12 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
         }
     }
     for members in namespaces.values_mut() {
-        members.sort_by(|a, b| natural_cmp(&a.name, &b.name).then_with(|| a.id.cmp(&b.id)));
+        netplay_core::sorting::sort_by(members, |a, b| {
+            natural_cmp(&a.name, &b.name).then_with(|| a.id.cmp(&b.id))
+        });
     }
-    externals.sort_by(|a, b| external_key(a).cmp(&external_key(b)));
-    ingress.sort();
+    netplay_core::sorting::sort_by(&mut externals, |a, b| external_key(a).cmp(&external_key(b)));
+    netplay_core::sorting::sort(&mut ingress);
 
     let mut out = Layout {
         namespaces: namespaces.keys().cloned().collect(),
@@ -332,7 +334,7 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
                 f64::MAX
             }
         };
-        col.sort_by(|(a, _), (b, _)| {
+        netplay_core::sorting::sort_by(col, |(a, _), (b, _)| {
             key(*a)
                 .total_cmp(&key(*b))
                 .then_with(|| natural_cmp(&names[*a], &names[*b]))

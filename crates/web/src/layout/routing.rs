@@ -118,7 +118,7 @@ impl Grid {
             for x in v.iter_mut() {
                 *x = snap(*x);
             }
-            v.sort_by(f64::total_cmp);
+            netplay_core::sorting::sort_by(v, f64::total_cmp);
             v.dedup();
         }
         let mut free = Vec::with_capacity(xs.len() * ys.len());
@@ -350,10 +350,10 @@ fn nudge(edges: &mut [EdgePath]) {
         }
     }
     let mut keys: Vec<(bool, i64)> = lines.keys().copied().collect();
-    keys.sort();
+    netplay_core::sorting::sort(&mut keys);
     for key in keys {
         let Some(mut segs) = lines.remove(&key) else { continue };
-        segs.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
+        netplay_core::sorting::sort_by(&mut segs, |a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)));
         // Clusters of overlapping segments.
         let mut i = 0;
         while i < segs.len() {

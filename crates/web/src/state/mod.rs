@@ -262,13 +262,7 @@ impl State {
     /// keeping as a version before it is replaced).
     pub fn edited(&self) -> bool {
         match crate::builtin::find(&self.scenario_name) {
-            Some(b) => {
-                b.files.len() != self.files.len()
-                    || b.files
-                        .iter()
-                        .zip(&self.files)
-                        .any(|((n, t), f)| *n != f.name || *t != f.text)
-            }
+            Some(b) => !b.same_files(self.files.iter().map(|f| (f.name.as_str(), f.text.as_str()))),
             None => self.files.iter().any(|f| !f.text.trim().is_empty()),
         }
     }
@@ -280,21 +274,14 @@ impl State {
         let Some(b) = crate::builtin::find(&self.scenario_name) else {
             return false;
         };
-        let distinctive: std::collections::BTreeSet<&str> = b
-            .files
-            .iter()
-            .flat_map(|(_, t)| t.lines())
-            .map(str::trim)
-            .filter(|l| l.trim_start_matches("- ").starts_with("name:"))
-            .collect();
-        if distinctive.is_empty() {
+        if b.distinctive.is_empty() {
             return false;
         }
         !self
             .files
             .iter()
             .flat_map(|f| f.text.lines())
-            .any(|l| distinctive.contains(l.trim()))
+            .any(|l| b.distinctive.binary_search(&l.trim()).is_ok())
     }
 
     /// Keeps the current work as a version of its scenario before something replaces it.

@@ -3,19 +3,55 @@
 //! is then opened on top (undo and the versions keep what it replaced); a lesson link
 //! (`#lesson=…`) opens its lesson, and a tab that was on a lesson is back on it.
 
-use super::{Action, File, Message, MessageKind, Saved, State};
+use super::{Action, Message, MessageKind, Saved, State};
 use crate::browser::{self, LESSON_PREFIX, SHARE_PREFIX};
 use crate::builtin;
 use crate::storage;
 use yew::Reducible;
 
-/// A built-in scenario as work.
+/// A built-in scenario as work, when its texts are at hand (see `builtin::Builtin::fetch`).
 pub fn builtin_saved(name: &str) -> Option<Saved> {
-    builtin::find(name).map(|b| Saved {
-        name: b.name.to_string(),
-        files: b.files.iter().map(|(p, t)| File::new(*p, *t)).collect(),
-        active: 0,
-    })
+    let b = builtin::find(name)?;
+    b.texts().map(|t| t.saved(b.name))
+}
+
+thread_local! {
+    /// How many built-in scenarios were picked: a fetch that finishes after a later pick
+    /// is dropped, so the last pick wins, not the slowest.
+    static PICKS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Opens a built-in scenario: at once when its texts are at hand, else after fetching
+/// them (saying so meanwhile). A failed fetch is an error message; the work is unchanged.
+pub fn open_builtin(name: &str, dispatch: impl Fn(Action) + 'static) {
+    let Some(b) = builtin::find(name) else { return };
+    let pick = PICKS.with(|p| {
+        p.set(p.get() + 1);
+        p.get()
+    });
+    if let Some(texts) = b.texts() {
+        return dispatch(Action::Load(texts.saved(b.name)));
+    }
+    dispatch(Action::Message(Some(Message {
+        kind: MessageKind::Info,
+        text: format!("Opening {}…", b.name),
+    })));
+    yew::platform::spawn_local(async move {
+        let fetched = b.fetch().await;
+        if PICKS.with(|p| p.get()) != pick {
+            return;
+        }
+        dispatch(match fetched {
+            Ok(texts) => Action::Load(texts.saved(b.name)),
+            Err(e) => Action::Message(Some(Message {
+                kind: MessageKind::Error,
+                text: format!(
+                    "The example {} could not be opened: {e}. Your work is unchanged.",
+                    b.name
+                ),
+            })),
+        });
+    });
 }
 
 fn default_saved() -> Saved {

@@ -209,7 +209,7 @@ pub(super) fn check_services(
     if service_families.is_empty() {
         service_families = pod_families.to_vec();
     }
-    service_families.sort();
+    crate::sorting::sort(&mut service_families);
     service_families.dedup();
     for svc in services {
         if svc.service_type == "ExternalName" || pod_families.is_empty() {

@@ -136,9 +136,9 @@ fn ports_on_service(ctx: &Ctx, gw: &MeshObject<GatewaySpec>, pods: &[&PodLike], 
     if services.is_empty() {
         return; // the gateway's Service is in another file
     }
-    services.sort();
+    crate::sorting::sort(&mut services);
     services.dedup();
-    ports.sort_unstable();
+    crate::sorting::sort_unstable(&mut ports);
     ports.dedup();
     for (i, s) in gw.spec.servers.iter().enumerate() {
         let Some(p) = s.port.as_ref() else { continue };

@@ -359,7 +359,7 @@ pub(super) fn export_scopes(export_to: &[String], own: &str) -> Vec<String> {
         .iter()
         .map(|e| if e == "." { own.to_string() } else { e.clone() })
         .collect();
-    out.sort();
+    crate::sorting::sort(&mut out);
     out.dedup();
     out
 }

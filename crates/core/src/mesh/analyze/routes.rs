@@ -134,7 +134,7 @@ fn destinations(ctx: &Ctx, vs: &MeshObject<VirtualServiceSpec>, out: &mut Vec<Di
             continue;
         };
         let mut ports = entry.ports.clone();
-        ports.sort_unstable();
+        crate::sorting::sort_unstable(&mut ports);
         ports.dedup();
         match dest.d.port.as_ref().and_then(|p| p.number) {
             Some(n) if !ports.contains(&n) => {
@@ -280,7 +280,7 @@ fn conflicting_mesh_hosts(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let mut order: Vec<usize> = distinct.iter().copied().collect();
-        order.sort_by(|a, b| vss[*a].meta.age_key().cmp(&vss[*b].meta.age_key()));
+        crate::sorting::sort_by(&mut order, |a, b| vss[*a].meta.age_key().cmp(&vss[*b].meta.age_key()));
         let names: Vec<String> = order.iter().map(|v| vss[*v].meta.id()).collect();
         for &(v, h) in &group {
             if !reported.insert(v) {

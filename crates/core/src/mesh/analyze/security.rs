@@ -264,7 +264,7 @@ fn identities_without_mtls(ctx: &Ctx, ap: &MeshObject<AuthorizationPolicySpec>, 
             }
         }
         let Some(path) = first else { continue };
-        plaintext_peers.sort();
+        crate::sorting::sort(&mut plaintext_peers);
         plaintext_peers.dedup();
         let mut reasons = Vec::new();
         if !plaintext_servers.is_empty() {

@@ -89,7 +89,7 @@ fn multiple_services(ctx: &Ctx, d: &RawDeployment, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let mut names: Vec<String> = protocols.values().flatten().cloned().collect();
-        names.sort();
+        crate::sorting::sort(&mut names);
         let protos: Vec<&str> = protocols.keys().map(String::as_str).collect();
         out.push(
             Diagnostic::new(
@@ -110,7 +110,7 @@ fn multiple_services(ctx: &Ctx, d: &RawDeployment, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let mut names: Vec<String> = ports.values().flatten().cloned().collect();
-        names.sort();
+        crate::sorting::sort(&mut names);
         names.dedup();
         let list: Vec<String> = ports.keys().map(i64::to_string).collect();
         out.push(
@@ -291,7 +291,7 @@ fn entry_protocols(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             }
         }
         let mut protocols: Vec<String> = all.iter().map(|(_, _, p)| p.clone()).collect();
-        protocols.sort();
+        crate::sorting::sort(&mut protocols);
         protocols.dedup();
         if protocols.len() < 2 {
             continue;
@@ -301,7 +301,7 @@ fn entry_protocols(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
             .filter_map(|(e, _, _)| ses.get(*e))
             .map(|s| s.meta.id())
             .collect();
-        names.sort();
+        crate::sorting::sort(&mut names);
         names.dedup();
         let shown: Vec<String> = protocols
             .iter()

@@ -313,7 +313,7 @@ impl<'c> Sim<'c> {
             .iter()
             .filter(|s| s.meta.namespace == w.namespace)
             .collect();
-        in_ns.sort_by(|a, b| a.meta.age_key().cmp(&b.meta.age_key()));
+        crate::sorting::sort_by(&mut in_ns, |a, b| a.meta.age_key().cmp(&b.meta.age_key()));
         in_ns
             .iter()
             .find(|s| {
@@ -344,7 +344,7 @@ impl<'c> Sim<'c> {
                                 .is_none_or(|sel| sel.labels.is_empty())
                     })
                     .collect();
-                root.sort_by(|a, b| a.meta.age_key().cmp(&b.meta.age_key()));
+                crate::sorting::sort_by(&mut root, |a, b| a.meta.age_key().cmp(&b.meta.age_key()));
                 root.first().copied()
             })
     }

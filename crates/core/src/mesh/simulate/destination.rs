@@ -90,7 +90,7 @@ impl<'c> Sim<'c> {
             cands.retain(|(_, h)| host::specificity(h) == best);
             let pattern = cands.first().map(|(_, h)| h.clone())?;
             cands.retain(|(_, h)| *h == pattern);
-            cands.sort_by(|a, b| a.0.meta.age_key().cmp(&b.0.meta.age_key()));
+            crate::sorting::sort_by(&mut cands, |a, b| a.0.meta.age_key().cmp(&b.0.meta.age_key()));
             let mut merged = MergedDr {
                 objs: Vec::new(),
                 traffic_policy: None,

@@ -63,7 +63,9 @@ fn find_listener(cluster: &Cluster, host: &str, port: u32) -> Listener {
     let mesh = &cluster.mesh;
     let mut on_port = false;
     let mut gws: Vec<usize> = (0..mesh.gateways.len()).collect();
-    gws.sort_by(|&a, &b| mesh.gateways[a].meta.age_key().cmp(&mesh.gateways[b].meta.age_key()));
+    crate::sorting::sort_by(&mut gws, |&a, &b| {
+        mesh.gateways[a].meta.age_key().cmp(&mesh.gateways[b].meta.age_key())
+    });
     for &g in &gws {
         for (si, s) in mesh.gateways[g].spec.servers.iter().enumerate() {
             if s.port.as_ref().is_some_and(|p| p.number == port) {
@@ -78,7 +80,7 @@ fn find_listener(cluster: &Cluster, host: &str, port: u32) -> Listener {
         }
     }
     let mut kgws: Vec<usize> = (0..mesh.k8s_gateways.len()).collect();
-    kgws.sort_by(|&a, &b| {
+    crate::sorting::sort_by(&mut kgws, |&a, &b| {
         mesh.k8s_gateways[a]
             .meta
             .age_key()

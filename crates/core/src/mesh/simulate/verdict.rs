@@ -113,7 +113,7 @@ impl Sim<'_> {
                 }
             })
             .collect();
-        out.sort_by(|a, b| larger_share((b.status, b.share), (a.status, a.share)));
+        crate::sorting::sort_by(&mut out, |a, b| larger_share((b.status, b.share), (a.status, a.share)));
         out
     }
 }

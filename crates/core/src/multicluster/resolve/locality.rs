@@ -71,7 +71,7 @@ pub(super) fn distribute(candidates: &mut [Candidate], why: &mut Vec<String>) ->
             }
         })
         .collect();
-    out.sort_by(|a, b| {
+    crate::sorting::sort_by(&mut out, |a, b| {
         a.priority
             .cmp(&b.priority)
             .then(b.share.total_cmp(&a.share))
@@ -197,7 +197,7 @@ fn distribute_by_locality(
         .filter(|c| c.healthy_pods() > 0)
         .map(|c| locality_of(c.member))
         .collect();
-    localities.sort();
+    crate::sorting::sort(&mut localities);
     localities.dedup();
     let mut weight: BTreeMap<String, f64> = BTreeMap::new();
     for (pattern, w) in &rule.to {

@@ -40,9 +40,9 @@ impl Engine<'_> {
             v4.extend(self.rules[r].addrs.v4.boundaries());
             v6.extend(self.rules[r].addrs.v6.boundaries());
         }
-        v4.sort_unstable();
+        crate::sorting::sort_unstable(&mut v4);
         v4.dedup();
-        v6.sort_unstable();
+        crate::sorting::sort_unstable(&mut v6);
         v6.dedup();
         let mut segments: Vec<AddrRange> = v4
             .iter()

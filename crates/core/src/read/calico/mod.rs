@@ -181,7 +181,7 @@ pub fn finish(pending: Pending, cluster: &mut Cluster, diags: &mut Vec<Diagnosti
         }
     }
     // "Tiers are sorted by their order - smallest number first"; no order is last.
-    tiers.sort_by(|a, b| {
+    crate::sorting::sort_by(&mut tiers, |a, b| {
         let key = |o: Option<f64>| o.unwrap_or(f64::INFINITY);
         key(a.1).total_cmp(&key(b.1)).then_with(|| a.0.cmp(&b.0))
     });
@@ -275,7 +275,7 @@ fn rank_orders(cluster: &mut Cluster) {
         .filter_map(|p| p.calico.as_ref()?.order)
         .chain([KUBERNETES_POLICY_ORDER])
         .collect();
-    orders.sort_by(f64::total_cmp);
+    crate::sorting::sort_by(&mut orders, f64::total_cmp);
     orders.dedup();
     let rank = |o: Option<f64>| match o {
         Some(o) => orders.partition_point(|x| x.total_cmp(&o).is_lt()) as i32,

@@ -160,7 +160,7 @@ pub fn Graph(props: &GraphProps) -> Html {
                 _ => None,
             })
             .collect();
-        v.sort();
+        netplay_core::sorting::sort(&mut v);
         v.dedup();
         v
     };

@@ -1,0 +1,145 @@
+//! Stable sorting that the wasm build compiles once instead of once per element type.
+//!
+//! The standard library's stable sort is generic over the element and the comparison, so
+//! every `sort_by` of another type is another ~4 KB copy of driftsort: 58 copies were
+//! ≈ 200 KB of the playground's code (docs/performance.md, "The download"). In the wasm
+//! build these functions sort a list of indices with one non-generic merge sort that calls
+//! the comparison through `dyn`, then move the elements into that order (a few swaps, the
+//! only generic part). Natively they are the standard library's sorts, which are faster.
+//! Both are stable, so the result is the same: equal elements keep their order.
+//! The hot sorts of large outputs (the connection lines) keep the standard sort everywhere.
+
+use std::cmp::Ordering;
+
+/// Sorts stably by `compare`, as `slice::sort_by`.
+pub fn sort_by<T>(v: &mut [T], mut compare: impl FnMut(&T, &T) -> Ordering) {
+    #[cfg(not(target_arch = "wasm32"))]
+    v.sort_by(|a, b| compare(a, b));
+    #[cfg(target_arch = "wasm32")]
+    {
+        let order = stable_order(v.len(), &mut |i, j| compare(&v[i], &v[j]));
+        apply_order(v, order);
+    }
+}
+
+/// Sorts stably by a key, as `slice::sort_by_key`.
+pub fn sort_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) {
+    sort_by(v, |a, b| key(a).cmp(&key(b)));
+}
+
+/// Sorts stably, as `slice::sort`.
+pub fn sort<T: Ord>(v: &mut [T]) {
+    sort_by(v, T::cmp);
+}
+
+/// Sorts by `compare` where the order of equal elements does not matter, as
+/// `slice::sort_unstable_by` natively (the wasm build's one sort is stable, which is
+/// also a valid unstable order).
+pub fn sort_unstable_by<T>(v: &mut [T], mut compare: impl FnMut(&T, &T) -> Ordering) {
+    #[cfg(not(target_arch = "wasm32"))]
+    v.sort_unstable_by(|a, b| compare(a, b));
+    #[cfg(target_arch = "wasm32")]
+    sort_by(v, |a, b| compare(a, b));
+}
+
+/// Sorts where the order of equal elements does not matter, as `slice::sort_unstable`.
+pub fn sort_unstable<T: Ord>(v: &mut [T]) {
+    sort_unstable_by(v, T::cmp);
+}
+
+/// The positions of `len` elements in stable sorted order: a bottom-up merge sort over
+/// indices, runs of 16 sorted by insertion first. `compare(i, j)` compares the elements at
+/// positions `i` and `j` of the original list.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn stable_order(len: usize, compare: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> {
+    const RUN: usize = 16;
+    let mut order: Vec<usize> = (0..len).collect();
+    for start in (0..len).step_by(RUN) {
+        let end = (start + RUN).min(len);
+        for i in start + 1..end {
+            let mut j = i;
+            while j > start && compare(order[j - 1], order[j]) == Ordering::Greater {
+                order.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+    }
+    let mut merged = vec![0; len];
+    let mut width = RUN;
+    while width < len {
+        for start in (0..len).step_by(2 * width) {
+            let mid = (start + width).min(len);
+            let end = (start + 2 * width).min(len);
+            let (mut left, mut right) = (start, mid);
+            for slot in &mut merged[start..end] {
+                // The left run's element goes first unless the right one's is smaller:
+                // that is what keeps equal elements in their order.
+                let take_left = right >= end || (left < mid && compare(order[left], order[right]) != Ordering::Greater);
+                if take_left {
+                    *slot = order[left];
+                    left += 1;
+                } else {
+                    *slot = order[right];
+                    right += 1;
+                }
+            }
+        }
+        std::mem::swap(&mut order, &mut merged);
+        width *= 2;
+    }
+    order
+}
+
+/// Moves the elements so that position `k` holds the element that was at `order[k]`
+/// (`order` is a permutation of the positions), following each cycle with swaps.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn apply_order<T>(v: &mut [T], mut order: Vec<usize>) {
+    for start in 0..order.len() {
+        let mut k = start;
+        while order[k] != k {
+            let source = order[k];
+            order[k] = k;
+            if source == start {
+                break;
+            }
+            v.swap(k, source);
+            k = source;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the wasm build does, run natively.
+    fn wasm_sort_by<T>(v: &mut [T], mut compare: impl FnMut(&T, &T) -> Ordering) {
+        let order = stable_order(v.len(), &mut |i, j| compare(&v[i], &v[j]));
+        apply_order(v, order);
+    }
+
+    proptest! {
+        /// Same order as the standard library's stable sort, equal keys included (the
+        /// second field tells equal keys apart).
+        #[test]
+        fn the_wasm_sort_equals_the_standard_stable_sort(keys in proptest::collection::vec(0u8..8, 0..300)) {
+            let items: Vec<(u8, usize)> = keys.into_iter().enumerate().map(|(i, k)| (k, i)).collect();
+            let mut expected = items.clone();
+            expected.sort_by_key(|x| x.0);
+            let mut got = items;
+            wasm_sort_by(&mut got, |a, b| a.0.cmp(&b.0));
+            prop_assert_eq!(got, expected);
+        }
+    }
+
+    #[test]
+    fn sorts_owned_values_and_empty_lists() {
+        let mut words = vec!["pear".to_string(), "apple".into(), "fig".into(), "apple".into()];
+        wasm_sort_by(&mut words, |a, b| a.cmp(b));
+        assert_eq!(words, ["apple", "apple", "fig", "pear"]);
+        let mut none: Vec<String> = Vec::new();
+        wasm_sort_by(&mut none, |a, b| a.cmp(b));
+        assert!(none.is_empty());
+    }
+}
