@@ -205,14 +205,38 @@ fn main() {
             "    Builtin {{ group: {:?}, name: {:?}, description: {desc}, requests: {requests},",
             s.group, s.name
         );
-        let _ = writeln!(
-            code,
-            "        distinctive: &{:?},",
-            Vec::from_iter(distinctive_lines(&s.files))
-        );
+        // Fingerprints, not the lines: the app only asks whether a line is one of them.
+        let mut distinctive: Vec<u64> = distinctive_lines(&s.files)
+            .iter()
+            .map(|l| fingerprint::fingerprint(l))
+            .collect();
+        distinctive.sort_unstable();
+        let _ = writeln!(code, "        distinctive: &{distinctive:?},");
+        // Every file is served at the same prefix plus its name in the editor: the prefix
+        // once, not a URL per file.
+        let base = match s.files.first() {
+            Some((path, file)) => served_url(&root, file)
+                .strip_suffix(path.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            None => String::new(),
+        };
+        let _ = writeln!(code, "        base: {base:?},");
         code.push_str("        files: &[\n");
         for (path, file) in &s.files {
-            let _ = writeln!(code, "            ({path:?}, {}),", asset_literal(&root, file, embed));
+            assert_eq!(
+                served_url(&root, file),
+                format!("{base}{path}"),
+                "{} is not served at its name",
+                file.display()
+            );
+            let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+            let _ = writeln!(
+                code,
+                "            BuiltinFile {{ name: {path:?}, fingerprint: {:#x}, text: {} }},",
+                fingerprint::fingerprint(&text),
+                text_literal(file, embed)
+            );
         }
         code.push_str("    ] },\n");
     }

@@ -439,7 +439,7 @@ test('a garbage share link shows an error and the app keeps working', async () =
 test('an example that cannot be fetched is an error naming the file, and the work stays', async () => {
   // Examples other than the default are static files next to the app, fetched when picked
   // (crates/web/build.rs); here the server answers 404 for them.
-  const page = await openApp(browser, server.url);
+  const page = await openApp(app.browser, app.url);
   try {
     const before = await editorText(page);
     await page.route('**/builtin/**', (route) => route.fulfill({ status: 404, body: 'gone' }));

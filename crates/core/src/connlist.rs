@@ -162,7 +162,7 @@ impl<'c> Connlist<'c> {
             .collect();
 
         let mut order: Vec<u32> = (0..names.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| names[a as usize].cmp(&names[b as usize]));
+        crate::sorting::sort_unstable_by(&mut order, |&a, &b| names[a as usize].cmp(&names[b as usize]));
         let mut rank = vec![0u32; names.len()];
         let mut by_rank: Vec<u32> = Vec::new();
         for (i, &e) in order.iter().enumerate() {
@@ -344,7 +344,7 @@ impl ConnRows for Connlist<'_> {
             let texts = &self.texts;
             let text = |c: ConnId| texts[c as usize].as_deref().unwrap_or_default();
             // Equal destinations only come from equal names (duplicates in the input).
-            lines.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
+            crate::sorting::sort_unstable_by(&mut lines, |a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
             lines.dedup();
             let src = self.names[group[0] as usize].as_str();
             let marks: Vec<String> = match &self.marks {

@@ -160,7 +160,7 @@ fn results(
     checks: &BTreeMap<String, Vec<Diagnostic>>,
 ) -> (Vec<ConnLine>, Vec<Diagnostic>, KeptEngine) {
     let mut lines = crate::netpol::ingress_controller::cluster_lines(&engine);
-    lines.sort_unstable();
+    crate::sorting::sort_unstable(&mut lines);
     lines.dedup();
     crate::connlist::L7Marks::mark_all(&scenario.cluster, &mut lines);
     let findings = checks.values().flatten().cloned().collect();

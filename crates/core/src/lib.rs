@@ -137,7 +137,7 @@ impl Scenario {
         let engine = Engine::new(&self.cluster);
         let mut lines = netpol::ingress_controller::cluster_lines(&engine);
         // Sorting the fields sorts the printed text: no name is a prefix of another.
-        lines.sort_unstable();
+        crate::sorting::sort_unstable(&mut lines);
         lines.dedup();
         connlist::L7Marks::mark_all(&self.cluster, &mut lines);
         lines

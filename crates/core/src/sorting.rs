@@ -42,6 +42,12 @@ pub fn sort_unstable_by<T>(v: &mut [T], mut compare: impl FnMut(&T, &T) -> Order
     sort_by(v, |a, b| compare(a, b));
 }
 
+/// Sorts by a key where the order of equal elements does not matter, as
+/// `slice::sort_unstable_by_key`.
+pub fn sort_unstable_by_key<T, K: Ord>(v: &mut [T], mut key: impl FnMut(&T) -> K) {
+    sort_unstable_by(v, |a, b| key(a).cmp(&key(b)));
+}
+
 /// Sorts where the order of equal elements does not matter, as `slice::sort_unstable`.
 pub fn sort_unstable<T: Ord>(v: &mut [T]) {
     sort_unstable_by(v, T::cmp);

@@ -18,6 +18,16 @@ pub struct Asset {
     pub text: Option<&'static str>,
 }
 
+/// One file of a built-in scenario, served at the scenario's `base` plus its name.
+pub struct BuiltinFile {
+    /// Its name in the editor.
+    pub name: &'static str,
+    /// `fingerprint` of its text.
+    pub fingerprint: u64,
+    /// Its text, when compiled in.
+    pub text: Option<&'static str>,
+}
+
 /// A built-in scenario.
 pub struct Builtin {
     pub group: &'static str,
@@ -26,11 +36,12 @@ pub struct Builtin {
     pub description: Option<Asset>,
     /// Example requests for the Mesh view, one `netplay mesh request` line each.
     pub requests: Option<&'static str>,
-    /// The `name:` lines of its files: while one of them is left, work named after the
-    /// scenario is still recognisably that scenario.
-    pub distinctive: &'static [&'static str],
-    /// (name in the editor, file).
-    pub files: &'static [(&'static str, Asset)],
+    /// The fingerprints of the `name:` lines of its files (trimmed; sorted): while one of
+    /// them is left, work named after the scenario is still recognisably that scenario.
+    pub distinctive: &'static [u64],
+    /// Where its files are, relative to the page: `base` + a file's name.
+    pub base: &'static str,
+    pub files: &'static [BuiltinFile],
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtin.rs"));
@@ -74,7 +85,7 @@ thread_local! {
     /// Scenarios whose texts were fetched, by name.
     static SCENARIOS: RefCell<BTreeMap<&'static str, Rc<Texts>>> = const { RefCell::new(BTreeMap::new()) };
     /// Files fetched so far, by URL (the library's examples share most of theirs).
-    static FILES: RefCell<BTreeMap<&'static str, Rc<str>>> = const { RefCell::new(BTreeMap::new()) };
+    static FILES: RefCell<BTreeMap<String, Rc<str>>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 impl Builtin {
@@ -85,7 +96,7 @@ impl Builtin {
                 .files
                 .iter()
                 .zip(files)
-                .all(|((n, asset), (name, text))| *n == name && asset.fingerprint == fingerprint(text))
+                .all(|(file, (name, text))| file.name == name && file.fingerprint == fingerprint(text))
     }
 
     /// The texts, when they are at hand (compiled in or fetched before).
@@ -96,7 +107,7 @@ impl Builtin {
         let files = self
             .files
             .iter()
-            .map(|(n, a)| a.text.map(|t| (n.to_string(), t.to_string())))
+            .map(|f| f.text.map(|t| (f.name.to_string(), t.to_string())))
             .collect::<Option<Vec<_>>>()?;
         let description = match &self.description {
             Some(a) => Some(a.text?.to_string()),
@@ -112,41 +123,43 @@ impl Builtin {
         if let Some(t) = self.texts() {
             return Ok(t);
         }
-        let assets: Vec<&Asset> = self
+        // (URL, fingerprint, text when compiled in) of every file and the README.
+        let assets: Vec<(String, u64, Option<&str>)> = self
             .files
             .iter()
-            .map(|(_, a)| a)
-            .chain(self.description.as_ref())
+            .map(|f| (format!("{}{}", self.base, f.name), f.fingerprint, f.text))
+            .chain(
+                self.description
+                    .iter()
+                    .map(|a| (a.url.to_string(), a.fingerprint, a.text)),
+            )
             .collect();
-        let missing: Vec<&str> = assets
+        let missing: Vec<&(String, u64, Option<&str>)> = assets
             .iter()
-            .filter(|a| a.text.is_none() && FILES.with(|f| !f.borrow().contains_key(a.url)))
-            .map(|a| a.url)
+            .filter(|(url, _, text)| text.is_none() && FILES.with(|f| !f.borrow().contains_key(url)))
             .collect();
-        let fetched = crate::browser::fetch_texts(&missing).await?;
-        for (url, text) in missing.iter().zip(fetched) {
-            let Some(asset) = assets.iter().find(|a| a.url == *url) else {
-                continue;
-            };
-            if fingerprint(&text) != asset.fingerprint {
+        let urls: Vec<&str> = missing.iter().map(|(url, _, _)| url.as_str()).collect();
+        let fetched = crate::browser::fetch_texts(&urls).await?;
+        for ((url, expected, _), text) in missing.into_iter().zip(fetched) {
+            if fingerprint(&text) != *expected {
                 return Err(format!(
                     "{url} on the server is not the file this version of the app was built with; reload the page"
                 ));
             }
-            FILES.with(|f| f.borrow_mut().insert(asset.url, Rc::from(text)));
+            FILES.with(|f| f.borrow_mut().insert(url.clone(), Rc::from(text)));
         }
-        let text_of = |a: &Asset| -> Option<String> {
-            a.text
-                .map(str::to_string)
-                .or_else(|| FILES.with(|f| f.borrow().get(a.url).map(|t| t.to_string())))
+        let text_of = |url: &str, text: Option<&str>| -> Option<String> {
+            text.map(str::to_string)
+                .or_else(|| FILES.with(|f| f.borrow().get(url).map(|t| t.to_string())))
         };
         let files = self
             .files
             .iter()
-            .map(|(n, a)| text_of(a).map(|t| (n.to_string(), t)))
+            .zip(&assets)
+            .map(|(f, (url, _, text))| text_of(url, *text).map(|t| (f.name.to_string(), t)))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| format!("the files of {} were not all fetched", self.name))?;
-        let description = self.description.as_ref().and_then(text_of);
+        let description = self.description.as_ref().and_then(|a| text_of(a.url, a.text));
         let texts = Rc::new(Texts { files, description });
         SCENARIOS.with(|s| s.borrow_mut().insert(self.name, texts.clone()));
         Ok(texts)
@@ -213,16 +226,20 @@ mod tests {
         assert_eq!(copies.len(), 3, "www/index.html copies the three example directories");
         let mut wrong = Vec::new();
         for b in BUILTIN {
-            let assets = b.files.iter().map(|(_, a)| a).chain(b.description.as_ref());
-            for asset in assets {
+            let assets = b
+                .files
+                .iter()
+                .map(|f| (format!("{}{}", b.base, f.name), f.fingerprint))
+                .chain(b.description.iter().map(|a| (a.url.to_string(), a.fingerprint)));
+            for (url, expected) in assets {
                 let source = copies.iter().find_map(|(target, href)| {
-                    let rest = asset.url.strip_prefix(target.as_str())?.strip_prefix('/')?;
+                    let rest = url.strip_prefix(target.as_str())?.strip_prefix('/')?;
                     Some(root.join("www").join(href).join(rest))
                 });
                 match source.and_then(|p| std::fs::read_to_string(p).ok()) {
-                    Some(text) if fingerprint(&text) == asset.fingerprint => {}
-                    Some(_) => wrong.push(format!("{}: a different text", asset.url)),
-                    None => wrong.push(format!("{}: not copied into dist/", asset.url)),
+                    Some(text) if fingerprint(&text) == expected => {}
+                    Some(_) => wrong.push(format!("{url}: a different text")),
+                    None => wrong.push(format!("{url}: not copied into dist/")),
                 }
             }
         }
@@ -234,11 +251,11 @@ mod tests {
     #[test]
     fn compiled_in_texts_match_their_fingerprints() {
         for b in BUILTIN {
-            for (name, asset) in b.files {
-                let text = asset.text.unwrap_or_default();
-                assert_eq!(fingerprint(text), asset.fingerprint, "{} {name}", b.name);
+            for f in b.files {
+                let text = f.text.unwrap_or_default();
+                assert_eq!(fingerprint(text), f.fingerprint, "{} {}", b.name, f.name);
             }
-            assert!(b.same_files(b.files.iter().map(|(n, a)| (*n, a.text.unwrap_or_default()))));
+            assert!(b.same_files(b.files.iter().map(|f| (f.name, f.text.unwrap_or_default()))));
         }
         let Some(default) = default_scenario() else {
             panic!("no default scenario")

@@ -277,11 +277,11 @@ impl State {
         if b.distinctive.is_empty() {
             return false;
         }
-        !self
-            .files
-            .iter()
-            .flat_map(|f| f.text.lines())
-            .any(|l| b.distinctive.binary_search(&l.trim()).is_ok())
+        !self.files.iter().flat_map(|f| f.text.lines()).any(|l| {
+            b.distinctive
+                .binary_search(&crate::fingerprint::fingerprint(l.trim()))
+                .is_ok()
+        })
     }
 
     /// Keeps the current work as a version of its scenario before something replaces it.

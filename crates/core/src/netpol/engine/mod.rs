@@ -448,7 +448,7 @@ impl<'c> Engine<'c> {
                         row.push((d as u32, conn));
                     }
                 }
-                row.sort_unstable_by_key(|&(d, _)| d);
+                crate::sorting::sort_unstable_by_key(&mut row, |&(d, _)| d);
                 engine.pairs[s] = row;
             }
         }

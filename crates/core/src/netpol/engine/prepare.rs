@@ -29,7 +29,7 @@ impl Engine<'_> {
                 None => policy.pod_selector.matches(&self.classes[c].labels),
             })
             .collect();
-        selected.sort_unstable();
+        crate::sorting::sort_unstable(&mut selected);
         let walk = policy.tier.walk();
         let mut out = PolicyRules {
             first_match: walk.is_first_match(),
@@ -79,7 +79,7 @@ impl Engine<'_> {
                     }
                     tiered[c].extend(range.clone());
                     let rules = &self.rules;
-                    tiered[c].sort_unstable_by(|&a, &b| rules[a].order.cmp(&rules[b].order));
+                    crate::sorting::sort_unstable_by(&mut tiered[c], |&a, &b| rules[a].order.cmp(&rules[b].order));
                 }
             }
             return;
@@ -172,7 +172,7 @@ impl Engine<'_> {
             } else {
                 classes.iter().map(|c| self.class_ports[c]).collect()
             };
-            lists.sort_unstable();
+            crate::sorting::sort_unstable(&mut lists);
             lists.dedup();
             RuleConn::Named(
                 lists
