@@ -491,7 +491,7 @@ fn same_priority_as(
         })
         .map(|(&(_, q, _), _)| format!("{}/{}", q.kind.short(), q.id()))
         .collect();
-    others.sort();
+    crate::sorting::sort(&mut others);
     others.dedup();
     others
 }
