@@ -195,9 +195,8 @@ fn main() {
             Some(p) => format!("Some({})", asset_literal(&root, p, embed)),
             None => "None".to_string(),
         };
-        // The Mesh view's example requests are a few lines: always compiled in.
         let requests = match &s.requests {
-            Some(p) => format!("Some(include_str!({:?}))", p.canonicalize().unwrap_or(p.clone())),
+            Some(p) => format!("Some({})", asset_literal(&root, p, embed)),
             None => "None".to_string(),
         };
         let _ = writeln!(

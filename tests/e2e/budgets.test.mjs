@@ -14,12 +14,13 @@ import {
   editor, status, chooseScenario, builtinScenarios, screenshot,
 } from './harness.mjs';
 
-const MAX_GZIP_BYTES = 1.5 * 1000 * 1000;
+// Issue 22's target: the download stays at most 1.2 MB gzip (docs/performance.md, "The download").
+const MAX_GZIP_BYTES = 1.2 * 1000 * 1000;
 const MAX_EVAL_MS = 50;
 
 const app = useApp();
 
-test('the shipped .wasm + .js are under 1.5 MB gzip', async () => {
+test('the shipped .wasm + .js are at most 1.2 MB gzip', async () => {
   const shipped = (await readdir(DIST)).filter((f) => /\.(wasm|js)$/.test(f));
   assert.ok(shipped.some((f) => f.endsWith('.wasm')), `no .wasm in dist/: ${shipped}`);
   let raw = 0;
@@ -32,7 +33,7 @@ test('the shipped .wasm + .js are under 1.5 MB gzip', async () => {
     gzip += gz;
   }
   console.log(`size: .wasm + .js total ${(raw / 1024).toFixed(0)} KiB, ${(gzip / 1024).toFixed(0)} KiB gzip (${gzip} bytes; budget ${MAX_GZIP_BYTES})`);
-  assert.ok(gzip < MAX_GZIP_BYTES, `the app is ${gzip} bytes gzip, over the ${MAX_GZIP_BYTES} budget`);
+  assert.ok(gzip <= MAX_GZIP_BYTES, `the app is ${gzip} bytes gzip, over the ${MAX_GZIP_BYTES} budget`);
 });
 
 test('re-evaluating the largest built-in scenario after an edit is measured and printed (target 50 ms)', async () => {

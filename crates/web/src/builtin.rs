@@ -35,7 +35,7 @@ pub struct Builtin {
     /// Its README.
     pub description: Option<Asset>,
     /// Example requests for the Mesh view, one `netplay mesh request` line each.
-    pub requests: Option<&'static str>,
+    pub requests: Option<Asset>,
     /// The fingerprints of the `name:` lines of its files (trimmed; sorted): while one of
     /// them is left, work named after the scenario is still recognisably that scenario.
     pub distinctive: &'static [u64],
@@ -64,6 +64,7 @@ pub fn default_scenario() -> Option<&'static Builtin> {
 pub struct Texts {
     pub files: Vec<(String, String)>,
     pub description: Option<String>,
+    pub requests: Option<Rc<str>>,
 }
 
 impl Texts {
@@ -113,7 +114,15 @@ impl Builtin {
             Some(a) => Some(a.text?.to_string()),
             None => None,
         };
-        Some(Rc::new(Texts { files, description }))
+        let requests = match &self.requests {
+            Some(a) => Some(Rc::from(a.text?)),
+            None => None,
+        };
+        Some(Rc::new(Texts {
+            files,
+            description,
+            requests,
+        }))
     }
 
     /// The texts, fetched from the page's `builtin/` files when they are not at hand (all
@@ -131,6 +140,7 @@ impl Builtin {
             .chain(
                 self.description
                     .iter()
+                    .chain(&self.requests)
                     .map(|a| (a.url.to_string(), a.fingerprint, a.text)),
             )
             .collect();
@@ -160,7 +170,16 @@ impl Builtin {
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| format!("the files of {} were not all fetched", self.name))?;
         let description = self.description.as_ref().and_then(|a| text_of(a.url, a.text));
-        let texts = Rc::new(Texts { files, description });
+        let requests = self
+            .requests
+            .as_ref()
+            .and_then(|a| text_of(a.url, a.text))
+            .map(Rc::from);
+        let texts = Rc::new(Texts {
+            files,
+            description,
+            requests,
+        });
         SCENARIOS.with(|s| s.borrow_mut().insert(self.name, texts.clone()));
         Ok(texts)
     }
@@ -230,7 +249,12 @@ mod tests {
                 .files
                 .iter()
                 .map(|f| (format!("{}{}", b.base, f.name), f.fingerprint))
-                .chain(b.description.iter().map(|a| (a.url.to_string(), a.fingerprint)));
+                .chain(
+                    b.description
+                        .iter()
+                        .chain(&b.requests)
+                        .map(|a| (a.url.to_string(), a.fingerprint)),
+                );
             for (url, expected) in assets {
                 let source = copies.iter().find_map(|(target, href)| {
                     let rest = url.strip_prefix(target.as_str())?.strip_prefix('/')?;

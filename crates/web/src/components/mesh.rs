@@ -15,7 +15,7 @@ use yew::prelude::*;
 pub struct MeshProps {
     pub analysis: Rc<Analysis>,
     /// Example requests (`requests.txt` lines of a built-in mesh scenario).
-    pub examples: Option<&'static str>,
+    pub examples: Option<Rc<str>>,
     /// The workload selected elsewhere: the default source.
     pub selected: Option<String>,
     pub on_jump: Callback<(String, u32)>,
@@ -376,6 +376,7 @@ pub fn Mesh(props: &MeshProps) -> Html {
     };
     let examples: Vec<Request> = props
         .examples
+        .as_deref()
         .unwrap_or_default()
         .lines()
         .map(str::trim)

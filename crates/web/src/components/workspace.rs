@@ -156,6 +156,8 @@ pub fn Workspace() -> Html {
 #[function_component]
 fn ViewBody() -> Html {
     let Some(state) = use_app() else { return html! {} };
+    let examples =
+        crate::hooks::use_builtin_texts(builtin::find(&state.scenario_name)).and_then(|t| t.requests.clone());
     let analysis = state.analysis.clone();
     let checkpoint = state.checkpoint.clone();
     // Each view's model is built only while the view is shown: at hundreds of thousands
@@ -238,7 +240,7 @@ fn ViewBody() -> Html {
         { body }
         <div class="mesh-holder" hidden={state.view != View::Mesh}>
             <Mesh analysis={analysis.clone()} selected={state.selected.clone()}
-                examples={builtin::find(&state.scenario_name).and_then(|b| b.requests)}
+                examples={examples}
                 on_jump={mesh_callbacks.0.clone()}
                 files={state.files.clone()}
                 on_edit_file={mesh_callbacks.1.clone()}
