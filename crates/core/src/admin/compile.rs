@@ -15,8 +15,9 @@
 //! Into the model: the subject is `namespace_selector` (+ `pod_selector`, empty for a
 //! `namespaces` subject); a `namespaces` peer is all pods of the selected namespaces, a
 //! `pods` peer both selectors; each `networks` CIDR is an address block; `nodes` a nodes
-//! peer and `domainNames` an unresolved peer (neither matches anything netplay can name:
-//! NP1035 says so); a named port, which names no protocol, is that name in TCP, UDP and
+//! peer (matching nothing netplay can name: NP1035 says so); each `domainNames` entry an
+//! FQDN peer, as Cilium's `toFQDNs` (netpol/fqdn.rs: a destination `fqdn:NAME` of its
+//! own, undecidable offline; NP1035 says so too); a named port, which names no protocol, is that name in TCP, UDP and
 //! SCTP; ClusterNetworkPolicy's `Accept` is `Allow`.
 
 use super::types::{
@@ -27,7 +28,7 @@ use crate::conn::Protocol;
 use crate::diagnostics::{Diagnostic, Location};
 use crate::parse::locate::PathSeg;
 use crate::parse::RawObject;
-use crate::policy::{Action, Peer, PeerKind, Policy, PortRef, PortSpec, Rule, Selector, Tier};
+use crate::policy::{Action, DnsMatch, Peer, PeerKind, Policy, PortRef, PortSpec, Rule, Selector, Tier};
 use crate::read::findings::{item, with, Findings};
 use crate::read::netpol::label_selector;
 use ipnet::IpNet;
@@ -319,7 +320,7 @@ fn rule(cx: &mut Ctx, r: &RawRule, index: usize, path: &[PathSeg], egress: bool)
     }
     let action = action?;
     if action != Action::Allow {
-        if let Some(p) = peers.iter().find(|p| matches!(p.kind, PeerKind::Unresolved { .. })) {
+        if let Some(p) = peers.iter().find(|p| matches!(p.kind, PeerKind::Fqdn(_))) {
             let d = Diagnostic::new(
                 "NP1033",
                 "domainNames peers are supported in Allow/Accept rules only: implementations may ignore or reject this rule",
@@ -531,14 +532,23 @@ fn domain_names(cx: &mut Ctx, list: &[String], path: &[PathSeg]) -> PeerRead {
         "NP1035",
         path,
         format!(
-            "domainNames [{}] name addresses that only DNS knows: netplay cannot tell which connections they match, so it matches none with them",
+            "domainNames [{}] name addresses that only DNS knows: each name is a destination of its own (fqdn:NAME), and whether its addresses are reached is undecidable offline; no workload or address range matches it",
             list.join(", ")
         ),
     );
     cx.found.warnings.push(d);
-    PeerRead::Peers(vec![PeerKind::Unresolved {
-        what: format!("domainNames {}", list.join(", ")),
-    }])
+    // As Cilium's toFQDNs (netpol/fqdn.rs): `*.` names a pattern, anything else a name.
+    PeerRead::Peers(
+        list.iter()
+            .map(|name| {
+                PeerKind::Fqdn(if name.contains('*') {
+                    DnsMatch::Pattern(name.clone())
+                } else {
+                    DnsMatch::Name(name.clone())
+                })
+            })
+            .collect(),
+    )
 }
 
 fn protocol(cx: &mut Ctx, written: Option<&str>, path: &[PathSeg]) -> Protocol {

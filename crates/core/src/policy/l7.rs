@@ -96,7 +96,7 @@ impl DnsMatch {
     /// addresses DNS gives, and only rules that hold all of them were applied.
     pub fn undecidable_note(name: &str) -> String {
         format!(
-            "Undecidable offline: {name} stands for the addresses DNS gives at run time, which netplay cannot know. Only toFQDNs rules that allow every name of it, and rules that admit every address outside the cluster, were applied; a rule for a narrower address block may also apply to those addresses."
+            "Undecidable offline: {name} stands for the addresses DNS gives at run time, which netplay cannot know. Only name rules (toFQDNs, domainNames) that allow every name of it, and rules that admit every address outside the cluster, were applied; a rule for a narrower address block may also apply to those addresses."
         )
     }
 
