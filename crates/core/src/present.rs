@@ -123,6 +123,16 @@ pub fn verdict(e: &Explanation) -> Verdict {
     }
 }
 
+/// The heading of one side of an explanation: the source's egress or the destination's
+/// ingress.
+pub fn side_title(s: &SideExplanation) -> &'static str {
+    if s.direction == crate::policy::Direction::Egress.as_str() {
+        "Egress of the source"
+    } else {
+        "Ingress of the destination"
+    }
+}
+
 /// One side of an explanation in a sentence: an address outside the cluster, not
 /// isolated (everything allowed), isolated and admitted by rules, or isolated with no
 /// admitting rule.

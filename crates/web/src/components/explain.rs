@@ -96,11 +96,7 @@ fn tier_walk(steps: &[TraceStep], on_jump: &Callback<(String, u32)>) -> Html {
 }
 
 fn side(s: &SideExplanation, on_jump: &Callback<(String, u32)>, probe: Option<(Protocol, u16)>) -> Html {
-    let title = if s.direction == "egress" {
-        "Egress of the source"
-    } else {
-        "Ingress of the destination"
-    };
+    let title = present::side_title(s);
     let summary = present::side_summary(s);
     let nothing = present::side_allows_nothing(s);
     html! {

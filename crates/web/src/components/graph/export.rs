@@ -7,6 +7,7 @@ use crate::layout::{
     change_badge, change_name, layout, num, EdgePath, Layout, LayoutOptions, NodeBox, NodeRole, NODE_H,
 };
 use crate::view_model::{Change, GraphModel};
+use netplay_core::diagnostics::formats::xml_escape;
 use std::fmt::Write as _;
 
 /// What the graph area says when there is nothing to draw.
@@ -18,24 +19,6 @@ pub fn node_rx(n: &NodeBox) -> &'static str {
         NodeRole::Workload | NodeRole::Namespace => "6",
         _ => "22",
     }
-}
-
-/// Escape text for XML content and attribute values.
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 forbids.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Colours of the export: the app's light theme (www/style.css), on white.
