@@ -13,7 +13,7 @@
 use super::generate::{
     flows_touching, policy_names, rules, scalar, Peer, PodSelector, Ports, Traffic, Writer, COMMENT_FLOWS,
 };
-use super::{plural, End, Flow};
+use super::{End, Flow};
 use std::collections::HashMap;
 
 /// The label of an endpoint's namespace in its Cilium identity.
@@ -22,31 +22,17 @@ const POD_NAMESPACE: &str = "k8s:io.kubernetes.pod.namespace";
 /// One namespace's CiliumNetworkPolicies.
 pub(super) fn namespace_file(w: &mut Writer, ns: &str, members: &[usize], traffic: &HashMap<usize, Traffic>) {
     let flows = flows_touching(members, traffic);
-    w.line(
-        0,
-        &format!("# CiliumNetworkPolicies for namespace {ns}, written by `netplay flows policy --kind cnp`."),
+    w.default_deny_head(
+        ns,
+        flows,
+        &[
+            &format!("# CiliumNetworkPolicies for namespace {ns}, written by `netplay flows policy --kind cnp`."),
+            "# default-deny puts every endpoint of the namespace in default deny for ingress and egress;",
+            "# each allow-* policy admits exactly the observed flows its comments name, and nothing else.",
+        ],
+        "cilium.io/v2",
+        "CiliumNetworkPolicy",
     );
-    w.line(
-        0,
-        "# default-deny puts every endpoint of the namespace in default deny for ingress and egress;",
-    );
-    w.line(
-        0,
-        "# each allow-* policy admits exactly the observed flows its comments name, and nothing else.",
-    );
-    w.line(
-        0,
-        &format!(
-            "# {flows} observed {} start or end in this namespace.",
-            plural(flows as u64, "flow", "flows")
-        ),
-    );
-    w.line(0, "apiVersion: cilium.io/v2");
-    w.line(0, "kind: CiliumNetworkPolicy");
-    w.line(0, "metadata:");
-    w.line(2, "name: default-deny");
-    w.line(2, &format!("namespace: {}", scalar(ns)));
-    w.line(0, "spec:");
     w.line(2, "endpointSelector: {}");
     w.line(2, "ingress:");
     w.line(2, "- {}");

@@ -243,6 +243,28 @@ impl Writer<'_> {
         let _ = writeln!(self.out, "{:indent$}{text}", "");
     }
 
+    /// The head of a namespace's file, the same for every policy kind: the `intro`
+    /// comment lines, how many observed flows touch the namespace, and the namespace's
+    /// `default-deny` object up to its `spec:`.
+    pub(super) fn default_deny_head(&mut self, ns: &str, flows: usize, intro: &[&str], api_version: &str, kind: &str) {
+        for text in intro {
+            self.line(0, text);
+        }
+        self.line(
+            0,
+            &format!(
+                "# {flows} observed {} start or end in this namespace.",
+                plural(flows as u64, "flow", "flows")
+            ),
+        );
+        self.line(0, &format!("apiVersion: {api_version}"));
+        self.line(0, &format!("kind: {kind}"));
+        self.line(0, "metadata:");
+        self.line(2, "name: default-deny");
+        self.line(2, &format!("namespace: {}", scalar(ns)));
+        self.line(0, "spec:");
+    }
+
     /// `key:` at `indent` and the selector's fields at `child` (deeper when `key` is the
     /// first key of a list item).
     fn selector(&mut self, indent: usize, key: &str, child: usize, sel: &PodSelector) {
@@ -496,31 +518,17 @@ pub(super) fn policy_files(
 /// One namespace's NetworkPolicies.
 pub(super) fn namespace_file(w: &mut Writer, ns: &str, members: &[usize], traffic: &HashMap<usize, Traffic>) {
     let flows = flows_touching(members, traffic);
-    w.line(
-        0,
-        &format!("# NetworkPolicies for namespace {ns}, written by `netplay flows policy`."),
+    w.default_deny_head(
+        ns,
+        flows,
+        &[
+            &format!("# NetworkPolicies for namespace {ns}, written by `netplay flows policy`."),
+            "# default-deny isolates every pod of the namespace for ingress and egress; each allow-*",
+            "# policy admits exactly the observed flows its comments name, and nothing else.",
+        ],
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
     );
-    w.line(
-        0,
-        "# default-deny isolates every pod of the namespace for ingress and egress; each allow-*",
-    );
-    w.line(
-        0,
-        "# policy admits exactly the observed flows its comments name, and nothing else.",
-    );
-    w.line(
-        0,
-        &format!(
-            "# {flows} observed {} start or end in this namespace.",
-            plural(flows as u64, "flow", "flows")
-        ),
-    );
-    w.line(0, "apiVersion: networking.k8s.io/v1");
-    w.line(0, "kind: NetworkPolicy");
-    w.line(0, "metadata:");
-    w.line(2, "name: default-deny");
-    w.line(2, &format!("namespace: {}", scalar(ns)));
-    w.line(0, "spec:");
     w.line(2, "podSelector: {}");
     w.line(2, "policyTypes:");
     w.line(2, "- Ingress");
