@@ -9,12 +9,6 @@ use crate::builtin;
 use crate::storage;
 use yew::Reducible;
 
-/// A built-in scenario as work, when its texts are at hand (see `builtin::Builtin::fetch`).
-pub fn builtin_saved(name: &str) -> Option<Saved> {
-    let b = builtin::find(name)?;
-    b.texts().map(|t| t.saved(b.name))
-}
-
 thread_local! {
     /// How many built-in scenarios were picked: a fetch that finishes after a later pick
     /// is dropped, so the last pick wins, not the slowest.
@@ -56,7 +50,7 @@ pub fn open_builtin(name: &str, dispatch: impl Fn(Action) + 'static) {
 
 fn default_saved() -> Saved {
     builtin::default_scenario()
-        .and_then(|b| builtin_saved(b.name))
+        .and_then(|b| b.texts().map(|t| t.saved(b.name)))
         .unwrap_or(Saved {
             name: "scratch".into(),
             files: Vec::new(),
