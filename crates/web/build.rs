@@ -2,11 +2,13 @@
 //! whole library at once), every `tests/scenarios/<name>/` and `tests/mesh-scenarios/<name>/`,
 //! with their README as the description.
 //!
-//! The wasm build compiles in the texts of the default scenario only; the others are
-//! static files next to the app (Trunk copies the three directories into `dist/builtin/`,
-//! www/index.html) that it fetches when one is picked, and checks against the fingerprint
-//! written here. That keeps ~120 KB gzip of example text out of the download. Native
-//! builds (the crate's unit tests) compile every text in.
+//! Also lists the built-in lessons (crates/core/lessons/, in teaching order).
+//!
+//! The wasm build compiles in the texts of the default scenario only; the others and the
+//! lessons are static files next to the app (Trunk copies the four directories into
+//! `dist/builtin/`, www/index.html) that it fetches when needed, and checks against the
+//! fingerprint written here. That keeps ~140 KB gzip of example text out of the download.
+//! Native builds (the crate's unit tests) compile every text in.
 
 #[path = "src/fingerprint.rs"]
 mod fingerprint;
@@ -15,13 +17,20 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 fn manifest_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    manifest_files_with(dir, out, "yaml");
+}
+
+/// The files under `dir` (recursively, sorted by path) with extension `kind`: `yaml`
+/// stands for `.yaml`, `.yml` and `.json`, anything else for itself.
+fn manifest_files_with(dir: &Path, out: &mut Vec<PathBuf>, kind: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
+        let ext = p.extension().and_then(|e| e.to_str()).unwrap_or_default();
         if p.is_dir() {
-            manifest_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")) {
+            manifest_files_with(&p, out, kind);
+        } else if ext == kind || (kind == "yaml" && matches!(ext, "yml" | "json")) {
             out.push(p);
         }
     }
@@ -58,6 +67,7 @@ fn served_url(root: &Path, file: &Path) -> String {
         ("manifests", "builtin/library"),
         ("tests/scenarios", "builtin/scenarios"),
         ("tests/mesh-scenarios", "builtin/mesh"),
+        ("crates/core/lessons", "builtin/lessons"),
     ];
     for (dir, url) in served {
         if let Ok(rest) = file.strip_prefix(root.join(dir)) {
@@ -238,6 +248,25 @@ fn main() {
             );
         }
         code.push_str("    ] },\n");
+    }
+    code.push_str("];\n");
+
+    // The lessons, named as core names them (`lessons/NN-id.md`), served at `builtin/` + name.
+    let lessons_dir = root.join("crates/core/lessons");
+    println!("cargo:rerun-if-changed={}", lessons_dir.display());
+    let mut lessons = Vec::new();
+    manifest_files_with(&lessons_dir, &mut lessons, "md");
+    code.push_str("/// Built-in lessons, in teaching order (see build.rs).\npub const LESSONS: &[BuiltinFile] = &[\n");
+    for file in &lessons {
+        let name = format!("lessons/{}", relative(&lessons_dir, file));
+        assert_eq!(served_url(&root, file), format!("builtin/{name}"));
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
+        let _ = writeln!(
+            code,
+            "    BuiltinFile {{ name: {name:?}, fingerprint: {:#x}, text: {} }},",
+            fingerprint::fingerprint(&text),
+            text_literal(file, !wasm)
+        );
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("builtin.rs");

@@ -67,6 +67,7 @@ test('axe-core finds no WCAG 2.2 AA violation in any view, dialog or theme', asy
     await settle(page, 300);
     found.push(...(await violations(page, 'plan')));
     await page.locator('[data-testid=view-lessons]').click();
+    await page.locator('[data-testid=lesson-card]').first().waitFor();
     await settle(page, 300);
     found.push(...(await violations(page, 'lesson list')));
     await page.locator('[data-testid=lesson-card][data-lesson=protect-the-database] [data-testid=lesson-start]').click();

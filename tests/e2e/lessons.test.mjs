@@ -46,6 +46,8 @@ test('issue 17.5: a learner completes a lesson by editing YAML, checks turn gree
   try {
     await page.locator('[data-testid=view-lessons]').click();
     const cards = page.locator('[data-testid=lesson-card]');
+    // The lessons are fetched when the list is first shown (docs/performance.md, "The download").
+    await cards.first().waitFor();
     assert.ok((await cards.count()) >= 14, 'the built-in lessons are listed');
     await page.locator(`[data-testid=lesson-card][data-lesson=${LESSON}] [data-testid=lesson-start]`).click();
     await settle(page);
@@ -114,6 +116,7 @@ test('issue 17.5: a learner completes a lesson by editing YAML, checks turn gree
     await reload(page);
     await page.locator('[data-testid=view-lessons]').click();
     const card = page.locator(`[data-testid=lesson-card][data-lesson=${LESSON}]`);
+    await card.waitFor();
     assert.equal(await card.getAttribute('data-completed'), '2');
     assert.ok((await card.textContent()).includes('done ✓'));
     await screenshot(page, 'lessons-list');
@@ -137,6 +140,44 @@ test('a lesson link opens its lesson; a bad lesson link says so and keeps the wo
     assert.equal(await editorText(page), before, 'the work is unchanged');
     assert.equal(await editor(page).count(), 1);
   } finally {
+    await finish(page);
+  }
+});
+
+// The lessons are static files the page fetches (they are not in the download). When the
+// server cannot give them, nothing the learner wrote is lost: the work opens as it was,
+// an error says why the lesson is not shown, and the list can try again.
+test('lessons that cannot be fetched: the work stays, the page says why, and "Try again" fetches them', async () => {
+  const page = await openApp(app.browser, app.url);
+  const failing = (route) => route.fulfill({ status: 503, body: 'unavailable' });
+  try {
+    await page.goto(`${app.url}#lesson=${LESSON}`);
+    await page.locator('[data-testid=lesson-step]').waitFor();
+    await page.locator('[data-testid=tab-add]').click();
+    await setEditorText(page, BY_NAME);
+    await settle(page);
+
+    await page.route('**/builtin/lessons/**', failing);
+    await reload(page);
+    assert.ok((await tabNames(page)).includes('new.yaml'), "the learner's file is back after the reload");
+    const message = page.locator('[data-testid=message].error');
+    await message.waitFor();
+    assert.match(await message.textContent(), /could not be fetched.*HTTP 503.*Your work is unchanged/s);
+
+    await page.locator('[data-testid=view-lessons]').click();
+    await page.locator('[data-testid=lessons-failed]').waitFor();
+    await screenshot(page, 'lessons-fetch-failed');
+    await page.unroute('**/builtin/lessons/**', failing);
+    await page.locator('[data-testid=lessons-retry]').click();
+    const card = page.locator(`[data-testid=lesson-card][data-lesson=${LESSON}]`);
+    await card.waitFor();
+    assert.equal(await card.locator('[data-testid=lesson-start]').textContent(), 'Continue', 'the saved progress is kept');
+    await card.locator('[data-testid=lesson-start]').click();
+    await page.locator('[data-testid=lesson-step]').waitFor();
+    assert.ok((await tabNames(page)).includes('new.yaml'), 'the lesson continues with the learner\'s files');
+  } finally {
+    // The refused fetches were the point of the test.
+    page.problems = page.problems.filter((p) => !p.includes('/builtin/lessons/') && !p.includes('status of 503'));
     await finish(page);
   }
 });

@@ -1,6 +1,7 @@
-//! The built-in scenarios (see build.rs): their names, fingerprints and, for the default
-//! scenario (every scenario in native builds), their texts. The others are fetched from
-//! `dist/builtin/` the first time they are opened and kept for the page's life.
+//! The built-in scenarios and lessons (see build.rs): their names, fingerprints and, for
+//! the default scenario (everything in native builds), their texts. The others are
+//! fetched from `dist/builtin/` the first time they are needed and kept for the page's
+//! life.
 
 use crate::fingerprint::fingerprint;
 use crate::saved::{File, Saved};
@@ -87,6 +88,64 @@ thread_local! {
     static SCENARIOS: RefCell<BTreeMap<&'static str, Rc<Texts>>> = const { RefCell::new(BTreeMap::new()) };
     /// Files fetched so far, by URL (the library's examples share most of theirs).
     static FILES: RefCell<BTreeMap<String, Rc<str>>> = const { RefCell::new(BTreeMap::new()) };
+    /// The lessons' files once at hand; else why the last fetch failed, if one did.
+    static LESSON_FILES: RefCell<Result<Lessons, Option<String>>> = const { RefCell::new(Err(None)) };
+}
+
+/// The built-in lessons' files, `(name, text)` in teaching order, named as core names
+/// them (`lessons/01-default-deny-dns.md`; `netplay_core::lessons::find` reads them).
+pub type Lessons = Rc<[(String, String)]>;
+
+/// The lessons when at hand: compiled in (native builds) or fetched before in this page.
+pub fn lessons() -> Option<Lessons> {
+    if let Ok(l) = LESSON_FILES.with(|l| l.borrow().clone()) {
+        return Some(l);
+    }
+    let compiled: Vec<(String, String)> = LESSONS
+        .iter()
+        .map(|f| f.text.map(|t| (f.name.to_string(), t.to_string())))
+        .collect::<Option<_>>()?;
+    let compiled: Lessons = compiled.into();
+    LESSON_FILES.with(|l| *l.borrow_mut() = Ok(compiled.clone()));
+    Some(compiled)
+}
+
+/// Why the lessons are not at hand, for a message.
+pub fn lessons_missing() -> String {
+    match LESSON_FILES.with(|l| l.borrow().clone()) {
+        Err(Some(why)) => format!("the lessons could not be fetched ({why})"),
+        _ => "the lessons are still being fetched".to_string(),
+    }
+}
+
+/// The lessons, fetched from the page's `builtin/lessons/` when they are not at hand
+/// (all at once, each checked against its fingerprint). A failure is kept for
+/// [`lessons_missing`] and returned.
+pub async fn fetch_lessons() -> Result<Lessons, String> {
+    if let Some(l) = lessons() {
+        return Ok(l);
+    }
+    let urls: Vec<String> = LESSONS.iter().map(|f| format!("builtin/{}", f.name)).collect();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+    let fetched = crate::browser::fetch_texts(&urls).await.and_then(|texts| {
+        LESSONS
+            .iter()
+            .zip(urls)
+            .zip(texts)
+            .map(|((f, url), text)| {
+                if fingerprint(&text) == f.fingerprint {
+                    Ok((f.name.to_string(), text))
+                } else {
+                    Err(format!(
+                        "{url} on the server is not the file this version of the app was built with; reload the page"
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, String>>()
+    });
+    let fetched = fetched.map(Lessons::from);
+    LESSON_FILES.with(|l| *l.borrow_mut() = fetched.clone().map_err(Some));
+    fetched
 }
 
 impl Builtin {
@@ -242,29 +301,36 @@ mod tests {
                 Some((attr("data-target-path")?, attr("href")?))
             })
             .collect();
-        assert_eq!(copies.len(), 3, "www/index.html copies the three example directories");
+        assert_eq!(
+            copies.len(),
+            4,
+            "www/index.html copies the three example directories and the lessons"
+        );
+        let lessons = LESSONS.iter().map(|f| (format!("builtin/{}", f.name), f.fingerprint));
+        let assets = BUILTIN
+            .iter()
+            .flat_map(|b| {
+                b.files
+                    .iter()
+                    .map(|f| (format!("{}{}", b.base, f.name), f.fingerprint))
+                    .chain(
+                        b.description
+                            .iter()
+                            .chain(&b.requests)
+                            .map(|a| (a.url.to_string(), a.fingerprint)),
+                    )
+            })
+            .chain(lessons);
         let mut wrong = Vec::new();
-        for b in BUILTIN {
-            let assets = b
-                .files
-                .iter()
-                .map(|f| (format!("{}{}", b.base, f.name), f.fingerprint))
-                .chain(
-                    b.description
-                        .iter()
-                        .chain(&b.requests)
-                        .map(|a| (a.url.to_string(), a.fingerprint)),
-                );
-            for (url, expected) in assets {
-                let source = copies.iter().find_map(|(target, href)| {
-                    let rest = url.strip_prefix(target.as_str())?.strip_prefix('/')?;
-                    Some(root.join("www").join(href).join(rest))
-                });
-                match source.and_then(|p| std::fs::read_to_string(p).ok()) {
-                    Some(text) if fingerprint(&text) == expected => {}
-                    Some(_) => wrong.push(format!("{url}: a different text")),
-                    None => wrong.push(format!("{url}: not copied into dist/")),
-                }
+        for (url, expected) in assets {
+            let source = copies.iter().find_map(|(target, href)| {
+                let rest = url.strip_prefix(target.as_str())?.strip_prefix('/')?;
+                Some(root.join("www").join(href).join(rest))
+            });
+            match source.and_then(|p| std::fs::read_to_string(p).ok()) {
+                Some(text) if fingerprint(&text) == expected => {}
+                Some(_) => wrong.push(format!("{url}: a different text")),
+                None => wrong.push(format!("{url}: not copied into dist/")),
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -285,5 +351,18 @@ mod tests {
             panic!("no default scenario")
         };
         assert_eq!(default.name, DEFAULT);
+    }
+
+    /// The lessons the app fetches are core's built-in lessons, in the same order (the
+    /// CLI's `netplay lesson list` and the Lessons view list the same).
+    #[test]
+    fn the_lessons_are_cores_built_in_lessons() {
+        let ours: Vec<(&str, u64)> = LESSONS.iter().map(|f| (f.name, f.fingerprint)).collect();
+        let core: Vec<(&str, u64)> = netplay_core::lessons::builtin()
+            .iter()
+            .map(|b| (b.file, fingerprint(b.text)))
+            .collect();
+        assert_eq!(ours, core);
+        assert_eq!(lessons().map(|l| l.len()), Some(core.len()), "natively compiled in");
     }
 }

@@ -14,8 +14,17 @@ pub mod state;
 pub mod storage;
 pub mod view_model;
 
-/// Starts the app in the page.
+/// Starts the app in the page. A page that opens on a built-in lesson (the tab was on
+/// one, or a lesson link) fetches the lessons first, so that the first state is the
+/// lesson; a failed fetch is that lesson's error message, and the work opens as usual.
 pub fn run() {
     browser::install_panic_hook();
-    yew::Renderer::<app::App>::new().render();
+    if state::startup::opens_on_a_lesson() {
+        yew::platform::spawn_local(async {
+            let _ = builtin::fetch_lessons().await;
+            yew::Renderer::<app::App>::new().render();
+        });
+    } else {
+        yew::Renderer::<app::App>::new().render();
+    }
 }

@@ -43,8 +43,15 @@ pub fn builtin() -> &'static [BuiltinLesson] {
 /// A built-in lesson by id (`default-deny-dns`) or file name, parsed. Built-in lessons
 /// parse without diagnostics (a test makes sure), so those are not returned.
 pub fn builtin_lesson(id: &str) -> Option<Lesson> {
-    BUILTIN.iter().find_map(|b| {
-        let (lesson, _) = super::parse(b.file, b.text);
-        lesson.filter(|l| l.id == id || b.file.ends_with(id))
+    find(BUILTIN.iter().map(|b| (b.file, b.text)), id)
+}
+
+/// The lesson called `id` (its id or the end of its file name) among `(file, text)`
+/// lesson files, parsed: what [`builtin_lesson`] does with the compiled-in files, for a
+/// front end that fetches them instead (the playground).
+pub fn find<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>, id: &str) -> Option<Lesson> {
+    files.into_iter().find_map(|(file, text)| {
+        let (lesson, _) = super::parse(file, text);
+        lesson.filter(|l| l.id == id || file.ends_with(id))
     })
 }

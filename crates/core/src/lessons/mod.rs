@@ -17,7 +17,7 @@
 mod builtin;
 mod parse;
 
-pub use builtin::{builtin, builtin_lesson, BuiltinLesson};
+pub use builtin::{builtin, builtin_lesson, find, BuiltinLesson};
 pub use parse::parse;
 
 use crate::assertions::{self, Report, Suite};

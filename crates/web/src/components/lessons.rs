@@ -5,6 +5,7 @@
 
 use super::{dispatch, markdown, use_app, AppState};
 use crate::browser::{self, Picked};
+use crate::hooks::{self, LessonFiles};
 use crate::state::lesson::{self, catalogue, LessonRun, LessonSource};
 use crate::state::{Action, Message, MessageKind};
 use netplay_core::assertions::AssertionResult;
@@ -34,11 +35,16 @@ pub fn Lessons() -> Html {
     }
 }
 
-/// The built-in lessons with the learner's progress, and a lesson file to open.
+/// The built-in lessons with the learner's progress (fetched the first time), and a
+/// lesson file to open.
 #[function_component]
 fn LessonList() -> Html {
+    let (files, retry) = hooks::use_lessons();
     let Some(state) = use_app() else { return html! {} };
-    let entries = catalogue();
+    let entries = match &files {
+        LessonFiles::Ready(files) => catalogue(files),
+        _ => Vec::new(),
+    };
     let on_file = {
         let d = state.dispatcher();
         let done = Callback::from(move |picked: Vec<Picked>| {
@@ -67,6 +73,15 @@ fn LessonList() -> Html {
         <section class="lesson-list" aria-labelledby="lessons-title">
             <h2 id="lessons-title">{ "Lessons" }</h2>
             <p class="muted">{ "Exercises that check themselves: each step is a task on the files in the editor, and its checks turn green as you edit. Your progress stays in this browser." }</p>
+            if let LessonFiles::Fetching = files {
+                <p class="muted" role="status" data-testid="lessons-fetching">{ "Fetching the lessons…" }</p>
+            }
+            if let LessonFiles::Failed(why) = &files {
+                <p class="lesson-away" role="alert" data-testid="lessons-failed">
+                    { format!("The lessons did not arrive: {why}. ") }
+                    <button class="link" data-testid="lessons-retry" onclick={retry.reform(|_: MouseEvent| ())}>{ "Try again" }</button>
+                </p>
+            }
             <ol class="lesson-cards" data-testid="lesson-list">
                 { for entries.iter().map(|e| {
                     let status = match e.completed {

@@ -1,11 +1,13 @@
 //! The app's custom hooks: each wires one piece of the browser to the state.
 
 mod builtin_texts;
+mod lessons;
 mod persist;
 mod share;
 mod shortcuts;
 
 pub use builtin_texts::use_builtin_texts;
+pub use lessons::{use_lessons, LessonFiles};
 pub use persist::use_autosave;
 pub use share::use_share_links;
 pub use shortcuts::{use_shortcuts, view_of_key, SHORTCUTS};

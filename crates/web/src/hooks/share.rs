@@ -19,7 +19,12 @@ pub fn use_share_links(state: &UseReducerHandle<State>) {
                     dispatcher.dispatch(Action::OpenShared(code.to_string()));
                 } else if let Some(value) = fragment.strip_prefix(LESSON_PREFIX) {
                     browser::clear_fragment();
-                    dispatcher.dispatch(crate::state::startup::open_lesson_link(value));
+                    // The lessons' texts first (a failure is the link's error message).
+                    let (dispatcher, value) = (dispatcher.clone(), value.to_string());
+                    yew::platform::spawn_local(async move {
+                        let _ = crate::builtin::fetch_lessons().await;
+                        dispatcher.dispatch(crate::state::startup::open_lesson_link(&value));
+                    });
                 }
             })
         });

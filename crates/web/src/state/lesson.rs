@@ -3,7 +3,7 @@
 //! (`netplay_core::lessons`); this module only keeps the learner's place.
 
 use super::{source_files, File};
-use crate::storage;
+use crate::{builtin, storage};
 use netplay_core::assertions::Report;
 use netplay_core::lessons::{self, Lesson, Step};
 use serde::{Deserialize, Serialize};
@@ -23,9 +23,15 @@ impl LessonSource {
     /// diagnostics (file and line) as the error.
     pub fn parse(&self) -> Result<Lesson, String> {
         match self {
-            LessonSource::Builtin(id) => {
-                lessons::builtin_lesson(id).ok_or_else(|| format!("There is no built-in lesson called {id:?}."))
-            }
+            LessonSource::Builtin(id) => match builtin::lessons() {
+                Some(files) => {
+                    builtin_lesson(&files, id).ok_or_else(|| format!("There is no built-in lesson called {id:?}."))
+                }
+                None => Err(format!(
+                    "The lesson {id:?} cannot be opened: {}. Your work is unchanged.",
+                    builtin::lessons_missing()
+                )),
+            },
             LessonSource::File { name, text } => match lessons::parse(name, text) {
                 (Some(lesson), _) => Ok(lesson),
                 (None, diagnostics) => {
@@ -161,15 +167,8 @@ impl super::State {
     /// Opens a lesson: where the learner left it (its saved progress and files) unless
     /// `fresh`, else at its start. The work it replaces stays in History and Undo.
     pub(super) fn start_lesson(&mut self, source: LessonSource, fresh: bool) {
-        let lesson = match source.parse() {
-            Ok(l) => l,
-            Err(text) => {
-                self.message = Some(super::Message {
-                    kind: super::MessageKind::Error,
-                    text,
-                });
-                return;
-            }
+        let Some(lesson) = self.parse_or_say(&source) else {
+            return;
         };
         let key = source.key(&lesson);
         self.view = super::View::Lessons;
@@ -203,6 +202,20 @@ impl super::State {
         self.regrade();
     }
 
+    /// The lesson, or `None` with the reason as an error message (the work unchanged).
+    fn parse_or_say(&mut self, source: &LessonSource) -> Option<Lesson> {
+        match source.parse() {
+            Ok(lesson) => Some(lesson),
+            Err(text) => {
+                self.message = Some(super::Message {
+                    kind: super::MessageKind::Error,
+                    text,
+                });
+                None
+            }
+        }
+    }
+
     /// Puts the files back as they were when the current step began.
     pub(super) fn reset_lesson_step(&mut self) {
         let Some(files) = self.lesson.as_ref().map(|l| l.progress.step_start.clone()) else {
@@ -234,9 +247,12 @@ impl super::State {
         }
     }
 
-    /// After a reload: the lesson this tab was on, with its saved progress.
+    /// After a reload: the lesson this tab was on, with its saved progress (the files
+    /// are the tab's work, restored before; a lesson that cannot be read says so).
     pub(super) fn restore_lesson(&mut self, source: LessonSource) {
-        let Ok(lesson) = source.parse() else { return };
+        let Some(lesson) = self.parse_or_say(&source) else {
+            return;
+        };
         let saved = storage::load_lesson_progress(&source.key(&lesson));
         let run = LessonRun::new(source, lesson, saved);
         if run.scenario_name() == self.scenario_name {
@@ -250,11 +266,18 @@ impl super::State {
 /// The lesson a link's fragment names (`#lesson=ID` for a built-in lesson, or
 /// `#lesson=CODE` with a lesson file packed like a share link).
 pub fn source_from_link(value: &str) -> Result<LessonSource, String> {
-    if lessons::builtin_lesson(value).is_some() {
+    let at_hand = builtin::lessons();
+    if at_hand
+        .as_ref()
+        .is_some_and(|files| builtin_lesson(files, value).is_some())
+    {
         return Ok(LessonSource::Builtin(value.to_string()));
     }
-    let files =
-        netplay_core::export::decode_share(value).map_err(|e| format!("The lesson link could not be opened: {e}."))?;
+    let files = netplay_core::export::decode_share(value).map_err(|e| match at_hand {
+        Some(_) => format!("The lesson link could not be opened: {e}."),
+        // It may name a built-in lesson: say why those are missing.
+        None => format!("The lesson link could not be opened: {}.", builtin::lessons_missing()),
+    })?;
     files
         .into_iter()
         .find(|f| f.name.ends_with(".md"))
@@ -287,11 +310,16 @@ pub struct CatalogueEntry {
     pub completed: Option<usize>,
 }
 
-/// The built-in lessons in teaching order, with the learner's saved progress.
-pub fn catalogue() -> Vec<CatalogueEntry> {
-    lessons::builtin()
+/// A built-in lesson by id among the fetched files.
+fn builtin_lesson(files: &builtin::Lessons, id: &str) -> Option<Lesson> {
+    lessons::find(files.iter().map(|(name, text)| (name.as_str(), text.as_str())), id)
+}
+
+/// The built-in lessons (`files`, in teaching order), with the learner's saved progress.
+pub fn catalogue(files: &builtin::Lessons) -> Vec<CatalogueEntry> {
+    files
         .iter()
-        .filter_map(|b| lessons::parse(b.file, b.text).0)
+        .filter_map(|(name, text)| lessons::parse(name, text).0)
         .map(|l| {
             let key = LessonSource::Builtin(l.id.clone()).key(&l);
             let completed =

@@ -58,6 +58,16 @@ fn default_saved() -> Saved {
         })
 }
 
+/// Whether the page opens on a lesson whose text may need fetching: the tab was on a
+/// built-in lesson, or the address is a lesson link.
+pub fn opens_on_a_lesson() -> bool {
+    builtin::lessons().is_none()
+        && (matches!(
+            storage::load_tab_lesson(),
+            Some(super::lesson::LessonSource::Builtin(_))
+        ) || browser::fragment().is_some_and(|f| f.starts_with(LESSON_PREFIX)))
+}
+
 /// The state the page starts with (see the module comment).
 pub fn initial_state() -> State {
     let theme = browser::load_theme();
