@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DEFAULT_SCENARIO, useApp, openApp, openPage, finish, assertClean, settle, reload,
-  editorText, setEditorText, chooseScenario, openTab, shareLink,
+  DEFAULT_SCENARIO, useApp, openApp, openPage, finish, assertClean, settle, reload, waitReadyApp,
+  editor, editorText, setEditorText, chooseScenario, openTab, shareLink,
 } from './harness.mjs';
 
 const app = useApp();
@@ -128,6 +128,37 @@ test('loading another scenario keeps the work as a version; versions survive a r
     assert.ok((await versions.count()) >= 1, 'no versions listed');
     await page.keyboard.press('Escape');
     assert.equal(await page.locator('[data-testid=history-dialog]').count(), 0, 'Esc does not close History');
+  } finally {
+    await finish(page);
+  }
+});
+
+// Storage is written on the main thread, and the work is every file's text: it is written
+// once typing pauses (250 ms after the last key), not per key, and at once when the page
+// is hidden or left, so that a reload right after the last key keeps it.
+test('typing is saved once per pause, and a reload right after the last key keeps every key', async () => {
+  const page = await openApp(app.browser, app.url, {
+    init: () => {
+      window.__workWrites = 0;
+      const set = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (key, value) {
+        if (key === 'netplay.work.v2') window.__workWrites += 1;
+        return set.call(this, key, value);
+      };
+    },
+  });
+  try {
+    const typed = '# typed, then reloaded at once';
+    await editor(page).click();
+    await page.keyboard.press('Control+End');
+    await page.evaluate(() => { window.__workWrites = 0; });
+    await page.keyboard.type(typed, { delay: 20 });
+    const writes = await page.evaluate(() => window.__workWrites);
+    console.log(`work written ${writes} times while typing ${typed.length} keys`);
+    assert.ok(writes <= 3, `the work was written ${writes} times for ${typed.length} keys typed without a pause`);
+    await page.reload();
+    await waitReadyApp(page);
+    assert.ok((await editorText(page)).endsWith(typed), 'the keys typed just before the reload are back');
   } finally {
     await finish(page);
   }

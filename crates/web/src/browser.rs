@@ -262,8 +262,8 @@ fn base64_decode(s: &str) -> Result<Vec<u8>, ()> {
     Ok(text.chars().map(|c| c as u32 as u8).collect())
 }
 
-/// Shows a banner when Rust panics: the app keeps the user's text (it is autosaved on
-/// every change) and says how to continue.
+/// Shows a banner when Rust panics: the app keeps the user's text (it is autosaved when
+/// typing pauses, before the evaluation, and when the page is left) and says how to continue.
 pub fn install_panic_hook() {
     #[cfg(target_arch = "wasm32")]
     std::panic::set_hook(Box::new(|info| {

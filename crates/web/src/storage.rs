@@ -1,7 +1,7 @@
 //! What the playground keeps in the browser, so that no work is lost:
 //!
-//! - **this tab's work** (`sessionStorage`, [`TAB_WORK`]): the files, written on every
-//!   change. A reload of the tab brings them back; another tab never overwrites them
+//! - **this tab's work** (`sessionStorage`, [`TAB_WORK`]): the files, written once typing
+//!   pauses and when the page is hidden or left (`hooks::use_autosave`). A reload of the tab brings them back; another tab never overwrites them
 //!   (each tab has its own session storage), so a share link opened in a second tab
 //!   leaves the first tab's work alone.
 //! - **this tab's history** ([`TAB_HISTORY`]): undo and redo steps and the checkpoint's
