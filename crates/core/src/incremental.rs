@@ -4,12 +4,13 @@
 //! [`crate::load`] followed by [`Scenario::connlist`] and [`Scenario::analyze`] on the same
 //! files (`tests/incremental.rs` checks it edit after edit), but keeps the parsed
 //! documents, the model, the engine and the NetworkPolicy findings per namespace between
-//! calls. When the only object that changed is one NetworkPolicy whose metadata and pod
-//! selectors stayed the same (an edited port, peer namespace, ipBlock or policy type), the
-//! model is the previous one with that policy read again, the engine re-evaluates only the
-//! classes it selects before or after ([`Engine::update_policy`]) and only its namespace is
-//! checked again. Anything else — another kind, several objects, an object moved to
-//! another line, several clusters — is evaluated from scratch, so a result is never
+//! calls. When the only text that changed is one document of one file, holding one
+//! NetworkPolicy whose metadata and pod selectors stayed the same (an edited port, peer
+//! namespace, ipBlock or policy type), only that document is parsed and read again, the
+//! engine re-evaluates only the classes the policy selects before or after
+//! ([`Engine::update_policy`]) and only its namespace is checked again. Anything else —
+//! another kind, several objects, an object moved to another line, several clusters — is
+//! evaluated from scratch (parsing only the documents that changed), so a result is never
 //! stale.
 
 use crate::diagnostics::{AnalyzeOptions, Diagnostic};
@@ -17,7 +18,7 @@ use crate::netpol::checks::check_by_namespace;
 use crate::netpol::engine::{Engine, KeptEngine};
 use crate::output::ConnLine;
 use crate::parse::locate::PathSeg;
-use crate::parse::{Document, ParseCache, RawObject, SourceFile};
+use crate::parse::{edited_document, within_size_limits, Document, ParseCache, RawObject, SourceFile};
 use crate::policy::{PeerKind, Policy, PolicyKind, Selector};
 use crate::{Location, Scenario};
 use serde_json::Value;
@@ -45,6 +46,8 @@ pub struct Evaluation {
 #[derive(Default)]
 pub struct Evaluator {
     cache: ParseCache,
+    /// The files of the last evaluation.
+    files: Vec<SourceFile>,
     kept: Option<Kept>,
 }
 
@@ -52,6 +55,8 @@ struct Kept {
     scenario: Arc<Scenario>,
     /// Per parsed object, in input order: where it was read from and its metadata.
     objects: Vec<Seen>,
+    /// Parsing's and the assertions' diagnostics, which an update leaves as they are.
+    before_reading: Vec<Diagnostic>,
     /// Reading's own diagnostics (not parsing's or the assertions').
     reading: Vec<Diagnostic>,
     /// The NetworkPolicy findings by namespace.
@@ -110,21 +115,25 @@ impl Seen {
 impl Evaluator {
     /// Evaluates `files`, reusing what the previous call computed where it still holds.
     pub fn evaluate(&mut self, files: &[SourceFile]) -> Evaluation {
-        let (raw, mut before_reading) = crate::parse::parse_files_cached(files, &mut self.cache);
-        let mut assertion_diagnostics = crate::assertions::read(&raw).diagnostics;
-        before_reading.append(&mut assertion_diagnostics);
         if let Some(kept) = self.kept.take() {
-            if let Some((evaluation, kept)) = update(kept, &raw, &before_reading) {
+            if let Some((evaluation, kept, changed)) = update(kept, &self.files, files) {
+                if let Some(f) = changed {
+                    self.files[f].text.clone_from(&files[f].text);
+                }
                 self.kept = Some(kept);
                 return evaluation;
             }
         }
+        self.files = files.to_vec();
+        let (raw, mut before_reading) = crate::parse::parse_files_cached(files, &mut self.cache);
+        let mut assertion_diagnostics = crate::assertions::read(&raw).diagnostics;
+        before_reading.append(&mut assertion_diagnostics);
         self.evaluate_all(raw, before_reading)
     }
 
     fn evaluate_all(&mut self, raw: Vec<RawObject>, before_reading: Vec<Diagnostic>) -> Evaluation {
         let objects: Vec<Seen> = raw.iter().map(Seen::of).collect();
-        let (scenario, reading) = Scenario::from_objects(raw, before_reading);
+        let (scenario, reading) = Scenario::from_objects(raw, before_reading.clone());
         let scenario = Arc::new(scenario);
         if scenario.multicluster.is_some() {
             return Evaluation {
@@ -139,6 +148,7 @@ impl Evaluator {
         self.kept = Some(Kept {
             scenario: scenario.clone(),
             objects,
+            before_reading,
             reading,
             checks,
             engine,
@@ -170,33 +180,64 @@ fn results(
     (lines, diagnostics, engine.keep())
 }
 
-/// The previous evaluation updated for `raw`, when at most one NetworkPolicy changed and
-/// only in ways the update handles; `None` when it must be evaluated from scratch.
-fn update(mut kept: Kept, raw: &[RawObject], before_reading: &[Diagnostic]) -> Option<(Evaluation, Kept)> {
-    if kept.updates >= UPDATES_BEFORE_REBUILD || raw.len() != kept.objects.len() {
+/// Which file's text changed from `old` to `new`: `Some(None)` for none, `Some(Some(i))`
+/// for file `i` alone; `None` when more changed (files added, removed, renamed).
+fn changed_file(old: &[SourceFile], new: &[SourceFile]) -> Option<Option<usize>> {
+    let same_file = |(a, b): (&SourceFile, &SourceFile)| a.name == b.name && a.namespace == b.namespace;
+    if old.len() != new.len() || !old.iter().zip(new).all(same_file) {
         return None;
     }
-    let mut changed = (0..raw.len()).filter(|&i| !kept.objects[i].same_document(&raw[i]));
-    let edit = changed.next();
-    if changed.next().is_some() {
+    let mut changed = (0..new.len()).filter(|&i| old[i].text != new[i].text);
+    let first = changed.next();
+    changed.next().is_none().then_some(first)
+}
+
+/// The object of `old_files` that changed in `files`, read again: its index among the
+/// kept objects and the object now, when one document of one file changed and it holds
+/// one object before and after that parses without a diagnostic.
+fn edited_object(kept: &Kept, old_files: &[SourceFile], files: &[SourceFile], f: usize) -> Option<(usize, RawObject)> {
+    if !within_size_limits(files) {
         return None;
     }
+    let edit = edited_document(&old_files[f], &files[f])?;
+    if !edit.before.1.is_empty() || !edit.after.1.is_empty() {
+        return None;
+    }
+    let [before] = <[RawObject; 1]>::try_from(edit.before.0).ok()?;
+    let [after] = <[RawObject; 1]>::try_from(edit.after.0).ok()?;
+    let mut same = (0..kept.objects.len()).filter(|&i| kept.objects[i].same_document(&before));
+    let i = same.next()?;
+    same.next().is_none().then_some((i, after))
+}
+
+/// The previous evaluation updated for `files`, when at most one NetworkPolicy changed and
+/// only in ways the update handles, with the index of the file that changed; `None` when
+/// it must be evaluated from scratch.
+fn update(mut kept: Kept, old_files: &[SourceFile], files: &[SourceFile]) -> Option<(Evaluation, Kept, Option<usize>)> {
+    if kept.updates >= UPDATES_BEFORE_REBUILD {
+        return None;
+    }
+    let changed = changed_file(old_files, files)?;
+    let edit = match changed {
+        Some(f) => Some(edited_object(&kept, old_files, files, f)?),
+        None => None,
+    };
     let mut cluster = kept.scenario.cluster.clone();
     let mut reading = kept.reading.clone();
     let mut edited_policy = None;
-    if let Some(i) = edit {
-        let (policy, index, diagnostics) = reread_policy(&kept, raw, i)?;
-        let resource = raw[i].resource();
+    if let Some((i, obj)) = edit {
+        let (policy, index, diagnostics) = reread_policy(&kept, &obj, i)?;
+        let resource = obj.resource();
         reading.retain(|d| d.resource.as_deref() != Some(resource.as_str()));
         reading.extend(diagnostics);
         kept.checks.remove(&policy.namespace);
         cluster.policies[index] = policy;
         kept.checks
             .extend(check_by_namespace(&cluster, Some(&cluster.policies[index].namespace)));
-        kept.objects[i] = Seen::of(&raw[i]);
+        kept.objects[i] = Seen::of(&obj);
         edited_policy = Some(index);
     }
-    let mut diagnostics = before_reading.to_vec();
+    let mut diagnostics = kept.before_reading.clone();
     diagnostics.extend(reading.iter().cloned());
     let scenario = Arc::new(Scenario {
         cluster,
@@ -225,22 +266,23 @@ fn update(mut kept: Kept, raw: &[RawObject], before_reading: &[Diagnostic]) -> O
         diagnostics,
         incremental: true,
     };
-    Some((evaluation, kept))
+    Some((evaluation, kept, changed))
 }
 
-/// The changed object `raw[i]` read again, when it is a NetworkPolicy (one of that name)
+/// The kept object `i` read again as `obj`, when it is a NetworkPolicy (one of that name)
 /// whose metadata and pod selectors are as before: the policy, its index in the model and
 /// reading's diagnostics about it.
-fn reread_policy(kept: &Kept, raw: &[RawObject], i: usize) -> Option<(Policy, usize, Vec<Diagnostic>)> {
-    let obj = &raw[i];
+fn reread_policy(kept: &Kept, obj: &RawObject, i: usize) -> Option<(Policy, usize, Vec<Diagnostic>)> {
     let namespace = obj.namespace.as_deref().unwrap_or("default");
     let is_network_policy = obj.kind == "NetworkPolicy" && obj.group() == "networking.k8s.io";
     if !is_network_policy || !kept.objects[i].same_but_spec(obj) {
         return None;
     }
     // Another object of that kind and name (a duplicate, or another API's NetworkPolicy)
-    // would share its resource name and its diagnostics.
-    let same_name = raw
+    // would share its resource name and its diagnostics. Its kind, name and namespace are
+    // as before, so the kept objects tell.
+    let same_name = kept
+        .objects
         .iter()
         .filter(|o| {
             o.kind == obj.kind && o.name == obj.name && o.namespace.as_deref().unwrap_or("default") == namespace

@@ -81,6 +81,8 @@ enum Edit {
     /// A document is removed, or a copy of one added at the end.
     Remove(usize),
     Duplicate(usize),
+    /// Two edits between two evaluations (a paste over several policies).
+    Both(Box<Edit>, Box<Edit>),
 }
 
 fn nth_policy(docs: &[String], i: usize) -> Option<usize> {
@@ -175,10 +177,22 @@ fn apply(docs: &mut Vec<String>, edit: &Edit) {
             let d = docs[i % len].clone();
             docs.push(d);
         }
+        Edit::Both(ref a, ref b) => {
+            apply(docs, a);
+            apply(docs, b);
+        }
     }
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
+    let one = one_edit();
+    prop_oneof![
+        8 => one.clone(),
+        1 => (one.clone(), one).prop_map(|(a, b)| Edit::Both(Box::new(a), Box::new(b))),
+    ]
+}
+
+fn one_edit() -> impl Strategy<Value = Edit> + Clone {
     let i = 0usize..64;
     prop_oneof![
         4 => (i.clone(), any::<u8>()).prop_map(|(i, p)| Edit::Port(i, p as u16)),

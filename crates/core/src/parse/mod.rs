@@ -213,13 +213,7 @@ fn parse_files_with(files: &[SourceFile], mut cache: Option<&mut ParseCache>) ->
                 parse_document(doc, json, &mut o, &mut d);
                 (o, d)
             };
-            // An object that names no namespace is in the file's (`-n`), when it has one.
-            let place = |mut o: RawObject| {
-                if o.namespace.is_none() && !is_cluster_scoped(&o.kind) {
-                    o.namespace.clone_from(&file.namespace);
-                }
-                o
-            };
+            let place = |o: RawObject| place_in(o, file);
             let Some(cache) = cache.as_deref_mut() else {
                 let (o, mut d) = parse();
                 objects.extend(o.into_iter().map(place));
@@ -330,28 +324,108 @@ fn split_documents(name: &str, text: &str) -> (Vec<(usize, String)>, bool) {
     }
     let mut docs: Vec<(usize, String)> = document_spans(text)
         .into_iter()
-        .map(|span| {
-            let separator = &text[span.separator.clone()];
-            let body = &text[span.body];
-            let mut doc = String::with_capacity(separator.len() + body.len());
-            if is_document_start(separator) {
-                // Keep what follows `---` on the same line (`--- {a: 1}`), at its column.
-                doc.push_str("   ");
-                doc.push_str(&separator[3..]);
-            } else if !separator.is_empty() {
-                doc.push('\n');
-            }
-            doc.push_str(body);
-            (span.line, doc)
-        })
+        .map(|span| (span.line, document_text(text, &span)))
         .collect();
-    docs.retain(|(_, t)| {
-        t.lines().any(|l| {
-            let l = l.trim();
-            !l.is_empty() && !l.starts_with('#') && !l.starts_with('%')
-        })
-    });
+    docs.retain(|(_, t)| has_content(t));
     (docs, false)
+}
+
+/// The text parsed for one document: its body, with the separator line kept blank.
+fn document_text(text: &str, span: &DocumentSpan) -> String {
+    let separator = &text[span.separator.clone()];
+    let body = &text[span.body.clone()];
+    let mut doc = String::with_capacity(separator.len() + body.len());
+    if is_document_start(separator) {
+        // Keep what follows `---` on the same line (`--- {a: 1}`), at its column.
+        doc.push_str("   ");
+        doc.push_str(&separator[3..]);
+    } else if !separator.is_empty() {
+        doc.push('\n');
+    }
+    doc.push_str(body);
+    doc
+}
+
+/// A document of only blank lines, comments and directives is not read.
+fn has_content(doc: &str) -> bool {
+    doc.lines().any(|l| {
+        let l = l.trim();
+        !l.is_empty() && !l.starts_with('#') && !l.starts_with('%')
+    })
+}
+
+/// An object that names no namespace is in the file's (`-n`), when it has one.
+fn place_in(mut o: RawObject, file: &SourceFile) -> RawObject {
+    if o.namespace.is_none() && !is_cluster_scoped(&o.kind) {
+        o.namespace.clone_from(&file.namespace);
+    }
+    o
+}
+
+/// One document edited: what it parsed to before and after.
+pub struct DocumentEdit {
+    /// 0-based line of the file where the document starts, before and after.
+    pub start_line: usize,
+    /// Objects and diagnostics as [`parse_files`] gives them for the document.
+    pub before: (Vec<RawObject>, Vec<Diagnostic>),
+    pub after: (Vec<RawObject>, Vec<Diagnostic>),
+}
+
+/// When `new` is `old` (same name and namespace) with the text of one YAML document
+/// changed and every document starting on the line it started on, that document parsed
+/// in both versions; `None` otherwise (nothing or more changed, lines moved, JSON). An
+/// editor's kept evaluation then reads one document instead of splitting and looking up
+/// every one (parsing depends on nothing but a document's file, first line and text).
+pub fn edited_document(old: &SourceFile, new: &SourceFile) -> Option<DocumentEdit> {
+    if old.name != new.name || old.namespace != new.namespace || is_json_name(&new.name) {
+        return None;
+    }
+    let bom = |t: &'_ str| t.strip_prefix('\u{feff}').is_some();
+    let (a, b) = (old.text.as_str(), new.text.as_str());
+    if bom(a) || bom(b) || syntax::reads_as_json(a) || syntax::reads_as_json(b) {
+        return None;
+    }
+    let (spans_a, spans_b) = (document_spans(a), document_spans(b));
+    if spans_a.len() != spans_b.len() {
+        return None;
+    }
+    let whole = |s: &DocumentSpan| s.separator.start..s.body.end;
+    let mut changed = spans_a
+        .iter()
+        .zip(&spans_b)
+        .filter(|(x, y)| x.line != y.line || a.get(whole(x)) != b.get(whole(y)));
+    let (x, y) = changed.next()?;
+    if changed.next().is_some() || x.line != y.line {
+        return None;
+    }
+    let parse = |file: &SourceFile, text: &str, span: &DocumentSpan| {
+        let doc_text = document_text(text, span);
+        let (mut objects, mut diags) = (Vec::new(), Vec::new());
+        if has_content(&doc_text) {
+            let doc = Document {
+                file: Arc::from(file.name.as_str()),
+                start_line: span.line,
+                text: Arc::from(doc_text),
+            };
+            parse_document(doc, false, &mut objects, &mut diags);
+        }
+        let objects = objects.into_iter().map(|o| place_in(o, file)).collect();
+        (objects, diags)
+    };
+    Some(DocumentEdit {
+        start_line: x.line,
+        before: parse(old, a, x),
+        after: parse(new, b, y),
+    })
+}
+
+/// Whether `files` are within the limits of [`limits::check_size`] (no file skipped for
+/// its size).
+pub fn within_size_limits(files: &[SourceFile]) -> bool {
+    let mut read = 0;
+    files
+        .iter()
+        .all(|f| limits::check_size(&f.name, &f.text, &mut read).is_none())
 }
 
 fn parse_document(doc: Document, json: bool, objects: &mut Vec<RawObject>, diags: &mut Vec<Diagnostic>) {
