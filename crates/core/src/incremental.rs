@@ -112,53 +112,134 @@ impl Seen {
     }
 }
 
+/// An evaluation taken in steps, so that a page can yield to its event loop between them
+/// and drop the rest when a newer edit arrived ([`Evaluator::begin`], then
+/// [`Evaluator::resume`] until it is done).
+pub enum Step {
+    Done(Evaluation),
+    Pending(Pending),
+}
+
+/// What is left of an evaluation taken in steps. Dropping it drops the evaluation; the
+/// documents parsed so far stay in the parse cache for the next one.
+pub struct Pending(Stage);
+
+enum Stage {
+    /// The files parsed; the model is read next.
+    Parsed {
+        files: Vec<SourceFile>,
+        raw: Vec<RawObject>,
+        before_reading: Vec<Diagnostic>,
+    },
+    /// The model read; the engine, the lines and the checks are next.
+    Read {
+        files: Vec<SourceFile>,
+        objects: Vec<Seen>,
+        scenario: Arc<Scenario>,
+        before_reading: Vec<Diagnostic>,
+        reading: Vec<Diagnostic>,
+    },
+}
+
+impl Pending {
+    /// What the next step does, for a progress indicator.
+    pub fn next(&self) -> &'static str {
+        match self.0 {
+            Stage::Parsed { .. } => "reading the model",
+            Stage::Read { .. } => "evaluating connections and checks",
+        }
+    }
+}
+
 impl Evaluator {
     /// Evaluates `files`, reusing what the previous call computed where it still holds.
     pub fn evaluate(&mut self, files: &[SourceFile]) -> Evaluation {
+        let mut step = self.begin(files);
+        loop {
+            match step {
+                Step::Done(evaluation) => return evaluation,
+                Step::Pending(pending) => step = self.resume(pending),
+            }
+        }
+    }
+
+    /// The first step of evaluating `files`: the whole evaluation when the kept one can be
+    /// updated (one short step), otherwise the files parsed (documents that did not change
+    /// come from the parse cache).
+    pub fn begin(&mut self, files: &[SourceFile]) -> Step {
         if let Some(kept) = self.kept.take() {
             if let Some((evaluation, kept, changed)) = update(kept, &self.files, files) {
                 if let Some(f) = changed {
                     self.files[f].text.clone_from(&files[f].text);
                 }
                 self.kept = Some(kept);
-                return evaluation;
+                return Step::Done(evaluation);
             }
         }
-        self.files = files.to_vec();
         let (raw, mut before_reading) = crate::parse::parse_files_cached(files, &mut self.cache);
         let mut assertion_diagnostics = crate::assertions::read(&raw).diagnostics;
         before_reading.append(&mut assertion_diagnostics);
-        self.evaluate_all(raw, before_reading)
+        Step::Pending(Pending(Stage::Parsed {
+            files: files.to_vec(),
+            raw,
+            before_reading,
+        }))
     }
 
-    fn evaluate_all(&mut self, raw: Vec<RawObject>, before_reading: Vec<Diagnostic>) -> Evaluation {
-        let objects: Vec<Seen> = raw.iter().map(Seen::of).collect();
-        let (scenario, reading) = Scenario::from_objects(raw, before_reading.clone());
-        let scenario = Arc::new(scenario);
-        if scenario.multicluster.is_some() {
-            return Evaluation {
-                lines: scenario.connlist(),
-                diagnostics: scenario.analyze(),
+    /// The next step of an evaluation. The evaluation it finishes is kept for the next
+    /// call of [`Evaluator::begin`], whichever evaluation was begun in between.
+    pub fn resume(&mut self, pending: Pending) -> Step {
+        match pending.0 {
+            Stage::Parsed {
+                files,
+                raw,
+                before_reading,
+            } => {
+                let objects: Vec<Seen> = raw.iter().map(Seen::of).collect();
+                let (scenario, reading) = Scenario::from_objects(raw, before_reading.clone());
+                Step::Pending(Pending(Stage::Read {
+                    files,
+                    objects,
+                    scenario: Arc::new(scenario),
+                    before_reading,
+                    reading,
+                }))
+            }
+            Stage::Read {
+                files,
+                objects,
                 scenario,
-                incremental: false,
-            };
-        }
-        let checks = check_by_namespace(&scenario.cluster, None);
-        let (lines, diagnostics, engine) = results(&scenario, Engine::new(&scenario.cluster), &checks);
-        self.kept = Some(Kept {
-            scenario: scenario.clone(),
-            objects,
-            before_reading,
-            reading,
-            checks,
-            engine,
-            updates: 0,
-        });
-        Evaluation {
-            scenario,
-            lines,
-            diagnostics,
-            incremental: false,
+                before_reading,
+                reading,
+            } => {
+                self.kept = None;
+                if scenario.multicluster.is_some() {
+                    return Step::Done(Evaluation {
+                        lines: scenario.connlist(),
+                        diagnostics: scenario.analyze(),
+                        scenario,
+                        incremental: false,
+                    });
+                }
+                let checks = check_by_namespace(&scenario.cluster, None);
+                let (lines, diagnostics, engine) = results(&scenario, Engine::new(&scenario.cluster), &checks);
+                self.files = files;
+                self.kept = Some(Kept {
+                    scenario: scenario.clone(),
+                    objects,
+                    before_reading,
+                    reading,
+                    checks,
+                    engine,
+                    updates: 0,
+                });
+                Step::Done(Evaluation {
+                    scenario,
+                    lines,
+                    diagnostics,
+                    incremental: false,
+                })
+            }
         }
     }
 }

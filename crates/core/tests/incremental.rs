@@ -289,3 +289,49 @@ fn an_edit_next_to_calico_policies_equals_loading_from_scratch() {
         "port edited next to Calico",
     );
 }
+
+/// The playground evaluates in steps and drops an evaluation when a newer edit arrived; an
+/// older evaluation may also finish after a newer one. Whatever was dropped or finished
+/// out of order, the next evaluation still gives what loading from scratch gives.
+#[test]
+fn evaluations_dropped_or_finished_out_of_order_leave_the_next_one_right() {
+    use netplay_core::incremental::Step;
+    let mut docs = documents();
+    let mut evaluator = Evaluator::default();
+    let first = files(&docs);
+    let Step::Pending(dropped) = evaluator.begin(&first) else {
+        panic!("nothing is kept yet: the first evaluation takes steps");
+    };
+    assert_eq!(dropped.next(), "reading the model");
+    drop(dropped);
+    let finish = |evaluator: &mut Evaluator, mut step: Step| loop {
+        match step {
+            Step::Done(evaluation) => return evaluation,
+            Step::Pending(pending) => step = evaluator.resume(pending),
+        }
+    };
+    let step = evaluator.begin(&first);
+    assert_same_as_from_scratch(&finish(&mut evaluator, step), &first, "after a dropped evaluation");
+
+    // A pod selector edit takes steps; a port edit begun before it finished is evaluated
+    // on its own, and the older one finishes last: it is what is kept.
+    let deny = (0..docs.len())
+        .find(|&d| docs[d].contains("kind: NetworkPolicy") && docs[d].contains("  podSelector: {}\n"))
+        .expect("a policy selecting every pod of its namespace");
+    docs[deny] = docs[deny].replacen("  podSelector: {}\n", "  podSelector: {matchLabels: {tier: db}}\n", 1);
+    let older = files(&docs);
+    let Step::Pending(pending) = evaluator.begin(&older) else {
+        panic!("a pod selector edit evaluates from scratch");
+    };
+    let port = (0..docs.len())
+        .find(|&d| docs[d].contains("kind: NetworkPolicy") && docs[d].contains("- port: 5432"))
+        .expect("a policy with a 5432 rule");
+    docs[port] = docs[port].replacen("- port: 5432", "- port: 5433", 1);
+    let newer = files(&docs);
+    let step = evaluator.begin(&newer);
+    assert_same_as_from_scratch(&finish(&mut evaluator, step), &newer, "the newer edit");
+    let step = evaluator.resume(pending);
+    assert_same_as_from_scratch(&finish(&mut evaluator, step), &older, "the older edit, finished last");
+    let now = evaluator.evaluate(&newer);
+    assert_same_as_from_scratch(&now, &newer, "the newer edit again");
+}

@@ -22,6 +22,17 @@ pub fn now_ms() -> f64 {
     }
 }
 
+/// Runs `f` in a task of its own after the next frame is drawn (a timeout started from
+/// an animation frame callback).
+pub fn after_frame(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    let next = move || gloo::timers::callback::Timeout::new(0, f).forget();
+    let callback = wasm_bindgen::closure::Closure::once_into_js(next);
+    if let Some(w) = web_sys::window() {
+        let _ = w.request_animation_frame(callback.unchecked_ref());
+    }
+}
+
 /// Wall-clock milliseconds since 1970 (for the times of saved versions; 0 outside a
 /// browser).
 pub fn wall_ms() -> f64 {

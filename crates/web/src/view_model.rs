@@ -2,7 +2,7 @@
 //! graph's nodes and edges, and what changed since the checkpoint. Pure functions, so
 //! they are tested natively; no policy semantics here (those are core's).
 
-use netplay_core::incremental::Evaluator;
+use netplay_core::incremental::{Evaluation, Evaluator, Pending};
 use netplay_core::output::{diff, ConnLine, DiffEntry};
 use netplay_core::present::{self, EndpointKind};
 use netplay_core::{Diagnostic, Scenario};
@@ -35,13 +35,41 @@ impl PartialEq for Analysis {
 
 static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+// Kept between evaluations: after an edit core re-reads only what changed.
+thread_local! {
+    static KEPT: std::cell::RefCell<Evaluator> = Default::default();
+}
+
+/// An evaluation taken in steps (core's [`Step`]), so that the page can draw and take
+/// input between them.
+pub enum Step {
+    Done(Analysis),
+    Pending(Pending),
+}
+
 impl Analysis {
     pub fn new(files: &[netplay_core::SourceFile]) -> Self {
-        // Kept between evaluations: after an edit core re-reads only what changed.
-        thread_local! {
-            static KEPT: std::cell::RefCell<Evaluator> = Default::default();
+        Self::of(KEPT.with(|kept| kept.borrow_mut().evaluate(files)))
+    }
+
+    /// The first step of evaluating `files` (the whole evaluation after most edits).
+    pub fn begin(files: &[netplay_core::SourceFile]) -> Step {
+        Self::step(KEPT.with(|kept| kept.borrow_mut().begin(files)))
+    }
+
+    /// The next step of an evaluation begun with [`Analysis::begin`].
+    pub fn resume(pending: Pending) -> Step {
+        Self::step(KEPT.with(|kept| kept.borrow_mut().resume(pending)))
+    }
+
+    fn step(step: netplay_core::incremental::Step) -> Step {
+        match step {
+            netplay_core::incremental::Step::Done(evaluation) => Step::Done(Self::of(evaluation)),
+            netplay_core::incremental::Step::Pending(pending) => Step::Pending(pending),
         }
-        let evaluation = KEPT.with(|kept| kept.borrow_mut().evaluate(files));
+    }
+
+    fn of(evaluation: Evaluation) -> Self {
         let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Analysis {
             scenario: evaluation.scenario,

@@ -28,6 +28,11 @@ pub fn StatusBar() -> Html {
             <span class="muted" title="Time core took to parse and evaluate the scenario">
                 { if state.stale() { "editing…".to_string() } else if !state.unparsed.is_empty() { "stale: a document does not parse".to_string() } else { format!("evaluated in {:.1} ms", analysis.eval_ms) } }
             </span>
+            if state.evaluating {
+                // Drawn at once but shown only after 200 ms (style.css): a quick evaluation
+                // does not flash it.
+                <span class="busy" data-testid="evaluating" role="status">{ "evaluating…" }</span>
+            }
             <span class="spacer" />
             <span data-testid="diff-summary" class={classes!("diff-summary", any.then_some("active"))}
                 title="Connections added (+), removed (−) and changed (~) since the checkpoint">

@@ -93,6 +93,8 @@ pub struct State {
     pub active: usize,
     /// Bumped on every edit; the app re-evaluates a moment after it stops changing.
     pub edit_seq: u64,
+    /// An evaluation taken in steps is running (the status bar shows it after 200 ms).
+    pub evaluating: bool,
     /// What the views show: the latest evaluation, or while a document does not parse the
     /// last one where every document did (see `unparsed`).
     pub analysis: Rc<Analysis>,
@@ -144,8 +146,13 @@ pub enum Action {
     Load(Saved),
     /// Add files (dropped or picked) beside the current ones.
     AddFiles(Vec<File>),
-    /// Evaluate the current text now (after the typing pause).
+    /// Evaluate the current text now.
     Evaluate,
+    /// An evaluation of the text in steps has begun (`evaluate_in_steps`).
+    Evaluating,
+    /// The evaluation of these files, made after the typing pause; dropped when the text
+    /// is no longer theirs.
+    Evaluated(Box<(Vec<File>, Analysis)>),
     /// Accept the changes: the current connections become the checkpoint.
     Checkpoint,
     Undo,
@@ -202,6 +209,7 @@ impl State {
             scenario_name: saved.name,
             active: saved.active.min(files.len().saturating_sub(1)),
             edit_seq: 0,
+            evaluating: false,
             checkpoint: Rc::new(analysis.lines.clone()),
             analysis,
             undo: Vec::new(),
@@ -391,6 +399,7 @@ impl State {
     /// from the new one: the views keep the last evaluation in which everything parsed
     /// (marked stale) instead of showing its connections as removed.
     fn take(&mut self, next: Analysis) {
+        self.evaluating = false;
         let errors: Vec<netplay_core::Diagnostic> = netplay_core::present::syntax_errors(&next.diagnostics)
             .cloned()
             .collect();
@@ -409,7 +418,13 @@ impl State {
     }
 
     fn reevaluate(&mut self) {
-        self.take(evaluate(&self.files));
+        let next = evaluate(&self.files);
+        self.reevaluate_with(next);
+    }
+
+    /// Takes `next`, the evaluation of the current files.
+    fn reevaluate_with(&mut self, next: Analysis) {
+        self.take(next);
         let replaced = self.replaced_builtin();
         // The undo step keeps the old name: undo brings the example back, named.
         self.record();
@@ -441,6 +456,7 @@ impl State {
         self.committed = self.files.clone();
         self.active = snapshot.active.min(self.files.len().saturating_sub(1));
         let next = evaluate(&self.files);
+        self.evaluating = false;
         self.diagnostics = Rc::new(next.diagnostics.clone());
         self.unparsed = Rc::new(Vec::new());
         self.analysis = Rc::new(next);
@@ -460,6 +476,55 @@ pub fn evaluate(files: &[File]) -> Analysis {
     let mut analysis = Analysis::new(&source_files(files));
     analysis.eval_ms = crate::browser::now_ms() - start;
     analysis
+}
+
+/// Evaluates `files` after the typing pause without holding the page: core's steps run
+/// in separate tasks with a frame between them (the page draws and takes input), the
+/// result is taken in a task of its own (redrawing the views is not added to the
+/// evaluation's task), and an evaluation is dropped at its next step once `current` says
+/// a newer edit arrived. `eval_ms` counts core's steps, not the waits between them.
+pub fn evaluate_in_steps(
+    dispatcher: yew::UseReducerDispatcher<State>,
+    files: Vec<File>,
+    current: impl Fn() -> bool + 'static,
+) {
+    use crate::view_model::Step;
+    let start = crate::browser::now_ms();
+    let step = Analysis::begin(&source_files(&files));
+    let spent = crate::browser::now_ms() - start;
+    if matches!(step, Step::Pending(_)) {
+        dispatcher.dispatch(Action::Evaluating);
+    }
+    next_step(dispatcher, files, current, step, spent);
+}
+
+fn next_step(
+    dispatcher: yew::UseReducerDispatcher<State>,
+    files: Vec<File>,
+    current: impl Fn() -> bool + 'static,
+    step: crate::view_model::Step,
+    spent: f64,
+) {
+    match step {
+        crate::view_model::Step::Done(mut analysis) => {
+            analysis.eval_ms = spent;
+            gloo::timers::callback::Timeout::new(0, move || {
+                if current() {
+                    dispatcher.dispatch(Action::Evaluated(Box::new((files, analysis))));
+                }
+            })
+            .forget();
+        }
+        // After a frame: the progress indicator is drawn before the next step holds the page.
+        crate::view_model::Step::Pending(pending) => crate::browser::after_frame(move || {
+            if current() {
+                let start = crate::browser::now_ms();
+                let step = Analysis::resume(pending);
+                let spent = spent + crate::browser::now_ms() - start;
+                next_step(dispatcher, files, current, step, spent);
+            }
+        }),
+    }
 }
 
 fn unique_name(files: &[File], wanted: &str) -> String {
@@ -488,6 +553,8 @@ impl Reducible for State {
                     }
                     f.text = text;
                     s.edit_seq += 1;
+                    // The running evaluation is of older text: it is dropped at its next step.
+                    s.evaluating = false;
                 }
             }
             Action::EditFile(name, text) => {
@@ -584,6 +651,19 @@ impl Reducible for State {
                     return self;
                 }
                 s.reevaluate();
+            }
+            Action::Evaluating => s.evaluating = true,
+            Action::Evaluated(evaluated) => {
+                let (files, analysis) = *evaluated;
+                // The text changed since (undo, a loaded scenario): it was evaluated itself.
+                if files != s.files {
+                    if !s.evaluating {
+                        return self;
+                    }
+                    s.evaluating = false;
+                } else {
+                    s.reevaluate_with(analysis);
+                }
             }
             Action::Checkpoint => {
                 s.checkpoint = Rc::new(s.analysis.lines.clone());
@@ -686,6 +766,31 @@ mod tests {
         assert_eq!(s.files, original);
         let s = s.reduce(Action::Redo);
         assert_eq!(s.files[0].text, "xy");
+    }
+
+    /// The page evaluates after the typing pause in steps; an evaluation of text that was
+    /// edited again is dropped, the newer text's own evaluation is taken.
+    #[test]
+    fn an_evaluation_of_older_text_is_dropped() {
+        let evaluated = |s: &State| Action::Evaluated(Box::new((s.files.clone(), evaluate(&s.files))));
+        let s = state().reduce(Action::Edit("x".into()));
+        let older = evaluated(&s);
+        let s = s.reduce(Action::Evaluating);
+        assert!(s.evaluating);
+        let s = s.reduce(Action::Edit("xy".into()));
+        assert!(!s.evaluating, "an edit drops the running evaluation");
+        let s = s.reduce(Action::Evaluating).reduce(older);
+        assert!(s.stale(), "the older text's evaluation is not taken");
+        assert!(!s.evaluating);
+        let newer = evaluated(&s);
+        let s = s.reduce(newer);
+        assert!(!s.stale() && !s.evaluating);
+        let s = s.reduce(Action::Undo);
+        assert_eq!(
+            s.files[0].text,
+            state().files[0].text,
+            "one undo step per evaluated pause"
+        );
     }
 
     #[test]
