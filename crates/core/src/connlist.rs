@@ -3,12 +3,14 @@
 //!
 //! [`crate::Scenario::connlist`] builds every line and sorts them all: its memory grows
 //! with the output (4 GB for 14 million lines). Here the names of all endpoints are
-//! sorted once; then, source by source in that order, the engine computes the source's
-//! class row ([`Engine::class_row`]), its lines are expanded to workloads and sorted by
-//! destination, and the caller prints them. What stays in memory is the model, the engine
-//! and one source's lines (plus a class row while other members of its class are still
-//! to come). The bytes are the same as from the whole sorted list: the printed order is
-//! source, then destination, then connection, and a name never is a prefix of another.
+//! sorted once; then the sources, in that order, are cut into pieces of
+//! [`SOURCES_PER_PIECE`]; for each source of a piece the engine computes its class row
+//! ([`Engine::row_in`]), its lines are expanded to workloads, sorted by destination and
+//! printed. Natively the pieces are computed on every core and written in order
+//! ([`crate::ordered`]). What stays in memory is the model, the engine and the pieces in
+//! flight (a few per thread). The bytes are the same as from the whole sorted list: the
+//! printed order is source, then destination, then connection, and a name never is a
+//! prefix of another.
 //!
 //! A focused list (one workload, one namespace) needs only the rows of the focused
 //! classes and their columns ([`Engine::class_column`]); the rest of the class square is
@@ -17,11 +19,11 @@
 use crate::bitset::BitSet;
 use crate::endpoint::AddrRange;
 use crate::model::Cluster;
-use crate::netpol::engine::{ConnId, Engine};
+use crate::netpol::engine::{ConnId, Engine, Overlay};
 use crate::netpol::explain::{explain_ends, namespace_labels, End};
 use crate::netpol::l7;
 use crate::netpol::{fqdn, ingress_controller};
-use crate::output::{ConnLine, ConnRows, EmitRow, RowLine};
+use crate::output::{ConnLine, ConnRows, EmitRow, RowLine, RowWriter, Sink};
 use crate::policy::Rule;
 use crate::query::QueryError;
 use crate::Scenario;
@@ -50,6 +52,9 @@ pub struct Connlist<'c> {
     names: Vec<String>,
     /// Endpoints in printed order.
     order: Vec<u32>,
+    /// The sources in printed order: runs of `order` with one name each (more than one
+    /// endpoint only for duplicates in the input), as (start, length).
+    groups: Vec<(u32, u32)>,
     /// Per endpoint, the position of its name among the distinct names, and per
     /// position one endpoint of that name.
     rank: Vec<u32>,
@@ -66,10 +71,27 @@ pub struct Connlist<'c> {
     /// With a focus: the workloads in it, the classes holding them, and per other class
     /// its connections to those classes.
     focus: Option<FocusSets>,
-    /// Printed connection sets, by id, formatted once.
-    texts: Vec<Option<String>>,
     /// Layer 7 markers, when some policy has layer 7 rules.
     marks: Option<L7Marks<'c>>,
+    /// Sources per piece of work ([`SOURCES_PER_PIECE`] unless a test asks otherwise).
+    piece_sources: usize,
+}
+
+/// Sources per piece of work: small enough that the pieces in flight are small next to
+/// the model (at 20,000 workloads a source has ≈ 700 lines, 50 KB), large enough that
+/// handing one over costs nothing next to computing it.
+pub const SOURCES_PER_PIECE: usize = 16;
+
+/// What one thread keeps while it produces rows: its additions to the engine's
+/// connection sets, their printed texts, and the class rows of the current piece.
+struct RowState<'e> {
+    sets: Overlay<'e>,
+    /// Printed connection sets, by id of `sets`, formatted once.
+    texts: Vec<Option<String>>,
+    rows: HashMap<usize, Vec<(u32, ConnId)>>,
+    /// The current source's lines: (destination rank, connection).
+    lines: Vec<(u32, ConnId)>,
+    marks: Vec<String>,
 }
 
 struct FocusSets {
@@ -171,6 +193,13 @@ impl<'c> Connlist<'c> {
             }
             rank[e as usize] = by_rank.len() as u32 - 1;
         }
+        let mut groups: Vec<(u32, u32)> = Vec::new();
+        for (i, &e) in order.iter().enumerate() {
+            match groups.last_mut() {
+                Some((start, len)) if rank[order[*start as usize] as usize] == rank[e as usize] => *len += 1,
+                _ => groups.push((i as u32, 1)),
+            }
+        }
 
         let focus = focused.map(|workloads| {
             let mut focus_classes = BitSet::new(classes);
@@ -197,6 +226,7 @@ impl<'c> Connlist<'c> {
             engine,
             names,
             order,
+            groups,
             rank,
             by_rank,
             external_ids,
@@ -204,8 +234,8 @@ impl<'c> Connlist<'c> {
             controller,
             fqdn,
             focus,
-            texts: Vec::new(),
             marks: L7Marks::new(cluster),
+            piece_sources: SOURCES_PER_PIECE,
         }
     }
 
@@ -218,39 +248,51 @@ impl<'c> Connlist<'c> {
         }
     }
 
-    /// Appends the lines of source endpoint `e` as (destination rank, connection).
-    fn source_lines(&mut self, e: usize, rows: &mut [Option<Vec<(u32, ConnId)>>], out: &mut Vec<(u32, ConnId)>) {
+    fn state(&self) -> RowState<'_> {
+        RowState {
+            sets: self.engine.overlay(),
+            texts: Vec::new(),
+            rows: HashMap::new(),
+            lines: Vec::new(),
+            marks: Vec::new(),
+        }
+    }
+
+    /// Appends the lines of source endpoint `e` to `st.lines` as (destination rank,
+    /// connection).
+    fn source_lines(&self, e: usize, st: &mut RowState<'_>) {
+        let RowState { sets, rows, lines, .. } = st;
         let workloads = self.engine.cluster().workloads.len();
         if e < workloads {
             let s = self.engine.class_of(e);
             let focus_row = self.focus.as_ref().filter(|f| !f.classes.contains(s));
             let row: &[(u32, ConnId)] = match focus_row {
                 Some(f) => &f.rows[s],
-                None => rows[s].get_or_insert_with(|| self.engine.class_row(s)),
+                None => rows.entry(s).or_insert_with(|| self.engine.row_in(sets, s)),
             };
             for &(d, conn) in row {
                 for &wd in &self.engine.classes[d as usize].members {
                     if wd != e && self.wanted(Some(e), Some(wd)) {
-                        out.push((self.rank[wd], conn));
+                        lines.push((self.rank[wd], conn));
                     }
                 }
             }
             if self.wanted(Some(e), None) {
                 for (range, conn) in self.engine.external_to(s) {
                     if let Some(&x) = self.external_ids.get(range) {
-                        out.push((self.rank[x as usize], *conn));
+                        lines.push((self.rank[x as usize], *conn));
                     }
                 }
                 let from = self.fqdn.partition_point(|&(w, _, _)| w < e);
                 for &(_, x, conn) in self.fqdn[from..].iter().take_while(|&&(w, _, _)| w == e) {
-                    out.push((self.rank[x as usize], conn));
+                    lines.push((self.rank[x as usize], conn));
                 }
             }
         } else if let Some(sources) = self.external_sources.get(e - workloads) {
             for &(c, conn) in sources {
                 for &w in &self.engine.classes[c as usize].members {
                     if self.wanted(None, Some(w)) {
-                        out.push((self.rank[w], conn));
+                        lines.push((self.rank[w], conn));
                     }
                 }
             }
@@ -258,19 +300,70 @@ impl<'c> Connlist<'c> {
             // The ingress controller (FQDN destinations, after it, are never sources).
             for &(w, conn) in &self.controller {
                 if self.wanted(None, Some(w)) {
-                    out.push((self.rank[w], conn));
+                    lines.push((self.rank[w], conn));
                 }
             }
         }
     }
 
-    fn text(&mut self, conn: ConnId) -> &str {
-        let i = conn as usize;
-        if self.texts.len() <= i {
-            self.texts.resize(i + 1, None);
+    /// The row of source group `g`, handed to `emit` when it has lines.
+    fn group_row<R>(&self, g: usize, st: &mut RowState<'_>, emit: impl FnOnce(&str, &[RowLine<'_>]) -> R) -> Option<R> {
+        let &(start, len) = self.groups.get(g)?;
+        let group = self.order.get(start as usize..(start + len) as usize)?;
+        st.lines.clear();
+        for &e in group {
+            self.source_lines(e as usize, st);
         }
-        let engine = &self.engine;
-        self.texts[i].get_or_insert_with(|| engine.conn(conn).to_string())
+        if st.lines.is_empty() {
+            return None;
+        }
+        let RowState {
+            sets,
+            texts,
+            lines,
+            marks,
+            ..
+        } = st;
+        for &(_, conn) in lines.iter() {
+            let i = conn as usize;
+            if texts.len() <= i {
+                texts.resize(i + 1, None);
+            }
+            texts[i].get_or_insert_with(|| sets.conn(conn).to_string());
+        }
+        let text = |c: ConnId| texts[c as usize].as_deref().unwrap_or_default();
+        // Equal destinations only come from equal names (duplicates in the input).
+        crate::sorting::sort_unstable_by(lines, |a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
+        lines.dedup();
+        let src = self.names[group[0] as usize].as_str();
+        let dst = |d: u32| self.names[self.by_rank[d as usize] as usize].as_str();
+        marks.clear();
+        if let Some(m) = &self.marks {
+            marks.extend(lines.iter().map(|&(d, _)| m.mark(src, dst(d)).unwrap_or_default()));
+        }
+        let printed: Vec<RowLine> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, &(d, conn))| (dst(d), text(conn), marks.get(i).map_or("", String::as_str)))
+            .collect();
+        Some(emit(src, &printed))
+    }
+
+    /// The same list cut into pieces of `sources` sources (at least one): what tests use
+    /// to put piece boundaries everywhere; the output does not change.
+    pub fn with_piece_sources(mut self, sources: usize) -> Self {
+        self.piece_sources = sources.max(1);
+        self
+    }
+
+    /// Prints the rows of piece `piece` into `buf`.
+    fn piece(&self, st: &mut RowState<'_>, piece: usize, row: RowWriter, buf: &mut Vec<u8>) {
+        let start = piece * self.piece_sources;
+        for g in start..(start + self.piece_sources).min(self.groups.len()) {
+            self.group_row(g, st, |src, lines| row(src, lines, buf));
+        }
+        // A class row is kept for the members of its class within one piece.
+        st.rows.clear();
     }
 
     /// Every line at once (for the web app and tests; the CLI streams).
@@ -304,74 +397,28 @@ fn endpoint_of(
 
 impl ConnRows for Connlist<'_> {
     fn for_each_row(&mut self, emit: &mut EmitRow<'_>) -> io::Result<()> {
-        let workloads = self.engine.cluster().workloads.len();
-        // A class row is kept while members of the class are still to come.
-        let mut last_rank = vec![0u32; self.engine.classes.len()];
-        for w in 0..workloads {
-            let c = self.engine.class_of(w);
-            last_rank[c] = last_rank[c].max(self.rank[w]);
-        }
-        let mut rows: Vec<Option<Vec<(u32, ConnId)>>> = vec![None; self.engine.classes.len()];
-        let mut lines: Vec<(u32, ConnId)> = Vec::new();
-        let order = std::mem::take(&mut self.order);
-        let mut result = Ok(());
-        let mut start = 0;
-        while start < order.len() {
-            // The endpoints of one name (more than one only for duplicates in the input).
-            let r = self.rank[order[start] as usize];
-            let len = order[start..]
-                .iter()
-                .take_while(|&&e| self.rank[e as usize] == r)
-                .count();
-            let group = &order[start..start + len];
-            start += len;
-            lines.clear();
-            for &e in group {
-                self.source_lines(e as usize, &mut rows, &mut lines);
+        let mut st = self.state();
+        for g in 0..self.groups.len() {
+            if let Some(Err(e)) = self.group_row(g, &mut st, |src, lines| emit(src, lines)) {
+                return Err(e);
             }
-            for &e in group.iter().filter(|&&e| (e as usize) < workloads) {
-                let c = self.engine.class_of(e as usize);
-                if last_rank[c] == r {
-                    rows[c] = None;
-                }
-            }
-            if lines.is_empty() {
-                continue;
-            }
-            for &(_, conn) in &lines {
-                self.text(conn);
-            }
-            let texts = &self.texts;
-            let text = |c: ConnId| texts[c as usize].as_deref().unwrap_or_default();
-            // Equal destinations only come from equal names (duplicates in the input).
-            crate::sorting::sort_unstable_by(&mut lines, |a, b| a.0.cmp(&b.0).then_with(|| text(a.1).cmp(text(b.1))));
-            lines.dedup();
-            let src = self.names[group[0] as usize].as_str();
-            let marks: Vec<String> = match &self.marks {
-                None => Vec::new(),
-                Some(m) => lines
-                    .iter()
-                    .map(|&(d, _)| {
-                        let dst = self.names[self.by_rank[d as usize] as usize].as_str();
-                        m.mark(src, dst).unwrap_or_default()
-                    })
-                    .collect(),
-            };
-            let printed: Vec<RowLine> = lines
-                .iter()
-                .enumerate()
-                .map(|(i, &(d, conn))| {
-                    let l7 = marks.get(i).map_or("", String::as_str);
-                    (self.names[self.by_rank[d as usize] as usize].as_str(), text(conn), l7)
-                })
-                .collect();
-            if let Err(e) = emit(&self.names[group[0] as usize], &printed) {
-                result = Err(e);
-                break;
+            if (g + 1) % self.piece_sources == 0 {
+                st.rows.clear();
             }
         }
-        self.order = order;
-        result
+        Ok(())
+    }
+
+    /// The pieces on every core natively ([`crate::ordered`]), one after the other in the
+    /// wasm build.
+    fn write_rows(&mut self, row: RowWriter, sink: &mut Sink<'_>) -> io::Result<()> {
+        let this = &*self;
+        crate::ordered::for_each_in_order(
+            self.groups.len().div_ceil(self.piece_sources),
+            &|| this.state(),
+            &|st, i, buf| this.piece(st, i, row, buf),
+            sink,
+        )
     }
 }
 

@@ -27,6 +27,7 @@ pub mod mesh;
 pub mod model;
 pub mod multicluster;
 pub mod netpol;
+pub mod ordered;
 pub mod output;
 pub mod parse;
 pub mod policy;

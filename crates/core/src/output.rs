@@ -29,15 +29,6 @@ impl fmt::Display for ConnLine {
     }
 }
 
-/// A connection's text with its layer 7 marker, as txt, csv, md and dot show it.
-fn conn_marked(conn: &str, l7: &str) -> String {
-    if l7.is_empty() {
-        conn.to_string()
-    } else {
-        format!("{conn} [L7: {l7}]")
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Format {
     Txt,
@@ -61,15 +52,60 @@ impl Format {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+    let mut buf = Vec::new();
+    push_csv_field(&mut buf, &[s]);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// The parts' concatenation as one CSV field: quoted, with quotes doubled, when it holds a
+/// comma, a quote or a newline.
+fn push_csv_field(buf: &mut Vec<u8>, parts: &[&str]) {
+    if !parts.iter().any(|p| p.contains([',', '"', '\n'])) {
+        for p in parts {
+            buf.extend_from_slice(p.as_bytes());
+        }
+        return;
     }
+    buf.push(b'"');
+    for p in parts {
+        for (i, piece) in p.split('"').enumerate() {
+            if i > 0 {
+                buf.extend_from_slice(b"\"\"");
+            }
+            buf.extend_from_slice(piece.as_bytes());
+        }
+    }
+    buf.push(b'"');
+}
+
+/// The parts' concatenation as a quoted DOT id (backslashes and quotes escaped).
+fn push_dot_id(buf: &mut Vec<u8>, parts: &[&str]) {
+    buf.push(b'"');
+    for p in parts {
+        for &b in p.as_bytes() {
+            if b == b'\\' || b == b'"' {
+                buf.push(b'\\');
+            }
+            buf.push(b);
+        }
+    }
+    buf.push(b'"');
 }
 
 fn dot_id(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    let mut buf = Vec::new();
+    push_dot_id(&mut buf, &[s]);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// A connection's text with its layer 7 marker, as txt, csv, md and dot show it: the
+/// parts to write one after the other.
+fn conn_marked<'a>(conn: &'a str, l7: &'a str) -> [&'a str; 4] {
+    if l7.is_empty() {
+        [conn, "", "", ""]
+    } else {
+        [conn, " [L7: ", l7, "]"]
+    }
 }
 
 /// One line of a row: destination, connection, and its layer 7 constraints (`""` when
@@ -79,11 +115,29 @@ pub type RowLine<'a> = (&'a str, &'a str, &'a str);
 /// Receives one source and its lines, sorted.
 pub type EmitRow<'a> = dyn FnMut(&str, &[RowLine<'_>]) -> io::Result<()> + 'a;
 
+/// Appends one source's lines, printed, to a buffer ([`Format::row_writer`]).
+pub type RowWriter = fn(&str, &[RowLine<'_>], &mut Vec<u8>);
+
+/// Receives the printed rows, a run of whole rows at a time, in order.
+pub type Sink<'a> = dyn FnMut(&[u8]) -> io::Result<()> + 'a;
+
 /// A connection list produced one source at a time, in printed order: each call of
 /// `emit` gets a source and its lines as (destination, connection, layer 7), sorted. A source
 /// comes once. `for_each_row` may be called again and produces the same rows.
 pub trait ConnRows {
     fn for_each_row(&mut self, emit: &mut EmitRow<'_>) -> io::Result<()>;
+
+    /// Every row printed by `row`, in order, handed to `sink` in runs of whole rows. A
+    /// list that can compute its rows on several threads does (`crate::connlist`); the
+    /// bytes are the same.
+    fn write_rows(&mut self, row: RowWriter, sink: &mut Sink<'_>) -> io::Result<()> {
+        let mut buf = Vec::new();
+        self.for_each_row(&mut |src, lines| {
+            buf.clear();
+            row(src, lines, &mut buf);
+            sink(&buf)
+        })
+    }
 }
 
 /// Lines already in printed order: each run of lines with the same source is one row.
@@ -110,83 +164,123 @@ pub fn render_connlist(lines: &[ConnLine], format: Format) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+fn extend(buf: &mut Vec<u8>, parts: &[&str]) {
+    for p in parts {
+        buf.extend_from_slice(p.as_bytes());
+    }
+}
+
+/// `SRC => DST : CONN [L7: ...]`, a line each.
+fn txt_row(src: &str, row: &[RowLine<'_>], buf: &mut Vec<u8>) {
+    for &(dst, conn, l7) in row {
+        extend(buf, &[src, " => ", dst, " : "]);
+        extend(buf, &conn_marked(conn, l7));
+        buf.push(b'\n');
+    }
+}
+
+/// serde_json's pretty layout, one object per line, each after a comma: the writer drops
+/// the list's first comma.
+fn json_row(src: &str, row: &[RowLine<'_>], buf: &mut Vec<u8>) {
+    let mut src_json = Vec::new();
+    json_str(&mut src_json, src);
+    for &(dst, conn, l7) in row {
+        buf.extend_from_slice(b",\n    {\n      \"src\": ");
+        buf.extend_from_slice(&src_json);
+        buf.extend_from_slice(b",\n      \"dst\": ");
+        json_str(buf, dst);
+        buf.extend_from_slice(b",\n      \"conn\": ");
+        json_str(buf, conn);
+        if !l7.is_empty() {
+            buf.extend_from_slice(b",\n      \"l7\": ");
+            json_str(buf, l7);
+        }
+        buf.extend_from_slice(b"\n    }");
+    }
+}
+
+/// Lines of quoted fields: `before SRC mid DST label CONN after`, each field through
+/// `quote` (csv and dot differ only in these).
+fn quoted_row(
+    src: &str,
+    row: &[RowLine<'_>],
+    buf: &mut Vec<u8>,
+    quote: fn(&mut Vec<u8>, &[&str]),
+    [before, mid, label, after]: [&str; 4],
+) {
+    let mut src_quoted = Vec::new();
+    quote(&mut src_quoted, &[src]);
+    for &(dst, conn, l7) in row {
+        extend(buf, &[before]);
+        buf.extend_from_slice(&src_quoted);
+        extend(buf, &[mid]);
+        quote(buf, &[dst]);
+        extend(buf, &[label]);
+        quote(buf, &conn_marked(conn, l7));
+        extend(buf, &[after]);
+    }
+}
+
+fn csv_row(src: &str, row: &[RowLine<'_>], buf: &mut Vec<u8>) {
+    quoted_row(src, row, buf, push_csv_field, ["", ",", ",", "\n"]);
+}
+
+/// The edges of one source.
+fn dot_row(src: &str, row: &[RowLine<'_>], buf: &mut Vec<u8>) {
+    quoted_row(src, row, buf, push_dot_id, ["\t", " -> ", " [label=", "]\n"]);
+}
+
+fn md_row(src: &str, row: &[RowLine<'_>], buf: &mut Vec<u8>) {
+    for &(dst, conn, l7) in row {
+        extend(buf, &["| ", src, " | ", dst, " | "]);
+        extend(buf, &conn_marked(conn, l7));
+        buf.extend_from_slice(b" |\n");
+    }
+}
+
+impl Format {
+    /// How this format prints one source's lines (dot: its edges).
+    pub fn row_writer(self) -> RowWriter {
+        match self {
+            Format::Txt => txt_row,
+            Format::Json => json_row,
+            Format::Csv => csv_row,
+            Format::Md => md_row,
+            Format::Dot => dot_row,
+        }
+    }
+}
+
 /// Writes a connection list as it is produced, row by row: the same bytes as
 /// [`render_connlist`] of the whole list, without holding it. `dot` lists every node
 /// before the first edge, so it asks `rows` for its rows twice.
 pub fn write_connlist<W: io::Write>(rows: &mut dyn ConnRows, format: Format, out: &mut W) -> io::Result<()> {
-    // Each row is assembled in `buf` and written at once.
-    let mut buf: Vec<u8> = Vec::new();
+    let row = format.row_writer();
     match format {
-        Format::Txt => rows.for_each_row(&mut |src, row| {
-            buf.clear();
-            for (dst, conn, l7) in row {
-                for part in [src, " => ", dst, " : ", conn] {
-                    buf.extend_from_slice(part.as_bytes());
-                }
-                if !l7.is_empty() {
-                    for part in [" [L7: ", l7, "]"] {
-                        buf.extend_from_slice(part.as_bytes());
-                    }
-                }
-                buf.push(b'\n');
-            }
-            out.write_all(&buf)
-        }),
+        Format::Txt => rows.write_rows(row, &mut |b| out.write_all(b)),
         Format::Json => {
-            // serde_json's pretty layout, one object per line.
             out.write_all(b"{\n  \"connections\": [")?;
             let mut first = true;
-            rows.for_each_row(&mut |src, row| {
-                buf.clear();
-                let mut src_json = Vec::new();
-                json_str(&mut src_json, src);
-                for (dst, conn, l7) in row {
-                    buf.extend_from_slice(if first {
-                        b"\n    {\n      \"src\": "
-                    } else {
-                        b",\n    {\n      \"src\": "
-                    });
-                    first = false;
-                    buf.extend_from_slice(&src_json);
-                    buf.extend_from_slice(b",\n      \"dst\": ");
-                    json_str(&mut buf, dst);
-                    buf.extend_from_slice(b",\n      \"conn\": ");
-                    json_str(&mut buf, conn);
-                    if !l7.is_empty() {
-                        buf.extend_from_slice(b",\n      \"l7\": ");
-                        json_str(&mut buf, l7);
+            rows.write_rows(row, &mut |b| {
+                // Every object follows a comma; the first of the list does not.
+                let b = match b.split_first() {
+                    Some((_, rest)) if first => {
+                        first = false;
+                        rest
                     }
-                    buf.extend_from_slice(b"\n    }");
-                }
-                out.write_all(&buf)
+                    _ => b,
+                };
+                out.write_all(b)
             })?;
             out.write_all(if first { b"]\n}\n" } else { b"\n  ]\n}\n" })
         }
         Format::Csv => {
             out.write_all(b"src,dst,conn\n")?;
-            rows.for_each_row(&mut |src, row| {
-                buf.clear();
-                let src = csv_field(src);
-                for (dst, conn, l7) in row {
-                    let conn = conn_marked(conn, l7);
-                    for part in [src.as_str(), ",", &csv_field(dst), ",", &csv_field(&conn), "\n"] {
-                        buf.extend_from_slice(part.as_bytes());
-                    }
-                }
-                out.write_all(&buf)
-            })
+            rows.write_rows(row, &mut |b| out.write_all(b))
         }
         Format::Md => {
             out.write_all(b"| src | dst | conn |\n|-----|-----|------|\n")?;
-            rows.for_each_row(&mut |src, row| {
-                buf.clear();
-                for (dst, conn, l7) in row {
-                    for part in ["| ", src, " | ", dst, " | ", &conn_marked(conn, l7), " |\n"] {
-                        buf.extend_from_slice(part.as_bytes());
-                    }
-                }
-                out.write_all(&buf)
-            })
+            rows.write_rows(row, &mut |b| out.write_all(b))
         }
         Format::Dot => write_dot(rows, out),
     }
@@ -237,20 +331,7 @@ fn write_dot<W: io::Write>(rows: &mut dyn ConnRows, out: &mut W) -> io::Result<(
         }
     }
     out.write_all(head.as_bytes())?;
-    let mut buf = String::new();
-    rows.for_each_row(&mut |src, row| {
-        buf.clear();
-        let src = dot_id(src);
-        for (dst, conn, l7) in row {
-            let _ = writeln!(
-                buf,
-                "\t{src} -> {} [label={}]",
-                dot_id(dst),
-                dot_id(&conn_marked(conn, l7))
-            );
-        }
-        out.write_all(buf.as_bytes())
-    })?;
+    rows.write_rows(dot_row, &mut |b| out.write_all(b))?;
     out.write_all(b"}\n")
 }
 

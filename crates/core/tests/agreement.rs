@@ -824,14 +824,30 @@ fn check_streaming(yaml: &str) -> Result<(), TestCaseError> {
         output::write_connlist(&mut rows, format, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
         String::from_utf8(out).map_err(|e| TestCaseError::fail(e.to_string()))
     };
+    // Natively, pieces of sources are computed on every core and written in order: with
+    // one, two or three sources a piece, boundaries fall everywhere.
+    let in_pieces = |sources: usize, focus: &Focus, format: Format| -> Result<String, TestCaseError> {
+        let mut rows = scenario
+            .connlist_rows(focus)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?
+            .with_piece_sources(sources);
+        let mut out = Vec::new();
+        output::write_connlist(&mut rows, format, &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        String::from_utf8(out).map_err(|e| TestCaseError::fail(e.to_string()))
+    };
     for format in [Format::Txt, Format::Json, Format::Csv, Format::Md, Format::Dot] {
-        prop_assert_eq!(
-            streamed(&Focus::All, format)?,
-            render_connlist(&whole, format),
-            "{:?}\n{}",
-            format,
-            yaml
-        );
+        let expected = render_connlist(&whole, format);
+        prop_assert_eq!(&streamed(&Focus::All, format)?, &expected, "{:?}\n{}", format, yaml);
+        for sources in 1..=3 {
+            prop_assert_eq!(
+                &in_pieces(sources, &Focus::All, format)?,
+                &expected,
+                "{:?}, {} sources a piece\n{}",
+                format,
+                sources,
+                yaml
+            );
+        }
     }
     // JSON as serde_json lays it out, independently of the writer.
     #[derive(serde::Serialize)]
@@ -864,6 +880,13 @@ fn check_streaming(yaml: &str) -> Result<(), TestCaseError> {
                 yaml
             );
         }
+        prop_assert_eq!(
+            in_pieces(1, &focus, Format::Json)?,
+            render_connlist(&expected, Format::Json),
+            "{} in pieces\n{}",
+            name,
+            yaml
+        );
     }
     for ns in NAMESPACES {
         let prefix = format!("{ns}/");

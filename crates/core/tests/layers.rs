@@ -27,6 +27,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "glossary",
             "intervals",
             "model",
+            "ordered",
             "output",
             "parse",
             "policy",

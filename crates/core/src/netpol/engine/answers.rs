@@ -84,18 +84,21 @@ impl<'c> Engine<'c> {
         if d >= self.classes.len() {
             return Vec::new();
         }
-        (0..self.classes.len())
+        let mut table = std::mem::take(&mut self.table);
+        let column = (0..self.classes.len())
             .filter_map(|s| {
                 let conn = if self.evaluated {
                     let row = &self.pairs[s];
                     row.binary_search_by_key(&(d as u32), |&(d, _)| d)
                         .map_or(NONE, |i| row[i].1)
                 } else {
-                    self.pair(s, d)
+                    self.pair_with(&mut table, s, d)
                 };
                 (conn != NONE).then_some((s as u32, conn))
             })
-            .collect()
+            .collect();
+        self.table = table;
+        column
     }
 
     /// External ranges class `c` may reach, maximal, each with its connection.

@@ -34,8 +34,8 @@ mod prepare;
 mod sets;
 
 pub use kept::KeptEngine;
-pub use sets::ConnId;
-use sets::{ConnTable, Interned, SelectorCaches, ALL, NONE};
+pub use sets::{ConnId, Overlay};
+use sets::{ConnTable, Interned, SelectorCaches, SetStore, ALL, NONE};
 
 use crate::policy::walk::{walk_tiers, ConnOps};
 use crate::policy::{Action, Tier};
@@ -544,6 +544,33 @@ impl<'c> Engine<'c> {
 
     /// The allowed destinations of class `s`, sorted.
     fn row(&mut self, s: usize) -> Vec<(u32, u32)> {
+        // The table leaves the engine for the row, so that the rest is only read.
+        let mut table = std::mem::take(&mut self.table);
+        let row = self.row_with(&mut table, s);
+        self.table = table;
+        row
+    }
+
+    /// The row of class `s` ([`Engine::class_row`]) from an engine that is only read, so
+    /// that several threads may compute rows at once: new connection sets go to the
+    /// caller's `overlay`, and the ids in the row are that overlay's
+    /// ([`Overlay::conn`]).
+    pub fn row_in(&self, overlay: &mut Overlay<'_>, s: usize) -> Vec<(u32, ConnId)> {
+        if self.evaluated {
+            return self.pairs.get(s).cloned().unwrap_or_default();
+        }
+        if s >= self.classes.len() {
+            return Vec::new();
+        }
+        self.row_with(overlay, s)
+    }
+
+    /// A thread's overlay on this engine's connection sets ([`Engine::row_in`]).
+    pub fn overlay(&self) -> Overlay<'_> {
+        Overlay::new(&self.table)
+    }
+
+    fn row_with<S: SetStore>(&self, sets: &mut S, s: usize) -> Vec<(u32, u32)> {
         let mut out = Vec::new();
         let reach = self.compute_egress_reach(s);
         // Without the ingress index every reachable class is a candidate; `pair` then
@@ -553,7 +580,7 @@ impl<'c> Engine<'c> {
             None => reach.iter().collect(),
         };
         for d in candidates {
-            let conn = self.pair(s, d);
+            let conn = self.pair_with(sets, s, d);
             if conn != NONE {
                 out.push((d as u32, conn));
             }
@@ -563,9 +590,16 @@ impl<'c> Engine<'c> {
 
     /// The interned connection from class `s` to class `d`.
     fn pair(&mut self, s: usize, d: usize) -> u32 {
+        let mut table = std::mem::take(&mut self.table);
+        let conn = self.pair_with(&mut table, s, d);
+        self.table = table;
+        conn
+    }
+
+    fn pair_with<S: SetStore>(&self, sets: &mut S, s: usize, d: usize) -> u32 {
         let ports = self.class_ports[d];
         let rules = &self.rules;
-        let ops = &mut Interned(&mut self.table);
+        let ops = &mut Interned(sets);
         let egress = side(
             ops,
             rules,

@@ -67,6 +67,75 @@ impl ConnTable {
     }
 
     pub(super) fn intern(&mut self, c: ConnSet) -> u32 {
+        SetStore::intern(self, c)
+    }
+
+    pub(super) fn get(&self, id: u32) -> &ConnSet {
+        &self.sets[id as usize]
+    }
+}
+
+/// Which memoised operation a key belongs to.
+#[derive(Clone, Copy)]
+pub(super) enum Op {
+    Union,
+    Intersection,
+}
+
+/// Where interned sets live: an engine's own table, or a thread's additions over a
+/// frozen one ([`Overlay`]). Union and intersection are the same code over both.
+pub(super) trait SetStore {
+    fn set(&self, id: u32) -> &ConnSet;
+    /// The id of `c`, new if no equal set has one.
+    fn intern(&mut self, c: ConnSet) -> u32;
+    fn memo(&self, op: Op, key: u64) -> Option<u32>;
+    fn remember(&mut self, op: Op, key: u64, id: u32);
+
+    fn union(&mut self, a: u32, b: u32) -> u32 {
+        if a == b || b == NONE || a == ALL {
+            return a;
+        }
+        if a == NONE || b == ALL {
+            return b;
+        }
+        let key = key(a, b);
+        if let Some(id) = self.memo(Op::Union, key) {
+            return id;
+        }
+        let id = self.intern(self.set(a).union(self.set(b)));
+        self.remember(Op::Union, key, id);
+        id
+    }
+
+    fn intersect(&mut self, a: u32, b: u32) -> u32 {
+        if a == b || b == ALL || a == NONE {
+            return a;
+        }
+        if a == ALL || b == NONE {
+            return b;
+        }
+        let key = key(a, b);
+        if let Some(id) = self.memo(Op::Intersection, key) {
+            return id;
+        }
+        let id = self.intern(self.set(a).intersect(self.set(b)));
+        self.remember(Op::Intersection, key, id);
+        id
+    }
+}
+
+/// The memo key of an unordered pair of ids.
+fn key(a: u32, b: u32) -> u64 {
+    let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+    (u64::from(lo) << 32) | u64::from(hi)
+}
+
+impl SetStore for ConnTable {
+    fn set(&self, id: u32) -> &ConnSet {
+        &self.sets[id as usize]
+    }
+
+    fn intern(&mut self, c: ConnSet) -> u32 {
         if let Some(&id) = self.ids.get(&c) {
             return id;
         }
@@ -76,52 +145,74 @@ impl ConnTable {
         id
     }
 
-    pub(super) fn get(&self, id: u32) -> &ConnSet {
-        &self.sets[id as usize]
+    fn memo(&self, op: Op, key: u64) -> Option<u32> {
+        match op {
+            Op::Union => self.unions.get(&key).copied(),
+            Op::Intersection => self.intersections.get(&key).copied(),
+        }
     }
 
-    fn key(a: u32, b: u32) -> u64 {
-        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
-        (u64::from(lo) << 32) | u64::from(hi)
+    fn remember(&mut self, op: Op, key: u64, id: u32) {
+        match op {
+            Op::Union => self.unions.insert(key, id),
+            Op::Intersection => self.intersections.insert(key, id),
+        };
+    }
+}
+
+/// A frozen table and what one thread interned since: ids below the table's length are
+/// the table's, the others this overlay's own. Threads that compute rows of one engine at
+/// once each keep an overlay ([`super::Engine::row_in`]); its ids mean nothing to
+/// another overlay or to the engine.
+pub struct Overlay<'t> {
+    base: &'t ConnTable,
+    own: ConnTable,
+}
+
+impl<'t> Overlay<'t> {
+    pub(super) fn new(base: &'t ConnTable) -> Self {
+        Overlay {
+            base,
+            own: ConnTable::default(),
+        }
     }
 
-    pub(super) fn union(&mut self, a: u32, b: u32) -> u32 {
-        if a == b || b == NONE || a == ALL {
-            return a;
+    /// The connection set behind an id of this overlay or of its table.
+    pub fn conn(&self, id: ConnId) -> &ConnSet {
+        self.set(id)
+    }
+}
+
+impl SetStore for Overlay<'_> {
+    fn set(&self, id: u32) -> &ConnSet {
+        let shared = self.base.sets.len();
+        match (id as usize).checked_sub(shared) {
+            None => &self.base.sets[id as usize],
+            // An id this overlay never gave out reads as no connection.
+            Some(own) => self.own.sets.get(own).unwrap_or(&self.base.sets[NONE as usize]),
         }
-        if a == NONE || b == ALL {
-            return b;
-        }
-        let key = Self::key(a, b);
-        if let Some(&id) = self.unions.get(&key) {
+    }
+
+    fn intern(&mut self, c: ConnSet) -> u32 {
+        if let Some(&id) = self.base.ids.get(&c) {
             return id;
         }
-        let id = self.intern(self.get(a).union(self.get(b)));
-        self.unions.insert(key, id);
-        id
+        self.base.sets.len() as u32 + SetStore::intern(&mut self.own, c)
     }
 
-    pub(super) fn intersect(&mut self, a: u32, b: u32) -> u32 {
-        if a == b || b == ALL || a == NONE {
-            return a;
-        }
-        if a == ALL || b == NONE {
-            return b;
-        }
-        let key = Self::key(a, b);
-        if let Some(&id) = self.intersections.get(&key) {
-            return id;
-        }
-        let id = self.intern(self.get(a).intersect(self.get(b)));
-        self.intersections.insert(key, id);
-        id
+    fn memo(&self, op: Op, key: u64) -> Option<u32> {
+        self.base.memo(op, key).or_else(|| self.own.memo(op, key))
+    }
+
+    fn remember(&mut self, op: Op, key: u64, id: u32) {
+        self.own.remember(op, key, id);
     }
 }
 
 /// [`ConnOps`] on interned sets, so that the tier walk runs on ids.
-pub(super) struct Interned<'t>(pub(super) &'t mut ConnTable);
+pub(super) struct Interned<'t, S: SetStore = ConnTable>(pub(super) &'t mut S);
 
-impl ConnOps for Interned<'_> {
+impl<S: SetStore> ConnOps for Interned<'_, S> {
     type Set = u32;
     fn none(&mut self) -> u32 {
         NONE
@@ -142,7 +233,7 @@ impl ConnOps for Interned<'_> {
         if *b == ALL || a == b {
             return NONE;
         }
-        let d = self.0.get(*a).difference(self.0.get(*b));
+        let d = self.0.set(*a).difference(self.0.set(*b));
         self.0.intern(d)
     }
 }
