@@ -4,6 +4,10 @@
 //! what the ingress controller may do, which tags a multi-cluster Service carries, whether
 //! a document failed to parse — is answered here, once.
 
+mod groups;
+
+pub use groups::{group_matrix, group_of, Group, GroupCell, GroupMatrix};
+
 use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Diagnostic;
 use crate::mesh::Delivery;

@@ -2,15 +2,22 @@
 //! probe, whether that port is allowed. Click a cell, or press Enter or Space on it, to
 //! explain it; arrow keys move between cells. A namespace filter narrows rows and columns.
 //!
-//! Big matrices (more than [`VIRTUAL_FROM`] endpoints) are virtualised: only the rows and
-//! columns in view are rendered, in a table pinned to the top left of the scroll area,
-//! while a sizer gives the scroll area the size of the whole matrix. 1,000 workloads are a
-//! million cells; a few hundred are on screen.
+//! Big matrices (more than [`VIRTUAL_FROM`] rows or columns) are virtualised: only the
+//! rows and columns in view are rendered, in a table pinned to the top left of the scroll
+//! area, while a sizer gives the scroll area the size of the whole matrix. 1,000 workloads
+//! are a million cells; a few hundred are on screen.
+//!
+//! Above [`AGGREGATE_FROM`] endpoints the matrix opens summarised by namespace (core's
+//! `present::group_matrix`: per namespace pair, how many workload pairs connect, out of
+//! how many, and the union of their ports); a click on a cell shows its workloads (the
+//! sources of the row's namespace, the destinations of the column's), and "← All
+//! namespaces" goes back. "Every workload" shows the whole matrix anyway.
 
 use crate::view_model::{probe_allows, Cell, Change, Node, NodeKind};
-use netplay_core::present::short_conn;
+use netplay_core::present::{group_matrix, group_of, short_conn, Group, GroupMatrix};
 use netplay_core::Protocol;
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::HtmlElement;
@@ -33,8 +40,10 @@ pub struct MatrixProps {
     pub flows: Rc<crate::components::flows::FlowMarks>,
 }
 
-/// From this many endpoints on, only the cells in view are rendered.
+/// From this many rows or columns on, only the cells in view are rendered.
 pub const VIRTUAL_FROM: usize = 80;
+/// Above this many endpoints the matrix opens summarised by namespace.
+pub const AGGREGATE_FROM: usize = 150;
 /// Size of a cell in the virtualised matrix (must match `.matrix.virtual` in style.css).
 const CELL_W: f64 = 72.0;
 const ROW_H: f64 = 24.0;
@@ -52,11 +61,45 @@ fn label(node: &Node) -> (String, String) {
     }
 }
 
-fn namespace_of(node: &Node) -> Option<&str> {
-    match &node.kind {
-        NodeKind::Workload { namespace, .. } => Some(namespace),
-        _ => None,
+/// What the matrix shows.
+#[derive(Clone, Debug, PartialEq, Default)]
+enum Scope {
+    /// Every endpoint, or the summary by namespace above [`AGGREGATE_FROM`] endpoints.
+    #[default]
+    Auto,
+    /// Every endpoint, however many.
+    Every,
+    /// The endpoints of one group as sources and of another as destinations (a namespace
+    /// picked in the filter is both).
+    Groups(Group, Group),
+}
+
+impl Scope {
+    fn is_auto(&self) -> bool {
+        *self == Scope::Auto
     }
+}
+
+/// Compares two shared values by address: the matrix's inputs are replaced, never changed
+/// in place, and comparing a million cells to learn that would cost what it saves.
+#[derive(Clone)]
+struct Same<T>(Rc<T>);
+
+impl<T> PartialEq for Same<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Per pair of groups, how many of its workload pairs changed since the checkpoint.
+type Changed = BTreeMap<(Group, Group), usize>;
+
+/// The rows or columns of a virtualised matrix that are in view: always as many as fit
+/// (near the end the window ends at the last one instead of shrinking: a shorter table
+/// would shorten the scroll area, move the scroll position and the window again: a loop).
+fn in_view<T>(items: &[T], start: usize, len: usize) -> &[T] {
+    let first = start.min(items.len().saturating_sub(len));
+    items.get(first..(first + len).min(items.len())).unwrap_or_default()
 }
 
 fn change_mark(c: Change) -> &'static str {
@@ -120,7 +163,7 @@ struct Window {
 // parts that stand alone are already functions or components of this module.
 #[function_component]
 pub fn Matrix(props: &MatrixProps) -> Html {
-    let namespace = use_state(String::new);
+    let scope = use_state(Scope::default);
     let scroller = use_node_ref();
     let sizer = use_node_ref();
     // Until the scroll area is measured (right after the first render), about what a
@@ -132,27 +175,81 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         cols: 8,
     });
 
-    // The namespaces, and the endpoints the filter keeps.
-    let mut namespaces: Vec<&str> = props.nodes.iter().filter_map(namespace_of).collect();
+    // Each endpoint's group (core decides what a namespace is), and the namespaces.
+    let groups: Vec<Group> = props.nodes.iter().map(|n| group_of(&n.id)).collect();
+    let mut namespaces: Vec<&str> = groups
+        .iter()
+        .filter(|g| matches!(g, Group::Namespace(_)))
+        .map(Group::title)
+        .collect();
     netplay_core::sorting::sort_by(&mut namespaces, |a, b| crate::view_model::natural_cmp(a, b));
     namespaces.dedup();
-    let filter = (*namespace).clone();
-    let keep = |n: &&Node| filter.is_empty() || namespace_of(n) == Some(filter.as_str());
-    let srcs: Vec<&Node> = props.nodes.iter().filter(keep).collect();
+    let large = props.nodes.len() > AGGREGATE_FROM;
+    let aggregated = large && *scope == Scope::Auto;
+    let summary = use_memo(
+        (Same(props.nodes.clone()), Same(props.cells.clone()), aggregated),
+        |(nodes, cells, on)| {
+            on.then(|| {
+                let lines = cells
+                    .0
+                    .iter()
+                    .filter_map(|((s, d), c)| Some((s.as_str(), d.as_str(), c.conn.as_deref()?)));
+                let summary = group_matrix(nodes.0.iter().map(|n| n.id.as_str()), lines);
+                // Pairs changed since the checkpoint (removed ones too), per cell.
+                let mut changed: Changed = BTreeMap::new();
+                for ((s, d), _) in cells.0.iter().filter(|(_, c)| c.change != Change::Same) {
+                    *changed.entry((group_of(s), group_of(d))).or_default() += 1;
+                }
+                Rc::new((summary, changed))
+            })
+        },
+    );
+    let summary = (*summary).clone().filter(|_| aggregated);
+    let (row_group, col_group) = match &*scope {
+        Scope::Groups(a, b) => (Some(a), Some(b)),
+        _ => (None, None),
+    };
+    let filter = match (row_group, col_group) {
+        (Some(a), Some(b)) if a == b => a.title().to_string(),
+        _ => String::new(),
+    };
+    // The endpoints of a group (all without one); none while the summary is shown.
+    let members = |g: Option<&Group>| -> Vec<&Node> {
+        if aggregated {
+            return Vec::new();
+        }
+        props
+            .nodes
+            .iter()
+            .zip(&groups)
+            .filter(|(_, own)| g.is_none_or(|g| g == *own))
+            .map(|(n, _)| n)
+            .collect()
+    };
+    let srcs: Vec<&Node> = members(row_group);
     // Destinations: workloads and external ranges (the ingress controller only sends).
-    let dsts: Vec<&Node> = props
-        .nodes
-        .iter()
-        .filter(keep)
+    let dsts: Vec<&Node> = members(col_group)
+        .into_iter()
         .filter(|n| n.kind != NodeKind::IngressController)
         .collect();
-    let virtual_mode = props.nodes.len() > VIRTUAL_FROM;
+    // The summary's rows and columns: every group sends; the ingress controller receives nothing.
+    let group_rows: Vec<&Group> = summary.iter().flat_map(|m| m.0.groups.iter().map(|(g, _)| g)).collect();
+    let group_cols: Vec<&Group> = group_rows
+        .iter()
+        .copied()
+        .filter(|g| **g != Group::IngressController)
+        .collect();
+    let (n_rows, n_cols) = match &summary {
+        Some(_) => (group_rows.len(), group_cols.len()),
+        None => (srcs.len(), dsts.len()),
+    };
+    let virtual_mode = n_rows.max(n_cols) > VIRTUAL_FROM;
 
     // The sizer gives the scroll area the whole matrix's size (through the CSS object
     // model: the Content-Security-Policy allows no style attributes).
     {
         let (scroller, sizer, window) = (scroller.clone(), sizer.clone(), window.clone());
-        let (rows, cols) = (srcs.len(), dsts.len());
+        let (rows, cols) = (n_rows, n_cols);
         use_effect_with((rows, cols, virtual_mode), move |&(rows, cols, on)| {
             if !on {
                 return;
@@ -200,14 +297,9 @@ pub fn Matrix(props: &MatrixProps) -> Html {
     }
 
     let (rows, cols): (&[&Node], &[&Node]) = if virtual_mode {
-        // Always as many rows and columns as fit: near the end the window ends at the last
-        // one instead of shrinking (a shorter table would shorten the scroll area, move
-        // the scroll position and the window again: a loop).
-        let r0 = window.row.min(srcs.len().saturating_sub(window.rows));
-        let c0 = window.col.min(dsts.len().saturating_sub(window.cols));
         (
-            &srcs[r0..(r0 + window.rows).min(srcs.len())],
-            &dsts[c0..(c0 + window.cols).min(dsts.len())],
+            in_view(&srcs, window.row, window.rows),
+            in_view(&dsts, window.col, window.cols),
         )
     } else {
         (&srcs, &dsts)
@@ -222,8 +314,13 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             </th>
         }
     });
+    let drill = {
+        let scope = scope.clone();
+        Callback::from(move |(a, b): (Group, Group)| scope.set(Scope::Groups(a, b)))
+    };
     let on_key = {
         let cb = props.on_cell.clone();
+        let (drill, summary) = (drill.clone(), summary.clone());
         Callback::from(move |e: KeyboardEvent| {
             let Some(td) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
                 return;
@@ -233,6 +330,22 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                 if let (Some(s), Some(d)) = (td.get_attribute("data-src"), td.get_attribute("data-dst")) {
                     e.prevent_default();
                     cb.emit((s, d));
+                } else if let (Some(s), Some(d)) =
+                    (td.get_attribute("data-src-group"), td.get_attribute("data-dst-group"))
+                {
+                    let titled = |t: &str| {
+                        summary
+                            .as_ref()?
+                            .0
+                            .groups
+                            .iter()
+                            .find(|(g, _)| g.title() == t)
+                            .map(|(g, _)| g.clone())
+                    };
+                    if let (Some(a), Some(b)) = (titled(&s), titled(&d)) {
+                        e.prevent_default();
+                        drill.emit((a, b));
+                    }
                 }
             } else if move_focus(&td, &key) {
                 e.prevent_default();
@@ -343,13 +456,13 @@ pub fn Matrix(props: &MatrixProps) -> Html {
     };
     // Small matrices are grouped: a heading row where the namespace changes.
     let mut body: Vec<Html> = Vec::with_capacity(rows.len() + 8);
-    let mut last_group: Option<Option<&str>> = None;
+    let mut last_group: Option<Group> = None;
     for src in rows {
-        let group = namespace_of(src);
-        if !virtual_mode && filter.is_empty() && last_group != Some(group) {
-            let title = match group {
-                Some(ns) => format!("namespace {ns}"),
-                None => "outside the cluster".to_string(),
+        let group = group_of(&src.id);
+        if !virtual_mode && scope.is_auto() && last_group.as_ref() != Some(&group) {
+            let title = match &group {
+                Group::Namespace(ns) => format!("namespace {ns}"),
+                other => other.title().to_string(),
             };
             body.push(html! {
                 <tr class="group-row" key={format!("group:{title}")}>
@@ -360,9 +473,42 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         last_group = Some(group);
         body.push(row_html(src));
     }
+    let mut header: Vec<Html> = header.collect();
+    let mut size = format!("{} sources × {} destinations", srcs.len(), dsts.len());
+    if let Some(m) = &summary {
+        let (r, c) = if virtual_mode {
+            (
+                in_view(&group_rows, window.row, window.rows),
+                in_view(&group_cols, window.col, window.cols),
+            )
+        } else {
+            (&group_rows[..], &group_cols[..])
+        };
+        (header, body) = summary_table(&m.0, &m.1, r, c, &drill);
+        size = format!(
+            "{} endpoints in {} groups, summarised by namespace — click a cell for its workloads",
+            props.nodes.len(),
+            m.0.groups.len()
+        );
+    }
     let on_namespace = {
-        let namespace = namespace.clone();
-        Callback::from(move |e: Event| namespace.set(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value()))
+        let scope = scope.clone();
+        let named: Vec<Group> = namespaces.iter().map(|ns| Group::Namespace(ns.to_string())).collect();
+        Callback::from(move |e: Event| {
+            let picked = e.target_unchecked_into::<web_sys::HtmlSelectElement>().value();
+            scope.set(match named.iter().find(|g| g.title() == picked) {
+                Some(g) => Scope::Groups(g.clone(), g.clone()),
+                None => Scope::Auto,
+            })
+        })
+    };
+    let set_scope = |to: Scope| {
+        let scope = scope.clone();
+        Callback::from(move |_: MouseEvent| scope.set(to.clone()))
+    };
+    let drilled = match (row_group, col_group) {
+        (Some(a), Some(b)) if a != b => Some(format!("from {} to {}", a.title(), b.title())),
+        _ => None,
     };
     html! {
         <div class="matrix-view">
@@ -373,12 +519,27 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                         { for namespaces.iter().map(|ns| html! { <option value={ns.to_string()} selected={*ns == filter}>{ *ns }</option> }) }
                     </select>
                 </label>
-                <span class="muted small" data-testid="matrix-size">{ format!("{} sources × {} destinations", srcs.len(), dsts.len()) }</span>
+                if large && !aggregated {
+                    <button type="button" class="link" data-testid="matrix-summary" onclick={set_scope(Scope::Auto)}
+                        title="One row and one column per namespace">{ "← All namespaces" }</button>
+                }
+                if let Some(d) = drilled {
+                    <strong data-testid="matrix-drilled">{ d }</strong>
+                }
+                if aggregated {
+                    <button type="button" class="link" data-testid="matrix-every" onclick={set_scope(Scope::Every)}
+                        title="One row and one column per workload (only what is in view is drawn)">{ "Every workload" }</button>
+                }
+                <span class="muted small" data-testid="matrix-size">{ size }</span>
             </div>
             <div class={classes!("matrix-scroll", virtual_mode.then_some("virtual"))} ref={scroller} onscroll={on_scroll}>
-                <table class={classes!("matrix", virtual_mode.then_some("virtual"))} data-testid="matrix" onkeydown={on_key}
-                    data-virtual={virtual_mode.to_string()}>
-                    <caption class="sr-only">{ "Allowed connections: rows are sources, columns destinations. Enter on a cell explains it." }</caption>
+                <table class={classes!("matrix", virtual_mode.then_some("virtual"), aggregated.then_some("summary"))} data-testid="matrix" onkeydown={on_key}
+                    data-virtual={virtual_mode.to_string()} data-summary={aggregated.to_string()}>
+                    <caption class="sr-only">{ if aggregated {
+                        "Allowed connections by namespace: rows are source namespaces, columns destination namespaces; each cell counts the workload pairs that connect and their ports. Enter on a cell shows its workloads."
+                    } else {
+                        "Allowed connections: rows are sources, columns destinations. Enter on a cell explains it."
+                    } }</caption>
                     <thead><tr><th class="corner" scope="col">{ "from ↓ to →" }</th>{ for header }</tr></thead>
                     <tbody>{ for body }</tbody>
                 </table>
@@ -388,4 +549,78 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             </div>
         </div>
     }
+}
+
+/// The summary's header cells and rows: per pair of groups, how many workload pairs
+/// connect out of how many, and the union of their ports (core's `group_matrix`). A
+/// click (or Enter) shows the cell's workloads. A cell with changes since the checkpoint
+/// is marked `~` and says how many pairs changed.
+fn summary_table(
+    m: &GroupMatrix,
+    changed: &Changed,
+    rows: &[&Group],
+    cols: &[&Group],
+    drill: &Callback<(Group, Group)>,
+) -> (Vec<Html>, Vec<Html>) {
+    let members = |g: &Group| {
+        let n = m.size(g);
+        format!("{n} endpoint{}", if n == 1 { "" } else { "s" })
+    };
+    let header = cols
+        .iter()
+        .map(|g| {
+            html! {
+                <th scope="col" class="col-head" title={g.title().to_string()}>
+                    <div class="rot"><span>{ g.title() }</span><small>{ members(g) }</small></div>
+                </th>
+            }
+        })
+        .collect();
+    let body = rows
+        .iter()
+        .map(|src| {
+            let cells = cols.iter().map(|dst| {
+                let key = ((*src).clone(), (*dst).clone());
+                let cell = m.cells.get(&key);
+                let changes = changed.get(&key).copied().unwrap_or(0);
+                let on_click = {
+                    let (drill, pair) = (drill.clone(), ((*src).clone(), (*dst).clone()));
+                    Callback::from(move |_: MouseEvent| drill.emit(pair.clone()))
+                };
+                let (text, words) = match cell {
+                    Some(c) => (
+                        format!("{}/{} · {}", c.pairs, c.possible, short_conn(&c.conn)),
+                        format!("{} of {} workload pairs connect: {}", c.pairs, c.possible, c.conn),
+                    ),
+                    None => ("—".to_string(), "no workload pair connects".to_string()),
+                };
+                let mut title = format!("{} => {}: {words}", src.title(), dst.title());
+                if changes > 0 {
+                    let _ = write!(title, " ({changes} changed since the checkpoint)");
+                }
+                title.push_str(" — click for the workloads");
+                html! {
+                    <td class={classes!("cell", "group-cell", if cell.is_some() { "allowed" } else { "none" }, (changes > 0).then_some("diff-changed"))}
+                        data-changed={changes.to_string()}
+                        data-src-group={src.title().to_string()} data-dst-group={dst.title().to_string()}
+                        data-pairs={cell.map_or(0, |c| c.pairs).to_string()}
+                        data-possible={cell.map(|c| c.possible.to_string())}
+                        data-conn={cell.map(|c| c.conn.clone()).unwrap_or_default()}
+                        title={title.clone()} aria-label={title} onclick={on_click} tabindex="0" role="button">
+                        if changes > 0 { <span class="diff-mark" aria-hidden="true">{ "~" }</span> }
+                        { text }
+                    </td>
+                }
+            });
+            html! {
+                <tr key={src.title().to_string()}>
+                    <th scope="row" class="row-head group-row-head" title={src.title().to_string()}>
+                        <span>{ src.title() }</span><small>{ members(src) }</small>
+                    </th>
+                    { for cells }
+                </tr>
+            }
+        })
+        .collect();
+    (header, body)
 }

@@ -1,0 +1,200 @@
+//! The connection list summarised by namespace: what a namespace × namespace matrix (or a
+//! graph of namespace boxes) shows when a scenario has too many workloads to show each.
+//! A cell is derived from connlist's lines alone: how many workload pairs of the two
+//! namespaces have a connection, out of how many there are, and the union of those
+//! connections (which protocols and ports some pair of them may use).
+
+use super::{endpoint_kind, EndpointKind};
+use crate::conn::ConnSet;
+use std::collections::{BTreeMap, HashMap};
+
+/// Where an endpoint belongs in a summary by namespace.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// A namespace: `namespace`, or `cluster/namespace` with several clusters.
+    Namespace(String),
+    /// Every address outside the cluster (ranges and FQDN destinations).
+    External,
+    /// The ingress controller.
+    IngressController,
+}
+
+impl Group {
+    /// How the summary names it: the namespace, `outside the cluster`, `ingress controller`.
+    pub fn title(&self) -> &str {
+        match self {
+            Group::Namespace(ns) => ns,
+            Group::External => "outside the cluster",
+            Group::IngressController => "ingress controller",
+        }
+    }
+}
+
+/// The group of a printed endpoint name (connlist's `src`/`dst`).
+pub fn group_of(endpoint: &str) -> Group {
+    match endpoint_kind(endpoint) {
+        EndpointKind::External => Group::External,
+        EndpointKind::IngressController => Group::IngressController,
+        EndpointKind::Workload => Group::Namespace(
+            endpoint
+                .rsplit_once('/')
+                .map_or(endpoint, |(namespace, _)| namespace)
+                .to_string(),
+        ),
+    }
+}
+
+/// One cell: the connections from one group's endpoints to another's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupCell {
+    /// Pairs (source in the row's group, destination in the column's) that have a
+    /// connection.
+    pub pairs: usize,
+    /// Pairs there are: every source with every destination, a workload never with itself.
+    pub possible: usize,
+    /// The union of the pairs' connections, printed as connlist prints one
+    /// (`TCP 5432`, `All Connections`): what some pair may use, not what every pair may.
+    pub conn: String,
+}
+
+/// The summary: the groups in the order their endpoints were given, with how many
+/// endpoints each holds, and the cells that have a connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupMatrix {
+    pub groups: Vec<(Group, usize)>,
+    pub cells: BTreeMap<(Group, Group), GroupCell>,
+}
+
+impl GroupMatrix {
+    /// How many endpoints `group` holds (0 when it is not in the summary).
+    pub fn size(&self, group: &Group) -> usize {
+        self.groups.iter().find(|(g, _)| g == group).map_or(0, |(_, n)| *n)
+    }
+}
+
+/// Summarises connlist's lines, given as `(src, dst, conn)`, by group. `endpoints` are
+/// every endpoint shown (workloads without a connection count among the possible pairs);
+/// an endpoint of a line that is not among them is added after them.
+pub fn group_matrix<'a>(
+    endpoints: impl IntoIterator<Item = &'a str>,
+    lines: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+) -> GroupMatrix {
+    let mut groups: Vec<(Group, usize)> = Vec::new();
+    let mut index: HashMap<Group, usize> = HashMap::new();
+    let mut member: HashMap<&str, usize> = HashMap::new();
+    let mut add = |endpoint: &'a str, groups: &mut Vec<(Group, usize)>| -> usize {
+        if let Some(&i) = member.get(endpoint) {
+            return i;
+        }
+        let group = group_of(endpoint);
+        let i = *index.entry(group.clone()).or_insert_with(|| {
+            groups.push((group, 0));
+            groups.len() - 1
+        });
+        if let Some((_, n)) = groups.get_mut(i) {
+            *n += 1;
+        }
+        member.insert(endpoint, i);
+        i
+    };
+    for e in endpoints {
+        add(e, &mut groups);
+    }
+    // Per cell: the pair count and each distinct connection text once (lines of one
+    // cell mostly repeat a few texts; each is parsed once per cell).
+    let mut counted: BTreeMap<(usize, usize), (usize, Vec<&str>)> = BTreeMap::new();
+    for (src, dst, conn) in lines {
+        let (s, d) = (add(src, &mut groups), add(dst, &mut groups));
+        let cell = counted.entry((s, d)).or_default();
+        cell.0 += 1;
+        if !cell.1.contains(&conn) {
+            cell.1.push(conn);
+        }
+    }
+    let cells = counted
+        .into_iter()
+        .filter_map(|((s, d), (pairs, conns))| {
+            let (src, n) = groups.get(s)?;
+            let (dst, m) = groups.get(d)?;
+            let mut union = ConnSet::none();
+            for c in conns.iter().filter_map(|c| ConnSet::parse(c)) {
+                union.union_with(&c);
+            }
+            let possible = n * m - if s == d { *n } else { 0 };
+            let cell = GroupCell {
+                pairs,
+                possible,
+                conn: union.to_string(),
+            };
+            Some(((src.clone(), dst.clone()), cell))
+        })
+        .collect();
+    GroupMatrix { groups, cells }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line<'a>(src: &'a str, dst: &'a str, conn: &'a str) -> (&'a str, &'a str, &'a str) {
+        (src, dst, conn)
+    }
+
+    fn ns(name: &str) -> Group {
+        Group::Namespace(name.into())
+    }
+
+    #[test]
+    fn endpoints_fall_in_their_namespace_or_outside() {
+        assert_eq!(group_of("shop/web[Deployment]"), ns("shop"));
+        assert_eq!(group_of("east/shop/web[Deployment]"), ns("east/shop"));
+        assert_eq!(group_of("0.0.0.0-9.255.255.255[External]"), Group::External);
+        assert_eq!(group_of("fqdn:api.example.com"), Group::External);
+        assert_eq!(group_of("{ingress-controller}"), Group::IngressController);
+    }
+
+    /// Two web workloads and one api in `shop`, a database in `data`: the web pods reach
+    /// the api on 8080 and the database on 5432, the api reaches the database on 5432
+    /// and 5433; the database reaches nothing.
+    #[test]
+    fn a_cell_counts_its_pairs_and_unites_their_ports() {
+        let endpoints = [
+            "shop/web-1[Deployment]",
+            "shop/web-2[Deployment]",
+            "shop/api[Deployment]",
+            "data/db[StatefulSet]",
+        ];
+        let lines = [
+            line("shop/api[Deployment]", "data/db[StatefulSet]", "TCP 5432-5433"),
+            line("shop/web-1[Deployment]", "data/db[StatefulSet]", "TCP 5432"),
+            line("shop/web-1[Deployment]", "shop/api[Deployment]", "TCP 8080"),
+            line("shop/web-2[Deployment]", "data/db[StatefulSet]", "TCP 5432"),
+            line("shop/web-2[Deployment]", "shop/api[Deployment]", "TCP 8080"),
+        ];
+        let m = group_matrix(endpoints, lines);
+        assert_eq!(m.groups, vec![(ns("shop"), 3), (ns("data"), 1)]);
+        let shop_data = &m.cells[&(ns("shop"), ns("data"))];
+        assert_eq!((shop_data.pairs, shop_data.possible), (3, 3));
+        assert_eq!(shop_data.conn, "TCP 5432-5433");
+        // Within shop: 3 × 3 pairs less each workload with itself.
+        let shop_shop = &m.cells[&(ns("shop"), ns("shop"))];
+        assert_eq!((shop_shop.pairs, shop_shop.possible), (2, 6));
+        assert_eq!(shop_shop.conn, "TCP 8080");
+        assert!(!m.cells.contains_key(&(ns("data"), ns("shop"))), "no line, no cell");
+    }
+
+    #[test]
+    fn protocols_and_all_connections_unite_as_connlist_prints_them() {
+        let lines = [
+            line("a/x[Pod]", "b/y[Pod]", "UDP 53"),
+            line("a/x[Pod]", "b/z[Pod]", "TCP 80"),
+            line("a/x[Pod]", "0.0.0.0-255.255.255.255[External]", "TCP 443"),
+            line("a/w[Pod]", "0.0.0.0-255.255.255.255[External]", "All Connections"),
+        ];
+        let m = group_matrix([], lines);
+        assert_eq!(m.cells[&(ns("a"), ns("b"))].conn, "TCP 80,UDP 53");
+        assert_eq!(m.cells[&(ns("a"), Group::External)].conn, "All Connections");
+        assert_eq!(m.size(&ns("a")), 2, "endpoints of lines only are added");
+        assert_eq!(m.size(&Group::External), 1);
+    }
+}

@@ -1,0 +1,141 @@
+// Large scenarios in the page (issue 22.4): above 150 endpoints the matrix opens
+// summarised by namespace, so switching to it draws a namespace × namespace table instead
+// of every workload pair (at 200 workloads that was 40,401 cells and a 3.8 s freeze); a
+// click on a cell shows that pair of namespaces' workloads, and "← All namespaces" goes
+// back. The expected cells follow from the NetworkPolicy API reference by hand: the
+// scenario below has twelve namespaces of eighteen Deployments and one policy.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useApp, openApp, finish, settle, reload, editor, screenshot } from './harness.mjs';
+
+const app = useApp();
+
+const NAMESPACES = 12;
+const PER_NAMESPACE = 18;
+const ns = (i) => `team-${String(i).padStart(2, '0')}`;
+
+/** 12 × 18 = 216 Deployments, and in team-02 a policy admitting team-01 on TCP 8080 only. */
+function scenario() {
+  const docs = [];
+  for (let n = 1; n <= NAMESPACES; n++) {
+    docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns(n)}\n`);
+    for (let a = 1; a <= PER_NAMESPACE; a++) {
+      const app = `app-${String(a).padStart(2, '0')}`;
+      docs.push(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${app}
+  namespace: ${ns(n)}
+spec:
+  selector:
+    matchLabels: {app: ${app}}
+  template:
+    metadata:
+      labels: {app: ${app}}
+    spec:
+      containers:
+        - name: main
+          image: nginx
+          ports: [{containerPort: 8080}]
+`);
+    }
+  }
+  docs.push(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: only-team-01-on-8080
+  namespace: team-02
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+  ingress:
+    - from:
+        - namespaceSelector:
+            matchLabels: {kubernetes.io/metadata.name: team-01}
+      ports:
+        - {protocol: TCP, port: 8080}
+`);
+  return docs.join('---\n');
+}
+
+const summaryCell = (page, src, dst) =>
+  page.locator(`td.group-cell[data-src-group="${src}"][data-dst-group="${dst}"]`);
+
+test('216 workloads: the matrix opens by namespace, a cell drills down to its workloads, and back', async () => {
+  const page = await openApp(app.browser, app.url);
+  try {
+    // An empty tab: opened files are added to the work.
+    await page.evaluate(() => {
+      sessionStorage.removeItem('netplay.tab.history.v1');
+      sessionStorage.setItem('netplay.tab.work.v1', JSON.stringify({ name: 'teams', files: [], active: 0 }));
+    });
+    await reload(page);
+    await page.locator('[data-testid=open-files] input[type=file]').setInputFiles({
+      name: 'teams.yaml', mimeType: 'application/yaml', buffer: Buffer.from(scenario()),
+    });
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=status]').dataset.connections) > 40_000);
+    await settle(page);
+    // The checkpoint: later changes are marked against this.
+    await page.locator('[data-testid=accept-diff]').click();
+    await settle(page, 300);
+
+    const started = Date.now();
+    await page.locator('[data-testid=view-matrix]').click();
+    await page.locator('table[data-testid=matrix][data-summary=true]').waitFor();
+    console.log(`matrix by namespace shown ${Date.now() - started} ms after the click (216 workloads)`);
+    const drawn = await page.locator('table[data-testid=matrix] td').count();
+    // 13 source groups (12 namespaces and the outside) × 13 destination groups.
+    assert.equal(drawn, 13 * 13, 'one cell per pair of namespaces, not per pair of workloads');
+
+    // team-01 reaches every workload of team-02, on TCP 8080 only (the policy's one rule).
+    const admitted = summaryCell(page, 'team-01', 'team-02');
+    assert.equal(await admitted.getAttribute('data-pairs'), String(PER_NAMESPACE * PER_NAMESPACE));
+    assert.equal(await admitted.getAttribute('data-possible'), String(PER_NAMESPACE * PER_NAMESPACE));
+    assert.equal(await admitted.getAttribute('data-conn'), 'TCP 8080');
+    assert.match(await admitted.innerText(), /324\/324 · TCP 8080/);
+    // team-02's pods are isolated for ingress: nothing else reaches them, not even each other.
+    for (const src of ['team-03', 'team-02', 'outside the cluster']) {
+      assert.equal(await summaryCell(page, src, 'team-02').getAttribute('data-pairs'), '0', `${src} => team-02`);
+    }
+    // Elsewhere nothing is isolated: every pair connects on every port; within a namespace
+    // a workload is never paired with itself (18 × 17 pairs).
+    const open = summaryCell(page, 'team-03', 'team-03');
+    assert.equal(await open.getAttribute('data-pairs'), String(PER_NAMESPACE * (PER_NAMESPACE - 1)));
+    assert.equal(await open.getAttribute('data-conn'), 'All Connections');
+    assert.equal(await summaryCell(page, 'team-01', 'outside the cluster').getAttribute('data-pairs'), String(PER_NAMESPACE));
+    assert.equal(await page.locator('td.group-cell.diff-changed').count(), 0, 'nothing changed since the checkpoint');
+
+    // The policy's port changes: only its cell changes, all 324 pairs of it.
+    await editor(page).evaluate((t) => {
+      t.value = t.value.replace('{protocol: TCP, port: 8080}', '{protocol: TCP, port: 9090}');
+      t.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertFromPaste' }));
+    });
+    await page.waitForFunction(() => document.querySelector('td.group-cell[data-src-group="team-01"][data-dst-group="team-02"]')?.dataset.conn === 'TCP 9090');
+    assert.equal(await admitted.getAttribute('data-changed'), '324');
+    assert.match(await admitted.innerText(), /~/);
+    assert.equal(await page.locator('td.group-cell.diff-changed').count(), 1, 'the other cells did not change');
+    await screenshot(page, 'matrix-by-namespace');
+
+    // Drill down: team-01's workloads as sources, team-02's as destinations.
+    await admitted.click();
+    await page.locator('table[data-testid=matrix][data-summary=false]').waitFor();
+    assert.equal(await page.locator('[data-testid=matrix-drilled]').innerText(), 'from team-01 to team-02');
+    assert.match(await page.locator('[data-testid=matrix-size]').innerText(), /^18 sources × 18 destinations/);
+    const pair = page.locator('td.cell[data-src="team-01/app-03[Deployment]"][data-dst="team-02/app-07[Deployment]"]');
+    assert.equal(await pair.getAttribute('data-conn'), 'TCP 9090');
+    await screenshot(page, 'matrix-drilled-down');
+
+    // Back to the summary; "Every workload" shows the whole (virtualised) matrix.
+    await page.locator('[data-testid=matrix-summary]').click();
+    await page.locator('table[data-testid=matrix][data-summary=true]').waitFor();
+    await page.locator('[data-testid=matrix-every]').click();
+    await page.locator('table[data-testid=matrix][data-virtual=true][data-summary=false]').waitFor();
+    const inView = await page.locator('table[data-testid=matrix] td').count();
+    assert.ok(inView < 2_000, `the whole matrix draws only what is in view (${inView} cells drawn)`);
+    assert.match(await page.locator('[data-testid=matrix-size]').innerText(), /^217 sources × 217 destinations/);
+    await page.locator('[data-testid=matrix-summary]').click();
+    await page.locator('table[data-testid=matrix][data-summary=true]').waitFor();
+  } finally {
+    await finish(page);
+  }
+});
