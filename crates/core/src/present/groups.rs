@@ -6,7 +6,7 @@
 
 use super::{endpoint_kind, EndpointKind};
 use crate::conn::ConnSet;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// Where an endpoint belongs in a summary by namespace.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,7 +45,7 @@ pub fn group_of(endpoint: &str) -> Group {
 }
 
 /// One cell: the connections from one group's endpoints to another's.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GroupCell {
     /// Pairs (source in the row's group, destination in the column's) that have a
     /// connection.
@@ -53,44 +53,66 @@ pub struct GroupCell {
     /// Pairs there are: every source with every destination, a workload never with itself.
     pub possible: usize,
     /// The union of the pairs' connections, printed as connlist prints one
-    /// (`TCP 5432`, `All Connections`): what some pair may use, not what every pair may.
+    /// (`TCP 5432`, `All Connections`; `No Connections` when no pair connects): what some
+    /// pair may use, not what every pair may.
     pub conn: String,
+    /// Pairs whose connection changed since the checkpoint (added, removed or changed).
+    pub changed: usize,
 }
 
 /// The summary: the groups in the order their endpoints were given, with how many
-/// endpoints each holds, and the cells that have a connection.
+/// endpoints each holds, and the cells that have a connection or a change, by the
+/// groups' indices (sorted).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GroupMatrix {
     pub groups: Vec<(Group, usize)>,
-    pub cells: BTreeMap<(Group, Group), GroupCell>,
+    pub cells: Vec<((usize, usize), GroupCell)>,
 }
 
 impl GroupMatrix {
-    /// How many endpoints `group` holds (0 when it is not in the summary).
-    pub fn size(&self, group: &Group) -> usize {
-        self.groups.iter().find(|(g, _)| g == group).map_or(0, |(_, n)| *n)
+    /// The index of `group` in [`GroupMatrix::groups`].
+    pub fn index(&self, group: &Group) -> Option<usize> {
+        self.groups.iter().position(|(g, _)| g == group)
+    }
+
+    /// How many endpoints the group at `index` holds.
+    pub fn size(&self, index: usize) -> usize {
+        self.groups.get(index).map_or(0, |(_, n)| *n)
+    }
+
+    /// The cell from the group at `src` to the group at `dst`, if it has a connection
+    /// or a change.
+    pub fn cell(&self, src: usize, dst: usize) -> Option<&GroupCell> {
+        let at = self.cells.binary_search_by(|(key, _)| key.cmp(&(src, dst))).ok()?;
+        self.cells.get(at).map(|(_, c)| c)
     }
 }
 
-/// Summarises connlist's lines, given as `(src, dst, conn)`, by group. `endpoints` are
-/// every endpoint shown (workloads without a connection count among the possible pairs);
-/// an endpoint of a line that is not among them is added after them.
+/// Summarises connlist's lines by group. Each line is `(src, dst, conn, changed)`: a
+/// pair, its connection as printed (`None` for a pair that has none now, such as one
+/// removed since the checkpoint) and whether it changed since the checkpoint.
+/// `endpoints` are every endpoint shown (workloads without a connection count among the
+/// possible pairs); an endpoint of a line that is not among them is added after them.
 pub fn group_matrix<'a>(
     endpoints: impl IntoIterator<Item = &'a str>,
-    lines: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+    lines: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a str>, bool)>,
 ) -> GroupMatrix {
+    // Plain vectors and ordered maps over indices: the wasm build pays for every new
+    // map type in download size.
     let mut groups: Vec<(Group, usize)> = Vec::new();
-    let mut index: HashMap<Group, usize> = HashMap::new();
-    let mut member: HashMap<&str, usize> = HashMap::new();
+    let mut member: BTreeMap<&str, usize> = BTreeMap::new();
     let mut add = |endpoint: &'a str, groups: &mut Vec<(Group, usize)>| -> usize {
         if let Some(&i) = member.get(endpoint) {
             return i;
         }
         let group = group_of(endpoint);
-        let i = *index.entry(group.clone()).or_insert_with(|| {
-            groups.push((group, 0));
-            groups.len() - 1
-        });
+        let i = match groups.iter().position(|(g, _)| *g == group) {
+            Some(i) => i,
+            None => {
+                groups.push((group, 0));
+                groups.len() - 1
+            }
+        };
         if let Some((_, n)) = groups.get_mut(i) {
             *n += 1;
         }
@@ -100,33 +122,31 @@ pub fn group_matrix<'a>(
     for e in endpoints {
         add(e, &mut groups);
     }
-    // Per cell: the pair count and each distinct connection text once (lines of one
-    // cell mostly repeat a few texts; each is parsed once per cell).
-    let mut counted: BTreeMap<(usize, usize), (usize, Vec<&str>)> = BTreeMap::new();
-    for (src, dst, conn) in lines {
+    // Per cell: the counts and each distinct connection text once (lines of one cell
+    // mostly repeat a few texts; each is parsed once per cell).
+    let mut counted: BTreeMap<(usize, usize), (GroupCell, Vec<&str>)> = BTreeMap::new();
+    for (src, dst, conn, changed) in lines {
         let (s, d) = (add(src, &mut groups), add(dst, &mut groups));
-        let cell = counted.entry((s, d)).or_default();
-        cell.0 += 1;
-        if !cell.1.contains(&conn) {
-            cell.1.push(conn);
+        let (cell, conns) = counted.entry((s, d)).or_default();
+        cell.changed += usize::from(changed);
+        if let Some(conn) = conn {
+            cell.pairs += 1;
+            if !conns.contains(&conn) {
+                conns.push(conn);
+            }
         }
     }
+    let size = |i: usize| groups.get(i).map_or(0, |(_, n)| *n);
     let cells = counted
         .into_iter()
-        .filter_map(|((s, d), (pairs, conns))| {
-            let (src, n) = groups.get(s)?;
-            let (dst, m) = groups.get(d)?;
+        .map(|((s, d), (mut cell, conns))| {
             let mut union = ConnSet::none();
             for c in conns.iter().filter_map(|c| ConnSet::parse(c)) {
                 union.union_with(&c);
             }
-            let possible = n * m - if s == d { *n } else { 0 };
-            let cell = GroupCell {
-                pairs,
-                possible,
-                conn: union.to_string(),
-            };
-            Some(((src.clone(), dst.clone()), cell))
+            cell.possible = size(s) * size(d) - if s == d { size(s) } else { 0 };
+            cell.conn = union.to_string();
+            ((s, d), cell)
         })
         .collect();
     GroupMatrix { groups, cells }
@@ -136,8 +156,8 @@ pub fn group_matrix<'a>(
 mod tests {
     use super::*;
 
-    fn line<'a>(src: &'a str, dst: &'a str, conn: &'a str) -> (&'a str, &'a str, &'a str) {
-        (src, dst, conn)
+    fn line<'a>(src: &'a str, dst: &'a str, conn: &'a str) -> (&'a str, &'a str, Option<&'a str>, bool) {
+        (src, dst, Some(conn), false)
     }
 
     fn ns(name: &str) -> Group {
@@ -173,14 +193,15 @@ mod tests {
         ];
         let m = group_matrix(endpoints, lines);
         assert_eq!(m.groups, vec![(ns("shop"), 3), (ns("data"), 1)]);
-        let shop_data = &m.cells[&(ns("shop"), ns("data"))];
+        let (shop, data) = (0, 1);
+        let shop_data = m.cell(shop, data).expect("shop => data");
         assert_eq!((shop_data.pairs, shop_data.possible), (3, 3));
         assert_eq!(shop_data.conn, "TCP 5432-5433");
         // Within shop: 3 × 3 pairs less each workload with itself.
-        let shop_shop = &m.cells[&(ns("shop"), ns("shop"))];
+        let shop_shop = m.cell(shop, shop).expect("shop => shop");
         assert_eq!((shop_shop.pairs, shop_shop.possible), (2, 6));
         assert_eq!(shop_shop.conn, "TCP 8080");
-        assert!(!m.cells.contains_key(&(ns("data"), ns("shop"))), "no line, no cell");
+        assert_eq!(m.cell(data, shop), None, "no line, no cell");
     }
 
     #[test]
@@ -192,9 +213,30 @@ mod tests {
             line("a/w[Pod]", "0.0.0.0-255.255.255.255[External]", "All Connections"),
         ];
         let m = group_matrix([], lines);
-        assert_eq!(m.cells[&(ns("a"), ns("b"))].conn, "TCP 80,UDP 53");
-        assert_eq!(m.cells[&(ns("a"), Group::External)].conn, "All Connections");
-        assert_eq!(m.size(&ns("a")), 2, "endpoints of lines only are added");
-        assert_eq!(m.size(&Group::External), 1);
+        let (a, b, outside) = (m.index(&ns("a")), m.index(&ns("b")), m.index(&Group::External));
+        let (Some(a), Some(b), Some(outside)) = (a, b, outside) else {
+            panic!("groups {:?}", m.groups)
+        };
+        assert_eq!(m.cell(a, b).map(|c| c.conn.as_str()), Some("TCP 80,UDP 53"));
+        assert_eq!(m.cell(a, outside).map(|c| c.conn.as_str()), Some("All Connections"));
+        assert_eq!(m.size(a), 2, "endpoints of lines only are added");
+        assert_eq!(m.size(outside), 1);
+    }
+
+    /// Changes since the checkpoint are counted per cell; a pair removed since then has no
+    /// connection now but still counts as a change.
+    #[test]
+    fn changed_and_removed_pairs_are_counted() {
+        let lines = [
+            ("a/x[Pod]", "b/y[Pod]", Some("TCP 80"), true),
+            ("a/x[Pod]", "b/z[Pod]", Some("TCP 80"), false),
+            ("a/w[Pod]", "b/z[Pod]", None, true),
+        ];
+        let m = group_matrix([], lines);
+        let cell = m.cell(0, 1).expect("a => b");
+        assert_eq!((cell.pairs, cell.changed, cell.conn.as_str()), (2, 2, "TCP 80"));
+        let only_removed = group_matrix([], [("a/w[Pod]", "b/z[Pod]", None, true)]);
+        let cell = only_removed.cell(0, 1).expect("a => b");
+        assert_eq!((cell.pairs, cell.changed, cell.conn.as_str()), (0, 1, "No Connections"));
     }
 }

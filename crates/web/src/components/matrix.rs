@@ -91,9 +91,6 @@ impl<T> PartialEq for Same<T> {
     }
 }
 
-/// Per pair of groups, how many of its workload pairs changed since the checkpoint.
-type Changed = BTreeMap<(Group, Group), usize>;
-
 /// The rows or columns of a virtualised matrix that are in view: always as many as fit
 /// (near the end the window ends at the last one instead of shrinking: a shorter table
 /// would shorten the scroll area, move the scroll position and the window again: a loop).
@@ -193,14 +190,8 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                 let lines = cells
                     .0
                     .iter()
-                    .filter_map(|((s, d), c)| Some((s.as_str(), d.as_str(), c.conn.as_deref()?)));
-                let summary = group_matrix(nodes.0.iter().map(|n| n.id.as_str()), lines);
-                // Pairs changed since the checkpoint (removed ones too), per cell.
-                let mut changed: Changed = BTreeMap::new();
-                for ((s, d), _) in cells.0.iter().filter(|(_, c)| c.change != Change::Same) {
-                    *changed.entry((group_of(s), group_of(d))).or_default() += 1;
-                }
-                Rc::new((summary, changed))
+                    .map(|((s, d), c)| (s.as_str(), d.as_str(), c.conn.as_deref(), c.change != Change::Same));
+                Rc::new(group_matrix(nodes.0.iter().map(|n| n.id.as_str()), lines))
             })
         },
     );
@@ -233,11 +224,12 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         .filter(|n| n.kind != NodeKind::IngressController)
         .collect();
     // The summary's rows and columns: every group sends; the ingress controller receives nothing.
-    let group_rows: Vec<&Group> = summary.iter().flat_map(|m| m.0.groups.iter().map(|(g, _)| g)).collect();
-    let group_cols: Vec<&Group> = group_rows
+    let group_rows: Vec<usize> = summary.iter().flat_map(|m| 0..m.groups.len()).collect();
+    let group_cols: Vec<usize> = summary
         .iter()
-        .copied()
-        .filter(|g| **g != Group::IngressController)
+        .flat_map(|m| m.groups.iter().enumerate())
+        .filter(|(_, (g, _))| *g != Group::IngressController)
+        .map(|(i, _)| i)
         .collect();
     let (n_rows, n_cols) = match &summary {
         Some(_) => (group_rows.len(), group_cols.len()),
@@ -336,7 +328,6 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                     let titled = |t: &str| {
                         summary
                             .as_ref()?
-                            .0
                             .groups
                             .iter()
                             .find(|(g, _)| g.title() == t)
@@ -484,11 +475,11 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         } else {
             (&group_rows[..], &group_cols[..])
         };
-        (header, body) = summary_table(&m.0, &m.1, r, c, &drill);
+        (header, body) = summary_table(m, r, c, &drill);
         size = format!(
             "{} endpoints in {} groups, summarised by namespace — click a cell for its workloads",
             props.nodes.len(),
-            m.0.groups.len()
+            m.groups.len()
         );
     }
     let on_namespace = {
@@ -557,34 +548,35 @@ pub fn Matrix(props: &MatrixProps) -> Html {
 /// is marked `~` and says how many pairs changed.
 fn summary_table(
     m: &GroupMatrix,
-    changed: &Changed,
-    rows: &[&Group],
-    cols: &[&Group],
+    rows: &[usize],
+    cols: &[usize],
     drill: &Callback<(Group, Group)>,
 ) -> (Vec<Html>, Vec<Html>) {
-    let members = |g: &Group| {
-        let n = m.size(g);
+    let members = |i: usize| {
+        let n = m.size(i);
         format!("{n} endpoint{}", if n == 1 { "" } else { "s" })
     };
+    let group = |i: usize| m.groups.get(i).map(|(g, _)| g);
     let header = cols
         .iter()
-        .map(|g| {
+        .filter_map(|&i| Some((i, group(i)?)))
+        .map(|(i, g)| {
             html! {
                 <th scope="col" class="col-head" title={g.title().to_string()}>
-                    <div class="rot"><span>{ g.title() }</span><small>{ members(g) }</small></div>
+                    <div class="rot"><span>{ g.title() }</span><small>{ members(i) }</small></div>
                 </th>
             }
         })
         .collect();
     let body = rows
         .iter()
-        .map(|src| {
-            let cells = cols.iter().map(|dst| {
-                let key = ((*src).clone(), (*dst).clone());
-                let cell = m.cells.get(&key);
-                let changes = changed.get(&key).copied().unwrap_or(0);
+        .filter_map(|&i| Some((i, group(i)?)))
+        .map(|(i, src)| {
+            let cells = cols.iter().filter_map(|&j| Some((j, group(j)?))).map(|(j, dst)| {
+                let cell = m.cell(i, j).filter(|c| c.pairs > 0);
+                let changes = m.cell(i, j).map_or(0, |c| c.changed);
                 let on_click = {
-                    let (drill, pair) = (drill.clone(), ((*src).clone(), (*dst).clone()));
+                    let (drill, pair) = (drill.clone(), (src.clone(), dst.clone()));
                     Callback::from(move |_: MouseEvent| drill.emit(pair.clone()))
                 };
                 let (text, words) = match cell {
@@ -615,7 +607,7 @@ fn summary_table(
             html! {
                 <tr key={src.title().to_string()}>
                     <th scope="row" class="row-head group-row-head" title={src.title().to_string()}>
-                        <span>{ src.title() }</span><small>{ members(src) }</small>
+                        <span>{ src.title() }</span><small>{ members(i) }</small>
                     </th>
                     { for cells }
                 </tr>
