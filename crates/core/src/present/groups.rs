@@ -122,12 +122,20 @@ pub fn group_matrix<'a>(
     for e in endpoints {
         add(e, &mut groups);
     }
-    // Per cell: the counts and each distinct connection text once (lines of one cell
-    // mostly repeat a few texts; each is parsed once per cell).
-    let mut counted: BTreeMap<(usize, usize), (GroupCell, Vec<&str>)> = BTreeMap::new();
-    for (src, dst, conn, changed) in lines {
-        let (s, d) = (add(src, &mut groups), add(dst, &mut groups));
-        let (cell, conns) = counted.entry((s, d)).or_default();
+    let lines: Vec<(usize, usize, Option<&str>, bool)> = lines
+        .into_iter()
+        .map(|(src, dst, conn, changed)| (add(src, &mut groups), add(dst, &mut groups), conn, changed))
+        .collect();
+    // Per cell, in a dense table (no map type of its own: the wasm build pays for each in
+    // download size): the counts and each distinct connection text once (lines of one
+    // cell mostly repeat a few texts; each is parsed once per cell).
+    let n = groups.len();
+    let mut counted: Vec<Option<(GroupCell, Vec<&str>)>> = vec![None; n * n];
+    for (s, d, conn, changed) in lines {
+        let Some(slot) = counted.get_mut(s * n + d) else {
+            continue;
+        };
+        let (cell, conns) = slot.get_or_insert_with(Default::default);
         cell.changed += usize::from(changed);
         if let Some(conn) = conn {
             cell.pairs += 1;
@@ -139,14 +147,17 @@ pub fn group_matrix<'a>(
     let size = |i: usize| groups.get(i).map_or(0, |(_, n)| *n);
     let cells = counted
         .into_iter()
-        .map(|((s, d), (mut cell, conns))| {
+        .enumerate()
+        .filter_map(|(at, slot)| {
+            let (mut cell, conns) = slot?;
+            let (s, d) = (at / n, at % n);
             let mut union = ConnSet::none();
             for c in conns.iter().filter_map(|c| ConnSet::parse(c)) {
                 union.union_with(&c);
             }
             cell.possible = size(s) * size(d) - if s == d { size(s) } else { 0 };
             cell.conn = union.to_string();
-            ((s, d), cell)
+            Some(((s, d), cell))
         })
         .collect();
     GroupMatrix { groups, cells }

@@ -579,12 +579,14 @@ fn summary_table(
                     let (drill, pair) = (drill.clone(), (src.clone(), dst.clone()));
                     Callback::from(move |_: MouseEvent| drill.emit(pair.clone()))
                 };
+                // `~`: changed since the checkpoint (the title says how many pairs).
+                let mark = if changes > 0 { "~ " } else { "" };
                 let (text, words) = match cell {
                     Some(c) => (
-                        format!("{}/{} · {}", c.pairs, c.possible, short_conn(&c.conn)),
+                        format!("{mark}{}/{} · {}", c.pairs, c.possible, short_conn(&c.conn)),
                         format!("{} of {} workload pairs connect: {}", c.pairs, c.possible, c.conn),
                     ),
-                    None => ("—".to_string(), "no workload pair connects".to_string()),
+                    None => (format!("{mark}—"), "no workload pair connects".to_string()),
                 };
                 let mut title = format!("{} => {}: {words}", src.title(), dst.title());
                 if changes > 0 {
@@ -593,13 +595,10 @@ fn summary_table(
                 title.push_str(" — click for the workloads");
                 html! {
                     <td class={classes!("cell", "group-cell", if cell.is_some() { "allowed" } else { "none" }, (changes > 0).then_some("diff-changed"))}
-                        data-changed={changes.to_string()}
                         data-src-group={src.title().to_string()} data-dst-group={dst.title().to_string()}
                         data-pairs={cell.map_or(0, |c| c.pairs).to_string()}
-                        data-possible={cell.map(|c| c.possible.to_string())}
                         data-conn={cell.map(|c| c.conn.clone()).unwrap_or_default()}
-                        title={title.clone()} aria-label={title} onclick={on_click} tabindex="0" role="button">
-                        if changes > 0 { <span class="diff-mark" aria-hidden="true">{ "~" }</span> }
+                        title={title} onclick={on_click} tabindex="0" role="button">
                         { text }
                     </td>
                 }
