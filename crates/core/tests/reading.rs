@@ -4,7 +4,8 @@
 //! List` (what `kubectl get -o yaml` writes), as concatenated JSON objects and as a
 //! top-level array all read the same cluster — and shuffling the documents (pods of one
 //! owner included, whatever their labels) changes nothing (docs/semantics.md, "Reading
-//! the input" and "Pods and their owners").
+//! the input" and "Pods and their owners"). Reading files, documents and list items in
+//! parallel (natively) gives exactly what reading them one after another gives.
 
 mod common;
 
@@ -274,5 +275,57 @@ proptest! {
             typed_list("NetworkPolicy", "networking.k8s.io/v1", &policies),
         ];
         prop_assert_eq!(summary(&read(vec![SourceFile::new("lists.yaml", yaml_docs(&lists))])), expected, "shuffled list items");
+    }
+}
+
+/// The files of a cluster in every shape at once, with damage that each reader reports
+/// (a syntax error, an object without a kind, an object defined twice), so that the order
+/// of diagnostics across files, documents and list items is checked too.
+fn many_files(namespaces: &[Value], pods: &[Value], policies: &[Value]) -> Vec<SourceFile> {
+    let pod_list = serde_json::to_string_pretty(&typed_list("Pod", "v1", pods)).unwrap_or_default();
+    let stream: String = policies
+        .iter()
+        .map(|o| format!("{}\n", serde_json::to_string_pretty(o).unwrap_or_default()))
+        .collect();
+    let generic = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+                         "items": pods.iter().take(2).chain(namespaces).cloned().collect::<Vec<_>>()});
+    vec![
+        SourceFile::new("namespaces.yaml", yaml_docs(namespaces)),
+        SourceFile::new("pods.json", pod_list),
+        SourceFile::new("policies.json", stream),
+        SourceFile::new(
+            "broken.yaml",
+            format!(
+                "{}---\nkind: [unclosed\n---\nmetadata: {{name: no-kind}}\n",
+                yaml_docs(policies)
+            ),
+        ),
+        SourceFile::new("again.yaml", serde_yaml::to_string(&generic).unwrap_or_default()),
+        SourceFile::new("empty.yaml", "# nothing here\n"),
+    ]
+}
+
+/// `load` with reading spread over `threads` threads (1: one after another).
+fn load_with_threads(files: &[SourceFile], threads: usize) -> String {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+    let scenario = match pool {
+        Ok(pool) => pool.install(|| load(files)),
+        Err(e) => panic!("no thread pool: {e}"),
+    };
+    // The whole model and every diagnostic, in order and with its place.
+    format!("{:?}\n{:?}", scenario.cluster, scenario.diagnostics)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: common::cases(16, 128), ..ProptestConfig::default() })]
+
+    #[test]
+    fn parallel_reading_gives_what_sequential_reading_gives((namespaces, pods, policies) in arb_cluster()) {
+        let files = many_files(&namespaces, &pods, &policies);
+        let sequential = load_with_threads(&files, 1);
+        prop_assert!(sequential.contains("NP0001") && sequential.contains("NP0005"), "{}", sequential);
+        for threads in [2, 8] {
+            prop_assert_eq!(&load_with_threads(&files, threads), &sequential, "{} threads", threads);
+        }
     }
 }

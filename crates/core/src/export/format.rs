@@ -11,8 +11,8 @@ pub const OLDEST_FORMAT_VERSION: u64 = 1;
 /// The name of the manifest inside a bundle; no scenario file may take it.
 pub const MANIFEST_NAME: &str = "bundle.json";
 /// The largest file (uncompressed) a bundle may hold, when writing and when reading: the
-/// largest file netplay reads.
-pub const MAX_ENTRY_SIZE: u64 = crate::parse::limits::MAX_FILE_BYTES;
+/// largest file netplay reads (a JSON file; YAML files have a lower limit).
+pub const MAX_ENTRY_SIZE: u64 = crate::parse::limits::MAX_JSON_FILE_BYTES;
 /// The largest total of all files (uncompressed, `bundle.json` included) in a bundle: the
 /// most input netplay reads at once.
 pub const MAX_TOTAL_SIZE: u64 = crate::parse::limits::MAX_INPUT_BYTES;

@@ -10,9 +10,23 @@ use std::cell::Cell;
 
 const MIB: u64 = 1024 * 1024;
 
-/// The largest file read; also the largest file a bundle may hold
-/// (`export::MAX_ENTRY_SIZE`), so that every file that can be bundled can be read back.
+/// The largest YAML file read. YAML costs far more memory per byte read than JSON:
+/// serde_yaml holds every event of a document (each with its own allocations and
+/// position) before it builds the value, so this limit is the tighter one
+/// (docs/robustness.md, "Limits", has the measured bytes of memory per byte of input).
 pub const MAX_FILE_BYTES: u64 = 64 * MIB;
+/// The largest JSON file read, as text: a dump of a real cluster (`kubectl get pods -A
+/// -o json` of 40,000 pods is 152 MiB, more than half of it indentation) must read. It
+/// is also the largest file a bundle may hold (`export::MAX_ENTRY_SIZE`), so that every
+/// file that can be read can be bundled; the total ([`MAX_INPUT_BYTES`]) still bounds
+/// everything read at once.
+pub const MAX_JSON_FILE_BYTES: u64 = 256 * MIB;
+/// The most a JSON file may hold without its spaces and line breaks. Memory follows the
+/// values, not the indentation: measured, reading costs ≈ 16 bytes of memory per byte
+/// of compact JSON (7.5 per byte of kubectl's indented output) against ≈ 22 per byte of
+/// YAML, so this bounds a JSON file's memory (≈ 1.5 GiB) about where
+/// [`MAX_FILE_BYTES`] bounds YAML's (≈ 1.4 GiB). 40,000 pods are ≈ 60 MiB of it.
+pub const MAX_JSON_CONTENT_BYTES: u64 = 96 * MIB;
 /// The most text read in one call of `parse_files`, all files together; the files after
 /// it are skipped. Also the largest bundle (`export::MAX_TOTAL_SIZE`).
 pub const MAX_INPUT_BYTES: u64 = 256 * MIB;
@@ -42,24 +56,45 @@ fn mib(bytes: u64) -> String {
     }
 }
 
-/// NP0090 for a file over [`MAX_FILE_BYTES`], or for any file once [`MAX_INPUT_BYTES`] have
-/// been read (`read` counts the bytes of the files read so far, this one included when it
-/// is read).
-pub(super) fn check_size(name: &str, text: &str, read: &mut u64) -> Option<Diagnostic> {
+/// NP0090 for a file over its limit ([`MAX_FILE_BYTES`] for YAML, [`MAX_JSON_FILE_BYTES`]
+/// for JSON), or for any file once [`MAX_INPUT_BYTES`] have been read (`read` counts the
+/// bytes of the files read so far, this one included when it is read).
+pub(super) fn check_size(name: &str, text: &str, json: bool, read: &mut u64) -> Option<Diagnostic> {
     let size = text.len() as u64;
     let at = Location::new(name, 1, 1);
-    if size > MAX_FILE_BYTES {
+    let over = if !json {
+        (size > MAX_FILE_BYTES).then_some((size, MAX_FILE_BYTES, "", "a YAML file"))
+    } else if size > MAX_JSON_FILE_BYTES {
+        Some((size, MAX_JSON_FILE_BYTES, "", "a JSON file"))
+    } else if size > MAX_JSON_CONTENT_BYTES {
+        // Only a file that could be over it has its content counted (a pass over its bytes).
+        let content = text.bytes().filter(|b| !b.is_ascii_whitespace()).count() as u64;
+        (content > MAX_JSON_CONTENT_BYTES).then_some((
+            content,
+            MAX_JSON_CONTENT_BYTES,
+            " of JSON without its spaces and line breaks",
+            "a JSON file",
+        ))
+    } else {
+        None
+    };
+    if let Some((measured, limit, of, what)) = over {
+        let help = if json {
+            "split it into several files, or leave out what netplay does not need (Events, ConfigMaps, Secrets)"
+        } else {
+            "write it as JSON (`kubectl get -o json`; netplay reads JSON files up to 256 MiB), split it into several files, or leave out what netplay does not need (Events, ConfigMaps, Secrets)"
+        };
         return Some(
             Diagnostic::new(
                 CODE,
                 format!(
-                    "the file is too large to read: {} (the limit is {} a file); it is skipped",
-                    mib(size),
-                    mib(MAX_FILE_BYTES)
+                    "the file is too large to read: {}{of} (the limit is {} {what}); it is skipped",
+                    mib(measured),
+                    mib(limit)
                 ),
             )
             .at(&at)
-            .help("split it into several files, or leave out what netplay does not need (Events, ConfigMaps, Secrets)"),
+            .help(help),
         );
     }
     if *read + size > MAX_INPUT_BYTES {
@@ -223,6 +258,7 @@ mod tests {
     use crate::parse::{parse_files, SourceFile};
 
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: fine\n";
+    const POD_JSON: &str = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"fine"}}"#;
 
     fn codes(diags: &[Diagnostic]) -> Vec<&str> {
         diags.iter().map(|d| d.code).collect()
@@ -243,11 +279,56 @@ mod tests {
         assert_eq!(codes(&diags), vec![CODE]);
         assert_eq!(diags[0].file.as_deref(), Some("big.yaml"));
         assert_eq!(diags[0].line, Some(1));
-        assert!(diags[0].message.contains("64.0 MiB a file"), "{}", diags[0].message);
+        assert!(
+            diags[0].message.contains("64.0 MiB a YAML file"),
+            "{}",
+            diags[0].message
+        );
         // Exactly at the limit is read.
         let at_limit = format!("{POD}#{}\n", "x".repeat(MAX_FILE_BYTES as usize - POD.len() - 2));
         let (objects, diags) = parse_files(&[SourceFile::new("at-limit.yaml", at_limit)]);
         assert_eq!((objects.len(), codes(&diags)), (1, vec![]));
+    }
+
+    #[test]
+    fn json_is_read_up_to_its_own_limits() {
+        // An indented JSON dump over the YAML limit reads: what counts is its content.
+        let padding = " ".repeat(MAX_FILE_BYTES as usize + MIB as usize);
+        let indented = format!(
+            "{{\"apiVersion\":\"v1\",\"kind\":\"List\",{padding}\"items\":[\n{}]}}",
+            POD_JSON
+        );
+        let (objects, diags) = parse_files(&[SourceFile::new("dump.json", indented)]);
+        assert_eq!((objects.len(), codes(&diags)), (1, vec![]));
+        // The same content as YAML is over the YAML limit.
+        let yaml = format!("{POD}#{padding}\n");
+        let (_, diags) = parse_files(&[SourceFile::new("dump.yaml", yaml)]);
+        assert!(
+            diags[0].message.contains("64.0 MiB a YAML file"),
+            "{}",
+            diags[0].message
+        );
+        assert!(diags[0].help.as_deref().is_some_and(|h| h.contains("write it as JSON")));
+        // Content past its limit is refused, however it is spread.
+        let values = format!(
+            "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"x\":\"{}\",\"items\":[]}}",
+            "y".repeat(MAX_JSON_CONTENT_BYTES as usize)
+        );
+        let (objects, diags) = parse_files(&[SourceFile::new("big.json", values)]);
+        assert_eq!((objects.len(), codes(&diags)), (0, vec![CODE]));
+        assert!(
+            diags[0].message.contains("96.0 MiB a JSON file"),
+            "{}",
+            diags[0].message
+        );
+        // And text past the JSON file limit, before anything is counted.
+        let spaces = format!("[{}]", " ".repeat(MAX_JSON_FILE_BYTES as usize));
+        let (_, diags) = parse_files(&[SourceFile::new("spaces.json", spaces)]);
+        assert!(
+            diags[0].message.contains("256.0 MiB a JSON file"),
+            "{}",
+            diags[0].message
+        );
     }
 
     #[test]

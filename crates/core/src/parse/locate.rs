@@ -47,13 +47,14 @@ struct Line<'a> {
     rest: &'a str,
 }
 
-fn content_lines(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    for (no, raw) in text.lines().enumerate() {
+/// The lines that hold content, lazily: callers that only need the first (is the document
+/// flow style? where does it start?) must not split a 150 MB pod dump into lines.
+fn content_lines(text: &str) -> impl Iterator<Item = Line<'_>> {
+    text.lines().enumerate().filter_map(|(no, raw)| {
         let indent = raw.len() - raw.trim_start_matches(' ').len();
         let mut rest = &raw[indent..];
         if rest.trim().is_empty() || rest.starts_with('#') {
-            continue;
+            return None;
         }
         let mut col = indent;
         let mut first_dash = None;
@@ -64,15 +65,20 @@ fn content_lines(text: &str) -> Vec<Line<'_>> {
             col += 1 + (after.len() - trimmed.len());
             rest = trimmed;
         }
-        out.push(Line {
+        Some(Line {
             no,
             indent,
             first_dash,
             key_col: col,
             rest,
-        });
-    }
-    out
+        })
+    })
+}
+
+/// Whether a document whose first content line is `first` is in flow style (JSON, or
+/// `{...}` YAML).
+fn is_flow(first: &Line) -> bool {
+    first.rest.starts_with('{') || first.rest.starts_with('[')
 }
 
 fn key_matches(rest: &str, key: &str) -> bool {
@@ -100,11 +106,16 @@ fn key_matches(rest: &str, key: &str) -> bool {
 /// The 0-based line (within `text`) of the value at `path`, or of the deepest part of the
 /// path that could be followed.
 pub fn locate_line(text: &str, path: &[PathSeg]) -> usize {
-    let lines = content_lines(text);
-    let Some(first) = lines.first() else { return 0 };
-    if first.rest.starts_with('{') || first.rest.starts_with('[') {
+    let mut lines = content_lines(text);
+    let Some(first) = lines.next() else { return 0 };
+    if is_flow(&first) {
         return locate_flow(text, path);
     }
+    // Every object is located at its start: that needs its first line only.
+    if path.is_empty() {
+        return first.no;
+    }
+    let lines: Vec<Line> = std::iter::once(first).chain(lines).collect();
     follow_block(&lines, path).0
 }
 
@@ -168,11 +179,12 @@ fn follow_block<'l, 'a>(lines: &'l [Line<'a>], path: &[PathSeg]) -> (usize, Opti
 /// exact text of the value. `None` when the value at `path` is not a sequence this can
 /// follow; callers then locate items one by one.
 pub fn sequence_items(text: &str, path: &[PathSeg]) -> Option<Vec<std::ops::Range<usize>>> {
-    let lines = content_lines(text);
-    let first = lines.first()?;
-    if first.rest.starts_with('{') || first.rest.starts_with('[') {
+    let mut lines = content_lines(text);
+    let first = lines.next()?;
+    if is_flow(&first) {
         return flow_sequence_items(text, path);
     }
+    let lines: Vec<Line> = std::iter::once(first).chain(lines).collect();
     let (_, scope) = follow_block(&lines, path);
     let scope = scope?;
     let dash = scope.first()?.first_dash?;

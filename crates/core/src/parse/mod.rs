@@ -7,6 +7,7 @@ mod decode;
 pub mod limits;
 pub mod locate;
 mod objects;
+mod parallel;
 mod syntax;
 
 pub(crate) use syntax::yaml_error_position;
@@ -184,75 +185,111 @@ pub fn parse_files_cached(files: &[SourceFile], cache: &mut ParseCache) -> (Vec<
     parse_files_with(files, Some(cache))
 }
 
-/// Without a cache, each document's objects are moved into the result; with one, they
-/// are cloned into it and kept for the next round (a one-off read of a 40,000-pod dump
-/// spent a third of its time copying and dropping that copy).
+/// Without a cache, each document's objects are moved into the result, and files and
+/// documents are read in parallel natively ([`parallel`]); with one (the playground,
+/// single-threaded), they are cloned into it and kept for the next round (a one-off read
+/// of a 40,000-pod dump spent a third of its time copying and dropping that copy).
 fn parse_files_with(files: &[SourceFile], mut cache: Option<&mut ParseCache>) -> (Vec<RawObject>, Vec<Diagnostic>) {
-    let mut objects = Vec::new();
-    let mut diags = Vec::new();
-    let mut next = HashMap::new();
+    // The limits first and in order: whether a file is read depends on the files before it.
     let mut read = 0;
-    for file in files {
-        if let Some(too_large) = limits::check_size(&file.name, &file.text, &mut read) {
-            diags.push(too_large);
-            continue;
-        }
-        let name: Arc<str> = Arc::from(file.name.as_str());
-        let before = objects.len();
-        let diags_before = diags.len();
-        let (documents, json) = split_documents(&file.name, &file.text);
-        for (start_line, text) in documents {
-            let text: Arc<str> = Arc::from(text);
-            let parse = || {
-                let doc = Document {
-                    file: name.clone(),
-                    start_line,
-                    text: text.clone(),
-                };
-                let (mut o, mut d) = (Vec::new(), Vec::new());
-                parse_document(doc, json, &mut o, &mut d);
-                (o, d)
-            };
-            let place = |o: RawObject| place_in(o, file);
-            let Some(cache) = cache.as_deref_mut() else {
-                let (o, mut d) = parse();
-                objects.extend(o.into_iter().map(place));
-                diags.append(&mut d);
-                continue;
-            };
-            let key = DocumentKey {
-                file: name.clone(),
-                start_line,
-                text: text.clone(),
-            };
-            let parsed = cache.documents.remove(&key).unwrap_or_else(parse);
-            objects.extend(parsed.0.iter().cloned().map(place));
-            diags.extend(parsed.1.iter().cloned());
-            // The same document twice in one round (copies of a file) is parsed once.
-            next.entry(key).or_insert(parsed);
-        }
-        if objects.len() == before && diags.len() == diags_before {
-            let what = if file.text.trim().is_empty() {
-                "the file is empty"
-            } else {
-                "the file holds only comments"
-            };
-            let only_comments = file.text.lines().all(|l| {
-                let t = l.trim();
-                t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
-            });
-            let msg = if only_comments {
-                format!("{what}: no Kubernetes object in it")
-            } else {
-                "the file holds no Kubernetes object".to_string()
-            };
-            diags.push(Diagnostic::new("NP0007", msg).at(&Location::new(&file.name, 1, 1)));
-        }
+    let admitted: Vec<(&SourceFile, Result<bool, Diagnostic>)> = files
+        .iter()
+        .map(|file| {
+            let json = is_json(&file.name, &file.text);
+            (
+                file,
+                limits::check_size(&file.name, &file.text, json, &mut read).map_or(Ok(json), Err),
+            )
+        })
+        .collect();
+    let mut round = cache.as_deref_mut().map(|cache| Round {
+        previous: std::mem::take(&mut cache.documents),
+        next: HashMap::new(),
+    });
+    let parsed = parallel::map_in_order(admitted, round.as_mut(), |(file, json), round| match json {
+        Ok(json) => parse_file(file, json, round),
+        Err(too_large) => (Vec::new(), vec![too_large]),
+    });
+    if let (Some(cache), Some(round)) = (cache, round) {
+        cache.documents = round.next;
     }
-    if let Some(cache) = cache {
-        cache.documents = next;
+    let (mut objects, mut diags) = (Vec::new(), Vec::new());
+    for (mut o, mut d) in parsed {
+        objects.append(&mut o);
+        diags.append(&mut d);
     }
     (objects, diags)
+}
+
+/// A round of [`parse_files_cached`]: what the previous round parsed, and what this one did.
+struct Round {
+    previous: HashMap<DocumentKey, (Vec<RawObject>, Vec<Diagnostic>)>,
+    next: HashMap<DocumentKey, (Vec<RawObject>, Vec<Diagnostic>)>,
+}
+
+/// One file's objects and diagnostics: its documents read in parallel natively, or taken
+/// from the cache's previous round when it has them.
+fn parse_file(file: &SourceFile, json: bool, round: Option<&mut Round>) -> (Vec<RawObject>, Vec<Diagnostic>) {
+    let name: Arc<str> = Arc::from(file.name.as_str());
+    let documents = split_documents(&file.text, json);
+    let parsed = parallel::map_in_order(documents, round, |(start_line, text), mut round| {
+        let key = DocumentKey {
+            file: name.clone(),
+            start_line,
+            text,
+        };
+        let cached = round.as_deref_mut().and_then(|round| round.previous.remove(&key));
+        let parsed = cached.unwrap_or_else(|| {
+            let doc = Document {
+                file: name.clone(),
+                start_line,
+                text: key.text.clone(),
+            };
+            let (mut o, mut d) = (Vec::new(), Vec::new());
+            parse_document(doc, json, &mut o, &mut d);
+            (o, d)
+        });
+        match round {
+            // The same document twice in one round (copies of a file) is parsed once.
+            Some(round) => round.next.entry(key).or_insert(parsed).clone(),
+            None => parsed,
+        }
+    });
+    let (mut objects, mut diags) = (Vec::new(), Vec::new());
+    for (o, mut d) in parsed {
+        objects.extend(o.into_iter().map(|o| place_in(o, file)));
+        diags.append(&mut d);
+    }
+    if objects.is_empty() && diags.is_empty() {
+        diags.push(no_object(file));
+    }
+    (objects, diags)
+}
+
+/// NP0007 for a file that holds no object and nothing wrong.
+fn no_object(file: &SourceFile) -> Diagnostic {
+    let what = if file.text.trim().is_empty() {
+        "the file is empty"
+    } else {
+        "the file holds only comments"
+    };
+    let only_comments = file.text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---" || t == "..."
+    });
+    let msg = if only_comments {
+        format!("{what}: no Kubernetes object in it")
+    } else {
+        "the file holds no Kubernetes object".to_string()
+    };
+    Diagnostic::new("NP0007", msg).at(&Location::new(&file.name, 1, 1))
+}
+
+/// Whether a file is read as JSON: a `.json` name, or text that reads as JSON (such as
+/// `kubectl get -o json` piped to stdin).
+fn is_json(name: &str, text: &str) -> bool {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    is_json_name(name) || syntax::reads_as_json(text)
 }
 
 fn is_json_name(name: &str) -> bool {
@@ -314,20 +351,19 @@ pub fn document_spans(text: &str) -> Vec<DocumentSpan> {
 
 /// Splits a file into documents: `(first line, text)`. YAML documents are separated by
 /// `---` lines; the separator line is kept blank in the next document so that line
-/// numbers inside a document stay aligned with the file. JSON (a `.json` file, or text
-/// that reads as JSON, such as `kubectl get -o json` piped to stdin) is one document,
-/// which may hold several values.
-fn split_documents(name: &str, text: &str) -> (Vec<(usize, String)>, bool) {
+/// numbers inside a document stay aligned with the file. JSON ([`is_json`]) is one
+/// document, which may hold several values.
+fn split_documents(text: &str, json: bool) -> Vec<(usize, Arc<str>)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if is_json_name(name) || syntax::reads_as_json(text) {
-        return (vec![(0, text.to_string())], true);
+    if json {
+        return vec![(0, Arc::from(text))];
     }
     let mut docs: Vec<(usize, String)> = document_spans(text)
         .into_iter()
         .map(|span| (span.line, document_text(text, &span)))
         .collect();
     docs.retain(|(_, t)| has_content(t));
-    (docs, false)
+    docs.into_iter().map(|(line, doc)| (line, Arc::from(doc))).collect()
 }
 
 /// The text parsed for one document: its body, with the separator line kept blank.
@@ -425,7 +461,7 @@ pub fn within_size_limits(files: &[SourceFile]) -> bool {
     let mut read = 0;
     files
         .iter()
-        .all(|f| limits::check_size(&f.name, &f.text, &mut read).is_none())
+        .all(|f| limits::check_size(&f.name, &f.text, is_json(&f.name, &f.text), &mut read).is_none())
 }
 
 fn parse_document(doc: Document, json: bool, objects: &mut Vec<RawObject>, diags: &mut Vec<Diagnostic>) {

@@ -14,6 +14,7 @@ use super::locate::{self, PathSeg};
 use super::{Document, RawObject};
 use crate::diagnostics::Diagnostic;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Where an object was found: alone, or as an item of a list.
@@ -191,32 +192,44 @@ fn collect_items(
         }
         return;
     };
+    // Lines are counted in one pass; the items (thousands in a pod dump) are then read
+    // in parallel natively, each into its own objects and diagnostics, kept in order.
     let mut line = doc.start_line;
     let mut counted = 0;
+    let mut located = Vec::with_capacity(items.len());
     for (item, span) in items.into_iter().zip(spans) {
         line += doc.text.as_bytes()[counted..span.start]
             .iter()
             .filter(|&&b| b == b'\n')
             .count();
         counted = span.start;
+        located.push((item, line, span));
+    }
+    let read = super::parallel::map_in_order(located, None::<&mut ()>, |(item, line, span), _| {
         let item_doc = Document {
             file: doc.file.clone(),
             start_line: line,
-            text: Arc::from(item_text(&doc.text[span]).as_str()),
+            text: Arc::from(item_text(&doc.text[span]).as_ref()),
         };
-        collect_object(&item_doc, item, Vec::new(), container, objects, diags);
+        let (mut o, mut d) = (Vec::new(), Vec::new());
+        collect_object(&item_doc, item, Vec::new(), container, &mut o, &mut d);
+        (o, d)
+    });
+    for (mut o, mut d) in read {
+        objects.append(&mut o);
+        diags.append(&mut d);
     }
 }
 
 /// The text of a sequence item as a document of its own: a block item's dash becomes a
 /// space, so the item reads as a mapping at the same columns.
-fn item_text(text: &str) -> String {
+fn item_text(text: &str) -> Cow<'_, str> {
     let trimmed = text.trim_start_matches(' ');
     match trimmed.strip_prefix('-') {
         Some(rest) if rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r']) => {
             let indent = text.len() - trimmed.len();
-            format!("{} {rest}", &text[..indent])
+            Cow::Owned(format!("{} {rest}", &text[..indent]))
         }
-        _ => text.to_string(),
+        _ => Cow::Borrowed(text),
     }
 }

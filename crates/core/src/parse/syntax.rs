@@ -72,10 +72,17 @@ pub(super) fn parse_json_stream(doc: &Document) -> (Vec<Parsed>, Option<Diagnost
                 end = stream.byte_offset();
                 line += text.as_bytes()[counted..start].iter().filter(|&&b| b == b'\n').count();
                 counted = start;
+                // A document of one value (a whole `kubectl get -o json` dump) is its own
+                // text: sharing it saves a copy of up to 256 MiB.
+                let whole = start == 0 && text[end..].trim().is_empty();
                 let own = Document {
                     file: doc.file.clone(),
                     start_line: line,
-                    text: std::sync::Arc::from(&text[start..end.max(start)]),
+                    text: if whole {
+                        doc.text.clone()
+                    } else {
+                        std::sync::Arc::from(&text[start..end.max(start)])
+                    },
                 };
                 values.push(Parsed { value, doc: own });
             }
