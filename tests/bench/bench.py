@@ -6,6 +6,7 @@ measured value. Run by tests/bench/run.sh, which prepares the inputs and the ven
 
 import argparse
 import contextlib
+import filecmp
 import io
 import json
 import os
@@ -63,6 +64,92 @@ def run_cli(netplay, directory, out_file):
     wall_s = int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr).group(1))
     return wall_s * 1000, rss_kb / 1024
+
+
+def run_process(cmd, out_file):
+    """One whole process as a user runs it (`cmd > out_file`): wall clock, CPU time (user +
+    system) and max RSS. /usr/bin/time reads the kernel's accounting of the child: a child
+    forked from this Python process directly would count this process's memory as its own
+    peak (Linux keeps the larger of the two across exec)."""
+    stats = Path(out_file).with_suffix(".time")
+    with open(out_file, "wb") as out:
+        t0 = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(stats), *map(str, cmd)],
+                              stdout=out, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, cmd))} exited with {proc.returncode}")
+    user, system, rss_kb = stats.read_text().split()[-3:]
+    return {
+        "wall_ms": wall * 1000,
+        "cpu_ms": (float(user) + float(system)) * 1000,
+        "rss_mb": int(rss_kb) / 1024,
+    }
+
+
+def median(values):
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def whole_process_targets(out, netplay, baseline, sizes, runs, quick):
+    """Issue 22's targets for the CLI, measured as a user runs it (`netplay connlist DIR >
+    file`) on clusters where nearly every workload has its own labels (`netplay-synth
+    distinct`): each command and the previous release's run in turn (A B A B …, so that a
+    change in the machine's load hits both), medians of `runs`. Verdicts go by wall clock,
+    what a user waits; CPU time is printed beside it because the machine is shared."""
+    small, large = sizes[0], sizes[-1]
+    focus = f"ns-{large[0] // 2:04d}/wl-{large[1] // 2 + large[0] // 2:05d}"
+    cases = [
+        ("connlist, whole process", small, ["connlist", out / f"distinct-{small[1]}"], 500.0),
+        ("connlist, whole process", large, ["connlist", out / f"distinct-{large[1]}"], 5000.0),
+        ("connlist --focus-workload (one workload)", large,
+         ["connlist", "--focus-workload", focus, out / f"distinct-{large[1]}"], 500.0),
+    ]
+    results = []
+    for name, (n, w, p), args, target in cases:
+        mine, theirs = [], []
+        for _ in range(runs):
+            mine.append(run_process([netplay, *args], out / "connlist-now.out"))
+            if baseline:
+                theirs.append(run_process([baseline, *args], out / "connlist-before.out"))
+        if baseline and not filecmp.cmp(out / "connlist-now.out", out / "connlist-before.out", shallow=False):
+            raise SystemExit(f"{name} at {w} workloads: the output differs from the previous release's")
+        pick = lambda rs, key: median([r[key] for r in rs]) if rs else None  # noqa: E731
+        results.append({
+            "name": name, "workloads": w, "namespaces": n, "policies": p, "target_ms": target,
+            **{k: pick(mine, k) for k in ("wall_ms", "cpu_ms", "rss_mb")},
+            **{f"before_{k}": pick(theirs, k) for k in ("wall_ms", "cpu_ms", "rss_mb")},
+        })
+    big = next(r for r in results if r["workloads"] == large[1] and "focus" not in r["name"])
+    rows = [(r["name"], r, "ms") for r in results]
+    rows.insert(2, ("connlist, whole process, peak memory (max RSS)", big, "MB"))
+
+    print(f"\n## Issue 22: the CLI as a user runs it (`netplay-synth distinct`, medians of {runs}, A/B in turn)\n")
+    print("| work | size | netplay wall | CPU | max RSS | previous release wall | CPU | max RSS | now / before (wall; memory: RSS) | target | verdict |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    verdicts = []
+    for name, r, unit in rows:
+        size = f"{r['workloads']:,} workloads / {r['policies']:,} policies"
+        if unit == "MB":
+            value, target, shown = r["rss_mb"], 1024.0, f"{r['rss_mb']:.0f} MB"
+            target_text = "≤ 1,024 MB"
+        else:
+            value, target, shown = r["wall_ms"], r["target_ms"], fmt_ms(r["wall_ms"])
+            target_text = f"≤ {target / 1000:g} s"
+        key = "rss_mb" if unit == "MB" else "wall_ms"
+        ratio = f"{r[key] / r['before_' + key]:.2f}" if r["before_" + key] else "-"
+        before = [fmt_ms(r["before_wall_ms"]), fmt_ms(r["before_cpu_ms"]),
+                  f"{r['before_rss_mb']:.0f} MB" if r["before_rss_mb"] else "-"]
+        judged = "smoke (BENCH_QUICK: sizes below the targets')" if quick else verdict(value, target)
+        print(f"| {name} | {size} | {fmt_ms(r['wall_ms'])} | {fmt_ms(r['cpu_ms'])} | {r['rss_mb']:.0f} MB "
+              f"| {' | '.join(before)} | {ratio} | {target_text} | {judged} |")
+        verdicts.append(f"verdict: {name}, {size}: {shown} (CPU {fmt_ms(r['cpu_ms'])}), target {target_text}: {judged}")
+    print()
+    for v in verdicts:
+        print(v)
+    return results
 
 
 def parse_conn(text):
@@ -274,6 +361,10 @@ def main():
     ap.add_argument("--netplay", required=True)
     ap.add_argument("--sizes", required=True)
     ap.add_argument("--plot")
+    ap.add_argument("--baseline", help="the previous release's netplay, timed beside this one")
+    ap.add_argument("--distinct-sizes", help="N:W:P ... of the netplay-synth distinct clusters (issue 22)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     out = Path(args.out)
 
@@ -301,6 +392,12 @@ def main():
             print(f"| {name} | {size} | {ms:.0f} MB | {target:.0f} MB | {verdict(ms, target)} |")
         else:
             print(f"| {name} | {size} | {fmt_ms(ms)} | {fmt_ms(target)} | {verdict(ms, target)} |")
+
+    # Before the peers: this process stays small while it starts the timed ones.
+    issue22 = []
+    if args.distinct_sizes:
+        distinct = [tuple(int(v) for v in s.split(":")) for s in args.distinct_sizes.split()]
+        issue22 = whole_process_targets(out, args.netplay, args.baseline, distinct, args.runs, args.quick)
 
     peer_size = sizes[0]
     peers = compare_peers(
@@ -338,7 +435,7 @@ def main():
             print(f"\nplot: {args.plot}")
 
     (out / "summary.json").write_text(
-        json.dumps({"targets": rows, "processes": processes, "peers": peers, "growth": growth}, indent=1)
+        json.dumps({"targets": rows, "processes": processes, "issue22": issue22, "peers": peers, "growth": growth}, indent=1)
     )
     print(f"\nmachine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end (other work on the machine inflates wall clock)")
 

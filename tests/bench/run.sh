@@ -36,9 +36,33 @@ for size in $SIZES; do
   dir="$OUT/cluster-$w"
   [ -f "$dir/policies.yaml" ] || target/release/netplay-synth cluster "$n" "$w" "$p" "$dir"
 done
+# Issue 22's whole-process targets: nearly every workload its own labels.
+DISTINCT_SIZES="250:5000:3000 1000:20000:10000"
+RUNS=3
+[ -n "${BENCH_QUICK:-}" ] && DISTINCT_SIZES="25:500:300 50:1000:600" && RUNS=1
+for size in $DISTINCT_SIZES; do
+  IFS=: read -r n w p <<< "$size"
+  dir="$OUT/distinct-$w"
+  [ -f "$dir/policies.yaml" ] || target/release/netplay-synth distinct "$n" "$w" "$p" "$dir"
+done
+
+# The previous release, timed beside this build: main at 53c3ca3 (before issue 22's
+# output work), built once into its own directory (a cold release build, ~10 min) and
+# kept. BENCH_BASELINE=path/to/netplay uses another; a quick run uses it only if built.
+BASELINE_COMMIT=53c3ca3
+BASELINE="${BENCH_BASELINE:-$OUT/baseline-$BASELINE_COMMIT/target/release/netplay}"
+if [ ! -x "$BASELINE" ] && [ -z "${BENCH_BASELINE:-}" ] && [ -z "${BENCH_QUICK:-}" ]; then
+  src="$OUT/baseline-$BASELINE_COMMIT/src"
+  rm -rf "$src" && mkdir -p "$src"
+  git archive "$BASELINE_COMMIT" | tar -x -C "$src"
+  (cd "$src" && cargo build --release --locked --quiet -p netplay --target-dir ../target)
+fi
+BASELINE_ARGS=()
+[ -x "$BASELINE" ] && BASELINE_ARGS=(--baseline "$BASELINE")
 
 "$VENV/bin/python" "$BENCH_DIR/bench.py" --out "$OUT" --netplay target/release/netplay --sizes "$SIZES" \
-  --plot docs/performance-growth.png
+  --plot docs/performance-growth.png --distinct-sizes "$DISTINCT_SIZES" --runs "$RUNS" \
+  ${BENCH_QUICK:+--quick} "${BASELINE_ARGS[@]}"
 
 # Reading pod dumps (kubectl get pods -A -o json) as the pod count doubles: the growth
 # exponent and the 40,000-pod verdict.
