@@ -4,7 +4,7 @@
 //! List` (what `kubectl get -o yaml` writes), as concatenated JSON objects and as a
 //! top-level array all read the same cluster — and shuffling the documents (pods of one
 //! owner included, whatever their labels) changes nothing (docs/semantics.md, "Reading
-//! the input" and "Pods and their owners"). Reading files, documents and list items in
+//! the input" and "Pods and their owners"). Reading files and documents in
 //! parallel (natively) gives exactly what reading them one after another gives.
 
 mod common;

@@ -62,39 +62,31 @@ fn mib(bytes: u64) -> String {
 pub(super) fn check_size(name: &str, text: &str, json: bool, read: &mut u64) -> Option<Diagnostic> {
     let size = text.len() as u64;
     let at = Location::new(name, 1, 1);
-    let over = if !json {
-        (size > MAX_FILE_BYTES).then_some((size, MAX_FILE_BYTES, "", "a YAML file"))
-    } else if size > MAX_JSON_FILE_BYTES {
-        Some((size, MAX_JSON_FILE_BYTES, "", "a JSON file"))
-    } else if size > MAX_JSON_CONTENT_BYTES {
-        // Only a file that could be over it has its content counted (a pass over its bytes).
+    // A JSON file's content is counted (a pass over its bytes) only when it could be over.
+    let (measured, limit, what) = if !json {
+        (size, MAX_FILE_BYTES, "a YAML file")
+    } else if size > MAX_JSON_CONTENT_BYTES && size <= MAX_JSON_FILE_BYTES {
         let content = text.bytes().filter(|b| !b.is_ascii_whitespace()).count() as u64;
-        (content > MAX_JSON_CONTENT_BYTES).then_some((
+        (
             content,
             MAX_JSON_CONTENT_BYTES,
-            " of JSON without its spaces and line breaks",
-            "a JSON file",
-        ))
+            "of JSON without spaces and line breaks",
+        )
     } else {
-        None
+        (size, MAX_JSON_FILE_BYTES, "a JSON file")
     };
-    if let Some((measured, limit, of, what)) = over {
-        let help = if json {
-            "split it into several files, or leave out what netplay does not need (Events, ConfigMaps, Secrets)"
-        } else {
-            "write it as JSON (`kubectl get -o json`; netplay reads JSON files up to 256 MiB), split it into several files, or leave out what netplay does not need (Events, ConfigMaps, Secrets)"
-        };
+    if measured > limit {
         return Some(
             Diagnostic::new(
                 CODE,
                 format!(
-                    "the file is too large to read: {}{of} (the limit is {} {what}); it is skipped",
+                    "the file is too large to read: {} (the limit is {} {what}); it is skipped",
                     mib(measured),
                     mib(limit)
                 ),
             )
             .at(&at)
-            .help(help),
+            .help("split it into several files, or leave out what netplay does not need (Events, ConfigMaps, Secrets)"),
         );
     }
     if *read + size > MAX_INPUT_BYTES {
@@ -308,7 +300,6 @@ mod tests {
             "{}",
             diags[0].message
         );
-        assert!(diags[0].help.as_deref().is_some_and(|h| h.contains("write it as JSON")));
         // Content past its limit is refused, however it is spread.
         let values = format!(
             "{{\"apiVersion\":\"v1\",\"kind\":\"List\",\"x\":\"{}\",\"items\":[]}}",
@@ -317,7 +308,7 @@ mod tests {
         let (objects, diags) = parse_files(&[SourceFile::new("big.json", values)]);
         assert_eq!((objects.len(), codes(&diags)), (0, vec![CODE]));
         assert!(
-            diags[0].message.contains("96.0 MiB a JSON file"),
+            diags[0].message.contains("96.0 MiB of JSON without spaces"),
             "{}",
             diags[0].message
         );

@@ -47,14 +47,18 @@ struct Line<'a> {
     rest: &'a str,
 }
 
-/// The lines that hold content, lazily: callers that only need the first (is the document
-/// flow style? where does it start?) must not split a 150 MB pod dump into lines.
-fn content_lines(text: &str) -> impl Iterator<Item = Line<'_>> {
-    text.lines().enumerate().filter_map(|(no, raw)| {
+/// The first `limit` lines that hold content: callers that only need the first (is the
+/// document flow style? where does it start?) must not split a 150 MB pod dump into lines.
+fn content_lines(text: &str, limit: usize) -> Vec<Line<'_>> {
+    let mut out = Vec::new();
+    for (no, raw) in text.lines().enumerate() {
+        if out.len() == limit {
+            break;
+        }
         let indent = raw.len() - raw.trim_start_matches(' ').len();
         let mut rest = &raw[indent..];
         if rest.trim().is_empty() || rest.starts_with('#') {
-            return None;
+            continue;
         }
         let mut col = indent;
         let mut first_dash = None;
@@ -65,14 +69,15 @@ fn content_lines(text: &str) -> impl Iterator<Item = Line<'_>> {
             col += 1 + (after.len() - trimmed.len());
             rest = trimmed;
         }
-        Some(Line {
+        out.push(Line {
             no,
             indent,
             first_dash,
             key_col: col,
             rest,
-        })
-    })
+        });
+    }
+    out
 }
 
 /// Whether a document whose first content line is `first` is in flow style (JSON, or
@@ -106,8 +111,9 @@ fn key_matches(rest: &str, key: &str) -> bool {
 /// The 0-based line (within `text`) of the value at `path`, or of the deepest part of the
 /// path that could be followed.
 pub fn locate_line(text: &str, path: &[PathSeg]) -> usize {
-    let mut lines = content_lines(text);
-    let Some(first) = lines.next() else { return 0 };
+    let Some(first) = content_lines(text, 1).pop() else {
+        return 0;
+    };
     if is_flow(&first) {
         return locate_flow(text, path);
     }
@@ -115,8 +121,7 @@ pub fn locate_line(text: &str, path: &[PathSeg]) -> usize {
     if path.is_empty() {
         return first.no;
     }
-    let lines: Vec<Line> = std::iter::once(first).chain(lines).collect();
-    follow_block(&lines, path).0
+    follow_block(&content_lines(text, usize::MAX), path).0
 }
 
 /// Follows `path` through block YAML: the line of the deepest part found, and the lines
@@ -179,12 +184,10 @@ fn follow_block<'l, 'a>(lines: &'l [Line<'a>], path: &[PathSeg]) -> (usize, Opti
 /// exact text of the value. `None` when the value at `path` is not a sequence this can
 /// follow; callers then locate items one by one.
 pub fn sequence_items(text: &str, path: &[PathSeg]) -> Option<Vec<std::ops::Range<usize>>> {
-    let mut lines = content_lines(text);
-    let first = lines.next()?;
-    if is_flow(&first) {
+    if is_flow(&content_lines(text, 1).pop()?) {
         return flow_sequence_items(text, path);
     }
-    let lines: Vec<Line> = std::iter::once(first).chain(lines).collect();
+    let lines = content_lines(text, usize::MAX);
     let (_, scope) = follow_block(&lines, path);
     let scope = scope?;
     let dash = scope.first()?.first_dash?;

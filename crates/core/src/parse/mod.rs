@@ -358,12 +358,14 @@ fn split_documents(text: &str, json: bool) -> Vec<(usize, Arc<str>)> {
     if json {
         return vec![(0, Arc::from(text))];
     }
-    let mut docs: Vec<(usize, String)> = document_spans(text)
-        .into_iter()
-        .map(|span| (span.line, document_text(text, &span)))
-        .collect();
-    docs.retain(|(_, t)| has_content(t));
-    docs.into_iter().map(|(line, doc)| (line, Arc::from(doc))).collect()
+    let mut docs = Vec::new();
+    for span in document_spans(text) {
+        let doc = document_text(text, &span);
+        if has_content(&doc) {
+            docs.push((span.line, Arc::from(doc)));
+        }
+    }
+    docs
 }
 
 /// The text parsed for one document: its body, with the separator line kept blank.

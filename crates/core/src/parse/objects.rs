@@ -192,32 +192,20 @@ fn collect_items(
         }
         return;
     };
-    // Lines are counted in one pass; the items (thousands in a pod dump) are then read
-    // in parallel natively, each into its own objects and diagnostics, kept in order.
     let mut line = doc.start_line;
     let mut counted = 0;
-    let mut located = Vec::with_capacity(items.len());
     for (item, span) in items.into_iter().zip(spans) {
         line += doc.text.as_bytes()[counted..span.start]
             .iter()
             .filter(|&&b| b == b'\n')
             .count();
         counted = span.start;
-        located.push((item, line, span));
-    }
-    let read = super::parallel::map_in_order(located, None::<&mut ()>, |(item, line, span), _| {
         let item_doc = Document {
             file: doc.file.clone(),
             start_line: line,
             text: Arc::from(item_text(&doc.text[span]).as_ref()),
         };
-        let (mut o, mut d) = (Vec::new(), Vec::new());
-        collect_object(&item_doc, item, Vec::new(), container, &mut o, &mut d);
-        (o, d)
-    });
-    for (mut o, mut d) in read {
-        objects.append(&mut o);
-        diags.append(&mut d);
+        collect_object(&item_doc, item, Vec::new(), container, objects, diags);
     }
 }
 

@@ -1,4 +1,4 @@
-//! Work spread over the cores natively: files, documents and list items are read
+//! Work spread over the cores natively: files and documents are read
 //! independently of each other, so they are read in parallel (rayon) and put back in
 //! their input order. The WASM build has no threads and reads them one after another.
 //! Either way the result is the same, whatever the number of threads or their timing

@@ -528,10 +528,17 @@ fn dedupe(raw: Vec<RawObject>, diags: &mut Vec<Diagnostic>) -> Vec<RawObject> {
 
 /// An object's `metadata.labels`, leniently (a wrong type reads as none).
 fn obj_labels(obj: &RawObject) -> Labels {
-    obj.value
-        .get("metadata")
-        .and_then(|m| m.get("labels"))
-        .and_then(|l| serde_json::from_value(l.clone()).ok())
+    let labels = obj.value.get("metadata").and_then(|m| m.get("labels"));
+    let strings = |l: &serde_json::Map<String, serde_json::Value>| {
+        let mut out = Labels::new();
+        for (k, v) in l {
+            out.insert(k.clone(), v.as_str()?.to_string());
+        }
+        Some(out)
+    };
+    labels
+        .and_then(serde_json::Value::as_object)
+        .and_then(strings)
         .unwrap_or_default()
 }
 
