@@ -125,6 +125,8 @@ pub enum Step {
 pub struct Pending(Stage);
 
 enum Stage {
+    /// Nothing kept applies: the files are parsed next.
+    Unparsed(Vec<SourceFile>),
     /// The files parsed; the model is read next.
     Parsed {
         files: Vec<SourceFile>,
@@ -145,6 +147,7 @@ impl Pending {
     /// What the next step does, for a progress indicator.
     pub fn next(&self) -> &'static str {
         match self.0 {
+            Stage::Unparsed(_) => "parsing",
             Stage::Parsed { .. } => "reading the model",
             Stage::Read { .. } => "evaluating connections and checks",
         }
@@ -164,8 +167,8 @@ impl Evaluator {
     }
 
     /// The first step of evaluating `files`: the whole evaluation when the kept one can be
-    /// updated (one short step), otherwise the files parsed (documents that did not change
-    /// come from the parse cache).
+    /// updated (one short step); otherwise nothing yet, and the steps that follow parse
+    /// (documents that did not change come from the parse cache), read and evaluate.
     pub fn begin(&mut self, files: &[SourceFile]) -> Step {
         if let Some(kept) = self.kept.take() {
             if let Some((evaluation, kept, changed)) = update(kept, &self.files, files) {
@@ -176,20 +179,23 @@ impl Evaluator {
                 return Step::Done(evaluation);
             }
         }
-        let (raw, mut before_reading) = crate::parse::parse_files_cached(files, &mut self.cache);
-        let mut assertion_diagnostics = crate::assertions::read(&raw).diagnostics;
-        before_reading.append(&mut assertion_diagnostics);
-        Step::Pending(Pending(Stage::Parsed {
-            files: files.to_vec(),
-            raw,
-            before_reading,
-        }))
+        Step::Pending(Pending(Stage::Unparsed(files.to_vec())))
     }
 
     /// The next step of an evaluation. The evaluation it finishes is kept for the next
     /// call of [`Evaluator::begin`], whichever evaluation was begun in between.
     pub fn resume(&mut self, pending: Pending) -> Step {
         match pending.0 {
+            Stage::Unparsed(files) => {
+                let (raw, mut before_reading) = crate::parse::parse_files_cached(&files, &mut self.cache);
+                let mut assertion_diagnostics = crate::assertions::read(&raw).diagnostics;
+                before_reading.append(&mut assertion_diagnostics);
+                Step::Pending(Pending(Stage::Parsed {
+                    files,
+                    raw,
+                    before_reading,
+                }))
+            }
             Stage::Parsed {
                 files,
                 raw,

@@ -302,6 +302,10 @@ fn evaluations_dropped_or_finished_out_of_order_leave_the_next_one_right() {
     let Step::Pending(dropped) = evaluator.begin(&first) else {
         panic!("nothing is kept yet: the first evaluation takes steps");
     };
+    assert_eq!(dropped.next(), "parsing");
+    let Step::Pending(dropped) = evaluator.resume(dropped) else {
+        panic!("reading the model is the next step");
+    };
     assert_eq!(dropped.next(), "reading the model");
     drop(dropped);
     let finish = |evaluator: &mut Evaluator, mut step: Step| loop {

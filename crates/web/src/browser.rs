@@ -22,15 +22,11 @@ pub fn now_ms() -> f64 {
     }
 }
 
-/// Runs `f` in a task of its own after the next frame is drawn (a timeout started from
-/// an animation frame callback).
+/// Runs `f` in a task of its own once the browser had time to draw a frame: a timeout a
+/// little over one frame at 60 Hz. Not an animation frame callback: those stop in a
+/// hidden tab, and an evaluation must finish there too (timers only slow down).
 pub fn after_frame(f: impl FnOnce() + 'static) {
-    use wasm_bindgen::JsCast;
-    let next = move || gloo::timers::callback::Timeout::new(0, f).forget();
-    let callback = wasm_bindgen::closure::Closure::once_into_js(next);
-    if let Some(w) = web_sys::window() {
-        let _ = w.request_animation_frame(callback.unchecked_ref());
-    }
+    gloo::timers::callback::Timeout::new(20, f).forget();
 }
 
 /// Wall-clock milliseconds since 1970 (for the times of saved versions; 0 outside a

@@ -644,7 +644,10 @@ impl Reducible for State {
                     s.files.push(File::new(name, f.text));
                 }
                 s.active = s.files.len().saturating_sub(1);
-                s.reevaluate();
+                // Evaluated like an edit, in steps (a large cluster takes seconds): the page
+                // draws the files and the progress indicator meanwhile.
+                s.edit_seq += 1;
+                s.evaluating = false;
             }
             Action::Evaluate => {
                 if s.files == s.committed {
