@@ -364,10 +364,29 @@ impl DiffEntry {
 
 /// Pairs whose connection differs, ordered by source then destination.
 pub fn diff(old: &[ConnLine], new: &[ConnLine]) -> Vec<DiffEntry> {
-    if each_pair_once_in_order(old) && each_pair_once_in_order(new) {
-        return diff_in_order(old, new);
+    diff_in_order(&ordered(old), &ordered(new))
+}
+
+fn ordered(lines: &[ConnLine]) -> std::borrow::Cow<'_, [ConnLine]> {
+    match each_pair_once_in_order(lines) {
+        true => std::borrow::Cow::Borrowed(lines),
+        false => std::borrow::Cow::Owned(in_pair_order(lines)),
     }
-    diff_by_pair(old, new)
+}
+
+/// Lines in any order put in pair order, a pair given twice with its last line.
+fn in_pair_order(lines: &[ConnLine]) -> Vec<ConnLine> {
+    let mut sorted = lines.to_vec();
+    // Stable: lines of one pair keep their order.
+    crate::sorting::sort_by(&mut sorted, |a, b| (&a.src, &a.dst).cmp(&(&b.src, &b.dst)));
+    let mut out: Vec<ConnLine> = Vec::with_capacity(sorted.len());
+    for line in sorted {
+        match out.last_mut() {
+            Some(last) if last.src == line.src && last.dst == line.dst => *last = line,
+            _ => out.push(line),
+        }
+    }
+    out
 }
 
 /// Whether every pair comes once, by source then destination: how connlist gives them.
@@ -379,7 +398,7 @@ fn each_pair_once_in_order(lines: &[ConnLine]) -> bool {
 
 /// [`diff`] of two lists each in pair order, as one merge: the playground compares every
 /// evaluation with its checkpoint (18,000 lines at 1,000 workloads), and indexing both
-/// lists by pair cost more than the evaluation.
+/// lists by pair (as this did before) cost more than the evaluation.
 fn diff_in_order(old: &[ConnLine], new: &[ConnLine]) -> Vec<DiffEntry> {
     let entry = |change, line: &ConnLine, old: Option<&ConnLine>, new: Option<&ConnLine>| DiffEntry {
         change,
@@ -418,40 +437,6 @@ fn diff_in_order(old: &[ConnLine], new: &[ConnLine]) -> Vec<DiffEntry> {
             _ => return out,
         }
     }
-}
-
-/// [`diff`] of lists in any order (a pair given twice counts with its last line).
-fn diff_by_pair(old: &[ConnLine], new: &[ConnLine]) -> Vec<DiffEntry> {
-    let index = |lines: &[ConnLine]| -> BTreeMap<(String, String), String> {
-        lines
-            .iter()
-            .map(|l| ((l.src.clone(), l.dst.clone()), l.conn.clone()))
-            .collect()
-    };
-    let (a, b) = (index(old), index(new));
-    let mut keys: Vec<&(String, String)> = a.keys().chain(b.keys()).collect();
-    crate::sorting::sort(&mut keys);
-    keys.dedup();
-    keys.into_iter()
-        .filter_map(|k| {
-            let (o, n) = (a.get(k), b.get(k));
-            let change = match (o, n) {
-                (Some(o), Some(n)) if o == n => return None,
-                (Some(_), Some(_)) => "changed",
-                (None, Some(_)) => "added",
-                (Some(_), None) => "removed",
-                (None, None) => return None,
-            };
-            Some(DiffEntry {
-                change,
-                src: k.0.clone(),
-                dst: k.1.clone(),
-                old: o.cloned(),
-                new: n.cloned(),
-                causes: Vec::new(),
-            })
-        })
-        .collect()
 }
 
 /// Diff as text: `- SRC => DST : CONN` for what went away, `+ ...` for what came, both
@@ -575,6 +560,41 @@ mod tests {
         lines
     }
 
+    /// The diff as it was written first: both lists indexed by pair (a pair given twice
+    /// counts with its last line). The reference the merge is compared with.
+    fn diff_by_pair(old: &[ConnLine], new: &[ConnLine]) -> Vec<DiffEntry> {
+        let index = |lines: &[ConnLine]| -> BTreeMap<(String, String), String> {
+            lines
+                .iter()
+                .map(|l| ((l.src.clone(), l.dst.clone()), l.conn.clone()))
+                .collect()
+        };
+        let (a, b) = (index(old), index(new));
+        let mut keys: Vec<&(String, String)> = a.keys().chain(b.keys()).collect();
+        crate::sorting::sort(&mut keys);
+        keys.dedup();
+        keys.into_iter()
+            .filter_map(|k| {
+                let (o, n) = (a.get(k), b.get(k));
+                let change = match (o, n) {
+                    (Some(o), Some(n)) if o == n => return None,
+                    (Some(_), Some(_)) => "changed",
+                    (None, Some(_)) => "added",
+                    (Some(_), None) => "removed",
+                    (None, None) => return None,
+                };
+                Some(DiffEntry {
+                    change,
+                    src: k.0.clone(),
+                    dst: k.1.clone(),
+                    old: o.cloned(),
+                    new: n.cloned(),
+                    causes: Vec::new(),
+                })
+            })
+            .collect()
+    }
+
     proptest! {
         /// The merge of two lists in pair order gives what indexing them by pair gives.
         #[test]
@@ -586,6 +606,19 @@ mod tests {
             prop_assert!(each_pair_once_in_order(&old) && each_pair_once_in_order(&new));
             let show = |d: Vec<DiffEntry>| format!("{d:?}");
             prop_assert_eq!(show(diff_in_order(&old, &new)), show(diff_by_pair(&old, &new)));
+        }
+
+        /// Lists in any order, pairs given more than once, compare as indexing them by
+        /// pair does.
+        #[test]
+        fn diff_of_lists_in_any_order_is_the_diff_by_pair(
+            old in prop::collection::vec((0u8..4, 0u8..4, 0u8..3), 0..20),
+            new in prop::collection::vec((0u8..4, 0u8..4, 0u8..3), 0..20),
+        ) {
+            let lines = |v: Vec<(u8, u8, u8)>| v.into_iter().map(|(s, d, c)| line(s, d, c)).collect::<Vec<_>>();
+            let (old, new) = (lines(old), lines(new));
+            let show = |d: Vec<DiffEntry>| format!("{d:?}");
+            prop_assert_eq!(show(diff(&old, &new)), show(diff_by_pair(&old, &new)));
         }
     }
 
