@@ -68,6 +68,39 @@ impl BitSet {
     }
 }
 
+impl BitSet {
+    /// Word `i` (64 members from `64 * i`), 0 past the end.
+    pub fn word(&self, i: usize) -> u64 {
+        self.words.get(i).copied().unwrap_or(0)
+    }
+
+    /// Adds the members `64 * i + b` for the set bits `b` of `bits`.
+    pub fn insert_word(&mut self, i: usize, bits: u64) {
+        if i >= self.words.len() {
+            self.words.resize(i + 1, 0);
+        }
+        self.words[i] |= bits;
+    }
+}
+
+/// Transposes a 64 × 64 bit matrix in place: afterwards bit `k` of `m[j]` is what bit `j`
+/// of `m[k]` was (bit 0 the lowest). Six rounds of swapping ever smaller blocks.
+pub fn transpose64(m: &mut [u64; 64]) {
+    let mut j = 32;
+    let mut mask: u64 = 0x0000_0000_FFFF_FFFF;
+    while j != 0 {
+        let mut k = 0;
+        while k < 64 {
+            let t = ((m[k] >> j) ^ m[k + j]) & mask;
+            m[k] ^= t << j;
+            m[k + j] ^= t;
+            k = (k + j + 1) & !j;
+        }
+        j >>= 1;
+        mask ^= mask << j;
+    }
+}
+
 /// The positions of the set bits of a sequence of words.
 fn ones(words: impl Iterator<Item = u64>) -> impl Iterator<Item = usize> {
     words.enumerate().flat_map(|(wi, w)| {
@@ -116,5 +149,23 @@ mod tests {
         c.insert(2);
         assert_eq!(a.iter_and_or(&b, &c).collect::<Vec<_>>(), vec![2, 65]);
         assert_eq!(BitSet::full(64).iter().count(), 64);
+    }
+
+    #[test]
+    fn transposing_swaps_rows_and_columns() {
+        let mut m = [0u64; 64];
+        // Row k holds the columns (k * 7 + c * 13) % 64 for c < k % 5.
+        for (k, row) in m.iter_mut().enumerate() {
+            for c in 0..k % 5 {
+                *row |= 1 << ((k * 7 + c * 13) % 64);
+            }
+        }
+        let before = m;
+        transpose64(&mut m);
+        for (j, row) in m.iter().enumerate() {
+            for (k, old) in before.iter().enumerate() {
+                assert_eq!(row >> k & 1, old >> j & 1, "row {j}, column {k}");
+            }
+        }
     }
 }

@@ -113,3 +113,25 @@ fn cached_loading_equals_loading_from_scratch_edit_after_edit() {
         );
     }
 }
+
+/// The whole list (its rows found through the transposed ingress index, built 64
+/// destinations at a time) says for a workload what the list focused on it says (rows
+/// and columns evaluated pair by pair, no index), over several blocks of 64 classes.
+#[test]
+fn the_ingress_index_agrees_with_pair_by_pair_evaluation_beyond_64_classes() {
+    let scenario = load(&[SourceFile::new(
+        "distinct.yaml",
+        netplay_synth::generate_distinct(Params::new(12, 300, 180)),
+    )]);
+    let whole = scenario.connlist();
+    assert!(whole.len() > 1000, "{} lines", whole.len());
+    for w in scenario.cluster.workloads.iter().step_by(37) {
+        let name = w.endpoint_name();
+        let expected: Vec<_> = whole
+            .iter()
+            .filter(|l| l.src == name || l.dst == name)
+            .cloned()
+            .collect();
+        assert_eq!(scenario.connlist_focused(&name).unwrap_or_default(), expected, "{name}");
+    }
+}

@@ -226,11 +226,45 @@ impl<'c> Engine<'c> {
 
     /// Builds the transposed ingress index (classes² bits), so that each row visits only
     /// the destinations that admit its source: worth it when most rows are wanted.
+    ///
+    /// Destinations are taken 64 at a time: their reaches are 64 rows of a bit matrix,
+    /// transposed 64 × 64 bits at once ([`crate::bitset::transpose64`]) into one word of
+    /// each source's set, instead of one scattered bit per (source, destination) pair.
     pub(crate) fn index_ingress(&mut self) {
         let n = self.classes.len();
         self.ingress_from = vec![BitSet::new(n); n];
-        for d in 0..n {
-            self.set_ingress_column(d);
+        for block in 0..n.div_ceil(64) {
+            let reaches: Vec<Option<BitSet>> = (block * 64..n.min(block * 64 + 64))
+                .map(|d| {
+                    let reach = self.side_reach(
+                        &self.ingress_tiered[d],
+                        &self.ingress_closing[d],
+                        self.ingress_of[d].as_ref(),
+                    );
+                    match reach {
+                        None => self.ingress_open.insert(d),
+                        Some(_) => self.ingress_open.remove(d),
+                    }
+                    reach
+                })
+                .collect();
+            for w in 0..n.div_ceil(64) {
+                let mut m = [0u64; 64];
+                for (k, reach) in reaches.iter().enumerate() {
+                    m[k] = reach.as_ref().map_or(0, |r| r.word(w));
+                }
+                if m.iter().all(|&x| x == 0) {
+                    continue;
+                }
+                crate::bitset::transpose64(&mut m);
+                for (j, &bits) in m.iter().enumerate() {
+                    if bits != 0 {
+                        if let Some(row) = self.ingress_from.get_mut(w * 64 + j) {
+                            row.insert_word(block, bits);
+                        }
+                    }
+                }
+            }
         }
     }
 
