@@ -227,12 +227,19 @@ impl<'c> Engine<'c> {
     /// Builds the transposed ingress index (classes² bits), so that each row visits only
     /// the destinations that admit its source: worth it when most rows are wanted.
     ///
-    /// Destinations are taken 64 at a time: their reaches are 64 rows of a bit matrix,
-    /// transposed 64 × 64 bits at once ([`crate::bitset::transpose64`]) into one word of
-    /// each source's set, instead of one scattered bit per (source, destination) pair.
+    /// Natively, destinations are taken 64 at a time: their reaches are 64 rows of a bit
+    /// matrix, transposed 64 × 64 bits at once ([`crate::bitset::transpose64`]) into one
+    /// word of each source's set, instead of one scattered bit per (source, destination)
+    /// pair. The wasm build keeps the plain loop: the download budget has no room for it.
     pub(crate) fn index_ingress(&mut self) {
         let n = self.classes.len();
         self.ingress_from = vec![BitSet::new(n); n];
+        if cfg!(target_arch = "wasm32") {
+            for d in 0..n {
+                self.set_ingress_column(d);
+            }
+            return;
+        }
         for block in 0..n.div_ceil(64) {
             let reaches: Vec<Option<BitSet>> = (block * 64..n.min(block * 64 + 64))
                 .map(|d| {
