@@ -135,6 +135,15 @@ test('216 workloads: the matrix opens by namespace, a cell drills down to its wo
     assert.match(await page.locator('[data-testid=matrix-size]').innerText(), /^217 sources × 217 destinations/);
     await page.locator('[data-testid=matrix-summary]').click();
     await page.locator('table[data-testid=matrix][data-summary=true]').waitFor();
+
+    // The graph opens with one box per namespace; an arrow between two says how many
+    // connections it stands for and which ports some of them use.
+    await page.locator('[data-testid=view-graph]').click();
+    const arrow = page.locator('g.edge-aggregate[data-src="namespace:team-01"][data-dst="namespace:team-02"]');
+    await arrow.waitFor();
+    assert.equal(await arrow.getAttribute('data-count'), '324');
+    assert.match(await arrow.locator('title').textContent(), /^324 connections from namespace team-01\b.* to namespace team-02\b.*: TCP 9090 /);
+    await screenshot(page, 'graph-by-namespace');
   } finally {
     await finish(page);
   }

@@ -6,7 +6,7 @@
 
 mod groups;
 
-pub use groups::{group_matrix, group_of, Group, GroupCell, GroupMatrix};
+pub use groups::{conn_union, group_matrix, group_of, Group, GroupCell, GroupMatrix};
 
 use crate::conn::{ConnSet, Protocol};
 use crate::diagnostics::Diagnostic;

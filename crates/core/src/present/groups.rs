@@ -88,6 +88,17 @@ impl GroupMatrix {
     }
 }
 
+/// The union of connections as connlist prints them (`TCP 80` and `UDP 53`: `TCP 80,UDP
+/// 53`; `No Connections` for none): what some of the pairs may use. The label of a graph
+/// arrow that stands for several connections, and a summary cell's ports.
+pub fn conn_union<'a>(conns: impl IntoIterator<Item = &'a str>) -> String {
+    let mut union = ConnSet::none();
+    for c in conns.into_iter().filter_map(ConnSet::parse) {
+        union.union_with(&c);
+    }
+    union.to_string()
+}
+
 /// Summarises connlist's lines by group. Each line is `(src, dst, conn, changed)`: a
 /// pair, its connection as printed (`None` for a pair that has none now, such as one
 /// removed since the checkpoint) and whether it changed since the checkpoint.
@@ -151,12 +162,8 @@ pub fn group_matrix<'a>(
         .filter_map(|(at, slot)| {
             let (mut cell, conns) = slot?;
             let (s, d) = (at / n, at % n);
-            let mut union = ConnSet::none();
-            for c in conns.iter().filter_map(|c| ConnSet::parse(c)) {
-                union.union_with(&c);
-            }
             cell.possible = size(s) * size(d) - if s == d { size(s) } else { 0 };
-            cell.conn = union.to_string();
+            cell.conn = conn_union(conns);
             Some(((s, d), cell))
         })
         .collect();
@@ -173,6 +180,19 @@ mod tests {
 
     fn ns(name: &str) -> Group {
         Group::Namespace(name.into())
+    }
+
+    #[test]
+    fn connections_unite_per_protocol_and_port() {
+        assert_eq!(
+            conn_union(["TCP 80-81", "TCP 82,UDP 53", "SCTP 9"]),
+            "SCTP 9,TCP 80-82,UDP 53"
+        );
+        assert_eq!(
+            conn_union(["TCP 1-65535", "UDP 1-65535", "SCTP 1-65535"]),
+            "All Connections"
+        );
+        assert_eq!(conn_union([]), "No Connections");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::geometry::{quad, truncate, Point, Rect};
 use super::{EdgePath, Layout};
 use crate::view_model::{Change, Edge, GraphModel};
-use netplay_core::present::short_conn;
+use netplay_core::present::{conn_union, short_conn};
 
 /// Up to this many arrows, each gets a label where one fits.
 pub const LABELS_MAX: usize = 40;
@@ -33,11 +33,16 @@ pub fn edge_label(e: &Edge) -> Option<String> {
     Some(truncate(&text, LABEL_CHARS))
 }
 
-/// The label of an arrow: one connection's text, or for an aggregate how many it holds.
+/// The label of an arrow: one connection's text, or for an aggregate how many it holds
+/// and the ports some of them use (core's `present::conn_union`), e.g. `12 · TCP 8080`.
 pub fn arrow_label(p: &EdgePath, model: &GraphModel) -> Option<String> {
     match p.single() {
         Some(i) => model.edges.get(i).and_then(edge_label),
-        None => Some(format!("{} connections", p.edges.len())),
+        None => {
+            let conns = p.edges.iter().filter_map(|&i| model.edges.get(i)?.conn.as_deref());
+            let text = format!("{} · {}", p.edges.len(), short_conn(&conn_union(conns)));
+            Some(truncate(&text, LABEL_CHARS))
+        }
     }
 }
 
