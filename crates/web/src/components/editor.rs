@@ -88,16 +88,16 @@ fn scroll_active_tab_into_view(strip: &NodeRef) {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct FileListProps {
-    files: Vec<File>,
-    active: usize,
-    on_select: Callback<usize>,
+/// The file list's state, kept by the editor.
+struct FileListState {
+    open: UseStateHandle<bool>,
+    query: UseStateHandle<String>,
+    search: NodeRef,
 }
 
-/// A button that opens a searchable list of the files, for scenarios with many.
-#[function_component]
-fn FileList(props: &FileListProps) -> Html {
+/// The file list's state; its search field takes the focus when it opens.
+#[hook]
+fn use_file_list() -> FileListState {
     let open = use_state(|| false);
     let query = use_state(String::new);
     let search = use_node_ref();
@@ -111,15 +111,23 @@ fn FileList(props: &FileListProps) -> Html {
             }
         });
     }
+    FileListState { open, query, search }
+}
+
+/// A button that opens a searchable list of the files, for scenarios with many. A
+/// function over the editor's state, not a component of its own: each component costs the
+/// download its own copy of Yew's lifecycle code (and this one copied every file's text
+/// into its props on every keystroke).
+fn file_list(files: &[File], active: usize, on_select: &Callback<usize>, state: &FileListState) -> Html {
+    let FileListState { open, query, search } = state;
     let q = query.to_lowercase();
-    let matches: Vec<(usize, &File)> = props
-        .files
+    let matches: Vec<(usize, &File)> = files
         .iter()
         .enumerate()
         .filter(|(_, f)| q.is_empty() || f.name.to_lowercase().contains(&q))
         .collect();
     let choose = |i: usize| {
-        let (cb, open, query) = (props.on_select.clone(), open.clone(), query.clone());
+        let (cb, open, query) = (on_select.clone(), open.clone(), query.clone());
         move || {
             cb.emit(i);
             open.set(false);
@@ -145,18 +153,18 @@ fn FileList(props: &FileListProps) -> Html {
         <div class="file-list">
             <button data-testid="file-list-toggle" aria-expanded={open.to_string()} aria-controls="file-list"
                 onclick={{ let open = open.clone(); Callback::from(move |_: MouseEvent| open.set(!*open)) }}
-                title="All files, with search">{ format!("Files ({}) ▾", props.files.len()) }</button>
-            if *open {
+                title="All files, with search">{ format!("Files ({}) ▾", files.len()) }</button>
+            if **open {
                 <div class="file-list-panel" id="file-list" data-testid="file-list">
-                    <input ref={search} data-testid="file-search" type="search" placeholder="Find a file…" aria-label="Find a file"
-                        value={(*query).clone()} onkeydown={on_key}
+                    <input ref={search.clone()} data-testid="file-search" type="search" placeholder="Find a file…" aria-label="Find a file"
+                        value={(**query).clone()} onkeydown={on_key}
                         oninput={{ let query = query.clone(); Callback::from(move |e: InputEvent| query.set(e.target_unchecked_into::<HtmlInputElement>().value())) }} />
                     <ul>
                         { for matches.iter().map(|(i, f)| {
                             let pick = choose(*i);
                             html! {
                                 <li>
-                                    <button data-testid="file-list-item" data-name={f.name.clone()} aria-current={(*i == props.active).then_some("true")}
+                                    <button data-testid="file-list-item" data-name={f.name.clone()} aria-current={(*i == active).then_some("true")}
                                         onclick={Callback::from(move |_: MouseEvent| pick())}>{ &f.name }</button>
                                 </li>
                             }
@@ -181,6 +189,7 @@ pub fn Editor(props: &EditorProps) -> Html {
     let dragging = use_state(|| false);
     // The Problems panel opens only when the user opens it.
     let problems_open = use_state(|| false);
+    let list = use_file_list();
     let tab_strip = use_node_ref();
     // The active tab is always scrolled into view (after a jump to another file, too).
     {
@@ -504,11 +513,11 @@ pub fn Editor(props: &EditorProps) -> Html {
                             onclick={props.on_add.reform(|_| ())}>{ "+" }</button>
                     </li>
                     <li class="tab-item">
-                        <TemplateMenu namespace={props.template_namespace.clone()} on_add_files={props.on_add_files.clone()} />
+                        { template_menu(&props.template_namespace, &props.on_add_files) }
                     </li>
                 </ul>
                 if props.files.len() >= FILE_LIST_FROM {
-                    <FileList files={props.files.clone()} active={props.active} on_select={props.on_select.clone()} />
+                    { file_list(&props.files, props.active, &props.on_select, &list) }
                 }
             </div>
             <div class={classes!("editor-scroll", dragging.then_some("dragging"))} ref={scroller}
@@ -555,19 +564,14 @@ pub fn Editor(props: &EditorProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct TemplateMenuProps {
-    namespace: String,
-    on_add_files: Callback<Vec<File>>,
-}
-
 /// The Cilium policy editor's one-click templates (`netplay_core::templates`): choosing
-/// one adds it as a new file for the namespace, and the menu goes back to its prompt.
-#[function_component]
-fn TemplateMenu(props: &TemplateMenuProps) -> Html {
-    let templates = netplay_core::templates::cilium(&props.namespace);
+/// one adds it as a new file for the namespace, and the menu goes back to its prompt. A
+/// function, not a component of its own: each component costs the download its own copy
+/// of Yew's lifecycle code.
+fn template_menu(namespace: &str, on_add_files: &Callback<Vec<File>>) -> Html {
+    let templates = netplay_core::templates::cilium(namespace);
     let on_change = {
-        let on_add_files = props.on_add_files.clone();
+        let on_add_files = on_add_files.clone();
         let templates = templates.clone();
         Callback::from(move |e: Event| {
             let select = e.target_unchecked_into::<web_sys::HtmlSelectElement>();
@@ -579,8 +583,8 @@ fn TemplateMenu(props: &TemplateMenuProps) -> Html {
     };
     html! {
         <select class="template-add" data-testid="template-add" onchange={on_change}
-            aria-label={format!("Add a Cilium policy for namespace {}", props.namespace)}
-            title={format!("Add a Cilium policy for namespace {} from a template", props.namespace)}>
+            aria-label={format!("Add a Cilium policy for namespace {namespace}")}
+            title={format!("Add a Cilium policy for namespace {namespace} from a template")}>
             <option value="" selected=true>{ "+ Cilium…" }</option>
             { for templates.iter().map(|t| html! { <option value={t.id}>{ format!("Cilium: {}", t.title) }</option> }) }
         </select>

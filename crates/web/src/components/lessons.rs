@@ -13,6 +13,7 @@ use yew::prelude::*;
 
 #[function_component]
 pub fn Lessons() -> Html {
+    let (files, retry) = hooks::use_lessons();
     let Some(state) = use_app() else { return html! {} };
     match &state.lesson {
         Some(run) if run.scenario_name() == state.scenario_name => html! {
@@ -29,19 +30,17 @@ pub fn Lessons() -> Html {
                         </button>
                     </p>
                 }
-                <LessonList />
+                { lesson_list(&state, &files, &retry) }
             </div>
         },
     }
 }
 
 /// The built-in lessons with the learner's progress (fetched the first time), and a
-/// lesson file to open.
-#[function_component]
-fn LessonList() -> Html {
-    let (files, retry) = hooks::use_lessons();
-    let Some(state) = use_app() else { return html! {} };
-    let entries = match &files {
+/// lesson file to open. A function, not a component of its own: each component costs
+/// the download its own copy of Yew's lifecycle code.
+fn lesson_list(state: &AppState, files: &LessonFiles, retry: &Callback<()>) -> Html {
+    let entries = match files {
         LessonFiles::Ready(files) => catalogue(files),
         _ => Vec::new(),
     };
@@ -76,7 +75,7 @@ fn LessonList() -> Html {
             if let LessonFiles::Fetching = files {
                 <p class="muted" role="status" data-testid="lessons-fetching">{ "Fetching the lessons…" }</p>
             }
-            if let LessonFiles::Failed(why) = &files {
+            if let LessonFiles::Failed(why) = files {
                 <p class="lesson-away" role="alert" data-testid="lessons-failed">
                     { format!("The lessons did not arrive: {why}. ") }
                     <button class="link" data-testid="lessons-retry" onclick={retry.reform(|_: MouseEvent| ())}>{ "Try again" }</button>
@@ -98,7 +97,7 @@ fn LessonList() -> Html {
                                 <div class="small">{ &e.summary }</div>
                             </div>
                             <button data-testid="lesson-start" aria-label={format!("{} {}", if e.completed.is_some() { "Continue" } else { "Start" }, e.title)}
-                                onclick={dispatch(&state, move |_: MouseEvent| Action::StartLesson(LessonSource::Builtin(id.clone())))}>
+                                onclick={dispatch(state, move |_: MouseEvent| Action::StartLesson(LessonSource::Builtin(id.clone())))}>
                                 { if e.completed.is_some() { "Continue" } else { "Start" } }
                             </button>
                         </li>

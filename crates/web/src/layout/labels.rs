@@ -38,12 +38,16 @@ pub fn edge_label(e: &Edge) -> Option<String> {
 pub fn arrow_label(p: &EdgePath, model: &GraphModel) -> Option<String> {
     match p.single() {
         Some(i) => model.edges.get(i).and_then(edge_label),
-        None => {
-            let conns = p.edges.iter().filter_map(|&i| model.edges.get(i)?.conn.as_deref());
-            let text = format!("{} · {}", p.edges.len(), short_conn(&conn_union(conns)));
-            Some(truncate(&text, LABEL_CHARS))
-        }
+        None => Some(truncate(&aggregate_label(p, model), LABEL_CHARS)),
     }
+}
+
+/// An aggregate arrow's label before it is cut to fit: how many connections and the
+/// union of their ports. Its accessible name starts with it (the visible text is part of
+/// the name).
+pub fn aggregate_label(p: &EdgePath, model: &GraphModel) -> String {
+    let conns = p.edges.iter().filter_map(|&i| model.edges.get(i)?.conn.as_deref());
+    format!("{} · {}", p.edges.len(), short_conn(&conn_union(conns)))
 }
 
 /// The box a label centred at `at` takes.

@@ -38,13 +38,12 @@ pub fn arrow_title(p: &EdgePath, l: &Layout, model: &GraphModel) -> String {
             .filter(|&&i| model.edges.get(i).is_some_and(|e| e.change == c))
             .count()
     };
-    let conns = p.edges.iter().filter_map(|&i| model.edges.get(i)?.conn.as_deref());
     let mut s = format!(
-        "{} connections from {} to {}: {}",
+        "{}: {} connections from {} to {}",
+        crate::layout::labels::aggregate_label(p, model),
         p.edges.len(),
         short(&name(p.src)),
         short(&name(p.dst)),
-        netplay_core::present::conn_union(conns)
     );
     let (a, r, c) = (count(Change::Added), count(Change::Removed), count(Change::Changed));
     if a + r + c > 0 {
