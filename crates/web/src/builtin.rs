@@ -126,26 +126,35 @@ pub async fn fetch_lessons() -> Result<Lessons, String> {
         return Ok(l);
     }
     let urls: Vec<String> = LESSONS.iter().map(|f| format!("builtin/{}", f.name)).collect();
-    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
-    let fetched = crate::browser::fetch_texts(&urls).await.and_then(|texts| {
+    let wanted: Vec<(&str, u64)> = urls
+        .iter()
+        .map(String::as_str)
+        .zip(LESSONS.iter().map(|f| f.fingerprint))
+        .collect();
+    let fetched = fetch_checked(&wanted).await.map(|texts| {
         LESSONS
             .iter()
-            .zip(urls)
             .zip(texts)
-            .map(|((f, url), text)| {
-                if fingerprint(&text) == f.fingerprint {
-                    Ok((f.name.to_string(), text))
-                } else {
-                    Err(format!(
-                        "{url} on the server is not the file this version of the app was built with; reload the page"
-                    ))
-                }
-            })
-            .collect::<Result<Vec<_>, String>>()
+            .map(|(f, text)| (f.name.to_string(), text))
+            .collect::<Lessons>()
     });
-    let fetched = fetched.map(Lessons::from);
     LESSON_FILES.with(|l| *l.borrow_mut() = fetched.clone().map_err(Some));
     fetched
+}
+
+/// The texts at `(url, fingerprint)`, fetched all at once; an error when one cannot be
+/// fetched or is not the text this build was made with.
+async fn fetch_checked(wanted: &[(&str, u64)]) -> Result<Vec<String>, String> {
+    let urls: Vec<&str> = wanted.iter().map(|(url, _)| *url).collect();
+    let texts = crate::browser::fetch_texts(&urls).await?;
+    for ((url, expected), text) in wanted.iter().zip(&texts) {
+        if fingerprint(text) != *expected {
+            return Err(format!(
+                "{url} on the server is not the file this version of the app was built with; reload the page"
+            ));
+        }
+    }
+    Ok(texts)
 }
 
 impl Builtin {
@@ -207,15 +216,12 @@ impl Builtin {
             .iter()
             .filter(|(url, _, text)| text.is_none() && FILES.with(|f| !f.borrow().contains_key(url)))
             .collect();
-        let urls: Vec<&str> = missing.iter().map(|(url, _, _)| url.as_str()).collect();
-        let fetched = crate::browser::fetch_texts(&urls).await?;
-        for ((url, expected, _), text) in missing.into_iter().zip(fetched) {
-            if fingerprint(&text) != *expected {
-                return Err(format!(
-                    "{url} on the server is not the file this version of the app was built with; reload the page"
-                ));
-            }
-            FILES.with(|f| f.borrow_mut().insert(url.clone(), Rc::from(text)));
+        let wanted: Vec<(&str, u64)> = missing
+            .iter()
+            .map(|(url, expected, _)| (url.as_str(), *expected))
+            .collect();
+        for ((url, _), text) in wanted.iter().zip(fetch_checked(&wanted).await?) {
+            FILES.with(|f| f.borrow_mut().insert(url.to_string(), Rc::from(text)));
         }
         let text_of = |url: &str, text: Option<&str>| -> Option<String> {
             text.map(str::to_string)
