@@ -53,8 +53,15 @@ pub fn arrow_title(p: &EdgePath, l: &Layout, model: &GraphModel) -> String {
     s
 }
 
+/// What a box stands for, without its description: a workload's `ns/name[Kind]` before
+/// " (…)", a collapsed namespace's "namespace NAME" before ": N workloads, collapsed…".
 fn short(title: &str) -> &str {
-    title.split(" (").next().unwrap_or(title)
+    let end = [" (", ": "]
+        .iter()
+        .filter_map(|cut| title.find(cut))
+        .min()
+        .unwrap_or(title.len());
+    title.get(..end).unwrap_or(title)
 }
 
 /// How many connections the model holds now (the status bar's count).
@@ -96,5 +103,27 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+
+    #[test]
+    fn short_names_what_a_box_stands_for() {
+        assert_eq!(
+            short("namespace team-01: 18 workloads, collapsed (activate to expand)"),
+            "namespace team-01"
+        );
+        assert_eq!(
+            short("shop/web[Deployment] (Deployment in namespace shop)"),
+            "shop/web[Deployment]"
+        );
+        assert_eq!(
+            short("10.0.0.0-10.255.255.255[External] (addresses outside the cluster)"),
+            "10.0.0.0-10.255.255.255[External]"
+        );
+        assert_eq!(short("{ingress-controller}"), "{ingress-controller}");
     }
 }
