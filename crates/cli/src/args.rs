@@ -93,7 +93,8 @@ pub(crate) enum Command {
         expect: Option<Expect>,
         /// Also check one HTTP request on `--port` against the layer 7 rules (Cilium
         /// `toPorts[].rules.http`) of both sides: `'METHOD /path'`, e.g. `'GET /api/v1/items'`.
-        /// `--expect` then asks about the request.
+        /// `--expect` then asks about the request; `-o json` adds the checks to the answer as
+        /// `http`, one per explained connection.
         #[arg(long, value_name = "REQUEST", requires = "port")]
         http: Option<String>,
         /// A header of the `--http` request, `'name: value'`; repeatable (as `mesh request -H`).

@@ -520,7 +520,7 @@ fn explain_http(
             let texts: Vec<String> = checks.iter().map(|c| c.to_text()).collect();
             print(&format!("{}\n{}", answer.to_text(), texts.join("\n")));
         }
-        ReportFormat::Json => print(&pretty_json(&serde_json::json!({ "answer": answer, "http": checks }))),
+        ReportFormat::Json => print(&pretty_json(&AnswerWithHttp { answer, http: &checks })),
     }
     let verdict = match checks.iter().map(|c| c.allowed).collect::<Vec<_>>() {
         v if v.iter().all(|a| *a == Some(true)) => Verdict::Allowed,
@@ -528,6 +528,16 @@ fn explain_http(
         _ => Verdict::Partly,
     };
     explain_exit(expect, verdict)
+}
+
+/// `explain --http -o json`: the answer as plain `explain -o json` prints it, its fields
+/// first and in the same order, with the request's checks added as `http`, so a reader of
+/// the answer needs no second shape.
+#[derive(serde::Serialize)]
+struct AnswerWithHttp<'a> {
+    #[serde(flatten)]
+    answer: &'a netplay_core::ask::Answer,
+    http: &'a [netplay_core::netpol::http::HttpCheck],
 }
 
 fn explain_exit(expect: Option<Expect>, verdict: Verdict) -> u8 {

@@ -171,6 +171,42 @@ fn explain_checks_an_http_request_against_the_layer_7_rules() {
     assert_snapshot!(exhaust.transcript());
 }
 
+/// `explain --http -o json` is the answer `explain -o json` prints, field for field and in
+/// the same order, with the request's checks added as `http`: one per explanation, here the
+/// Service's one endpoint.
+#[test]
+fn explain_http_json_is_the_answer_with_its_checks_added() {
+    let args = [
+        "explain",
+        "-o",
+        "json",
+        "--src",
+        "default/probe-droid",
+        "--dst",
+        "default/deathstar",
+        "--port",
+        "80",
+        "tests/scenarios/cilium-l7-http",
+    ];
+    let plain = common::netplay(&args);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    let mut with_http = args.to_vec();
+    with_http.extend(["--http", "PUT /v1/exhaust-port"]);
+    let checked = common::netplay(&with_http);
+    assert_eq!(checked.code, 0, "{}", checked.stderr);
+    let answer: serde_json::Value = serde_json::from_str(&plain.stdout).unwrap_or_default();
+    let mut v: serde_json::Value = serde_json::from_str(&checked.stdout).unwrap_or_default();
+    let http = v.as_object_mut().and_then(|o| o.remove("http"));
+    assert_eq!(v, answer, "{}", checked.stdout);
+    let http = http.unwrap_or_default();
+    assert_eq!(http.as_array().map(Vec::len), Some(1), "{}", checked.stdout);
+    assert_eq!(http[0]["request"], "PUT /v1/exhaust-port", "{}", checked.stdout);
+    assert_eq!(http[0]["allowed"], false, "{}", checked.stdout);
+    // The answer's own fields come first, in plain explain's order.
+    let first_key = |text: &str| text.lines().nth(1).map(str::trim).unwrap_or_default().to_string();
+    assert_eq!(first_key(&checked.stdout), first_key(&plain.stdout));
+}
+
 #[test]
 fn explain_http_needs_a_port_and_a_request_line() {
     let no_port = common::netplay(&[
