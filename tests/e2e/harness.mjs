@@ -243,7 +243,17 @@ export async function finish(page) {
 }
 
 export const editor = (page) => page.locator('textarea[data-testid=editor]');
-export const editorText = (page) => editor(page).inputValue();
+/**
+ * The active file's whole text. A long file's textarea holds only a window of its lines
+ * (`data-window`); Ctrl+A shows and selects all of it, as a user would before copying.
+ */
+export async function editorText(page) {
+  if (await editor(page).getAttribute('data-window')) {
+    await editor(page).focus();
+    await page.keyboard.press('Control+A');
+  }
+  return editor(page).inputValue();
+}
 export const status = (page) => page.locator('[data-testid=status]');
 
 /** Selects a built-in scenario and waits for it to load and evaluate. */

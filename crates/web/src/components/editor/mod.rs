@@ -1,6 +1,9 @@
 //! The editor: file tabs, the text with line numbers and diagnostic markers, the problems
 //! list, and a hint that explains the field under the cursor.
 
+mod text;
+pub mod window;
+
 use crate::browser::{read_files, Picked};
 use crate::state::{File, Jump};
 use netplay_core::{glossary, Diagnostic, Severity};
@@ -45,18 +48,6 @@ fn severity_mark(s: Severity) -> &'static str {
         Severity::Warning => "▲",
         Severity::Info => "ℹ",
     }
-}
-
-/// Byte offset of the start of a 1-based line, counted in UTF-16 units for the DOM.
-fn utf16_offset_of_line(text: &str, line: u32) -> u32 {
-    let mut units = 0u32;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 >= line as usize {
-            break;
-        }
-        units += l.encode_utf16().count() as u32;
-    }
-    units
 }
 
 /// From this many files on, a searchable file list joins the tab strip.
@@ -182,8 +173,6 @@ fn file_list(files: &[File], active: usize, on_select: &Callback<usize>, state: 
 // parts that stand alone are already functions or components of this module.
 #[function_component]
 pub fn Editor(props: &EditorProps) -> Html {
-    let textarea = use_node_ref();
-    let scroller = use_node_ref();
     let hint = use_state(|| None::<(String, &'static str)>);
     let renaming = use_state(|| None::<usize>);
     let dragging = use_state(|| false);
@@ -200,9 +189,9 @@ pub fn Editor(props: &EditorProps) -> Html {
     }
 
     let file = props.files.get(props.active);
-    let text = file.map(|f| f.text.clone()).unwrap_or_default();
+    let text = file.map_or("", |f| f.text.as_str());
     let name = file.map(|f| f.name.clone()).unwrap_or_default();
-    let line_count = text.lines().count().max(1) + usize::from(text.ends_with('\n'));
+    let tw = text::use_text_window(text, &props.on_edit);
 
     // Markers for this file: the most severe diagnostic of each line.
     let mut markers: BTreeMap<u32, &Diagnostic> = BTreeMap::new();
@@ -220,48 +209,28 @@ pub fn Editor(props: &EditorProps) -> Html {
 
     // Jumps: select the line and scroll it into view.
     {
-        let textarea = textarea.clone();
-        let scroller = scroller.clone();
-        let text = text.clone();
+        let tw = tw.clone();
         let active = props.active;
         use_effect_with(props.jump, move |jump| {
             if let Some(j) = jump.filter(|j| j.file == active) {
-                let start = utf16_offset_of_line(&text, j.line);
-                let end = utf16_offset_of_line(&text, j.line + 1).saturating_sub(1).max(start);
-                if let Some(t) = textarea.cast::<HtmlTextAreaElement>() {
-                    let _ = t.focus();
-                    let _ = t.set_selection_range(start, end);
-                }
-                if let Some(s) = scroller.cast::<web_sys::Element>() {
-                    s.set_scroll_top(((j.line as f64 - 4.0) * LINE_HEIGHT).max(0.0) as i32);
-                }
+                tw.jump(j.line);
             }
         });
     }
 
     let on_input = {
-        let cb = props.on_edit.clone();
-        Callback::from(move |e: InputEvent| cb.emit(e.target_unchecked_into::<HtmlTextAreaElement>().value()))
+        let tw = tw.clone();
+        Callback::from(move |e: InputEvent| tw.edited(e.is_composing()))
     };
-    // The hint follows the cursor.
+    // The hint follows the cursor: the meaning in the kind of the document the cursor is
+    // in (admin policies give `ingress`, `from`, `ports` other meanings).
     let update_hint = {
         let hint = hint.clone();
-        move |t: &HtmlTextAreaElement| {
-            let value = t.value();
-            let caret = t.selection_start().ok().flatten().unwrap_or(0) as usize;
-            let mut units = 0usize;
-            let mut line = 0usize;
-            for (i, l) in value.split_inclusive('\n').enumerate() {
-                let n = l.encode_utf16().count();
-                line = i;
-                if units + n > caret {
-                    break;
-                }
-                units += n;
-            }
-            // The meaning in the kind of the document the cursor is in (admin policies
-            // give `ingress`, `from`, `ports` other meanings).
-            let found = glossary::hint_at(&value, line).map(|(f, m)| (f.to_string(), m));
+        let tw = tw.clone();
+        move || {
+            let found = tw
+                .at_caret(|text, line| glossary::hint_at(text, line).map(|(f, m)| (f.to_string(), m)))
+                .flatten();
             if *hint != found {
                 hint.set(found);
             }
@@ -269,16 +238,30 @@ pub fn Editor(props: &EditorProps) -> Html {
     };
     let on_keyup = {
         let update_hint = update_hint.clone();
-        Callback::from(move |e: KeyboardEvent| update_hint(&e.target_unchecked_into::<HtmlTextAreaElement>()))
+        Callback::from(move |_: KeyboardEvent| update_hint())
     };
-    let on_click = Callback::from(move |e: MouseEvent| update_hint(&e.target_unchecked_into::<HtmlTextAreaElement>()));
+    let on_click = Callback::from(move |_: MouseEvent| update_hint());
+    // The window of a long file follows the view (text::TextWindow).
+    let on_scroll = {
+        let tw = tw.clone();
+        Callback::from(move |_: Event| tw.scrolled())
+    };
+    let press = |down: bool| {
+        let tw = tw.clone();
+        Callback::from(move |e: MouseEvent| {
+            if down || e.buttons() == 0 {
+                tw.press(down);
+            }
+        })
+    };
     // Tab indents with two spaces. Esc, then Tab, leaves the editor (as in VS Code and
     // CodeMirror): without that way out the editor would be a keyboard trap.
     let escaped = use_mut_ref(|| false);
     let on_keydown = {
-        let cb = props.on_edit.clone();
+        let tw = tw.clone();
         let escaped = escaped.clone();
         Callback::from(move |e: KeyboardEvent| {
+            tw.key(&e);
             let key = e.key();
             if key == "Escape" {
                 *escaped.borrow_mut() = true;
@@ -312,7 +295,7 @@ pub fn Editor(props: &EditorProps) -> Html {
             t.set_value(&next);
             let caret = (start + 2) as u32;
             let _ = t.set_selection_range(caret, caret);
-            cb.emit(next);
+            tw.edited(false);
         })
     };
 
@@ -431,7 +414,7 @@ pub fn Editor(props: &EditorProps) -> Html {
                 rows.push(html! { <div class="gutter-line gutter-run">{ std::mem::take(run) }</div> });
             }
         };
-        for n in 1..=line_count as u32 {
+        for n in tw.start as u32 + 1..=tw.end as u32 {
             match markers.get(&n) {
                 Some(d) => {
                     flush(&mut run, &mut rows);
@@ -520,13 +503,16 @@ pub fn Editor(props: &EditorProps) -> Html {
                     { file_list(&props.files, props.active, &props.on_select, &list) }
                 }
             </div>
-            <div class={classes!("editor-scroll", dragging.then_some("dragging"))} ref={scroller}
-                ondragover={on_dragover} ondragleave={on_dragleave} ondrop={on_drop}>
+            <div class={classes!("editor-scroll", dragging.then_some("dragging"))} ref={tw.scroller.clone()}
+                ondragover={on_dragover} ondragleave={on_dragleave} ondrop={on_drop} onscroll={on_scroll}
+                onmouseup={press(false)} onmousemove={press(false)}>
                 <div class="gutter" aria-hidden="true">{ for gutter }</div>
-                <textarea ref={textarea} data-testid="editor" class="code" spellcheck="false" wrap="off"
+                // No `value` or `rows`: text::TextWindow keeps them (the whole text of a
+                // short file, a window of a long one).
+                <textarea ref={tw.textarea.clone()} data-testid="editor" class="code" spellcheck="false" wrap="off"
                     autocapitalize="off" autocomplete="off" aria-label={format!("Contents of {name}")}
-                    rows={(line_count + 1).to_string()} value={text.clone()} oninput={on_input}
-                    onkeydown={on_keydown} onkeyup={on_keyup} onclick={on_click} />
+                    oninput={on_input} onkeydown={on_keydown} onkeyup={on_keyup} onclick={on_click}
+                    onmousedown={press(true)} />
                 if text.trim().is_empty() {
                     <div class="empty-editor" aria-hidden="true">
                         <p>{ "Paste Kubernetes manifests here (Pods, Deployments, Services, NetworkPolicies…)," }</p>

@@ -1,0 +1,338 @@
+//! The editor's `<textarea>`, kept by hand rather than through Yew's `value`: Yew would
+//! copy the whole text into the DOM on every render, and a long file is shown as a window
+//! of its lines ([`super::window`]). The whole text lives here and in the state; the
+//! textarea holds lines `start..end`, and CSS margins (`--win-top`, `--win-bottom` on the
+//! scroller) stand in for the lines above and below, so the scroll height, the line
+//! positions and the gutter stay true. The window moves when the view scrolls near its
+//! end, when the selection does (keys), and after an edit that made it large; the
+//! selection is kept in whole-text terms across moves. Ctrl+A shows the whole text, so
+//! copying, cutting and typing over it are the browser's own.
+
+use super::window::{self, Span};
+use super::LINE_HEIGHT;
+use std::cell::RefCell;
+use std::rc::Rc;
+use web_sys::{HtmlElement, HtmlTextAreaElement, KeyboardEvent};
+use yew::prelude::*;
+
+/// The textarea's padding above its first line, in pixels (style.css, `textarea.code`).
+const PAD_TOP: f64 = 8.0;
+
+/// A selection in whole-text terms: UTF-16 offsets and the 0-based lines they are on.
+#[derive(Clone, Copy, Debug)]
+struct Selection {
+    start: u32,
+    end: u32,
+    first: usize,
+    last: usize,
+}
+
+/// What the textarea shows of which text.
+struct Win {
+    text: String,
+    at: Span,
+    /// UTF-16 units before the window (the DOM's offsets in the textarea start there).
+    head16: u32,
+    total: usize,
+    /// The selection when the window moved away from it (scrolling): the next key brings
+    /// it back, as a browser scrolls back to the caret.
+    parked: Option<Selection>,
+    /// A mouse button is down in the editor: a drag selection must not see the text move.
+    pressed: bool,
+    placed: bool,
+    /// The window moved: the gutter is drawn again once the state is no longer borrowed.
+    moved: bool,
+}
+
+impl Default for Win {
+    fn default() -> Self {
+        Win {
+            text: String::new(),
+            at: Span {
+                start: 0,
+                end: 1,
+                head: 0,
+                tail: 0,
+            },
+            head16: 0,
+            total: 1,
+            parked: None,
+            pressed: false,
+            placed: false,
+            moved: false,
+        }
+    }
+}
+
+/// The editor's text: the refs to give the textarea and its scroller, the window's lines
+/// for the gutter, and the handlers.
+#[derive(Clone)]
+pub struct TextWindow {
+    pub textarea: NodeRef,
+    pub scroller: NodeRef,
+    /// Lines `start..end` (0-based) are in the textarea.
+    pub start: usize,
+    pub end: usize,
+    win: Rc<RefCell<Win>>,
+    redraw: Rc<dyn Fn()>,
+    on_edit: Callback<String>,
+}
+
+#[hook]
+pub fn use_text_window(text: &str, on_edit: &Callback<String>) -> TextWindow {
+    let textarea = use_node_ref();
+    let scroller = use_node_ref();
+    let win = use_mut_ref(Win::default);
+    let update = use_force_update();
+    let redraw: Rc<dyn Fn()> = Rc::new(move || update.force_update());
+    let tw = {
+        let w = win.borrow();
+        TextWindow {
+            textarea,
+            scroller,
+            start: w.at.start,
+            end: w.at.end,
+            win: win.clone(),
+            redraw,
+            on_edit: on_edit.clone(),
+        }
+    };
+    // A text that is not the one shown (another file, undo, a load) replaces it, at the
+    // same place in the view.
+    let (changed, placed) = {
+        let w = win.borrow();
+        (w.text != text, w.placed)
+    };
+    let incoming = changed.then(|| text.to_string());
+    {
+        let tw = tw.clone();
+        use_effect(move || {
+            if let Some(text) = incoming {
+                tw.replace(text);
+            } else if !placed {
+                tw.with(place);
+            }
+        });
+    }
+    tw
+}
+
+/// Sets the textarea's rows and the margins that stand for the lines outside it.
+fn place(w: &mut Win, t: &HtmlTextAreaElement, scroller: &HtmlElement) {
+    w.placed = true;
+    let _ = t.set_attribute("rows", &(w.at.end - w.at.start + 1).to_string());
+    let style = scroller.style();
+    let px = |lines: usize| format!("{}px", lines as f64 * LINE_HEIGHT);
+    let _ = style.set_property("--win-top", &px(w.at.start));
+    let _ = style.set_property("--win-bottom", &px(w.total - w.at.end.min(w.total)));
+    let windowed = w.at.start > 0 || w.at.end < w.total;
+    let _ = t.set_attribute("data-window", &format!("{} {} {}", w.at.start + 1, w.at.end, w.total));
+    if !windowed {
+        let _ = t.remove_attribute("data-window");
+    }
+}
+
+impl TextWindow {
+    /// Runs `f` with the state, the textarea and the scroller, when both are in the DOM;
+    /// then redraws the gutter if the window moved (a render borrows the state too).
+    fn with<R>(&self, f: impl FnOnce(&mut Win, &HtmlTextAreaElement, &HtmlElement) -> R) -> Option<R> {
+        let t = self.textarea.cast::<HtmlTextAreaElement>()?;
+        let s = self.scroller.cast::<HtmlElement>()?;
+        let r = f(&mut self.win.borrow_mut(), &t, &s);
+        if std::mem::take(&mut self.win.borrow_mut().moved) {
+            (self.redraw)();
+        }
+        Some(r)
+    }
+
+    /// `f` of the whole text and the 0-based line of the caret in it (the field hint).
+    pub fn at_caret<R>(&self, f: impl FnOnce(&str, usize) -> R) -> Option<R> {
+        self.with(|w, t, _| {
+            let caret = t.selection_start().ok().flatten().unwrap_or(0);
+            f(&w.text, w.at.start + window::line_of_utf16(&t.value(), caret))
+        })
+    }
+
+    /// Shows lines around `first..=last` (the whole text when it is short); selects `sel`
+    /// when it is in them, and otherwise remembers it.
+    fn show(
+        &self,
+        w: &mut Win,
+        t: &HtmlTextAreaElement,
+        s: &HtmlElement,
+        first: usize,
+        last: usize,
+        sel: Option<Selection>,
+    ) {
+        let (start, end) = window::around(first, last, w.total);
+        w.at = window::span(&w.text, start, end);
+        w.head16 = window::utf16_len(w.text.get(..w.at.head).unwrap_or(""));
+        let shown = w.text.get(w.at.head..w.at.tail).unwrap_or("");
+        t.set_value(shown);
+        let len = window::utf16_len(shown);
+        place(w, t, s);
+        w.parked = None;
+        if let Some(sel) = sel {
+            let local = |at: u32| at.checked_sub(w.head16).filter(|&l| l <= len);
+            match (local(sel.start), local(sel.end)) {
+                (Some(a), Some(b)) => {
+                    let _ = t.set_selection_range(a, b);
+                }
+                _ => w.parked = Some(sel),
+            }
+        }
+        w.moved = true;
+    }
+
+    /// The textarea's selection in whole-text terms.
+    fn selection(w: &Win, t: &HtmlTextAreaElement) -> Selection {
+        let value = t.value();
+        let a = t.selection_start().ok().flatten().unwrap_or(0);
+        let b = t.selection_end().ok().flatten().unwrap_or(a);
+        Selection {
+            start: w.head16 + a,
+            end: w.head16 + b,
+            first: w.at.start + window::line_of_utf16(&value, a),
+            last: w.at.start + window::line_of_utf16(&value, b),
+        }
+    }
+
+    /// The lines of the scroller's view.
+    fn view(s: &HtmlElement) -> (usize, usize) {
+        let first = ((s.scroll_top() as f64 - PAD_TOP) / LINE_HEIGHT).max(0.0) as usize;
+        (first, first + (s.client_height() as f64 / LINE_HEIGHT) as usize + 1)
+    }
+
+    /// Another text: shown where the view is, keeping the selection's offsets.
+    fn replace(&self, text: String) {
+        self.with(|w, t, s| {
+            let sel = Self::selection(w, t);
+            w.total = window::line_count(&text);
+            w.text = text;
+            let (first, last) = Self::view(s);
+            let sel = (sel.first < w.total).then_some(sel);
+            self.show(w, t, s, first.min(w.total - 1), last.min(w.total - 1), sel);
+            // Offsets into another text are no place to come back to.
+            w.parked = None;
+        });
+    }
+
+    /// The textarea's text changed (typing, a paste, an indent): the whole text changes
+    /// with it, and the window follows the caret when the edit took it far.
+    pub fn edited(&self, composing: bool) {
+        let text = self.with(|w, t, s| {
+            let (text, at) = window::splice(&w.text, w.at, &t.value());
+            w.total = w.total + (at.end - at.start) - (w.at.end - w.at.start);
+            w.text = text;
+            w.at = at;
+            w.parked = None;
+            place(w, t, s);
+            let sel = Self::selection(w, t);
+            if !composing && !window::fits(at.start, at.end, sel.first, sel.last, w.total) {
+                self.show(w, t, s, sel.first, sel.last, Some(sel));
+            }
+            w.text.clone()
+        });
+        if let Some(text) = text {
+            self.on_edit.emit(text);
+        }
+    }
+
+    /// Before a key acts: Ctrl+A selects the whole text and Ctrl+Home / Ctrl+End go to
+    /// its ends (with Shift, select to them); any other key first brings back a selection
+    /// the view scrolled away from, or moves the window when the selection is near its end.
+    pub fn key(&self, e: &KeyboardEvent) {
+        if e.is_composing() || matches!(e.key().as_str(), "Shift" | "Control" | "Alt" | "Meta") {
+            return;
+        }
+        let cmd = (e.ctrl_key() || e.meta_key()) && !e.alt_key();
+        self.with(|w, t, s| {
+            let last = w.total - 1;
+            let end16 = || window::utf16_len(&w.text);
+            let sel = w.parked.unwrap_or_else(|| Self::selection(w, t));
+            let shift = e.shift_key();
+            let (top, bottom) = (
+                Selection {
+                    start: 0,
+                    end: 0,
+                    first: 0,
+                    last: 0,
+                },
+                Selection {
+                    start: end16(),
+                    end: end16(),
+                    first: last,
+                    last,
+                },
+            );
+            let jump = match (cmd, e.key().as_str()) {
+                (true, "a" | "A") if !shift => Some(Selection {
+                    end: bottom.end,
+                    last,
+                    ..top
+                }),
+                (true, "Home") if shift => Some(Selection {
+                    end: sel.end,
+                    last: sel.last,
+                    ..top
+                }),
+                (true, "End") if shift => Some(Selection {
+                    start: sel.start,
+                    first: sel.first,
+                    ..bottom
+                }),
+                (true, "Home") => Some(top),
+                (true, "End") => Some(bottom),
+                _ => None,
+            };
+            if let Some(to) = jump {
+                e.prevent_default();
+                self.show(w, t, s, to.first, to.last, Some(to));
+                if e.key() != "a" && e.key() != "A" {
+                    s.set_scroll_top(if e.key() == "Home" { 0 } else { s.scroll_height() });
+                }
+                return;
+            }
+            if w.parked.is_some() || !window::fits(w.at.start, w.at.end, sel.first, sel.last, w.total) {
+                self.show(w, t, s, sel.first, sel.last, Some(sel));
+            }
+        });
+    }
+
+    /// The view scrolled: the window follows it (not during a drag selection).
+    pub fn scrolled(&self) {
+        self.with(|w, t, s| {
+            if w.pressed {
+                return;
+            }
+            let (first, last) = Self::view(s);
+            let last = last.min(w.total - 1);
+            if window::fits(w.at.start, w.at.end, first.min(last), last, w.total) {
+                return;
+            }
+            let sel = w.parked.unwrap_or_else(|| Self::selection(w, t));
+            self.show(w, t, s, first.min(last), last, Some(sel));
+        });
+    }
+
+    /// A mouse button went down in (`true`) or was released over (`false`) the editor.
+    pub fn press(&self, down: bool) {
+        let mut w = self.win.borrow_mut();
+        w.pressed = down;
+        if down {
+            w.parked = None;
+        }
+    }
+
+    /// Selects 1-based line `line` and scrolls it near the top of the view.
+    pub fn jump(&self, line: u32) {
+        self.with(|w, t, s| {
+            let n = (line.max(1) as usize - 1).min(w.total - 1);
+            self.show(w, t, s, n, n, None);
+            let (a, b) = window::utf16_line_range(&t.value(), n - w.at.start);
+            let _ = t.focus();
+            let _ = t.set_selection_range(a, b);
+            s.set_scroll_top(((n as f64 - 3.0) * LINE_HEIGHT).max(0.0) as i32);
+        });
+    }
+}
