@@ -229,8 +229,8 @@ pub fn Editor(props: &EditorProps) -> Html {
         let tw = tw.clone();
         move || {
             let found = tw
-                .at_caret(|text, line| glossary::hint_at(text, line).map(|(f, m)| (f.to_string(), m)))
-                .flatten();
+                .at_caret()
+                .and_then(|(text, line)| glossary::hint_at(&text, line).map(|(f, m)| (f.to_string(), m)));
             if *hint != found {
                 hint.set(found);
             }
@@ -240,19 +240,22 @@ pub fn Editor(props: &EditorProps) -> Html {
         let update_hint = update_hint.clone();
         Callback::from(move |_: KeyboardEvent| update_hint())
     };
-    let on_click = Callback::from(move |_: MouseEvent| update_hint());
+    // A click anywhere in the editor ends a drag selection (text::TextWindow::press).
+    let on_click = {
+        let tw = tw.clone();
+        Callback::from(move |_: MouseEvent| {
+            tw.press(false);
+            update_hint();
+        })
+    };
     // The window of a long file follows the view (text::TextWindow).
     let on_scroll = {
         let tw = tw.clone();
         Callback::from(move |_: Event| tw.scrolled())
     };
-    let press = |down: bool| {
+    let on_press = {
         let tw = tw.clone();
-        Callback::from(move |e: MouseEvent| {
-            if down || e.buttons() == 0 {
-                tw.press(down);
-            }
-        })
+        Callback::from(move |_: MouseEvent| tw.press(true))
     };
     // Tab indents with two spaces. Esc, then Tab, leaves the editor (as in VS Code and
     // CodeMirror): without that way out the editor would be a keyboard trap.
@@ -505,14 +508,13 @@ pub fn Editor(props: &EditorProps) -> Html {
             </div>
             <div class={classes!("editor-scroll", dragging.then_some("dragging"))} ref={tw.scroller.clone()}
                 ondragover={on_dragover} ondragleave={on_dragleave} ondrop={on_drop} onscroll={on_scroll}
-                onmouseup={press(false)} onmousemove={press(false)}>
+                onclick={on_click}>
                 <div class="gutter" aria-hidden="true">{ for gutter }</div>
                 // No `value` or `rows`: text::TextWindow keeps them (the whole text of a
                 // short file, a window of a long one).
                 <textarea ref={tw.textarea.clone()} data-testid="editor" class="code" spellcheck="false" wrap="off"
                     autocapitalize="off" autocomplete="off" aria-label={format!("Contents of {name}")}
-                    oninput={on_input} onkeydown={on_keydown} onkeyup={on_keyup} onclick={on_click}
-                    onmousedown={press(true)} />
+                    oninput={on_input} onkeydown={on_keydown} onkeyup={on_keyup} onmousedown={on_press} />
                 if text.trim().is_empty() {
                     <div class="empty-editor" aria-hidden="true">
                         <p>{ "Paste Kubernetes manifests here (Pods, Deployments, Services, NetworkPolicies…)," }</p>

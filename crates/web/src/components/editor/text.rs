@@ -10,7 +10,7 @@
 
 use super::window::{self, Span};
 use super::LINE_HEIGHT;
-use std::cell::RefCell;
+use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 use web_sys::{HtmlElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
@@ -109,8 +109,8 @@ pub fn use_text_window(text: &str, on_edit: &Callback<String>) -> TextWindow {
         use_effect(move || {
             if let Some(text) = incoming {
                 tw.replace(text);
-            } else if !placed {
-                tw.with(place);
+            } else if let (false, Some((t, s))) = (placed, tw.parts()) {
+                place(&mut tw.win.borrow_mut(), &t, &s);
             }
         });
     }
@@ -122,217 +122,218 @@ fn place(w: &mut Win, t: &HtmlTextAreaElement, scroller: &HtmlElement) {
     w.placed = true;
     let _ = t.set_attribute("rows", &(w.at.end - w.at.start + 1).to_string());
     let style = scroller.style();
-    let px = |lines: usize| format!("{}px", lines as f64 * LINE_HEIGHT);
+    let px = |lines: usize| format!("{}px", lines * LINE_HEIGHT as usize);
     let _ = style.set_property("--win-top", &px(w.at.start));
-    let _ = style.set_property("--win-bottom", &px(w.total - w.at.end.min(w.total)));
-    let windowed = w.at.start > 0 || w.at.end < w.total;
-    let _ = t.set_attribute("data-window", &format!("{} {} {}", w.at.start + 1, w.at.end, w.total));
-    if !windowed {
+    let _ = style.set_property("--win-bottom", &px(w.total.saturating_sub(w.at.end)));
+    if w.at.start > 0 || w.at.end < w.total {
+        let _ = t.set_attribute("data-window", &format!("{} {} {}", w.at.start + 1, w.at.end, w.total));
+    } else {
         let _ = t.remove_attribute("data-window");
     }
 }
 
+/// Shows lines around `first..=last` (the whole text when it is short); selects `sel`
+/// when it is in them, and otherwise remembers it.
+fn show(w: &mut Win, t: &HtmlTextAreaElement, s: &HtmlElement, first: usize, last: usize, sel: Option<Selection>) {
+    let (start, end) = window::around(first, last, w.total);
+    w.at = window::span(&w.text, start, end);
+    w.head16 = window::utf16_len(w.text.get(..w.at.head).unwrap_or(""));
+    let shown = w.text.get(w.at.head..w.at.tail).unwrap_or("");
+    t.set_value(shown);
+    let len = window::utf16_len(shown);
+    place(w, t, s);
+    w.parked = None;
+    if let Some(sel) = sel {
+        let local = |at: u32| at.checked_sub(w.head16).filter(|&l| l <= len);
+        match (local(sel.start), local(sel.end)) {
+            (Some(a), Some(b)) => {
+                let _ = t.set_selection_range(a, b);
+            }
+            _ => w.parked = Some(sel),
+        }
+    }
+    w.moved = true;
+}
+
+/// The textarea's selection in whole-text terms.
+fn selection(w: &Win, t: &HtmlTextAreaElement) -> Selection {
+    let value = t.value();
+    let a = t.selection_start().ok().flatten().unwrap_or(0);
+    let b = t.selection_end().ok().flatten().unwrap_or(a);
+    Selection {
+        start: w.head16 + a,
+        end: w.head16 + b,
+        first: w.at.start + window::line_of_utf16(&value, a),
+        last: w.at.start + window::line_of_utf16(&value, b),
+    }
+}
+
+/// The lines of the scroller's view.
+fn view(s: &HtmlElement) -> (usize, usize) {
+    let first = ((s.scroll_top() as f64 - PAD_TOP) / LINE_HEIGHT).max(0.0) as usize;
+    (first, first + (s.client_height() as f64 / LINE_HEIGHT) as usize + 1)
+}
+
 impl TextWindow {
-    /// Runs `f` with the state, the textarea and the scroller, when both are in the DOM;
-    /// then redraws the gutter if the window moved (a render borrows the state too).
-    fn with<R>(&self, f: impl FnOnce(&mut Win, &HtmlTextAreaElement, &HtmlElement) -> R) -> Option<R> {
-        let t = self.textarea.cast::<HtmlTextAreaElement>()?;
-        let s = self.scroller.cast::<HtmlElement>()?;
-        let r = f(&mut self.win.borrow_mut(), &t, &s);
+    /// The textarea and its scroller, when they are in the DOM.
+    fn parts(&self) -> Option<(HtmlTextAreaElement, HtmlElement)> {
+        Some((self.textarea.cast()?, self.scroller.cast()?))
+    }
+
+    /// Redraws the gutter if the window moved (after the state's borrow: a render reads it).
+    fn done(&self) {
         if std::mem::take(&mut self.win.borrow_mut().moved) {
             (self.redraw)();
         }
-        Some(r)
     }
 
-    /// `f` of the whole text and the 0-based line of the caret in it (the field hint).
-    pub fn at_caret<R>(&self, f: impl FnOnce(&str, usize) -> R) -> Option<R> {
-        self.with(|w, t, _| {
-            let caret = t.selection_start().ok().flatten().unwrap_or(0);
-            f(&w.text, w.at.start + window::line_of_utf16(&t.value(), caret))
-        })
-    }
-
-    /// Shows lines around `first..=last` (the whole text when it is short); selects `sel`
-    /// when it is in them, and otherwise remembers it.
-    fn show(
-        &self,
-        w: &mut Win,
-        t: &HtmlTextAreaElement,
-        s: &HtmlElement,
-        first: usize,
-        last: usize,
-        sel: Option<Selection>,
-    ) {
-        let (start, end) = window::around(first, last, w.total);
-        w.at = window::span(&w.text, start, end);
-        w.head16 = window::utf16_len(w.text.get(..w.at.head).unwrap_or(""));
-        let shown = w.text.get(w.at.head..w.at.tail).unwrap_or("");
-        t.set_value(shown);
-        let len = window::utf16_len(shown);
-        place(w, t, s);
-        w.parked = None;
-        if let Some(sel) = sel {
-            let local = |at: u32| at.checked_sub(w.head16).filter(|&l| l <= len);
-            match (local(sel.start), local(sel.end)) {
-                (Some(a), Some(b)) => {
-                    let _ = t.set_selection_range(a, b);
-                }
-                _ => w.parked = Some(sel),
-            }
-        }
-        w.moved = true;
-    }
-
-    /// The textarea's selection in whole-text terms.
-    fn selection(w: &Win, t: &HtmlTextAreaElement) -> Selection {
-        let value = t.value();
-        let a = t.selection_start().ok().flatten().unwrap_or(0);
-        let b = t.selection_end().ok().flatten().unwrap_or(a);
-        Selection {
-            start: w.head16 + a,
-            end: w.head16 + b,
-            first: w.at.start + window::line_of_utf16(&value, a),
-            last: w.at.start + window::line_of_utf16(&value, b),
-        }
-    }
-
-    /// The lines of the scroller's view.
-    fn view(s: &HtmlElement) -> (usize, usize) {
-        let first = ((s.scroll_top() as f64 - PAD_TOP) / LINE_HEIGHT).max(0.0) as usize;
-        (first, first + (s.client_height() as f64 / LINE_HEIGHT) as usize + 1)
+    /// The whole text and the 0-based line of the caret in it (for the field hint).
+    pub fn at_caret(&self) -> Option<(Ref<'_, str>, usize)> {
+        let (t, _) = self.parts()?;
+        let w = self.win.borrow();
+        let caret = t.selection_start().ok().flatten().unwrap_or(0);
+        let line = w.at.start + window::line_of_utf16(&t.value(), caret);
+        Some((Ref::map(w, |w| w.text.as_str()), line))
     }
 
     /// Another text: shown where the view is, keeping the selection's offsets.
     fn replace(&self, text: String) {
-        self.with(|w, t, s| {
-            let sel = Self::selection(w, t);
-            w.total = window::line_count(&text);
-            w.text = text;
-            let (first, last) = Self::view(s);
-            let sel = (sel.first < w.total).then_some(sel);
-            self.show(w, t, s, first.min(w.total - 1), last.min(w.total - 1), sel);
-            // Offsets into another text are no place to come back to.
-            w.parked = None;
-        });
+        let Some((t, s)) = self.parts() else { return };
+        let mut w = self.win.borrow_mut();
+        let sel = selection(&w, &t);
+        w.total = window::line_count(&text);
+        w.text = text;
+        let (first, last) = view(&s);
+        let last_line = w.total - 1;
+        let sel = (sel.first <= last_line).then_some(sel);
+        show(&mut w, &t, &s, first.min(last_line), last.min(last_line), sel);
+        // Offsets into another text are no place to come back to.
+        w.parked = None;
+        drop(w);
+        self.done();
     }
 
     /// The textarea's text changed (typing, a paste, an indent): the whole text changes
     /// with it, and the window follows the caret when the edit took it far.
     pub fn edited(&self, composing: bool) {
-        let text = self.with(|w, t, s| {
-            let (text, at) = window::splice(&w.text, w.at, &t.value());
-            w.total = w.total + (at.end - at.start) - (w.at.end - w.at.start);
-            w.text = text;
-            w.at = at;
-            w.parked = None;
-            place(w, t, s);
-            let sel = Self::selection(w, t);
-            if !composing && !window::fits(at.start, at.end, sel.first, sel.last, w.total) {
-                self.show(w, t, s, sel.first, sel.last, Some(sel));
-            }
-            w.text.clone()
-        });
-        if let Some(text) = text {
-            self.on_edit.emit(text);
+        let Some((t, s)) = self.parts() else { return };
+        let mut w = self.win.borrow_mut();
+        let (text, at) = window::splice(&w.text, w.at, &t.value());
+        w.total = w.total + (at.end - at.start) - (w.at.end - w.at.start);
+        w.text = text;
+        w.at = at;
+        w.parked = None;
+        place(&mut w, &t, &s);
+        let sel = selection(&w, &t);
+        if !composing && !window::fits(at.start, at.end, sel.first, sel.last, w.total) {
+            show(&mut w, &t, &s, sel.first, sel.last, Some(sel));
         }
+        let text = w.text.clone();
+        drop(w);
+        self.done();
+        self.on_edit.emit(text);
     }
 
     /// Before a key acts: Ctrl+A selects the whole text and Ctrl+Home / Ctrl+End go to
     /// its ends (with Shift, select to them); any other key first brings back a selection
     /// the view scrolled away from, or moves the window when the selection is near its end.
     pub fn key(&self, e: &KeyboardEvent) {
-        if e.is_composing() || matches!(e.key().as_str(), "Shift" | "Control" | "Alt" | "Meta") {
+        let key = e.key();
+        if e.is_composing() || matches!(key.as_str(), "Shift" | "Control" | "Alt" | "Meta") {
             return;
         }
+        let Some((t, s)) = self.parts() else { return };
+        let mut w = self.win.borrow_mut();
         let cmd = (e.ctrl_key() || e.meta_key()) && !e.alt_key();
-        self.with(|w, t, s| {
-            let last = w.total - 1;
-            let end16 = || window::utf16_len(&w.text);
-            let sel = w.parked.unwrap_or_else(|| Self::selection(w, t));
-            let shift = e.shift_key();
-            let (top, bottom) = (
-                Selection {
-                    start: 0,
-                    end: 0,
-                    first: 0,
-                    last: 0,
-                },
-                Selection {
-                    start: end16(),
-                    end: end16(),
-                    first: last,
-                    last,
-                },
-            );
-            let jump = match (cmd, e.key().as_str()) {
-                (true, "a" | "A") if !shift => Some(Selection {
-                    end: bottom.end,
-                    last,
-                    ..top
-                }),
-                (true, "Home") if shift => Some(Selection {
-                    end: sel.end,
-                    last: sel.last,
-                    ..top
-                }),
-                (true, "End") if shift => Some(Selection {
-                    start: sel.start,
-                    first: sel.first,
-                    ..bottom
-                }),
-                (true, "Home") => Some(top),
-                (true, "End") => Some(bottom),
-                _ => None,
-            };
-            if let Some(to) = jump {
-                e.prevent_default();
-                self.show(w, t, s, to.first, to.last, Some(to));
-                if e.key() != "a" && e.key() != "A" {
-                    s.set_scroll_top(if e.key() == "Home" { 0 } else { s.scroll_height() });
-                }
-                return;
+        let last = w.total - 1;
+        let end16 = window::utf16_len(&w.text);
+        let sel = w.parked.unwrap_or_else(|| selection(&w, &t));
+        let shift = e.shift_key();
+        let top = Selection {
+            start: 0,
+            end: 0,
+            first: 0,
+            last: 0,
+        };
+        let bottom = Selection {
+            start: end16,
+            end: end16,
+            first: last,
+            last,
+        };
+        let to = match (cmd, key.as_str()) {
+            (true, "a" | "A") if !shift => Some(Selection {
+                end: end16,
+                last,
+                ..top
+            }),
+            (true, "Home") if shift => Some(Selection {
+                end: sel.end,
+                last: sel.last,
+                ..top
+            }),
+            (true, "End") if shift => Some(Selection {
+                start: sel.start,
+                first: sel.first,
+                ..bottom
+            }),
+            (true, "Home") => Some(top),
+            (true, "End") => Some(bottom),
+            _ => None,
+        };
+        if let Some(to) = to {
+            e.prevent_default();
+            show(&mut w, &t, &s, to.first, to.last, Some(to));
+            match key.as_str() {
+                "Home" => s.set_scroll_top(0),
+                "End" => s.set_scroll_top(s.scroll_height()),
+                _ => {}
             }
-            if w.parked.is_some() || !window::fits(w.at.start, w.at.end, sel.first, sel.last, w.total) {
-                self.show(w, t, s, sel.first, sel.last, Some(sel));
-            }
-        });
+        } else if w.parked.is_some() || !window::fits(w.at.start, w.at.end, sel.first, sel.last, w.total) {
+            show(&mut w, &t, &s, sel.first, sel.last, Some(sel));
+        }
+        w.pressed = false;
+        drop(w);
+        self.done();
     }
 
-    /// The view scrolled: the window follows it (not during a drag selection).
+    /// The view scrolled: the window follows it. While a mouse button is down (a drag
+    /// selection) only when the view has left the window, so the text does not move
+    /// under the drag.
     pub fn scrolled(&self) {
-        self.with(|w, t, s| {
-            if w.pressed {
-                return;
-            }
-            let (first, last) = Self::view(s);
-            let last = last.min(w.total - 1);
-            if window::fits(w.at.start, w.at.end, first.min(last), last, w.total) {
-                return;
-            }
-            let sel = w.parked.unwrap_or_else(|| Self::selection(w, t));
-            self.show(w, t, s, first.min(last), last, Some(sel));
-        });
+        let Some((t, s)) = self.parts() else { return };
+        let mut w = self.win.borrow_mut();
+        let (first, last) = view(&s);
+        let last = last.min(w.total - 1);
+        let first = first.min(last);
+        let away = last < w.at.start || first >= w.at.end;
+        if (w.pressed && !away) || window::fits(w.at.start, w.at.end, first, last, w.total) {
+            return;
+        }
+        let sel = w.parked.unwrap_or_else(|| selection(&w, &t));
+        show(&mut w, &t, &s, first, last, Some(sel));
+        drop(w);
+        self.done();
     }
 
-    /// A mouse button went down in (`true`) or was released over (`false`) the editor.
+    /// A mouse button went down in the textarea (`true`), or a click ended in the editor.
     pub fn press(&self, down: bool) {
         let mut w = self.win.borrow_mut();
         w.pressed = down;
-        if down {
-            w.parked = None;
-        }
+        w.parked = None;
     }
 
     /// Selects 1-based line `line` and scrolls it near the top of the view.
     pub fn jump(&self, line: u32) {
-        self.with(|w, t, s| {
-            let n = (line.max(1) as usize - 1).min(w.total - 1);
-            self.show(w, t, s, n, n, None);
-            let (a, b) = window::utf16_line_range(&t.value(), n - w.at.start);
-            let _ = t.focus();
-            let _ = t.set_selection_range(a, b);
-            s.set_scroll_top(((n as f64 - 3.0) * LINE_HEIGHT).max(0.0) as i32);
-        });
+        let Some((t, s)) = self.parts() else { return };
+        let mut w = self.win.borrow_mut();
+        let n = (line.max(1) as usize - 1).min(w.total - 1);
+        show(&mut w, &t, &s, n, n, None);
+        let (a, b) = window::utf16_line_range(&t.value(), n - w.at.start);
+        let _ = t.focus();
+        let _ = t.set_selection_range(a, b);
+        s.set_scroll_top(((n as f64 - 3.0) * LINE_HEIGHT).max(0.0) as i32);
+        drop(w);
+        self.done();
     }
 }
