@@ -191,7 +191,7 @@ pub fn Editor(props: &EditorProps) -> Html {
     let file = props.files.get(props.active);
     let text = file.map_or("", |f| f.text.as_str());
     let name = file.map(|f| f.name.clone()).unwrap_or_default();
-    let tw = text::use_text_window(text, &props.on_edit);
+    let tw = text::use_text_window(text, props.jump, props.active, &props.on_edit);
 
     // Markers for this file: the most severe diagnostic of each line.
     let mut markers: BTreeMap<u32, &Diagnostic> = BTreeMap::new();
@@ -205,17 +205,6 @@ pub fn Editor(props: &EditorProps) -> Html {
         if !keep {
             markers.insert(line, d);
         }
-    }
-
-    // Jumps: select the line and scroll it into view.
-    {
-        let tw = tw.clone();
-        let active = props.active;
-        use_effect_with(props.jump, move |jump| {
-            if let Some(j) = jump.filter(|j| j.file == active) {
-                tw.jump(j.line);
-            }
-        });
     }
 
     let on_input = {

@@ -10,6 +10,7 @@
 
 use super::window::{self, Span};
 use super::LINE_HEIGHT;
+use crate::state::Jump;
 use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 use web_sys::{HtmlElement, HtmlTextAreaElement, KeyboardEvent};
@@ -39,6 +40,8 @@ struct Win {
     parked: Option<Selection>,
     /// A mouse button is down in the editor: a drag selection must not see the text move.
     pressed: bool,
+    /// The last jump (from the Problems list) acted on.
+    jumped: Option<Jump>,
     placed: bool,
     /// The window moved: the gutter is drawn again once the state is no longer borrowed.
     moved: bool,
@@ -58,6 +61,7 @@ impl Default for Win {
             total: 1,
             parked: None,
             pressed: false,
+            jumped: None,
             placed: false,
             moved: false,
         }
@@ -65,8 +69,7 @@ impl Default for Win {
 }
 
 /// The editor's text: the refs to give the textarea and its scroller, the window's lines
-/// for the gutter, and the handlers.
-#[derive(Clone)]
+/// for the gutter, and the handlers. Shared (`Rc`) by the editor's handlers.
 pub struct TextWindow {
     pub textarea: NodeRef,
     pub scroller: NodeRef,
@@ -74,43 +77,43 @@ pub struct TextWindow {
     pub start: usize,
     pub end: usize,
     win: Rc<RefCell<Win>>,
-    redraw: Rc<dyn Fn()>,
+    redraw: UseForceUpdateHandle,
     on_edit: Callback<String>,
 }
 
+/// The editor's text, `text`, with its window; `jump` is a line to show when the Problems
+/// list asked for one in this file. One effect does both after each render: a text that is
+/// not the one shown (another file, undo, a load) replaces it at the same place in the
+/// view, then a new jump is made.
 #[hook]
-pub fn use_text_window(text: &str, on_edit: &Callback<String>) -> TextWindow {
-    let textarea = use_node_ref();
-    let scroller = use_node_ref();
+pub fn use_text_window(text: &str, jump: Option<Jump>, active: usize, on_edit: &Callback<String>) -> Rc<TextWindow> {
     let win = use_mut_ref(Win::default);
-    let update = use_force_update();
-    let redraw: Rc<dyn Fn()> = Rc::new(move || update.force_update());
-    let tw = {
+    let (start, end, changed) = {
         let w = win.borrow();
-        TextWindow {
-            textarea,
-            scroller,
-            start: w.at.start,
-            end: w.at.end,
-            win: win.clone(),
-            redraw,
-            on_edit: on_edit.clone(),
-        }
+        (w.at.start, w.at.end, w.text != text)
     };
-    // A text that is not the one shown (another file, undo, a load) replaces it, at the
-    // same place in the view.
-    let (changed, placed) = {
-        let w = win.borrow();
-        (w.text != text, w.placed)
-    };
+    let tw = Rc::new(TextWindow {
+        textarea: use_node_ref(),
+        scroller: use_node_ref(),
+        start,
+        end,
+        win,
+        redraw: use_force_update(),
+        on_edit: on_edit.clone(),
+    });
     let incoming = changed.then(|| text.to_string());
     {
         let tw = tw.clone();
         use_effect(move || {
+            let Some((t, s)) = tw.parts() else { return };
             if let Some(text) = incoming {
                 tw.replace(text);
-            } else if let (false, Some((t, s))) = (placed, tw.parts()) {
+            } else if !tw.win.borrow().placed {
                 place(&mut tw.win.borrow_mut(), &t, &s);
+            }
+            let new = jump != std::mem::replace(&mut tw.win.borrow_mut().jumped, jump);
+            if let Some(j) = jump.filter(|j| new && j.file == active) {
+                tw.jump(j.line);
             }
         });
     }
@@ -183,7 +186,7 @@ impl TextWindow {
     /// Redraws the gutter if the window moved (after the state's borrow: a render reads it).
     fn done(&self) {
         if std::mem::take(&mut self.win.borrow_mut().moved) {
-            (self.redraw)();
+            self.redraw.force_update();
         }
     }
 
@@ -324,7 +327,7 @@ impl TextWindow {
     }
 
     /// Selects 1-based line `line` and scrolls it near the top of the view.
-    pub fn jump(&self, line: u32) {
+    fn jump(&self, line: u32) {
         let Some((t, s)) = self.parts() else { return };
         let mut w = self.win.borrow_mut();
         let n = (line.max(1) as usize - 1).min(w.total - 1);
