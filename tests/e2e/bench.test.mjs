@@ -232,6 +232,7 @@ test(`typing in a ${EDIT[1]}-workload file: one keystroke`, { timeout: LONG }, a
     const lines = (await editorText(page)).split('\n').length;
     // The caret at the end of the text (a click would land mid-file, wherever the page
     // scrolled); the Ctrl+A above and this drawn before the tasks are counted.
+    await editor(page).focus();
     await page.keyboard.press('Control+End');
     await drawn(page);
     const keys = 10;

@@ -6,7 +6,7 @@
 // scenario below has twelve namespaces of eighteen Deployments and one policy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useApp, openApp, finish, settle, reload, editor, screenshot } from './harness.mjs';
+import { useApp, openApp, finish, settle, reload, editor, editorText, screenshot } from './harness.mjs';
 
 const app = useApp();
 
@@ -105,7 +105,10 @@ test('216 workloads: the matrix opens by namespace, a cell drills down to its wo
     assert.equal(await summaryCell(page, 'team-01', 'outside the cluster').getAttribute('data-pairs'), String(PER_NAMESPACE));
     assert.equal(await page.locator('td.group-cell.diff-changed').count(), 0, 'nothing changed since the checkpoint');
 
-    // The policy's port changes: only its cell changes, all 324 pairs of it.
+    // The policy's port changes: only its cell changes, all 324 pairs of it. The file is
+    // long (3,700 lines, shown through a window of its lines): editorText's Ctrl+A shows
+    // it whole first, as a user selects all before pasting over it.
+    await editorText(page);
     await editor(page).evaluate((t) => {
       t.value = t.value.replace('{protocol: TCP, port: 8080}', '{protocol: TCP, port: 9090}');
       t.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertFromPaste' }));

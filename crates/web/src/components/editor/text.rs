@@ -42,7 +42,9 @@ struct Win {
     pressed: bool,
     /// The last jump (from the Problems list) acted on.
     jumped: Option<Jump>,
-    placed: bool,
+    /// The rows and margins last set (start, end, total): set again only when they change,
+    /// since each setting makes the browser recompute the editor's style.
+    placed: Option<(usize, usize, usize)>,
     /// The window moved: the gutter is drawn again once the state is no longer borrowed.
     moved: bool,
 }
@@ -62,7 +64,7 @@ impl Default for Win {
             parked: None,
             pressed: false,
             jumped: None,
-            placed: false,
+            placed: None,
             moved: false,
         }
     }
@@ -108,7 +110,7 @@ pub fn use_text_window(text: &str, jump: Option<Jump>, active: usize, on_edit: &
             let Some((t, s)) = tw.parts() else { return };
             if let Some(text) = incoming {
                 tw.replace(text);
-            } else if !tw.win.borrow().placed {
+            } else if tw.win.borrow().placed.is_none() {
                 place(&mut tw.win.borrow_mut(), &t, &s);
             }
             let new = jump != std::mem::replace(&mut tw.win.borrow_mut().jumped, jump);
@@ -122,7 +124,10 @@ pub fn use_text_window(text: &str, jump: Option<Jump>, active: usize, on_edit: &
 
 /// Sets the textarea's rows and the margins that stand for the lines outside it.
 fn place(w: &mut Win, t: &HtmlTextAreaElement, scroller: &HtmlElement) {
-    w.placed = true;
+    let now = Some((w.at.start, w.at.end, w.total));
+    if std::mem::replace(&mut w.placed, now) == now {
+        return;
+    }
     let _ = t.set_attribute("rows", &(w.at.end - w.at.start + 1).to_string());
     let style = scroller.style();
     let px = |lines: usize| format!("{}px", lines * LINE_HEIGHT as usize);
