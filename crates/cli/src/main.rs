@@ -390,6 +390,10 @@ fn connlist(
     let mut rows = scenario.connlist_rows(&focus)?;
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = output::write_connlist(&mut rows, format.into(), &mut stdout).and_then(|()| stdout.flush());
+    // The process ends here: the engine and the model are left to the operating system
+    // instead of being freed one allocation at a time (≈ 0.15 s at 20,000 workloads).
+    std::mem::forget(rows);
+    std::mem::forget(scenario);
     match written {
         // A closed pipe (`| head`) is not an error.
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("cannot write the list: {e}")),

@@ -5,6 +5,8 @@
 //! `cargo bench -p netplay-core --bench targets -- growth`       the growth curve
 //! `cargo bench -p netplay-core --bench targets -- quick`        small sizes only (smoke)
 //! `cargo bench -p netplay-core --bench targets -- phases N W P` where the time goes
+//! `cargo bench -p netplay-core --bench targets -- reading DIR [WORKLOAD]` the phases of
+//! `netplay connlist DIR --focus-workload WORKLOAD` (issue 22: reading a large cluster)
 //! `cargo bench -p netplay-core --bench targets -- playground N W P` one policy edit, kept
 //! evaluation against from scratch
 //! `cargo bench -p netplay-core --bench targets -- admin [quick]` the admin tiers against
@@ -42,6 +44,10 @@ fn main() {
             let num = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
             phases(num(1, 250), num(2, 5000), num(3, 3000));
         }
+        Some("reading") => reading(
+            std::path::Path::new(args.get(1).map_or(".", String::as_str)),
+            args.get(2).map_or("kube-system/coredns", String::as_str),
+        ),
         Some("playground") => {
             let num = |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
             playground(num(1, 50), num(2, 1000), num(3, 600));
@@ -472,5 +478,78 @@ fn phases(n: usize, w: usize, p: usize) {
         ms(engine_time),
         ms(expand_time),
         ms(connlist_time)
+    );
+}
+
+/// The phases of a focused connection list of the YAML files of `dir`, each a median of
+/// five runs in one process: reading the files, parsing them (split, YAML, objects), the
+/// model (`read::build`), and the focused rows written to memory. Freeing each phase's
+/// result is outside its time, as in the CLI, which leaves the model to the OS at exit.
+fn reading(dir: &std::path::Path, focus: &str) {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    let read_files = || -> Vec<SourceFile> {
+        paths
+            .iter()
+            .map(|p| SourceFile::new(p.display().to_string(), std::fs::read_to_string(p).unwrap_or_default()))
+            .collect()
+    };
+    /// The median time of `f`, its result dropped outside the time.
+    fn timed<T>(mut f: impl FnMut() -> (T, Duration)) -> Duration {
+        let mut times: Vec<Duration> = (0..5)
+            .map(|_| {
+                let (result, time) = f();
+                drop(result);
+                time
+            })
+            .collect();
+        times.sort();
+        times[2]
+    }
+    let since = |t: Instant| t.elapsed();
+    let files_time = timed(|| {
+        let t = Instant::now();
+        let files = read_files();
+        (files, since(t))
+    });
+    let files = read_files();
+    let parse_time = timed(|| {
+        let t = Instant::now();
+        let parsed = netplay_core::parse::parse_files(&files);
+        (parsed, since(t))
+    });
+    let build_time = timed(|| {
+        let (raw, _) = netplay_core::parse::parse_files(&files);
+        let t = Instant::now();
+        let model = netplay_core::read::build(raw);
+        (model, since(t))
+    });
+    let scenario = load(&files);
+    let focus = netplay_core::Focus::Workloads(vec![focus.to_string()]);
+    let mut lines = 0;
+    let rows_time = timed(|| {
+        let t = Instant::now();
+        let mut rows = scenario.connlist_rows(&focus).expect("the focused workload");
+        let mut out = Vec::new();
+        netplay_core::output::write_connlist(&mut rows, netplay_core::output::Format::Txt, &mut out)
+            .expect("written to memory");
+        let time = since(t);
+        lines = out.iter().filter(|&&b| b == b'\n').count();
+        (rows, time)
+    });
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{{\"dir\":{:?},\"read_files_ms\":{:.1},\"parse_ms\":{:.1},\"build_ms\":{:.1},\"focused_rows_ms\":{:.1},\"lines\":{lines}}}",
+        dir.display().to_string(),
+        ms(files_time),
+        ms(parse_time),
+        ms(build_time),
+        ms(rows_time)
     );
 }

@@ -296,14 +296,46 @@ fn many_files(namespaces: &[Value], pods: &[Value], policies: &[Value]) -> Vec<S
         SourceFile::new(
             "broken.yaml",
             format!(
-                "{}---\nkind: [unclosed\n---\nmetadata: {{name: no-kind}}\n",
-                yaml_docs(policies)
+                "{}---\nkind: [unclosed\n---\nmetadata: {{name: no-kind}}\n{}",
+                yaml_docs(policies),
+                READ_AHEAD_DAMAGE
             ),
         ),
         SourceFile::new("again.yaml", serde_yaml::to_string(&generic).unwrap_or_default()),
         SourceFile::new("empty.yaml", "# nothing here\n"),
     ]
 }
+
+/// What the readers that run ahead of the model in parallel (`read/ahead.rs`) report: a
+/// field the type does not have (NP0009) and a port that is not one (NP0002) in
+/// NetworkPolicies, names and labels the API server refuses (NP0023), a finished Pod
+/// (NP0022) and a pod template of the wrong type (NP0002).
+const READ_AHEAD_DAMAGE: &str = "\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: typo, namespace: ns-0}
+spec: {podselector: {}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: no-port, namespace: ns-0}
+spec: {ingress: [{ports: [{port: [1]}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: Bad_Name, labels: {app: -x-}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: done}
+status: {phase: Succeeded}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: broken-template}
+spec: {template: [1]}
+";
 
 /// `load` with reading spread over `threads` threads (1: one after another).
 fn load_with_threads(files: &[SourceFile], threads: usize) -> String {
@@ -323,7 +355,9 @@ proptest! {
     fn parallel_reading_gives_what_sequential_reading_gives((namespaces, pods, policies) in arb_cluster()) {
         let files = many_files(&namespaces, &pods, &policies);
         let sequential = load_with_threads(&files, 1);
-        prop_assert!(sequential.contains("NP0001") && sequential.contains("NP0005"), "{}", sequential);
+        for code in ["NP0001", "NP0005", "NP0009", "NP0002", "NP0023", "NP0022"] {
+            prop_assert!(sequential.contains(code), "{} missing: {}", code, sequential);
+        }
         for threads in [2, 8] {
             prop_assert_eq!(&load_with_threads(&files, threads), &sequential, "{} threads", threads);
         }

@@ -115,8 +115,19 @@ thread_local! {
 /// The message of the error that stops a document at its budget; [`limit_message`] knows it.
 const NODES_EXCEEDED: &str = "netplay: value limit exceeded";
 
-/// Parses one YAML document with the value budget of its size in force.
+/// Parses one YAML document: natively by the lean reader of machine-written YAML when
+/// the document is in its subset (`fast_yaml`, which gives the same value), else by
+/// [`parse_yaml_fully`].
 pub(super) fn parse_yaml(text: &str) -> Result<Value, serde_yaml::Error> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(value) = super::fast_yaml::parse(text) {
+        return Ok(value);
+    }
+    parse_yaml_fully(text)
+}
+
+/// Parses one YAML document with serde_yaml, with the value budget of its size in force.
+pub(super) fn parse_yaml_fully(text: &str) -> Result<Value, serde_yaml::Error> {
     let budget = BASE_NODES
         .saturating_add(text.len().saturating_mul(MAX_NODES_PER_BYTE))
         .min(MAX_NODES);

@@ -4,10 +4,12 @@
 //! documents of the file are still read.
 
 mod decode;
+#[cfg(not(target_arch = "wasm32"))]
+mod fast_yaml;
 pub mod limits;
 pub mod locate;
 mod objects;
-mod parallel;
+pub(crate) mod parallel;
 mod syntax;
 
 pub(crate) use syntax::yaml_error_position;

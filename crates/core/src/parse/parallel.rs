@@ -33,3 +33,17 @@ pub(crate) fn map_in_order<T, R, S>(
     }
     out
 }
+
+/// Frees `value` on another thread natively, so that the caller goes on while a large
+/// tree of small allocations (the raw objects of 20,000 workloads) is freed; the WASM
+/// build frees it here.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn drop_aside<T: Send + 'static>(value: T) {
+    rayon::spawn(move || drop(value));
+}
+
+/// Frees `value` (one thread in the WASM build).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn drop_aside<T>(value: T) {
+    drop(value);
+}

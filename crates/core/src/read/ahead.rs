@@ -1,0 +1,90 @@
+//! What reading an object finds that depends on the object alone: its role, the API
+//! server's refusal of its names and labels (NP0023), and the typed read of the kinds
+//! every cluster has many of (a Pod's or workload's pod template, a NetworkPolicy
+//! compiled). [`read_ahead`] finds it for every object at once — in parallel natively
+//! ([`crate::parse::parallel`]) — and the builder then takes the objects in input order,
+//! so the model and the diagnostics, in their order, are those of reading one object
+//! after another (`crates/core/tests/reading.rs` compares them at 1, 2 and 8 threads).
+
+use super::netpol::compile;
+use super::owners::PodInfo;
+use super::pod::pod_info;
+use super::{classify, cni, field, finished_phase, names, Known};
+use crate::diagnostics::Diagnostic;
+use crate::parse::parallel::map_in_order;
+use crate::parse::RawObject;
+use crate::policy::Policy;
+use k8s_openapi::api::networking::v1::NetworkPolicySpec;
+
+/// One object read ahead.
+pub(super) struct Ahead {
+    /// The role and the current apiVersion of the kind, `None` for a kind netplay does not read.
+    pub known: Option<(Known, &'static str)>,
+    /// Why the API server refuses the object's names or labels; empty when it accepts them.
+    pub refused: Vec<Diagnostic>,
+    pub typed: Typed,
+}
+
+/// A typed read with the diagnostics it wrote on the way, in their order, for the builder
+/// to add where reading one object after another would have.
+pub(super) enum Typed {
+    /// Read by the builder itself.
+    Later,
+    /// [`pod_info`] of a Pod (not finished) or a workload.
+    Pod(Vec<Diagnostic>, Result<Option<PodInfo>, Box<Diagnostic>>),
+    /// A NetworkPolicy's `spec` compiled: the read's diagnostics, then the policy and the
+    /// compiler's, or why `spec` could not be read.
+    NetworkPolicy(Vec<Diagnostic>, Result<CompiledPolicy, Box<Diagnostic>>),
+}
+
+pub(super) type CompiledPolicy = (Option<Policy>, Vec<Diagnostic>);
+
+/// The role of an object of any kind.
+pub(super) fn known(obj: &RawObject) -> Option<(Known, &'static str)> {
+    classify(obj.group(), &obj.kind).or_else(|| cni::classify_named(obj).map(|k| (Known::Cni(k), "v1")))
+}
+
+/// Every object of `raw` read ahead, in the order of `raw`.
+pub(super) fn read_ahead(raw: &[RawObject]) -> Vec<Ahead> {
+    map_in_order(raw.iter().collect(), None::<&mut ()>, |obj, _| one(obj))
+}
+
+fn one(obj: &RawObject) -> Ahead {
+    let known = known(obj);
+    let Some((role, _)) = known else {
+        return Ahead {
+            known,
+            refused: Vec::new(),
+            typed: Typed::Later,
+        };
+    };
+    // An object whose name, labels or port names the API server refuses never exists in
+    // a cluster: the builder reports it and leaves it out, as `kubectl apply` does.
+    let refused = match role {
+        Known::MultiCluster => Vec::new(),
+        Known::Namespace => names::check_object(obj, names::NameRule::Dns1123Label),
+        Known::Service => names::check_object(obj, names::NameRule::Dns1035Label),
+        _ => names::check_object(obj, names::NameRule::Dns1123Subdomain),
+    };
+    let typed = if !refused.is_empty() {
+        Typed::Later
+    } else {
+        match role {
+            Known::Pod if finished_phase(obj).is_some() => Typed::Later,
+            Known::Pod | Known::Workload => {
+                let mut diags = Vec::new();
+                let info = pod_info(obj, &mut diags);
+                Typed::Pod(diags, info)
+            }
+            Known::NetworkPolicy => {
+                let namespace = obj.namespace.as_deref().unwrap_or("default");
+                let mut diags = Vec::new();
+                let compiled = field::<NetworkPolicySpec>(obj, &["spec"], &mut diags)
+                    .map(|spec| compile(obj, namespace, spec.unwrap_or_default()));
+                Typed::NetworkPolicy(diags, compiled)
+            }
+            _ => Typed::Later,
+        }
+    };
+    Ahead { known, refused, typed }
+}
