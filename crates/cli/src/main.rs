@@ -28,6 +28,13 @@ use netplay_core::ask::{parse_port, Verdict};
 use netplay_core::output::{self, Format};
 use netplay_core::{load, Diagnostic, Focus, Scenario};
 use std::io::Write;
+
+/// mimalloc instead of the system's allocator: reading a large cluster allocates millions
+/// of small strings and maps on two threads, and glibc's malloc, free and the page
+/// faults of its per-thread heaps were a third of the CPU time of `connlist
+/// --focus-workload` at 20,000 workloads (docs/performance.md, "Reading").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -117,14 +124,33 @@ fn main() -> ExitCode {
 
 /// Reads paths into a scenario; `Err` when nothing could be read.
 fn load_paths(paths: &[PathBuf]) -> Result<(Vec<netplay_core::SourceFile>, Scenario), String> {
+    let started = std::time::Instant::now();
     let input = input::read_paths(paths);
+    let bytes: usize = input.files.iter().map(|f| f.text.len()).sum();
+    verbose::log(
+        2,
+        &format!(
+            "read {} files ({bytes} bytes) in {:.1} ms",
+            input.files.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        ),
+    );
     for p in &input.problems {
         eprintln!("netplay: {p}");
     }
     if input.files.is_empty() {
         return Err("no input could be read".to_string());
     }
+    let started = std::time::Instant::now();
     let scenario = with_cni(load(&input.files));
+    verbose::log(
+        2,
+        &format!(
+            "parsed and modelled {} objects in {:.1} ms",
+            scenario.cluster.objects.len(),
+            started.elapsed().as_secs_f64() * 1e3
+        ),
+    );
     // Kinds that decide traffic but are not evaluated: the results may be wrong.
     for w in scenario.warnings() {
         eprintln!("netplay: warning: {w}");
@@ -387,9 +413,17 @@ fn connlist(
         return Ok(0);
     }
     // Written as it is computed: a large list never sits in memory whole.
+    let started = std::time::Instant::now();
     let mut rows = scenario.connlist_rows(&focus)?;
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = output::write_connlist(&mut rows, format.into(), &mut stdout).and_then(|()| stdout.flush());
+    verbose::log(
+        2,
+        &format!(
+            "computed and wrote the list in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1e3
+        ),
+    );
     // The process ends here: the engine and the model are left to the operating system
     // instead of being freed one allocation at a time (≈ 0.15 s at 20,000 workloads).
     std::mem::forget(rows);

@@ -9,8 +9,9 @@
 use super::netpol::compile;
 use super::owners::PodInfo;
 use super::pod::pod_info;
-use super::{classify, cni, field, finished_phase, names, Known};
+use super::{classify, cni, field, finished_phase, mesh, names, Known};
 use crate::diagnostics::Diagnostic;
+use crate::model::mesh::inventory::Inventory;
 use crate::parse::parallel::map_in_order;
 use crate::parse::RawObject;
 use crate::policy::Policy;
@@ -23,6 +24,9 @@ pub(super) struct Ahead {
     /// Why the API server refuses the object's names or labels; empty when it accepts them.
     pub refused: Vec<Diagnostic>,
     pub typed: Typed,
+    /// What the mesh analyzers need of it ([`mesh::observe`] into an inventory of its
+    /// own), unless it changes the mesh configuration ([`mesh::observed_alone`]).
+    pub observed: Option<Inventory>,
 }
 
 /// A typed read with the diagnostics it wrote on the way, in their order, for the builder
@@ -46,16 +50,25 @@ pub(super) fn known(obj: &RawObject) -> Option<(Known, &'static str)> {
 
 /// Every object of `raw` read ahead, in the order of `raw`.
 pub(super) fn read_ahead(raw: &[RawObject]) -> Vec<Ahead> {
-    map_in_order(raw.iter().collect(), None::<&mut ()>, |obj, _| one(obj))
+    map_in_order(raw.iter().enumerate().collect(), None::<&mut ()>, |(order, obj), _| {
+        one(obj, order)
+    })
 }
 
-fn one(obj: &RawObject) -> Ahead {
+/// `obj`, the `order`-th object of the input.
+fn one(obj: &RawObject, order: usize) -> Ahead {
+    let observed = mesh::observed_alone(obj).then(|| {
+        let mut alone = Inventory::default();
+        mesh::observe(&mut alone, obj, order);
+        alone
+    });
     let known = known(obj);
     let Some((role, _)) = known else {
         return Ahead {
             known,
             refused: Vec::new(),
             typed: Typed::Later,
+            observed,
         };
     };
     // An object whose name, labels or port names the API server refuses never exists in
@@ -86,5 +99,10 @@ fn one(obj: &RawObject) -> Ahead {
             _ => Typed::Later,
         }
     };
-    Ahead { known, refused, typed }
+    Ahead {
+        known,
+        refused,
+        typed,
+        observed,
+    }
 }

@@ -85,9 +85,46 @@ pub(crate) fn read(
     }
 }
 
-/// Records what the analyzers need from one object.
-pub(crate) fn observe(mesh: &mut Mesh, obj: &RawObject, order: usize) {
-    let inv = &mut mesh.inventory;
+/// Whether [`observe`] may record `obj` into an inventory of its own, to be added to the
+/// model's by [`add_observed`]: every object but those that change the mesh configuration
+/// (an IstioOperator, Istio's ConfigMaps), whose merges depend on the ones before.
+pub(crate) fn observed_alone(obj: &RawObject) -> bool {
+    !matches!(obj.kind.as_str(), "IstioOperator" | "ConfigMap")
+}
+
+/// Adds `alone`, what [`observe`] recorded of one object ([`observed_alone`]) into an empty
+/// inventory, to `inv`: the same as observing the object into `inv`.
+pub(crate) fn add_observed(inv: &mut Inventory, alone: Inventory) {
+    // Every field named, so that a new one cannot be forgotten here.
+    let Inventory {
+        pods,
+        deployments,
+        services,
+        namespaces,
+        selector_policies,
+        secrets,
+        nodes,
+        entries_with_status_addresses,
+        mesh_config: _,
+        inject_namespaces_by_default,
+        suppressions,
+        istio_signals,
+    } = alone;
+    inv.pods.extend(pods);
+    inv.deployments.extend(deployments);
+    inv.services.extend(services);
+    inv.namespaces.extend(namespaces);
+    inv.selector_policies.extend(selector_policies);
+    inv.secrets.extend(secrets);
+    inv.nodes.extend(nodes);
+    inv.entries_with_status_addresses.extend(entries_with_status_addresses);
+    inv.inject_namespaces_by_default |= inject_namespaces_by_default;
+    inv.suppressions.extend(suppressions);
+    inv.istio_signals |= istio_signals;
+}
+
+/// Records what the analyzers need from one object, the `order`-th of the input.
+pub(crate) fn observe(inv: &mut Inventory, obj: &RawObject, order: usize) {
     let v = &obj.value;
     let labels = str_map(get(v, &["metadata", "labels"]));
     let annotations = str_map(get(v, &["metadata", "annotations"]));

@@ -117,18 +117,17 @@ pub fn port_name(s: &str) -> Vec<String> {
 /// of at most 63 characters.
 pub fn label_key(s: &str) -> Vec<String> {
     let mut errs = Vec::new();
-    let parts: Vec<&str> = s.split('/').collect();
-    let name = match parts.as_slice() {
-        [name] => *name,
-        [prefix, name] => {
+    let name = match s.split_once('/') {
+        None => s,
+        Some((prefix, name)) if !name.contains('/') => {
             if prefix.is_empty() {
                 errs.push("prefix part must be non-empty".to_string());
             } else {
                 errs.extend(dns1123_subdomain(prefix).into_iter().map(|m| format!("prefix part {m}")));
             }
-            *name
+            name
         }
-        _ => {
+        Some(_) => {
             return vec![format!(
                 "a valid label key {LABEL_KEY_NAME} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
             )]
@@ -241,8 +240,9 @@ struct Checker<'a> {
     diags: Vec<Diagnostic>,
 }
 
-impl Checker<'_> {
-    fn get(&self, path: &[PathSeg]) -> Option<&Value> {
+impl<'a> Checker<'a> {
+    /// The value at `path` (borrowed from the object, not from the checker).
+    fn get(&self, path: &[PathSeg]) -> Option<&'a Value> {
         let mut v = &self.obj.value;
         for seg in path {
             v = match seg {
@@ -281,15 +281,16 @@ impl Checker<'_> {
         let Some(Value::Object(map)) = self.get(path) else {
             return;
         };
-        let entries: Vec<(String, Option<String>)> = map
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string)))
-            .collect();
-        for (key, value) in entries {
-            let at = with(path, &key);
-            self.invalid_at(path, &at, &key, &label_key(&key));
-            if let Some(value) = value {
-                self.invalid_at(path, &at, &value, &label_value(&value));
+        for (key, value) in map {
+            let (key_errs, value_errs) = (label_key(key), value.as_str().map(label_value).unwrap_or_default());
+            // The key's path only for a diagnostic: most labels are valid.
+            if key_errs.is_empty() && value_errs.is_empty() {
+                continue;
+            }
+            let at = with(path, key);
+            self.invalid_at(path, &at, key, &key_errs);
+            if let Some(value) = value.as_str() {
+                self.invalid_at(path, &at, value, &value_errs);
             }
         }
     }
@@ -330,23 +331,22 @@ impl Checker<'_> {
 
     /// Container port names (containers and init containers) are IANA service names.
     fn container_ports(&mut self, spec: &[PathSeg]) {
+        let Some(spec_value) = self.get(spec) else {
+            return;
+        };
         for list in ["containers", "initContainers"] {
-            let containers = self
-                .get(&with(spec, list))
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            for ci in 0..containers {
-                let container = item(spec, list, ci);
-                let ports = self
-                    .get(&with(&container, "ports"))
-                    .and_then(Value::as_array)
-                    .map_or(0, Vec::len);
-                for pi in 0..ports {
-                    let name_path = with(&item(&container, "ports", pi), "name");
-                    if let Some(name) = self.get(&name_path).and_then(Value::as_str).map(str::to_string) {
-                        if !name.is_empty() {
-                            self.invalid(&name_path, &name, &port_name(&name));
-                        }
+            let containers = spec_value.get(list).and_then(Value::as_array);
+            for (ci, container) in containers.into_iter().flatten().enumerate() {
+                let ports = container.get("ports").and_then(Value::as_array);
+                for (pi, port) in ports.into_iter().flatten().enumerate() {
+                    let Some(name) = port.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else {
+                        continue;
+                    };
+                    let errs = port_name(name);
+                    // The field's path only for a diagnostic.
+                    if !errs.is_empty() {
+                        let name_path = with(&item(&item(spec, list, ci), "ports", pi), "name");
+                        self.invalid(&name_path, name, &errs);
                     }
                 }
             }

@@ -23,7 +23,10 @@ fn template_path(kind: &str) -> &'static [&'static str] {
 pub(super) fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<Option<PodInfo>, Box<Diagnostic>> {
     let base = template_path(&obj.kind);
     let at = |rest: &[&'static str]| -> Vec<&'static str> { base.iter().chain(rest).copied().collect() };
-    if obj.kind != "Pod" && field::<Value>(obj, base, diags)?.is_none() {
+    // Whether the template is there (absent or null is missing, as for `field`), without
+    // copying it.
+    let template = base.iter().try_fold(&obj.value, |value, key| value.get(key));
+    if obj.kind != "Pod" && template.is_none_or(Value::is_null) {
         if obj.kind == "ReplicationController" {
             // A ReplicationController may omit its template; it then runs no pods.
             return Ok(None);
