@@ -12,7 +12,6 @@ use super::pod::pod_info;
 use super::{classify, cni, field, finished_phase, mesh, names, Known};
 use crate::diagnostics::Diagnostic;
 use crate::model::mesh::inventory::Inventory;
-use crate::parse::parallel::map_in_order;
 use crate::parse::RawObject;
 use crate::policy::Policy;
 use k8s_openapi::api::networking::v1::NetworkPolicySpec;
@@ -48,16 +47,20 @@ pub(super) fn known(obj: &RawObject) -> Option<(Known, &'static str)> {
     classify(obj.group(), &obj.kind).or_else(|| cni::classify_named(obj).map(|k| (Known::Cni(k), "v1")))
 }
 
-/// Every object of `raw` read ahead, in the order of `raw`.
+/// Every object of `raw` read ahead, in the order of `raw`, in parallel.
+#[cfg(not(target_arch = "wasm32"))]
 pub(super) fn read_ahead(raw: &[RawObject]) -> Vec<Ahead> {
-    map_in_order(raw.iter().enumerate().collect(), None::<&mut ()>, |(order, obj), _| {
+    crate::parse::parallel::map_in_order(raw.iter().enumerate().collect(), None::<&mut ()>, |(order, obj), _| {
         one(obj, order)
     })
 }
 
-/// `obj`, the `order`-th object of the input.
-fn one(obj: &RawObject, order: usize) -> Ahead {
-    let observed = mesh::observed_alone(obj).then(|| {
+/// `obj`, the `order`-th object of the input. In the WASM build, which reads on one
+/// thread, only its role and NP0023s: the builder reads the rest itself, and the
+/// download does not carry a second way of doing it.
+pub(super) fn one(obj: &RawObject, order: usize) -> Ahead {
+    let native = cfg!(not(target_arch = "wasm32"));
+    let observed = (native && mesh::observed_alone(obj)).then(|| {
         let mut alone = Inventory::default();
         mesh::observe(&mut alone, obj, order);
         alone
@@ -79,7 +82,7 @@ fn one(obj: &RawObject, order: usize) -> Ahead {
         Known::Service => names::check_object(obj, names::NameRule::Dns1035Label),
         _ => names::check_object(obj, names::NameRule::Dns1123Subdomain),
     };
-    let typed = if !refused.is_empty() {
+    let typed = if !native || !refused.is_empty() {
         Typed::Later
     } else {
         match role {

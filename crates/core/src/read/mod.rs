@@ -166,7 +166,11 @@ fn model_selectors(cluster: &Cluster) -> Vec<ScopedSelector> {
 pub fn build(raw: Vec<RawObject>) -> Checked<Cluster> {
     let mut diags = Vec::new();
     let raw = dedupe(raw, &mut diags);
+    #[cfg(not(target_arch = "wasm32"))]
     let ahead = ahead::read_ahead(&raw);
+    // One thread: each object read ahead just before the builder takes it.
+    #[cfg(target_arch = "wasm32")]
+    let ahead = raw.iter().enumerate().map(|(order, obj)| ahead::one(obj, order));
     let mut b = Builder {
         diags,
         ..Builder::default()
