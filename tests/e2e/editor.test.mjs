@@ -96,7 +96,12 @@ test('a long file is shown through a window of its lines, each at its true place
     assert.equal(await scroller.evaluate((s) => s.scrollHeight), (LINES.length + 1) * LINE + 2 * PAD);
 
     // Far down, the window follows the view: its lines sit where the whole file's would,
-    // and the gutter numbers them.
+    // and the gutter numbers them; the gutter keeps its width (the text does not move
+    // sideways), that of the whole file's widest number and mark.
+    const left = async () => (await editor(page).boundingBox()).x;
+    const leftAtTop = await left();
+    await scrollToLine(page, 3301);
+    assert.equal(await left(), leftAtTop, 'beside the marked line 3,309');
     await scrollToLine(page, 2001);
     const [from, to] = await shownLines(page);
     assert.ok(from < 2001 && to > 2001 + 40 && to - from < 400, `window ${from}-${to}`);
@@ -193,6 +198,32 @@ test('a far diagnostic: the gutter marks its line and the Problems list jumps to
     await screenshot(page, 'editor-window-light');
     await page.locator('[data-testid=theme]').click();
     await screenshot(page, 'editor-window-dark');
+  } finally {
+    await finish(page);
+  }
+});
+
+test('IME composition far down, and a caret scrolled away from comes back with the next key', async () => {
+  const page = await longPage();
+  try {
+    await scrollToLine(page, 2001);
+    const box = await page.locator('.editor-scroll').boundingBox();
+    await page.mouse.click(box.x + 300, box.y + 10 * LINE + LINE / 2);
+    await page.keyboard.press('End');
+    // An input method composes, then commits (Chromium's IME events, as a Japanese IME
+    // sends them); the text after it is not ASCII, nor all in the first UTF-16 plane.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Input.imeSetComposition', { text: 'ね', selectionStart: 1, selectionEnd: 1 });
+    await cdp.send('Input.imeSetComposition', { text: 'ねこ', selectionStart: 2, selectionEnd: 2 });
+    await cdp.send('Input.insertText', { text: 'ねこ🐈' });
+    // Scrolled far away, the window follows the view; the next key types at the caret.
+    await scrollToLine(page, 200);
+    await page.keyboard.type('!');
+    const [first, last] = await shownLines(page);
+    assert.ok(first <= 2011 && 2011 <= last, `the window came back to the caret (${first}-${last})`);
+    const expected = [...LINES];
+    expected[2010] += 'ねこ🐈!';
+    assert.deepEqual((await editorText(page)).split('\n'), expected);
   } finally {
     await finish(page);
   }

@@ -401,7 +401,15 @@ pub fn Editor(props: &EditorProps) -> Html {
     // them: a node per line made every keystroke in a 30,000-line file re-render 30,000
     // elements (the numbers are text in `white-space: pre`, one per line height).
     let gutter = {
-        let mut rows: Vec<Html> = Vec::with_capacity(2 * markers.len() + 1);
+        let mut rows: Vec<Html> = Vec::with_capacity(2 * markers.len() + 2);
+        // As wide as the whole file's widest line (its last number, with a mark when the
+        // file has one), so that the gutter keeps its width as a long file's window moves.
+        let mark = markers.values().next().map(|d| severity_mark(d.severity));
+        rows.push(html! {
+            <div class="gutter-line gutter-sizer">
+                if let Some(mark) = mark { <span class="mark">{ mark }</span> }{ tw.total }
+            </div>
+        });
         let mut run = String::new();
         let flush = |run: &mut String, rows: &mut Vec<Html>| {
             if !run.is_empty() {

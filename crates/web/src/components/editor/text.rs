@@ -75,9 +75,10 @@ impl Default for Win {
 pub struct TextWindow {
     pub textarea: NodeRef,
     pub scroller: NodeRef,
-    /// Lines `start..end` (0-based) are in the textarea.
+    /// Lines `start..end` (0-based) of `total` are in the textarea.
     pub start: usize,
     pub end: usize,
+    pub total: usize,
     win: Rc<RefCell<Win>>,
     redraw: UseForceUpdateHandle,
     on_edit: Callback<String>,
@@ -90,15 +91,16 @@ pub struct TextWindow {
 #[hook]
 pub fn use_text_window(text: &str, jump: Option<Jump>, active: usize, on_edit: &Callback<String>) -> Rc<TextWindow> {
     let win = use_mut_ref(Win::default);
-    let (start, end, changed) = {
+    let (start, end, total, changed) = {
         let w = win.borrow();
-        (w.at.start, w.at.end, w.text != text)
+        (w.at.start, w.at.end, w.total, w.text != text)
     };
     let tw = Rc::new(TextWindow {
         textarea: use_node_ref(),
         scroller: use_node_ref(),
         start,
         end,
+        total,
         win,
         redraw: use_force_update(),
         on_edit: on_edit.clone(),
