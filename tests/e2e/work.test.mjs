@@ -134,8 +134,9 @@ test('loading another scenario keeps the work as a version; versions survive a r
 });
 
 // Storage is written on the main thread, and the work is every file's text: it is written
-// once typing pauses (250 ms after the last key), not per key, and at once when the page
-// is hidden or left, so that a reload right after the last key keeps it.
+// once the evaluation after a pause in typing is shown (when the page is idle), not per
+// key, and at once when the page is hidden or left, so that a reload right after the last
+// key keeps it.
 test('typing is saved once per pause, and a reload right after the last key keeps every key', async () => {
   const page = await openApp(app.browser, app.url, {
     init: () => {

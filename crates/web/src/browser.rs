@@ -22,11 +22,116 @@ pub fn now_ms() -> f64 {
     }
 }
 
-/// Runs `f` in a task of its own once the browser had time to draw a frame: a timeout a
-/// little over one frame at 60 Hz. Not an animation frame callback: those stop in a
-/// hidden tab, and an evaluation must finish there too (timers only slow down).
-pub fn after_frame(f: impl FnOnce() + 'static) {
-    gloo::timers::callback::Timeout::new(20, f).forget();
+/// Runs `f` in a task of its own, after what the browser has waiting (input, a frame that
+/// is due): a message the page posts to itself through a `MessageChannel`. A timeout would
+/// wait at least 4 ms once nested, and an animation frame callback up to a frame (and never
+/// in a hidden tab, where an evaluation must finish too). Without a channel, a timeout.
+pub fn next_task(f: impl FnOnce() + 'static) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Err(job) = channel::post(Box::new(f)) {
+            gloo::timers::callback::Timeout::new(0, job).forget();
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    f();
+}
+
+/// Runs `f` when the browser is idle (`requestIdleCallback`), at the latest after
+/// `timeout_ms`; a timeout of 50 ms where the browser has no idle callbacks.
+pub fn when_idle(timeout_ms: u32, f: impl FnOnce() + 'static) {
+    idle_boxed(timeout_ms, Box::new(f));
+}
+
+// One closure type for every caller: each type of closure handed to JavaScript costs its
+// own glue in the download.
+fn idle_boxed(timeout_ms: u32, f: Box<dyn FnOnce()>) {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::prelude::*;
+        let closure = Closure::once_into_js(f);
+        let options = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&options, &"timeout".into(), &timeout_ms.into());
+        let idle = web_sys::window()
+            .and_then(|w| js_sys::Reflect::get(&w, &"requestIdleCallback".into()).ok())
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        let asked = match idle {
+            Some(idle) => idle.call2(&JsValue::NULL, &closure, &options).is_ok(),
+            None => false,
+        };
+        if !asked {
+            if let (Some(w), Some(f)) = (web_sys::window(), closure.dyn_ref::<js_sys::Function>()) {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(f, 50);
+            }
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = timeout_ms;
+        f();
+    }
+}
+
+/// The page's channel to itself ([`next_task`]): one message per queued function, so each
+/// runs in a task of its own.
+#[cfg(target_arch = "wasm32")]
+mod channel {
+    use std::cell::RefCell;
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        type MessageChannel;
+        #[wasm_bindgen(constructor, catch)]
+        fn new() -> Result<MessageChannel, JsValue>;
+        #[wasm_bindgen(method, getter)]
+        fn port1(this: &MessageChannel) -> MessagePort;
+        #[wasm_bindgen(method, getter)]
+        fn port2(this: &MessageChannel) -> MessagePort;
+        type MessagePort;
+        #[wasm_bindgen(method, setter)]
+        fn set_onmessage(this: &MessagePort, f: &js_sys::Function);
+        #[wasm_bindgen(method, js_name = postMessage)]
+        fn post_message(this: &MessagePort, message: &JsValue);
+    }
+
+    type Job = Box<dyn FnOnce()>;
+
+    thread_local! {
+        // A few jobs at most: a vector (each map or queue type costs download size).
+        static QUEUE: RefCell<Vec<Job>> = const { RefCell::new(Vec::new()) };
+        static SENDER: Option<MessagePort> = open();
+    }
+
+    fn open() -> Option<MessagePort> {
+        let channel = MessageChannel::new().ok()?;
+        let on_message = Closure::<dyn FnMut()>::new(|| {
+            // Taken out before it runs: a job may queue another.
+            let job = QUEUE.with(|q| {
+                let mut q = q.borrow_mut();
+                (!q.is_empty()).then(|| q.remove(0))
+            });
+            if let Some(job) = job {
+                job();
+            }
+        });
+        channel.port1().set_onmessage(on_message.as_ref().unchecked_ref());
+        // The channel lives as long as the page.
+        on_message.forget();
+        Some(channel.port2())
+    }
+
+    /// Queues `job`; gives it back when the browser has no channel.
+    pub fn post(job: Job) -> Result<(), Job> {
+        SENDER.with(|sender| match sender {
+            Some(port) => {
+                QUEUE.with(|q| q.borrow_mut().push(job));
+                port.post_message(&JsValue::UNDEFINED);
+                Ok(())
+            }
+            None => Err(job),
+        })
+    }
 }
 
 /// Wall-clock milliseconds since 1970 (for the times of saved versions; 0 outside a

@@ -7,6 +7,7 @@ use netplay_core::output::{diff, ConnLine, DiffEntry};
 use netplay_core::present::{self, EndpointKind};
 use netplay_core::{Diagnostic, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Everything core computed for the current text.
@@ -269,6 +270,27 @@ pub fn graph(analysis: &Analysis, checkpoint: Option<&[ConnLine]>) -> GraphModel
     GraphModel { nodes, edges }
 }
 
+/// The matrix summarised by group (core's `present::group_matrix`), read from the
+/// connection lines and their changes since the checkpoint; the same summary as the one of
+/// every pair's cell, without building a cell per pair. `nodes` are [`endpoints`].
+pub fn group_summary(analysis: &Analysis, checkpoint: &Rc<Vec<ConnLine>>, nodes: &[Node]) -> present::GroupMatrix {
+    let changes = diff_since(analysis, checkpoint);
+    // Both lists are in pair order (connlist's, and the diff's): one walk marks the
+    // changed lines.
+    let mut next = changes.iter().peekable();
+    let now = analysis.lines.iter().map(move |l| {
+        let pair = (l.src.as_str(), l.dst.as_str());
+        while next.next_if(|d| (d.src.as_str(), d.dst.as_str()) < pair).is_some() {}
+        let changed = next.next_if(|d| (d.src.as_str(), d.dst.as_str()) == pair).is_some();
+        (l.src.as_str(), l.dst.as_str(), Some(l.conn.as_str()), changed)
+    });
+    let removed = changes
+        .iter()
+        .filter(|d| d.kind() == present::Change::Removed)
+        .map(|d| (d.src.as_str(), d.dst.as_str(), None, true));
+    present::group_matrix(nodes.iter().map(|n| n.id.as_str()), now.chain(removed))
+}
+
 /// A cell of the matrix: the connection, and how it changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cell {
@@ -347,10 +369,35 @@ pub fn probe_allows(conn: Option<&str>, probe: (netplay_core::Protocol, u16)) ->
     conn.is_some_and(|c| present::conn_allows(c, probe))
 }
 
+/// A diff: the evaluation's generation, the checkpoint, and their changes.
+type Diffed = (u64, Rc<Vec<ConnLine>>, Rc<Vec<DiffEntry>>);
+
+thread_local! {
+    /// The last diff of an evaluation with its checkpoint: the status bar's counts and the
+    /// matrix's summary read the same one (a diff of 18,000 lines costs milliseconds).
+    static LAST_DIFF: std::cell::RefCell<Option<Diffed>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The changes of `analysis` since `checkpoint` (core's `output::diff`), computed once
+/// per evaluation and checkpoint.
+pub fn diff_since(analysis: &Analysis, checkpoint: &Rc<Vec<ConnLine>>) -> Rc<Vec<DiffEntry>> {
+    LAST_DIFF.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((generation, c, d)) = &*last {
+            if *generation == analysis.generation && Rc::ptr_eq(c, checkpoint) {
+                return d.clone();
+            }
+        }
+        let d = Rc::new(diff(checkpoint, &analysis.lines));
+        *last = Some((analysis.generation, checkpoint.clone(), d.clone()));
+        d
+    })
+}
+
 /// Counts of (added, removed, changed) pairs since the checkpoint, from the analysis.
-pub fn change_counts_since(analysis: &Analysis, checkpoint: &[ConnLine]) -> (usize, usize, usize) {
+pub fn change_counts_since(analysis: &Analysis, checkpoint: &Rc<Vec<ConnLine>>) -> (usize, usize, usize) {
     let mut counts = (0, 0, 0);
-    for d in changes(analysis, Some(checkpoint)).values() {
+    for d in diff_since(analysis, checkpoint).iter() {
         match d.kind() {
             present::Change::Added => counts.0 += 1,
             present::Change::Removed => counts.1 += 1,
@@ -404,6 +451,36 @@ mod tests {
         assert_eq!(labels, ["90% mTLS", "10% plaintext"]);
         assert_eq!(hops.iter().map(|h| h.secure).collect::<Vec<_>>(), [true, false]);
         assert!(hops.iter().all(|h| h.src == "a/client[Pod]"));
+    }
+
+    /// The summary by namespace read from the lines is the summary of every pair's cell
+    /// (what the matrix summarised before it skipped building the cells), in both
+    /// directions of a change: pairs removed, added and changed since the checkpoint.
+    #[test]
+    fn the_summary_from_the_lines_is_the_summary_of_the_cells() {
+        let other = "apiVersion: v1\nkind: Pod\nmetadata: {name: c, namespace: y, labels: {app: c}}\nspec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}\n";
+        let web = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web, namespace: y}\nspec:\n  podSelector: {}\n  ingress:\n  - from: [{namespaceSelector: {}}]\n    ports: [{port: 80}]\n";
+        let files = |extra: &[(&str, &str)]| {
+            let mut f = vec![SourceFile::new("a.yaml", TWO_PODS), SourceFile::new("c.yaml", other)];
+            f.extend(extra.iter().map(|(n, t)| SourceFile::new(*n, *t)));
+            Analysis::new(&f)
+        };
+        let plain = files(&[]);
+        let denied = files(&[("p.yaml", DENY_B), ("w.yaml", web)]);
+        for (now, then) in [(&denied, &plain), (&plain, &denied)] {
+            let checkpoint = Rc::new(then.lines.clone());
+            let nodes = endpoints(now, Some(&then.lines));
+            let of_cells = present::group_matrix(
+                nodes.iter().map(|n| n.id.as_str()),
+                matrix(now, Some(&then.lines))
+                    .iter()
+                    .map(|((s, d), c)| (s.as_str(), d.as_str(), c.conn.as_deref(), c.change != Change::Same)),
+            );
+            let summary = group_summary(now, &checkpoint, &nodes);
+            assert!(Rc::ptr_eq(&diff_since(now, &checkpoint), &diff_since(now, &checkpoint)));
+            assert!(summary.cells.iter().any(|(_, c)| c.changed > 0), "{summary:?}");
+            assert_eq!(summary, of_cells);
+        }
     }
 
     #[test]

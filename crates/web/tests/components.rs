@@ -6,7 +6,7 @@ use netplay_core::SourceFile;
 use netplay_web::components::editor::{Editor, EditorProps};
 use netplay_web::components::matrix::{Matrix, MatrixProps};
 use netplay_web::state::File;
-use netplay_web::view_model::{self, Analysis};
+use netplay_web::view_model::Analysis;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -48,8 +48,8 @@ async fn matrix_shows_allowed_ports_and_the_probe_verdict() {
     let props = {
         let clicked = clicked.clone();
         MatrixProps {
-            nodes: Rc::new(view_model::endpoints(&after, Some(&before.lines))),
-            cells: Rc::new(view_model::matrix(&after, Some(&before.lines))),
+            analysis: Rc::new(after),
+            checkpoint: Rc::new(before.lines.clone()),
             probe: Some((netplay_core::Protocol::Tcp, 80)),
             pair: None,
             selected: None,

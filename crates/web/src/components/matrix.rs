@@ -13,8 +13,9 @@
 //! sources of the row's namespace, the destinations of the column's), and "← All
 //! namespaces" goes back. "Every workload" shows the whole matrix anyway.
 
-use crate::view_model::{probe_allows, Cell, Change, Node, NodeKind};
-use netplay_core::present::{group_matrix, group_of, short_conn, Group, GroupMatrix};
+use crate::view_model::{probe_allows, Analysis, Change, Node, NodeKind};
+use netplay_core::output::ConnLine;
+use netplay_core::present::{group_of, short_conn, Group, GroupMatrix};
 use netplay_core::Protocol;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -25,8 +26,9 @@ use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
 pub struct MatrixProps {
-    pub nodes: Rc<Vec<Node>>,
-    pub cells: Rc<BTreeMap<(String, String), Cell>>,
+    /// The evaluation shown and the checkpoint's connections (changes since are marked).
+    pub analysis: Rc<Analysis>,
+    pub checkpoint: Rc<Vec<ConnLine>>,
     pub probe: Option<(Protocol, u16)>,
     pub pair: Option<(String, String)>,
     pub selected: Option<String>,
@@ -77,17 +79,6 @@ enum Scope {
 impl Scope {
     fn is_auto(&self) -> bool {
         *self == Scope::Auto
-    }
-}
-
-/// Compares two shared values by address: the matrix's inputs are replaced, never changed
-/// in place, and comparing a million cells to learn that would cost what it saves.
-#[derive(Clone)]
-struct Same<T>(Rc<T>);
-
-impl<T> PartialEq for Same<T> {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
     }
 }
 
@@ -172,8 +163,28 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         cols: 8,
     });
 
+    // Every endpoint; the summary, read from the connection lines and their changes; and
+    // the cell of every pair, built only when pairs are shown: at thousands of workloads,
+    // building them for a summary of a few thousand cells took most of a redraw. One memo
+    // (each is its own code in the download); the summary's choice needs the endpoints'
+    // count, so it is made in it.
+    let scoped_auto = *scope == Scope::Auto;
+    let model = use_memo(
+        (props.analysis.clone(), props.checkpoint.clone(), scoped_auto),
+        |(a, c, auto)| {
+            let nodes = crate::view_model::endpoints(a, Some(c));
+            let summary = (*auto && nodes.len() > AGGREGATE_FROM)
+                .then(|| Rc::new(crate::view_model::group_summary(a, c, &nodes)));
+            let cells = match summary {
+                Some(_) => BTreeMap::new(),
+                None => crate::view_model::matrix(a, Some(c)),
+            };
+            (nodes, summary, cells)
+        },
+    );
+    let (nodes, summary, cells) = (&model.0, model.1.clone(), &model.2);
     // Each endpoint's group (core decides what a namespace is), and the namespaces.
-    let groups: Vec<Group> = props.nodes.iter().map(|n| group_of(&n.id)).collect();
+    let groups: Vec<Group> = nodes.iter().map(|n| group_of(&n.id)).collect();
     let mut namespaces: Vec<&str> = groups
         .iter()
         .filter(|g| matches!(g, Group::Namespace(_)))
@@ -181,21 +192,8 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         .collect();
     netplay_core::sorting::sort_by(&mut namespaces, |a, b| crate::view_model::natural_cmp(a, b));
     namespaces.dedup();
-    let large = props.nodes.len() > AGGREGATE_FROM;
-    let aggregated = large && *scope == Scope::Auto;
-    let summary = use_memo(
-        (Same(props.nodes.clone()), Same(props.cells.clone()), aggregated),
-        |(nodes, cells, on)| {
-            on.then(|| {
-                let lines = cells
-                    .0
-                    .iter()
-                    .map(|((s, d), c)| (s.as_str(), d.as_str(), c.conn.as_deref(), c.change != Change::Same));
-                Rc::new(group_matrix(nodes.0.iter().map(|n| n.id.as_str()), lines))
-            })
-        },
-    );
-    let summary = (*summary).clone().filter(|_| aggregated);
+    let large = nodes.len() > AGGREGATE_FROM;
+    let aggregated = summary.is_some();
     let (row_group, col_group) = match &*scope {
         Scope::Groups(a, b) => (Some(a), Some(b)),
         _ => (None, None),
@@ -209,8 +207,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         if aggregated {
             return Vec::new();
         }
-        props
-            .nodes
+        nodes
             .iter()
             .zip(&groups)
             .filter(|(_, own)| g.is_none_or(|g| g == *own))
@@ -282,7 +279,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         })
     };
 
-    if props.nodes.is_empty() {
+    if nodes.is_empty() {
         return html! {
             <div class="empty-view">{ "No workloads yet — load an example or paste manifests into the editor." }</div>
         };
@@ -362,7 +359,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             if src.id == dst.id {
                 return html! { <td class="cell self" data-src={src.id.clone()} data-dst={dst.id.clone()} data-conn="" data-change="same" title="A workload to itself is not reported">{ "·" }</td> };
             }
-            let cell = props.cells.get(&key);
+            let cell = cells.get(&key);
             let conn = cell.and_then(|c| c.conn.clone());
             let change = cell.map_or(Change::Same, |c| c.change);
             let external_pair = src.kind == NodeKind::External && dst.kind == NodeKind::External;
@@ -475,10 +472,10 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         } else {
             (&group_rows[..], &group_cols[..])
         };
-        (header, body) = summary_table(m, r, c, &drill);
+        (header, body) = summary_table(m, r, c, &scope.setter());
         size = format!(
             "{} endpoints in {} groups, summarised by namespace — click a cell for its workloads",
-            props.nodes.len(),
+            nodes.len(),
             m.groups.len()
         );
     }
@@ -544,18 +541,13 @@ pub fn Matrix(props: &MatrixProps) -> Html {
 
 /// The summary's header cells and rows: per pair of groups, how many workload pairs
 /// connect out of how many, and the union of their ports (core's `group_matrix`). A
-/// click (or Enter) shows the cell's workloads. A cell with changes since the checkpoint
-/// is marked `~` and says how many pairs changed.
+/// click (or Enter) shows the cell's workloads.
 fn summary_table(
     m: &GroupMatrix,
     rows: &[usize],
     cols: &[usize],
-    drill: &Callback<(Group, Group)>,
+    scope: &UseStateSetter<Scope>,
 ) -> (Vec<Html>, Vec<Html>) {
-    let members = |i: usize| {
-        let n = m.size(i);
-        format!("{n} endpoint{}", if n == 1 { "" } else { "s" })
-    };
     let group = |i: usize| m.groups.get(i).map(|(g, _)| g);
     let header = cols
         .iter()
@@ -563,7 +555,7 @@ fn summary_table(
         .map(|(i, g)| {
             html! {
                 <th scope="col" class="col-head" title={g.title().to_string()}>
-                    <div class="rot"><span>{ g.title() }</span><small>{ members(i) }</small></div>
+                    <div class="rot"><span>{ g.title() }</span><small>{ members(m.size(i)) }</small></div>
                 </th>
             }
         })
@@ -572,46 +564,88 @@ fn summary_table(
         .iter()
         .filter_map(|&i| Some((i, group(i)?)))
         .map(|(i, src)| {
-            let cells = cols.iter().filter_map(|&j| Some((j, group(j)?))).map(|(j, dst)| {
-                let cell = m.cell(i, j).filter(|c| c.pairs > 0);
-                let changes = m.cell(i, j).map_or(0, |c| c.changed);
-                let on_click = {
-                    let (drill, pair) = (drill.clone(), (src.clone(), dst.clone()));
-                    Callback::from(move |_: MouseEvent| drill.emit(pair.clone()))
-                };
-                // `~`: changed since the checkpoint (the title says how many pairs).
-                let mark = if changes > 0 { "~ " } else { "" };
-                let (text, words) = match cell {
-                    Some(c) => (
-                        format!("{mark}{}/{} · {}", c.pairs, c.possible, short_conn(&c.conn)),
-                        format!("{} of {} workload pairs connect: {}", c.pairs, c.possible, c.conn),
-                    ),
-                    None => (format!("{mark}—"), "no workload pair connects".to_string()),
-                };
-                let mut title = format!("{} => {}: {words}", src.title(), dst.title());
-                if changes > 0 {
-                    let _ = write!(title, " ({changes} changed since the checkpoint)");
-                }
-                title.push_str(" — click for the workloads");
-                html! {
-                    <td class={classes!("cell", "group-cell", if cell.is_some() { "allowed" } else { "none" }, (changes > 0).then_some("diff-changed"))}
-                        data-src-group={src.title().to_string()} data-dst-group={dst.title().to_string()}
-                        data-pairs={cell.map_or(0, |c| c.pairs).to_string()}
-                        data-conn={cell.map(|c| c.conn.clone()).unwrap_or_default()}
-                        title={title} onclick={on_click} tabindex="0" role="button">
-                        { text }
-                    </td>
-                }
-            });
+            let cells: Vec<SummaryCell> = cols
+                .iter()
+                .filter_map(|&j| Some((j, group(j)?)))
+                .map(|(j, dst)| SummaryCell {
+                    dst: dst.clone(),
+                    cell: m.cell(i, j).cloned().filter(|c| c.pairs > 0),
+                    changes: m.cell(i, j).map_or(0, |c| c.changed),
+                })
+                .collect();
             html! {
-                <tr key={src.title().to_string()}>
-                    <th scope="row" class="row-head group-row-head" title={src.title().to_string()}>
-                        <span>{ src.title() }</span><small>{ members(i) }</small>
-                    </th>
-                    { for cells }
-                </tr>
+                <SummaryRow key={src.title().to_string()} src={src.clone()} size={m.size(i)} cells={cells} scope={scope.clone()} />
             }
         })
         .collect();
     (header, body)
+}
+
+fn members(n: usize) -> String {
+    format!("{n} endpoint{}", if n == 1 { "" } else { "s" })
+}
+
+/// One cell of a summary row, as drawn.
+#[derive(Clone, PartialEq)]
+struct SummaryCell {
+    dst: Group,
+    /// The pairs of the cell, when one connects.
+    cell: Option<netplay_core::present::GroupCell>,
+    /// Pairs changed since the checkpoint.
+    changes: usize,
+}
+
+#[derive(Properties, PartialEq)]
+struct SummaryRowProps {
+    src: Group,
+    /// Endpoints in the row's group.
+    size: usize,
+    cells: Vec<SummaryCell>,
+    scope: UseStateSetter<Scope>,
+}
+
+/// A row of the summary, a component of its own so that a redraw after an edit draws
+/// only the rows whose cells changed (an edit changes a few of thousands of cells;
+/// drawing all of them again was most of the redraw). A cell with changes since the
+/// checkpoint is marked `~` and says how many pairs changed.
+#[function_component]
+fn SummaryRow(props: &SummaryRowProps) -> Html {
+    let src = &props.src;
+    let cells = props.cells.iter().map(|c| {
+        let on_click = {
+            let (scope, pair) = (props.scope.clone(), (src.clone(), c.dst.clone()));
+            Callback::from(move |_: MouseEvent| scope.set(Scope::Groups(pair.0.clone(), pair.1.clone())))
+        };
+        // `~`: changed since the checkpoint (the title says how many pairs).
+        let mark = if c.changes > 0 { "~ " } else { "" };
+        let (text, words) = match &c.cell {
+            Some(g) => (
+                format!("{mark}{}/{} · {}", g.pairs, g.possible, short_conn(&g.conn)),
+                format!("{} of {} workload pairs connect: {}", g.pairs, g.possible, g.conn),
+            ),
+            None => (format!("{mark}—"), "no workload pair connects".to_string()),
+        };
+        let mut title = format!("{} => {}: {words}", src.title(), c.dst.title());
+        if c.changes > 0 {
+            let _ = write!(title, " ({} changed since the checkpoint)", c.changes);
+        }
+        title.push_str(" — click for the workloads");
+        html! {
+            <td class={classes!("cell", "group-cell", if c.cell.is_some() { "allowed" } else { "none" }, (c.changes > 0).then_some("diff-changed"))}
+                data-src-group={src.title().to_string()} data-dst-group={c.dst.title().to_string()}
+                data-pairs={c.cell.as_ref().map_or(0, |g| g.pairs).to_string()}
+                data-conn={c.cell.as_ref().map(|g| g.conn.clone()).unwrap_or_default()}
+                title={title} onclick={on_click} tabindex="0" role="button">
+                { text }
+            </td>
+        }
+    });
+    html! {
+        <tr>
+            <th scope="row" class="row-head group-row-head" title={src.title().to_string()}>
+                <span>{ src.title() }</span><small>{ members(props.size) }</small>
+            </th>
+            { for cells }
+        </tr>
+    }
 }

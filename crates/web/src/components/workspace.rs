@@ -167,12 +167,6 @@ fn ViewBody() -> Html {
         shown.then(|| Rc::new(view_model::graph(a, Some(c))))
     });
     let matrix_shown = state.view == View::Matrix;
-    let matrix = use_memo((analysis.clone(), checkpoint.clone(), matrix_shown), |(a, c, shown)| {
-        shown.then(|| {
-            let g = view_model::graph(a, Some(c));
-            (Rc::new(g.nodes), Rc::new(view_model::cells(g.edges)))
-        })
-    });
     // Which admin tier decides each pair (graph marks and legend); empty without admin
     // policies.
     let tiers = use_memo((analysis.clone(), graph_shown || matrix_shown), |(a, shown)| {
@@ -211,6 +205,19 @@ fn ViewBody() -> Html {
             )
         })
     };
+    // The Mesh view while hidden keeps what it last showed: re-rendering it (a select of
+    // every workload) on every evaluation cost a few milliseconds each for nothing. It
+    // follows the text while shown, and while its request's path is drawn over the graph
+    // (the path follows the edits).
+    let mesh_live = state.view == View::Mesh || !state.mesh_path.is_empty();
+    let mesh_shows = use_mut_ref(|| (analysis.clone(), state.files.clone(), state.selected.clone()));
+    if mesh_live {
+        let mut shows = mesh_shows.borrow_mut();
+        if shows.0 != analysis || shows.2 != state.selected || shows.1 != state.files {
+            *shows = (analysis.clone(), state.files.clone(), state.selected.clone());
+        }
+    }
+    let (mesh_analysis, mesh_files, mesh_selected) = mesh_shows.borrow().clone();
     let body = match state.view {
         View::Graph => html! {
             <Graph model={(*model).clone().unwrap_or_default()} selected={state.selected.clone()} overlay={state.mesh_path.clone()}
@@ -228,8 +235,7 @@ fn ViewBody() -> Html {
                 on_jump={jump.clone()} />
         },
         View::Matrix => html! {
-            <Matrix nodes={(*matrix).as_ref().map(|m| m.0.clone()).unwrap_or_default()}
-                cells={(*matrix).as_ref().map(|m| m.1.clone()).unwrap_or_default()} probe={state.probe()} pair={state.pair.clone()}
+            <Matrix analysis={analysis.clone()} checkpoint={checkpoint.clone()} probe={state.probe()} pair={state.pair.clone()}
                 selected={state.selected.clone()} tiers={(*tiers).clone()} flows={(*flows).clone()}
                 on_cell={matrix_callbacks.0.clone()}
                 on_select={matrix_callbacks.1.clone()} />
@@ -239,10 +245,10 @@ fn ViewBody() -> Html {
         <>
         { body }
         <div class="mesh-holder" hidden={state.view != View::Mesh}>
-            <Mesh analysis={analysis.clone()} selected={state.selected.clone()}
+            <Mesh analysis={mesh_analysis} selected={mesh_selected}
                 examples={examples}
                 on_jump={mesh_callbacks.0.clone()}
-                files={state.files.clone()}
+                files={mesh_files}
                 on_edit_file={mesh_callbacks.1.clone()}
                 on_path={mesh_callbacks.2.clone()}
                 on_show_graph={mesh_callbacks.3.clone()} />

@@ -231,13 +231,6 @@ impl super::State {
         self.regrade();
     }
 
-    /// Records the work as a version of its scenario (History lists it).
-    fn keep_version(&mut self) {
-        if let Err(e) = storage::record_version(&self.saved(), crate::browser::wall_ms(), false) {
-            self.storage_failed(e);
-        }
-    }
-
     /// Grades the lesson's current step against the files, when the files are the
     /// lesson's (the learner may have opened something else meanwhile).
     pub(super) fn regrade(&mut self) {

@@ -295,9 +295,17 @@ impl State {
     /// Keeps the current work as a version of its scenario before something replaces it.
     fn keep_before_replacing(&mut self) {
         if self.edited() {
-            if let Err(e) = storage::record_version(&self.saved(), crate::browser::wall_ms(), false) {
-                self.storage_failed(e);
-            }
+            self.keep_version();
+        }
+    }
+
+    /// Records the work as a version of its scenario now (History lists it), after the
+    /// versions still due, so that they keep their order.
+    fn keep_version(&mut self) {
+        let written =
+            write_due_versions().and_then(|_| storage::record_version(&self.saved(), crate::browser::wall_ms(), false));
+        if let Err(e) = written {
+            self.storage_failed(e);
         }
     }
 
@@ -386,11 +394,11 @@ impl State {
             }
             self.redo.clear();
             self.history_seq += 1;
-            // A version of the scenario per pause in typing (coalesced while typing on).
+            // A version of the scenario per pause in typing (coalesced while typing on),
+            // written by the autosave once the page is idle: reading and writing the
+            // versions is not added to the evaluation's task.
             if self.edited() {
-                if let Err(e) = storage::record_version(&self.saved(), crate::browser::wall_ms(), true) {
-                    self.storage_failed(e);
-                }
+                DUE_VERSIONS.with(|due| due.borrow_mut().push((self.saved(), crate::browser::wall_ms())));
             }
         }
     }
@@ -413,7 +421,7 @@ impl State {
             self.unparsed = Rc::new(errors);
         } else {
             self.unparsed = Rc::new(Vec::new());
-            self.analysis = Rc::new(next);
+            drop_when_idle(std::mem::replace(&mut self.analysis, Rc::new(next)));
         }
     }
 
@@ -459,7 +467,7 @@ impl State {
         self.evaluating = false;
         self.diagnostics = Rc::new(next.diagnostics.clone());
         self.unparsed = Rc::new(Vec::new());
-        self.analysis = Rc::new(next);
+        drop_when_idle(std::mem::replace(&mut self.analysis, Rc::new(next)));
         // Back in another scenario, changes are counted from what it shows now.
         if other_scenario {
             self.checkpoint = Rc::new(self.analysis.lines.clone());
@@ -468,6 +476,43 @@ impl State {
         }
         self.regrade();
     }
+}
+
+thread_local! {
+    /// Versions of the work recorded after pauses in typing (`State::record`) that are not
+    /// written yet, oldest first: the autosave writes them when the page is idle, and a
+    /// version written at once writes them first.
+    static DUE_VERSIONS: std::cell::RefCell<Vec<(Saved, f64)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Writes the oldest version that is due; `None` when none is.
+pub fn write_due_version() -> Option<Result<(), StorageError>> {
+    let due = DUE_VERSIONS.with(|due| {
+        let mut due = due.borrow_mut();
+        (!due.is_empty()).then(|| due.remove(0))
+    })?;
+    Some(storage::record_version(&due.0, due.1, true))
+}
+
+/// Whether a version is waiting to be written.
+pub fn versions_due() -> bool {
+    DUE_VERSIONS.with(|due| !due.borrow().is_empty())
+}
+
+/// Writes every version that is due.
+pub fn write_due_versions() -> Result<(), StorageError> {
+    let mut result = Ok(());
+    while let Some(r) = write_due_version() {
+        result = result.and(r);
+    }
+    result
+}
+
+/// Drops the previous evaluation when the page is idle (the views still hold it until
+/// they are redrawn; this is the last reference): freeing a model and tens of thousands of
+/// lines took milliseconds of the task that shows the next evaluation.
+fn drop_when_idle(previous: Rc<Analysis>) {
+    crate::browser::when_idle(1_000, move || drop(previous));
 }
 
 /// Evaluates files with core, timing it.
@@ -479,10 +524,11 @@ pub fn evaluate(files: &[File]) -> Analysis {
 }
 
 /// Evaluates `files` after the typing pause without holding the page: core's steps run
-/// in separate tasks with a frame between them (the page draws and takes input), the
-/// result is taken in a task of its own (redrawing the views is not added to the
-/// evaluation's task), and an evaluation is dropped at its next step once `current` says
-/// a newer edit arrived. `eval_ms` counts core's steps, not the waits between them.
+/// in separate tasks (`browser::next_task`: the page draws and takes input between them),
+/// and an evaluation is dropped at its next step once `current` says a newer edit arrived.
+/// A quick evaluation (the kept path after most edits) is taken in the same task, so the
+/// views are redrawn at once; a longer one in a task of its own, so that redrawing is not
+/// added to it. `eval_ms` counts core's steps, not the waits between them.
 pub fn evaluate_in_steps(
     dispatcher: yew::UseReducerDispatcher<State>,
     files: Vec<File>,
@@ -498,6 +544,10 @@ pub fn evaluate_in_steps(
     next_step(dispatcher, files, current, step, spent);
 }
 
+/// An evaluation that took less than this (ms) is shown in the same task: with the redraw
+/// it stays well under the 50 ms that make a long task.
+const SHOW_AT_ONCE_MS: f64 = 20.0;
+
 fn next_step(
     dispatcher: yew::UseReducerDispatcher<State>,
     files: Vec<File>,
@@ -508,15 +558,18 @@ fn next_step(
     match step {
         crate::view_model::Step::Done(mut analysis) => {
             analysis.eval_ms = spent;
-            gloo::timers::callback::Timeout::new(0, move || {
+            let show = move || {
                 if current() {
                     dispatcher.dispatch(Action::Evaluated(Box::new((files, analysis))));
                 }
-            })
-            .forget();
+            };
+            if spent < SHOW_AT_ONCE_MS {
+                show();
+            } else {
+                crate::browser::next_task(show);
+            }
         }
-        // After a frame: the progress indicator is drawn before the next step holds the page.
-        crate::view_model::Step::Pending(pending) => crate::browser::after_frame(move || {
+        crate::view_model::Step::Pending(pending) => crate::browser::next_task(move || {
             if current() {
                 let start = crate::browser::now_ms();
                 let step = Analysis::resume(pending);
