@@ -23,18 +23,13 @@ pub fn now_ms() -> f64 {
 }
 
 /// Runs `f` in a task of its own, after what the browser has waiting (input, a frame that
-/// is due): a message the page posts to itself through a `MessageChannel`. A timeout would
-/// wait at least 4 ms once nested, and an animation frame callback up to a frame (and never
-/// in a hidden tab, where an evaluation must finish too). Without a channel, a timeout.
+/// is due): a zero timeout. Not an animation frame callback: those wait up to a frame, and
+/// never run in a hidden tab, where an evaluation must finish too. Timeouts nested more
+/// than five deep wait at least 4 ms; an evaluation's steps nest three or four.
 pub fn next_task(f: impl FnOnce() + 'static) {
-    #[cfg(target_arch = "wasm32")]
-    {
-        if let Err(job) = channel::post(Box::new(f)) {
-            gloo::timers::callback::Timeout::new(0, job).forget();
-        }
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    f();
+    // Boxed: one closure type for every caller (each costs its own glue in the download).
+    let f: Box<dyn FnOnce()> = Box::new(f);
+    gloo::timers::callback::Timeout::new(0, f).forget();
 }
 
 /// Runs `f` when the browser is idle (`requestIdleCallback`), at the latest after
@@ -69,68 +64,6 @@ fn idle_boxed(timeout_ms: u32, f: Box<dyn FnOnce()>) {
     {
         let _ = timeout_ms;
         f();
-    }
-}
-
-/// The page's channel to itself ([`next_task`]): one message per queued function, so each
-/// runs in a task of its own.
-#[cfg(target_arch = "wasm32")]
-mod channel {
-    use std::cell::RefCell;
-    use wasm_bindgen::prelude::*;
-
-    #[wasm_bindgen]
-    extern "C" {
-        type MessageChannel;
-        #[wasm_bindgen(constructor, catch)]
-        fn new() -> Result<MessageChannel, JsValue>;
-        #[wasm_bindgen(method, getter)]
-        fn port1(this: &MessageChannel) -> MessagePort;
-        #[wasm_bindgen(method, getter)]
-        fn port2(this: &MessageChannel) -> MessagePort;
-        type MessagePort;
-        #[wasm_bindgen(method, setter)]
-        fn set_onmessage(this: &MessagePort, f: &js_sys::Function);
-        #[wasm_bindgen(method, js_name = postMessage)]
-        fn post_message(this: &MessagePort, message: &JsValue);
-    }
-
-    type Job = Box<dyn FnOnce()>;
-
-    thread_local! {
-        // A few jobs at most: a vector (each map or queue type costs download size).
-        static QUEUE: RefCell<Vec<Job>> = const { RefCell::new(Vec::new()) };
-        static SENDER: Option<MessagePort> = open();
-    }
-
-    fn open() -> Option<MessagePort> {
-        let channel = MessageChannel::new().ok()?;
-        let on_message = Closure::<dyn FnMut()>::new(|| {
-            // Taken out before it runs: a job may queue another.
-            let job = QUEUE.with(|q| {
-                let mut q = q.borrow_mut();
-                (!q.is_empty()).then(|| q.remove(0))
-            });
-            if let Some(job) = job {
-                job();
-            }
-        });
-        channel.port1().set_onmessage(on_message.as_ref().unchecked_ref());
-        // The channel lives as long as the page.
-        on_message.forget();
-        Some(channel.port2())
-    }
-
-    /// Queues `job`; gives it back when the browser has no channel.
-    pub fn post(job: Job) -> Result<(), Job> {
-        SENDER.with(|sender| match sender {
-            Some(port) => {
-                QUEUE.with(|q| q.borrow_mut().push(job));
-                port.post_message(&JsValue::UNDEFINED);
-                Ok(())
-            }
-            None => Err(job),
-        })
     }
 }
 
