@@ -233,8 +233,14 @@ struct Round {
 /// from the cache's previous round when it has them.
 fn parse_file(file: &SourceFile, json: bool, round: Option<&mut Round>) -> (Vec<RawObject>, Vec<Diagnostic>) {
     let name: Arc<str> = Arc::from(file.name.as_str());
-    let documents = split_documents(&file.text, json);
-    let parsed = parallel::map_in_order(documents, round, |(start_line, text), mut round| {
+    let body = without_bom(&file.text);
+    // Each document's text is cut out on the thread that parses it: copied one after
+    // another, the documents of a 12 MB file were ≈ 5 % of a focused list's CPU at
+    // 20,000 workloads, all on one thread.
+    let parsed = parallel::map_in_order(parts(body, json), round, |part, mut round| {
+        let Some((start_line, text)) = part_text(body, &part) else {
+            return (Vec::new(), Vec::new());
+        };
         let key = DocumentKey {
             file: name.clone(),
             start_line,
@@ -355,19 +361,43 @@ pub fn document_spans(text: &str) -> Vec<DocumentSpan> {
 /// `---` lines; the separator line is kept blank in the next document so that line
 /// numbers inside a document stay aligned with the file. JSON ([`is_json`]) is one
 /// document, which may hold several values.
+#[cfg(test)]
 fn split_documents(text: &str, json: bool) -> Vec<(usize, Arc<str>)> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text = without_bom(text);
+    parts(text, json)
+        .iter()
+        .filter_map(|part| part_text(text, part))
+        .collect()
+}
+
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// Where a document of a file is, before its text is cut out ([`part_text`]).
+enum Part {
+    /// A JSON file: one document.
+    Whole,
+    Yaml(DocumentSpan),
+}
+
+fn parts(text: &str, json: bool) -> Vec<Part> {
     if json {
-        return vec![(0, Arc::from(text))];
+        return vec![Part::Whole];
     }
-    let mut docs = Vec::new();
-    for span in document_spans(text) {
-        let doc = document_text(text, &span);
-        if has_content(&doc) {
-            docs.push((span.line, Arc::from(doc)));
+    document_spans(text).into_iter().map(Part::Yaml).collect()
+}
+
+/// The first line and text of a document of `text` (a file without its byte order
+/// mark); `None` for a YAML document without content, which is not read.
+fn part_text(text: &str, part: &Part) -> Option<(usize, Arc<str>)> {
+    match part {
+        Part::Whole => Some((0, Arc::from(text))),
+        Part::Yaml(span) => {
+            let doc = document_text(text, span);
+            has_content(&doc).then(|| (span.line, Arc::from(doc)))
         }
     }
-    docs
 }
 
 /// The text parsed for one document: its body, with the separator line kept blank.
