@@ -542,11 +542,13 @@ spec:
     #[test]
     fn the_subset_reads_what_serde_yaml_reads() {
         use proptest::test_runner::{Config, TestRunner};
-        // PROPTEST_CASES raises it for a nightly run, as for the other property tests.
+        // The counts of the other property tests' `cases(ci, nightly)`
+        // (docs/performance.md, "Test suite"): PROPTEST_CASES, else NETPLAY_NIGHTLY.
+        let nightly = std::env::var("NETPLAY_NIGHTLY").is_ok_and(|v| !v.is_empty() && v != "0");
         let cases = std::env::var("PROPTEST_CASES")
             .ok()
             .and_then(|n| n.parse().ok())
-            .unwrap_or(2048);
+            .unwrap_or(if nightly { 100_000 } else { 2048 });
         let mut runner = TestRunner::new(Config {
             cases,
             ..Config::default()
