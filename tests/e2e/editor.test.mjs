@@ -2,8 +2,8 @@
 // a window of its lines (editor/window.rs): the textarea holds the lines around the view,
 // margins stand for the others, and the whole text stays in the app. These tests use it
 // as a user would — scrolling, clicking, typing, pasting, Ctrl+A and copy, the Problems
-// list, a reload — and check the whole text, read back through Ctrl+A (which shows it
-// whole: harness `editorText`) or the clipboard, against the file they opened.
+// list, a reload — and check the whole text, read back as a user copies it (Ctrl+A and
+// copy: harness `editorText`) or from the clipboard, against the file they opened.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -147,6 +147,10 @@ test('typing at the end; Ctrl+A and copy give the whole text; a reload keeps it'
     await page.locator('[data-testid=status][data-eval-ms]').waitFor({ timeout: 30_000 });
     assert.ok(await shownLines(page), 'the reloaded file is shown through a window');
     assert.equal(await editorText(page), typed);
+    // Ctrl+A is still in effect (editorText pressed it): typing replaces the whole text.
+    await page.keyboard.type('# all replaced');
+    assert.equal(await editorText(page), '# all replaced');
+    assert.equal(await shownLines(page), null, 'one line is shown whole');
   } finally {
     await finish(page);
   }

@@ -245,14 +245,19 @@ export async function finish(page) {
 export const editor = (page) => page.locator('textarea[data-testid=editor]');
 /**
  * The active file's whole text. A long file's textarea holds only a window of its lines
- * (`data-window`); Ctrl+A shows and selects all of it, as a user would before copying.
+ * (`data-window`): it is read as a user copies it, Ctrl+A then a copy event (whose
+ * clipboard data the editor fills with the whole text). Ctrl+A stays in effect: what is
+ * typed or pasted next replaces the whole text.
  */
 export async function editorText(page) {
-  if (await editor(page).getAttribute('data-window')) {
-    await editor(page).focus();
-    await page.keyboard.press('Control+A');
-  }
-  return editor(page).inputValue();
+  if (!(await editor(page).getAttribute('data-window'))) return editor(page).inputValue();
+  await editor(page).focus();
+  await page.keyboard.press('Control+A');
+  return editor(page).evaluate((t) => {
+    const data = new DataTransfer();
+    t.dispatchEvent(new ClipboardEvent('copy', { clipboardData: data, bubbles: true, cancelable: true }));
+    return data.getData('text/plain');
+  });
 }
 export const status = (page) => page.locator('[data-testid=status]');
 

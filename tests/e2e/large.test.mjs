@@ -106,13 +106,13 @@ test('216 workloads: the matrix opens by namespace, a cell drills down to its wo
     assert.equal(await page.locator('td.group-cell.diff-changed').count(), 0, 'nothing changed since the checkpoint');
 
     // The policy's port changes: only its cell changes, all 324 pairs of it. The file is
-    // long (3,700 lines, shown through a window of its lines): editorText's Ctrl+A shows
-    // it whole first, as a user selects all before pasting over it.
-    await editorText(page);
-    await editor(page).evaluate((t) => {
-      t.value = t.value.replace('{protocol: TCP, port: 8080}', '{protocol: TCP, port: 9090}');
+    // long (3,700 lines, shown through a window of its lines): the edited text is pasted
+    // over all of it (editorText leaves it selected).
+    const text = await editorText(page);
+    await editor(page).evaluate((t, text) => {
+      t.value = text.replace('{protocol: TCP, port: 8080}', '{protocol: TCP, port: 9090}');
       t.dispatchEvent(new InputEvent('input', { bubbles: true, inputType: 'insertFromPaste' }));
-    });
+    }, text);
     await page.waitForFunction(() => document.querySelector('td.group-cell[data-src-group="team-01"][data-dst-group="team-02"]')?.dataset.conn === 'TCP 9090');
     assert.match(await admitted.innerText(), /^~ 324\/324 · TCP 9090$/);
     assert.match(await admitted.getAttribute('title'), /324 changed since the checkpoint/);

@@ -245,6 +245,10 @@ pub fn Editor(props: &EditorProps) -> Html {
         let tw = tw.clone();
         Callback::from(move |_: Event| tw.scrolled())
     };
+    let on_clipboard = {
+        let tw = tw.clone();
+        Callback::from(move |e: Event| tw.clipboard(&e))
+    };
     let on_press = {
         let tw = tw.clone();
         Callback::from(move |_: MouseEvent| tw.press(true))
@@ -514,7 +518,8 @@ pub fn Editor(props: &EditorProps) -> Html {
                 // short file, a window of a long one).
                 <textarea ref={tw.textarea.clone()} data-testid="editor" class="code" spellcheck="false" wrap="off"
                     autocapitalize="off" autocomplete="off" aria-label={format!("Contents of {name}")}
-                    oninput={on_input} onkeydown={on_keydown} onkeyup={on_keyup} onmousedown={on_press} />
+                    oninput={on_input} onkeydown={on_keydown} onkeyup={on_keyup} onmousedown={on_press}
+                    oncopy={on_clipboard.clone()} oncut={on_clipboard} />
                 if text.trim().is_empty() {
                     <div class="empty-editor" aria-hidden="true">
                         <p>{ "Paste Kubernetes manifests here (Pods, Deployments, Services, NetworkPolicies…)," }</p>

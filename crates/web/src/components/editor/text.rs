@@ -13,6 +13,7 @@ use super::LINE_HEIGHT;
 use crate::state::Jump;
 use std::cell::{Ref, RefCell};
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
@@ -40,6 +41,9 @@ struct Win {
     parked: Option<Selection>,
     /// A mouse button is down in the editor: a drag selection must not see the text move.
     pressed: bool,
+    /// Ctrl+A on a long file: the whole text counts as selected (the window's lines show
+    /// it), since selecting a whole long text in a textarea takes Chromium seconds.
+    all: bool,
     /// The last jump (from the Problems list) acted on.
     jumped: Option<Jump>,
     /// The rows and margins last set (start, end, total): set again only when they change,
@@ -63,6 +67,7 @@ impl Default for Win {
             total: 1,
             parked: None,
             pressed: false,
+            all: false,
             jumped: None,
             placed: None,
             moved: false,
@@ -153,7 +158,9 @@ fn show(w: &mut Win, t: &HtmlTextAreaElement, s: &HtmlElement, first: usize, las
     let len = window::utf16_len(shown);
     place(w, t, s);
     w.parked = None;
-    if let Some(sel) = sel {
+    if w.all {
+        t.select();
+    } else if let Some(sel) = sel {
         let local = |at: u32| at.checked_sub(w.head16).filter(|&l| l <= len);
         match (local(sel.start), local(sel.end)) {
             (Some(a), Some(b)) => {
@@ -228,10 +235,20 @@ impl TextWindow {
     pub fn edited(&self, composing: bool) {
         let Some((t, s)) = self.parts() else { return };
         let mut w = self.win.borrow_mut();
-        let (text, at) = window::splice(&w.text, w.at, &t.value());
-        w.total = w.total + (at.end - at.start) - (w.at.end - w.at.start);
-        w.text = text;
-        w.at = at;
+        let value = t.value();
+        if std::mem::take(&mut w.all) {
+            // What was typed or pasted over the whole text is the whole text.
+            w.total = window::line_count(&value);
+            w.at = window::span(&value, 0, w.total);
+            w.text = value;
+            w.head16 = 0;
+        } else {
+            let (text, at) = window::splice(&w.text, w.at, &value);
+            w.total = w.total + (at.end - at.start) - (w.at.end - w.at.start);
+            w.text = text;
+            w.at = at;
+        }
+        let at = w.at;
         w.parked = None;
         place(&mut w, &t, &s);
         let sel = selection(&w, &t);
@@ -291,7 +308,14 @@ impl TextWindow {
             (true, "End") => Some(bottom),
             _ => None,
         };
-        if let Some(to) = to {
+        if key.starts_with("Arrow") || key.starts_with("Page") || key == "Home" || key == "End" {
+            w.all = false;
+        }
+        if to.is_some() && matches!(key.as_str(), "a" | "A") && w.total > window::WINDOW_FROM {
+            e.prevent_default();
+            w.all = true;
+            t.select();
+        } else if let Some(to) = to {
             e.prevent_default();
             show(&mut w, &t, &s, to.first, to.last, Some(to));
             match key.as_str() {
@@ -331,6 +355,28 @@ impl TextWindow {
         let mut w = self.win.borrow_mut();
         w.pressed = down;
         w.parked = None;
+        w.all &= !down;
+    }
+
+    /// Copy or cut while the whole text is selected (Ctrl+A on a long file): the
+    /// clipboard gets the whole text, and a cut empties it.
+    pub fn clipboard(&self, e: &Event) {
+        let all = self.win.borrow().all;
+        let Some(data) = e
+            .dyn_ref::<web_sys::ClipboardEvent>()
+            .and_then(|c| c.clipboard_data())
+            .filter(|_| all)
+        else {
+            return;
+        };
+        e.prevent_default();
+        let _ = data.set_data("text/plain", &self.win.borrow().text);
+        if e.type_() == "cut" {
+            if let Some((t, _)) = self.parts() {
+                t.set_value("");
+                self.edited(false);
+            }
+        }
     }
 
     /// Selects 1-based line `line` and scrolls it near the top of the view.
