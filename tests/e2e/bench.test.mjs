@@ -101,8 +101,7 @@ const drawn = (page) => page.evaluate(() => new Promise((r) => requestAnimationF
  * views redrawn in that task), and `painted` once the frame after it has been drawn (a
  * task posted from its animation frame callback runs after the frame's style, layout and
  * paint). Read them with `editTimes`. A long file's textarea shows a window of its lines:
- * call `editorText` first, whose Ctrl+A shows it whole, as a user selects all before
- * pasting.
+ * call `editorText` first, whose Ctrl+A selects all of it, as a user does before pasting.
  */
 async function pasteTimed(page, text) {
   await editor(page).evaluate((t, text) => {
@@ -204,7 +203,7 @@ test(`one policy edited, ${EDIT[1]} workloads / ${EDIT[2]} policies`, { timeout:
     const before = Number(await status(page).getAttribute('data-connections'));
     await takeLongTasks(page);
     for (let i = 0; i < EDITS; i++) {
-      // Select all (the whole text in the textarea, drawn) before the clock starts.
+      // Select all (Ctrl+A: the paste then replaces the whole text) before the clock starts.
       await editorText(page);
       await drawn(page);
       await pasteTimed(page, i % 2 === 0 ? edited : original);
