@@ -307,12 +307,18 @@ fn base64_decode(s: &str) -> Result<Vec<u8>, ()> {
     Ok(text.chars().map(|c| c as u32 as u8).collect())
 }
 
-/// Shows a banner when Rust panics: the app keeps the user's text (it is autosaved when
-/// typing pauses, before the evaluation, and when the page is left) and says how to continue.
-pub fn install_panic_hook() {
+/// Logs a Rust panic and shows a banner that says how to continue; `save` first writes
+/// what the user typed that was still waiting to be saved (autosave writes after the
+/// evaluation is shown, and the panic may be in the evaluation).
+pub fn install_panic_hook(save: fn()) {
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = save;
     #[cfg(target_arch = "wasm32")]
-    std::panic::set_hook(Box::new(|info| {
+    // Through Yew: a hook set with `std::panic::set_hook` is replaced by Yew's own
+    // (console_error_panic_hook) when the app is first rendered.
+    yew::set_custom_panic_hook(Box::new(move |info| {
         web_sys::console::error_1(&format!("netplay: internal error: {info}").into());
+        save();
         let Some(document) = web_sys::window().and_then(|w| w.document()) else {
             return;
         };

@@ -18,7 +18,7 @@ pub mod view_model;
 /// one, or a lesson link) fetches the lessons first, so that the first state is the
 /// lesson; a failed fetch is that lesson's error message, and the work opens as usual.
 pub fn run() {
-    browser::install_panic_hook();
+    browser::install_panic_hook(hooks::write_after_panic);
     if state::startup::opens_on_a_lesson() {
         yew::platform::spawn_local(async {
             let _ = builtin::fetch_lessons().await;

@@ -8,7 +8,7 @@ mod shortcuts;
 
 pub use builtin_texts::use_builtin_texts;
 pub use lessons::{use_lessons, LessonFiles};
-pub use persist::use_autosave;
+pub use persist::{use_autosave, write_after_panic};
 pub use share::use_share_links;
 pub use shortcuts::{use_shortcuts, view_of_key, SHORTCUTS};
 

@@ -3,7 +3,8 @@
 //! is shown and the browser is idle (`requestIdleCallback`), one storage write per task;
 //! at the latest [`LATEST_MS`] after the first unsaved change (typing that never pauses);
 //! and at once when the page is hidden or left (`visibilitychange`, `pagehide`) or the
-//! History dialog opens, so that a reload or a closed tab loses nothing. A lesson's
+//! History dialog opens, so that a reload or a closed tab loses nothing; and by the panic
+//! hook ([`write_after_panic`]), so that an internal error loses nothing either. A lesson's
 //! progress is written on every change (it changes per step, not per keystroke). A failure
 //! becomes a message.
 //!
@@ -49,6 +50,36 @@ impl Pending {
 }
 
 type Shared = Rc<RefCell<Pending>>;
+
+thread_local! {
+    /// What is waiting to be written, for [`write_after_panic`].
+    static WAITING: RefCell<Option<Shared>> = const { RefCell::new(None) };
+}
+
+/// Writes the work and history still waiting. Called by the panic hook: the work is
+/// written after the evaluation is shown, so an internal error during an evaluation would
+/// otherwise lose the typing of the pause. Nothing is dispatched (the app has stopped);
+/// a cell in use when the panic struck is left alone rather than panicking again.
+pub fn write_after_panic() {
+    let Some(pending) = WAITING
+        .try_with(|w| w.try_borrow().ok().and_then(|w| w.clone()))
+        .ok()
+        .flatten()
+    else {
+        return;
+    };
+    let Ok(mut p) = pending.try_borrow_mut() else {
+        return;
+    };
+    let (work, history) = (p.work.take(), p.history.take());
+    drop(p);
+    if let Some(s) = work {
+        let _ = storage::save_work(&s.saved());
+    }
+    if let Some(s) = history {
+        let _ = storage::save_tab_history(&s.tab_history());
+    }
+}
 
 /// One storage write (a version of the scenario first, in the order they were made);
 /// whether something was written.
@@ -121,6 +152,7 @@ pub fn use_autosave(state: &UseReducerHandle<State>) {
         // Hidden or left: write now (the page may not come back).
         let (pending, dispatcher) = (pending.clone(), state.dispatcher());
         use_effect_with((), move |_| {
+            WAITING.with(|w| *w.borrow_mut() = Some(pending.clone()));
             let listeners = web_sys::window().map(|w| {
                 let on_hide = {
                     let (pending, dispatcher) = (pending.clone(), dispatcher.clone());
@@ -139,6 +171,7 @@ pub fn use_autosave(state: &UseReducerHandle<State>) {
             });
             move || {
                 drop(listeners);
+                WAITING.with(|w| *w.borrow_mut() = None);
                 flush(&pending, &dispatcher);
             }
         });
