@@ -28,6 +28,10 @@ use netplay_core::ask::{parse_port, Verdict};
 use netplay_core::output::{self, Format};
 use netplay_core::{load, Diagnostic, Focus, Scenario};
 use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use args::*;
 
 /// mimalloc instead of the system's allocator: reading a large cluster allocates millions
 /// of small strings and maps on two threads, and glibc's malloc, free and the page
@@ -35,10 +39,6 @@ use std::io::Write;
 /// --focus-workload` at 20,000 workloads (docs/performance.md, "Reading").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use std::path::PathBuf;
-use std::process::ExitCode;
-
-use args::*;
 
 /// `0.1.0 (commit 0123456789ab, 2026-12-06)`: the commit and its date (build.rs).
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("NETPLAY_VERSION_STAMP"), ")");
@@ -127,14 +127,7 @@ fn load_paths(paths: &[PathBuf]) -> Result<(Vec<netplay_core::SourceFile>, Scena
     let started = std::time::Instant::now();
     let input = input::read_paths(paths);
     let bytes: usize = input.files.iter().map(|f| f.text.len()).sum();
-    verbose::log(
-        2,
-        &format!(
-            "read {} files ({bytes} bytes) in {:.1} ms",
-            input.files.len(),
-            started.elapsed().as_secs_f64() * 1e3
-        ),
-    );
+    verbose::phase(&format!("read {} files ({bytes} bytes)", input.files.len()), started);
     for p in &input.problems {
         eprintln!("netplay: {p}");
     }
@@ -143,13 +136,9 @@ fn load_paths(paths: &[PathBuf]) -> Result<(Vec<netplay_core::SourceFile>, Scena
     }
     let started = std::time::Instant::now();
     let scenario = with_cni(load(&input.files));
-    verbose::log(
-        2,
-        &format!(
-            "parsed and modelled {} objects in {:.1} ms",
-            scenario.cluster.objects.len(),
-            started.elapsed().as_secs_f64() * 1e3
-        ),
+    verbose::phase(
+        &format!("parsed and modelled {} objects", scenario.cluster.objects.len()),
+        started,
     );
     // Kinds that decide traffic but are not evaluated: the results may be wrong.
     for w in scenario.warnings() {
@@ -417,13 +406,7 @@ fn connlist(
     let mut rows = scenario.connlist_rows(&focus)?;
     let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let written = output::write_connlist(&mut rows, format.into(), &mut stdout).and_then(|()| stdout.flush());
-    verbose::log(
-        2,
-        &format!(
-            "computed and wrote the list in {:.1} ms",
-            started.elapsed().as_secs_f64() * 1e3
-        ),
-    );
+    verbose::phase("computed and wrote the list", started);
     // The process ends here: the engine and the model are left to the operating system
     // instead of being freed one allocation at a time (≈ 0.15 s at 20,000 workloads).
     std::mem::forget(rows);

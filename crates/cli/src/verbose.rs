@@ -30,6 +30,11 @@ pub fn log(at: u8, message: &str) {
     }
 }
 
+/// At level 2, how long a phase of reading or listing took: `WHAT in N ms`.
+pub fn phase(what: &str, started: std::time::Instant) {
+    log(2, &format!("{what} in {:.1} ms", started.elapsed().as_secs_f64() * 1e3));
+}
+
 /// Keys of a kubeconfig whose values are credentials.
 const SECRET_KEYS: &[&str] = &[
     "token",
