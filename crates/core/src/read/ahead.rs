@@ -6,15 +6,14 @@
 //! so the model and the diagnostics, in their order, are those of reading one object
 //! after another (`crates/core/tests/reading.rs` compares them at 1, 2 and 8 threads).
 
-use super::netpol::compile;
+use super::netpol::read_and_compile;
 use super::owners::PodInfo;
 use super::pod::pod_info;
-use super::{classify, cni, field, finished_phase, mesh, names, Known};
+use super::{classify, cni, finished_phase, mesh, names, Known};
 use crate::diagnostics::Diagnostic;
 use crate::model::mesh::inventory::Inventory;
 use crate::parse::RawObject;
 use crate::policy::Policy;
-use k8s_openapi::api::networking::v1::NetworkPolicySpec;
 
 /// One object read ahead.
 pub(super) struct Ahead {
@@ -95,8 +94,7 @@ pub(super) fn one(obj: &RawObject, order: usize) -> Ahead {
             Known::NetworkPolicy => {
                 let namespace = obj.namespace.as_deref().unwrap_or("default");
                 let mut diags = Vec::new();
-                let compiled = field::<NetworkPolicySpec>(obj, &["spec"], &mut diags)
-                    .map(|spec| compile(obj, namespace, spec.unwrap_or_default()));
+                let compiled = read_and_compile(obj, namespace, &mut diags);
                 Typed::NetworkPolicy(diags, compiled)
             }
             _ => Typed::Later,

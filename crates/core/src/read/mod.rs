@@ -29,8 +29,7 @@ pub(crate) use fields::field;
 use fields::to_path;
 pub use fields::KNOWN_FIELDS;
 use k8s_openapi::api::core::v1::ServiceSpec;
-use k8s_openapi::api::networking::v1::{IngressBackend as K8sBackend, IngressSpec, NetworkPolicySpec};
-use netpol::compile;
+use k8s_openapi::api::networking::v1::{IngressBackend as K8sBackend, IngressSpec};
 use owners::{Candidate, Scope, ScopedSelector};
 use pod::pod_info;
 use std::collections::{BTreeMap, HashMap};
@@ -439,8 +438,7 @@ impl<'r> Builder<'r> {
                         diags.append(&mut read);
                         compiled
                     }
-                    _ => field::<NetworkPolicySpec>(obj, &["spec"], diags)
-                        .map(|spec| compile(obj, &namespace, spec.unwrap_or_default())),
+                    _ => netpol::read_and_compile(obj, &namespace, diags),
                 };
                 match compiled {
                     Ok((policy, mut ds)) => {

@@ -50,6 +50,17 @@ impl Ctx<'_> {
     }
 }
 
+/// Reads a NetworkPolicy object's `spec` (its read diagnostics into `diags`) and compiles
+/// it; `Err` when `spec` cannot be read at all.
+pub(super) fn read_and_compile(
+    obj: &RawObject,
+    namespace: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(Option<Policy>, Vec<Diagnostic>), Box<Diagnostic>> {
+    super::field::<NetworkPolicySpec>(obj, &["spec"], diags)
+        .map(|spec| compile(obj, namespace, spec.unwrap_or_default()))
+}
+
 /// Compiles one NetworkPolicy. Returns the policy when it is valid, and every diagnostic
 /// (errors make the policy `None`).
 pub fn compile(obj: &RawObject, namespace: &str, spec: NetworkPolicySpec) -> (Option<Policy>, Vec<Diagnostic>) {
