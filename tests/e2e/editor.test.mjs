@@ -178,6 +178,62 @@ test('a paste of 1,500 lines lands whole, and the window shrinks back around the
   }
 });
 
+/** The editor's view: its first and last whole lines in view (1-based), the line of the
+ * caret, and how far it is scrolled sideways. */
+async function view(page) {
+  return page.locator('.editor-scroll').evaluate((s, [LINE, PAD]) => {
+    const t = s.querySelector('textarea');
+    const [from] = (t.dataset.window || '1').split(' ').map(Number);
+    const before = t.value.slice(0, t.selectionEnd);
+    return {
+      first: Math.ceil((s.scrollTop - PAD) / LINE) + 1,
+      last: Math.floor((s.scrollTop + s.clientHeight - PAD) / LINE),
+      caret: from + before.split('\n').length - 1,
+      left: s.scrollLeft,
+      textareaTop: t.scrollTop,
+      textareaAt: t.offsetTop,
+      from,
+    };
+  }, [LINE, PAD]);
+}
+
+/** After an edit that replaced the whole text: the caret's line is in view, nothing is
+ * scrolled sideways, and the textarea sits where its first line belongs. */
+async function assertCaretInView(page, caretLine, what) {
+  await page.waitForTimeout(100); // the scroll event the edit caused, and its handling
+  const v = await view(page);
+  assert.equal(v.caret, caretLine, `${what}: the caret's line`);
+  assert.ok(v.first <= caretLine && caretLine <= v.last, `${what}: line ${caretLine} in view ${v.first}-${v.last}`);
+  assert.equal(v.left, 0, `${what}: the editor is not scrolled sideways`);
+  assert.equal(v.textareaTop, 0, `${what}: the textarea holds its lines unscrolled`);
+  assert.equal(v.textareaAt, (v.from - 1) * LINE, `${what}: the window's lines at their place`);
+}
+
+test('Ctrl+A and a paste of a whole long file: the view follows the caret to the end', async () => {
+  const page = await longPage();
+  try {
+    const changed = TEXT.replace('name: pod-3\n', 'name: pod-3x\n') + '# pasted\n';
+    const lines = changed.split('\n').length;
+    // A user's paste (Ctrl+V: one edit), with the caret in the middle of the view first.
+    await page.evaluate((text) => navigator.clipboard.writeText(text), changed);
+    const box = await page.locator('.editor-scroll').boundingBox();
+    await page.mouse.click(box.x + 200, box.y + 10 * LINE);
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Control+V');
+    await assertCaretInView(page, lines, 'Ctrl+V');
+    await screenshot(page, 'editor-whole-paste');
+    assert.equal(await editorText(page), changed);
+    // A script's typing of the same text (one edit per line in Chromium), as the
+    // large-scenario test does.
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText(TEXT);
+    await assertCaretInView(page, LINES.length, 'insertText');
+    assert.equal(await editorText(page), TEXT);
+  } finally {
+    await finish(page);
+  }
+});
+
 test('a far diagnostic: the gutter marks its line and the Problems list jumps to it', async () => {
   const page = await longPage();
   try {

@@ -172,6 +172,22 @@ fn show(w: &mut Win, t: &HtmlTextAreaElement, s: &HtmlElement, first: usize, las
     w.moved = true;
 }
 
+/// Scrolls the view the least that shows 0-based line `n`, and the textarea's own
+/// scroll back to its top (it holds all its lines; a paste into it before the window was
+/// set again can have scrolled it).
+fn reveal(t: &HtmlTextAreaElement, s: &HtmlElement, n: usize) {
+    if t.scroll_top() != 0 {
+        t.set_scroll_top(0);
+    }
+    let top = PAD_TOP + n as f64 * LINE_HEIGHT;
+    let (from, height) = (s.scroll_top() as f64, s.client_height() as f64);
+    if top < from {
+        s.set_scroll_top(top as i32);
+    } else if top + LINE_HEIGHT + PAD_TOP > from + height {
+        s.set_scroll_top((top + LINE_HEIGHT + PAD_TOP - height).ceil() as i32);
+    }
+}
+
 /// The textarea's selection in whole-text terms.
 fn selection(w: &Win, t: &HtmlTextAreaElement) -> Selection {
     let value = t.value();
@@ -236,7 +252,8 @@ impl TextWindow {
         let Some((t, s)) = self.parts() else { return };
         let mut w = self.win.borrow_mut();
         let value = t.value();
-        if std::mem::take(&mut w.all) {
+        let whole = std::mem::take(&mut w.all);
+        if whole {
             // What was typed or pasted over the whole text is the whole text.
             w.total = window::line_count(&value);
             w.at = window::span(&value, 0, w.total);
@@ -252,8 +269,11 @@ impl TextWindow {
         w.parked = None;
         place(&mut w, &t, &s);
         let sel = selection(&w, &t);
-        if !composing && !window::fits(at.start, at.end, sel.first, sel.last, w.total) {
+        if !composing && (whole || !window::fits(at.start, at.end, sel.first, sel.last, w.total)) {
             show(&mut w, &t, &s, sel.first, sel.last, Some(sel));
+            // The browser shows the caret after an edit, but measured where it was before
+            // the window moved (or in a textarea briefly holding a whole paste).
+            reveal(&t, &s, sel.last);
         }
         let text = w.text.clone();
         drop(w);
