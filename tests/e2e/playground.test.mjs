@@ -86,6 +86,11 @@ test('a first visit opens the example shop with a dismissable "start here"', asy
     const start = page.locator('[data-testid=start-here]');
     assert.match(await start.innerText(), /matrix/i);
     assert.match(await start.innerText(), /Why\?/);
+    // It describes the shop: another example hides it, and the shop brings it back.
+    await chooseScenario(page, 'np-named-port-ingress');
+    assert.equal(await start.count(), 0, 'the note about the shop shows over another example');
+    await chooseScenario(page, DEFAULT_SCENARIO);
+    await start.waitFor();
     // It points to the matrix, and once dismissed it stays away (also after a reload).
     await start.locator('[data-testid=start-matrix]').click();
     await page.locator('table[data-testid=matrix]').waitFor();

@@ -1,17 +1,19 @@
 //! "Start here": a short, dismissable pointer for a first visit — what the example is,
-//! and where to look (the matrix, Why?, editing, the lessons). Dismissed once, it stays
-//! away.
+//! and where to look (the matrix, Why?, editing, the lessons). It describes the example
+//! shop, so it shows only while the shop is open (not over the user's own work or another
+//! example). Dismissed once, it stays away.
 
 use super::{dispatch, use_app};
 use crate::state::{Action, View};
-use crate::storage;
+use crate::{builtin, storage};
 use yew::prelude::*;
 
 #[function_component]
 pub fn StartHere() -> Html {
     let dismissed = use_state(storage::start_here_dismissed);
     let Some(state) = use_app() else { return html! {} };
-    if *dismissed {
+    let shop = builtin::default_scenario().is_some_and(|b| b.name == state.scenario_name);
+    if *dismissed || !shop {
         return html! {};
     }
     let close = {
