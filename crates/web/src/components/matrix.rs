@@ -427,7 +427,9 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                         <span class={classes!("observed-mark", if allowed { "flow-allowed" } else { "flow-blocked" })} aria-hidden="true">{ "●" }</span>
                     }
                     if let Some((m, class)) = &tier_mark {
-                        <sup class={classes!("cell-tier", *class)} aria-hidden="true">{ m.clone() }</sup>
+                        // The letter is drawn by CSS from `data-mark`: it is a mark, which the
+                        // label spells out, not text a voice user would have to say (WCAG 2.5.3).
+                        <sup class={classes!("cell-tier", *class)} data-mark={m.clone()} aria-hidden="true" />
                     }
                 </td>
             }
