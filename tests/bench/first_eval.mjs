@@ -1,0 +1,238 @@
+// The default scenario's first evaluation on a fresh page (issue 22: ≤ 20 ms), measured
+// as a first visit: a new Chromium per load, the files served with `no-store`.
+//
+//   node tests/bench/first_eval.mjs [--runs N] [--trace] [--names FILE.wasm] [--top K]
+//                                   [--dist DIR]...
+//
+// Per load it prints `data-eval-ms` (the app's own timing of core's evaluation) and when the
+// evaluated page was drawn (ms from navigation: the status bar shows the evaluation, then
+// the next frame). With --trace it also records a Chromium trace (`v8.wasm` and
+// `disabled-by-default-v8.wasm.detailed`) and counts the functions V8 compiled lazily
+// (`wasm.CompileLazy`, one per function, on its first call) inside the evaluation and in
+// the whole load, with their time and body bytes; a trace slows each compilation a little,
+// so traced loads are for the split, untraced ones for the time. --names takes a build of
+// the same code that keeps the name section (e.g. `wasm-opt -Oz -g` of the wasm-bindgen
+// output: the code section is byte for byte the shipped one) and prints where the
+// evaluation's compilation goes, by crate and by function. Several --dist directories are
+// measured alternately (A B A B), for paired comparisons on a shared machine.
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { startServer, launchBrowser, DIST } from '../e2e/harness.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const runs = Number(opt('--runs', 5));
+const trace = args.includes('--trace');
+const namesFile = opt('--names', null);
+const top = Number(opt('--top', 25));
+const dists = args.flatMap((a, i) => (args[i - 1] === '--dist' ? [path.resolve(a)] : []));
+if (dists.length === 0) dists.push(DIST);
+
+// Runs in the page before the app: every performance.now() result (the app times its
+// evaluation with two calls, which find the evaluation's window in the trace), a user
+// timing mark that ties performance.now() to the trace's clock, and the time the status
+// bar first showed an evaluation and the frame after it.
+function probe() {
+  const now = Performance.prototype.now;
+  const calls = [];
+  window.__first = { calls, sync: now.call(performance), shown: null, drawn: null };
+  performance.mark('np-sync');
+  Performance.prototype.now = function () {
+    const t = now.call(this);
+    calls.push(t);
+    return t;
+  };
+  const watch = () => {
+    const seen = () => {
+      if (window.__first.shown !== null || !document.querySelector('[data-testid=status][data-eval-ms]')) return;
+      window.__first.shown = now.call(performance);
+      requestAnimationFrame(() => setTimeout(() => (window.__first.drawn = now.call(performance))));
+    };
+    new MutationObserver(seen).observe(document, { subtree: true, childList: true, attributes: true });
+    seen();
+  };
+  if (document.documentElement) watch();
+  else document.addEventListener('DOMContentLoaded', watch);
+}
+
+async function load(server) {
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    await context.addInitScript(probe);
+    const page = await context.newPage();
+    if (trace) {
+      await browser.startTracing(page, {
+        categories: ['v8.wasm', 'disabled-by-default-v8.wasm.detailed', 'blink.user_timing'],
+      });
+    }
+    await page.goto(server.url);
+    await page.locator('[data-testid=status][data-eval-ms]').waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => window.__first.drawn !== null);
+    const evalMs = Number(await page.locator('[data-testid=status]').getAttribute('data-eval-ms'));
+    const first = await page.evaluate(() => window.__first);
+    const result = { evalMs, shown: first.shown, drawn: first.drawn };
+    if (trace) {
+      const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+      Object.assign(result, compiled(events, first, evalMs));
+    }
+    return result;
+  } finally {
+    await browser.close();
+  }
+}
+
+// The lazily compiled functions of the load and of the evaluation's window, from the trace.
+function compiled(events, first, evalMs) {
+  const sync = events.find((e) => e.name === 'np-sync');
+  // The evaluation: the two consecutive performance.now() calls `evalMs` apart.
+  let window = null;
+  for (let i = 0; i + 1 < first.calls.length; i++) {
+    if ((first.calls[i + 1] - first.calls[i]).toFixed(2) === evalMs.toFixed(2)) {
+      window = [first.calls[i], first.calls[i + 1]];
+      break;
+    }
+  }
+  const toTrace = (ms) => sync.ts + (ms - first.sync) * 1000;
+  const main = events.filter((e) => e.pid === sync.pid && e.tid === sync.tid);
+  const lazy = main.filter((e) => e.name === 'wasm.CompileLazy');
+  const baseline = new Map(
+    main.filter((e) => e.name === 'wasm.CompileBaseline').map((e) => [e.args.funcIndex, e.args.bodySize]),
+  );
+  const inEval = window ? lazy.filter((e) => e.ts >= toTrace(window[0]) && e.ts + e.dur <= toTrace(window[1])) : [];
+  const sum = (list, f) => list.reduce((s, e) => s + f(e), 0);
+  const fns = (list) =>
+    list.map((e) => ({ index: e.args.func_index, us: e.dur, bytes: baseline.get(e.args.func_index) ?? 0 }));
+  return {
+    loadFunctions: lazy.length,
+    loadCompileMs: sum(lazy, (e) => e.dur) / 1000,
+    evalFunctions: inEval.length,
+    evalCompileMs: sum(inEval, (e) => e.dur) / 1000,
+    evalBytes: sum(fns(inEval), (f) => f.bytes),
+    functions: fns(inEval),
+  };
+}
+
+// The name section's function names (index → name), and the number of imported functions.
+function names(buf) {
+  let p = 8;
+  const leb = () => {
+    let r = 0;
+    let s = 0;
+    let b;
+    do {
+      b = buf[p++];
+      r += (b & 0x7f) * 2 ** s;
+      s += 7;
+    } while (b & 0x80);
+    return r;
+  };
+  const map = new Map();
+  while (p < buf.length) {
+    const id = buf[p++];
+    const end = leb() + p;
+    if (id === 0) {
+      const len = leb();
+      const section = buf.subarray(p, p + len).toString();
+      p += len;
+      while (section === 'name' && p < end) {
+        const sub = buf[p++];
+        const subEnd = leb() + p;
+        if (sub === 1) {
+          for (let n = leb(); n > 0; n--) {
+            const index = leb();
+            const l = leb();
+            map.set(index, buf.subarray(p, p + l).toString());
+            p += l;
+          }
+        }
+        p = subEnd;
+      }
+    }
+    p = end;
+  }
+  return map;
+}
+
+// The crate a function belongs to: the first path of its name, after the wrappers that
+// every crate's generic code shares (drop glue, trait impls of core types).
+function crateOf(name) {
+  const m = name.replace(/^(core::ptr::drop_in_place<|<)+/, '').match(/^&?(?:mut )?([A-Za-z_][A-Za-z0-9_]*)/);
+  const c = m ? m[1] : '?';
+  return ['core', 'alloc', 'std'].includes(c) ? `${c} (generic)` : c;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function wasmOf(dir) {
+  const file = (await readdir(dir)).find((f) => f.endsWith('.wasm'));
+  return (await readFile(path.join(dir, file))).length;
+}
+
+const servers = [];
+for (const dir of dists) servers.push({ dir, server: await startServer(dir), results: [], wasm: await wasmOf(dir) });
+try {
+  for (let r = 0; r < runs; r++) {
+    for (const s of servers) {
+      const res = await load(s.server);
+      s.results.push(res);
+      const compile = trace
+        ? `; compiled lazily: ${res.evalFunctions} functions, ${res.evalBytes} B, ${res.evalCompileMs.toFixed(1)} ms in the evaluation; ${res.loadFunctions} functions, ${res.loadCompileMs.toFixed(1)} ms in the load`
+        : '';
+      console.log(`${path.basename(s.dir)} run ${r + 1}: data-eval-ms ${res.evalMs.toFixed(1)}; drawn ${res.drawn.toFixed(0)} ms after navigation${compile}`);
+    }
+  }
+  for (const [i, s] of servers.entries()) {
+    const ev = s.results.map((r) => r.evalMs);
+    const drawn = s.results.map((r) => r.drawn);
+    console.log(`BENCH first_eval_default ${median(ev).toFixed(1)} ms (median of ${ev.length}, ${Math.min(...ev).toFixed(1)}-${Math.max(...ev).toFixed(1)}) ${s.dir}, wasm ${s.wasm} B`);
+    console.log(`BENCH first_eval_default_drawn ${median(drawn).toFixed(0)} ms after navigation (${Math.min(...drawn).toFixed(0)}-${Math.max(...drawn).toFixed(0)})`);
+    if (i === 0) {
+      const v = median(ev);
+      console.log(`verdict: the default scenario's first evaluation on a fresh page ${v.toFixed(1)} ms (target <= 20 ms): ${v <= 20 ? 'met' : 'MISSED'}`);
+    }
+    if (trace) {
+      const med = (f) => median(s.results.map(f));
+      console.log(`BENCH first_eval_default_lazy_functions ${med((r) => r.evalFunctions)} (load: ${med((r) => r.loadFunctions)})`);
+      console.log(`BENCH first_eval_default_lazy_compile ${med((r) => r.evalCompileMs).toFixed(1)} ms (load: ${med((r) => r.loadCompileMs).toFixed(1)} ms), ${med((r) => r.evalBytes)} B of code`);
+      // Per-function overhead against bytes: least squares of compile time on body size.
+      const all = s.results.flatMap((r) => r.functions);
+      const n = all.length;
+      const mx = all.reduce((a, f) => a + f.bytes, 0) / n;
+      const my = all.reduce((a, f) => a + f.us, 0) / n;
+      const slope = all.reduce((a, f) => a + (f.bytes - mx) * (f.us - my), 0) / all.reduce((a, f) => a + (f.bytes - mx) ** 2, 0);
+      console.log(`fit: compile µs ≈ ${(my - slope * mx).toFixed(1)} per function + ${(slope * 1000).toFixed(1)} per KB of body`);
+    }
+  }
+  if (trace && namesFile) {
+    const map = names(await readFile(namesFile));
+    const s = servers[0];
+    const last = s.results[s.results.length - 1].functions;
+    const byCrate = new Map();
+    for (const f of last) {
+      const c = crateOf(map.get(f.index) ?? '?');
+      const e = byCrate.get(c) ?? { n: 0, bytes: 0, us: 0 };
+      e.n += 1;
+      e.bytes += f.bytes;
+      e.us += f.us;
+      byCrate.set(c, e);
+    }
+    console.log('\nthe last load\'s evaluation, by crate: functions, body bytes, compile ms');
+    for (const [c, e] of [...byCrate].sort((a, b) => b[1].us - a[1].us)) {
+      console.log(`${String(e.n).padStart(6)} ${String(e.bytes).padStart(8)} ${(e.us / 1000).toFixed(1).padStart(7)}  ${c}`);
+    }
+    // By size: the bytes are the same in every load, the times vary with the machine's load.
+    console.log(`\nthe ${top} largest: body bytes, compile µs, function`);
+    for (const f of [...last].sort((a, b) => b.bytes - a.bytes).slice(0, top)) {
+      console.log(`${String(f.bytes).padStart(7)} ${String(f.us).padStart(6)}  ${(map.get(f.index) ?? `#${f.index}`).slice(0, 160)}`);
+    }
+  }
+} finally {
+  for (const s of servers) await s.server.close();
+}
