@@ -67,6 +67,20 @@ pub struct PlanOutcome {
 /// each cluster's own Services to [`plan::compute`]).
 pub fn plan_scenario(cluster: &crate::model::Cluster) -> PlanOutcome {
     let objects = &cluster.cni;
+    // Without a plan or a configuration every check below finds nothing. Computed apart:
+    // the browser compiles a wasm function whole on its first call.
+    if objects.plans.is_empty() && objects.configs.is_empty() {
+        return PlanOutcome {
+            plans: Vec::new(),
+            configs: Vec::new(),
+            diagnostics: Vec::new(),
+        };
+    }
+    plan_objects(objects)
+}
+
+#[inline(never)]
+fn plan_objects(objects: &crate::model::cni::CniObjects) -> PlanOutcome {
     let mut plans: Vec<PlanReport> = objects
         .plans
         .iter()

@@ -322,52 +322,72 @@ impl<'r> Builder<'r> {
                 Err(d) => diags.push(*d),
             },
             Known::Pod | Known::Workload => self.pod(obj, role, namespace, typed),
-            Known::Service => match field::<ServiceSpec>(obj, &["spec"], diags) {
-                Ok(spec) => {
-                    self.used_namespaces.push(namespace.clone());
-                    cni::note_service(&mut self.cluster.cni, obj, &namespace, spec.as_ref());
-                    self.service_infos.push(cilium::ServiceInfo {
-                        namespace: namespace.clone(),
-                        name: obj.name.clone(),
-                        labels: obj_labels(obj),
-                        selector: spec.as_ref().and_then(|s| s.selector.clone()),
-                    });
-                    self.cluster
-                        .services
-                        .push(service(obj, namespace, spec.unwrap_or_default()));
-                }
-                Err(d) => diags.push(*d),
-            },
-            Known::Ingress => match field::<IngressSpec>(obj, &["spec"], diags) {
-                Ok(spec) => {
-                    self.used_namespaces.push(namespace.clone());
-                    self.cluster
-                        .ingresses
-                        .push(ingress(obj, namespace, spec.unwrap_or_default()));
-                }
-                Err(d) => diags.push(*d),
-            },
-            Known::Route => match field::<RouteSpec>(obj, &["spec"], diags) {
-                Ok(spec) => {
-                    self.used_namespaces.push(namespace.clone());
-                    self.cluster
-                        .ingresses
-                        .push(route(obj, namespace, spec.unwrap_or_default()));
-                }
-                Err(d) => diags.push(*d),
-            },
-            Known::Mesh(kind) => {
-                owners::raw_selectors(obj, &mut self.selectors);
-                self.used_namespaces.push(namespace.clone());
-                let order = self.cluster.objects.len() - 1;
-                mesh::read(&mut self.cluster.mesh, kind, obj, &namespace, order, diags);
-            }
+            Known::Service => self.service(obj, namespace),
+            Known::Ingress => self.ingress::<IngressSpec>(obj, namespace, ingress),
+            Known::Route => self.ingress::<RouteSpec>(obj, namespace, route),
+            Known::Mesh(kind) => self.mesh(obj, kind, namespace),
             Known::MultiCluster => {}
-            Known::Cni(kind) => cni::read(&mut self.cluster.cni, kind, obj, diags),
+            Known::Cni(kind) => self.cni(obj, kind),
             Known::NetworkPolicy | Known::Admin(_) | Known::Cilium(_) | Known::Calico(_) => {
                 self.policy(obj, role, namespace, typed)
             }
         }
+    }
+
+    // The readers of each kind are never inlined into `read` (here and below): the
+    // browser compiles a wasm function whole on its first call, so one `read` holding
+    // every kind's reader cost the first evaluation the compilation of readers its input
+    // never calls (docs/performance.md, "The default scenario's first evaluation").
+    #[inline(never)]
+    fn service(&mut self, obj: &RawObject, namespace: String) {
+        match field::<ServiceSpec>(obj, &["spec"], &mut self.diags) {
+            Ok(spec) => {
+                self.used_namespaces.push(namespace.clone());
+                cni::note_service(&mut self.cluster.cni, obj, &namespace, spec.as_ref());
+                self.service_infos.push(cilium::ServiceInfo {
+                    namespace: namespace.clone(),
+                    name: obj.name.clone(),
+                    labels: obj_labels(obj),
+                    selector: spec.as_ref().and_then(|s| s.selector.clone()),
+                });
+                self.cluster
+                    .services
+                    .push(service(obj, namespace, spec.unwrap_or_default()));
+            }
+            Err(d) => self.diags.push(*d),
+        }
+    }
+
+    /// An Ingress, or an OpenShift Route read as one: `spec` read as `S`, then `model`.
+    #[inline(never)]
+    fn ingress<S: serde::de::DeserializeOwned + Default>(
+        &mut self,
+        obj: &RawObject,
+        namespace: String,
+        model: fn(&RawObject, String, S) -> Ingress,
+    ) {
+        match field::<S>(obj, &["spec"], &mut self.diags) {
+            Ok(spec) => {
+                self.used_namespaces.push(namespace.clone());
+                self.cluster
+                    .ingresses
+                    .push(model(obj, namespace, spec.unwrap_or_default()));
+            }
+            Err(d) => self.diags.push(*d),
+        }
+    }
+
+    #[inline(never)]
+    fn mesh(&mut self, obj: &RawObject, kind: crate::model::mesh::MeshKind, namespace: String) {
+        owners::raw_selectors(obj, &mut self.selectors);
+        self.used_namespaces.push(namespace.clone());
+        let order = self.cluster.objects.len() - 1;
+        mesh::read(&mut self.cluster.mesh, kind, obj, &namespace, order, &mut self.diags);
+    }
+
+    #[inline(never)]
+    fn cni(&mut self, obj: &RawObject, kind: crate::model::cni::CniKind) {
+        cni::read(&mut self.cluster.cni, kind, obj, &mut self.diags);
     }
 
     /// A Pod or a workload's pod template: a candidate for [`owners::fold`], unless the
@@ -449,17 +469,7 @@ impl<'r> Builder<'r> {
                     Err(d) => diags.push(*d),
                 }
             }
-            Known::Admin(kind) => {
-                owners::raw_selectors(obj, &mut self.selectors);
-                match field::<crate::admin::types::AdminSpec>(obj, &["spec"], diags) {
-                    Ok(spec) => {
-                        let (policy, mut ds) = crate::admin::compile::compile(obj, kind, spec);
-                        diags.append(&mut ds);
-                        self.cluster.policies.extend(policy);
-                    }
-                    Err(d) => diags.push(*d),
-                }
-            }
+            Known::Admin(kind) => self.admin(obj, kind),
             Known::Cilium(kind) => {
                 if kind == cilium::CiliumKind::Namespaced {
                     self.used_namespaces.push(namespace.clone());
@@ -476,6 +486,19 @@ impl<'r> Builder<'r> {
         }
     }
 
+    #[inline(never)]
+    fn admin(&mut self, obj: &RawObject, kind: crate::admin::AdminKind) {
+        owners::raw_selectors(obj, &mut self.selectors);
+        match field::<crate::admin::types::AdminSpec>(obj, &["spec"], &mut self.diags) {
+            Ok(spec) => {
+                let (policy, mut ds) = crate::admin::compile::compile(obj, kind, spec);
+                self.diags.append(&mut ds);
+                self.cluster.policies.extend(policy);
+            }
+            Err(d) => self.diags.push(*d),
+        }
+    }
+
     /// What needs every object: namespaces only referred to, Calico and Cilium policies,
     /// and pods folded into workloads by the selectors that tell them apart.
     fn finish(mut self) -> Checked<Cluster> {
@@ -489,19 +512,8 @@ impl<'r> Builder<'r> {
         }
         cluster.namespaces = self.namespaces.into_values().collect();
         calico::finish(self.calico_objects, cluster, diags);
-        for (obj, kind, namespace) in self.cilium_objects {
-            let spec = field::<cilium::types::CiliumRule>(obj, &["spec"], diags);
-            let specs = field::<Vec<cilium::types::CiliumRule>>(obj, &["specs"], diags);
-            let (spec, specs) = match (spec, specs) {
-                (Ok(spec), Ok(specs)) => (spec, specs),
-                (Err(d), _) | (_, Err(d)) => {
-                    diags.push(*d);
-                    continue;
-                }
-            };
-            let (policies, mut ds) = cilium::compile(obj, kind, &namespace, spec, specs, &self.service_infos);
-            diags.append(&mut ds);
-            cluster.policies.extend(policies);
+        if !self.cilium_objects.is_empty() {
+            cilium_policies(self.cilium_objects, &self.service_infos, cluster, diags);
         }
         self.selectors.extend(model_selectors(cluster));
         let (workloads, mut notes) = owners::fold(&self.candidates, &self.selectors, &cluster.namespaces);
@@ -509,6 +521,31 @@ impl<'r> Builder<'r> {
         cluster.workloads = workloads;
         diags.append(&mut notes);
         Checked::new(self.cluster, self.diags)
+    }
+}
+
+/// Compiles the Cilium policies once every Service is read (`toServices`). Never inlined
+/// into `finish`, like the readers of `Builder::read`.
+#[inline(never)]
+fn cilium_policies(
+    objects: Vec<(&RawObject, cilium::CiliumKind, String)>,
+    services: &[cilium::ServiceInfo],
+    cluster: &mut Cluster,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (obj, kind, namespace) in objects {
+        let spec = field::<cilium::types::CiliumRule>(obj, &["spec"], diags);
+        let specs = field::<Vec<cilium::types::CiliumRule>>(obj, &["specs"], diags);
+        let (spec, specs) = match (spec, specs) {
+            (Ok(spec), Ok(specs)) => (spec, specs),
+            (Err(d), _) | (_, Err(d)) => {
+                diags.push(*d);
+                continue;
+            }
+        };
+        let (policies, mut ds) = cilium::compile(obj, kind, &namespace, spec, specs, services);
+        diags.append(&mut ds);
+        cluster.policies.extend(policies);
     }
 }
 

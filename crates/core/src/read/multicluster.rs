@@ -53,6 +53,9 @@ fn is_within(dir: &str, ancestor: &str) -> bool {
 /// An object goes to the cluster its `netplay.dev/cluster` annotation names; else to the
 /// cluster whose `Cluster` document is alone in the nearest enclosing directory of its
 /// file; else to every cluster (namespaces and shared configuration are written once).
+// Never inlined into `Scenario::from_objects`: the browser compiles a wasm function whole
+// on its first call, and a single cluster never calls this.
+#[inline(never)]
 pub(crate) fn build(raw: Vec<RawObject>) -> MultiScenario {
     let mut diags = Vec::new();
     let mut specs: BTreeMap<String, (ClusterSpec, Option<Location>, String)> = BTreeMap::new();

@@ -145,6 +145,19 @@ impl<'a> Pending<'a> {
 /// the evaluation order of `cni` (by default Calico's when the input holds a Calico
 /// policy kind).
 pub fn finish(pending: Pending, cluster: &mut Cluster, diags: &mut Vec<Diagnostic>) {
+    if !pending.objects.is_empty() {
+        read_objects(pending, cluster, diags);
+    }
+    rank_orders(cluster);
+    if cluster.calico_default_tier.is_some() {
+        apply_cni(cluster, Cni::Calico);
+    }
+}
+
+/// Tiers, network sets and policies. Never inlined into `finish`: the browser compiles a
+/// wasm function whole on its first call, and most inputs hold no Calico object.
+#[inline(never)]
+fn read_objects(pending: Pending, cluster: &mut Cluster, diags: &mut Vec<Diagnostic>) {
     let mut tiers: Vec<(String, Option<f64>, bool)> = vec![("default".into(), Some(DEFAULT_TIER_ORDER), false)];
     for &(obj, kind) in &pending.objects {
         match kind {
@@ -252,10 +265,6 @@ pub fn finish(pending: Pending, cluster: &mut Cluster, diags: &mut Vec<Diagnosti
     }
     cluster.policies.extend(policies);
     cluster.staged_policies.extend(staged);
-    rank_orders(cluster);
-    if cluster.calico_default_tier.is_some() {
-        apply_cni(cluster, Cni::Calico);
-    }
 }
 
 fn cluster_namespace_labels(cluster: &Cluster, ns: &str) -> crate::model::Labels {
