@@ -14,12 +14,15 @@ const NAMESPACES = 12;
 const PER_NAMESPACE = 18;
 const ns = (i) => `team-${String(i).padStart(2, '0')}`;
 
-/** 12 × 18 = 216 Deployments, and in team-02 a policy admitting team-01 on TCP 8080 only. */
-function scenario() {
+/**
+ * `namespaces` × `per` Deployments (12 × 18 = 216 by default), and in `guarded` (team-02)
+ * a policy admitting team-01 on TCP 8080 only.
+ */
+function scenario(namespaces = NAMESPACES, per = PER_NAMESPACE, guarded = ns(2)) {
   const docs = [];
-  for (let n = 1; n <= NAMESPACES; n++) {
+  for (let n = 1; n <= namespaces; n++) {
     docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns(n)}\n`);
-    for (let a = 1; a <= PER_NAMESPACE; a++) {
+    for (let a = 1; a <= per; a++) {
       const app = `app-${String(a).padStart(2, '0')}`;
       docs.push(`apiVersion: apps/v1
 kind: Deployment
@@ -44,7 +47,7 @@ spec:
 kind: NetworkPolicy
 metadata:
   name: only-team-01-on-8080
-  namespace: team-02
+  namespace: ${guarded}
 spec:
   podSelector: {}
   policyTypes: [Ingress]
@@ -61,20 +64,25 @@ spec:
 const summaryCell = (page, src, dst) =>
   page.locator(`td.group-cell[data-src-group="${src}"][data-dst-group="${dst}"]`);
 
+/** A page whose tab holds only `text`, opened as `name`, evaluated. */
+async function openScenario(page, name, text, connections) {
+  // An empty tab: opened files are added to the work.
+  await page.evaluate(() => {
+    sessionStorage.removeItem('netplay.tab.history.v1');
+    sessionStorage.setItem('netplay.tab.work.v1', JSON.stringify({ name: 'teams', files: [], active: 0 }));
+  });
+  await reload(page);
+  await page.locator('[data-testid=open-files] input[type=file]').setInputFiles({
+    name, mimeType: 'application/yaml', buffer: Buffer.from(text),
+  });
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=status]').dataset.connections) > n, connections);
+  await settle(page);
+}
+
 test('216 workloads: the matrix opens by namespace, a cell drills down to its workloads, and back', async () => {
   const page = await openApp(app.browser, app.url);
   try {
-    // An empty tab: opened files are added to the work.
-    await page.evaluate(() => {
-      sessionStorage.removeItem('netplay.tab.history.v1');
-      sessionStorage.setItem('netplay.tab.work.v1', JSON.stringify({ name: 'teams', files: [], active: 0 }));
-    });
-    await reload(page);
-    await page.locator('[data-testid=open-files] input[type=file]').setInputFiles({
-      name: 'teams.yaml', mimeType: 'application/yaml', buffer: Buffer.from(scenario()),
-    });
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=status]').dataset.connections) > 40_000);
-    await settle(page);
+    await openScenario(page, 'teams.yaml', scenario(), 40_000);
     // The checkpoint: later changes are marked against this.
     await page.locator('[data-testid=accept-diff]').click();
     await settle(page, 300);
@@ -147,6 +155,37 @@ test('216 workloads: the matrix opens by namespace, a cell drills down to its wo
     assert.equal(await arrow.getAttribute('data-count'), '324');
     assert.match(await arrow.locator('title').textContent(), /^324 · TCP 9090: 324 connections from namespace team-01\b.* to namespace team-02\b/);
     await screenshot(page, 'graph-by-namespace');
+  } finally {
+    await finish(page);
+  }
+});
+
+test('40 namespaces: the summary draws only the cells in view, and scrolling brings the others', async () => {
+  const page = await openApp(app.browser, app.url);
+  try {
+    // 40 × 5 = 200 Deployments; team-40, the last column, admits team-01 on TCP 8080 only.
+    await openScenario(page, 'teams.yaml', scenario(40, 5, ns(40)), 30_000);
+    await page.locator('[data-testid=view-matrix]').click();
+    const table = page.locator('table[data-testid=matrix][data-summary=true][data-virtual=true]');
+    await table.waitFor();
+    const drawn = await page.locator('table[data-testid=matrix] td').count();
+    assert.ok(drawn < 41 * 41 / 2, `${drawn} of 41 × 41 cells drawn`);
+    assert.equal(await summaryCell(page, 'team-01', 'team-40').count(), 0, 'the last column is out of view');
+
+    // Scrolled to the right end and the bottom: the last column and row are drawn.
+    await page.locator('.matrix-scroll').evaluate((s) => s.scrollTo(s.scrollWidth, s.scrollHeight));
+    const admitted = summaryCell(page, 'team-01', 'team-40');
+    await page.locator('.matrix-scroll').evaluate((s) => s.scrollTo(s.scrollWidth, 0));
+    await admitted.waitFor();
+    // Every pair from team-01 to team-40 (5 × 5), on TCP 8080 only.
+    assert.equal(await admitted.getAttribute('data-pairs'), '25');
+    assert.match(await admitted.innerText(), /\b25\/25 · TCP 8080$/);
+    await page.locator('.matrix-scroll').evaluate((s) => s.scrollTo(s.scrollWidth, s.scrollHeight));
+    const isolated = summaryCell(page, 'outside the cluster', 'team-40');
+    await isolated.waitFor();
+    assert.equal(await isolated.getAttribute('data-pairs'), '0', 'team-40 is isolated for ingress');
+    assert.equal(await summaryCell(page, 'team-39', 'team-39').getAttribute('data-pairs'), String(5 * 4));
+    await screenshot(page, 'matrix-summary-scrolled');
   } finally {
     await finish(page);
   }

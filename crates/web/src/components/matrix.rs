@@ -2,10 +2,11 @@
 //! probe, whether that port is allowed. Click a cell, or press Enter or Space on it, to
 //! explain it; arrow keys move between cells. A namespace filter narrows rows and columns.
 //!
-//! Big matrices (more than [`VIRTUAL_FROM`] rows or columns) are virtualised: only the
-//! rows and columns in view are rendered, in a table pinned to the top left of the scroll
-//! area, while a sizer gives the scroll area the size of the whole matrix. 1,000 workloads
-//! are a million cells; a few hundred are on screen.
+//! Big matrices (more than [`VIRTUAL_FROM`] rows or columns, or [`VIRTUAL_SUMMARY_FROM`]
+//! in the summary) are virtualised: only the rows and columns in view are rendered, in a
+//! table pinned to the top left of the scroll area, while a sizer gives the scroll area
+//! the size of the whole matrix. 1,000 workloads are a million cells; a few hundred are on
+//! screen.
 //!
 //! Above [`AGGREGATE_FROM`] endpoints the matrix opens summarised by namespace (core's
 //! `present::group_matrix`: per namespace pair, how many workload pairs connect, out of
@@ -46,8 +47,14 @@ pub struct MatrixProps {
 pub const VIRTUAL_FROM: usize = 80;
 /// Above this many endpoints the matrix opens summarised by namespace.
 pub const AGGREGATE_FROM: usize = 150;
-/// Size of a cell in the virtualised matrix (must match `.matrix.virtual` in style.css).
+/// From this many namespaces on, the summary too renders only the cells in view: a
+/// screen shows about 8 of its columns, and at 50 namespaces drawing all 2,601 cells
+/// again was most of the frame after an edit.
+pub const VIRTUAL_SUMMARY_FROM: usize = 24;
+/// Size of a cell in the virtualised matrix, and in the virtualised summary, whose cells
+/// say more (`324/324 · TCP 8080`) (must match `.matrix.virtual` in style.css).
 const CELL_W: f64 = 72.0;
+const SUMMARY_CELL_W: f64 = 176.0;
 const ROW_H: f64 = 24.0;
 const HEAD_H: f64 = 150.0;
 const ROW_HEAD_W: f64 = 260.0;
@@ -232,14 +239,18 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         Some(_) => (group_rows.len(), group_cols.len()),
         None => (srcs.len(), dsts.len()),
     };
-    let virtual_mode = n_rows.max(n_cols) > VIRTUAL_FROM;
+    let (virtual_from, cell_w) = match summary {
+        Some(_) => (VIRTUAL_SUMMARY_FROM, SUMMARY_CELL_W),
+        None => (VIRTUAL_FROM, CELL_W),
+    };
+    let virtual_mode = n_rows.max(n_cols) > virtual_from;
 
     // The sizer gives the scroll area the whole matrix's size (through the CSS object
     // model: the Content-Security-Policy allows no style attributes).
     {
         let (scroller, sizer, window) = (scroller.clone(), sizer.clone(), window.clone());
         let (rows, cols) = (n_rows, n_cols);
-        use_effect_with((rows, cols, virtual_mode), move |&(rows, cols, on)| {
+        use_effect_with((rows, cols, virtual_mode, virtual_from), move |&(rows, cols, on, _)| {
             if !on {
                 return;
             }
@@ -248,9 +259,9 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             };
             let (h, w) = (sc.client_height() as f64, sc.client_width() as f64);
             let fit_rows = (((h - HEAD_H) / ROW_H).floor().max(1.0)) as usize;
-            let fit_cols = (((w - ROW_HEAD_W) / CELL_W).floor().max(1.0)) as usize;
+            let fit_cols = (((w - ROW_HEAD_W) / cell_w).floor().max(1.0)) as usize;
             let extra_h = rows.saturating_sub(fit_rows) as f64 * ROW_H;
-            let extra_w = cols.saturating_sub(fit_cols) as f64 * CELL_W;
+            let extra_w = cols.saturating_sub(fit_cols) as f64 * cell_w;
             let style = sz.style();
             let _ = style.set_property("height", &format!("{extra_h}px"));
             let _ = style.set_property("width", &format!("{}px", w + extra_w));
@@ -270,7 +281,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             let sc = e.target_unchecked_into::<HtmlElement>();
             let next = Window {
                 row: (sc.scroll_top() as f64 / ROW_H).floor() as usize,
-                col: (sc.scroll_left() as f64 / CELL_W).floor() as usize,
+                col: (sc.scroll_left() as f64 / cell_w).floor() as usize,
                 ..*window
             };
             if next != *window {
