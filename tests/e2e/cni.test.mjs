@@ -132,6 +132,10 @@ test('cilium-fqdn-destinations: toFQDNs names are external nodes, explained as u
     assert.equal(await cell(page, 'shop/web[Pod]', 'fqdn:api.github.com').getAttribute('data-conn'), 'TCP 443');
     assert.equal(await cell(page, 'shop/worker[Pod]', 'fqdn:api.example.com').getAttribute('data-conn'), 'TCP 443,8443');
     assert.equal(await cell(page, 'shop/batch[Pod]', 'fqdn:api.example.com').getAttribute('data-conn'), '');
+    // A name is only ever a destination: the FQDNs are columns, not rows.
+    const rows = await page.locator('table[data-testid=matrix] tbody th.row-head').evaluateAll((hs) => hs.map((h) => h.title));
+    assert.deepEqual(rows.filter((r) => r.startsWith('fqdn:')), [], `rows: ${rows}`);
+    assert.ok(rows.includes('shop/web[Pod]'), `rows: ${rows}`);
     const text = await explainCell(page, 'shop/worker[Pod]', 'fqdn:api.example.com');
     assert.match(text, /Undecidable offline: fqdn:api\.example\.com/, text);
     assert.match(text, /fqdn:\*\.example\.com/, text);

@@ -221,7 +221,11 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             .map(|(n, _)| n)
             .collect()
     };
-    let srcs: Vec<&Node> = members(row_group);
+    // Sources: every endpoint but FQDN destinations, which only receive (rows of dashes).
+    let srcs: Vec<&Node> = members(row_group)
+        .into_iter()
+        .filter(|n| !netplay_core::present::is_fqdn(&n.id))
+        .collect();
     // Destinations: workloads and external ranges (the ingress controller only sends).
     let dsts: Vec<&Node> = members(col_group)
         .into_iter()
