@@ -57,6 +57,7 @@ pub(super) fn read_ahead(raw: &[RawObject]) -> Vec<Ahead> {
 /// `obj`, the `order`-th object of the input. In the WASM build, which reads on one
 /// thread, only its role and NP0023s: the builder reads the rest itself, and the
 /// download does not carry a second way of doing it.
+#[inline(never)] // see `super::build`
 pub(super) fn one(obj: &RawObject, order: usize) -> Ahead {
     let native = cfg!(not(target_arch = "wasm32"));
     let observed = (native && mesh::observed_alone(obj)).then(|| {

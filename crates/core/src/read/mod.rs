@@ -162,6 +162,10 @@ fn model_selectors(cluster: &Cluster) -> Vec<ScopedSelector> {
 }
 
 /// Builds the model from raw objects: the cluster and what was found wrong.
+// Its steps (`dedupe`, `ahead::one`, `Builder::admit`, `read`, `pod`, `policy`, `finish`)
+// are never inlined: merged into one function of 48 KB, the browser's baseline compiler
+// took twice the CPU per byte of the same code in parts on the first evaluation
+// (docs/performance.md, "The default scenario's first evaluation").
 pub fn build(raw: Vec<RawObject>) -> Checked<Cluster> {
     let mut diags = Vec::new();
     let raw = dedupe(raw, &mut diags);
@@ -210,6 +214,7 @@ impl<'r> Builder<'r> {
     /// read, with NP0006.
     /// `known`, `refused` and `observed` are the object's role, NP0023s and what the mesh
     /// analyzers need of it, read ahead ([`ahead`]).
+    #[inline(never)]
     fn admit(
         &mut self,
         obj: &RawObject,
@@ -266,6 +271,7 @@ impl<'r> Builder<'r> {
     /// (NP0008), else a word only when it could change traffic (NP0003,
     /// docs/diagnostics.md). Admin policies of an unknown version still lend their
     /// selectors to telling pods apart.
+    #[inline(never)]
     fn unknown(&mut self, obj: &RawObject) {
         if let Some(served_by) = misplaced_builtin(obj.group(), &obj.kind) {
             self.diags.push(
@@ -302,6 +308,7 @@ impl<'r> Builder<'r> {
 
     /// Reads one admitted object into the model by its role; `typed` is what was read
     /// of it ahead.
+    #[inline(never)]
     fn read(&mut self, obj: &'r RawObject, role: Known, typed: ahead::Typed) {
         let namespace = obj.namespace.clone().unwrap_or_else(|| "default".to_string());
         let diags = &mut self.diags;
@@ -393,6 +400,7 @@ impl<'r> Builder<'r> {
     /// A Pod or a workload's pod template: a candidate for [`owners::fold`], unless the
     /// Pod has finished (phase Succeeded or Failed): then it runs no container and is in no
     /// Service's endpoints, so no verdict or check may count it (NP0022).
+    #[inline(never)]
     fn pod(&mut self, obj: &RawObject, role: Known, namespace: String, typed: ahead::Typed) {
         if let Some(phase) = finished_phase(obj).filter(|_| role == Known::Pod) {
             self.diags.push(
@@ -449,6 +457,7 @@ impl<'r> Builder<'r> {
 
     /// A policy of any kind: NetworkPolicy and the admin tiers are compiled into the rule
     /// model now; Cilium and Calico objects wait for [`Builder::finish`].
+    #[inline(never)]
     fn policy(&mut self, obj: &'r RawObject, role: Known, namespace: String, typed: ahead::Typed) {
         let diags = &mut self.diags;
         match role {
@@ -501,6 +510,7 @@ impl<'r> Builder<'r> {
 
     /// What needs every object: namespaces only referred to, Calico and Cilium policies,
     /// and pods folded into workloads by the selectors that tell them apart.
+    #[inline(never)]
     fn finish(mut self) -> Checked<Cluster> {
         let (cluster, diags) = (&mut self.cluster, &mut self.diags);
         for ns in self.used_namespaces {
@@ -550,6 +560,7 @@ fn cilium_policies(
 }
 
 /// The same object twice: the later definition wins, as with `kubectl apply`.
+#[inline(never)]
 fn dedupe(raw: Vec<RawObject>, diags: &mut Vec<Diagnostic>) -> Vec<RawObject> {
     // Borrowed keys: copying four strings of every object was a tenth of the model's
     // one-thread time at 20,000 workloads.

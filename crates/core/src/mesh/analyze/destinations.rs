@@ -11,6 +11,8 @@ use crate::mesh::{idx, key, labels_match, MeshObject};
 use crate::model::Service;
 use crate::parse::locate::PathSeg;
 
+// Never inlined: see `super::check`.
+#[inline(never)]
 pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     for dr in &ctx.cluster.mesh.destination_rules {
         ca_certificates(dr, out);

@@ -14,6 +14,8 @@ use crate::diagnostics::Diagnostic;
 use crate::mesh::types::{GatewaySpec, ServerTls, StrMap};
 use crate::mesh::{idx, key, labels_match, MeshObject};
 
+// Never inlined: see `super::check`.
+#[inline(never)]
 pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     let gws = &ctx.cluster.mesh.gateways;
     for gw in gws {

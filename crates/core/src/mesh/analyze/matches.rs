@@ -19,6 +19,8 @@ use crate::mesh::types::{HttpMatch, StringMatch, VirtualServiceSpec};
 use crate::mesh::{idx, key, MeshObject};
 use std::collections::BTreeMap;
 
+// Never inlined: see `super::check`.
+#[inline(never)]
 pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     for vs in &ctx.cluster.mesh.virtual_services {
         unreachable_rules(vs, out);

@@ -13,6 +13,8 @@ use crate::mesh::{idx, key, MeshObject};
 use crate::parse::locate::PathSeg;
 use std::collections::{BTreeMap, BTreeSet};
 
+// Never inlined: see `super::check`.
+#[inline(never)]
 pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     for vs in &ctx.cluster.mesh.virtual_services {
         destinations(ctx, vs, out);
