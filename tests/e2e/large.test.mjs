@@ -144,6 +144,18 @@ test('216 workloads: the matrix opens by namespace, a cell drills down to its wo
     const inView = await page.locator('table[data-testid=matrix] td').count();
     assert.ok(inView < 2_000, `the whole matrix draws only what is in view (${inView} cells drawn)`);
     assert.match(await page.locator('[data-testid=matrix-size]').innerText(), /^217 sources × 217 destinations/);
+    // Arrow keys go past the window's edge: 25 columns right and 20 rows down of the
+    // first row's second cell (18 workloads per namespace, in order; a workload's cell
+    // with itself takes no focus).
+    await page.locator('td.cell[data-src="team-01/app-01[Deployment]"][data-dst="team-01/app-02[Deployment]"]').focus();
+    for (let i = 0; i < 25; i++) await page.keyboard.press('ArrowRight');
+    for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowDown');
+    await page.waitForFunction(() => document.activeElement?.dataset.src === 'team-02/app-03[Deployment]', null, { timeout: 5_000 })
+      .catch(() => {});
+    assert.deepEqual(
+      await page.evaluate(() => [document.activeElement?.dataset.src, document.activeElement?.dataset.dst]),
+      ['team-02/app-03[Deployment]', 'team-02/app-09[Deployment]'],
+    );
     await page.locator('[data-testid=matrix-summary]').click();
     await page.locator('table[data-testid=matrix][data-summary=true]').waitFor();
 
@@ -186,6 +198,28 @@ test('40 namespaces: the summary draws only the cells in view, and scrolling bri
     assert.equal(await isolated.getAttribute('data-pairs'), '0', 'team-40 is isolated for ingress');
     assert.equal(await summaryCell(page, 'team-39', 'team-39').getAttribute('data-pairs'), String(5 * 4));
     await screenshot(page, 'matrix-summary-scrolled');
+
+    // The keyboard reaches every cell: arrow keys past the window's edge move it.
+    await page.locator('.matrix-scroll').evaluate((s) => s.scrollTo(0, 0));
+    await summaryCell(page, 'team-01', 'team-01').focus();
+    const focused = () => page.evaluate(() => [document.activeElement?.dataset.srcGroup, document.activeElement?.dataset.dstGroup]);
+    const press = async (key, expected) => {
+      await page.keyboard.press(key);
+      await page.waitForFunction(
+        ([s, d]) => document.activeElement?.dataset.srcGroup === s && document.activeElement?.dataset.dstGroup === d,
+        expected,
+        { timeout: 5_000 },
+      ).catch(async () => assert.fail(`after ${key}: focus on ${await focused()}, not ${expected}`));
+    };
+    for (let n = 2; n <= 40; n++) await press('ArrowRight', ['team-01', ns(n)]);
+    await press('ArrowRight', ['team-01', 'outside the cluster']);
+    for (let n = 2; n <= 40; n++) await press('ArrowDown', [ns(n), 'outside the cluster']);
+    await press('ArrowDown', ['outside the cluster', 'outside the cluster']);
+    await press('ArrowLeft', ['outside the cluster', ns(40)]);
+    for (let n = 40; n >= 1; n--) await press('ArrowUp', [ns(n), ns(40)]);
+    // Enter on the reached cell drills down to its two namespaces' workloads.
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('[data-testid=matrix-drilled]').innerText(), 'from team-01 to team-40');
   } finally {
     await finish(page);
   }

@@ -115,32 +115,109 @@ fn change_name(c: Change) -> &'static str {
     }
 }
 
-/// Moves the focus from a cell to its neighbour in the direction of an arrow key.
+/// Moves the focus from a cell to its neighbour in the direction of an arrow key, over
+/// cells that take no focus (a workload's cell with itself).
 fn move_focus(cell: &web_sys::Element, key: &str) -> bool {
-    let next = match key {
-        "ArrowRight" => cell.next_element_sibling(),
-        "ArrowLeft" => cell.previous_element_sibling().filter(|e| e.tag_name() == "TD"),
-        "ArrowUp" | "ArrowDown" => {
-            let Some(row) = cell.parent_element() else { return false };
-            let index = (0..row.children().length()).find(|&i| row.children().item(i).as_ref() == Some(cell));
-            let other = if key == "ArrowUp" {
-                row.previous_element_sibling()
-            } else {
-                row.next_element_sibling()
-            };
-            match (index, other) {
-                (Some(i), Some(r)) => r.children().item(i),
-                _ => None,
+    let index = cell
+        .parent_element()
+        .and_then(|row| (0..row.children().length()).find(|&i| row.children().item(i).as_ref() == Some(cell)));
+    let step = |from: &web_sys::Element| -> Option<web_sys::Element> {
+        match key {
+            "ArrowRight" => from.next_element_sibling(),
+            "ArrowLeft" => from.previous_element_sibling().filter(|e| e.tag_name() == "TD"),
+            "ArrowUp" | "ArrowDown" => {
+                let row = from.parent_element()?;
+                let other = if key == "ArrowUp" {
+                    row.previous_element_sibling()
+                } else {
+                    row.next_element_sibling()
+                };
+                other?.children().item(index?)
             }
+            _ => None,
         }
-        _ => return false,
     };
-    match next.and_then(|n| n.dyn_into::<HtmlElement>().ok()) {
-        Some(n) if n.tab_index() >= 0 => {
-            let _ = n.focus();
-            true
+    let mut next = step(cell);
+    while let Some(n) = next {
+        match n.dyn_ref::<HtmlElement>() {
+            Some(h) if h.tab_index() >= 0 => {
+                let _ = h.focus();
+                return true;
+            }
+            _ => next = step(&n),
         }
-        _ => false,
+    }
+    false
+}
+
+/// Focuses the drawn cell of row `src` and column `dst`; whether it is drawn.
+fn focus_cell(scroller: &web_sys::Element, (src, dst): &(String, String)) -> bool {
+    let Ok(cells) = scroller.query_selector_all("td") else {
+        return false;
+    };
+    let found = (0..cells.length())
+        .filter_map(|i| cells.item(i)?.dyn_into::<HtmlElement>().ok())
+        .find(|td| cell_ids(td).is_some_and(|(s, d)| s == *src && d == *dst));
+    if let Some(td) = &found {
+        let _ = td.focus();
+    }
+    found.is_some()
+}
+
+/// The ids of every row and every column of a virtualised matrix, in order (the
+/// workloads', or the summary's group titles): where an arrow key goes past the window.
+type Order = Rc<(Vec<String>, Vec<String>)>;
+
+/// An arrow key on cell `(src, dst)` at the edge of a virtualised matrix's window (`window`
+/// as scrolled now): the cell beyond it (its row's and column's ids) and the scroll
+/// position (top, left) that brings it whole into the window.
+fn beyond_window(
+    (src, dst): (String, String),
+    key: &str,
+    order: &Order,
+    window: Window,
+    cell_w: f64,
+    skip_self: bool,
+) -> Option<(String, String, f64, f64)> {
+    let (rows, cols) = &**order;
+    let r = rows.iter().position(|x| *x == src)?;
+    let c = cols.iter().position(|x| *x == dst)?;
+    let step = |(r, c): (usize, usize)| -> Option<(usize, usize)> {
+        match key {
+            "ArrowRight" => Some((r, c + 1)),
+            "ArrowLeft" => Some((r, c.checked_sub(1)?)),
+            "ArrowDown" => Some((r + 1, c)),
+            "ArrowUp" => Some((r.checked_sub(1)?, c)),
+            _ => None,
+        }
+    };
+    let (mut r, mut c) = step((r, c))?;
+    // A workload's cell with itself takes no focus: the key goes on past it.
+    if skip_self && rows.get(r).is_some_and(|row| cols.get(c) == Some(row)) {
+        (r, c) = step((r, c))?;
+    }
+    let (row, col) = (rows.get(r)?, cols.get(c)?);
+    // The window's last row and column are partly hidden: a target past the one before
+    // them moves the window by as much.
+    let first = |i: usize, start: usize, len: usize| {
+        if i < start {
+            i
+        } else if i + 2 > start + len {
+            (i + 2).saturating_sub(len)
+        } else {
+            start
+        }
+    };
+    let top = first(r, window.row, window.rows) as f64 * ROW_H;
+    let left = first(c, window.col, window.cols) as f64 * cell_w;
+    Some((row.clone(), col.clone(), top, left))
+}
+
+/// A cell's row and column ids: a workload pair's, or a summary cell's group titles.
+fn cell_ids(td: &web_sys::Element) -> Option<(String, String)> {
+    match (td.get_attribute("data-src"), td.get_attribute("data-dst")) {
+        (Some(s), Some(d)) => Some((s, d)),
+        _ => Some((td.get_attribute("data-src-group")?, td.get_attribute("data-dst-group")?)),
     }
 }
 
@@ -161,6 +238,28 @@ pub fn Matrix(props: &MatrixProps) -> Html {
     let scope = use_state(Scope::default);
     let scroller = use_node_ref();
     let sizer = use_node_ref();
+    // The cell the keyboard moved to past the window's edge: focused once drawn, and again
+    // after each redraw while the focus stays in the matrix.
+    let pending_focus = use_mut_ref(|| None::<(String, String)>);
+    {
+        let (pending, scroller) = (pending_focus.clone(), scroller.clone());
+        use_effect(move || {
+            let Some(target) = pending.borrow().clone() else { return };
+            let Some(sc) = scroller.cast::<web_sys::Element>() else {
+                return;
+            };
+            // Drawn again (the window moved, or the cells were patched in place): the
+            // focus goes back to the cell's new element, unless it has left the matrix.
+            let active = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.active_element());
+            if active.is_none_or(|a| sc.contains(Some(&a)) || a.tag_name() == "BODY") {
+                focus_cell(&sc, &target);
+            } else {
+                pending.borrow_mut().take();
+            }
+        });
+    }
     // Until the scroll area is measured (right after the first render), about what a
     // laptop screen shows: a bigger guess renders hundreds of cells for nothing.
     let window = use_state(|| Window {
@@ -300,6 +399,22 @@ pub fn Matrix(props: &MatrixProps) -> Html {
         };
     }
 
+    // Where arrow keys go past the window, and the cell they went to once it is drawn.
+    let order: Order = Rc::new(match (&summary, virtual_mode) {
+        (_, false) => Default::default(),
+        (Some(m), true) => {
+            let title = |&i: &usize| m.groups.get(i).map(|(g, _)| g.title().to_string()).unwrap_or_default();
+            (
+                group_rows.iter().map(title).collect(),
+                group_cols.iter().map(title).collect(),
+            )
+        }
+        (None, true) => (
+            srcs.iter().map(|n| n.id.clone()).collect(),
+            dsts.iter().map(|n| n.id.clone()).collect(),
+        ),
+    });
+
     let (rows, cols): (&[&Node], &[&Node]) = if virtual_mode {
         (
             in_view(&srcs, window.row, window.rows),
@@ -325,6 +440,8 @@ pub fn Matrix(props: &MatrixProps) -> Html {
     let on_key = {
         let cb = props.on_cell.clone();
         let (drill, summary) = (drill.clone(), summary.clone());
+        let (pending, scroller, window) = (pending_focus.clone(), scroller.clone(), *window);
+        let summarised = summary.is_some();
         Callback::from(move |e: KeyboardEvent| {
             let Some(td) = e.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
                 return;
@@ -350,8 +467,46 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                         drill.emit((a, b));
                     }
                 }
-            } else if move_focus(&td, &key) {
+                return;
+            }
+            // A key pressed before the window has shown the last one's cell goes on from
+            // that cell, not from the one still focused.
+            let in_flight = pending.borrow().clone();
+            if in_flight.is_none() && move_focus(&td, &key) {
                 e.prevent_default();
+                return;
+            }
+            let (Some(from), Some(sc)) = (in_flight.or_else(|| cell_ids(&td)), scroller.cast::<HtmlElement>()) else {
+                return;
+            };
+            let now = Window {
+                row: (sc.scroll_top() as f64 / ROW_H).floor() as usize,
+                col: (sc.scroll_left() as f64 / cell_w).floor() as usize,
+                ..window
+            };
+            if let Some((row, col, top, left)) = beyond_window(from, &key, &order, now, cell_w, !summarised) {
+                // Past the window's edge: scroll it there. The cell is focused now when
+                // drawn, and again once the window has moved (its element may change).
+                e.prevent_default();
+                sc.set_scroll_top(top as i32);
+                sc.set_scroll_left(left as i32);
+                let target = (row, col);
+                focus_cell(&sc, &target);
+                *pending.borrow_mut() = Some(target);
+            }
+        })
+    };
+    // A cell focused otherwise (a click, Tab) is where the keyboard goes on from.
+    let on_focusin = {
+        let pending = pending_focus.clone();
+        Callback::from(move |e: FocusEvent| {
+            let ids = e
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|td| cell_ids(&td));
+            let mut pending = pending.borrow_mut();
+            if pending.is_some() && *pending != ids {
+                *pending = None;
             }
         })
     };
@@ -538,7 +693,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
                 <span class="muted small" data-testid="matrix-size">{ size }</span>
             </div>
             <div class={classes!("matrix-scroll", virtual_mode.then_some("virtual"))} ref={scroller} onscroll={on_scroll}>
-                <table class={classes!("matrix", virtual_mode.then_some("virtual"), aggregated.then_some("summary"))} data-testid="matrix" onkeydown={on_key}
+                <table class={classes!("matrix", virtual_mode.then_some("virtual"), aggregated.then_some("summary"))} data-testid="matrix" onkeydown={on_key} onfocusin={on_focusin}
                     data-virtual={virtual_mode.to_string()} data-summary={aggregated.to_string()}>
                     <caption class="sr-only">{ if aggregated {
                         "Allowed connections by namespace: rows are source namespaces, columns destination namespaces; each cell counts the workload pairs that connect and their ports. Enter on a cell shows its workloads."
