@@ -68,7 +68,8 @@ pub fn check(cluster: &Cluster, config_override: Option<&MeshConfig>) -> Vec<Dia
         return Vec::new();
     }
     let mut out = Vec::new();
-    // The checks of VirtualServices, DestinationRules and Gateways only look at those
+    // The checks of VirtualServices, DestinationRules, Gateways, authorization and
+    // PeerAuthentications, and of Sidecars and selector policies only look at those
     // objects: without any they are not called, and being functions of their own (never
     // inlined here) they are then not compiled either — the browser compiles a wasm
     // function whole on its first call, and the first screen's example has none of them
@@ -86,8 +87,12 @@ pub fn check(cluster: &Cluster, config_override: Option<&MeshConfig>) -> Vec<Dia
         gateways::check(&ctx, &mut out);
     }
     services::check(&ctx, &mut out);
-    security::check(&ctx, &mut out);
-    selectors::check(&ctx, &mut out);
+    if !mesh.authorization_policies.is_empty() || !mesh.peer_authentications.is_empty() {
+        security::check(&ctx, &mut out);
+    }
+    if !mesh.sidecars.is_empty() || !ctx.inventory.selector_policies.is_empty() {
+        selectors::check(&ctx, &mut out);
+    }
     injection::check(&ctx, &mut out);
     annotations::check(&ctx, &mut out);
     netpol::check(&ctx, &mut out);

@@ -11,6 +11,8 @@ use crate::mesh::{idx, key, labels_match, MeshObject, ROOT_NAMESPACE};
 use crate::model::Workload;
 use crate::parse::locate::PathSeg;
 
+// Never inlined: see `super::check`.
+#[inline(never)]
 pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     for ap in &ctx.cluster.mesh.authorization_policies {
         if ap.spec.target_ref.is_some() || !ap.spec.target_refs.is_empty() {

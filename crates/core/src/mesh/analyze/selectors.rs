@@ -28,6 +28,8 @@ struct Codes {
     kind_plural: &'static str,
 }
 
+// Never inlined: see `super::check`.
+#[inline(never)]
 pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     let sidecars: Vec<Selecting> = ctx
         .cluster
