@@ -131,17 +131,27 @@ mod tests {
         apply_order(v, order);
     }
 
+    /// `items` sorted by their first field, by the wasm build's sort and by the standard
+    /// library's stable sort.
+    fn by_wasm_sort<K: Ord + Clone>(items: &[(K, usize)]) -> Vec<(K, usize)> {
+        let mut got = items.to_vec();
+        wasm_sort_by(&mut got, |a, b| a.0.cmp(&b.0));
+        got
+    }
+
+    fn by_std_sort<K: Ord + Clone>(items: &[(K, usize)]) -> Vec<(K, usize)> {
+        let mut expected = items.to_vec();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        expected
+    }
+
     proptest! {
         /// Same order as the standard library's stable sort, equal keys included (the
         /// second field tells equal keys apart).
         #[test]
         fn the_wasm_sort_equals_the_standard_stable_sort(keys in proptest::collection::vec(0u8..8, 0..300)) {
             let items: Vec<(u8, usize)> = keys.into_iter().enumerate().map(|(i, k)| (k, i)).collect();
-            let mut expected = items.clone();
-            expected.sort_by_key(|x| x.0);
-            let mut got = items;
-            wasm_sort_by(&mut got, |a, b| a.0.cmp(&b.0));
-            prop_assert_eq!(got, expected);
+            prop_assert_eq!(by_wasm_sort(&items), by_std_sort(&items));
         }
 
         /// Also on nearly sorted lists, where runs already in order are kept as they are.
@@ -156,11 +166,7 @@ mod tests {
                     items.swap(a, b);
                 }
             }
-            let mut expected = items.clone();
-            expected.sort_by_key(|x| x.0);
-            let mut got = items;
-            wasm_sort_by(&mut got, |a, b| a.0.cmp(&b.0));
-            prop_assert_eq!(got, expected);
+            prop_assert_eq!(by_wasm_sort(&items), by_std_sort(&items));
         }
     }
 
