@@ -303,7 +303,7 @@ fn write_dot<W: io::Write>(rows: &mut dyn ConnRows, out: &mut W) -> io::Result<(
     let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     rows.for_each_row(&mut |src, row| {
         for e in std::iter::once(src).chain(row.iter().map(|(dst, _, _)| *dst)) {
-            let group = if e.ends_with("[External]") || e.starts_with("fqdn:") || e.starts_with('{') {
+            let group = if e.ends_with("[External]") || crate::policy::DnsMatch::is_fqdn_name(e) || e.starts_with('{') {
                 ""
             } else {
                 e.split('/').next().unwrap_or_default()

@@ -28,18 +28,11 @@ pub enum EndpointKind {
     IngressController,
 }
 
-/// Whether a printed endpoint name is an FQDN destination (`fqdn:api.example.com`): the
-/// addresses a name resolves to, which a policy's egress reaches by that name. Nothing is
-/// allowed *from* such a name (a name matches no source), so it is never a source.
-pub fn is_fqdn(name: &str) -> bool {
-    name.starts_with("fqdn:")
-}
-
 /// The kind of a printed endpoint name.
 pub fn endpoint_kind(name: &str) -> EndpointKind {
     if name == INGRESS_CONTROLLER {
         EndpointKind::IngressController
-    } else if name.ends_with("[External]") || is_fqdn(name) {
+    } else if name.ends_with("[External]") || crate::policy::DnsMatch::is_fqdn_name(name) {
         // An FQDN destination (`fqdn:api.example.com`) is addresses outside the cluster too.
         EndpointKind::External
     } else {

@@ -708,7 +708,9 @@ impl Explanation {
 
     /// For an FQDN end (`fqdn:<name>`, [`super::fqdn`]): that it is undecidable offline.
     pub fn fqdn_note(&self) -> Option<String> {
-        let name = [&self.src, &self.dst].into_iter().find(|n| n.starts_with("fqdn:"))?;
+        let name = [&self.src, &self.dst]
+            .into_iter()
+            .find(|n| crate::policy::DnsMatch::is_fqdn_name(n))?;
         Some(crate::policy::DnsMatch::undecidable_note(name))
     }
 

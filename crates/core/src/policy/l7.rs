@@ -60,19 +60,29 @@ impl L7 {
     }
 }
 
+/// How an FQDN destination's endpoint name begins.
+const FQDN_PREFIX: &str = "fqdn:";
+
 impl DnsMatch {
     /// The name connection lists give the addresses it stands for: `fqdn:api.cilium.io`,
     /// `fqdn:*.cilium.io`.
     pub fn fqdn_name(&self) -> String {
         match self {
-            DnsMatch::Name(n) | DnsMatch::Pattern(n) => format!("fqdn:{n}"),
+            DnsMatch::Name(n) | DnsMatch::Pattern(n) => format!("{FQDN_PREFIX}{n}"),
         }
+    }
+
+    /// Whether an endpoint name is an FQDN destination's (`fqdn:api.example.com`): the
+    /// addresses a name resolves to, which a policy's egress reaches by that name. A name
+    /// matches no source, so such an endpoint only ever receives.
+    pub fn is_fqdn_name(name: &str) -> bool {
+        name.starts_with(FQDN_PREFIX)
     }
 
     /// The selector behind an `fqdn:` name: a pattern when it holds `*` (which a
     /// `matchName` may not), else a name.
     pub fn from_fqdn_name(name: &str) -> Option<DnsMatch> {
-        let text = name.strip_prefix("fqdn:").filter(|t| !t.is_empty())?;
+        let text = name.strip_prefix(FQDN_PREFIX).filter(|t| !t.is_empty())?;
         Some(if text.contains('*') {
             DnsMatch::Pattern(text.to_string())
         } else {

@@ -323,7 +323,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
     // Sources: every endpoint but FQDN destinations, which only receive (rows of dashes).
     let srcs: Vec<&Node> = members(row_group)
         .into_iter()
-        .filter(|n| !netplay_core::present::is_fqdn(&n.id))
+        .filter(|n| !netplay_core::policy::DnsMatch::is_fqdn_name(&n.id))
         .collect();
     // Destinations: workloads and external ranges (the ingress controller only sends).
     let dsts: Vec<&Node> = members(col_group)
