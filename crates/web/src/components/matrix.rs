@@ -230,6 +230,17 @@ struct Window {
     cols: usize,
 }
 
+impl Window {
+    /// The window where the scroll area `sc` is scrolled to (columns `cell_w` wide).
+    fn scrolled(&self, sc: &HtmlElement, cell_w: f64) -> Window {
+        Window {
+            row: (sc.scroll_top() as f64 / ROW_H).floor() as usize,
+            col: (sc.scroll_left() as f64 / cell_w).floor() as usize,
+            ..*self
+        }
+    }
+}
+
 // Long function: a Yew function component: its hooks must run in the same order on every
 // render and share its state and refs, and its html! tree is the one view it draws; the
 // parts that stand alone are already functions or components of this module.
@@ -381,12 +392,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
     let on_scroll = {
         let window = window.clone();
         Callback::from(move |e: Event| {
-            let sc = e.target_unchecked_into::<HtmlElement>();
-            let next = Window {
-                row: (sc.scroll_top() as f64 / ROW_H).floor() as usize,
-                col: (sc.scroll_left() as f64 / cell_w).floor() as usize,
-                ..*window
-            };
+            let next = window.scrolled(&e.target_unchecked_into::<HtmlElement>(), cell_w);
             if next != *window {
                 window.set(next);
             }
@@ -479,11 +485,7 @@ pub fn Matrix(props: &MatrixProps) -> Html {
             let (Some(from), Some(sc)) = (in_flight.or_else(|| cell_ids(&td)), scroller.cast::<HtmlElement>()) else {
                 return;
             };
-            let now = Window {
-                row: (sc.scroll_top() as f64 / ROW_H).floor() as usize,
-                col: (sc.scroll_left() as f64 / cell_w).floor() as usize,
-                ..window
-            };
+            let now = window.scrolled(&sc, cell_w);
             if let Some((row, col, top, left)) = beyond_window(from, &key, &order, now, cell_w, !summarised) {
                 // Past the window's edge: scroll it there. The cell is focused now when
                 // drawn, and again once the window has moved (its element may change).
