@@ -115,11 +115,10 @@ thread_local! {
 /// The message of the error that stops a document at its budget; [`limit_message`] knows it.
 const NODES_EXCEEDED: &str = "netplay: value limit exceeded";
 
-/// Parses one YAML document: natively by the lean reader of machine-written YAML when
-/// the document is in its subset (`fast_yaml`, which gives the same value), else by
-/// [`parse_yaml_fully`].
+/// Parses one YAML document: by the lean reader when the document is in its subset
+/// (`fast_yaml`, which gives the same value; it expands no aliases, so it needs no value
+/// budget), else by [`parse_yaml_fully`].
 pub(super) fn parse_yaml(text: &str) -> Result<Value, serde_yaml::Error> {
-    #[cfg(not(target_arch = "wasm32"))]
     if let Some(value) = super::fast_yaml::parse(text) {
         return Ok(value);
     }

@@ -4,7 +4,6 @@
 //! documents of the file are still read.
 
 mod decode;
-#[cfg(not(target_arch = "wasm32"))]
 mod fast_yaml;
 pub mod limits;
 pub mod locate;

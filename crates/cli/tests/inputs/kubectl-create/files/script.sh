@@ -1,0 +1,3 @@
+#!/bin/sh
+# comment: here
+echo "a: b" - x

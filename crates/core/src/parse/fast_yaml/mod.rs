@@ -1,0 +1,478 @@
+//! A lean reader for the YAML that machine tools and people write (`kubectl`, Helm,
+//! generators, the examples): block mappings and sequences, one scalar a line, plain or
+//! quoted without escapes, the empty or one-level flow collections (`{}`,
+//! `[Ingress, Egress]`, `{app: web}`), comments on lines of their own or after a value,
+//! and literal and folded block scalars (`|`, `|-`, `>`, `>-`). It reads such a document
+//! several times faster than serde_yaml, which was most of the time of reading a large
+//! cluster (docs/performance.md, "Reading"), and in the browser it spares compiling
+//! libyaml for the first screen's example (docs/performance.md, "The default scenario's
+//! first evaluation").
+//!
+//! It is strict: anything it does not fully understand — anchors, aliases, tags,
+//! multi-line plain or quoted scalars, escapes, `#` inside a value, tabs and non-ASCII
+//! text outside comments and block scalars, block scalars with an indentation or keep
+//! indicator, duplicate keys, a scalar that might be a number or a float it does not read
+//! the way serde_yaml does — gives `None`, and the document is read by serde_yaml, which
+//! also reports every syntax error. So when it answers, the value is the one serde_yaml
+//! gives and there is nothing to report; the property test below checks that on random
+//! documents. Scalars follow serde_yaml 0.9's resolution of plain scalars (YAML 1.2's
+//! core schema: `null`, `Null`, `NULL`, `~` and empty are null; `true`/`false` in three
+//! spellings are booleans; YAML 1.1's `yes`, `on`, … are strings), quoted and block
+//! scalars are strings, and mapping keys are their text.
+
+use serde_json::{Map, Value};
+
+/// Deeper than any manifest and well inside the parsers' recursion limit of 128
+/// ([`super::limits::MAX_DEPTH`]), whose error the full parser reports.
+const MAX_DEPTH: usize = 64;
+
+/// The value of one YAML document, or `None` when the document is not in the subset.
+pub(super) fn parse(text: &str) -> Option<Value> {
+    let (lines, blocks) = content_lines(text)?;
+    let mut reader = Reader { lines, blocks, pos: 0 };
+    let first = reader.lines.first()?;
+    // A document's text starts with the blanked `---` line (or a line of the file): content
+    // there, indented, may be what followed `---` on its line.
+    if first.no == 0 && first.indent > 0 {
+        return None;
+    }
+    let value = reader.block(first.indent, 0)?;
+    (reader.pos == reader.lines.len()).then_some(value)
+}
+
+/// A line with content: its indentation and its text without it (comment and trailing
+/// spaces cut).
+struct Line<'t> {
+    no: usize,
+    indent: usize,
+    text: &'t str,
+    /// When the line's value is a block scalar: its text, in `Reader::blocks`.
+    block: Option<usize>,
+}
+
+/// The lines that hold content, and the texts of the block scalars among them; `None`
+/// for any character outside the subset (see [`content`], [`is_yaml_text`]).
+fn content_lines(text: &str) -> Option<(Vec<Line<'_>>, Vec<String>)> {
+    let raw: Vec<&str> = text.split('\n').collect();
+    let (mut lines, mut blocks) = (Vec::new(), Vec::new());
+    let mut no = 0;
+    while let Some(&line) = raw.get(no) {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        if let Some(comment) = body.strip_prefix('#') {
+            if !is_yaml_text(comment) {
+                return None;
+            }
+            no += 1;
+            continue;
+        }
+        let body = content(body)?;
+        if body.is_empty() {
+            no += 1;
+            continue;
+        }
+        if body.starts_with("---") || body.starts_with("...") || body.starts_with('%') {
+            return None;
+        }
+        let line_no = no;
+        let block = match block_header(indent, body) {
+            Some((parent, folded, strip)) => {
+                let (value, next) = block_scalar(&raw, no + 1, parent, folded, strip)?;
+                blocks.push(value);
+                no = next;
+                Some(blocks.len() - 1)
+            }
+            None => {
+                no += 1;
+                None
+            }
+        };
+        lines.push(Line {
+            no: line_no,
+            indent,
+            text: body,
+            block,
+        });
+    }
+    Some((lines, blocks))
+}
+
+/// A line's content before its comment (` #` and what follows), trailing spaces cut:
+/// printable ASCII without `#` (a `#` after a space inside quotes would start no comment;
+/// the quoted value is then unclosed and refused by [`quoted`]). The comment may hold any
+/// text YAML allows.
+fn content(body: &str) -> Option<&str> {
+    let (content, comment) = match body.find(" #") {
+        Some(at) => (&body[..at], &body[at + 2..]),
+        None => (body, ""),
+    };
+    if !content.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'#') || !is_yaml_text(comment) {
+        return None;
+    }
+    Some(content.trim_end_matches(' '))
+}
+
+/// Text YAML allows in a comment or a block scalar that libyaml reads as written: tabs and
+/// printable characters, not the line breaks beyond `\n` (NEL, LS, PS), a byte order mark
+/// or the non-characters.
+fn is_yaml_text(text: &str) -> bool {
+    text.chars().all(|c| {
+        c == '\t'
+            || (' '..='~').contains(&c)
+            || (c >= '\u{a0}' && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'))
+    })
+}
+
+/// When the value of a line is a block scalar: the indentation of the collection it is in
+/// (its text must be indented more), whether it is folded (`>`), and whether its final
+/// line break is stripped (`-`). `|+`, `>+` and indentation indicators are left to
+/// serde_yaml (the value is then refused by [`plain`]).
+fn block_header(indent: usize, body: &str) -> Option<(usize, bool, bool)> {
+    let (parent, value) = if is_item(body) {
+        let after = &body[1..];
+        let content = after.trim_start_matches(' ');
+        match split_key(content) {
+            // `- key: |`: the mapping's keys are at the column of the first.
+            Some((_, rest)) => (indent + 1 + (after.len() - content.len()), rest),
+            None => (indent, content),
+        }
+    } else {
+        (indent, split_key(body)?.1)
+    };
+    match value {
+        "|" => Some((parent, false, false)),
+        "|-" => Some((parent, false, true)),
+        ">" => Some((parent, true, false)),
+        ">-" => Some((parent, true, true)),
+        _ => None,
+    }
+}
+
+/// The text of a block scalar whose lines start at `raw[start]`, in a collection at
+/// `parent`, and the line after it. Its indentation is that of its first line with
+/// text, which must be deeper than `parent`; it ends at the first line with text that is
+/// less indented. Refused: a scalar without text, a first line with text that starts
+/// with a tab after its spaces, a blank line with more spaces than the
+/// indentation (spaces that would be text), and in a folded scalar a line that starts
+/// with a space or tab (kept apart from its neighbours rather than folded).
+fn block_scalar(raw: &[&str], start: usize, parent: usize, folded: bool, strip: bool) -> Option<(String, usize)> {
+    // The last piece of the split is the end of the text, not a line, when it is empty.
+    let end = if raw.last().is_some_and(|l| l.is_empty()) {
+        raw.len() - 1
+    } else {
+        raw.len()
+    };
+    let blank = |l: &str| l.bytes().all(|b| b == b' ');
+    let first = (start..end).find(|&k| !blank(raw[k]))?;
+    let indent = raw[first].len() - raw[first].trim_start_matches(' ').len();
+    // libyaml takes a tab before the indentation is known for a misplaced indentation.
+    if indent <= parent || raw[first][indent..].starts_with('\t') {
+        return None;
+    }
+    // Each line: `None` when blank, else its text after the indentation.
+    let mut pieces: Vec<Option<&str>> = Vec::new();
+    let mut next = start;
+    while next < end {
+        let line = raw[next];
+        if blank(line) {
+            if line.len() > indent {
+                return None;
+            }
+            pieces.push(None);
+        } else if line.len() - line.trim_start_matches(' ').len() < indent {
+            break;
+        } else {
+            let text = &line[indent..];
+            if !is_yaml_text(text) || (folded && text.starts_with([' ', '\t'])) {
+                return None;
+            }
+            pieces.push(Some(text));
+        }
+        next += 1;
+    }
+    // The trailing blank lines are chomped; the final line break is kept (clip) when the
+    // last line with text has one.
+    let last = pieces.iter().rposition(Option::is_some)?;
+    let broken = start + last + 1 < raw.len();
+    let mut value = String::new();
+    let mut blanks = 0;
+    for (i, piece) in pieces[..=last].iter().enumerate() {
+        match piece {
+            None => blanks += 1,
+            Some(text) => {
+                if folded {
+                    // Two lines with text fold into one with a space; blank lines between
+                    // them are line breaks instead.
+                    if i > blanks && blanks == 0 {
+                        value.push(' ');
+                    }
+                    value.extend(std::iter::repeat_n('\n', blanks));
+                } else {
+                    let breaks = if i > blanks { blanks + 1 } else { blanks };
+                    value.extend(std::iter::repeat_n('\n', breaks));
+                }
+                blanks = 0;
+                value.push_str(text);
+            }
+        }
+    }
+    if !strip && broken {
+        value.push('\n');
+    }
+    Some((value, next))
+}
+
+struct Reader<'t> {
+    lines: Vec<Line<'t>>,
+    blocks: Vec<String>,
+    pos: usize,
+}
+
+fn is_item(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+impl<'t> Reader<'t> {
+    /// The node whose first line is the current one, at `indent`.
+    fn block(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        if is_item(self.lines.get(self.pos)?.text) {
+            self.sequence(indent, depth)
+        } else {
+            self.mapping(indent, depth)
+        }
+    }
+
+    /// The value of a key or item that has nothing after its `:` or `-`: a node on the
+    /// next lines, more indented (or, after a key, a sequence at the key's indentation),
+    /// else null.
+    fn nested(&mut self, indent: usize, after_key: bool, depth: usize) -> Option<Value> {
+        let Some(next) = self.lines.get(self.pos) else {
+            return Some(Value::Null);
+        };
+        if next.indent > indent {
+            return self.block(next.indent, depth + 1);
+        }
+        if after_key && next.indent == indent && is_item(next.text) {
+            return self.sequence(indent, depth + 1);
+        }
+        Some(Value::Null)
+    }
+
+    fn mapping(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        let mut map = Map::new();
+        while let Some(line) = self.lines.get(self.pos) {
+            if line.indent != indent || is_item(line.text) {
+                break;
+            }
+            let block = line.block;
+            let (key, rest) = split_key(line.text)?;
+            self.pos += 1;
+            let value = if let Some(block) = block {
+                self.block_scalar(block)?
+            } else if rest.is_empty() {
+                self.nested(indent, true, depth)?
+            } else {
+                value(rest)?
+            };
+            if map.insert(key.to_string(), value).is_some() {
+                return None;
+            }
+        }
+        self.end_of_block(indent)?;
+        Some(Value::Object(map))
+    }
+
+    fn sequence(&mut self, indent: usize, depth: usize) -> Option<Value> {
+        let mut items = Vec::new();
+        while let Some(line) = self.lines.get(self.pos) {
+            if line.indent != indent || !is_item(line.text) {
+                break;
+            }
+            if line.text == "-" {
+                self.pos += 1;
+                items.push(self.nested(indent, false, depth)?);
+                continue;
+            }
+            let after = &line.text[1..];
+            let content = after.trim_start_matches(' ');
+            let column = indent + 1 + (after.len() - content.len());
+            if is_item(content) {
+                return None;
+            }
+            if split_key(content).is_some() {
+                // `- key: value`: a mapping whose keys are at the column of the first.
+                let (no, block) = (line.no, line.block);
+                self.lines[self.pos] = Line {
+                    no,
+                    indent: column,
+                    text: content,
+                    block,
+                };
+                items.push(self.mapping(column, depth + 1)?);
+            } else {
+                let block = line.block;
+                self.pos += 1;
+                items.push(match block {
+                    Some(block) => self.block_scalar(block)?,
+                    None => value(content)?,
+                });
+            }
+        }
+        self.end_of_block(indent)?;
+        Some(Value::Array(items))
+    }
+
+    /// The text of a block scalar read with its lines ([`block_scalar`]).
+    fn block_scalar(&mut self, block: usize) -> Option<Value> {
+        self.blocks
+            .get_mut(block)
+            .map(|text| Value::String(std::mem::take(text)))
+    }
+
+    /// A block ends at a line less indented than it (or the end); a line more indented
+    /// than it is not in the subset (a continued scalar, or misplaced).
+    fn end_of_block(&self, indent: usize) -> Option<()> {
+        match self.lines.get(self.pos) {
+            Some(next) if next.indent > indent => None,
+            _ => Some(()),
+        }
+    }
+}
+
+/// `key: rest` or `key:`, for a key of letters, digits and `._/-` (the keys of
+/// Kubernetes objects and labels); `None` for anything else.
+fn split_key(text: &str) -> Option<(&str, &str)> {
+    let colon = text.find(':')?;
+    let (key, rest) = (&text[..colon], &text[colon + 1..]);
+    let key_char = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-');
+    let first = *key.as_bytes().first()?;
+    if !(first.is_ascii_alphanumeric() || first == b'_' || first == b'/') || !key.bytes().all(key_char) {
+        return None;
+    }
+    if !(rest.is_empty() || rest.starts_with(' ')) {
+        return None;
+    }
+    Some((key, rest.trim_start_matches(' ')))
+}
+
+/// A value on the line of its key or dash.
+fn value(text: &str) -> Option<Value> {
+    match text.as_bytes().first()? {
+        b'"' => quoted(text, b'"'),
+        b'\'' => quoted(text, b'\''),
+        b'[' => flow(text.strip_prefix('[')?.strip_suffix(']')?, false),
+        b'{' => flow(text.strip_prefix('{')?.strip_suffix('}')?, true),
+        _ if text.contains(": ") || text.ends_with(':') => None,
+        _ => plain(text),
+    }
+}
+
+/// `"text"` or `'text'` alone on the rest of its line, without escapes (`\` in double
+/// quotes, `''` in single quotes): the text.
+fn quoted(text: &str, quote: u8) -> Option<Value> {
+    let inner = &text[1..];
+    let end = inner.bytes().position(|b| b == quote)?;
+    let (content, after) = (&inner[..end], &inner[end + 1..]);
+    if !after.is_empty() || (quote == b'"' && content.contains('\\')) {
+        return None;
+    }
+    Some(Value::String(content.to_string()))
+}
+
+/// The inside of a flow collection of plain scalars (`Ingress, Egress` or `app: web`),
+/// one level deep; empty for `[]` and `{}`.
+fn flow(inner: &str, mapping: bool) -> Option<Value> {
+    let inner = inner.trim_matches(' ');
+    let mut map = Map::new();
+    let mut items = Vec::new();
+    if !inner.is_empty() {
+        for item in inner.split(',') {
+            let item = item.trim_matches(' ');
+            if mapping {
+                let (key, rest) = split_key(item)?;
+                if map.insert(key.to_string(), flow_scalar(rest)?).is_some() {
+                    return None;
+                }
+            } else {
+                items.push(flow_scalar(item)?);
+            }
+        }
+    }
+    Some(if mapping {
+        Value::Object(map)
+    } else {
+        Value::Array(items)
+    })
+}
+
+/// A plain scalar, or a quoted one without escapes (`["ALL"]`): a `,` inside quotes
+/// splits it into two unclosed halves, which [`quoted`] refuses.
+fn flow_scalar(text: &str) -> Option<Value> {
+    match text.as_bytes().first() {
+        Some(b'"') => return quoted(text, b'"'),
+        Some(b'\'') => return quoted(text, b'\''),
+        _ => {}
+    }
+    if text.is_empty()
+        || text
+            .bytes()
+            .any(|b| matches!(b, b'[' | b']' | b'{' | b'}' | b':' | b'"' | b'\''))
+    {
+        return None;
+    }
+    plain(text)
+}
+
+/// A plain scalar as serde_yaml resolves it, for the scalars whose resolution is plain to
+/// see: the null and boolean words, decimal integers without leading zeros, and text
+/// that cannot be a number. Anything that might be a float, a hexadecimal, octal or
+/// binary integer, or a special float (`.inf`) gives `None`.
+fn plain(text: &str) -> Option<Value> {
+    let bytes = text.as_bytes();
+    let first = *bytes.first()?;
+    match text {
+        "null" | "Null" | "NULL" | "~" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    if first.is_ascii_alphabetic() || first == b'/' || first == b'_' {
+        // Not a number: Rust's float syntax (which serde_yaml uses) starts a finite
+        // number with a digit, a sign or a dot; `inf` and `nan` are not finite.
+        return Some(Value::String(text.to_string()));
+    }
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let decimal = !digits.is_empty()
+        && digits.len() <= 18
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'));
+    if decimal {
+        let n: u64 = digits.parse().ok()?;
+        return Some(if negative {
+            Value::from(-i64::try_from(n).ok()?)
+        } else {
+            Value::from(n)
+        });
+    }
+    // Text that starts with a digit and holds a character no number has (`10.0.0.0/8`).
+    let numeric = |b: u8| b.is_ascii_hexdigit() || matches!(b, b'x' | b'X' | b'o' | b'O' | b'.' | b'+' | b'-');
+    if first.is_ascii_digit() && !bytes.iter().all(|&b| numeric(b)) {
+        return Some(Value::String(text.to_string()));
+    }
+    // Text that starts with a sign or a dot and holds a character that no number, `inf`
+    // or `nan` has (`--port=8080`, `./run`).
+    let word = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-' | b'_');
+    if matches!(first, b'-' | b'+' | b'.') && !bytes.iter().all(|&b| word(b)) {
+        return Some(Value::String(text.to_string()));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;
