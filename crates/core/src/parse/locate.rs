@@ -111,17 +111,50 @@ fn key_matches(rest: &str, key: &str) -> bool {
 /// The 0-based line (within `text`) of the value at `path`, or of the deepest part of the
 /// path that could be followed.
 pub fn locate_line(text: &str, path: &[PathSeg]) -> usize {
-    let Some(first) = content_lines(text, 1).pop() else {
-        return 0;
-    };
-    if is_flow(&first) {
-        return locate_flow(text, path);
-    }
     // Every object is located at its start: that needs its first line only.
-    if path.is_empty() {
-        return first.no;
+    let limit = if path.is_empty() { 1 } else { usize::MAX };
+    DocumentLines::split(text, limit).locate_line(path)
+}
+
+/// A document's content lines, split once to locate several of its fields: a
+/// NetworkPolicy locates each of its rules, peers and ports, and splitting the document
+/// again for each was a third of compiling one in the browser's first evaluation.
+pub struct DocumentLines<'a> {
+    text: &'a str,
+    lines: Vec<Line<'a>>,
+    /// A flow document (JSON, `{...}` YAML) is searched as text, and only its first line
+    /// is split.
+    flow: bool,
+}
+
+impl<'a> DocumentLines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        Self::split(text, usize::MAX)
     }
-    follow_block(&content_lines(text, usize::MAX), path).0
+
+    /// The first `limit` content lines of `text`.
+    fn split(text: &'a str, limit: usize) -> Self {
+        let mut lines = content_lines(text, 1);
+        let flow = lines.first().is_some_and(is_flow);
+        if !flow && !lines.is_empty() && limit > 1 {
+            lines = content_lines(text, limit);
+        }
+        DocumentLines { text, lines, flow }
+    }
+
+    /// As [`locate_line`].
+    pub fn locate_line(&self, path: &[PathSeg]) -> usize {
+        let Some(first) = self.lines.first() else {
+            return 0;
+        };
+        if self.flow {
+            return locate_flow(self.text, path);
+        }
+        if path.is_empty() {
+            return first.no;
+        }
+        follow_block(&self.lines, path).0
+    }
 }
 
 /// Follows `path` through block YAML: the line of the deepest part found, and the lines

@@ -16,7 +16,7 @@ pub(crate) use syntax::yaml_error_position;
 pub use decode::{decode_text, DecodeError, Utf16};
 
 use crate::diagnostics::{Diagnostic, Location};
-use locate::{locate_line, PathSeg};
+use locate::{locate_line, DocumentLines, PathSeg};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -68,7 +68,22 @@ pub struct Document {
 impl Document {
     /// The location of the field at `path` (1-based line, column 1).
     pub fn locate(&self, path: &[PathSeg]) -> Location {
-        let line = self.start_line + locate_line(&self.text, path) + 1;
+        self.location(locate_line(&self.text, path))
+    }
+
+    /// The location of the field at `path`, with the document's lines split already.
+    pub fn locate_in(&self, lines: &DocumentLines<'_>, path: &[PathSeg]) -> Location {
+        self.location(lines.locate_line(path))
+    }
+
+    /// Its content lines, to locate several fields ([`Document::locate_in`]).
+    pub fn lines(&self) -> DocumentLines<'_> {
+        DocumentLines::new(&self.text)
+    }
+
+    /// The location of the document's 0-based line `line`.
+    fn location(&self, line: usize) -> Location {
+        let line = self.start_line + line + 1;
         Location {
             file: self.file.to_string(),
             line: line as u32,
@@ -95,12 +110,23 @@ pub struct RawObject {
 impl RawObject {
     /// The location of a field of this object.
     pub fn locate(&self, path: &[PathSeg]) -> Location {
+        self.doc.locate(&self.path_in_document(path))
+    }
+
+    /// The location of a field of this object, with its document's lines split already
+    /// ([`Document::lines`]).
+    pub fn locate_in(&self, lines: &DocumentLines<'_>, path: &[PathSeg]) -> Location {
+        self.doc.locate_in(lines, &self.path_in_document(path))
+    }
+
+    /// A path inside the object as a path inside its document.
+    fn path_in_document<'p>(&self, path: &'p [PathSeg]) -> std::borrow::Cow<'p, [PathSeg]> {
         if self.prefix.is_empty() {
-            return self.doc.locate(path);
+            return path.into();
         }
         let mut full = self.prefix.clone();
         full.extend_from_slice(path);
-        self.doc.locate(&full)
+        full.into()
     }
 
     /// `Kind namespace/name` (a namespaced object without a namespace is in `default`), or

@@ -6,7 +6,7 @@
 
 use crate::conn::Protocol;
 use crate::diagnostics::{Diagnostic, Location};
-use crate::parse::locate::{DisplayPath, PathSeg};
+use crate::parse::locate::{DisplayPath, DocumentLines, PathSeg};
 use crate::parse::RawObject;
 use crate::policy::*;
 use ipnet::IpNet;
@@ -33,13 +33,17 @@ impl From<usize> for PathSeg {
 
 struct Ctx<'a> {
     obj: &'a RawObject,
+    /// The policy's document split into lines once, for the locations of its rules,
+    /// peers and ports.
+    lines: std::cell::OnceCell<DocumentLines<'a>>,
     errors: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
 }
 
 impl Ctx<'_> {
     fn loc(&self, path: &[PathSeg]) -> Location {
-        self.obj.locate(path)
+        self.obj
+            .locate_in(self.lines.get_or_init(|| self.obj.doc.lines()), path)
     }
 
     fn error(&mut self, code: &'static str, path: &[PathSeg], msg: String) {
@@ -66,6 +70,7 @@ pub(super) fn read_and_compile(
 pub fn compile(obj: &RawObject, namespace: &str, spec: NetworkPolicySpec) -> (Option<Policy>, Vec<Diagnostic>) {
     let mut cx = Ctx {
         obj,
+        lines: Default::default(),
         errors: Vec::new(),
         warnings: Vec::new(),
     };
@@ -494,6 +499,7 @@ fn selector(cx: &mut Ctx, sel: Option<&LabelSelector>, path: &[PathSeg]) -> Opti
 pub(crate) fn label_selector(obj: &RawObject, sel: &LabelSelector, path: &[PathSeg]) -> (Selector, Vec<Diagnostic>) {
     let mut cx = Ctx {
         obj,
+        lines: Default::default(),
         errors: Vec::new(),
         warnings: Vec::new(),
     };
