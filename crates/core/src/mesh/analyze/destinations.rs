@@ -111,10 +111,10 @@ fn host<'c>(ctx: &'c Ctx, dr: &MeshObject<DestinationRuleSpec>, out: &mut Vec<Di
     if written.is_empty() || !ctx.has_registry {
         return None;
     }
-    if let Some(entry) = ctx.registry.lookup(&dr.meta.namespace, &dr.spec.export_to, written) {
+    if let Some(entry) = ctx.registry().lookup(&dr.meta.namespace, &dr.spec.export_to, written) {
         return Some(entry);
     }
-    if written.starts_with('*') && ctx.registry.pattern_matches_any(written) {
+    if written.starts_with('*') && ctx.registry().pattern_matches_any(written) {
         return None;
     }
     let also = if written.contains('.') || written.contains('*') {
@@ -205,7 +205,7 @@ fn subsets(ctx: &Ctx, dr: &MeshObject<DestinationRuleSpec>, entry: &HostEntry, o
                 ),
             ),
             None => (
-                ctx.pods.iter().any(|p| pod_matches(ctx, p, &selector)),
+                ctx.pods().iter().any(|p| pod_matches(ctx, p, &selector)),
                 format!("no pod of the input has the labels {{{}}}", labels_text(&selector)),
             ),
         };

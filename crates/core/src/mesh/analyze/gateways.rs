@@ -20,7 +20,7 @@ pub(super) fn check(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
     let gws = &ctx.cluster.mesh.gateways;
     for gw in gws {
         let pods: Vec<&PodLike> = ctx
-            .pods
+            .pods()
             .iter()
             .filter(|p| labels_match(&gw.spec.selector, p.labels))
             .collect();
@@ -185,7 +185,7 @@ fn conflicting_servers(
     let shares_workloads = |other: &MeshObject<GatewaySpec>| {
         other.spec.selector == gw.spec.selector
             || ctx
-                .pods
+                .pods()
                 .iter()
                 .any(|p| labels_match(&gw.spec.selector, p.labels) && labels_match(&other.spec.selector, p.labels))
     };

@@ -33,6 +33,7 @@ use super::types::StrMap;
 use super::{sidecar_injected, ObjRef, ROOT_NAMESPACE};
 use crate::diagnostics::Diagnostic;
 use crate::model::{Cluster, Service, TargetPort, Workload};
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
 /// The analyzers: a name, the codes each reports and what it checks (`netplay analyze
@@ -126,14 +127,16 @@ pub(super) struct Ctx<'c> {
     pub has_workloads: bool,
     /// The input has Services or ServiceEntries: hosts can be looked up.
     pub has_registry: bool,
-    /// The workloads each Service selects (same index as `Cluster::services`).
-    pub members: Vec<Vec<usize>>,
     /// The namespaces where some workload runs a proxy.
     pub meshed_namespaces: BTreeSet<String>,
-    /// Every pod-like thing selectors can select.
-    pub pods: Vec<PodLike<'c>>,
-    /// Service and ServiceEntry hosts by visibility, as istioctl looks them up.
-    pub registry: registry::Registry,
+    /// Every pod-like thing selectors can select ([`Ctx::pods`]). Built on first use, as
+    /// the registry: only the checks of objects that select pods or name hosts need them,
+    /// and code never called is never compiled in the browser (docs/performance.md, "The
+    /// default scenario's first evaluation").
+    pods: OnceCell<Vec<PodLike<'c>>>,
+    /// Service and ServiceEntry hosts by visibility, as istioctl looks them up
+    /// ([`Ctx::registry`]).
+    registry: OnceCell<registry::Registry>,
 }
 
 /// Labels of Istio's default ingress gateway (`istioctl install`, Helm `gateway` chart):
@@ -161,7 +164,6 @@ impl<'c> Ctx<'c> {
             .map(|w| sidecar_injected(cluster, w).injected)
             .collect();
         let gateway: Vec<bool> = cluster.workloads.iter().map(|w| is_gateway(cluster, w)).collect();
-        let registry = registry::Registry::new(cluster, inventory);
         let mut ctx = Ctx {
             cluster,
             inventory,
@@ -170,25 +172,30 @@ impl<'c> Ctx<'c> {
             has_registry: !inventory.services.is_empty() || !cluster.mesh.service_entries.is_empty(),
             sidecar,
             gateway,
-            members: Vec::new(),
             meshed_namespaces: BTreeSet::new(),
-            pods: Vec::new(),
-            registry,
+            pods: OnceCell::new(),
+            registry: OnceCell::new(),
         };
-        ctx.members = cluster
-            .services
-            .iter()
-            .map(|s| ctx.service_workloads(s, None))
-            .collect();
         ctx.meshed_namespaces = ctx
             .workloads()
             .filter(|(i, _)| ctx.proxy(*i))
             .map(|(_, w)| w.namespace.clone())
             .collect();
-        ctx.pods = ctx.pod_likes();
         ctx
     }
 
+    /// Every pod-like thing selectors can select.
+    pub fn pods(&self) -> &[PodLike<'c>] {
+        self.pods.get_or_init(|| self.pod_likes())
+    }
+
+    /// Service and ServiceEntry hosts by visibility.
+    pub fn registry(&self) -> &registry::Registry {
+        self.registry
+            .get_or_init(|| registry::Registry::new(self.cluster, self.inventory))
+    }
+
+    #[inline(never)]
     fn pod_likes(&self) -> Vec<PodLike<'c>> {
         let cluster = self.cluster;
         let mut pods: Vec<PodLike<'c>> = cluster
@@ -257,7 +264,7 @@ impl<'c> Ctx<'c> {
 
     /// Whether some workload of namespace `ns` carries all of `labels`.
     pub fn selects_any(&self, ns: &str, labels: &StrMap) -> bool {
-        self.pods
+        self.pods()
             .iter()
             .any(|p| p.namespace == ns && crate::mesh::labels_match(labels, p.labels))
     }

@@ -108,7 +108,7 @@ fn destinations(ctx: &Ctx, vs: &MeshObject<VirtualServiceSpec>, out: &mut Vec<Di
             continue;
         }
         let reftype = if dest.mirror { "mirror host" } else { "host" };
-        let Some(entry) = ctx.registry.lookup(ns, &vs.spec.export_to, written) else {
+        let Some(entry) = ctx.registry().lookup(ns, &vs.spec.export_to, written) else {
             let also = if written.contains('.') || written.starts_with('*') {
                 String::new()
             } else {

@@ -65,7 +65,7 @@ fn no_matching_workloads(ctx: &Ctx, ap: &MeshObject<AuthorizationPolicySpec>, ou
         return;
     }
     let candidates: Vec<&super::PodLike> = ctx
-        .pods
+        .pods()
         .iter()
         .filter(|p| (root || p.namespace == ns) && selector.is_none_or(|s| labels_match(s, p.labels)))
         .collect();

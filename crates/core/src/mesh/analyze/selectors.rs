@@ -81,7 +81,7 @@ fn selectors(ctx: &Ctx, list: &[Selecting], codes: &Codes, out: &mut Vec<Diagnos
             continue;
         }
         let mut found = false;
-        for (p, pod) in ctx.pods.iter().enumerate() {
+        for (p, pod) in ctx.pods().iter().enumerate() {
             if pod.namespace == ns && labels_match(sel, pod.labels) {
                 found = true;
                 by_pod.entry(p).or_default().push(i);
@@ -110,7 +110,7 @@ fn selectors(ctx: &Ctx, list: &[Selecting], codes: &Codes, out: &mut Vec<Diagnos
         if sel.len() < 2 {
             continue;
         }
-        let Some(pod) = ctx.pods.get(p) else { continue };
+        let Some(pod) = ctx.pods().get(p) else { continue };
         let names: Vec<String> = sel
             .iter()
             .filter_map(|&i| list.get(i))
@@ -179,7 +179,7 @@ fn ineffective_on_gateways(ctx: &Ctx, out: &mut Vec<Diagnostic>) {
         let Some(sel) = p.selector.as_ref().filter(|s| !s.is_empty()) else {
             continue;
         };
-        let gateway = ctx.pods.iter().find(|pod| {
+        let gateway = ctx.pods().iter().find(|pod| {
             pod.namespace == p.meta.namespace
                 && pod.labels.contains_key(GATEWAY_NAME_LABEL)
                 && labels_match(sel, pod.labels)
