@@ -28,8 +28,8 @@ const MAX_DEPTH: usize = 64;
 
 /// The value of one YAML document, or `None` when the document is not in the subset.
 pub(super) fn parse(text: &str) -> Option<Value> {
-    let (lines, blocks) = content_lines(text)?;
-    let mut reader = Reader { lines, blocks, pos: 0 };
+    let lines = content_lines(text)?;
+    let mut reader = Reader { lines, pos: 0 };
     let first = reader.lines.first()?;
     // A document's text starts with the blanked `---` line (or a line of the file): content
     // there, indented, may be what followed `---` on its line.
@@ -46,15 +46,15 @@ struct Line<'t> {
     no: usize,
     indent: usize,
     text: &'t str,
-    /// When the line's value is a block scalar: its text, in `Reader::blocks`.
-    block: Option<usize>,
+    /// When the line's value is a block scalar: its text (read with the lines after it).
+    block: Option<String>,
 }
 
-/// The lines that hold content, and the texts of the block scalars among them; `None`
-/// for any character outside the subset (see [`content`], [`is_yaml_text`]).
-fn content_lines(text: &str) -> Option<(Vec<Line<'_>>, Vec<String>)> {
+/// The lines that hold content, a block scalar's lines read with the line of its header;
+/// `None` for any character outside the subset (see [`content`], [`is_yaml_text`]).
+fn content_lines(text: &str) -> Option<Vec<Line<'_>>> {
     let raw: Vec<&str> = text.split('\n').collect();
-    let (mut lines, mut blocks) = (Vec::new(), Vec::new());
+    let mut lines = Vec::new();
     let mut no = 0;
     while let Some(&line) = raw.get(no) {
         let body = line.trim_start_matches(' ');
@@ -78,9 +78,8 @@ fn content_lines(text: &str) -> Option<(Vec<Line<'_>>, Vec<String>)> {
         let block = match block_header(indent, body) {
             Some((parent, folded, strip)) => {
                 let (value, next) = block_scalar(&raw, no + 1, parent, folded, strip)?;
-                blocks.push(value);
                 no = next;
-                Some(blocks.len() - 1)
+                Some(value)
             }
             None => {
                 no += 1;
@@ -94,7 +93,7 @@ fn content_lines(text: &str) -> Option<(Vec<Line<'_>>, Vec<String>)> {
             block,
         });
     }
-    Some((lines, blocks))
+    Some(lines)
 }
 
 /// A line's content before its comment (` #` and what follows), trailing spaces cut:
@@ -224,7 +223,6 @@ fn block_scalar(raw: &[&str], start: usize, parent: usize, folded: bool, strip: 
 
 struct Reader<'t> {
     lines: Vec<Line<'t>>,
-    blocks: Vec<String>,
     pos: usize,
 }
 
@@ -267,15 +265,13 @@ impl<'t> Reader<'t> {
             if line.indent != indent || is_item(line.text) {
                 break;
             }
-            let block = line.block;
             let (key, rest) = split_key(line.text)?;
+            let block = self.take_block();
             self.pos += 1;
-            let value = if let Some(block) = block {
-                self.block_scalar(block)?
-            } else if rest.is_empty() {
-                self.nested(indent, true, depth)?
-            } else {
-                value(rest)?
+            let value = match block {
+                Some(text) => Value::String(text),
+                None if rest.is_empty() => self.nested(indent, true, depth)?,
+                None => value(rest)?,
             };
             if map.insert(key.to_string(), value).is_some() {
                 return None;
@@ -304,7 +300,8 @@ impl<'t> Reader<'t> {
             }
             if split_key(content).is_some() {
                 // `- key: value`: a mapping whose keys are at the column of the first.
-                let (no, block) = (line.no, line.block);
+                let no = line.no;
+                let block = self.take_block();
                 self.lines[self.pos] = Line {
                     no,
                     indent: column,
@@ -313,10 +310,10 @@ impl<'t> Reader<'t> {
                 };
                 items.push(self.mapping(column, depth + 1)?);
             } else {
-                let block = line.block;
+                let block = self.take_block();
                 self.pos += 1;
                 items.push(match block {
-                    Some(block) => self.block_scalar(block)?,
+                    Some(text) => Value::String(text),
                     None => value(content)?,
                 });
             }
@@ -325,11 +322,9 @@ impl<'t> Reader<'t> {
         Some(Value::Array(items))
     }
 
-    /// The text of a block scalar read with its lines ([`block_scalar`]).
-    fn block_scalar(&mut self, block: usize) -> Option<Value> {
-        self.blocks
-            .get_mut(block)
-            .map(|text| Value::String(std::mem::take(text)))
+    /// The text of the current line's block scalar, when its value is one.
+    fn take_block(&mut self) -> Option<String> {
+        self.lines.get_mut(self.pos).and_then(|line| line.block.take())
     }
 
     /// A block ends at a line less indented than it (or the end); a line more indented
@@ -411,10 +406,8 @@ fn flow(inner: &str, mapping: bool) -> Option<Value> {
 /// A plain scalar, or a quoted one without escapes (`["ALL"]`): a `,` inside quotes
 /// splits it into two unclosed halves, which [`quoted`] refuses.
 fn flow_scalar(text: &str) -> Option<Value> {
-    match text.as_bytes().first() {
-        Some(b'"') => return quoted(text, b'"'),
-        Some(b'\'') => return quoted(text, b'\''),
-        _ => {}
+    if text.starts_with(['"', '\'']) {
+        return value(text);
     }
     if text.is_empty()
         || text

@@ -85,25 +85,30 @@ fn what_the_subset_leaves_to_serde_yaml() {
     }
 }
 
+/// The YAML files under `dir` (`node_modules` left out), in order.
+fn yaml_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() && !path.ends_with("node_modules") {
+            files.extend(yaml_files(&path));
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
 /// Every YAML document of the example library and the test scenarios, as people and
 /// tools wrote them: what the subset reads, serde_yaml reads to the same value.
 #[test]
 fn the_repository_s_manifests_read_the_same() {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() && !path.ends_with("node_modules") {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                out.push(path);
-            }
-        }
-    }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut files = Vec::new();
-    for dir in ["manifests", "tests", "crates/cli/tests/inputs"] {
-        walk(&root.join(dir), &mut files);
-    }
+    let files: Vec<_> = ["manifests", "tests", "crates/cli/tests/inputs"]
+        .into_iter()
+        .flat_map(|dir| yaml_files(&root.join(dir)))
+        .collect();
     let (mut documents, mut read) = (0, 0);
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
@@ -130,15 +135,7 @@ fn the_first_screen_s_example_is_in_the_subset() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../manifests");
     let mut files = vec![root.join("namespaces.yaml")];
     for dir in ["applications", "network-policies"] {
-        let mut yaml: Vec<_> = std::fs::read_dir(root.join(dir))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-            .collect();
-        yaml.sort();
-        files.append(&mut yaml);
+        files.extend(yaml_files(&root.join(dir)));
     }
     let mut documents = 0;
     for file in files {
