@@ -281,7 +281,9 @@ impl<'c> Engine<'c> {
     /// (`crate::connlist`). Answers of [`Engine::connections`], [`Engine::lines`] and
     /// [`Engine::connection_count`] need [`Engine::new`].
     pub(crate) fn prepare(cluster: &'c Cluster) -> Self {
-        let mut class_index: HashMap<ClassKey, usize> = HashMap::new();
+        // Sized for every workload its own class (nearly so in real clusters): growing it
+        // rehashed every key, label maps included.
+        let mut class_index: HashMap<ClassKey, usize> = HashMap::with_capacity(cluster.workloads.len());
         let mut port_index: HashMap<&[ContainerPort], u32> = HashMap::new();
         let mut port_lists: Vec<Vec<ContainerPort>> = Vec::new();
         let mut classes: Vec<Class> = Vec::new();
