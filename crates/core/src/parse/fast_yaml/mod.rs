@@ -453,9 +453,7 @@ fn plain(text: &str) -> Option<Value> {
             Value::from(n)
         });
     }
-    // Text that starts with a digit and holds a character no number has (`10.0.0.0/8`).
-    let numeric = |b: u8| b.is_ascii_hexdigit() || matches!(b, b'x' | b'X' | b'o' | b'O' | b'.' | b'+' | b'-');
-    if first.is_ascii_digit() && !bytes.iter().all(|&b| numeric(b)) {
+    if first.is_ascii_digit() && digit_led_text(text) {
         return Some(Value::String(text.to_string()));
     }
     // Text that starts with a sign or a dot and holds a character that no number, `inf`
@@ -465,6 +463,29 @@ fn plain(text: &str) -> Option<Value> {
         return Some(Value::String(text.to_string()));
     }
     None
+}
+
+/// Whether text that starts with a digit cannot be a number: after `0x`, `0o` or `0b`
+/// it may be one (left to serde_yaml); otherwise serde_yaml reads a decimal integer or a
+/// float (Rust's syntax: digits, one `.`, an exponent `e`/`E` with its sign) and nothing
+/// else. So a character outside those (`10.0.0.0/8`, `6b7f9c8d5`, `128Mi`), a second dot
+/// (`10.244.0.2`, `1.27.3`) or a sign not after `e` (`2024-01-01`, a UID of digits and
+/// dashes) makes it text — what kubectl writes for addresses, hashes and UIDs.
+fn digit_led_text(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.len() > 1 && bytes[0] == b'0' && matches!(bytes[1], b'x' | b'X' | b'o' | b'O' | b'b' | b'B') {
+        return false;
+    }
+    let mut dots = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'0'..=b'9' | b'e' | b'E' | b'_' => {}
+            b'.' => dots += 1,
+            b'+' | b'-' if i > 0 && matches!(bytes[i - 1], b'e' | b'E') => {}
+            _ => return true,
+        }
+    }
+    dots > 1
 }
 
 #[cfg(test)]
