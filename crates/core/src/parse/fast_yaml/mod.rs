@@ -1,15 +1,17 @@
 //! A lean reader for the YAML that machine tools and people write (`kubectl`, Helm,
 //! generators, the examples): block mappings and sequences, one scalar a line, plain or
-//! quoted without escapes, the empty or one-level flow collections (`{}`,
-//! `[Ingress, Egress]`, `{app: web}`), comments on lines of their own or after a value,
-//! and literal and folded block scalars (`|`, `|-`, `>`, `>-`). It reads such a document
+//! quoted without escapes (but `''`), plain and single-quoted text folded over several
+//! lines as kubectl writes text past 80 columns, the empty or one-level flow collections
+//! (`{}`, `[Ingress, Egress]`, `{app: web}`), comments on lines of their own or after a
+//! value, and literal and folded block scalars (`|`, `|-`, `>`, `>-`). It reads such a document
 //! several times faster than serde_yaml, which was most of the time of reading a large
 //! cluster (docs/performance.md, "Reading"), and in the browser it spares compiling
 //! libyaml for the first screen's example (docs/performance.md, "The default scenario's
 //! first evaluation").
 //!
 //! It is strict: anything it does not fully understand — anchors, aliases, tags,
-//! multi-line plain or quoted scalars, escapes, `#` inside a value, tabs and non-ASCII
+//! double-quoted text over several lines, blank lines inside folded text, escapes, `#`
+//! inside a value, tabs and non-ASCII
 //! text outside comments and block scalars, block scalars with an indentation or keep
 //! indicator, duplicate keys, a scalar that might be a number or a float it does not read
 //! the way serde_yaml does — gives `None`, and the document is read by serde_yaml, which
@@ -64,6 +66,18 @@ fn content_lines(text: &str) -> Option<Vec<Line<'_>>> {
                 return None;
             }
             no += 1;
+            continue;
+        }
+        // A scalar kubectl folded over several lines is read with its first line.
+        if let Some(folded) = folded_scalar(&raw, no, indent, body) {
+            let (value, next) = folded?;
+            lines.push(Line {
+                no,
+                indent,
+                text: body,
+                block: Some(value),
+            });
+            no = next;
             continue;
         }
         let body = content(body)?;
@@ -221,6 +235,119 @@ fn block_scalar(raw: &[&str], start: usize, parent: usize, folded: bool, strip: 
     Some((value, next))
 }
 
+/// When the value on raw line `no` (at `indent`, text `body`) is a scalar that goes on
+/// over the lines after it — kubectl (go-yaml) folds text longer than 80 columns at its
+/// spaces, plain or in single quotes — its text and the line after it; `Some(None)` when
+/// the value goes on in a way the subset leaves to serde_yaml; `None` when it does not go
+/// on. Read: plain and single-quoted scalars of printable ASCII whose lines join with one
+/// space (YAML's line folding without blank lines); refused: double quotes, blank or
+/// comment lines inside, `''`, a plain line with `: ` or ` #` or ending in `:`, a line
+/// starting with an indicator. A folded scalar is always text: the space that joins its
+/// lines is in no null, boolean or number.
+fn folded_scalar(raw: &[&str], no: usize, indent: usize, body: &str) -> Option<Option<(String, usize)>> {
+    let (parent, value) = if is_item(body) {
+        let after = &body[1..];
+        let content = after.trim_start_matches(' ');
+        match split_key(content) {
+            Some((_, rest)) => (indent + 1 + (after.len() - content.len()), rest),
+            None => (indent, content),
+        }
+    } else {
+        (indent, split_key(body)?.1)
+    };
+    if value.is_empty() || block_header(indent, body).is_some() {
+        return None;
+    }
+    // A comment line ends a plain scalar (and leaves a quoted one unclosed).
+    let deeper = |line: &str| {
+        let text = line.trim_start_matches(' ');
+        !text.is_empty() && !text.starts_with('#') && line.len() - text.len() > parent
+    };
+    let first = no + 1;
+    let mut end = first;
+    while raw.get(end).is_some_and(|l| deeper(l)) {
+        end += 1;
+    }
+    if end == first {
+        return None;
+    }
+    // A blank line, then more of the value: a line break inside it.
+    let after_blanks = (end..raw.len()).find(|&k| !raw[k].bytes().all(|b| b == b' '));
+    if after_blanks.is_some_and(|k| k > end && deeper(raw[k])) {
+        return Some(None);
+    }
+    let rest: Vec<&str> = raw[first..end].iter().map(|l| l.trim_start_matches(' ')).collect();
+    let printable = |t: &str| t.bytes().all(|b| (b' '..=b'~').contains(&b));
+    if !printable(value) || !rest.iter().all(|t| printable(t)) {
+        return Some(None);
+    }
+    let text = match value.strip_prefix('\'') {
+        Some(opened) => single_quoted_lines(opened, &rest),
+        None => plain_lines(value, &rest),
+    };
+    Some(text.map(|t| (t, end)))
+}
+
+/// A single-quoted scalar's text from its first line's text after the quote and its
+/// other lines' text after their indentation (trailing spaces before a line break are no
+/// part of it); the last line ends with the closing quote.
+fn single_quoted_lines(first: &str, rest: &[&str]) -> Option<String> {
+    let (last, middle) = rest.split_last()?;
+    let pieces: Vec<&str> = std::iter::once(first.trim_end_matches(' '))
+        .chain(middle.iter().map(|t| t.trim_end_matches(' ')))
+        .chain(std::iter::once(*last))
+        .collect();
+    if pieces.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    single_quoted(&pieces.join(" "))
+}
+
+/// The text of a single-quoted scalar from what follows its opening quote, when that
+/// ends with its closing quote: `''` is a quote.
+fn single_quoted(inner: &str) -> Option<String> {
+    let mut text = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(at) = rest.find('\'') {
+        text.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        match rest.strip_prefix('\'') {
+            Some(after) => {
+                text.push('\'');
+                rest = after;
+            }
+            None => return rest.is_empty().then_some(text),
+        }
+    }
+    None
+}
+
+/// A plain scalar's text from its lines' text: each line must be one that a plain scalar
+/// goes on with, not an indicator, a value (`: `), a comment (` #`) or a key (`:` last).
+fn plain_lines(first: &str, rest: &[&str]) -> Option<String> {
+    if first.starts_with([
+        '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '"', '%', '@', '`',
+    ]) {
+        return None;
+    }
+    let mut text = String::new();
+    for (i, piece) in std::iter::once(first).chain(rest.iter().copied()).enumerate() {
+        let piece = piece.trim_end_matches(' ');
+        let indicator = i > 0
+            && piece.starts_with([
+                '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`',
+            ]);
+        if piece.is_empty() || indicator || piece.contains(": ") || piece.contains(" #") || piece.ends_with(':') {
+            return None;
+        }
+        if i > 0 {
+            text.push(' ');
+        }
+        text.push_str(piece);
+    }
+    Some(text)
+}
+
 struct Reader<'t> {
     lines: Vec<Line<'t>>,
     pos: usize,
@@ -369,6 +496,9 @@ fn value(text: &str) -> Option<Value> {
 /// quotes, `''` in single quotes): the text.
 fn quoted(text: &str, quote: u8) -> Option<Value> {
     let inner = &text[1..];
+    if quote == b'\'' {
+        return single_quoted(inner).map(Value::String);
+    }
     let end = inner.bytes().position(|b| b == quote)?;
     let (content, after) = (&inner[..end], &inner[end + 1..]);
     if !after.is_empty() || (quote == b'"' && content.contains('\\')) {

@@ -51,6 +51,40 @@ spec:
     assert_eq!(fast["spec"]["podIP"], "10.244.0.2");
 }
 
+/// Text longer than 80 columns, as the real kubectl folds it (plain and in single quotes,
+/// with a quote inside doubled), is read by the subset, to serde_yaml's value.
+#[test]
+fn kubectl_folded_text_is_read() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../cli/tests/inputs/kubectl-create");
+    for (name, path, expected) in [
+        (
+            "configmap-long-text.yaml",
+            &["data", "message"][..],
+            "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, \
+             2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, \
+             2 No preemption victims found for incoming pod.",
+        ),
+        (
+            "configmap-long-text.yaml",
+            &["data", "note"][..],
+            "this is a long plain text value without special characters that goes on and on past eighty columns \
+             for sure",
+        ),
+        (
+            "deploy-long-annotation.yaml",
+            &["metadata", "annotations", "description"][..],
+            "the storefront's web tier: serves the catalogue and the cart to shoppers, talks to the API on port \
+             8080 only",
+        ),
+    ] {
+        let text = std::fs::read_to_string(root.join(name)).unwrap_or_default();
+        let fast = parse(&text).unwrap_or_else(|| panic!("{name} is not in the subset"));
+        assert_eq!(Some(fast.clone()), full(&text), "{name}");
+        let value = path.iter().fold(&fast, |v, key| &v[*key]);
+        assert_eq!(value, expected, "{name}");
+    }
+}
+
 /// What the real kubectl writes for `get -o yaml` (Pods, Services, Deployments, lists of
 /// them, with their addresses, quantities and timestamps) is read by the subset, to
 /// serde_yaml's value: a cluster's dump is read at the lean reader's speed.
@@ -89,7 +123,6 @@ fn what_the_subset_leaves_to_serde_yaml() {
         "a:\tb\n",
         "a: é\n",
         "a: 1\na: 2\n",
-        "a: b\n  c\n",
         "a: [1, [2]]\n",
         "a: {b: {c: 1}}\n",
         "- - a\n",
@@ -217,6 +250,20 @@ fn arb_block_line() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A line of a folded scalar: words, and text that ends or breaks it (a value, a
+/// comment, an indicator, a quote, trailing spaces, non-ASCII, a tab).
+fn arb_folded_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => prop::sample::select(vec![
+            "a", "b c", "x:", "a: b", "a #b", "#c", "- z", "? q", ": v", "}, 2", "{x", "[y]", "'", "it''s", "a'b",
+            "\"q\"", "1", "true", "null", "10.0.0.1", "it''s", "''", "a'' b", "http://x:80/p", "a,b", "&a", "*b", "!t", "|", ">", "%p",
+            "@x", "`x", "trailing  ", "é", "t\tt", "---", "...", "a:b", "x #", "0/3 nodes:",
+        ])
+        .prop_map(str::to_string),
+        3 => "[a-z0-9]{1,6}( [a-z0-9./:]{1,5}){0,3}",
+    ]
+}
+
 fn arb_key() -> impl Strategy<Value = String> {
     prop_oneof![
         1 => prop::sample::select(vec![
@@ -237,6 +284,9 @@ enum Node {
     Block(String, Vec<String>),
     Map(Vec<(String, Node)>),
     Seq(Vec<Node>),
+    /// A scalar folded over several lines, as kubectl writes long text: its pieces, one
+    /// a line (the first after the key or dash, in quotes when it starts with one).
+    Folded(Vec<String>),
 }
 
 /// The next of the document's style choices.
@@ -268,6 +318,28 @@ fn write_block(header: &str, lines: &[String], content: usize, out: &mut String)
     }
 }
 
+/// The lines of a folded scalar after its first: indented past `parent` (or, now and
+/// then, not: then they are no part of it).
+fn write_folded(pieces: &[String], parent: usize, style: &[u8], at: &mut usize, out: &mut String) {
+    out.push_str(&pieces[0]);
+    out.push('\n');
+    for piece in &pieces[1..] {
+        let column = match pick(style, at) % 11 {
+            0 => parent,
+            1 => parent + 4,
+            _ => parent + 2,
+        };
+        match pick(style, at) % 23 {
+            0 => out.push('\n'),
+            1 => out.push_str("  # c\n"),
+            _ => {}
+        }
+        out.push_str(&" ".repeat(column));
+        out.push_str(piece);
+        out.push('\n');
+    }
+}
+
 /// Writes `node` at `indent`, the column where its first line's text starts.
 fn write(node: &Node, indent: usize, style: &[u8], at: &mut usize, out: &mut String) {
     let pick = |at: &mut usize| pick(style, at);
@@ -277,6 +349,8 @@ fn write(node: &Node, indent: usize, style: &[u8], at: &mut usize, out: &mut Str
             out.push_str(comment(style, at));
             out.push('\n');
         }
+        // After a dash (`- text`): its lines are indented past the dash.
+        Node::Folded(pieces) => write_folded(pieces, indent.saturating_sub(2), style, at, out),
         // After a dash (`- |`): the text is indented past the dash's column, or
         // (refused) not.
         Node::Block(header, lines) => {
@@ -302,6 +376,10 @@ fn write(node: &Node, indent: usize, style: &[u8], at: &mut usize, out: &mut Str
                         out.push(' ');
                         let content = indent + (pick(at) % 4) as usize;
                         write_block(header, lines, content, out);
+                    }
+                    Node::Folded(pieces) => {
+                        out.push(' ');
+                        write_folded(pieces, indent, style, at, out);
                     }
                     Node::Seq(_) if pick(at) % 2 == 0 => {
                         out.push('\n');
@@ -331,7 +409,7 @@ fn write(node: &Node, indent: usize, style: &[u8], at: &mut usize, out: &mut Str
                 let spaces = 1 + (pick(at) % 3) as usize;
                 match item {
                     Node::Scalar(s) if s.is_empty() => out.push_str("-\n"),
-                    Node::Scalar(_) | Node::Map(_) | Node::Block(..) => {
+                    Node::Scalar(_) | Node::Map(_) | Node::Block(..) | Node::Folded(_) => {
                         out.push('-');
                         out.push_str(&" ".repeat(spaces));
                         write(item, indent + 1 + spaces, style, at, out);
@@ -358,10 +436,26 @@ fn arb_doc() -> impl Strategy<Value = String> {
         prop::collection::vec(arb_block_line(), 1..6),
     )
         .prop_map(|(header, lines)| Node::Block(header.to_string(), lines));
+    let folded = (any::<u8>(), prop::collection::vec(arb_folded_piece(), 2..5)).prop_map(|(quoting, mut pieces)| {
+        match quoting % 6 {
+            // In single quotes, closed at the end (or not, or early).
+            0..=2 => {
+                pieces[0].insert(0, '\'');
+                if let Some(last) = pieces.last_mut() {
+                    last.push('\'');
+                }
+            }
+            3 => pieces[0].insert(0, '\''),
+            4 => pieces[0].insert(0, '"'),
+            _ => {}
+        }
+        Node::Folded(pieces)
+    });
     let leaf = prop_oneof![
         4 => arb_scalar().prop_map(Node::Scalar),
         1 => Just(Node::Scalar(String::new())),
         1 => block,
+        1 => folded,
     ];
     let node = leaf.prop_recursive(4, 40, 5, |inner| {
         prop_oneof![
