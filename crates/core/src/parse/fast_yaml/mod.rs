@@ -241,10 +241,16 @@ fn block_scalar(raw: &[&str], start: usize, parent: usize, folded: bool, strip: 
 /// the value goes on in a way the subset leaves to serde_yaml; `None` when it does not go
 /// on. Read: plain and single-quoted scalars of printable ASCII whose lines join with one
 /// space (YAML's line folding without blank lines); refused: double quotes, blank or
-/// comment lines inside, `''`, a plain line with `: ` or ` #` or ending in `:`, a line
+/// comment lines inside, `''`, a plain line with `: ` or `#` or ending in `:`, a line
 /// starting with an indicator. A folded scalar is always text: the space that joins its
 /// lines is in no null, boolean or number.
 fn folded_scalar(raw: &[&str], no: usize, indent: usize, body: &str) -> Option<Option<(String, usize)>> {
+    // Most lines: the next is not indented past this one, so nothing goes on.
+    let next = raw.get(no + 1)?;
+    let next_text = next.trim_start_matches(' ');
+    if next_text.is_empty() || next.len() - next_text.len() <= indent {
+        return None;
+    }
     let (parent, value) = if is_item(body) {
         let after = &body[1..];
         let content = after.trim_start_matches(' ');
@@ -323,7 +329,8 @@ fn single_quoted(inner: &str) -> Option<String> {
 }
 
 /// A plain scalar's text from its lines' text: each line must be one that a plain scalar
-/// goes on with, not an indicator, a value (`: `), a comment (` #`) or a key (`:` last).
+/// goes on with, not an indicator, a value (`: `), a key (`:` last) or a `#` (a comment
+/// after a space; left to serde_yaml anywhere, as on one line).
 fn plain_lines(first: &str, rest: &[&str]) -> Option<String> {
     if first.starts_with([
         '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '"', '%', '@', '`',
@@ -337,7 +344,7 @@ fn plain_lines(first: &str, rest: &[&str]) -> Option<String> {
             && piece.starts_with([
                 '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`',
             ]);
-        if piece.is_empty() || indicator || piece.contains(": ") || piece.contains(" #") || piece.ends_with(':') {
+        if piece.is_empty() || indicator || piece.contains(": ") || piece.contains('#') || piece.ends_with(':') {
             return None;
         }
         if i > 0 {
