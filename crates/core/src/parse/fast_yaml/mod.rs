@@ -136,27 +136,37 @@ fn is_yaml_text(text: &str) -> bool {
     })
 }
 
+/// The value on a line at `indent` (text `body`): the indentation of the collection it is
+/// in (what goes on with the value is indented more) and its text, after a key or a dash.
+/// `- key: value` is in the mapping whose keys are at the column of the first.
+fn line_value(indent: usize, body: &str) -> Option<(usize, &str)> {
+    if !is_item(body) {
+        return Some((indent, split_key(body)?.1));
+    }
+    let after = &body[1..];
+    let content = after.trim_start_matches(' ');
+    Some(match split_key(content) {
+        Some((_, rest)) => (indent + 1 + (after.len() - content.len()), rest),
+        None => (indent, content),
+    })
+}
+
 /// When the value of a line is a block scalar: the indentation of the collection it is in
 /// (its text must be indented more), whether it is folded (`>`), and whether its final
 /// line break is stripped (`-`). `|+`, `>+` and indentation indicators are left to
 /// serde_yaml (the value is then refused by [`plain`]).
 fn block_header(indent: usize, body: &str) -> Option<(usize, bool, bool)> {
-    let (parent, value) = if is_item(body) {
-        let after = &body[1..];
-        let content = after.trim_start_matches(' ');
-        match split_key(content) {
-            // `- key: |`: the mapping's keys are at the column of the first.
-            Some((_, rest)) => (indent + 1 + (after.len() - content.len()), rest),
-            None => (indent, content),
-        }
-    } else {
-        (indent, split_key(body)?.1)
-    };
+    let (parent, value) = line_value(indent, body)?;
+    block_style(value).map(|(folded, strip)| (parent, folded, strip))
+}
+
+/// A block scalar's header: whether it is folded and whether it strips its final line break.
+fn block_style(value: &str) -> Option<(bool, bool)> {
     match value {
-        "|" => Some((parent, false, false)),
-        "|-" => Some((parent, false, true)),
-        ">" => Some((parent, true, false)),
-        ">-" => Some((parent, true, true)),
+        "|" => Some((false, false)),
+        "|-" => Some((false, true)),
+        ">" => Some((true, false)),
+        ">-" => Some((true, true)),
         _ => None,
     }
 }
@@ -251,17 +261,8 @@ fn folded_scalar(raw: &[&str], no: usize, indent: usize, body: &str) -> Option<O
     if next_text.is_empty() || next.len() - next_text.len() <= indent {
         return None;
     }
-    let (parent, value) = if is_item(body) {
-        let after = &body[1..];
-        let content = after.trim_start_matches(' ');
-        match split_key(content) {
-            Some((_, rest)) => (indent + 1 + (after.len() - content.len()), rest),
-            None => (indent, content),
-        }
-    } else {
-        (indent, split_key(body)?.1)
-    };
-    if value.is_empty() || block_header(indent, body).is_some() {
+    let (parent, value) = line_value(indent, body)?;
+    if value.is_empty() || block_style(value).is_some() {
         return None;
     }
     // A comment line ends a plain scalar (and leaves a quoted one unclosed).
@@ -332,19 +333,18 @@ fn single_quoted(inner: &str) -> Option<String> {
 /// goes on with, not an indicator, a value (`: `), a key (`:` last) or a `#` (a comment
 /// after a space; left to serde_yaml anywhere, as on one line).
 fn plain_lines(first: &str, rest: &[&str]) -> Option<String> {
-    if first.starts_with([
-        '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '"', '%', '@', '`',
-    ]) {
-        return None;
-    }
+    const INDICATORS: [char; 19] = [
+        '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`',
+    ];
     let mut text = String::new();
     for (i, piece) in std::iter::once(first).chain(rest.iter().copied()).enumerate() {
         let piece = piece.trim_end_matches(' ');
-        let indicator = i > 0
-            && piece.starts_with([
-                '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`',
-            ]);
-        if piece.is_empty() || indicator || piece.contains(": ") || piece.contains('#') || piece.ends_with(':') {
+        if piece.is_empty()
+            || piece.starts_with(INDICATORS)
+            || piece.contains(": ")
+            || piece.contains('#')
+            || piece.ends_with(':')
+        {
             return None;
         }
         if i > 0 {
