@@ -23,7 +23,7 @@ pub const LABEL_NAME: &str = "projectcalico.org/name";
 pub const NAMESPACE_LABEL_PREFIX: &str = "pcns.";
 
 /// A parsed selector expression.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Expr {
     /// `all()`: every resource in scope.
     All,
@@ -210,7 +210,7 @@ impl Labelled for PlainLabels<'_> {
 }
 
 /// A selector as written, and parsed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CalicoSelector {
     pub expr: Expr,
     pub text: String,
@@ -236,7 +236,7 @@ impl fmt::Display for CalicoSelector {
 }
 
 /// `serviceAccounts` of an entity rule: names (any of) and a selector, both must match.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ServiceAccountMatch {
     pub names: Vec<String>,
     pub selector: Option<CalicoSelector>,
@@ -254,7 +254,7 @@ impl ServiceAccountMatch {
 }
 
 /// A network set a rule's selector reaches, resolved when the policy was read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NetSetRef {
     /// `GlobalNetworkSet name` or `NetworkSet ns/name`.
     pub name: String,
@@ -263,7 +263,7 @@ pub struct NetSetRef {
 
 /// A Calico entity rule (`source` or `destination`): every criterion written must match
 /// ("If the rule contains multiple match criteria ... all match criteria must match").
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EntityMatch {
     /// The namespace of the policy (empty for a global one): the default scope of
     /// `selector` when there is no `namespaceSelector`.

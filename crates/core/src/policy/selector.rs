@@ -4,7 +4,7 @@ use crate::model::workload::Labels;
 use std::fmt;
 
 /// A label selector requirement operator.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Operator {
     In,
     NotIn,
@@ -12,7 +12,7 @@ pub enum Operator {
     DoesNotExist,
 }
 
-#[derive(Clone, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Requirement {
     pub key: String,
     pub operator: Operator,
@@ -21,7 +21,7 @@ pub struct Requirement {
 
 /// A validated label selector: `matchLabels` and `matchExpressions` ANDed. The empty
 /// selector matches everything.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
 pub struct Selector {
     pub match_labels: Vec<(String, String)>,
     pub requirements: Vec<Requirement>,

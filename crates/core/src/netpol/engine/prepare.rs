@@ -2,7 +2,7 @@
 //! bitset of classes and a set of addresses, its connections, and attaching the rules to
 //! the classes they apply to (isolation apart from first-match tiers).
 
-use super::sets::SelectorCaches;
+use super::sets::{NamespaceKey, PeerKey, SelectorCaches};
 use super::{ns_index, Engine, PolicyRules, PreparedRule, RuleConn};
 use crate::bitset::BitSet;
 use crate::endpoint::AddrSet;
@@ -236,13 +236,13 @@ impl Engine<'_> {
             PeerKind::Nodes { .. } | PeerKind::Unresolved { .. } | PeerKind::Fqdn(_) => false,
             PeerKind::Calico(m) => {
                 addrs.union_with(&calico_addrs(m));
-                let key = format!("calico {m:?}");
-                if !caches.peers.contains_key(&key) {
-                    let peer_set = self.calico_peer_classes(m, caches);
-                    caches.peers.insert(key.clone(), peer_set);
-                }
+                let key = PeerKey::Calico(m.clone());
                 if let Some(peers) = caches.peers.get(&key) {
                     set.union_with(peers);
+                } else {
+                    let peer_set = self.calico_peer_classes(m, caches);
+                    set.union_with(&peer_set);
+                    caches.peers.insert(key, peer_set);
                 }
                 m.names_v6()
             }
@@ -250,8 +250,14 @@ impl Engine<'_> {
                 // Real clusters repeat peers (DNS, "from namespace X"), so each distinct
                 // peer is evaluated once and its bitset reused.
                 let key = match namespaces {
-                    None => format!("own {policy_ns} {pods:?}"),
-                    Some(sel) => format!("ns {sel:?} {pods:?}"),
+                    None => PeerKey::Own {
+                        namespace: policy_ns.to_string(),
+                        pods: pods.clone(),
+                    },
+                    Some(sel) => PeerKey::InNamespaces {
+                        namespaces: sel.clone(),
+                        pods: pods.clone(),
+                    },
                 };
                 if let Some(classes) = caches.peers.get(&key) {
                     set.union_with(classes);
@@ -266,15 +272,18 @@ impl Engine<'_> {
                         own = ns_index(self.cluster, policy_ns).into_iter().collect();
                         &own
                     }
-                    Some(sel) => caches.namespaces.entry(format!("{sel:?}")).or_insert_with(|| {
-                        self.cluster
-                            .namespaces
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, ns)| sel.matches(&ns.labels))
-                            .map(|(i, _)| i)
-                            .collect()
-                    }),
+                    Some(sel) => caches
+                        .namespaces
+                        .entry(NamespaceKey::Labels(sel.clone()))
+                        .or_insert_with(|| {
+                            self.cluster
+                                .namespaces
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, ns)| sel.matches(&ns.labels))
+                                .map(|(i, _)| i)
+                                .collect()
+                        }),
                 };
                 for &ns in in_namespaces {
                     for &c in &self.classes_by_ns[ns] {
@@ -350,7 +359,7 @@ impl Engine<'_> {
             let scope: Vec<usize> = match (&m.namespace_selector, m.policy_namespace.as_str()) {
                 (Some(sel), _) => caches
                     .namespaces
-                    .entry(format!("calico {sel:?}"))
+                    .entry(NamespaceKey::Calico(sel.clone()))
                     .or_insert_with(|| {
                         (0..namespaces.len())
                             .filter(|&i| {

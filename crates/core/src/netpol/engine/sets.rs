@@ -3,7 +3,9 @@
 
 use crate::bitset::BitSet;
 use crate::conn::ConnSet;
+use crate::policy::calico::{CalicoSelector, EntityMatch};
 use crate::policy::walk::ConnOps;
+use crate::policy::Selector;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -238,11 +240,35 @@ impl<S: SetStore> ConnOps for Interned<'_, S> {
     }
 }
 
-/// Selector results while preparing rules, keyed by the selectors' debug text.
+/// Selector results while preparing rules, keyed by the selectors themselves: real
+/// clusters repeat peers (DNS, "from namespace X"), so each distinct one is evaluated once.
 #[derive(Default)]
 pub(super) struct SelectorCaches {
     /// Namespace selector → matching namespaces.
-    pub(super) namespaces: FxMap<String, Vec<usize>>,
-    /// Pod peer (namespaces and pods) → matching classes.
-    pub(super) peers: FxMap<String, BitSet>,
+    pub(super) namespaces: FxMap<NamespaceKey, Vec<usize>>,
+    /// Peer → matching classes.
+    pub(super) peers: FxMap<PeerKey, BitSet>,
+}
+
+/// A selector of namespaces.
+#[derive(PartialEq, Eq, Hash)]
+pub(super) enum NamespaceKey {
+    Labels(Selector),
+    Calico(CalicoSelector),
+}
+
+/// A peer whose classes are cached.
+#[derive(PartialEq, Eq, Hash)]
+pub(super) enum PeerKey {
+    /// Pods `pods` selects (None: every pod) in the policy's own namespace.
+    Own {
+        namespace: String,
+        pods: Option<Selector>,
+    },
+    /// Pods `pods` selects in the namespaces `namespaces` selects.
+    InNamespaces {
+        namespaces: Selector,
+        pods: Option<Selector>,
+    },
+    Calico(Box<EntityMatch>),
 }

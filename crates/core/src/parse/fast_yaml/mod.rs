@@ -129,6 +129,10 @@ fn content(body: &str) -> Option<&str> {
 /// printable characters, not the line breaks beyond `\n` (NEL, LS, PS), a byte order mark
 /// or the non-characters.
 fn is_yaml_text(text: &str) -> bool {
+    // Most text is ASCII: checked byte by byte, no character decoded.
+    if text.is_ascii() {
+        return text.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b));
+    }
     text.chars().all(|c| {
         c == '\t'
             || (' '..='~').contains(&c)
