@@ -120,7 +120,7 @@ fn object(raw: RawObject) -> Object {
         namespace: raw.value["metadata"]["namespace"].as_str().map(str::to_string),
         name: raw.name,
         loc: raw.loc,
-        value: raw.value,
+        value: std::sync::Arc::unwrap_or_clone(raw.value),
     }
 }
 

@@ -284,7 +284,7 @@ fn labels_of(v: &Value) -> BTreeMap<String, String> {
 
 /// The checks of the API server's validation that a schema does not express.
 fn api_server_problems(obj: &RawObject) -> Vec<String> {
-    let v = &obj.value;
+    let v: &serde_json::Value = &obj.value;
     let mut out = Vec::new();
     let name_ok = match obj.kind.as_str() {
         "Namespace" | "Service" => is_dns_label(&obj.name, 63),

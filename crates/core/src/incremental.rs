@@ -74,7 +74,8 @@ struct Seen {
     name: String,
     namespace: Option<String>,
     loc: Location,
-    metadata: Option<Value>,
+    /// The object (shared with the parse cache), for its metadata.
+    value: Arc<Value>,
 }
 
 impl Seen {
@@ -87,7 +88,7 @@ impl Seen {
             name: obj.name.clone(),
             namespace: obj.namespace.clone(),
             loc: obj.loc.clone(),
-            metadata: obj.value.get("metadata").cloned(),
+            value: obj.value.clone(),
         }
     }
 
@@ -108,7 +109,7 @@ impl Seen {
             && self.namespace == obj.namespace
             && self.loc == obj.loc
             && self.prefix == obj.prefix
-            && self.metadata.as_ref() == obj.value.get("metadata")
+            && self.value.get("metadata") == obj.value.get("metadata")
     }
 }
 

@@ -53,7 +53,7 @@ pub fn rewrite(files: &[SourceFile]) -> Conversion {
                 converted += 1;
                 docs.push(v);
             }
-            None => docs.push(obj.value.clone()),
+            None => docs.push((*obj.value).clone()),
         }
     }
     let yaml = docs

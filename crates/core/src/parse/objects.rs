@@ -155,7 +155,7 @@ fn collect_object(
         kind,
         name,
         namespace,
-        value: Value::Object(map),
+        value: Arc::new(Value::Object(map)),
         doc: doc.clone(),
         prefix,
         loc,

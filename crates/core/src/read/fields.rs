@@ -20,7 +20,7 @@ pub(crate) fn field<T: DeserializeOwned>(
     path: &[&str],
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Option<T>, Box<Diagnostic>> {
-    let mut value = &obj.value;
+    let mut value: &serde_json::Value = &obj.value;
     for key in path {
         match value.get(key) {
             Some(v) => value = v,

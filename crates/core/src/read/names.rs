@@ -243,7 +243,7 @@ struct Checker<'a> {
 impl<'a> Checker<'a> {
     /// The value at `path` (borrowed from the object, not from the checker).
     fn get(&self, path: &[PathSeg]) -> Option<&'a Value> {
-        let mut v = &self.obj.value;
+        let mut v: &'a Value = &self.obj.value;
         for seg in path {
             v = match seg {
                 PathSeg::Key(k) => v.get(k.as_str())?,

@@ -25,7 +25,7 @@ pub(super) fn pod_info(obj: &RawObject, diags: &mut Vec<Diagnostic>) -> Result<O
     let at = |rest: &[&'static str]| -> Vec<&'static str> { base.iter().chain(rest).copied().collect() };
     // Whether the template is there (absent or null is missing, as for `field`), without
     // copying it.
-    let template = base.iter().try_fold(&obj.value, |value, key| value.get(key));
+    let template = base.iter().try_fold(&*obj.value, |value, key| value.get(key));
     if obj.kind != "Pod" && template.is_none_or(Value::is_null) {
         if obj.kind == "ReplicationController" {
             // A ReplicationController may omit its template; it then runs no pods.
@@ -123,7 +123,7 @@ fn without_malformed_port_lists(
     spec_path: &[&'static str],
     diags: &mut Vec<Diagnostic>,
 ) -> Option<RawObject> {
-    let mut spec = &obj.value;
+    let mut spec: &Value = &obj.value;
     for key in spec_path {
         spec = spec.get(key)?;
     }
@@ -164,7 +164,7 @@ fn without_malformed_port_lists(
         return None;
     }
     let mut copy = obj.clone();
-    let mut spec = &mut copy.value;
+    let mut spec = std::sync::Arc::make_mut(&mut copy.value);
     for key in spec_path {
         spec = spec.get_mut(*key)?;
     }
