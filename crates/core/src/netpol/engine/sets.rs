@@ -240,8 +240,8 @@ impl<S: SetStore> ConnOps for Interned<'_, S> {
     }
 }
 
-/// Selector results while preparing rules, keyed by the selectors themselves: real
-/// clusters repeat peers (DNS, "from namespace X"), so each distinct one is evaluated once.
+/// Selector results while preparing rules, keyed by the selectors themselves (not their
+/// text: formatting every peer cost more than matching it).
 #[derive(Default)]
 pub(super) struct SelectorCaches {
     /// Namespace selector → matching namespaces.
