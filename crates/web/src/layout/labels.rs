@@ -91,6 +91,7 @@ fn candidates(p: &EdgePath, text: &str) -> Vec<Point> {
 }
 
 /// Places the labels of a layout (see the module comment).
+#[inline(never)]
 pub fn place(l: &mut Layout, model: &GraphModel) {
     if l.edges.len() > LABELS_MAX {
         return;

@@ -107,6 +107,7 @@ fn collapsed_box(namespace: &str, members: &[Member]) -> NodeBox {
 /// The order of the namespaces by traffic (greedy feedback-arc heuristic: sources
 /// first, sinks last, otherwise the one sending most more than it receives) and each
 /// one's column (the longest chain of namespaces sending to it).
+#[inline(never)]
 fn flow_columns(names: &[String], weights: &BTreeMap<(usize, usize), usize>) -> Vec<usize> {
     let n = names.len();
     let mut left: BTreeSet<usize> = (0..n).collect();
@@ -169,6 +170,7 @@ fn flow_columns(names: &[String], weights: &BTreeMap<(usize, usize), usize>) -> 
 /// would be much wider than a screen (a chain of namespaces), it is broken into rows read
 /// like text — left to right, then the next row — at the breaks that show the picture
 /// largest in a pane of [`TARGET_ASPECT`]. A break must gain [`WRAP_GAIN`] or the row stays.
+#[inline(never)]
 fn column_origins(widths: &[f64], heights: &[f64]) -> Vec<(f64, f64, f64)> {
     let n = widths.len();
     // Row of each column for a set of breaks (bit i: a new row starts after column i).
@@ -357,6 +359,7 @@ pub fn layout(model: &crate::view_model::GraphModel, opts: &LayoutOptions) -> La
 
 /// The left column: the ingress controller, then the external ranges, or one box for
 /// them all unless they are expanded.
+#[inline(never)]
 fn side_column(ingress: &[String], externals: &[String], opts: &LayoutOptions) -> Vec<NodeBox> {
     let mut side: Vec<NodeBox> = ingress
         .iter()
@@ -410,6 +413,7 @@ fn side_column(ingress: &[String], externals: &[String], opts: &LayoutOptions) -
 
 /// Sizes the columns (the side column first, when there is one), places them and puts
 /// every box and group into `out`.
+#[inline(never)]
 fn place_columns(out: &mut Layout, side: Vec<NodeBox>, by_column: Vec<Vec<(usize, Unit)>>) {
     let mut columns_units: Vec<Vec<Unit>> = Vec::new();
     if !side.is_empty() {
@@ -478,6 +482,7 @@ fn place_columns(out: &mut Layout, side: Vec<NodeBox>, by_column: Vec<Vec<(usize
 
 /// The model's edges aggregated into one arrow between the boxes that show their ends;
 /// an edge inside a group box is counted in its title.
+#[inline(never)]
 fn aggregate_edges(out: &mut Layout, model: &crate::view_model::GraphModel) {
     let shown: HashMap<&str, usize> = out
         .nodes

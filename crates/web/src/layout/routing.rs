@@ -29,6 +29,7 @@ const NUDGE: f64 = 5.0;
 /// Directions: +x, +y, −x, −y.
 const DIRS: [(i32, i32); 4] = [(1, 0), (0, 1), (-1, 0), (0, -1)];
 
+#[inline(never)]
 pub fn route(l: &mut Layout) {
     if l.edges.is_empty() {
         return;
@@ -88,6 +89,7 @@ fn snap(v: f64) -> f64 {
 }
 
 impl Grid {
+    #[inline(never)]
     fn new(l: &Layout) -> Grid {
         let mut xs = Vec::new();
         let mut ys = Vec::new();
@@ -182,6 +184,7 @@ impl Grid {
 
     /// The cheapest orthogonal route from box `s` to box `d`, as points from a port of
     /// `s` to a port of `d`.
+    #[inline(never)]
     fn path(&self, l: &Layout, s: usize, d: usize) -> Option<Vec<Point>> {
         let (sr, dr) = (l.nodes.get(s)?.rect, l.nodes.get(d)?.rect);
         let group_of = |n: usize| -> u64 {
@@ -326,6 +329,7 @@ type Segment = (usize, usize, f64, f64);
 
 /// Spreads apart the segments of different arrows that run along the same line and
 /// overlap (an opposite pair, arrows sharing a channel), so every arrow stays visible.
+#[inline(never)]
 fn nudge(edges: &mut [EdgePath]) {
     // (vertical?, coordinate) -> [(edge, segment, lo, hi)]
     let mut lines: HashMap<(bool, i64), Vec<Segment>> = HashMap::new();
@@ -451,6 +455,7 @@ fn curve(a: Rect, b: Rect, nx: f64, ny: f64, bend: f64) -> [Point; 3] {
 
 /// A curve bending to the left of the direction of travel (so the two arrows of an
 /// opposite pair bend apart), bent further (or to the other side) around boxes.
+#[inline(never)]
 fn curve_edge(l: &mut Layout, i: usize, obstacles: Option<&Obstacles>) {
     let (s, d, has_reverse) = (l.edges[i].src, l.edges[i].dst, l.edges[i].has_reverse);
     let (Some(a), Some(b)) = (l.nodes.get(s).map(|n| n.rect), l.nodes.get(d).map(|n| n.rect)) else {
