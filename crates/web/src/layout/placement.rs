@@ -170,7 +170,6 @@ fn flow_columns(names: &[String], weights: &BTreeMap<(usize, usize), usize>) -> 
 /// would be much wider than a screen (a chain of namespaces), it is broken into rows read
 /// like text — left to right, then the next row — at the breaks that show the picture
 /// largest in a pane of [`TARGET_ASPECT`]. A break must gain [`WRAP_GAIN`] or the row stays.
-#[inline(never)]
 fn column_origins(widths: &[f64], heights: &[f64]) -> Vec<(f64, f64, f64)> {
     let n = widths.len();
     // Row of each column for a set of breaks (bit i: a new row starts after column i).

@@ -455,7 +455,6 @@ fn curve(a: Rect, b: Rect, nx: f64, ny: f64, bend: f64) -> [Point; 3] {
 
 /// A curve bending to the left of the direction of travel (so the two arrows of an
 /// opposite pair bend apart), bent further (or to the other side) around boxes.
-#[inline(never)]
 fn curve_edge(l: &mut Layout, i: usize, obstacles: Option<&Obstacles>) {
     let (s, d, has_reverse) = (l.edges[i].src, l.edges[i].dst, l.edges[i].has_reverse);
     let (Some(a), Some(b)) = (l.nodes.get(s).map(|n| n.rect), l.nodes.get(d).map(|n| n.rect)) else {
